@@ -1,0 +1,80 @@
+"""Validation before publish, as a pure walk over the flow.
+
+Rules: the flow starts with exactly one trigger (a node with no incoming link) and no other node is a
+trigger; every node's type is known and its configuration complete; edges join existing nodes on branches
+the source has; every branch is linked; every link ends in an End; no cycles.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from engine.flow.registry import get_spec
+
+
+@dataclass(frozen=True)
+class FlowProblem:
+    node_id: str | None  # the component to highlight (None: the flow as a whole)
+    message: str
+
+
+def validate_flow(flow: dict[str, Any]) -> list[FlowProblem]:
+    nodes = {str(n.get("id")): n for n in flow.get("nodes") or []}
+    edges = flow.get("edges") or []
+    problems: list[FlowProblem] = []
+    if not nodes:
+        return [FlowProblem(None, "The flow is empty: add a trigger component (Target Audience or Behaviour Event).")]
+
+    outgoing: dict[str, dict[str, str]] = {nid: {} for nid in nodes}
+    incoming: dict[str, int] = {nid: 0 for nid in nodes}
+    for edge in edges:
+        src, dst, branch = str(edge.get("source")), str(edge.get("target")), str(edge.get("branch") or "out")
+        if src not in nodes or dst not in nodes:
+            problems.append(FlowProblem(src if src in nodes else None, "A link points to a missing component."))
+            continue
+        if branch in outgoing[src]:
+            problems.append(FlowProblem(src, f"Branch '{branch}' has more than one link."))
+        outgoing[src][branch] = dst
+        incoming[dst] += 1
+
+    for nid, node in nodes.items():
+        spec = get_spec(str(node.get("type")))
+        if spec is None:
+            problems.append(FlowProblem(nid, f"Unknown component type '{node.get('type')}'."))
+            continue
+        label = node.get("label") or spec.label
+        config = node.get("config") or {}
+        if spec.is_trigger and incoming[nid]:
+            problems.append(FlowProblem(nid, f"{label}: a trigger must be the first component."))
+        if not spec.is_trigger and not incoming[nid]:
+            problems.append(FlowProblem(nid, f"{label}: the flow must start with a trigger component."))
+        missing = spec.missing(config)
+        if missing:
+            problems.append(FlowProblem(nid, f"{label} is not configured: {', '.join(missing)}."))
+        branches = spec.branches(config)
+        for branch in branches:
+            if branch not in outgoing[nid]:
+                problems.append(FlowProblem(nid, f"{label}: the '{branch}' link does not end in an End component."))
+        for branch in outgoing[nid]:
+            if branch not in branches:
+                problems.append(FlowProblem(nid, f"{label} has no branch '{branch}'."))
+
+    triggers = [nid for nid, n in nodes.items() if (s := get_spec(str(n.get("type")))) and s.is_trigger]
+    if len(triggers) != 1:
+        problems.append(FlowProblem(None, "A flow needs exactly one trigger component."))
+    if _has_cycle(outgoing):
+        problems.append(FlowProblem(None, "The flow contains a loop; every link must end in an End component."))
+    return problems
+
+
+def _has_cycle(outgoing: dict[str, dict[str, str]]) -> bool:
+    state: dict[str, int] = {}
+
+    def visit(nid: str) -> bool:
+        state[nid] = 1
+        for nxt in outgoing.get(nid, {}).values():
+            if state.get(nxt) == 1 or (state.get(nxt) is None and visit(nxt)):
+                return True
+        state[nid] = 2
+        return False
+
+    return any(state.get(nid) is None and visit(nid) for nid in outgoing)

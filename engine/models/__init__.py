@@ -1,0 +1,15 @@
+"""SQLModel tables. Import from here: `from engine.models import Activity`."""
+
+from engine.models.activity import Activity, ActivityCampaignLink, Schedule
+from engine.models.campaign import MarketingCampaign
+from engine.models.group import ActivityGroup
+from engine.models.record import ExecutionRecord, RecordTrigger
+from engine.models.user import AuthSession, Role, User, UserPreference
+from engine.models.version import ActivityVersion
+from engine.models.workspace import Workspace
+
+__all__ = [
+    "Activity", "ActivityCampaignLink", "ActivityGroup", "ActivityVersion", "AuthSession",
+    "ExecutionRecord", "MarketingCampaign", "RecordTrigger", "Role", "Schedule", "User", "UserPreference",
+    "Workspace",
+]

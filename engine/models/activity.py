@@ -1,0 +1,57 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from engine.clock import now
+from engine.models.types import str_enum
+from engine.status import ActivityStatus
+
+NAME_MAX = 60
+DESCRIPTION_MAX = 90
+
+
+class Schedule(StrEnum):
+    ONCE = "once"
+    MINUTES = "minutes"  # every `schedule_every` minutes
+    HOURLY = "hourly"
+    DAILY = "daily"
+    MONTHLY = "monthly"
+
+
+class Activity(SQLModel, table=True):
+    """A marketing activity (campaign flow). Its flows live in versions; `current_version_id` is the one
+    being edited/shown, `live_version_id` the published one that runs."""
+
+    __table_args__ = (
+        Index("ix_activity_ws_status_created", "workspace_id", "status", "created_at", "id"),
+        Index("ix_activity_ws_group", "workspace_id", "group_id"),
+        Index("ix_activity_ws_owner", "workspace_id", "owner_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    name: str = Field(max_length=NAME_MAX)
+    description: str = Field(default="", max_length=DESCRIPTION_MAX)
+    owner_id: int = Field(foreign_key="user.id")
+    is_public: bool = False
+    group_id: int | None = Field(default=None, foreign_key="activitygroup.id")
+    status: ActivityStatus = Field(default=ActivityStatus.DRAFT, sa_type=str_enum(ActivityStatus))
+    start_time: datetime | None = None  # None: starts on publish
+    end_time: datetime | None = None  # None: runs until stopped / completed
+    schedule: Schedule = Field(default=Schedule.ONCE, sa_type=str_enum(Schedule))
+    schedule_every: int = 1
+    max_runs: int | None = None  # None: unlimited
+    runs_used: int = 0  # records counted against max_runs (re-runs are not)
+    template_key: str | None = Field(default=None, max_length=60)
+    current_version_id: int | None = None
+    live_version_id: int | None = None
+    created_at: datetime = Field(default_factory=now)
+    updated_at: datetime = Field(default_factory=now)
+    published_at: datetime | None = None
+
+
+class ActivityCampaignLink(SQLModel, table=True):
+    activity_id: int = Field(foreign_key="activity.id", primary_key=True, ondelete="CASCADE")
+    campaign_id: int = Field(foreign_key="marketingcampaign.id", primary_key=True, index=True)

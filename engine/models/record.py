@@ -1,0 +1,38 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from engine.clock import now
+from engine.models.types import str_enum
+from engine.status import RecordStatus
+
+
+class RecordTrigger(StrEnum):
+    PUBLISH = "publish"
+    SCHEDULE = "schedule"  # start time reached or a periodic cycle
+    RESTART = "restart"
+    RERUN = "rerun"  # after a crowd-data failure; not counted against max runs
+
+
+CROWD_DATA_FAILURE = "crowd_data"
+
+
+class ExecutionRecord(SQLModel, table=True):
+    """One round of execution of one version of an activity."""
+
+    __table_args__ = (UniqueConstraint("activity_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id", index=True, ondelete="CASCADE")
+    version_id: int = Field(foreign_key="activityversion.id")
+    number: int
+    status: RecordStatus = Field(default=RecordStatus.IN_PROGRESS, sa_type=str_enum(RecordStatus))
+    trigger: RecordTrigger = Field(sa_type=str_enum(RecordTrigger))
+    started_at: datetime = Field(default_factory=now)
+    ended_at: datetime | None = None
+    failure_reason: str | None = None
+    failure_kind: str | None = Field(default=None, max_length=20)  # "crowd_data" allows Re-run
+    rerun_pending: bool = False  # Re-run asked while another round was in progress
+    rerun_of_id: int | None = Field(default=None, foreign_key="executionrecord.id")

@@ -1,0 +1,56 @@
+"""Who may see and do what. Every service goes through these, so no page can forget a check.
+
+- admin: every activity of the workspace, every action.
+- marketer: public activities and their own; changes only their own (may copy any visible one).
+- manager: reads what a marketer would see plus nothing private of others; changes nothing.
+A private activity is visible only to its creator and admins, everywhere (lists, counts, search, versions,
+records, charts).
+"""
+
+from sqlalchemy import ColumnElement, and_, or_, true
+
+from engine.errors import Forbidden
+from engine.models import Activity, Role, User
+from engine.status import READ_ACTIONS, Action
+
+# actions that create something new from a visible activity, rather than changing it
+_CREATE_FROM = frozenset({Action.COPY})
+
+
+def visible_clause(actor: User) -> ColumnElement[bool]:
+    """SQL filter for the activities `actor` may see (always scoped to the actor's workspace)."""
+    same_ws = Activity.workspace_id == actor.workspace_id
+    if actor.role == Role.ADMIN:
+        return same_ws
+    return and_(same_ws, or_(Activity.is_public == true(), Activity.owner_id == actor.id))
+
+
+def can_see(actor: User, activity: Activity) -> bool:
+    if activity.workspace_id != actor.workspace_id:
+        return False
+    return actor.role == Role.ADMIN or activity.is_public or activity.owner_id == actor.id
+
+
+def role_refusal(actor: User, activity: Activity | None, action: Action) -> str | None:
+    """None when the role/ownership allows `action`, else the message to show."""
+    if action in READ_ACTIONS:
+        return None
+    if actor.role == Role.MANAGER:
+        return "Managers have read-only access: ask a marketer or an admin to do this."
+    if actor.role == Role.ADMIN or action in _CREATE_FROM or activity is None:
+        return None
+    if activity.owner_id != actor.id:
+        return "Only the activity's creator or an admin can do this."
+    return None
+
+
+def require(actor: User, activity: Activity | None, action: Action) -> None:
+    reason = role_refusal(actor, activity, action)
+    if reason:
+        raise Forbidden(reason)
+
+
+def require_writer(actor: User) -> None:
+    """Creating activities and managing groups: admins and marketers."""
+    if actor.role == Role.MANAGER:
+        raise Forbidden("Managers have read-only access: ask a marketer or an admin to do this.")

@@ -1,0 +1,417 @@
+"""Activity lifecycle: create, save draft, publish, stop, start, delete, copy, move, Set Public.
+
+Each function validates everything first (input, visibility, role, status machine, cap), then writes, so a
+refused request leaves the database as it was; callers run it inside `engine.db.write_session()`.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, delete, func, select
+
+from engine import clock
+from engine.db import lock_workspace
+from engine.errors import Conflict, Invalid, NotFound
+from engine.flow.validate import validate_flow
+from engine.models import (
+    Activity,
+    ActivityCampaignLink,
+    ActivityGroup,
+    ActivityVersion,
+    ExecutionRecord,
+    RecordTrigger,
+    Schedule,
+    User,
+    Workspace,
+)
+from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
+from engine.permissions import can_see, require, require_writer
+from engine.services.listing import expand_campaigns
+from engine.status import Action, ActivityStatus, RecordStatus, StatusError, VersionState, transition
+
+COPY_SUFFIX = "-Copy"
+
+
+class ActivityInput(BaseModel):
+    """What the creation dialog (and the canvas's pencil) edits. Limits are checked by `validate_input`,
+    not by pydantic, so the message is the UI's own words."""
+
+    name: str
+    description: str = ""
+    group_id: int | None = None
+    campaign_ids: list[int] = Field(default_factory=list)
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    schedule: Schedule = Schedule.ONCE
+    schedule_every: int = 1
+    max_runs: int | None = None
+
+
+# ---------------------------------------------------------------- reading
+
+
+def get_activity(*, session: Session, actor: User, activity_id: int) -> Activity:
+    """The activity if `actor` may see it; otherwise NotFound (a private one's existence is not revealed)."""
+    activity = session.get(Activity, activity_id)
+    if activity is None or not can_see(actor, activity):
+        raise NotFound("Activity not found.")
+    return activity
+
+
+def current_flow(*, session: Session, activity: Activity) -> dict[str, Any]:
+    version = session.get(ActivityVersion, activity.current_version_id) if activity.current_version_id else None
+    return dict(version.flow) if version else {"nodes": [], "edges": []}
+
+
+# ---------------------------------------------------------------- validation
+
+
+def validate_input(*, session: Session, actor: User, data: ActivityInput) -> list[int]:
+    """Check the dialog's fields; returns the sub-campaign ids to link."""
+    name = data.name.strip()
+    if not name:
+        raise Invalid("Enter an activity name.")
+    if len(name) > NAME_MAX:
+        raise Invalid(f"The activity name can be at most {NAME_MAX} characters ({len(name)} entered).")
+    if len(data.description) > DESCRIPTION_MAX:
+        raise Invalid(f"The description can be at most {DESCRIPTION_MAX} characters ({len(data.description)} entered).")
+    if data.start_time and data.end_time and data.end_time <= data.start_time:
+        raise Invalid("The end time must be later than the start time.")
+    if data.schedule_every < 1:
+        raise Invalid("The schedule interval must be at least 1.")
+    if data.max_runs is not None and data.max_runs < 1:
+        raise Invalid("The maximum number of runs must be at least 1.")
+    if data.group_id is not None:
+        group = session.get(ActivityGroup, data.group_id)
+        if group is None or group.workspace_id != actor.workspace_id:
+            raise NotFound("Group not found.")
+    subs = expand_campaigns(session=session, workspace_id=actor.workspace_id, campaign_ids=data.campaign_ids)
+    if data.campaign_ids and not subs:
+        raise Invalid("Choose at least one sub-campaign of a marketing campaign.")
+    return subs
+
+
+def _apply_input(session: Session, activity: Activity, data: ActivityInput, subs: list[int]) -> None:
+    activity.name = data.name.strip()
+    activity.description = data.description
+    activity.group_id = data.group_id
+    activity.start_time = data.start_time
+    activity.end_time = data.end_time
+    activity.schedule = data.schedule
+    activity.schedule_every = data.schedule_every
+    activity.max_runs = data.max_runs
+    session.exec(delete(ActivityCampaignLink).where(col(ActivityCampaignLink.activity_id) == activity.id))
+    for cid in subs:
+        session.add(ActivityCampaignLink(activity_id=activity.id, campaign_id=cid))
+
+
+def transition_or_conflict(activity: Activity, action: Action, **kw: bool) -> ActivityStatus:
+    try:
+        return transition(activity.status, action, **kw)
+    except StatusError as err:
+        raise Conflict(f"“{activity.name}”: {err}") from err
+
+
+def _touch(activity: Activity) -> None:
+    activity.updated_at = clock.now()
+
+
+# ---------------------------------------------------------------- create / edit
+
+
+def create_activity(
+    *, session: Session, actor: User, data: ActivityInput, flow: dict[str, Any] | None = None,
+    template_key: str | None = None, is_public: bool = False,
+) -> Activity:
+    """A new private Draft with version 1 (the canvas opens on it)."""
+    require_writer(actor)
+    subs = validate_input(session=session, actor=actor, data=data)
+    activity = Activity(workspace_id=actor.workspace_id, name=data.name.strip(), owner_id=actor.id,
+                        template_key=template_key, is_public=is_public)
+    session.add(activity)
+    session.flush()
+    _apply_input(session, activity, data, subs)
+    version = ActivityVersion(activity_id=activity.id, number=1, author_id=actor.id,
+                              flow=flow or {"nodes": [], "edges": []})
+    session.add(version)
+    session.flush()
+    activity.current_version_id = version.id
+    session.add(activity)
+    session.flush()
+    return activity
+
+
+def _editable_version(session: Session, actor: User, activity: Activity) -> ActivityVersion:
+    """Draft / Not Started edit the current version; an executed activity gets a new version (once)."""
+    current = session.get(ActivityVersion, activity.current_version_id)
+    in_place = activity.status in (ActivityStatus.DRAFT, ActivityStatus.NOT_STARTED) or (
+        current is not None and current.state == VersionState.DRAFT
+    )
+    if current is not None and in_place:
+        return current
+    last = session.exec(select(func.max(ActivityVersion.number)).where(
+        ActivityVersion.activity_id == activity.id)).one() or 0
+    version = ActivityVersion(activity_id=activity.id, number=last + 1, author_id=actor.id,
+                              flow=dict(current.flow) if current else {"nodes": [], "edges": []})
+    session.add(version)
+    session.flush()
+    activity.current_version_id = version.id
+    return version
+
+
+def _save(session: Session, actor: User, activity: Activity, data: ActivityInput | None,
+          flow: dict[str, Any] | None) -> ActivityVersion:
+    if data is not None:
+        subs = validate_input(session=session, actor=actor, data=data)
+        _apply_input(session, activity, data, subs)
+    version = _editable_version(session, actor, activity)
+    if flow is not None:
+        version.flow = flow
+    version.state = VersionState.DRAFT
+    version.published_at = None
+    version.author_id = actor.id
+    session.add(version)
+    return version
+
+
+def save_draft(
+    *, session: Session, actor: User, activity_id: int, data: ActivityInput | None = None,
+    flow: dict[str, Any] | None = None,
+) -> Activity:
+    """Save the canvas as a draft (following the version rules). A running activity keeps running its
+    published version; any other becomes Draft."""
+    activity = get_activity(session=session, actor=actor, activity_id=activity_id)
+    require(actor, activity, Action.SAVE_DRAFT)
+    next_status = transition_or_conflict(activity, Action.SAVE_DRAFT)
+    _save(session, actor, activity, data, flow)
+    activity.status = next_status
+    _touch(activity)
+    session.add(activity)
+    session.flush()
+    return activity
+
+
+# ---------------------------------------------------------------- running
+
+
+def require_capacity(session: Session, activity: Activity) -> None:
+    """The workspace's in-progress cap (default 100), checked under the workspace lock."""
+    lock_workspace(session, activity.workspace_id)
+    workspace = session.get(Workspace, activity.workspace_id)
+    cap = workspace.in_progress_cap if workspace else 100
+    running = session.exec(select(func.count()).select_from(Activity).where(
+        Activity.workspace_id == activity.workspace_id,
+        Activity.status == ActivityStatus.IN_PROGRESS,
+        Activity.id != activity.id,
+    )).one()
+    if running >= cap:
+        raise Conflict(
+            f"{cap} activities are already in progress in this workspace, the most it can run at once. "
+            "Wait for one to finish, or stop one, before starting another."
+        )
+
+
+def new_record(session: Session, activity: Activity, trigger: RecordTrigger,
+                rerun_of: ExecutionRecord | None = None) -> ExecutionRecord:
+    last = session.exec(select(func.max(ExecutionRecord.number)).where(
+        ExecutionRecord.activity_id == activity.id)).one() or 0
+    record = ExecutionRecord(activity_id=activity.id, version_id=activity.live_version_id, number=last + 1,
+                             trigger=trigger, rerun_of_id=rerun_of.id if rerun_of else None)
+    if trigger != RecordTrigger.RERUN:
+        activity.runs_used += 1
+    session.add(record)
+    session.flush()
+    return record
+
+
+def _enter(session: Session, activity: Activity, next_status: ActivityStatus, trigger: RecordTrigger) -> None:
+    """Move to `next_status`; entering In Progress (from another status) takes a cap slot and a new record."""
+    if next_status == ActivityStatus.IN_PROGRESS and activity.status != ActivityStatus.IN_PROGRESS:
+        require_capacity(session, activity)
+    activity.status = next_status
+    if next_status == ActivityStatus.IN_PROGRESS:
+        new_record(session, activity, trigger)
+
+
+def publish(
+    *, session: Session, actor: User, activity_id: int, data: ActivityInput | None = None,
+    flow: dict[str, Any] | None = None,
+) -> Activity:
+    """Save and publish: In Progress now (a new execution record), or Not Started until the start time."""
+    activity = get_activity(session=session, actor=actor, activity_id=activity_id)
+    require(actor, activity, Action.PUBLISH)
+    version = _save(session, actor, activity, data, flow)
+    problems = validate_flow(version.flow)
+    if problems:
+        raise Invalid("The flow cannot be published: " + " ".join(p.message for p in problems))
+    now = clock.now()
+    if activity.end_time and activity.end_time <= now:
+        raise Invalid("The end time has already passed: set a later end time before publishing.")
+    before_start = bool(activity.start_time and activity.start_time > now)
+    next_status = transition_or_conflict(activity, Action.PUBLISH, before_start=before_start)
+    version.state = VersionState.PUBLISHED
+    version.published_at = now
+    activity.live_version_id = version.id
+    activity.published_at = now
+    if activity.status == ActivityStatus.IN_PROGRESS and next_status == ActivityStatus.IN_PROGRESS:
+        new_record(session, activity, RecordTrigger.PUBLISH)  # the new configuration runs as a new round
+    else:
+        _enter(session, activity, next_status, RecordTrigger.PUBLISH)
+    _touch(activity)
+    session.add_all([version, activity])
+    session.flush()
+    return activity
+
+
+def _stop_records(session: Session, activity: Activity) -> None:
+    now = clock.now()
+    for record in session.exec(select(ExecutionRecord).where(
+            ExecutionRecord.activity_id == activity.id, ExecutionRecord.status == RecordStatus.IN_PROGRESS)):
+        record.status = RecordStatus.STOPPED
+        record.ended_at = now
+        session.add(record)
+
+
+def _load_many(session: Session, actor: User, ids: list[int], action: Action) -> list[Activity]:
+    if not ids:
+        raise Invalid("Select at least one activity.")
+    activities = [get_activity(session=session, actor=actor, activity_id=i) for i in dict.fromkeys(ids)]
+    for activity in activities:
+        require(actor, activity, action)
+    return activities
+
+
+def _all_or_nothing(activities: list[Activity], action: Action, verb: str) -> list[ActivityStatus]:
+    """The next status of each, or one Conflict naming every activity that refuses (nothing changes)."""
+    results: list[ActivityStatus] = []
+    refused: list[str] = []
+    for activity in activities:
+        try:
+            results.append(transition(activity.status, action))
+        except StatusError:
+            refused.append(f"“{activity.name}” ({ActivityStatus(activity.status).label})")
+    if refused:
+        if len(activities) == 1:
+            transition_or_conflict(activities[0], action)
+        raise Conflict(f"Nothing was {verb}: {len(refused)} of the {len(activities)} selected activities "
+                       f"cannot be {verb}: {', '.join(refused[:5])}{' …' if len(refused) > 5 else ''}.")
+    return results
+
+
+def stop(*, session: Session, actor: User, activity_id: int) -> Activity:
+    return batch_stop(session=session, actor=actor, activity_ids=[activity_id])[0]
+
+
+def batch_stop(*, session: Session, actor: User, activity_ids: list[int]) -> list[Activity]:
+    """In Progress / Not Started → Stopped; their running records are stopped too."""
+    activities = _load_many(session, actor, activity_ids, Action.STOP)
+    for activity, next_status in zip(activities, _all_or_nothing(activities, Action.STOP, "stopped"), strict=True):
+        activity.status = next_status
+        _stop_records(session, activity)
+        _touch(activity)
+        session.add(activity)
+    session.flush()
+    return activities
+
+
+def start(*, session: Session, actor: User, activity_id: int, version_id: int | None = None) -> Activity:
+    """Restart a Stopped activity from its first component (a new execution record), within its time window
+    and run count; `version_id` starts a chosen published version (Manage Versions)."""
+    activity = get_activity(session=session, actor=actor, activity_id=activity_id)
+    require(actor, activity, Action.START)
+    now = clock.now()
+    before_start = bool(activity.start_time and activity.start_time > now)
+    next_status = transition_or_conflict(activity, Action.START, before_start=before_start)
+    if activity.end_time and activity.end_time <= now:
+        raise Conflict(f"“{activity.name}” cannot start: its end time has passed.")
+    if activity.max_runs is not None and activity.runs_used >= activity.max_runs:
+        raise Conflict(f"“{activity.name}” cannot start: it has used all of its {activity.max_runs} runs.")
+    if version_id is not None:
+        version = session.get(ActivityVersion, version_id)
+        if version is None or version.activity_id != activity.id:
+            raise NotFound("Version not found.")
+        if version.state != VersionState.PUBLISHED:
+            raise Conflict(f"Version {version.number} is a draft: publish it instead of starting it.")
+        activity.live_version_id = version.id
+    if activity.live_version_id is None:
+        raise Conflict(f"“{activity.name}” has never been published.")
+    _enter(session, activity, next_status, RecordTrigger.RESTART)
+    _touch(activity)
+    session.add(activity)
+    session.flush()
+    return activity
+
+
+def delete_activity(*, session: Session, actor: User, activity_id: int) -> None:
+    batch_delete(session=session, actor=actor, activity_ids=[activity_id])
+
+
+def batch_delete(*, session: Session, actor: User, activity_ids: list[int]) -> int:
+    """Delete Draft / Stopped / Completed / Abnormal End activities with their versions and records."""
+    activities = _load_many(session, actor, activity_ids, Action.DELETE)
+    _all_or_nothing(activities, Action.DELETE, "deleted")
+    ids = [a.id for a in activities]
+    session.exec(delete(ActivityCampaignLink).where(col(ActivityCampaignLink.activity_id).in_(ids)))
+    session.exec(delete(ExecutionRecord).where(col(ExecutionRecord.activity_id).in_(ids)))
+    session.exec(delete(ActivityVersion).where(col(ActivityVersion.activity_id).in_(ids)))
+    session.exec(delete(Activity).where(col(Activity.id).in_(ids)))
+    session.flush()
+    return len(ids)
+
+
+def copy_activity(*, session: Session, actor: User, activity_id: int, version_id: int | None = None) -> Activity:
+    """"Original Name-Copy": same configuration (of the current or a chosen version), a private Draft owned by
+    the actor, detached from its template."""
+    source = get_activity(session=session, actor=actor, activity_id=activity_id)
+    require(actor, source, Action.COPY)
+    require_writer(actor)
+    if version_id is not None:
+        version = session.get(ActivityVersion, version_id)
+        if version is None or version.activity_id != source.id:
+            raise NotFound("Version not found.")
+        flow = dict(version.flow)
+    else:
+        flow = current_flow(session=session, activity=source)
+    campaign_ids = list(session.exec(select(ActivityCampaignLink.campaign_id).where(
+        ActivityCampaignLink.activity_id == source.id)).all())
+    data = ActivityInput(
+        name=source.name[: NAME_MAX - len(COPY_SUFFIX)] + COPY_SUFFIX, description=source.description,
+        group_id=source.group_id, campaign_ids=campaign_ids, start_time=source.start_time,
+        end_time=source.end_time, schedule=source.schedule, schedule_every=source.schedule_every,
+        max_runs=source.max_runs,
+    )
+    return create_activity(session=session, actor=actor, data=data, flow=flow, template_key=None)
+
+
+def move(*, session: Session, actor: User, activity_id: int, group_id: int | None) -> Activity:
+    return batch_move(session=session, actor=actor, activity_ids=[activity_id], group_id=group_id)[0]
+
+
+def batch_move(*, session: Session, actor: User, activity_ids: list[int], group_id: int | None) -> list[Activity]:
+    """Move to a group (None = Ungrouped)."""
+    if group_id is not None:
+        group = session.get(ActivityGroup, group_id)
+        if group is None or group.workspace_id != actor.workspace_id:
+            raise NotFound("Group not found.")
+    activities = _load_many(session, actor, activity_ids, Action.MOVE)
+    for activity in activities:
+        transition_or_conflict(activity, Action.MOVE)
+        activity.group_id = group_id
+        _touch(activity)
+        session.add(activity)
+    session.flush()
+    return activities
+
+
+def set_public(*, session: Session, actor: User, activity_id: int, public: bool) -> Activity:
+    """Set Public (visible to the whole workspace) or Cancel Public (creator and admins only)."""
+    activity = get_activity(session=session, actor=actor, activity_id=activity_id)
+    action = Action.SET_PUBLIC if public else Action.CANCEL_PUBLIC
+    require(actor, activity, action)
+    transition_or_conflict(activity, action)
+    activity.is_public = public
+    _touch(activity)
+    session.add(activity)
+    session.flush()
+    return activity

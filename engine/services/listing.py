@@ -1,0 +1,187 @@
+"""The Automated Marketing list: counts per status, filters, search, server-side sorting and paging.
+
+Everything is filtered by what the actor may see (permissions.visible_clause) first, so counts, search and
+pages can never reveal a private activity of someone else. Searches apply inside the chosen status.
+"""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, and_, func
+from sqlmodel import Session, col, select
+
+from engine.errors import Invalid
+from engine.models import (
+    Activity,
+    ActivityCampaignLink,
+    ActivityGroup,
+    ActivityVersion,
+    MarketingCampaign,
+    User,
+)
+from engine.permissions import visible_clause
+from engine.status import FINISHED_STATUSES, ActivityStatus
+
+SORTABLE = {
+    "name": Activity.name,
+    "status": Activity.status,
+    "created_at": Activity.created_at,
+    "updated_at": Activity.updated_at,
+    "start_time": Activity.start_time,
+    "end_time": Activity.end_time,
+}
+#: the status-bar filter accepts every status plus "finished" (normal and abnormal ends together)
+STATUS_FILTERS = {s.value for s in ActivityStatus} | {"finished"}
+MAX_PAGE_SIZE = 200
+
+
+class ListQuery(BaseModel):
+    status: str | None = None
+    group_id: int | None = None
+    ungrouped: bool = False
+    search: str = ""
+    campaign_ids: list[int] = Field(default_factory=list)
+    sort: str = "updated_at"
+    descending: bool = True
+    page: int = 1
+    page_size: int = 20
+
+
+class ActivityRow(BaseModel):
+    id: int
+    name: str
+    description: str
+    status: str
+    status_label: str
+    owner_id: int
+    owner_name: str
+    is_public: bool
+    group_id: int | None
+    group_name: str
+    start_time: datetime | None
+    end_time: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version_number: int | None
+    template_key: str | None
+    campaigns: list[str]
+
+
+class ActivityPage(BaseModel):
+    rows: list[ActivityRow]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def _scope(*, session: Session, actor: User, group_id: int | None, ungrouped: bool) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = [visible_clause(actor)]
+    if ungrouped:
+        clauses.append(col(Activity.group_id).is_(None))
+    elif group_id is not None:
+        from engine.services.groups import subtree_ids
+
+        clauses.append(col(Activity.group_id).in_(subtree_ids(session=session, workspace_id=actor.workspace_id,
+                                                              group_id=group_id)))
+    return clauses
+
+
+def expand_campaigns(*, session: Session, workspace_id: int, campaign_ids: list[int]) -> list[int]:
+    """Sub-campaign ids for a selection: a primary campaign stands for all of its sub-campaigns."""
+    if not campaign_ids:
+        return []
+    rows = session.exec(
+        select(MarketingCampaign).where(
+            MarketingCampaign.workspace_id == workspace_id,
+            (col(MarketingCampaign.id).in_(campaign_ids)) | (col(MarketingCampaign.parent_id).in_(campaign_ids)),
+        )
+    ).all()
+    return sorted({c.id for c in rows if c.parent_id is not None and c.id is not None})
+
+
+def _status_clause(status: str) -> ColumnElement[bool]:
+    if status not in STATUS_FILTERS:
+        raise Invalid(f"Unknown status filter '{status}'.")
+    if status == "finished":
+        return col(Activity.status).in_([s.value for s in FINISHED_STATUSES])
+    return Activity.status == status
+
+
+def list_activities(*, session: Session, actor: User, query: ListQuery) -> ActivityPage:
+    if query.sort not in SORTABLE:
+        raise Invalid(f"Cannot sort by '{query.sort}'.")
+    page_size = min(max(query.page_size, 1), MAX_PAGE_SIZE)
+    clauses = _scope(session=session, actor=actor, group_id=query.group_id, ungrouped=query.ungrouped)
+    if query.status:
+        clauses.append(_status_clause(query.status))
+    if query.search.strip():
+        clauses.append(func.lower(Activity.name).contains(query.search.strip().lower(), autoescape=True))
+    if query.campaign_ids:
+        subs = expand_campaigns(session=session, workspace_id=actor.workspace_id, campaign_ids=query.campaign_ids)
+        clauses.append(col(Activity.id).in_(
+            select(ActivityCampaignLink.activity_id).where(col(ActivityCampaignLink.campaign_id).in_(subs))
+        ))
+    where = and_(*clauses)
+    total = session.exec(select(func.count()).select_from(Activity).where(where)).one()
+    pages = max(1, -(-total // page_size))
+    page = min(max(query.page, 1), pages)
+    order = SORTABLE[query.sort]
+    ordering = [order.desc() if query.descending else order.asc(),
+                col(Activity.id).desc() if query.descending else col(Activity.id).asc()]
+    stmt = (
+        select(Activity, User.display_name, ActivityGroup.name, ActivityVersion.number)
+        .join(User, User.id == Activity.owner_id)
+        .outerjoin(ActivityGroup, ActivityGroup.id == Activity.group_id)
+        .outerjoin(ActivityVersion, ActivityVersion.id == Activity.current_version_id)
+        .where(where)
+        .order_by(*ordering)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
+    found = session.exec(stmt).all()
+    campaigns = _campaign_names(session=session, activity_ids=[a.id for a, *_ in found])
+    rows = [
+        ActivityRow(
+            id=a.id, name=a.name, description=a.description, status=a.status,
+            status_label=ActivityStatus(a.status).label, owner_id=a.owner_id, owner_name=owner,
+            is_public=a.is_public, group_id=a.group_id, group_name=gname or "Ungrouped",
+            start_time=a.start_time, end_time=a.end_time, created_at=a.created_at, updated_at=a.updated_at,
+            version_number=vnum, template_key=a.template_key, campaigns=campaigns.get(a.id, []),
+        )
+        for a, owner, gname, vnum in found
+    ]
+    return ActivityPage(rows=rows, total=total, page=page, page_size=page_size)
+
+
+def _campaign_names(*, session: Session, activity_ids: list[int | None]) -> dict[int, list[str]]:
+    if not activity_ids:
+        return {}
+    pairs = session.exec(
+        select(ActivityCampaignLink.activity_id, MarketingCampaign.name)
+        .join(MarketingCampaign, MarketingCampaign.id == ActivityCampaignLink.campaign_id)
+        .where(col(ActivityCampaignLink.activity_id).in_(activity_ids))
+        .order_by(MarketingCampaign.name)
+    ).all()
+    out: dict[int, list[str]] = {}
+    for activity_id, name in pairs:
+        out.setdefault(activity_id, []).append(name)
+    return out
+
+
+def status_counts(
+    *, session: Session, actor: User, group_id: int | None = None, ungrouped: bool = False
+) -> dict[str, int]:
+    """Total and per-status counts for the status bar, within visibility and the selected group."""
+    where = and_(*_scope(session=session, actor=actor, group_id=group_id, ungrouped=ungrouped))
+    by_status = dict(
+        session.exec(select(Activity.status, func.count()).where(where).group_by(Activity.status)).all()
+    )
+    counts = {s.value: int(by_status.get(s.value, 0)) for s in ActivityStatus}
+    counts["finished"] = counts[ActivityStatus.COMPLETED.value] + counts[ActivityStatus.ABNORMAL_END.value]
+    counts["finished_normal"] = counts[ActivityStatus.COMPLETED.value]
+    counts["total"] = sum(int(v) for v in by_status.values())
+    return counts

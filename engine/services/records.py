@@ -1,0 +1,119 @@
+"""Execution Records: list with a status filter; Stop one round; Re-run after a crowd-data failure.
+
+The engine (next issue) executes rounds; these functions own the record rules and their effect on the
+activity status, so the drawer's buttons and the engine share them.
+"""
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlmodel import Session, func, select
+
+from engine import clock
+from engine.errors import Conflict, Invalid, NotFound
+from engine.models import Activity, ActivityVersion, ExecutionRecord, RecordTrigger, Schedule, User
+from engine.models.record import CROWD_DATA_FAILURE
+from engine.permissions import require
+from engine.services import activities
+from engine.status import Action, ActivityStatus, RecordAction, RecordStatus, StatusError, record_transition
+
+
+class RecordRow(BaseModel):
+    id: int
+    number: int
+    version_number: int
+    status: str
+    status_label: str
+    trigger: str
+    started_at: datetime
+    ended_at: datetime | None
+    failure_reason: str | None
+    can_stop: bool
+    can_rerun: bool
+    rerun_pending: bool
+
+
+def _can_rerun(record: ExecutionRecord) -> bool:
+    return record.status == RecordStatus.ABNORMAL_END and record.failure_kind == CROWD_DATA_FAILURE
+
+
+def list_records(*, session: Session, actor: User, activity_id: int, status: str | None = None) -> list[RecordRow]:
+    activity = activities.get_activity(session=session, actor=actor, activity_id=activity_id)
+    stmt = (
+        select(ExecutionRecord, ActivityVersion.number)
+        .join(ActivityVersion, ActivityVersion.id == ExecutionRecord.version_id)
+        .where(ExecutionRecord.activity_id == activity.id)
+        .order_by(ExecutionRecord.number.desc())  # type: ignore[attr-defined]
+    )
+    if status:
+        if status not in {s.value for s in RecordStatus}:
+            raise Invalid(f"Unknown record status '{status}'.")
+        stmt = stmt.where(ExecutionRecord.status == status)
+    return [
+        RecordRow(id=r.id, number=r.number, version_number=vnum, status=r.status,
+                  status_label=RecordStatus(r.status).label, trigger=r.trigger, started_at=r.started_at,
+                  ended_at=r.ended_at, failure_reason=r.failure_reason,
+                  can_stop=r.status == RecordStatus.IN_PROGRESS, can_rerun=_can_rerun(r) and not r.rerun_pending,
+                  rerun_pending=r.rerun_pending)
+        for r, vnum in session.exec(stmt).all()
+    ]
+
+
+def _record(session: Session, actor: User, record_id: int) -> tuple[Activity, ExecutionRecord]:
+    record = session.get(ExecutionRecord, record_id)
+    if record is None:
+        raise NotFound("Execution record not found.")
+    activity = activities.get_activity(session=session, actor=actor, activity_id=record.activity_id)
+    return activity, record
+
+
+def _running(session: Session, activity: Activity, *, besides: int | None = None) -> int:
+    return session.exec(select(func.count()).select_from(ExecutionRecord).where(
+        ExecutionRecord.activity_id == activity.id, ExecutionRecord.status == RecordStatus.IN_PROGRESS,
+        ExecutionRecord.id != besides)).one()
+
+
+def stop_record(*, session: Session, actor: User, record_id: int) -> ExecutionRecord:
+    """Stop one round. A one-time activity stops with it; a periodic one keeps its next cycles."""
+    activity, record = _record(session, actor, record_id)
+    require(actor, activity, Action.STOP)
+    try:
+        record.status = record_transition(record.status, RecordAction.STOP)
+    except StatusError as err:
+        raise Conflict(str(err)) from err
+    record.ended_at = clock.now()
+    session.add(record)
+    if activity.schedule == Schedule.ONCE and activity.status == ActivityStatus.IN_PROGRESS \
+            and not _running(session, activity, besides=record.id):
+        activities.stop(session=session, actor=actor, activity_id=activity.id)
+    session.flush()
+    return record
+
+
+def rerun_record(*, session: Session, actor: User, record_id: int) -> ExecutionRecord:
+    """Re-run a round that failed to obtain crowd data: at once when no round is in progress (a new record,
+    not counted against max runs, not limited by the time window), otherwise after the running round ends
+    (the record is marked and the engine picks it up)."""
+    activity, record = _record(session, actor, record_id)
+    require(actor, activity, Action.RERUN)
+    try:
+        record_transition(record.status, RecordAction.RERUN)
+    except StatusError as err:
+        raise Conflict(str(err)) from err
+    if not _can_rerun(record):
+        raise Conflict("Only a round that failed to obtain the crowd data can be re-run.")
+    if record.rerun_pending:
+        raise Conflict("This round is already queued to re-run after the round in progress.")
+    if _running(session, activity):
+        record.rerun_pending = True
+        session.add(record)
+        session.flush()
+        return record
+    next_status = activities.transition_or_conflict(activity, Action.RERUN)
+    if next_status == ActivityStatus.IN_PROGRESS and activity.status != ActivityStatus.IN_PROGRESS:
+        activities.require_capacity(session, activity)
+    activity.status = next_status
+    rerun = activities.new_record(session, activity, RecordTrigger.RERUN, rerun_of=record)
+    session.add(activity)
+    session.flush()
+    return rerun

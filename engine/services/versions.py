@@ -1,0 +1,81 @@
+"""Manage Versions: the version history of an activity and, for a chosen version, view / copy / stop / start."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlmodel import Session, select
+
+from engine.errors import Conflict, NotFound
+from engine.models import Activity, ActivityVersion, User
+from engine.services import activities
+from engine.status import ActivityStatus, VersionState
+
+
+class VersionRow(BaseModel):
+    id: int
+    number: int
+    state: str  # draft / published
+    status_label: str  # what Manage Versions shows: Draft, the live version's activity status, or Superseded
+    author_name: str
+    created_at: datetime
+    published_at: datetime | None
+    is_live: bool
+    is_current: bool
+
+
+def _label(activity: Activity, version: ActivityVersion) -> str:
+    if version.state == VersionState.DRAFT:
+        return "Draft"
+    if version.id == activity.live_version_id:
+        return ActivityStatus(activity.status).label
+    return "Superseded"
+
+
+def list_versions(*, session: Session, actor: User, activity_id: int) -> list[VersionRow]:
+    activity = activities.get_activity(session=session, actor=actor, activity_id=activity_id)
+    found = session.exec(
+        select(ActivityVersion, User.display_name)
+        .join(User, User.id == ActivityVersion.author_id)
+        .where(ActivityVersion.activity_id == activity.id)
+        .order_by(ActivityVersion.number.desc())  # type: ignore[attr-defined]
+    ).all()
+    return [
+        VersionRow(id=v.id, number=v.number, state=v.state, status_label=_label(activity, v), author_name=author,
+                   created_at=v.created_at, published_at=v.published_at,
+                   is_live=v.id == activity.live_version_id, is_current=v.id == activity.current_version_id)
+        for v, author in found
+    ]
+
+
+def _version(session: Session, actor: User, version_id: int) -> tuple[Activity, ActivityVersion]:
+    version = session.get(ActivityVersion, version_id)
+    if version is None:
+        raise NotFound("Version not found.")
+    activity = activities.get_activity(session=session, actor=actor, activity_id=version.activity_id)
+    return activity, version
+
+
+def view_version(*, session: Session, actor: User, version_id: int) -> dict[str, Any]:
+    """The flow of a version (read-only canvas)."""
+    _, version = _version(session, actor, version_id)
+    return dict(version.flow)
+
+
+def copy_version(*, session: Session, actor: User, version_id: int) -> Activity:
+    activity, version = _version(session, actor, version_id)
+    return activities.copy_activity(session=session, actor=actor, activity_id=activity.id, version_id=version.id)
+
+
+def stop_version(*, session: Session, actor: User, version_id: int) -> Activity:
+    """Stop the activity if this version is the one running."""
+    activity, version = _version(session, actor, version_id)
+    if version.id != activity.live_version_id:
+        raise Conflict(f"Version {version.number} is not the running version of “{activity.name}”.")
+    return activities.stop(session=session, actor=actor, activity_id=activity.id)
+
+
+def start_version(*, session: Session, actor: User, version_id: int) -> Activity:
+    """Start a Stopped activity on this (published) version, from its first component."""
+    activity, version = _version(session, actor, version_id)
+    return activities.start(session=session, actor=actor, activity_id=activity.id, version_id=version.id)

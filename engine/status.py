@@ -1,0 +1,191 @@
+"""THE status machines: which action is allowed in which status, and what it leads to.
+
+Services call `transition`/`check`, the UI enables buttons with `allowed` and explains disabled ones with
+`why_not`, and the tests iterate over `ACTIVITY_RULES`. No other module may encode these rules.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ActivityStatus(StrEnum):
+    DRAFT = "draft"
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    STOPPED = "stopped"
+    COMPLETED = "completed"  # normal end of a Finished activity
+    ABNORMAL_END = "abnormal_end"
+
+    @property
+    def label(self) -> str:
+        return ACTIVITY_STATUS_LABELS[self]
+
+
+ACTIVITY_STATUS_LABELS: dict[ActivityStatus, str] = {
+    ActivityStatus.DRAFT: "Draft",
+    ActivityStatus.NOT_STARTED: "Not Started",
+    ActivityStatus.IN_PROGRESS: "In Progress",
+    ActivityStatus.STOPPED: "Stopped",
+    ActivityStatus.COMPLETED: "Completed",
+    ActivityStatus.ABNORMAL_END: "Abnormal End",
+}
+
+#: "Finished" on the status bar counts both normal and abnormal ends.
+FINISHED_STATUSES = frozenset({ActivityStatus.COMPLETED, ActivityStatus.ABNORMAL_END})
+
+
+class Action(StrEnum):
+    # user actions
+    EDIT = "edit"
+    SAVE_DRAFT = "save_draft"
+    PUBLISH = "publish"
+    STOP = "stop"
+    START = "start"
+    DELETE = "delete"
+    COPY = "copy"
+    MOVE = "move"
+    SET_PUBLIC = "set_public"
+    CANCEL_PUBLIC = "cancel_public"
+    DETAILS = "details"
+    EXECUTION_RECORDS = "execution_records"
+    RERUN = "rerun"
+    # system actions (scheduler / engine)
+    BEGIN = "begin"  # start time reached
+    COMPLETE = "complete"  # one-time flow completed, or end time reached
+    FAIL = "fail"  # a component failed
+
+
+S = ActivityStatus
+ALL = frozenset(S)
+EXECUTED = frozenset({S.IN_PROGRESS, S.STOPPED, S.COMPLETED, S.ABNORMAL_END})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """`allowed_from` statuses; `to` the next status (None keeps it); `to_before_start` when the start time
+    is still ahead (publish of a future activity waits as Not Started); `keeps` statuses the action leaves
+    unchanged even though `to` is set."""
+
+    allowed_from: frozenset[ActivityStatus]
+    to: ActivityStatus | None
+    refusal: str
+    to_before_start: ActivityStatus | None = None
+    keeps: frozenset[ActivityStatus] = frozenset()
+
+
+ACTIVITY_RULES: dict[Action, Rule] = {
+    Action.EDIT: Rule(ALL, None, "This activity cannot be edited."),
+    # Saving an executed, no-longer-running activity as a draft makes it a Draft (a new version); a running
+    # one keeps running its published version while the draft waits (see services.activities.save_draft).
+    Action.SAVE_DRAFT: Rule(ALL, S.DRAFT, "This activity cannot be saved as a draft.",
+                            keeps=frozenset({S.IN_PROGRESS})),
+    Action.PUBLISH: Rule(ALL, S.IN_PROGRESS, "This activity cannot be published.", S.NOT_STARTED),
+    Action.STOP: Rule(
+        frozenset({S.IN_PROGRESS, S.NOT_STARTED}), S.STOPPED,
+        "Only an activity that is In Progress or Not Started can be stopped.",
+    ),
+    # Started again before its start time, a Stopped activity waits as Not Started.
+    Action.START: Rule(frozenset({S.STOPPED}), S.IN_PROGRESS, "Only a Stopped activity can be started.",
+                       S.NOT_STARTED),
+    # Re-run after a crowd-data failure: a one-time activity runs again; a periodic one keeps running.
+    Action.RERUN: Rule(frozenset({S.ABNORMAL_END, S.IN_PROGRESS}), S.IN_PROGRESS,
+                       "Only an activity that ended abnormally can be re-run."),
+    Action.DELETE: Rule(
+        frozenset({S.DRAFT, S.STOPPED, S.COMPLETED, S.ABNORMAL_END}), None,
+        "Only Draft, Stopped, Completed or Abnormal End activities can be deleted; stop it first.",
+    ),
+    Action.COPY: Rule(ALL, None, "This activity cannot be copied."),
+    Action.MOVE: Rule(ALL, None, "This activity cannot be moved."),
+    Action.SET_PUBLIC: Rule(ALL, None, "This activity cannot be made public."),
+    Action.CANCEL_PUBLIC: Rule(ALL, None, "This activity cannot be made private."),
+    Action.DETAILS: Rule(ALL, None, "No details."),
+    Action.EXECUTION_RECORDS: Rule(EXECUTED, None, "This activity has not been executed yet."),
+    Action.BEGIN: Rule(frozenset({S.NOT_STARTED}), S.IN_PROGRESS, "Only a Not Started activity can begin."),
+    Action.COMPLETE: Rule(frozenset({S.IN_PROGRESS, S.NOT_STARTED}), S.COMPLETED, "Not running."),
+    Action.FAIL: Rule(frozenset({S.IN_PROGRESS}), S.ABNORMAL_END, "Not running."),
+}
+
+#: Actions a user triggers from the list, in the order the UI shows them.
+USER_ACTIONS: tuple[Action, ...] = (
+    Action.EDIT, Action.DETAILS, Action.COPY, Action.STOP, Action.START, Action.DELETE,
+    Action.EXECUTION_RECORDS, Action.SET_PUBLIC, Action.CANCEL_PUBLIC, Action.MOVE,
+)
+#: Actions that only read; managers may perform these.
+READ_ACTIONS = frozenset({Action.DETAILS, Action.EXECUTION_RECORDS})
+
+
+class StatusError(Exception):
+    """An action is not allowed in the current status."""
+
+
+def allowed(status: ActivityStatus, action: Action) -> bool:
+    return ActivityStatus(status) in ACTIVITY_RULES[action].allowed_from
+
+
+def why_not(status: ActivityStatus, action: Action) -> str | None:
+    """None when allowed, else the message the UI shows (tooltip, toast) and the service raises."""
+    if allowed(status, action):
+        return None
+    return f"{ACTIVITY_RULES[action].refusal} (status: {ActivityStatus(status).label})"
+
+
+def transition(status: ActivityStatus, action: Action, *, before_start: bool = False) -> ActivityStatus:
+    """The status after `action`, or StatusError with the refusal message."""
+    reason = why_not(status, action)
+    if reason:
+        raise StatusError(reason)
+    rule = ACTIVITY_RULES[action]
+    if ActivityStatus(status) in rule.keeps:
+        return ActivityStatus(status)
+    if before_start and rule.to_before_start is not None:
+        return rule.to_before_start
+    return rule.to or ActivityStatus(status)
+
+
+class RecordStatus(StrEnum):
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    ABNORMAL_END = "abnormal_end"
+    STOPPED = "stopped"
+
+    @property
+    def label(self) -> str:
+        return RECORD_STATUS_LABELS[self]
+
+
+RECORD_STATUS_LABELS = {
+    RecordStatus.IN_PROGRESS: "In Progress",
+    RecordStatus.COMPLETED: "Completed",
+    RecordStatus.ABNORMAL_END: "Abnormal End",
+    RecordStatus.STOPPED: "Stopped",
+}
+
+
+class RecordAction(StrEnum):
+    STOP = "stop"
+    COMPLETE = "complete"
+    FAIL = "fail"
+    RERUN = "rerun"
+
+
+RECORD_RULES: dict[RecordAction, tuple[frozenset[RecordStatus], RecordStatus | None, str]] = {
+    RecordAction.STOP: (frozenset({RecordStatus.IN_PROGRESS}), RecordStatus.STOPPED,
+                        "Only an execution record In Progress can be stopped."),
+    RecordAction.COMPLETE: (frozenset({RecordStatus.IN_PROGRESS}), RecordStatus.COMPLETED, "Not running."),
+    RecordAction.FAIL: (frozenset({RecordStatus.IN_PROGRESS}), RecordStatus.ABNORMAL_END, "Not running."),
+    # Re-run creates a NEW record; the failed one stays as it was.
+    RecordAction.RERUN: (frozenset({RecordStatus.ABNORMAL_END}), None,
+                         "Only a record that ended abnormally (crowd data not obtained) can be re-run."),
+}
+
+
+def record_transition(status: RecordStatus, action: RecordAction) -> RecordStatus:
+    allowed_from, to, refusal = RECORD_RULES[action]
+    if RecordStatus(status) not in allowed_from:
+        raise StatusError(f"{refusal} (status: {RecordStatus(status).label})")
+    return to or RecordStatus(status)
+
+
+class VersionState(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"

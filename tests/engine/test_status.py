@@ -1,0 +1,77 @@
+"""The status machine table against the seed's rules, written out independently here."""
+
+import itertools
+
+import pytest
+
+from engine.status import (
+    ACTIVITY_RULES,
+    Action,
+    ActivityStatus,
+    RecordAction,
+    RecordStatus,
+    StatusError,
+    allowed,
+    record_transition,
+    transition,
+    why_not,
+)
+
+S = ActivityStatus
+# (action, status) -> next status, for every allowed pair; anything absent must be refused.
+EXPECTED: dict[tuple[Action, ActivityStatus], ActivityStatus] = {
+    **{(Action.STOP, s): S.STOPPED for s in (S.IN_PROGRESS, S.NOT_STARTED)},
+    (Action.START, S.STOPPED): S.IN_PROGRESS,
+    **{(Action.DELETE, s): s for s in (S.DRAFT, S.STOPPED, S.COMPLETED, S.ABNORMAL_END)},
+    **{(Action.PUBLISH, s): S.IN_PROGRESS for s in S},
+    **{(Action.SAVE_DRAFT, s): S.DRAFT for s in S if s != S.IN_PROGRESS},
+    (Action.SAVE_DRAFT, S.IN_PROGRESS): S.IN_PROGRESS,
+    **{(a, s): s for a in (Action.EDIT, Action.COPY, Action.MOVE, Action.SET_PUBLIC, Action.CANCEL_PUBLIC,
+                           Action.DETAILS) for s in S},
+    **{(Action.EXECUTION_RECORDS, s): s for s in (S.IN_PROGRESS, S.STOPPED, S.COMPLETED, S.ABNORMAL_END)},
+    (Action.RERUN, S.ABNORMAL_END): S.IN_PROGRESS,
+    (Action.RERUN, S.IN_PROGRESS): S.IN_PROGRESS,
+    (Action.BEGIN, S.NOT_STARTED): S.IN_PROGRESS,
+    (Action.COMPLETE, S.IN_PROGRESS): S.COMPLETED,
+    (Action.COMPLETE, S.NOT_STARTED): S.COMPLETED,
+    (Action.FAIL, S.IN_PROGRESS): S.ABNORMAL_END,
+}
+
+
+def test_every_action_has_a_rule() -> None:
+    assert set(ACTIVITY_RULES) == set(Action)
+
+
+@pytest.mark.parametrize(("action", "status"), list(itertools.product(Action, ActivityStatus)))
+def test_table_matches_the_seed(action: Action, status: ActivityStatus) -> None:
+    expected = EXPECTED.get((action, status))
+    assert allowed(status, action) is (expected is not None)
+    if expected is None:
+        with pytest.raises(StatusError) as err:
+            transition(status, action)
+        assert status.label in str(err.value)
+        assert why_not(status, action) == str(err.value)
+    else:
+        assert transition(status, action) == expected
+        assert why_not(status, action) is None
+
+
+@pytest.mark.parametrize(("action", "expected"), [(Action.PUBLISH, S.NOT_STARTED), (Action.START, S.NOT_STARTED)])
+def test_before_start_time_waits_as_not_started(action: Action, expected: ActivityStatus) -> None:
+    source = S.DRAFT if action == Action.PUBLISH else S.STOPPED
+    assert transition(source, action, before_start=True) == expected
+
+
+@pytest.mark.parametrize(("action", "status"), list(itertools.product(RecordAction, RecordStatus)))
+def test_record_rules(action: RecordAction, status: RecordStatus) -> None:
+    expected = {
+        (RecordAction.STOP, RecordStatus.IN_PROGRESS): RecordStatus.STOPPED,
+        (RecordAction.COMPLETE, RecordStatus.IN_PROGRESS): RecordStatus.COMPLETED,
+        (RecordAction.FAIL, RecordStatus.IN_PROGRESS): RecordStatus.ABNORMAL_END,
+        (RecordAction.RERUN, RecordStatus.ABNORMAL_END): RecordStatus.ABNORMAL_END,
+    }.get((action, status))
+    if expected is None:
+        with pytest.raises(StatusError):
+            record_transition(status, action)
+    else:
+        assert record_transition(status, action) == expected
