@@ -79,7 +79,9 @@ def activity(
     return a
 
 
-def group(session: Session, ws: Workspace, name: str, parent: ActivityGroup | None = None, position: int = 0) -> ActivityGroup:
+def group(
+    session: Session, ws: Workspace, name: str, parent: ActivityGroup | None = None, position: int = 0
+) -> ActivityGroup:
     g = ActivityGroup(workspace_id=ws.id, name=name, parent_id=parent.id if parent else None, position=position)
     session.add(g)
     session.flush()
