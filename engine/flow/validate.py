@@ -1,8 +1,8 @@
 """Validation before publish, as a pure walk over the flow.
 
-Rules: the flow starts with exactly one trigger (a node with no incoming link) and no other node is a
-trigger; every node's type is known and its configuration complete; edges join existing nodes on branches
-the source has; every branch is linked; every link ends in an End; no cycles.
+Rules: exactly one trigger, first (no incoming link); a branch may feed several components (fan-out) and a
+component may be fed by several links (reuse of a configured tail); every type known and configured; edges
+join existing nodes on branches the source has; every branch linked; every link ends in an End; no loops.
 """
 
 from dataclasses import dataclass
@@ -24,16 +24,15 @@ def validate_flow(flow: dict[str, Any]) -> list[FlowProblem]:
     if not nodes:
         return [FlowProblem(None, "The flow is empty: add a trigger component (Target Audience or Behaviour Event).")]
 
-    outgoing: dict[str, dict[str, str]] = {nid: {} for nid in nodes}
+    # a branch may feed several components at once (send SMS and WeChat to the same people)
+    outgoing: dict[str, dict[str, list[str]]] = {nid: {} for nid in nodes}
     incoming: dict[str, int] = {nid: 0 for nid in nodes}
     for edge in edges:
         src, dst, branch = str(edge.get("source")), str(edge.get("target")), str(edge.get("branch") or "out")
         if src not in nodes or dst not in nodes:
             problems.append(FlowProblem(src if src in nodes else None, "A link points to a missing component."))
             continue
-        if branch in outgoing[src]:
-            problems.append(FlowProblem(src, f"Branch '{branch}' has more than one link."))
-        outgoing[src][branch] = dst
+        outgoing[src].setdefault(branch, []).append(dst)
         incoming[dst] += 1
 
     for nid, node in nodes.items():
@@ -66,12 +65,12 @@ def validate_flow(flow: dict[str, Any]) -> list[FlowProblem]:
     return problems
 
 
-def _has_cycle(outgoing: dict[str, dict[str, str]]) -> bool:
+def _has_cycle(outgoing: dict[str, dict[str, list[str]]]) -> bool:
     state: dict[str, int] = {}
 
     def visit(nid: str) -> bool:
         state[nid] = 1
-        for nxt in outgoing.get(nid, {}).values():
+        for nxt in (t for targets in outgoing.get(nid, {}).values() for t in targets):
             if state.get(nxt) == 1 or (state.get(nxt) is None and visit(nxt)):
                 return True
         state[nid] = 2
