@@ -2,6 +2,8 @@
 
 from engine.models.activity import Activity, ActivityCampaignLink, Schedule
 from engine.models.campaign import MarketingCampaign
+from engine.models.customer import Audience, AudienceKind, AudienceMember, BehaviorEvent, Customer, CustomerTag
+from engine.models.execution import CustomerStep, NodeCounter
 from engine.models.group import ActivityGroup
 from engine.models.record import ExecutionRecord, RecordTrigger
 from engine.models.user import AuthSession, Role, User, UserPreference
@@ -9,7 +11,8 @@ from engine.models.version import ActivityVersion
 from engine.models.workspace import Workspace
 
 __all__ = [
-    "Activity", "ActivityCampaignLink", "ActivityGroup", "ActivityVersion", "AuthSession",
+    "Activity", "ActivityCampaignLink", "Audience", "AudienceKind", "AudienceMember", "BehaviorEvent", "Customer",
+    "CustomerStep", "CustomerTag", "NodeCounter", "ActivityGroup", "ActivityVersion", "AuthSession",
     "ExecutionRecord", "MarketingCampaign", "RecordTrigger", "Role", "Schedule", "User", "UserPreference",
     "Workspace",
 ]

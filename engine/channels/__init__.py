@@ -1,0 +1,1 @@
+"""Channels: adapters that deliver a touch (SMS, email, WeChat, push, webhook, Kafka) behind one interface."""

@@ -1,0 +1,49 @@
+"""The one interface every channel adapter implements, so executors never know how a message travels.
+
+A send is identified by its dedupe key (record, node, customer): adapters pass it to the provider as the
+message id, and the runtime records it before sending, so a retried batch never sends twice.
+"""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class SendStatus(StrEnum):
+    SUCCESS = "success"  # delivered / acknowledged
+    FAILED = "failed"  # refused, bounced, provider error after retries
+    PENDING = "pending"  # accepted, no receipt yet (an SMS gateway's status callback comes later)
+
+
+@dataclass(frozen=True)
+class Message:
+    record_id: int
+    node_id: str
+    customer_id: int
+    channel: str  # component type: text_sms, digital_sms, email, wechat_message, template_message, app_push,
+    #               webhook, push_kafka
+    to: str  # phone, email, open id, push token, URL or topic
+    body: str = ""
+    subject: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"{self.record_id}:{self.node_id}:{self.customer_id}"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    customer_id: int
+    status: SendStatus
+    reason: str | None = None  # why it failed, in words a marketer understands
+    provider_message_id: str | None = None
+
+
+class Channel(Protocol):
+    name: str
+
+    def send_batch(self, messages: list[Message]) -> list[SendResult]:
+        """Send a batch; return one result per message, in any order. Never raises for a provider outage:
+        the affected messages come back FAILED with the reason (the worker keeps working)."""
+        ...

@@ -1,0 +1,75 @@
+"""Customer data the engine works on: customers, tags, behaviour events, audiences."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from engine.clock import now
+from engine.models.types import str_enum
+
+
+class Customer(SQLModel, table=True):
+    """A person the flows reach. `qaid` is the stable user ID shown as the QAID in the UI."""
+
+    __table_args__ = (UniqueConstraint("workspace_id", "qaid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    qaid: str = Field(max_length=64)
+    name: str = Field(default="", max_length=80)
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=254)
+    wechat_openid: str | None = Field(default=None, max_length=64)
+    push_token: str | None = Field(default=None, max_length=128)
+    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=now)
+
+
+class CustomerTag(SQLModel, table=True):
+    """A tag value on a customer ("membership level" = "VIP"); one value per (customer, tag)."""
+
+    __table_args__ = (Index("ix_customertag_tag_value", "tag", "value"),)
+
+    customer_id: int = Field(foreign_key="customer.id", primary_key=True, ondelete="CASCADE")
+    tag: str = Field(primary_key=True, max_length=60)
+    value: str = Field(default="", max_length=120)
+    updated_at: datetime = Field(default_factory=now)
+
+
+class BehaviorEvent(SQLModel, table=True):
+    """Something a customer did ("browse_h5", "purchase"), with properties, at a time."""
+
+    __table_args__ = (Index("ix_behaviorevent_customer_name_time", "customer_id", "name", "occurred_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    customer_id: int = Field(foreign_key="customer.id", ondelete="CASCADE")
+    name: str = Field(max_length=60)
+    properties: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    occurred_at: datetime = Field(default_factory=now)
+    received_at: datetime = Field(default_factory=now)
+
+
+class AudienceKind(StrEnum):
+    STATIC = "static"  # a fixed list (CSV import, Generate Audience, Generate Crowd)
+    RULE = "rule"  # attribute/tag conditions, materialised when a flow runs
+
+
+class Audience(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    name: str = Field(max_length=60)
+    kind: AudienceKind = Field(default=AudienceKind.STATIC, sa_type=str_enum(AudienceKind))
+    rule: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    source: str = Field(default="", max_length=120)  # "csv import", "Generate Audience in <activity>", ...
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=now)
+
+
+class AudienceMember(SQLModel, table=True):
+    audience_id: int = Field(foreign_key="audience.id", primary_key=True, ondelete="CASCADE")
+    customer_id: int = Field(foreign_key="customer.id", primary_key=True, index=True, ondelete="CASCADE")
