@@ -1,0 +1,114 @@
+"""The contract every component type implements: config schema, validation, output branches, executor.
+
+One module per type in this package, each defining a `Component` subclass; `engine.components.registry`
+collects them. Executors are pure over their inputs: the customers of one batch, the parsed config and a
+`Ports` object through which ALL reads/writes outside the batch go (DB, channels, clock). The runtime
+(engine.runtime) owns batching, counters, idempotency and routing; a component only decides.
+"""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ValidationError
+
+from engine.channels.base import Message, SendResult
+from engine.flow.registry import Category
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    """What an executor may know about a customer (loaded in bulk for a batch)."""
+
+    id: int
+    qaid: str
+    name: str = ""
+    phone: str | None = None
+    email: str | None = None
+    wechat_openid: str | None = None
+    push_token: str | None = None
+    timezone: str = "Asia/Shanghai"
+    attributes: dict[str, Any] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Batch:
+    record_id: int
+    node_id: str
+    key: str  # deterministic batch key; also the seed of random splits together with the customer id
+    customers: list[CustomerView]
+    #: properties of the behaviour event that made each customer enter (Attribute Judgment reads these)
+    trigger_props: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    """What a component decided for a batch."""
+
+    #: branch -> customer ids that continue on that branch (a customer in at most one branch)
+    routes: dict[str, list[int]] = field(default_factory=dict)
+    #: per-customer result for the details panel: (result, reason). Touch/data push: success / failed /
+    #: pending; judgments: the branch name; anything not listed counts as "passed".
+    results: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    #: Wait Until: (wake time, ids) — parked, then resumed on branch "out" by the scheduler
+    parked: list[tuple[datetime, list[int]]] = field(default_factory=list)
+    #: extra counters to add for this batch (e.g. AB test "targets_achieved")
+    metrics: dict[str, int] = field(default_factory=dict)
+
+
+class Ports(Protocol):
+    """Everything outside the batch an executor may touch. The runtime passes a DB/Redis/channel-backed
+    implementation; tests pass the same real implementation on a test database."""
+
+    def now(self) -> datetime: ...
+
+    def event_counts(self, customer_ids: list[int], name: str, since: datetime, until: datetime,
+                     where: dict[str, Any] | None = None) -> dict[int, int]: ...
+
+    def audience_members(self, audience_id: int, customer_ids: list[int]) -> set[int]: ...
+
+    def previous_results(self, record_id: int, node_id: str, customer_ids: list[int]) -> dict[int, str]:
+        """Result of each customer at component `node_id` of this record (success / failed / pending /
+        receipt status) — what Result Judgment reads."""
+        ...
+
+    def set_tag(self, customer_ids: list[int], tag: str, value: str) -> None: ...
+
+    def add_to_audience(self, *, record_id: int, node_id: str, name: str, customer_ids: list[int]) -> int:
+        """Add customers to the audience a Generate Audience component fills (created once per
+        record and node); returns its id."""
+        ...
+
+    def send(self, messages: list[Message]) -> list[SendResult]:
+        """Send through the message's channel, skipping any dedupe key already sent (idempotent)."""
+        ...
+
+
+class Component(ABC):
+    type: ClassVar[str]
+    label: ClassVar[str]
+    category: ClassVar[Category]
+    Config: ClassVar[type[BaseModel]]
+
+    def parse(self, raw: dict[str, Any]) -> BaseModel:
+        return self.Config.model_validate(raw or {})
+
+    def validate(self, raw: dict[str, Any]) -> list[str]:
+        """Problems with the configuration, in words for the canvas (empty = configured)."""
+        try:
+            config = self.parse(raw)
+        except ValidationError as err:
+            return [f"{'.'.join(str(p) for p in e['loc']) or 'config'}: {e['msg']}" for e in err.errors()]
+        return self.check(config)
+
+    def check(self, config: Any) -> list[str]:
+        """Cross-field rules beyond the schema (e.g. ratios sum to 100)."""
+        return []
+
+    def branches(self, config: Any) -> list[str]:
+        return ["out"]
+
+    @abstractmethod
+    def execute(self, batch: Batch, config: Any, ports: Ports) -> Outcome: ...
