@@ -50,6 +50,7 @@ class Activity(SQLModel, table=True):
     created_at: datetime = Field(default_factory=now)
     updated_at: datetime = Field(default_factory=now)
     published_at: datetime | None = None
+    next_run_at: datetime | None = None  # periodic schedules: when the scheduler starts the next cycle
 
 
 class ActivityCampaignLink(SQLModel, table=True):

@@ -14,7 +14,10 @@ from engine.models.types import str_enum
 class Customer(SQLModel, table=True):
     """A person the flows reach. `qaid` is the stable user ID shown as the QAID in the UI."""
 
-    __table_args__ = (UniqueConstraint("workspace_id", "qaid"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "qaid"),
+        Index("ix_customer_ws_created", "workspace_id", "created_at"),  # "joined in the last N days" rules
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
@@ -60,6 +63,9 @@ class AudienceKind(StrEnum):
 
 
 class Audience(SQLModel, table=True):
+    """A static list (members in AudienceMember) or a rule over attributes and tags (`rule`, see
+    engine/services/audiences.py for the format), materialised when a flow runs."""
+
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     name: str = Field(max_length=60)

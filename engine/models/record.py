@@ -35,4 +35,6 @@ class ExecutionRecord(SQLModel, table=True):
     failure_reason: str | None = None
     failure_kind: str | None = Field(default=None, max_length=20)  # "crowd_data" allows Re-run
     rerun_pending: bool = False  # Re-run asked while another round was in progress
+    dispatched_at: datetime | None = None  # when the scheduler handed the round to the workers (outbox)
+    entry_closed: bool = False  # no more customers will enter (audience fully entered, or end time reached)
     rerun_of_id: int | None = Field(default=None, foreign_key="executionrecord.id")

@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from engine.clock import now
@@ -8,7 +9,12 @@ from engine.clock import now
 class Workspace(SQLModel, table=True):
     """A tenant: its users, groups and activities; the in-progress cap applies per workspace."""
 
+    __table_args__ = (Index("ux_workspace_api_key_hash", "api_key_hash", unique=True),)
+
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=60, unique=True)
     in_progress_cap: int = 100
+    #: SHA-256 (hex) of the workspace's API key for the HTTP API (engine/api/keys.py); the key itself is
+    #: shown once when generated and never stored. None: no key, the API refuses every request.
+    api_key_hash: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=now)

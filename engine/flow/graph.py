@@ -1,0 +1,35 @@
+"""Pure look-ups on a flow: the trigger, a node, the components a branch leads to."""
+
+from typing import Any
+
+
+class FlowGraph:
+    def __init__(self, flow: dict[str, Any]) -> None:
+        self.nodes: dict[str, dict[str, Any]] = {str(n["id"]): n for n in flow.get("nodes") or []}
+        self.next: dict[tuple[str, str], list[str]] = {}
+        incoming: set[str] = set()
+        for edge in flow.get("edges") or []:
+            key = (str(edge["source"]), str(edge.get("branch") or "out"))
+            self.next.setdefault(key, []).append(str(edge["target"]))
+            incoming.add(str(edge["target"]))
+        roots = [nid for nid in self.nodes if nid not in incoming]
+        self.trigger_id: str | None = roots[0] if roots else None
+
+    def node(self, node_id: str) -> dict[str, Any]:
+        return self.nodes[node_id]
+
+    def targets(self, node_id: str, branch: str) -> list[str]:
+        return self.next.get((node_id, branch), [])
+
+
+_CACHE: dict[int, FlowGraph] = {}
+
+
+def graph_for(version_id: int, flow: dict[str, Any]) -> FlowGraph:
+    """Published versions never change, so a worker parses each one once."""
+    graph = _CACHE.get(version_id)
+    if graph is None:
+        if len(_CACHE) > 1024:
+            _CACHE.clear()
+        graph = _CACHE[version_id] = FlowGraph(flow)
+    return graph

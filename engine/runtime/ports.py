@@ -1,0 +1,118 @@
+"""The real Ports: the database, Redis and the channel adapters, as the executors see them."""
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from engine import clock
+from engine.channels.base import Message, SendResult, SendStatus
+from engine.models import Audience, AudienceKind, AudienceMember, BehaviorEvent, CustomerTag
+from engine.runtime.sql import insert_ignore, upsert
+from engine.runtime.store import RoundStore
+
+
+def _matches(props: dict[str, Any], where: dict[str, Any] | None) -> bool:
+    return not where or all(props.get(k) == v for k, v in where.items())
+
+
+class RuntimePorts:
+    """Reads go through `session` (a read transaction); writes are buffered and applied by `apply` in the
+    step's short write transaction, so no worker holds the database write lock while it talks to a provider."""
+
+    def __init__(self, session: Session, store: RoundStore, workspace_id: int) -> None:
+        self.session = session
+        self.store = store
+        self.workspace_id = workspace_id
+        self._writes: list[Callable[[Session], None]] = []
+
+    def discard(self) -> None:
+        self._writes.clear()
+
+    def apply(self, session: Session) -> None:
+        for write in self._writes:
+            write(session)
+        self._writes.clear()
+
+    def now(self) -> datetime:
+        return clock.now()
+
+    def event_counts(self, customer_ids: list[int], name: str, since: datetime, until: datetime,
+                     where: dict[str, Any] | None = None) -> dict[int, int]:
+        if not customer_ids:
+            return {}
+        base = (col(BehaviorEvent.customer_id).in_(customer_ids), BehaviorEvent.name == name,
+                BehaviorEvent.occurred_at >= since, BehaviorEvent.occurred_at <= until)
+        if not where:
+            rows = self.session.exec(select(BehaviorEvent.customer_id, func.count()).where(*base)
+                                     .group_by(BehaviorEvent.customer_id)).all()
+            return {cid: int(n) for cid, n in rows}
+        counts: dict[int, int] = defaultdict(int)
+        for cid, props in self.session.exec(select(BehaviorEvent.customer_id, BehaviorEvent.properties).where(*base)):
+            if _matches(props or {}, where):
+                counts[cid] += 1
+        return dict(counts)
+
+    def audience_members(self, audience_id: int, customer_ids: list[int]) -> set[int]:
+        audience = self.session.get(Audience, audience_id)
+        if audience is None or audience.workspace_id != self.workspace_id or not customer_ids:
+            return set()
+        if audience.kind == AudienceKind.RULE:
+            from engine.services.audiences import materialize
+
+            return set(materialize(session=self.session, audience_id=audience_id)) & set(customer_ids)
+        return set(self.session.exec(select(AudienceMember.customer_id).where(
+            AudienceMember.audience_id == audience_id, col(AudienceMember.customer_id).in_(customer_ids))).all())
+
+    def previous_results(self, record_id: int, node_id: str, customer_ids: list[int]) -> dict[int, str]:
+        return self.store.results(record_id, node_id, customer_ids)
+
+    def set_tag(self, customer_ids: list[int], tag: str, value: str) -> None:
+        rows = [{"customer_id": cid, "tag": tag, "value": value, "updated_at": clock.now()} for cid in customer_ids]
+        self._writes.append(lambda s: upsert(s, CustomerTag.__table__,  # type: ignore[arg-type]
+                                             rows, keys=["customer_id", "tag"], update=["value", "updated_at"]))
+
+    def add_to_audience(self, *, record_id: int, node_id: str, name: str, customer_ids: list[int]) -> int:
+        """The audience is created once per (record, component); its id is returned when it already exists,
+        else 0 until the step's write transaction creates it."""
+        source = f"Generate Audience: record {record_id}, component {node_id}"
+        ids = list(customer_ids)
+
+        def write(session: Session) -> None:
+            audience = session.exec(select(Audience).where(Audience.workspace_id == self.workspace_id,
+                                                           Audience.source == source)).first()
+            if audience is None:
+                audience = Audience(workspace_id=self.workspace_id, name=name[:60], kind=AudienceKind.STATIC,
+                                    source=source)
+                session.add(audience)
+                session.flush()
+            insert_ignore(session, AudienceMember.__table__,  # type: ignore[arg-type]
+                          [{"audience_id": audience.id, "customer_id": cid} for cid in ids])
+
+        self._writes.append(write)
+        existing = self.session.exec(select(Audience.id).where(Audience.workspace_id == self.workspace_id,
+                                                               Audience.source == source)).first()
+        return int(existing or 0)
+
+    def send(self, messages: list[Message]) -> list[SendResult]:
+        """Send each (record, node, customer) at most once per round: customers that already have a result
+        (a retried batch) are not sent again; their stored result is returned."""
+        if not messages:
+            return []
+        first = messages[0]
+        done = self.store.results(first.record_id, first.node_id, [m.customer_id for m in messages])
+        todo = [m for m in messages if m.customer_id not in done]
+        results = [SendResult(customer_id=cid, status=SendStatus(status) if status in SendStatus.__members__.values()
+                              else SendStatus.SUCCESS) for cid, status in done.items()]
+        by_channel: dict[str, list[Message]] = defaultdict(list)
+        for message in todo:
+            by_channel[message.channel].append(message)
+        from engine.channels.registry import channel_for
+
+        for channel_name, batch in by_channel.items():
+            sent = channel_for(channel_name).send_batch(batch)
+            self.store.set_results(first.record_id, first.node_id, {r.customer_id: r.status.value for r in sent})
+            results.extend(sent)
+        return results

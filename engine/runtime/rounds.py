@@ -1,0 +1,146 @@
+"""Rounds (execution records) from start to finish.
+
+start_round   materialise the trigger's audience into batches and hand them to the workers; a failure to
+              obtain the crowd ends the round abnormally with the re-runnable "crowd data" reason
+enter         customers entering an event-triggered round (micro-batches from the events API)
+finish_if_done  when no batch is pending and entry is closed: persist counters, close the record, and move the
+              activity on through the status machine
+"""
+
+import uuid
+from typing import Any
+
+from sqlmodel import Session, select
+
+from engine import clock
+from engine.db import write_session
+from engine.models import Activity, ExecutionRecord, NodeCounter, Schedule
+from engine.models.record import CROWD_DATA_FAILURE
+from engine.runtime.sql import upsert
+from engine.runtime.step import Enqueue, load_graph
+from engine.runtime.store import RoundStore
+from engine.status import Action, RecordAction, RecordStatus, StatusError, record_transition, transition
+
+BATCH_SIZE = 1000
+
+
+def start_round(record_id: int, *, enqueue: Enqueue, store: RoundStore, batch_size: int = BATCH_SIZE) -> None:
+    with write_session() as session:
+        record = session.get(ExecutionRecord, record_id)
+        if record is None or record.status != RecordStatus.IN_PROGRESS or record.entry_closed:
+            return
+        graph = load_graph(session, record)
+        trigger = graph.node(graph.trigger_id) if graph.trigger_id else None
+        if trigger is None:
+            _end(session, record, store, failure=("The flow has no trigger component.", "component"))
+            return
+        if trigger["type"] != "target_audience":
+            return  # event-triggered: customers enter through `enter` while the round is open
+        try:
+            from engine.services.audiences import materialize
+
+            ids = materialize(session=session, audience_id=int((trigger.get("config") or {})["audience_id"]))
+        except Exception as err:  # noqa: BLE001 — any failure here is "failed to obtain crowd data"
+            _end(session, record, store, failure=(f"Failed to obtain crowd data: {err}", CROWD_DATA_FAILURE))
+            return
+        keys = [f"e{i // batch_size}" for i in range(0, len(ids), batch_size)]
+        pipe = store.r.pipeline(transaction=False)
+        for n, key in enumerate(keys):
+            store.put_batch(record_id, key, ids[n * batch_size:(n + 1) * batch_size], pipe)
+        store.add_pending(record_id, keys, pipe)
+        pipe.execute()
+        record.entry_closed = True  # everyone who will enter is in a pending batch now
+        session.add(record)
+    for key in keys:
+        enqueue(record_id, graph.trigger_id, key)
+    finish_if_done(record_id, store=store)
+
+
+def enter(record_id: int, customers: dict[int, dict[str, Any]], *, enqueue: Enqueue, store: RoundStore) -> str | None:
+    """Customers (id → triggering event properties) enter an open event-triggered round as one batch."""
+    with write_session() as session:
+        record = session.get(ExecutionRecord, record_id)
+        if record is None or record.status != RecordStatus.IN_PROGRESS or record.entry_closed or not customers:
+            return None
+        trigger_id = load_graph(session, record).trigger_id
+    key = f"v{uuid.uuid4().hex[:16]}"
+    store.set_trigger_props(record_id, customers)
+    pipe = store.r.pipeline(transaction=False)
+    store.put_batch(record_id, key, list(customers), pipe)
+    store.add_pending(record_id, [key], pipe)
+    pipe.execute()
+    assert trigger_id is not None
+    enqueue(record_id, trigger_id, key)
+    return key
+
+
+def close_entry(session: Session, record: ExecutionRecord) -> None:
+    """Nobody new enters (end time reached); customers inside finish the flow."""
+    record.entry_closed = True
+    session.add(record)
+
+
+def persist_counters(session: Session, record_id: int, store: RoundStore) -> None:
+    rows = [{"record_id": record_id, "node_id": node, "metric": metric, "value": value}
+            for node, metrics in store.counters(record_id).items() for metric, value in metrics.items()]
+    upsert(session, NodeCounter.__table__, rows, keys=["record_id", "node_id", "metric"],  # type: ignore[arg-type]
+           update=["value"])
+
+
+def finish_if_done(record_id: int, *, store: RoundStore) -> bool:
+    """Close the round when nothing is pending and entry is closed. Safe to call from many workers at once:
+    only the transition from In Progress happens, once."""
+    if store.pending(record_id):
+        return False
+    with write_session() as session:
+        record = session.get(ExecutionRecord, record_id)
+        if record is None or record.status != RecordStatus.IN_PROGRESS or not record.entry_closed:
+            return False
+        failures = store.failures(record_id)
+        reason = "; ".join(f"{node}: {why}" for node, why in failures.items()) or None
+        _end(session, record, store, failure=(reason, "component") if reason else None)
+    return True
+
+
+def _end(session: Session, record: ExecutionRecord, store: RoundStore, *,
+         failure: tuple[str, str] | None) -> None:
+    persist_counters(session, record.id, store)
+    action = RecordAction.FAIL if failure else RecordAction.COMPLETE
+    record.status = record_transition(record.status, action)
+    record.ended_at = clock.now()
+    record.entry_closed = True
+    if failure:
+        record.failure_reason, record.failure_kind = failure[0][:500], failure[1]
+    session.add(record)
+    activity = session.get(Activity, record.activity_id)
+    if activity is None:
+        return
+    still_running = session.exec(select(ExecutionRecord.id).where(
+        ExecutionRecord.activity_id == activity.id, ExecutionRecord.status == RecordStatus.IN_PROGRESS,
+        ExecutionRecord.id != record.id)).first()
+    one_time_done = activity.schedule == Schedule.ONCE and not still_running
+    try:
+        if failure:
+            activity.status = transition(activity.status, Action.FAIL)
+        elif one_time_done:
+            activity.status = transition(activity.status, Action.COMPLETE)
+    except StatusError:
+        return  # the activity moved on meanwhile (stopped, republished): the record's end is enough
+    activity.updated_at = clock.now()
+    session.add(activity)
+
+
+def stop_round(record_id: int, *, store: RoundStore) -> None:
+    """A stopped round routes nobody further and forgets its parked customers."""
+    store.stop(record_id)
+    store.drop_waits(record_id)
+
+
+def open_round_ids(session: Session, activity_id: int) -> list[int]:
+    return list(session.exec(select(ExecutionRecord.id).where(
+        ExecutionRecord.activity_id == activity_id, ExecutionRecord.status == RecordStatus.IN_PROGRESS)).all())
+
+
+def is_periodic(activity: Activity) -> bool:
+    return activity.schedule != Schedule.ONCE
+

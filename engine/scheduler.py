@@ -1,0 +1,121 @@
+"""The scheduler owns time: start and end times, periodic cycles, parked waits, queued re-runs, handing new
+rounds to the workers (an outbox: rounds created by publish/start/re-run are dispatched from the DB, so a
+crash between commit and enqueue loses nothing), and the 7-day retention. Run it with
+
+    python -m engine.scheduler
+
+Several may run; a Redis lease makes one of them act at a time. All state is in the DB and Redis.
+"""
+
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlmodel import col, select
+
+from engine import clock
+from engine.db import write_session
+from engine.models import ExecutionRecord
+from engine.runtime import lifecycle
+from engine.runtime.connection import get_redis
+from engine.runtime.rounds import finish_if_done
+from engine.runtime.store import RoundStore
+from engine.status import RecordStatus
+
+log = logging.getLogger("engine.scheduler")
+LEASE_KEY = "scheduler:lease"
+
+
+class Scheduler:
+    def __init__(self, *, dispatch: Callable[[int], None], resume: Callable[[int, str, str], None],
+                 store: RoundStore | None = None) -> None:
+        self.dispatch = dispatch  # start a round on the workers
+        self.resume = resume  # continue a parked batch after its wait
+        self.store = store or RoundStore(get_redis())
+        self.identity = f"{os.getpid()}-{time.time_ns()}"
+        self._last_purge = 0.0
+
+    def holds_lease(self, ttl_ms: int = 5000) -> bool:
+        r = self.store.r
+        if r.set(LEASE_KEY, self.identity, nx=True, px=ttl_ms):
+            return True
+        if (r.get(LEASE_KEY) or b"").decode() == self.identity:
+            r.pexpire(LEASE_KEY, ttl_ms)
+            return True
+        return False
+
+    def tick(self, now: datetime | None = None) -> dict[str, list]:
+        """One pass over everything time-driven; returns what it did (for logs and tests)."""
+        now = now or clock.now()
+        done: dict[str, list] = {}
+        for name, step in (("begun", lifecycle.begin_due), ("ended", lifecycle.end_due),
+                           ("cycles", lifecycle.cycles_due), ("reruns", lifecycle.reruns_due)):
+            with write_session() as session:
+                done[name] = step(session, now)
+        done["dispatched"] = self._dispatch_new_rounds(now)
+        done["resumed"] = self._release_waits(now)
+        done["finished"] = self._finish_closed_rounds()
+        if time.monotonic() - self._last_purge > 3600:
+            with write_session() as session:
+                lifecycle.purge_details(session, now)
+            self._last_purge = time.monotonic()
+        return done
+
+    def _dispatch_new_rounds(self, now: datetime) -> list[int]:
+        with write_session() as session:
+            records = session.exec(select(ExecutionRecord).where(
+                ExecutionRecord.status == RecordStatus.IN_PROGRESS,
+                col(ExecutionRecord.dispatched_at).is_(None))).all()
+            for record in records:
+                self.dispatch(record.id)  # before the commit: a crash here re-dispatches (start is idempotent)
+                record.dispatched_at = now
+                session.add(record)
+            return [r.id for r in records]
+
+    def _release_waits(self, now: datetime) -> list[str]:
+        released = []
+        for member, data in self.store.due_waits(now.timestamp()):
+            self.resume(data["record"], data["node"], data["batch"])
+            self.store.unpark(member)
+            released.append(data["batch"])
+        return released
+
+    def _finish_closed_rounds(self) -> list[int]:
+        with write_session() as session:
+            ids = session.exec(select(ExecutionRecord.id).where(
+                ExecutionRecord.status == RecordStatus.IN_PROGRESS,
+                col(ExecutionRecord.entry_closed).is_(True))).all()
+        return [rid for rid in ids if finish_if_done(rid, store=self.store)]
+
+    def run(self, interval: float = 0.5) -> None:
+        stopping = False
+
+        def stop(*_: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        log.info("scheduler running")
+        while not stopping:
+            started = time.monotonic()
+            try:
+                if self.holds_lease():
+                    self.tick()
+            except Exception:  # noqa: BLE001 — keep owning time; the next tick retries from DB state
+                log.exception("scheduler tick failed")
+            time.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from engine.actors import begin_round, resume_waiting
+
+    Scheduler(dispatch=begin_round.send, resume=resume_waiting).run()
+
+
+if __name__ == "__main__":
+    main()
