@@ -1,8 +1,8 @@
 """Apply Alembic migrations up to head (run on every start and by the tests)."""
 
+from alembic import command
 from alembic.config import Config
 
-from alembic import command
 from engine.settings import PROJECT_ROOT
 
 

@@ -19,6 +19,57 @@ class Settings(BaseSettings):
     default_in_progress_cap: int = 100
     session_days: int = 14
 
+    # --- Channels (engine/channels): every default runs on one machine ---------------------------------
+    # Email over SMTP: one connection per batch; STARTTLS / implicit TLS / login only when set.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_username: str = ""  # empty = no AUTH
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False  # implicit TLS (port 465 style); takes precedence over STARTTLS
+    smtp_timeout: float = 10.0
+    smtp_max_attempts: int = 3  # connection attempts per batch
+    email_from: str = "Marketing <marketing@example.com>"
+    # Webhook (httpx): retries on timeouts / 5xx / 408 / 429 / connection errors, 4xx fails at once.
+    webhook_timeout: float = 5.0
+    webhook_max_attempts: int = 3
+    webhook_backoff: float = 0.2  # seconds before the 2nd attempt, doubled each time
+    webhook_backoff_max: float = 5.0
+    webhook_secret: str = ""  # used when the node has no secret of its own; empty = no X-Signature
+    webhook_batch_size: int = 1  # 1 = one POST per customer; >1 = JSON arrays of up to N customers
+    webhook_concurrency: int = 8  # parallel POSTs within one batch
+    # SMS / digital SMS / WeChat / template message / app push providers (one JSON protocol, see provider.py)
+    provider_url: str = "http://127.0.0.1:8200"
+    provider_api_key: str = ""  # sent as "Authorization: Bearer ..." when set
+    provider_timeout: float = 10.0
+    provider_max_attempts: int = 3
+    provider_backoff: float = 0.2
+    provider_backoff_max: float = 5.0
+    provider_batch_size: int = 1000  # messages per provider request
+    # Push Kafka: a real librdkafka producer; "simulator" = the mock cluster the provider simulator hosts.
+    kafka_bootstrap_servers: str = "simulator"
+    kafka_message_timeout_ms: int = 15000  # a record not acknowledged by then is FAILED
+    kafka_client_id: str = "automated-marketing"
+    # The provider simulator (python -m engine.simulator)
+    simulator_host: str = "127.0.0.1"
+    simulator_port: int = 8200
+    simulator_success_rate: float = 0.90  # receipt "delivered"
+    simulator_failure_rate: float = 0.05  # receipt "failed"; the rest never gets a receipt
+    simulator_reject_rate: float = 0.0  # refused synchronously in the send response
+    simulator_receipt_delay: float = 2.0  # seconds between accepting a message and POSTing its receipt
+    simulator_seed: str = "sim"  # outcome = hash(seed, message id): same ids, same outcomes
+    simulator_keep_bodies: int = 100_000  # keep to/body of the first N messages for inspection
+    simulator_kafka: bool = True  # host a librdkafka mock cluster (GET /admin/kafka gives its bootstrap)
+    receipt_callback_url: str = "http://127.0.0.1:8100/api/v1/receipts"
+    receipt_callback_token: str = ""  # sent as "Authorization: Bearer ..." when set
+
+    # --- HTTP API (python -m engine.api): behaviour events, audience CSV import, provider receipts ---------
+    api_host: str = "127.0.0.1"
+    api_port: int = 8100
+    api_max_batch: int = 1000  # events (or receipts) per request; more is refused with 413
+    api_max_body_bytes: int = 4_000_000  # JSON bodies (events, receipts); more is refused with 413
+    api_max_csv_bytes: int = 200_000_000  # audience CSV uploads (~1M rows of QAIDs with a few columns)
+
 
 @lru_cache
 def get_settings() -> Settings:

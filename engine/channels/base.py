@@ -26,6 +26,10 @@ class Message:
     body: str = ""
     subject: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    #: delivery options from the node's config, not part of the payload: webhook `secret`, `headers`,
+    #: `batch_size`, `timeout`, `max_attempts`; Kafka `bootstrap_servers`, `kafka_config`; email `from`,
+    #: `reply_to`, `html`.
+    options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def dedupe_key(self) -> str:

@@ -1,0 +1,144 @@
+"""One adapter for the HTTP message providers: Text SMS, Digital SMS, WeChat message, template message, APP PUSH.
+
+The provider protocol (spoken by `engine.simulator`, and by a thin shim in front of a real gateway):
+
+    POST {PROVIDER_URL}/v1/{channel}/send            Authorization: Bearer {PROVIDER_API_KEY} (when set)
+    {"messages": [{"id": "<dedupe key>", "customer_id": 7, "to": "+8613800000000",
+                   "subject": "", "body": "Hi Ann", "data": {...}}, ...],
+     "callback_url": "<optional: where receipts go, overrides the provider's default>"}
+    200 {"results": [{"id": "<dedupe key>", "status": "accepted" | "delivered" | "rejected",
+                      "provider_id": "sim-…", "reason": "<when rejected>"}, ...]}
+
+The message id is the dedupe key, so the provider can recognise a resent message (a retry after a timeout)
+and must not deliver it twice. accepted → PENDING (the delivery receipt arrives later on the callback URL),
+delivered → SUCCESS, rejected → FAILED with the provider's reason. Timeouts, connection errors, 408/429/5xx
+are retried with exponential backoff (PROVIDER_MAX_ATTEMPTS); after that, or on another 4xx, every message
+of the request is FAILED with the reason ("provider unavailable: HTTP 503 after 3 attempts"). Never raises.
+
+Receipts the provider POSTs later (to RECEIPT_CALLBACK_URL, batched):
+    {"receipts": [{"id": "<dedupe key>", "provider_id": "sim-…", "channel": "text_sms",
+                   "status": "delivered" | "failed", "reason": null | "…", "at": "<ISO-8601 UTC>"}, ...]}
+"""
+
+import json
+import threading
+from typing import Any
+
+import httpx
+
+from engine.channels.base import Message, SendResult, SendStatus
+from engine.channels.retry import RetryPolicy, post_with_retries
+from engine.settings import Settings, get_settings
+
+PROVIDER_CHANNELS = ("text_sms", "digital_sms", "wechat_message", "template_message", "app_push")
+
+MISSING_RECIPIENT = {
+    "text_sms": "no phone number",
+    "digital_sms": "no phone number",
+    "wechat_message": "no WeChat open id",
+    "template_message": "no WeChat open id",
+    "app_push": "no push token",
+}
+
+
+def _wire(message: Message) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": message.dedupe_key, "customer_id": message.customer_id, "to": message.to,
+                            "body": message.body}
+    if message.subject:
+        item["subject"] = message.subject
+    if message.data:
+        item["data"] = message.data
+    return item
+
+
+class ProviderChannel:
+    def __init__(self, name: str, *, base_url: str = "http://127.0.0.1:8200", api_key: str = "",
+                 timeout: float = 10.0, max_attempts: int = 3, backoff: float = 0.2, backoff_max: float = 5.0,
+                 batch_size: int = 1000, callback_url: str | None = None, client: httpx.Client | None = None) -> None:
+        if name not in PROVIDER_CHANNELS:
+            raise ValueError(f"not a provider channel: {name}")
+        self.name = name
+        self.url = f"{base_url.rstrip('/')}/v1/{name}/send"
+        self.api_key = api_key
+        self.timeout = timeout
+        self.policy = RetryPolicy(max_attempts=max_attempts, backoff=backoff, backoff_max=backoff_max)
+        self.batch_size = max(1, batch_size)
+        self.callback_url = callback_url
+        self._client = client
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, name: str, settings: Settings | None = None) -> "ProviderChannel":
+        s = settings or get_settings()
+        return cls(name, base_url=s.provider_url, api_key=s.provider_api_key, timeout=s.provider_timeout,
+                   max_attempts=s.provider_max_attempts, backoff=s.provider_backoff,
+                   backoff_max=s.provider_backoff_max, batch_size=s.provider_batch_size)
+
+    @property
+    def client(self) -> httpx.Client:
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(timeout=self.timeout,
+                                            headers={"User-Agent": "automated-marketing-provider/1"})
+            return self._client
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    def _send_chunk(self, chunk: list[Message]) -> list[SendResult]:
+        request: dict[str, Any] = {"messages": [_wire(m) for m in chunk]}
+        if self.callback_url:
+            request["callback_url"] = self.callback_url
+        body = json.dumps(request, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        outcome = post_with_retries(self.client, self.url, content=body, headers=headers, policy=self.policy)
+        if not outcome.ok:
+            reason = f"provider unavailable: {outcome.error}"
+            if outcome.status_code is not None and 400 <= outcome.status_code < 500 and outcome.attempts == 1:
+                reason = f"provider refused the request: {outcome.error}"
+            return [SendResult(m.customer_id, SendStatus.FAILED, reason=reason) for m in chunk]
+        assert outcome.response is not None
+        try:
+            answers = {str(r["id"]): r for r in outcome.response.json()["results"]}
+        except (ValueError, KeyError, TypeError):
+            reason = "provider answered with an unreadable response"
+            return [SendResult(m.customer_id, SendStatus.FAILED, reason=reason) for m in chunk]
+        results = []
+        for m in chunk:
+            answer = answers.get(m.dedupe_key)
+            if answer is None:
+                results.append(SendResult(m.customer_id, SendStatus.FAILED, reason="provider gave no result"))
+                continue
+            status = str(answer.get("status", "")).lower()
+            provider_id = answer.get("provider_id")
+            if status == "accepted":
+                results.append(SendResult(m.customer_id, SendStatus.PENDING, provider_message_id=provider_id))
+            elif status == "delivered":
+                results.append(SendResult(m.customer_id, SendStatus.SUCCESS, provider_message_id=provider_id))
+            else:
+                reason = answer.get("reason") or f"rejected by provider ({status or 'no status'})"
+                results.append(SendResult(m.customer_id, SendStatus.FAILED, reason=str(reason),
+                                          provider_message_id=provider_id))
+        return results
+
+    def send_batch(self, messages: list[Message]) -> list[SendResult]:
+        results: list[SendResult] = []
+        sendable: list[Message] = []
+        for m in messages:
+            if m.to:
+                sendable.append(m)
+            else:
+                results.append(SendResult(m.customer_id, SendStatus.FAILED, reason=MISSING_RECIPIENT[self.name]))
+        for start in range(0, len(sendable), self.batch_size):
+            chunk = sendable[start:start + self.batch_size]
+            try:
+                results.extend(self._send_chunk(chunk))
+            except Exception as exc:  # never the worker: the sends fail with the reason
+                reason = f"provider error: {type(exc).__name__}: {exc}"
+                results.extend(SendResult(m.customer_id, SendStatus.FAILED, reason=reason) for m in chunk)
+        return results

@@ -1,0 +1,179 @@
+"""Webhook: HTTP POST of JSON to the node's URL (message.to), signed, idempotent, retried with backoff.
+
+Wire format (documented for receivers):
+- One POST per customer by default (`batch_size` 1 — what most receivers expect):
+  `{"id": "<record>:<node>:<customer>", "record_id", "node_id", "customer_id", "data": {...}}`
+  (+ "subject"/"body" when the message has them).
+- With `batch_size` > 1 (node option or WEBHOOK_BATCH_SIZE) a POST carries up to N customers:
+  `{"items": [<the object above>, ...]}`; the whole POST succeeds or fails together.
+- Headers: `X-Signature: sha256=<hex HMAC-SHA256 of the raw body with the node's secret>` (omitted when no
+  secret is configured), `Idempotency-Key: <dedupe key>` (batched: `batch-<sha256 of the item ids>`), so a
+  retried send is recognisable by the receiver; plus any `headers` from the node's options.
+- 2xx = SUCCESS. Timeouts, connection errors, 408/429/5xx are retried with exponential backoff
+  (WEBHOOK_MAX_ATTEMPTS, default 3), then FAILED "HTTP 503 after 3 attempts"; other 4xx FAILED at once.
+"""
+
+import hashlib
+import hmac
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from engine.channels.base import Message, SendResult, SendStatus
+from engine.channels.retry import RetryPolicy, post_with_retries
+from engine.settings import Settings, get_settings
+
+SIGNATURE_HEADER = "X-Signature"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The X-Signature value for `body`: "sha256=" + hex HMAC-SHA256 with `secret`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(body: bytes, secret: str, header: str | None) -> bool:
+    """What a receiver does: recompute and compare in constant time."""
+    return bool(header) and hmac.compare_digest(sign(body, secret), header or "")
+
+
+def payload_of(message: Message) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": message.dedupe_key,
+        "record_id": message.record_id,
+        "node_id": message.node_id,
+        "customer_id": message.customer_id,
+        "data": message.data,
+    }
+    if message.subject:
+        item["subject"] = message.subject
+    if message.body:
+        item["body"] = message.body
+    return item
+
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+class WebhookChannel:
+    name = "webhook"
+
+    def __init__(self, *, timeout: float = 5.0, max_attempts: int = 3, backoff: float = 0.2,
+                 backoff_max: float = 5.0, secret: str = "", batch_size: int = 1, concurrency: int = 8,
+                 client: httpx.Client | None = None) -> None:
+        self.timeout = timeout
+        self.policy = RetryPolicy(max_attempts=max_attempts, backoff=backoff, backoff_max=backoff_max)
+        self.secret = secret
+        self.batch_size = max(1, batch_size)
+        self.concurrency = max(1, concurrency)
+        self._client = client
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> "WebhookChannel":
+        s = settings or get_settings()
+        return cls(timeout=s.webhook_timeout, max_attempts=s.webhook_max_attempts, backoff=s.webhook_backoff,
+                   backoff_max=s.webhook_backoff_max, secret=s.webhook_secret, batch_size=s.webhook_batch_size,
+                   concurrency=s.webhook_concurrency)
+
+    @property
+    def client(self) -> httpx.Client:
+        with self._lock:
+            if self._client is None:
+                limits = httpx.Limits(max_connections=self.concurrency * 4, max_keepalive_connections=self.concurrency)
+                self._client = httpx.Client(timeout=self.timeout, limits=limits,
+                                            headers={"User-Agent": "automated-marketing-webhook/1"})
+            return self._client
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="webhook")
+            return self._pool
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    # -- sending ---------------------------------------------------------------------------------------
+    def _groups(self, messages: list[Message]) -> list[list[Message]]:
+        """Requests to make: one message each, or chunks of messages sharing URL and options."""
+        by_target: dict[tuple[str, str], list[Message]] = {}
+        groups: list[list[Message]] = []
+        for message in messages:
+            size = int(message.options.get("batch_size") or self.batch_size)
+            if size <= 1:
+                groups.append([message])
+                continue
+            key = (message.to, json.dumps(message.options, sort_keys=True, default=str))
+            bucket = by_target.setdefault(key, [])
+            bucket.append(message)
+            if len(bucket) >= size:
+                groups.append(bucket)
+                by_target[key] = []
+        groups.extend(bucket for bucket in by_target.values() if bucket)
+        return groups
+
+    def _post(self, group: list[Message]) -> list[SendResult]:
+        first = group[0]
+        options = first.options
+        if len(group) == 1 and int(options.get("batch_size") or self.batch_size) <= 1:
+            body = _dumps(payload_of(first))
+            idempotency_key = first.dedupe_key
+        else:
+            body = _dumps({"items": [payload_of(m) for m in group]})
+            ids = "\n".join(m.dedupe_key for m in group)
+            idempotency_key = "batch-" + hashlib.sha256(ids.encode()).hexdigest()[:32]
+        headers = {str(k): str(v) for k, v in (options.get("headers") or {}).items()}
+        headers["Content-Type"] = "application/json"
+        headers[IDEMPOTENCY_HEADER] = idempotency_key
+        secret = options.get("secret") or self.secret
+        if secret:
+            headers[SIGNATURE_HEADER] = sign(body, str(secret))
+        policy = self.policy
+        if options.get("max_attempts"):
+            policy = RetryPolicy(max_attempts=int(options["max_attempts"]), backoff=policy.backoff,
+                                 backoff_max=policy.backoff_max, sleep=policy.sleep)
+        timeout = float(options["timeout"]) if options.get("timeout") else None
+        outcome = post_with_retries(self.client, first.to, content=body, headers=headers, policy=policy,
+                                    timeout=timeout)
+        if outcome.ok:
+            assert outcome.response is not None
+            request_id = outcome.response.headers.get("x-request-id")
+            return [SendResult(m.customer_id, SendStatus.SUCCESS, provider_message_id=request_id) for m in group]
+        return [SendResult(m.customer_id, SendStatus.FAILED, reason=outcome.error) for m in group]
+
+    def _safe_post(self, group: list[Message]) -> list[SendResult]:
+        try:
+            return self._post(group)
+        except Exception as exc:  # a bad option must fail these sends, never the worker
+            reason = f"webhook error: {type(exc).__name__}: {exc}"
+            return [SendResult(m.customer_id, SendStatus.FAILED, reason=reason) for m in group]
+
+    def send_batch(self, messages: list[Message]) -> list[SendResult]:
+        results: list[SendResult] = []
+        valid: list[Message] = []
+        for message in messages:
+            if not message.to or not message.to.lower().startswith(("http://", "https://")):
+                results.append(SendResult(message.customer_id, SendStatus.FAILED,
+                                          reason=f"invalid webhook URL: {message.to!r}"))
+            else:
+                valid.append(message)
+        groups = self._groups(valid)
+        if len(groups) <= 1:
+            for group in groups:
+                results.extend(self._safe_post(group))
+            return results
+        for group_results in self._executor().map(self._safe_post, groups):
+            results.extend(group_results)
+        return results

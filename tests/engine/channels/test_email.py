@@ -1,0 +1,102 @@
+"""Email through a real SMTP server (aiosmtpd on loopback)."""
+
+import ssl
+
+from aiosmtpd.controller import Controller
+
+from engine.channels.base import SendStatus
+from engine.channels.email import SmtpEmailChannel
+from tests.engine.channels.helpers import free_port, msg
+
+
+def email(customer_id: int, to: str, **kw):
+    return msg(customer_id, channel="email", to=to, record_id=7, node_id="n4", subject="Picked for you",
+               body=f"Hello customer {customer_id}", **kw)
+
+
+def channel_for(sink, **kw) -> SmtpEmailChannel:
+    return SmtpEmailChannel(host=sink.host, port=sink.port, sender="Shop <news@shop.example>", **kw)
+
+
+def test_batch_is_delivered_with_headers_and_bodies(smtp_server):
+    results = channel_for(smtp_server).send_batch([email(i, f"c{i}@example.com") for i in range(1, 6)])
+    assert sorted(r.customer_id for r in results) == [1, 2, 3, 4, 5]
+    assert all(r.status == SendStatus.SUCCESS for r in results)
+    assert len(smtp_server.received) == 5
+    by_to = {rcpts[0]: (mail_from, m) for mail_from, rcpts, m in smtp_server.received}
+    mail_from, m = by_to["c3@example.com"]
+    assert mail_from == "news@shop.example"
+    assert m["From"] == "Shop <news@shop.example>"
+    assert m["To"] == "c3@example.com"
+    assert m["Subject"] == "Picked for you"
+    assert m["X-Dedupe-Key"] == "7:n4:3"
+    assert m["Message-ID"] == "<7.n4.3@shop.example>"
+    assert m.get_payload(decode=True).decode().strip() == "Hello customer 3"
+    result = next(r for r in results if r.customer_id == 3)
+    assert result.provider_message_id == "<7.n4.3@shop.example>"
+
+
+def test_refused_recipient_fails_alone_with_the_server_answer(smtp_server):
+    smtp_server.refused.add("gone@example.com")
+    results = channel_for(smtp_server).send_batch(
+        [email(1, "a@example.com"), email(2, "gone@example.com"), email(3, "b@example.com"),
+         email(4, "not-an-address"), email(5, "")])
+    by_id = {r.customer_id: r for r in results}
+    assert by_id[1].status == by_id[3].status == SendStatus.SUCCESS
+    assert by_id[2].status == SendStatus.FAILED
+    assert by_id[2].reason.startswith("recipient refused: 550")
+    assert "mailbox unavailable" in by_id[2].reason
+    assert by_id[4].status == SendStatus.FAILED and "invalid email address" in by_id[4].reason
+    assert by_id[5].status == SendStatus.FAILED and by_id[5].reason == "no email address"
+    # the connection survived the refusal: the messages after it arrived
+    assert sorted(r[1][0] for r in smtp_server.received) == ["a@example.com", "b@example.com"]
+
+
+def test_html_alternative_and_login(smtp_server):
+    results = channel_for(smtp_server, username="mailer", password="s3cret").send_batch(
+        [email(1, "a@example.com", options={"html": "<p>Hello</p>", "reply_to": "help@shop.example"})])
+    assert results[0].status == SendStatus.SUCCESS
+    assert [login for login, _mechanism in smtp_server.logins] == ["mailer"]
+    m = smtp_server.received[0][2]
+    assert m.is_multipart()
+    assert [p.get_content_type() for p in m.get_payload()] == ["text/plain", "text/html"]
+    assert m["Reply-To"] == "help@shop.example"
+
+
+def test_wrong_password_fails_the_batch_with_the_reason(smtp_server):
+    results = channel_for(smtp_server, username="mailer", password="wrong").send_batch(
+        [email(1, "a@example.com"), email(2, "b@example.com")])
+    assert [r.status for r in results] == [SendStatus.FAILED, SendStatus.FAILED]
+    assert all(r.reason.startswith("SMTP login refused: 535") for r in results)
+    assert smtp_server.received == []
+
+
+def test_unreachable_server_fails_every_message_after_retries():
+    port = free_port()  # nothing listens there
+    channel = SmtpEmailChannel(host="127.0.0.1", port=port, max_attempts=2, backoff=0.01, timeout=2)
+    results = channel.send_batch([email(1, "a@example.com"), email(2, "b@example.com")])
+    assert [r.status for r in results] == [SendStatus.FAILED, SendStatus.FAILED]
+    assert results[0].reason.startswith(f"cannot reach SMTP server 127.0.0.1:{port}")
+    assert results[0].reason.endswith("after 2 attempts")
+
+
+def test_starttls(smtp_server, tls_files):
+    cert, key = tls_files
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    port = free_port()
+    controller = Controller(smtp_server, hostname="127.0.0.1", port=port, tls_context=server_ctx,
+                            require_starttls=True)
+    controller.start()
+    try:
+        client_ctx = ssl.create_default_context(cafile=str(cert))
+        plain = SmtpEmailChannel(host="127.0.0.1", port=port, max_attempts=1)
+        refused = plain.send_batch([email(1, "a@example.com")])
+        assert refused[0].status == SendStatus.FAILED  # the server demands STARTTLS
+        assert "STARTTLS" in refused[0].reason
+        tls = SmtpEmailChannel(host="127.0.0.1", port=port, starttls=True, ssl_context=client_ctx)
+        results = tls.send_batch([email(2, "b@example.com")])
+        assert results[0].status == SendStatus.SUCCESS, results[0].reason
+        assert [r[1] for r in smtp_server.received] == [["b@example.com"]]
+    finally:
+        controller.stop()
