@@ -21,6 +21,7 @@ from engine.db import write_session
 from engine.models import ExecutionRecord
 from engine.runtime import lifecycle
 from engine.runtime.connection import get_redis
+from engine.runtime.receipts import expire_pending
 from engine.runtime.rounds import finish_if_done
 from engine.runtime.store import RoundStore
 from engine.status import RecordStatus
@@ -58,9 +59,10 @@ class Scheduler:
         done["dispatched"] = self._dispatch_new_rounds(now)
         done["resumed"] = self._release_waits(now)
         done["finished"] = self._finish_closed_rounds()
-        if time.monotonic() - self._last_purge > 3600:
+        if time.monotonic() - self._last_purge > 3600:  # hourly housekeeping
             with write_session() as session:
                 lifecycle.purge_details(session, now)
+            expire_pending(store=self.store, now=now)
             self._last_purge = time.monotonic()
         return done
 
