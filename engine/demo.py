@@ -108,7 +108,8 @@ def demo_flow(kind: int) -> dict[str, Any]:
 
     if kind == 0:
         return {"nodes": [node("n1", "target_audience", 0, 0, audience_id=1),
-                          node("n2", "text_sms", 240, 0, content="Hi {name}, your coupon: {short_link}"),
+                          node("n2", "text_sms", 240, 0, content="Hi {name}, your coupon: {short_link}",
+                               link_url="https://shop.example.com/coupon"),
                           node("n3", "end", 480, 0)],
                 "edges": [edge("n1", "n2"), edge("n2", "n3")]}
     if kind == 1:

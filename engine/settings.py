@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     api_max_batch: int = 1000  # events (or receipts) per request; more is refused with 413
     api_max_body_bytes: int = 4_000_000  # JSON bodies (events, receipts); more is refused with 413
     api_max_csv_bytes: int = 200_000_000  # audience CSV uploads (~1M rows of QAIDs with a few columns)
+    short_link_base: str = "http://127.0.0.1:8100/s"  # Text SMS {short_link}: GET /s/{code} counts and redirects
 
 
 @lru_cache

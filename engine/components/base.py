@@ -65,7 +65,12 @@ class Ports(Protocol):
     def now(self) -> datetime: ...
 
     def event_counts(self, customer_ids: list[int], name: str, since: datetime, until: datetime,
-                     where: dict[str, Any] | None = None) -> dict[int, int]: ...
+                     where: dict[str, Any] | None = None) -> dict[int, int]:
+        """How many `name` events each customer did in [since, until] (customers with none may be left out).
+        `where` filters on the event's properties: property -> value (equality), or property -> a list of
+        {"op": ..., "value": ...} conditions, all of which must hold;
+        `engine.components.conditions.matches_where(properties, where)` evaluates it for one event."""
+        ...
 
     def audience_members(self, audience_id: int, customer_ids: list[int]) -> set[int]: ...
 
@@ -85,6 +90,13 @@ class Ports(Protocol):
         """Send through the message's channel, skipping any dedupe key already sent (idempotent)."""
         ...
 
+    def short_links(self, *, record_id: int, node_id: str, url: str, customer_ids: list[int]) -> dict[int, str]:
+        """Text SMS {short_link}: one short URL per (record, node, customer) that redirects to `url` and counts
+        a click. Deterministic and idempotent: the code is `engine.components.text_sms.short_code(record_id,
+        node_id, customer_id)`; the implementation stores code -> (record, node, customer, url) and returns
+        its public base URL + "/" + code."""
+        ...
+
 
 class Component(ABC):
     type: ClassVar[str]
@@ -96,11 +108,12 @@ class Component(ABC):
         return self.Config.model_validate(raw or {})
 
     def validate(self, raw: dict[str, Any]) -> list[str]:
-        """Problems with the configuration, in words for the canvas (empty = configured)."""
+        """Problems with the configuration, in words for the canvas (empty = configured). Field paths count
+        list items from 1, like the branches (groups.1.conditions.2.value)."""
         try:
             config = self.parse(raw)
         except ValidationError as err:
-            return [f"{'.'.join(str(p) for p in e['loc']) or 'config'}: {e['msg']}" for e in err.errors()]
+            return [_describe(e) for e in err.errors()]
         return self.check(config)
 
     def check(self, config: Any) -> list[str]:
@@ -110,5 +123,30 @@ class Component(ABC):
     def branches(self, config: Any) -> list[str]:
         return ["out"]
 
+    def branches_of(self, raw: dict[str, Any]) -> list[str]:
+        """Branches of a raw config, even an incomplete one (the canvas draws handles before it is valid)."""
+        try:
+            config = self.parse(raw)
+        except ValidationError:
+            return self.draft_branches(raw if isinstance(raw, dict) else {})
+        return self.branches(config)
+
+    def draft_branches(self, raw: dict[str, Any]) -> list[str]:
+        """Best guess of the branches of an invalid config; components whose branches depend on it override."""
+        return self.branches(None)
+
+    @classmethod
+    def schema(cls) -> dict[str, Any]:
+        """JSON schema of the config (titles, descriptions, limits) for generating the canvas form."""
+        return cls.Config.model_json_schema()
+
     @abstractmethod
     def execute(self, batch: Batch, config: Any, ports: Ports) -> Outcome: ...
+
+
+def _describe(error: Any) -> str:
+    path = ".".join(str(p + 1) if isinstance(p, int) else str(p) for p in error["loc"]) or "config"
+    message = str(error["msg"]).removeprefix("Value error, ").replace(" after validation", "")
+    if error["type"] == "missing":
+        message = "required"
+    return f"{path}: {message}"

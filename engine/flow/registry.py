@@ -1,11 +1,17 @@
-"""The component registry: the 21 component types of the canvas, their category, what configures them and
-which output branches they have. The canvas palette, the validator and (next) the executors all read this.
+"""The component registry as the canvas and the validator see it: the 21 component types, their category,
+their config schema, validation and output branches — all derived from `engine.components.registry`, where
+each type is one module (config schema + validate + branches + execute).
+
+`Category` lives here (the components import it); the specs are built on first use, so importing this module
+never imports the components (that would be circular).
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.components.base import Component
 
 
 class Category(StrEnum):
@@ -16,66 +22,58 @@ class Category(StrEnum):
     DATA_PUSH = "Data Push"
 
 
-def _single(_config: dict[str, Any]) -> list[str]:
-    return ["out"]
-
-
-def _none(_config: dict[str, Any]) -> list[str]:
-    return []
-
-
-def _groups_and_others(config: dict[str, Any]) -> list[str]:
-    """Judgments: one branch per condition group, plus "others"."""
-    return [f"group_{i + 1}" for i in range(len(config.get("groups") or []))] + ["others"]
-
-
-def _groups(config: dict[str, Any]) -> list[str]:
-    """AB test / random grouping: one branch per group, no "others"."""
-    return [f"group_{i + 1}" for i in range(len(config.get("groups") or []))]
-
-
 @dataclass(frozen=True)
 class ComponentSpec:
-    type: str
-    label: str
-    category: Category
-    required: tuple[str, ...] = ()  # config keys that must be non-empty before publish
-    branches: Callable[[dict[str, Any]], list[str]] = field(default=_single)
+    component: "Component"
+
+    @property
+    def type(self) -> str:
+        return self.component.type
+
+    @property
+    def label(self) -> str:
+        return self.component.label
+
+    @property
+    def category(self) -> Category:
+        return self.component.category
 
     @property
     def is_trigger(self) -> bool:
         return self.category == Category.TRIGGER
 
-    def missing(self, config: dict[str, Any]) -> list[str]:
-        return [key for key in self.required if config.get(key) in (None, "", [], {})]
+    def branches(self, config: dict[str, Any]) -> list[str]:
+        """Output branches for a raw config (also an incomplete one)."""
+        return self.component.branches_of(config or {})
+
+    def validate(self, config: dict[str, Any]) -> list[str]:
+        """Configuration problems in words for the canvas (empty = configured: no red dot)."""
+        return self.component.validate(config or {})
+
+    def schema(self) -> dict[str, Any]:
+        """JSON schema of the config, for the canvas form."""
+        return self.component.schema()
 
 
-_SPECS = [
-    ComponentSpec("target_audience", "Target Audience", Category.TRIGGER, ("audience_id",)),
-    ComponentSpec("behavior_event", "Behaviour Event", Category.TRIGGER, ("event",)),
-    ComponentSpec("text_sms", "Text SMS", Category.TOUCH, ("content",)),
-    ComponentSpec("digital_sms", "Digital SMS", Category.TOUCH, ("template_id",)),
-    ComponentSpec("email", "Email", Category.TOUCH, ("subject", "body")),
-    ComponentSpec("wechat_message", "WeChat Message", Category.TOUCH, ("content",)),
-    ComponentSpec("template_message", "Template Message", Category.TOUCH, ("template_id",)),
-    ComponentSpec("app_push", "APP PUSH", Category.TOUCH, ("title", "body")),
-    ComponentSpec("tag", "Tag", Category.TOUCH, ("tag", "value")),
-    ComponentSpec("generate_audience", "Generate Audience", Category.TOUCH, ("audience_name",)),
-    ComponentSpec("wait_until", "Wait Until", Category.CONTROL, ("mode",)),
-    ComponentSpec("ab_test", "AB Test", Category.CONTROL, ("groups",), _groups),
-    ComponentSpec("random_grouping", "Random Grouping", Category.CONTROL, ("groups",), _groups),
-    ComponentSpec("end", "End", Category.CONTROL, (), _none),
-    ComponentSpec("tag_judgment", "Tag Judgment", Category.JUDGMENT, ("groups",), _groups_and_others),
-    ComponentSpec("event_judgment", "Event Judgment", Category.JUDGMENT, ("groups",), _groups_and_others),
-    ComponentSpec("attribute_judgment", "Attribute Judgment", Category.JUDGMENT, ("groups",), _groups_and_others),
-    ComponentSpec("result_judgment", "Result Judgment", Category.JUDGMENT, ("groups",), _groups_and_others),
-    ComponentSpec("audience_judgment", "Audience Judgment", Category.JUDGMENT, ("groups",), _groups_and_others),
-    ComponentSpec("webhook", "Webhook", Category.DATA_PUSH, ("url",)),
-    ComponentSpec("push_kafka", "Push Kafka", Category.DATA_PUSH, ("bootstrap_servers", "topic")),
-]
+#: type -> spec, in palette order (built on first access)
+REGISTRY: dict[str, ComponentSpec]
+_registry: dict[str, ComponentSpec] | None = None
 
-REGISTRY: dict[str, ComponentSpec] = {spec.type: spec for spec in _SPECS}
+
+def _specs() -> dict[str, ComponentSpec]:
+    global _registry
+    if _registry is None:
+        from engine.components.registry import COMPONENTS
+
+        _registry = {t: ComponentSpec(c) for t, c in COMPONENTS.items()}
+    return _registry
+
+
+def __getattr__(name: str) -> Any:
+    if name == "REGISTRY":
+        return _specs()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def get_spec(component_type: str) -> ComponentSpec | None:
-    return REGISTRY.get(component_type)
+    return _specs().get(component_type)

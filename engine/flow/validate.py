@@ -1,14 +1,16 @@
 """Validation before publish, as a pure walk over the flow.
 
 Rules: exactly one trigger, first (no incoming link); a branch may feed several components (fan-out) and a
-component may be fed by several links (reuse of a configured tail); every type known and configured; edges
-join existing nodes on branches the source has; every branch linked; every link ends in an End; no loops.
+component may be fed by several links (reuse of a configured tail); every type known and configured (each
+component's own `validate`: the red dot); edges join existing nodes on branches the source has; every branch
+linked; every link ends in an End; no loops. Across components: Attribute Judgment needs a Behaviour Event
+trigger; Result Judgment reads a Marketing Touch or Data Push component placed before it.
 """
 
 from dataclasses import dataclass
 from typing import Any
 
-from engine.flow.registry import get_spec
+from engine.flow.registry import Category, get_spec
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,8 @@ def validate_flow(flow: dict[str, Any]) -> list[FlowProblem]:
             problems.append(FlowProblem(nid, f"{label}: a trigger must be the first component."))
         if not spec.is_trigger and not incoming[nid]:
             problems.append(FlowProblem(nid, f"{label}: the flow must start with a trigger component."))
-        missing = spec.missing(config)
-        if missing:
-            problems.append(FlowProblem(nid, f"{label} is not configured: {', '.join(missing)}."))
+        for message in spec.validate(config):
+            problems.append(FlowProblem(nid, f"{label} is not configured: {message}."))
         branches = spec.branches(config)
         for branch in branches:
             if branch not in outgoing[nid]:
@@ -62,6 +63,48 @@ def validate_flow(flow: dict[str, Any]) -> list[FlowProblem]:
         problems.append(FlowProblem(None, "A flow needs exactly one trigger component."))
     if _has_cycle(outgoing):
         problems.append(FlowProblem(None, "The flow contains a loop; every link must end in an End component."))
+    else:
+        problems += _cross_component_problems(nodes, outgoing, triggers)
+    return problems
+
+
+def _cross_component_problems(nodes: dict[str, dict[str, Any]], outgoing: dict[str, dict[str, list[str]]],
+                              triggers: list[str]) -> list[FlowProblem]:
+    problems: list[FlowProblem] = []
+    parents: dict[str, set[str]] = {nid: set() for nid in nodes}
+    for src, branches in outgoing.items():
+        for targets in branches.values():
+            for dst in targets:
+                parents[dst].add(src)
+
+    def ancestors(nid: str) -> set[str]:
+        seen: set[str] = set()
+        stack = list(parents[nid])
+        while stack:
+            current = stack.pop()
+            if current not in seen:
+                seen.add(current)
+                stack.extend(parents[current])
+        return seen
+
+    event_trigger = any(nodes[t].get("type") == "behavior_event" for t in triggers)
+    for nid, node in nodes.items():
+        spec = get_spec(str(node.get("type")))
+        if spec is None:
+            continue
+        label = node.get("label") or spec.label
+        config = node.get("config") or {}
+        if node.get("type") == "attribute_judgment" and triggers and not event_trigger:
+            problems.append(FlowProblem(nid, f"{label} reads the triggering event: the flow must start with a "
+                                             "Behaviour Event."))
+        source = config.get("node_id") if isinstance(config, dict) else None
+        if node.get("type") == "result_judgment" and source:
+            source_spec = get_spec(str(nodes.get(str(source), {}).get("type")))
+            if (str(source) not in ancestors(nid) or source_spec is None
+                    or source_spec.category not in (Category.TOUCH, Category.DATA_PUSH)
+                    or source_spec.type in ("tag", "generate_audience")):
+                problems.append(FlowProblem(nid, f"{label}: '{source}' must be a Marketing Touch or Data Push "
+                                                 "component before it."))
     return problems
 
 

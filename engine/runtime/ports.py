@@ -1,5 +1,6 @@
 """The real Ports: the database, Redis and the channel adapters, as the executors see them."""
 
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
@@ -9,13 +10,14 @@ from sqlmodel import Session, col, func, select
 
 from engine import clock
 from engine.channels.base import Message, SendResult, SendStatus
+from engine.components.conditions import matches_where
+from engine.components.text_sms import short_code
 from engine.models import Audience, AudienceKind, AudienceMember, BehaviorEvent, CustomerTag
 from engine.runtime.sql import insert_ignore, upsert
 from engine.runtime.store import RoundStore
+from engine.settings import get_settings
 
-
-def _matches(props: dict[str, Any], where: dict[str, Any] | None) -> bool:
-    return not where or all(props.get(k) == v for k, v in where.items())
+SHORT_LINKS_KEY = "shortlinks"
 
 
 class RuntimePorts:
@@ -51,7 +53,7 @@ class RuntimePorts:
             return {cid: int(n) for cid, n in rows}
         counts: dict[int, int] = defaultdict(int)
         for cid, props in self.session.exec(select(BehaviorEvent.customer_id, BehaviorEvent.properties).where(*base)):
-            if _matches(props or {}, where):
+            if matches_where(props or {}, where):
                 counts[cid] += 1
         return dict(counts)
 
@@ -95,6 +97,17 @@ class RuntimePorts:
         existing = self.session.exec(select(Audience.id).where(Audience.workspace_id == self.workspace_id,
                                                                Audience.source == source)).first()
         return int(existing or 0)
+
+    def short_links(self, *, record_id: int, node_id: str, url: str, customer_ids: list[int]) -> dict[int, str]:
+        """Store code → (record, node, customer, url) for the click redirect (engine.api, GET /s/{code})."""
+        base = get_settings().short_link_base.rstrip("/")
+        codes = {cid: short_code(record_id, node_id, cid) for cid in customer_ids}
+        if codes:
+            pipe = self.store.r.pipeline(transaction=False)
+            pipe.hset(SHORT_LINKS_KEY, mapping={code: json.dumps([record_id, node_id, cid, url])
+                                                for cid, code in codes.items()})
+            pipe.execute()
+        return {cid: f"{base}/{code}" for cid, code in codes.items()}
 
     def send(self, messages: list[Message]) -> list[SendResult]:
         """Send each (record, node, customer) at most once per round: customers that already have a result

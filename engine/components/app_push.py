@@ -1,0 +1,37 @@
+"""APP PUSH (touch): a mobile push notification (title, body, optional deep link) to the customer's push token."""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from engine.channels.base import Message
+from engine.components.base import Batch, CustomerView
+from engine.components.sending import SendingComponent
+from engine.components.templating import render, template_problems
+from engine.flow.registry import Category
+
+
+class AppPushConfig(BaseModel):
+    title: str = Field(min_length=1, max_length=100, title="Title", description="Variables such as {name}")
+    body: str = Field(min_length=1, max_length=500, title="Body", description="Variables such as {name}")
+    url: str = Field("", max_length=2000, title="Open link", description="Deep link or URL opened on tap")
+    platform: Literal["all", "ios", "android"] = Field("all", title="Platform")
+
+
+class AppPush(SendingComponent):
+    type = "app_push"
+    label = "APP PUSH"
+    category = Category.TOUCH
+    Config = AppPushConfig
+    address_field = "push_token"
+    missing_reason = "no push token"
+
+    def check(self, config: AppPushConfig) -> list[str]:
+        return template_problems("title", config.title) + template_problems("body", config.body)
+
+    def message(self, batch: Batch, config: AppPushConfig, customer: CustomerView, to: str,
+                extra: dict[str, Any]) -> Message:
+        return Message(record_id=batch.record_id, node_id=batch.node_id, customer_id=customer.id,
+                       channel=self.type, to=to, subject=render(config.title, customer, extra),
+                       body=render(config.body, customer, extra),
+                       data={"url": config.url, "platform": config.platform})

@@ -1,0 +1,42 @@
+"""Attribute Judgment: condition groups over the properties of the behaviour event that made the customer
+enter (after a Behaviour Event trigger), e.g. follow source eq "poster" vs "search"."""
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from engine.components.base import Batch, CustomerView, Ports
+from engine.components.conditions import (
+    MAX_CONDITIONS,
+    MAX_GROUPS,
+    ConditionGroupBase,
+    PropertyCondition,
+    lookup,
+)
+from engine.components.judging import JudgmentComponent
+from engine.flow.registry import Category
+
+
+class AttributeGroup(ConditionGroupBase):
+    conditions: list[PropertyCondition] = Field(min_length=1, max_length=MAX_CONDITIONS, title="Conditions (all)")
+
+
+class AttributeJudgmentConfig(BaseModel):
+    groups: list[AttributeGroup] = Field(min_length=1, max_length=MAX_GROUPS, title="Groups",
+                                         description="Tried in order; a customer takes the first group it matches")
+
+
+class AttributeJudgment(JudgmentComponent):
+    type = "attribute_judgment"
+    label = "Attribute Judgment"
+    category = Category.JUDGMENT
+    Config = AttributeJudgmentConfig
+
+    def matching(self, batch: Batch, config: Any, ports: Ports, group: AttributeGroup,
+                 customers: list[CustomerView], context: Any) -> set[int]:
+        matched = set()
+        for c in customers:
+            props = batch.trigger_props.get(c.id) or {}
+            if all(cond.holds(lookup(props, cond.property)) for cond in group.conditions):
+                matched.add(c.id)
+        return matched

@@ -1,0 +1,26 @@
+"""End: the customer's route through the flow ends here; no branches."""
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from engine.components.base import Batch, Component, Outcome, Ports
+from engine.components.splitting import unique
+from engine.flow.registry import Category
+
+
+class EndConfig(BaseModel):
+    pass
+
+
+class End(Component):
+    type = "end"
+    label = "End"
+    category = Category.CONTROL
+    Config = EndConfig
+
+    def branches(self, config: Any) -> list[str]:
+        return []
+
+    def execute(self, batch: Batch, config: EndConfig, ports: Ports) -> Outcome:
+        return Outcome(routes={}, results={c.id: ("passed", None) for c in unique(batch.customers)})

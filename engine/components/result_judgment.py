@@ -1,0 +1,48 @@
+"""Result Judgment: condition groups over the send result / receipt of a previous Marketing Touch or Data Push
+component (success, failed, pending, or a receipt value), e.g. one hour after a WeChat message, SMS those whose
+send failed and keep WeChat for those where it succeeded. A customer who never passed that component has no
+result (matches only neq / not_in / exists=false)."""
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from engine.components.base import Batch, CustomerView, Ports
+from engine.components.conditions import MAX_CONDITIONS, MAX_GROUPS, ConditionBase, ConditionGroupBase
+from engine.components.judging import JudgmentComponent
+from engine.flow.registry import Category
+
+RESULT_VALUES = ("success", "failed", "pending")
+
+
+class ResultCondition(ConditionBase):
+    """op/value over the result, e.g. {"op": "in", "value": ["failed", "pending"]}."""
+
+
+class ResultGroup(ConditionGroupBase):
+    conditions: list[ResultCondition] = Field(min_length=1, max_length=MAX_CONDITIONS, title="Conditions (all)")
+
+
+class ResultJudgmentConfig(BaseModel):
+    node_id: str = Field(min_length=1, max_length=40, title="Component",
+                         description="The earlier Marketing Touch or Data Push component whose results are read")
+    groups: list[ResultGroup] = Field(min_length=1, max_length=MAX_GROUPS, title="Groups",
+                                      description="Tried in order; a customer takes the first group it matches")
+
+
+class ResultJudgment(JudgmentComponent):
+    type = "result_judgment"
+    label = "Result Judgment"
+    category = Category.JUDGMENT
+    Config = ResultJudgmentConfig
+
+    def context(self, batch: Batch, config: ResultJudgmentConfig, ports: Ports,
+                customers: list[CustomerView]) -> dict[int, str]:
+        if not customers:
+            return {}
+        return ports.previous_results(batch.record_id, config.node_id, [c.id for c in customers])
+
+    def matching(self, batch: Batch, config: Any, ports: Ports, group: ResultGroup, customers: list[CustomerView],
+                 context: dict[int, str]) -> set[int]:
+        results = context
+        return {c.id for c in customers if all(cond.holds(results.get(c.id)) for cond in group.conditions)}

@@ -1,0 +1,64 @@
+"""What Marketing Touch and Data Push components share: build one message per customer who has an address,
+send them in one call, and let every entered customer continue on "out" (Result Judgment reads the results).
+A customer without an address fails with the reason and is never sent."""
+
+from typing import Any, ClassVar
+
+from engine.channels.base import Message, SendStatus
+from engine.components.base import Batch, Component, CustomerView, Outcome, Ports
+from engine.components.splitting import unique
+
+NO_RESULT = "the channel returned no result"
+
+
+class SendingComponent(Component):
+    #: CustomerView attribute holding the address (None: the address comes from the config, e.g. a URL)
+    address_field: ClassVar[str | None] = None
+    #: failure reason for a customer without that address
+    missing_reason: ClassVar[str] = "no address"
+
+    def address(self, customer: CustomerView, config: Any) -> str | None:
+        return getattr(customer, self.address_field) if self.address_field else None
+
+    def address_problem(self, address: str) -> str | None:
+        """Why a present address cannot be used (None = fine)."""
+        return None
+
+    def extras(self, batch: Batch, config: Any, ports: Ports, customers: list[CustomerView]) -> dict[int, dict]:
+        """Per-customer extra template values computed for the whole batch at once (e.g. short links)."""
+        return {}
+
+    def message(self, batch: Batch, config: Any, customer: CustomerView, to: str, extra: dict[str, Any]) -> Message:
+        raise NotImplementedError
+
+    def execute(self, batch: Batch, config: Any, ports: Ports) -> Outcome:
+        customers = unique(batch.customers)
+        results: dict[int, tuple[str, str | None]] = {}
+        reachable: list[tuple[CustomerView, str]] = []
+        for c in customers:
+            to = self.address(c, config)
+            if not to or not str(to).strip():
+                results[c.id] = (SendStatus.FAILED.value, self.missing_reason)
+            elif problem := self.address_problem(str(to)):
+                results[c.id] = (SendStatus.FAILED.value, problem)
+            else:
+                reachable.append((c, str(to).strip()))
+        if reachable:
+            extras = self.extras(batch, config, ports, [c for c, _ in reachable])
+            messages = [self.message(batch, config, c, to, extras.get(c.id, {})) for c, to in reachable]
+            sent = {m.customer_id for m in messages}
+            for r in ports.send(messages):
+                if r.customer_id in sent:
+                    results[r.customer_id] = (SendStatus(r.status).value, r.reason)
+            for m in messages:
+                results.setdefault(m.customer_id, (SendStatus.FAILED.value, NO_RESULT))
+        return Outcome(routes={"out": [c.id for c in customers]}, results=results)
+
+
+def customer_payload(customer: CustomerView, fields: list[str]) -> dict[str, Any]:
+    """The customer fields a data push sends (customer_id and qaid always)."""
+    payload: dict[str, Any] = {"customer_id": customer.id, "qaid": customer.qaid}
+    for f in fields:
+        value = getattr(customer, f)
+        payload[f] = dict(value) if isinstance(value, dict) else value
+    return payload

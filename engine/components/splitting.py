@@ -1,0 +1,72 @@
+"""Deterministic splits (AB Test, Random Grouping): a customer's bucket is a stable hash of (record, node,
+customer), so a retried or re-batched customer always lands in the same group."""
+
+from hashlib import blake2b
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from engine.components.base import Batch, CustomerView
+
+MIN_GROUPS, MAX_GROUPS = 2, 10
+
+
+class SplitGroup(BaseModel):
+    name: str = Field("", max_length=40, title="Group name", description="Shown on the canvas; optional")
+    ratio: int = Field(ge=1, le=99, title="Ratio (%)", description="Share of the customers, in percent")
+
+
+def split_problems(groups: list[SplitGroup]) -> list[str]:
+    problems = []
+    if len(groups) < MIN_GROUPS:
+        problems.append(f"groups: at least {MIN_GROUPS} groups are needed")
+    total = sum(g.ratio for g in groups)
+    if groups and total != 100:
+        problems.append(f"groups: the ratios must add up to 100% (now {total}%)")
+    return problems
+
+
+def unit_hash(record_id: int, node_id: str, customer_id: int) -> float:
+    """A stable number in [0, 1) for (record, node, customer)."""
+    digest = blake2b(f"{record_id}:{node_id}:{customer_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def bucket(record_id: int, node_id: str, customer_id: int, ratios: list[int]) -> int:
+    """Index of the group the customer falls in, with probability ratio / sum(ratios)."""
+    point = unit_hash(record_id, node_id, customer_id) * sum(ratios)
+    edge = 0.0
+    for index, ratio in enumerate(ratios):
+        edge += ratio
+        if point < edge:
+            return index
+    return len(ratios) - 1
+
+
+def group_branches(count: int) -> list[str]:
+    return [f"group_{i + 1}" for i in range(count)]
+
+
+def draft_group_count(raw: dict[str, Any]) -> int:
+    groups = raw.get("groups")
+    return len(groups) if isinstance(groups, list) else 0
+
+
+def unique(customers: list[CustomerView]) -> list[CustomerView]:
+    """The batch's customers, each once (a customer goes down at most one branch)."""
+    seen: set[int] = set()
+    out = []
+    for c in customers:
+        if c.id not in seen:
+            seen.add(c.id)
+            out.append(c)
+    return out
+
+
+def split(batch: Batch, groups: list[SplitGroup]) -> dict[str, list[int]]:
+    """Route every customer of the batch to exactly one group_i branch."""
+    ratios = [g.ratio for g in groups]
+    routes: dict[str, list[int]] = {b: [] for b in group_branches(len(groups))}
+    for c in unique(batch.customers):
+        routes[f"group_{bucket(batch.record_id, batch.node_id, c.id, ratios) + 1}"].append(c.id)
+    return routes

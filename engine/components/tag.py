@@ -1,0 +1,28 @@
+"""Tag: writes a tag value on every customer who enters (e.g. "membership level" = "VIP")."""
+
+from pydantic import BaseModel, Field
+
+from engine.components.base import Batch, Component, Outcome, Ports
+from engine.components.splitting import unique
+from engine.flow.registry import Category
+
+
+class TagConfig(BaseModel):
+    tag: str = Field(min_length=1, max_length=60, title="Tag", description="e.g. membership level")
+    value: str = Field(min_length=1, max_length=120, title="Value", description="e.g. VIP")
+
+
+class Tag(Component):
+    type = "tag"
+    label = "Tag"
+    category = Category.TOUCH
+    Config = TagConfig
+
+    def check(self, config: TagConfig) -> list[str]:
+        return [] if config.tag.strip() else ["tag: required"]
+
+    def execute(self, batch: Batch, config: TagConfig, ports: Ports) -> Outcome:
+        ids = [c.id for c in unique(batch.customers)]
+        if ids:
+            ports.set_tag(ids, config.tag.strip(), config.value)
+        return Outcome(routes={"out": ids})

@@ -1,0 +1,35 @@
+"""Tag Judgment: condition groups over the customer's tags, e.g. group 1 = gender eq female AND city in
+(Beijing, Shanghai, Guangzhou, Shenzhen); the first matching group wins, the rest go to "others"."""
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from engine.components.base import Batch, CustomerView, Ports
+from engine.components.conditions import MAX_CONDITIONS, MAX_GROUPS, ConditionBase, ConditionGroupBase
+from engine.components.judging import JudgmentComponent
+from engine.flow.registry import Category
+
+
+class TagCondition(ConditionBase):
+    tag: str = Field(min_length=1, max_length=60, title="Tag", description="e.g. gender")
+
+
+class TagGroup(ConditionGroupBase):
+    conditions: list[TagCondition] = Field(min_length=1, max_length=MAX_CONDITIONS, title="Conditions (all)")
+
+
+class TagJudgmentConfig(BaseModel):
+    groups: list[TagGroup] = Field(min_length=1, max_length=MAX_GROUPS, title="Groups",
+                                   description="Tried in order; a customer takes the first group it matches")
+
+
+class TagJudgment(JudgmentComponent):
+    type = "tag_judgment"
+    label = "Tag Judgment"
+    category = Category.JUDGMENT
+    Config = TagJudgmentConfig
+
+    def matching(self, batch: Batch, config: Any, ports: Ports, group: TagGroup,
+                 customers: list[CustomerView], context: Any) -> set[int]:
+        return {c.id for c in customers if all(cond.holds(c.tags.get(cond.tag)) for cond in group.conditions)}

@@ -1,0 +1,65 @@
+"""Webhook (data push): an HTTP POST per customer to your system (e.g. a CRM) with the customer's data; the
+channel retries and, with a secret, signs the body (HMAC-SHA256 header)."""
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from engine.channels.base import Message
+from engine.components.base import Batch, CustomerView
+from engine.components.sending import SendingComponent, customer_payload
+from engine.components.text_sms import is_http_url
+from engine.flow.registry import Category
+
+CustomerField = Literal["name", "phone", "email", "wechat_openid", "push_token", "timezone", "attributes", "tags"]
+HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+RESERVED_HEADERS = {"content-length", "host", "content-type", "transfer-encoding", "connection"}
+
+
+class WebhookConfig(BaseModel):
+    url: str = Field(min_length=1, max_length=2000, title="URL", description="http(s) address the POST goes to")
+    secret: str = Field("", max_length=128, title="Signing secret",
+                        description="If set, the body is signed with HMAC-SHA256 in a signature header")
+    headers: dict[str, str] = Field(default_factory=dict, max_length=20, title="Headers",
+                                    description="Extra HTTP headers, e.g. Authorization")
+    fields: list[CustomerField] = Field(default_factory=lambda: ["name", "phone", "email", "attributes"],
+                                        title="Customer fields", description="Sent with customer_id and qaid")
+    retries: int = Field(3, ge=0, le=10, title="Retries", description="Retries after a failed POST")
+    timeout_seconds: int = Field(10, ge=1, le=60, title="Timeout (seconds)")
+
+
+class Webhook(SendingComponent):
+    type = "webhook"
+    label = "Webhook"
+    category = Category.DATA_PUSH
+    Config = WebhookConfig
+
+    def check(self, config: WebhookConfig) -> list[str]:
+        problems = [] if is_http_url(config.url) else ["url: must be an http:// or https:// address"]
+        if config.secret and len(config.secret) < 8:
+            problems.append("secret: at least 8 characters")
+        for name, value in config.headers.items():
+            if not HEADER_NAME.match(name):
+                problems.append(f"headers: '{name}' is not a valid header name")
+            elif name.lower() in RESERVED_HEADERS:
+                problems.append(f"headers: '{name}' is set by the platform")
+            if "\n" in value or "\r" in value or len(value) > 1000:
+                problems.append(f"headers.{name}: one line of at most 1000 characters")
+        return problems
+
+    def address(self, customer: CustomerView, config: WebhookConfig) -> str | None:
+        return config.url
+
+    def message(self, batch: Batch, config: WebhookConfig, customer: CustomerView, to: str,
+                extra: dict[str, Any]) -> Message:
+        """The channel posts {"id", "record_id", "node_id", "customer_id", "data": <this payload>}."""
+        payload = customer_payload(customer, list(config.fields))
+        if batch.trigger_props.get(customer.id):
+            payload["event"] = dict(batch.trigger_props[customer.id])
+        options: dict[str, Any] = {"headers": dict(config.headers), "max_attempts": config.retries + 1,
+                                   "timeout": config.timeout_seconds}
+        if config.secret:
+            options["secret"] = config.secret
+        return Message(record_id=batch.record_id, node_id=batch.node_id, customer_id=customer.id,
+                       channel=self.type, to=to, data=payload, options=options)
