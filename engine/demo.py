@@ -199,7 +199,7 @@ def seed(session: Session) -> bool:
             workspace_id=ws.id, name=name, description=f"{name} — demo activity", owner_id=users[owner].id,
             is_public=public, group_id=groups[group].id if group else None, status=status,
             schedule=schedule, template_key=template, created_at=created,
-            updated_at=created + timedelta(days=rng.randint(0, 5), hours=rng.randint(0, 23)),
+            updated_at=min(now, created + timedelta(days=rng.randint(0, 5), hours=rng.randint(0, 23))),
             start_time=now + timedelta(days=rng.randint(1, 10)) if status == S.NOT_STARTED else None,
             end_time=now + timedelta(days=30) if schedule != Schedule.ONCE else None,
         )

@@ -1,0 +1,1 @@
+"""Reflex UI of the automated marketing platform: pages call engine services, never SQL."""

@@ -1,0 +1,1 @@
+"""Stateless building blocks: everything they show arrives as arguments (plain values or state vars)."""

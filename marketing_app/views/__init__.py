@@ -1,0 +1,1 @@
+"""Page sections bound to a state."""

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# THE run command: install what is missing, start Redis, migrate, load demo data, serve the app.
+#   FRONTEND_PORT (default 3000): the one port of prod mode (page, /ping and websocket).
+#   BACKEND_PORT: prod mode serves the backend on the same port; if set it must equal FRONTEND_PORT.
+#   REDIS_URL (default redis://127.0.0.1:6379/0), DATABASE_URL (default sqlite:///data/marketing.db).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+source "$ROOT/scripts/redis.sh"
+cd "$ROOT"
+
+bash scripts/setup.sh
+
+PORT="${FRONTEND_PORT:-3000}"
+if [[ -n "${BACKEND_PORT:-}" && "$BACKEND_PORT" != "$PORT" ]]; then
+    echo "In prod mode Reflex serves frontend and backend on one port: set BACKEND_PORT=$PORT or unset it." >&2
+    exit 2
+fi
+
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+ENGINE_PIDS=()
+cleanup() {
+    local pid
+    for pid in "${ENGINE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${ENGINE_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    redis_stop
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+redis_start "$(redis_port "$REDIS_URL")" "$ROOT/data"
+
+python -m engine.migrate
+if python -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("engine.demo") is None)'; then
+    python -m engine.demo
+else
+    echo "[run] engine.demo not found: no demo data loaded" >&2
+fi
+
+# ===================================================================================================
+# ENGINE PROCESSES START HERE — not started yet: the actors and the scheduler are still being wired.
+# When they are ready, start each in the background and record its pid; cleanup() stops them by pid:
+#   dramatiq engine.actors --processes 2 --threads 4 >data/workers.log 2>&1 & ENGINE_PIDS+=($!)
+#   python -m engine.scheduler >data/scheduler.log 2>&1 & ENGINE_PIDS+=($!)
+# ===================================================================================================
+
+echo "[run] starting Automated Marketing (first build takes a minute); open http://localhost:$PORT" >&2
+reflex run --env prod --frontend-port "$PORT" --backend-port "$PORT"
