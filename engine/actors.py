@@ -30,3 +30,11 @@ def begin_round(record_id: int) -> None:
 
 def resume_waiting(record_id: int, node_id: str, batch: str) -> None:
     run_batch.send(record_id, node_id, batch, True)
+
+
+def rebind(new_broker: dramatiq.Broker) -> None:
+    """Point the actors at another broker (tests start their own Redis)."""
+    dramatiq.set_broker(new_broker)
+    for actor in (run_batch, begin_round):
+        actor.broker = new_broker
+        new_broker.declare_actor(actor)

@@ -229,9 +229,14 @@ def seed(session: Session) -> bool:
 
 
 def main() -> None:
+    from engine.demo_customers import seed_customers
+
     with write_session() as session:
         created = seed(session)
-    print("demo data created" if created else "demo data already present")
+    with write_session() as session:
+        customers = seed_customers(session)
+    print("demo data created" if created else "demo data already present",
+          "(with customers, events and audiences)" if customers else "")
 
 
 if __name__ == "__main__":

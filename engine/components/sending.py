@@ -52,7 +52,9 @@ class SendingComponent(Component):
                     results[r.customer_id] = (SendStatus(r.status).value, r.reason)
             for m in messages:
                 results.setdefault(m.customer_id, (SendStatus.FAILED.value, NO_RESULT))
-        return Outcome(routes={"out": [c.id for c in customers]}, results=results)
+        # customers without a usable address fail but were never handed to a channel: not "actually sent"
+        not_sent = len(customers) - len(reachable)
+        return Outcome(routes={"out": [c.id for c in customers]}, results=results, metrics={"not_sent": not_sent})
 
 
 def customer_payload(customer: CustomerView, fields: list[str]) -> dict[str, Any]:

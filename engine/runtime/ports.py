@@ -58,15 +58,13 @@ class RuntimePorts:
         return dict(counts)
 
     def audience_members(self, audience_id: int, customer_ids: list[int]) -> set[int]:
-        audience = self.session.get(Audience, audience_id)
-        if audience is None or audience.workspace_id != self.workspace_id or not customer_ids:
-            return set()
-        if audience.kind == AudienceKind.RULE:
-            from engine.services.audiences import materialize
+        from engine.services.audiences import CrowdDataError, members_among
 
-            return set(materialize(session=self.session, audience_id=audience_id)) & set(customer_ids)
-        return set(self.session.exec(select(AudienceMember.customer_id).where(
-            AudienceMember.audience_id == audience_id, col(AudienceMember.customer_id).in_(customer_ids))).all())
+        try:
+            return set(members_among(session=self.session, audience_id=audience_id, customer_ids=customer_ids,
+                                     workspace_id=self.workspace_id))
+        except CrowdDataError:
+            return set()  # a deleted audience matches nobody; the others branch takes them
 
     def previous_results(self, record_id: int, node_id: str, customer_ids: list[int]) -> dict[int, str]:
         return self.store.results(record_id, node_id, customer_ids)

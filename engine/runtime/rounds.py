@@ -36,11 +36,18 @@ def start_round(record_id: int, *, enqueue: Enqueue, store: RoundStore, batch_si
             return
         if trigger["type"] != "target_audience":
             return  # event-triggered: customers enter through `enter` while the round is open
-        try:
-            from engine.services.audiences import materialize
+        from engine.services.audiences import CrowdDataError, materialize
 
-            ids = materialize(session=session, audience_id=int((trigger.get("config") or {})["audience_id"]))
+        try:
+            activity = session.get(Activity, record.activity_id)
+            ids = materialize(session=session, audience_id=int((trigger.get("config") or {})["audience_id"]),
+                              workspace_id=activity.workspace_id if activity else None)
+        except CrowdDataError as err:
+            session.rollback()
+            _end(session, record, store, failure=(str(err), CROWD_DATA_FAILURE))
+            return
         except Exception as err:  # noqa: BLE001 — any failure here is "failed to obtain crowd data"
+            session.rollback()
             _end(session, record, store, failure=(f"Failed to obtain crowd data: {err}", CROWD_DATA_FAILURE))
             return
         keys = [f"e{i // batch_size}" for i in range(0, len(ids), batch_size)]

@@ -53,7 +53,9 @@ def metrics_for(node_type: str, category: Category, entered: int, outcome: Outco
     if node_type in SEND_TYPES:
         statuses = [r for r, _ in outcome.results.values()]
         metrics["success"] = sum(1 for s in statuses if s == "success")
-        metrics["failed"] = sum(1 for s in statuses if s == "failed")
+        # failed = handed to the channel and failed; customers without an address are `not_sent` instead, so
+        # "actually sent" = success + failed + no receipt yet, as the seed defines it
+        metrics["failed"] = sum(1 for s in statuses if s == "failed") - outcome.metrics.get("not_sent", 0)
         metrics["pending"] = sum(1 for s in statuses if s == "pending")
         metrics["sent"] = metrics["success"] + metrics["failed"] + metrics["pending"]
     metrics["parked"] = sum(len(ids) for _, ids in outcome.parked)

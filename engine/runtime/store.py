@@ -76,7 +76,7 @@ class RoundStore:
             pipe.hvals(f"c:{record_id}:{name}")
         out: dict[str, dict[str, int]] = {}
         for name, values in zip(names, pipe.execute(), strict=True):
-            node, metric = name.rsplit(":", 1)
+            node, metric = name.split(":", 1)  # node ids never contain ":" (message ids use it too)
             out.setdefault(node, {})[metric] = sum(int(v) for v in values)
         return out
 

@@ -1,1 +1,3 @@
 """Services: keyword-only functions taking the acting user and a session; every rule is checked here."""
+
+from engine.services import trigger_watch  # noqa: F401  (session listener: trigger index follows activity status)

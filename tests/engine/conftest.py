@@ -1,4 +1,4 @@
-"""Real servers on loopback for the channel tests: an SMTP server (aiosmtpd), a scriptable HTTP sink
+"""Real servers on loopback for channel and runtime tests: an SMTP server (aiosmtpd), a scriptable HTTP sink
 (webhook receiver / receipt callback), the provider simulator in a thread, a librdkafka mock cluster."""
 
 import json

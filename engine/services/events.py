@@ -1,0 +1,389 @@
+"""Behaviour events in, event-triggered activities out; provider delivery receipts in.
+
+`ingest` validates a batch (all or nothing), creates a minimal customer (QAID only, default time zone) for
+an unknown QAID — events often arrive before the CRM sync, and refusing them would lose behaviour for
+good — bulk-inserts the events, and, after the transaction commits, hands the events whose name triggers an
+in-progress activity to the entry hooks (the runtime registers one with `register_entry_hook`).
+
+Which event names trigger which in-progress activities is the trigger index (`event_triggers`): computed
+from the database, cached in Redis under a per-workspace version number; `bump_trigger_index` (called on
+publish / stop / start / finish) increments the version, so the next read recomputes. A stale entry can
+never be read after a bump: entries are keyed by version and readers read the version first. Without
+Redis the index is computed from the database each time (correct, slower).
+
+Receipts (`accept_receipts`) are parsed and handed to the receipt hooks (the runtime stores them); with
+no hook registered they are accepted and dropped.
+"""
+
+import json
+import logging
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import redis
+from sqlalchemy import event, insert
+from sqlmodel import Session, select
+
+from engine import clock
+from engine.errors import Invalid
+from engine.models import Activity, ActivityVersion, BehaviorEvent
+from engine.services.customers import QAID_MAX, ensure_customers, parse_time
+from engine.settings import get_settings
+from engine.status import ActivityStatus
+
+log = logging.getLogger(__name__)
+
+NAME_MAX = 60
+MAX_BATCH = 1000
+PROPERTIES_MAX_BYTES = 16_384
+FUTURE_TOLERANCE = timedelta(minutes=10)
+TRIGGER_TYPE = "behavior_event"
+INDEX_TTL = 300  # seconds; a safety net only (bumps invalidate at once)
+EVENT_KEYS = frozenset({"qaid", "name", "properties", "occurred_at"})
+RECEIPT_STATUSES = ("delivered", "failed")
+
+#: (customer id, event name, properties, occurred at)
+InsertedEvent = tuple[int, str, dict[str, Any], datetime]
+EntryHook = Callable[[int, list[InsertedEvent]], None]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    message_id: str  # "record:node:customer", the send's dedupe key
+    record_id: int
+    node_id: str
+    customer_id: int
+    status: str  # delivered | failed
+    reason: str | None = None
+
+
+ReceiptHook = Callable[[list[Receipt]], None]
+
+_entry_hooks: list[EntryHook] = []
+_receipt_hooks: list[ReceiptHook] = []
+
+
+class PayloadError(Invalid):
+    """A refused batch (nothing stored); `errors` = [{"index": i, "field": f, "message": m}] (index from 0)."""
+
+    def __init__(self, errors: list[dict[str, Any]], what: str = "events") -> None:
+        first = "; ".join(f"#{e['index']} {e['field']}: {e['message']}" if e.get("index") is not None
+                          else f"{e['field']}: {e['message']}" for e in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        super().__init__(f"No {what} were accepted: {first}{more}.")
+        self.errors = errors
+
+
+# ---------------------------------------------------------------- hooks
+
+
+def register_entry_hook(fn: EntryHook) -> Callable[[], None]:
+    """Call `fn(workspace_id, events)` after each committed ingest whose events trigger in-progress
+    activities (only those events are passed). Returns a function that unregisters it."""
+    if fn not in _entry_hooks:
+        _entry_hooks.append(fn)
+    return lambda: _entry_hooks.remove(fn) if fn in _entry_hooks else None
+
+
+def register_receipt_hook(fn: ReceiptHook) -> Callable[[], None]:
+    """Call `fn(receipts)` for every accepted batch of provider receipts. Returns an unregister function."""
+    if fn not in _receipt_hooks:
+        _receipt_hooks.append(fn)
+    return lambda: _receipt_hooks.remove(fn) if fn in _receipt_hooks else None
+
+
+def after_commit(session: Session, fn: Callable[[], None]) -> None:
+    """Run `fn` once the session's current transaction commits (dropped if it rolls back). Errors in `fn`
+    are logged, never raised: the data is already committed."""
+    pending: list[Callable[[], None]] = session.info.setdefault("engine_after_commit", [])
+    if not session.info.get("engine_after_commit_listening"):
+        def run(sess: Session) -> None:
+            todo = list(sess.info.get("engine_after_commit", []))
+            sess.info["engine_after_commit"] = []
+            for job in todo:
+                try:
+                    job()
+                except Exception:
+                    log.exception("after-commit job failed")
+
+        def drop(sess: Session, _transaction: Any = None) -> None:
+            sess.info["engine_after_commit"] = []
+
+        event.listen(session, "after_commit", run)
+        event.listen(session, "after_rollback", drop)
+        session.info["engine_after_commit_listening"] = True
+    pending.append(fn)
+
+
+# ---------------------------------------------------------------- validation
+
+
+@dataclass(frozen=True)
+class ValidEvent:
+    qaid: str
+    name: str
+    properties: dict[str, Any]
+    occurred_at: datetime
+
+
+def _parse_time(value: Any, now: datetime) -> datetime:
+    if isinstance(value, bool):
+        raise ValueError("must be an ISO-8601 time such as 2026-05-01T12:30:00+08:00")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number of seconds")
+        when = datetime.fromtimestamp(value, UTC)
+    elif isinstance(value, str):
+        try:
+            when = parse_time(value)
+        except ValueError:
+            raise ValueError(f"'{value[:40]}' is not an ISO-8601 time such as 2026-05-01T12:30:00+08:00") from None
+    else:
+        raise ValueError("must be an ISO-8601 time such as 2026-05-01T12:30:00+08:00")
+    if when > now + FUTURE_TOLERANCE:
+        raise ValueError("is in the future")
+    return when
+
+
+def validate_events(events: Any, *, max_batch: int = MAX_BATCH) -> list[ValidEvent]:
+    """Check a batch; raises PayloadError listing every problem (nothing is stored then)."""
+    if not isinstance(events, list):
+        raise PayloadError([{"index": None, "field": "events", "message": "must be a list of event objects"}])
+    if not events:
+        raise PayloadError([{"index": None, "field": "events", "message": "the batch is empty"}])
+    if len(events) > max_batch:
+        raise PayloadError([{"index": None, "field": "events",
+                             "message": f"at most {max_batch} events per request ({len(events)} sent)"}])
+    now = clock.now()
+    valid: list[ValidEvent] = []
+    errors: list[dict[str, Any]] = []
+
+    def bad(i: int, fld: str, message: str) -> None:
+        errors.append({"index": i, "field": fld, "message": message})
+
+    for i, item in enumerate(events):
+        if not isinstance(item, dict):
+            bad(i, "event", "must be an object with qaid, name, properties and occurred_at")
+            continue
+        before = len(errors)
+        for key in sorted(set(item) - EVENT_KEYS):
+            bad(i, str(key), "unknown field (allowed: qaid, name, properties, occurred_at)")
+        qaid = item.get("qaid")
+        if isinstance(qaid, int) and not isinstance(qaid, bool):
+            qaid = str(qaid)
+        if not isinstance(qaid, str) or not qaid.strip():
+            bad(i, "qaid", "is required (the customer's user ID)")
+        elif len(qaid.strip()) > QAID_MAX:
+            bad(i, "qaid", f"is longer than {QAID_MAX} characters")
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            bad(i, "name", "is required (1 to 60 characters, e.g. add_to_cart)")
+        elif len(name.strip()) > NAME_MAX:
+            bad(i, "name", f"is longer than {NAME_MAX} characters")
+        elif not name.strip().isprintable():
+            bad(i, "name", "contains control characters")
+        props = item.get("properties")
+        if props is None:
+            props = {}
+        if not isinstance(props, dict):
+            bad(i, "properties", "must be an object")
+        else:
+            try:
+                size = len(json.dumps(props, separators=(",", ":"), allow_nan=False).encode())
+            except (TypeError, ValueError):
+                bad(i, "properties", "must be plain JSON (no NaN or Infinity)")
+            else:
+                if size > PROPERTIES_MAX_BYTES:
+                    bad(i, "properties", f"is {size} bytes; at most {PROPERTIES_MAX_BYTES} bytes")
+        when = now
+        if item.get("occurred_at") is not None:
+            try:
+                when = _parse_time(item["occurred_at"], now)
+            except ValueError as err:
+                bad(i, "occurred_at", str(err))
+        if len(errors) == before:
+            valid.append(ValidEvent(qaid=qaid.strip(), name=name.strip(), properties=props,  # type: ignore[union-attr]
+                                    occurred_at=when))
+    if errors:
+        raise PayloadError(errors)
+    return valid
+
+
+# ---------------------------------------------------------------- ingest
+
+
+@dataclass
+class IngestResult:
+    accepted: int
+    customers_created: int
+    triggering: int  # events handed to the entry hooks (their name triggers an in-progress activity)
+
+
+def ingest(*, session: Session, workspace_id: int, events: list[dict[str, Any]],
+           max_batch: int = MAX_BATCH) -> IngestResult:
+    """Validate and store a batch of behaviour events (all or nothing; see the module doc for unknown
+    customers). The entry hooks run after the caller's transaction commits."""
+    valid = validate_events(events, max_batch=max_batch)
+    ids, created = ensure_customers(session=session, workspace_id=workspace_id, qaids=[e.qaid for e in valid])
+    now = clock.now()
+    rows = [{"workspace_id": workspace_id, "customer_id": ids[e.qaid], "name": e.name, "properties": e.properties,
+             "occurred_at": e.occurred_at, "received_at": now} for e in valid]
+    session.execute(insert(BehaviorEvent.__table__), rows)  # type: ignore[arg-type]
+    session.flush()
+    triggering: list[InsertedEvent] = []
+    if _entry_hooks:
+        try:
+            names = set(event_triggers(session=session, workspace_id=workspace_id))
+        except Exception:  # the index failing must not lose events: let the hooks filter
+            log.exception("trigger index unavailable; passing every event to the entry hooks")
+            names = {e.name for e in valid}
+        triggering = [(ids[e.qaid], e.name, e.properties, e.occurred_at) for e in valid if e.name in names]
+        if triggering:
+            hooks = list(_entry_hooks)
+
+            def call() -> None:
+                for hook in hooks:
+                    try:
+                        hook(workspace_id, triggering)
+                    except Exception:
+                        log.exception("event entry hook %r failed", hook)
+
+            after_commit(session, call)
+    return IngestResult(accepted=len(rows), customers_created=created, triggering=len(triggering))
+
+
+# ---------------------------------------------------------------- trigger index
+
+
+@lru_cache
+def _client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0)
+
+
+def _redis() -> redis.Redis:
+    return _client(get_settings().redis_url)
+
+
+def _version_key(workspace_id: int) -> str:
+    return f"am:trigger-index:{workspace_id}:version"
+
+
+def _index_key(workspace_id: int, version: int) -> str:
+    return f"am:trigger-index:{workspace_id}:{version}"
+
+
+def trigger_of(flow: dict[str, Any]) -> str | None:
+    """The event name of a flow whose trigger (first component) is a Behaviour Event, else None."""
+    nodes = flow.get("nodes") or []
+    targets = {str(e.get("target")) for e in flow.get("edges") or []}
+    for node in nodes:
+        if node.get("type") == TRIGGER_TYPE and str(node.get("id")) not in targets:
+            name = (node.get("config") or {}).get("event")
+            return name.strip() if isinstance(name, str) and name.strip() else None
+    return None
+
+
+def compute_event_triggers(*, session: Session, workspace_id: int) -> dict[str, list[int]]:
+    """The trigger index from the database: event name -> ids of in-progress activities whose live version
+    starts with a Behaviour Event on it (ascending)."""
+    rows = session.exec(
+        select(Activity.id, ActivityVersion.flow)
+        .join(ActivityVersion, ActivityVersion.id == Activity.live_version_id)  # type: ignore[arg-type]
+        .where(Activity.workspace_id == workspace_id, Activity.status == ActivityStatus.IN_PROGRESS)
+        .order_by(Activity.id)  # type: ignore[arg-type]
+    ).all()
+    index: dict[str, list[int]] = {}
+    for activity_id, flow in rows:
+        name = trigger_of(flow or {})
+        if name:
+            index.setdefault(name, []).append(int(activity_id))  # type: ignore[arg-type]
+    return index
+
+
+def event_triggers(*, session: Session, workspace_id: int) -> dict[str, list[int]]:
+    """The trigger index, from Redis when cached for the current version, else computed and cached."""
+    try:
+        client = _redis()
+        version = int(client.get(_version_key(workspace_id)) or 0)
+        cached = client.get(_index_key(workspace_id, version))
+        if cached is not None:
+            return {str(k): [int(i) for i in v] for k, v in json.loads(cached).items()}
+    except redis.RedisError as err:
+        log.warning("trigger index: Redis unavailable (%s); reading the database", err)
+        return compute_event_triggers(session=session, workspace_id=workspace_id)
+    index = compute_event_triggers(session=session, workspace_id=workspace_id)
+    try:
+        client.set(_index_key(workspace_id, version), json.dumps(index), ex=INDEX_TTL)
+    except redis.RedisError as err:
+        log.warning("trigger index: could not cache (%s)", err)
+    return index
+
+
+def bump_trigger_index(workspace_id: int, *, session: Session | None = None) -> None:
+    """Invalidate the workspace's trigger index (an activity started, stopped, was republished or ended).
+    With `session`, the bump happens after that session's transaction commits (so no reader can cache the
+    old state under the new version); call it without a session only after the change is committed."""
+    if session is not None:
+        after_commit(session, lambda: bump_trigger_index(workspace_id))
+        return
+    try:
+        _redis().incr(_version_key(workspace_id))
+    except redis.RedisError as err:
+        log.warning("trigger index: could not invalidate workspace %s (%s)", workspace_id, err)
+
+
+# ---------------------------------------------------------------- receipts
+
+
+@dataclass
+class ReceiptResult:
+    accepted: int
+    handled: bool  # False: no receipt hook is registered; nothing was stored
+
+
+def parse_receipts(items: Any, *, max_batch: int = MAX_BATCH) -> list[Receipt]:
+    """Provider receipts [{message_id (or id), status, reason}] — extra keys (provider id, time) are ignored.
+    Raises PayloadError listing every bad one."""
+    if not isinstance(items, list) or not items:
+        raise PayloadError([{"index": None, "field": "receipts", "message": "must be a non-empty list"}], "receipts")
+    if len(items) > max_batch:
+        raise PayloadError([{"index": None, "field": "receipts",
+                             "message": f"at most {max_batch} receipts per request ({len(items)} sent)"}], "receipts")
+    out: list[Receipt] = []
+    errors: list[dict[str, Any]] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.append({"index": i, "field": "receipt", "message": "must be an object"})
+            continue
+        mid = item.get("message_id", item.get("id"))
+        parts = mid.split(":") if isinstance(mid, str) else []
+        if len(parts) < 3 or not parts[0].isdigit() or not parts[-1].isdigit() or not all(parts[1:-1]):
+            errors.append({"index": i, "field": "message_id", "message": "must be 'record:node:customer'"})
+            continue
+        status = item.get("status")
+        status = status.strip().lower() if isinstance(status, str) else status
+        if status not in RECEIPT_STATUSES:
+            errors.append({"index": i, "field": "status", "message": f"must be one of {', '.join(RECEIPT_STATUSES)}"})
+            continue
+        reason = item.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            errors.append({"index": i, "field": "reason", "message": "must be text"})
+            continue
+        out.append(Receipt(message_id=mid, record_id=int(parts[0]), node_id=":".join(parts[1:-1]),
+                           customer_id=int(parts[-1]), status=status, reason=(reason or None) and reason[:200]))
+    if errors:
+        raise PayloadError(errors, "receipts")
+    return out
+
+
+def accept_receipts(items: Iterable[dict[str, Any]] | Any) -> ReceiptResult:
+    """Parse receipts and hand them to the receipt hooks (which store them). A hook's error propagates, so
+    the provider gets an error status and retries."""
+    receipts = parse_receipts(items)
+    for hook in list(_receipt_hooks):
+        hook(receipts)
+    return ReceiptResult(accepted=len(receipts), handled=bool(_receipt_hooks))

@@ -1,0 +1,62 @@
+"""Fixtures for the HTTP API tests: a migrated database with a workspace and its key, a TestClient, and a real
+redis-server (module-scoped) for the trigger index."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import redis
+from starlette.testclient import TestClient
+
+from engine import db
+from engine.api.app import create_app
+from engine.api.keys import set_api_key
+from engine.models import Role
+from engine.settings import get_settings
+from tests import factories as f
+from tests.engine.api._redis import redis_server
+
+KEY = "amk_test_key_0123456789abcdef"
+
+
+@dataclass
+class Tenant:
+    workspace_id: int
+    admin_id: int
+    key: str = KEY
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+@pytest.fixture
+def tenant(database: str) -> Tenant:
+    with db.write_session() as s:
+        ws = f.workspace(s)
+        admin = f.user(s, ws, Role.ADMIN)
+        set_api_key(session=s, workspace_id=ws.id, key=KEY)
+        return Tenant(workspace_id=ws.id, admin_id=admin.id)
+
+
+@pytest.fixture
+def client(tenant: Tenant) -> Iterator[TestClient]:
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def redis_process() -> Iterator[str]:
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_url(redis_process: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("REDIS_URL", redis_process)
+    get_settings.cache_clear()
+    client = redis.Redis.from_url(redis_process)
+    client.flushall()
+    yield redis_process
+    client.close()
+    get_settings.cache_clear()

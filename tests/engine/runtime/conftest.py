@@ -1,0 +1,82 @@
+"""A real engine for integration tests: a real redis-server, the RedisBroker, real Dramatiq worker threads,
+the scheduler object, the provider simulator and loopback SMTP / HTTP / Kafka peers."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import dramatiq
+import pytest
+from dramatiq.brokers.redis import RedisBroker
+
+from engine import clock
+from engine.channels.registry import reset_channels
+from engine.runtime.connection import get_redis
+from engine.runtime.store import RoundStore
+from engine.settings import get_settings
+
+
+class TestClock:
+    """A clock tests move by hand; the engine reads it through engine.clock."""
+
+    def __init__(self) -> None:
+        self.at = datetime.now(clock.now().tzinfo)
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, **kw: float) -> None:
+        self.at += timedelta(**kw)
+
+
+@dataclass
+class Engine:
+    broker: RedisBroker
+    worker: dramatiq.Worker
+    scheduler: object
+    store: RoundStore
+    clock: TestClock
+
+    def run_until(self, done, *, timeout: float = 60.0, tick: bool = True) -> None:  # noqa: ANN001
+        """Drive the scheduler and let the workers work until `done()` holds."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if tick:
+                self.scheduler.tick()  # type: ignore[attr-defined]
+            self.broker.join("rounds", timeout=int(timeout * 1000))
+            self.broker.join("steps", timeout=int(timeout * 1000))
+            self.worker.join()
+            if done():
+                return
+            time.sleep(0.05)
+        raise AssertionError("the engine did not get there in time")
+
+
+@pytest.fixture
+def engine(database: str, redis_url: str, monkeypatch: pytest.MonkeyPatch, simulator, smtp_server, http_sink,
+           kafka_cluster) -> Iterator[Engine]:
+    monkeypatch.setenv("PROVIDER_URL", simulator.url)
+    monkeypatch.setenv("SMTP_HOST", smtp_server.host)
+    monkeypatch.setenv("SMTP_PORT", str(smtp_server.port))
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_cluster.bootstrap_servers)
+    monkeypatch.setenv("WEBHOOK_BACKOFF", "0.01")
+    get_settings.cache_clear()
+    reset_channels()
+    from engine import actors
+    from engine.scheduler import Scheduler
+
+    broker = RedisBroker(url=redis_url)
+    actors.rebind(broker)
+    test_clock = TestClock()
+    clock.set_clock(test_clock)
+    store = RoundStore(get_redis())
+    worker = dramatiq.Worker(broker, worker_threads=4, worker_timeout=50)
+    worker.start()
+    scheduler = Scheduler(dispatch=actors.begin_round.send, resume=actors.resume_waiting, store=store)
+    yield Engine(broker=broker, worker=worker, scheduler=scheduler, store=store, clock=test_clock)
+    worker.stop()
+    broker.close()
+    clock.set_clock(None)
+    reset_channels()
