@@ -3,6 +3,8 @@
     dramatiq engine.actors --processes 2 --threads 4
 """
 
+import logging
+
 import dramatiq
 
 from engine.runtime.broker import broker  # noqa: F401  (sets the broker before the actors are declared)
@@ -10,6 +12,8 @@ from engine.runtime.connection import get_redis
 from engine.runtime.rounds import finish_if_done, start_round
 from engine.runtime.step import run_step
 from engine.runtime.store import RoundStore
+
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per provider call drowns the worker log
 
 
 def enqueue_step(record_id: int, node_id: str, batch: str) -> None:

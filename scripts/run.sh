@@ -35,12 +35,21 @@ else
     echo "[run] engine.demo not found: no demo data loaded" >&2
 fi
 
-# ===================================================================================================
-# ENGINE PROCESSES START HERE — not started yet: the actors and the scheduler are still being wired.
-# When they are ready, start each in the background and record its pid; cleanup() stops them by pid:
-#   dramatiq engine.actors --processes 2 --threads 4 >data/workers.log 2>&1 & ENGINE_PIDS+=($!)
-#   python -m engine.scheduler >data/scheduler.log 2>&1 & ENGINE_PIDS+=($!)
-# ===================================================================================================
+# The engine: Dramatiq workers, the scheduler, the HTTP API (behaviour events, receipts, short links), the
+# provider simulator (SMS / WeChat / push / Kafka stand-in) and a local SMTP sink for email. Logs in data/.
+WORKER_PROCESSES="${WORKER_PROCESSES:-2}"
+WORKER_THREADS="${WORKER_THREADS:-4}"
+start_bg() {  # name, command...
+    local name="$1"; shift
+    "$@" >"$ROOT/data/$name.log" 2>&1 &
+    ENGINE_PIDS+=($!)
+    echo "[run] $name started (pid $!, log data/$name.log)" >&2
+}
+start_bg smtp-sink python -m aiosmtpd -n -c aiosmtpd.handlers.Sink -l "${SMTP_HOST:-127.0.0.1}:${SMTP_PORT:-8025}"
+start_bg simulator python -m engine.simulator
+start_bg api python -m engine.api
+start_bg workers dramatiq engine.actors --processes "$WORKER_PROCESSES" --threads "$WORKER_THREADS"
+start_bg scheduler python -m engine.scheduler
 
 echo "[run] starting Automated Marketing (first build takes a minute); open http://localhost:$PORT" >&2
 reflex run --env prod --frontend-port "$PORT" --backend-port "$PORT"
