@@ -52,8 +52,8 @@ class Scheduler:
         """One pass over everything time-driven; returns what it did (for logs and tests)."""
         now = now or clock.now()
         done: dict[str, list] = {}
-        for name, step in (("begun", lifecycle.begin_due), ("ended", lifecycle.end_due),
-                           ("cycles", lifecycle.cycles_due), ("reruns", lifecycle.reruns_due)):
+        for name, step in (("begun", lifecycle.begin_due), ("cycles", lifecycle.cycles_due),
+                           ("reruns", lifecycle.reruns_due), ("ended", lifecycle.end_due)):
             with write_session() as session:
                 done[name] = step(session, now)
         done["dispatched"] = self._dispatch_new_rounds(now)

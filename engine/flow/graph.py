@@ -1,5 +1,7 @@
 """Pure look-ups on a flow: the trigger, a node, the components a branch leads to."""
 
+import hashlib
+import json
 from typing import Any
 
 
@@ -22,14 +24,17 @@ class FlowGraph:
         return self.next.get((node_id, branch), [])
 
 
-_CACHE: dict[int, FlowGraph] = {}
+_CACHE: dict[tuple[int, str], FlowGraph] = {}
 
 
 def graph_for(version_id: int, flow: dict[str, Any]) -> FlowGraph:
-    """Published versions never change, so a worker parses each one once."""
-    graph = _CACHE.get(version_id)
+    """Parse each flow once per worker. Keyed by the version and a digest of its content, so a cache never
+    serves another database's version 1 (tests) or an edited draft."""
+    digest = hashlib.blake2b(json.dumps(flow, sort_keys=True).encode(), digest_size=12).hexdigest()
+    key = (version_id, digest)
+    graph = _CACHE.get(key)
     if graph is None:
         if len(_CACHE) > 1024:
             _CACHE.clear()
-        graph = _CACHE[version_id] = FlowGraph(flow)
+        graph = _CACHE[key] = FlowGraph(flow)
     return graph

@@ -5,6 +5,7 @@ in-progress event-triggered activity (the trigger index). For each such activity
 the event N times within the window (and match its property filters); a customer enters a round once.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -72,16 +73,23 @@ def _first_entries(store: RoundStore, record_id: int, customer_ids: list[int]) -
     return [cid for cid, was_added in zip(customer_ids, added, strict=True) if was_added]
 
 
-def install_hooks() -> None:
-    """Register the runtime with the events service (called by the API process at start)."""
+def install_hooks() -> Callable[[], None]:
+    """Register the runtime with the events service (called by the API process at start); returns a function
+    that unregisters them (tests)."""
     from engine.actors import enqueue_step
     from engine.runtime.receipts import apply_receipts
     from engine.services import events
 
-    events.register_entry_hook(lambda ws, evs: on_events(ws, evs, enqueue=enqueue_step))
-    events.register_receipt_hook(lambda receipts: apply_receipts(
+    undo_entry = events.register_entry_hook(lambda ws, evs: on_events(ws, evs, enqueue=enqueue_step))
+    undo_receipts = events.register_receipt_hook(lambda receipts: apply_receipts(
         [{"id": r.message_id, "status": r.status, "reason": r.reason} for r in receipts],
         store=RoundStore(get_redis())))
+
+    def uninstall() -> None:
+        undo_entry()
+        undo_receipts()
+
+    return uninstall
 
 
 __all__ = ["on_events", "install_hooks"]

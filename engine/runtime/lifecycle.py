@@ -69,7 +69,8 @@ def end_due(session: Session, now: datetime) -> list[int]:
 
 
 def cycles_due(session: Session, now: datetime) -> list[int]:
-    """Periodic activities start their next round when it is due (the time between rounds is In Progress)."""
+    """Periodic activities start their next round when it is due and before the end time (the time between
+    rounds is In Progress). Run before `end_due`, so a cycle due before the end time is never skipped."""
     started: list[int] = []
     periodic = session.exec(select(Activity).where(Activity.status == ActivityStatus.IN_PROGRESS,
                                                    Activity.schedule != Schedule.ONCE)).all()
@@ -79,16 +80,15 @@ def cycles_due(session: Session, now: datetime) -> list[int]:
                 ExecutionRecord.activity_id == activity.id).order_by(col(ExecutionRecord.started_at).desc())).first()
             activity.next_run_at = next_cycle(activity, last or now)
             session.add(activity)
-        if activity.next_run_at > now:
+        if activity.next_run_at > now or (activity.end_time and activity.next_run_at >= activity.end_time):
             continue
         if activity.max_runs is not None and activity.runs_used >= activity.max_runs:
             activity.status = transition(activity.status, Action.COMPLETE)
             session.add(activity)
             continue
         new_record(session, activity, RecordTrigger.SCHEDULE)
+        # one period at a time: a scheduler that was down catches up cycle by cycle, skipping none
         activity.next_run_at = next_cycle(activity, activity.next_run_at)
-        while activity.next_run_at <= now:  # the scheduler was down for several periods: no catch-up burst
-            activity.next_run_at = next_cycle(activity, activity.next_run_at)
         session.add(activity)
         started.append(activity.id)
     return started

@@ -114,7 +114,8 @@ class RoundStore:
         self.r.zadd("waits", {member: wake_ts})
 
     def due_waits(self, now_ts: float, limit: int = 500) -> list[tuple[str, dict[str, Any]]]:
-        raw = self.r.zrangebyscore("waits", "-inf", now_ts, start=0, num=limit)
+        upper = "+inf" if now_ts == float("inf") else now_ts
+        raw = self.r.zrangebyscore("waits", "-inf", upper, start=0, num=limit)
         return [(m.decode(), json.loads(m)) for m in raw]
 
     def unpark(self, member: str) -> None:

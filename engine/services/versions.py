@@ -8,8 +8,9 @@ from sqlmodel import Session, select
 
 from engine.errors import Conflict, NotFound
 from engine.models import Activity, ActivityVersion, User
+from engine.permissions import role_refusal
 from engine.services import activities
-from engine.status import ActivityStatus, VersionState
+from engine.status import Action, ActivityStatus, VersionState, why_not
 
 
 class VersionRow(BaseModel):
@@ -67,11 +68,31 @@ def copy_version(*, session: Session, actor: User, version_id: int) -> Activity:
     return activities.copy_activity(session=session, actor=actor, activity_id=activity.id, version_id=version.id)
 
 
+def _version_rule(activity: Activity, number: int, *, live: bool, state: str, action: Action) -> str | None:
+    """The version's own rule for Stop / Start (after role and status): only the running version stops; only a
+    published version starts."""
+    if action == Action.STOP and not live:
+        return f"Version {number} is not the running version of “{activity.name}”."
+    if action == Action.START and state != VersionState.PUBLISHED:
+        return f"Version {number} is a draft: publish it instead of starting it."
+    return None
+
+
+def version_refusal(*, actor: User, activity: Activity, row: VersionRow, action: Action) -> str | None:
+    """Why Stop or Start of the version in `row` is refused for `actor` now (None: allowed): the role, the status
+    machine, then the version's own rule — what stop_version / start_version would answer, for the drawer's
+    buttons and their tooltips."""
+    return (role_refusal(actor, activity, action) or why_not(ActivityStatus(activity.status), action)
+            or _version_rule(activity, row.number, live=row.is_live, state=row.state, action=action))
+
+
 def stop_version(*, session: Session, actor: User, version_id: int) -> Activity:
     """Stop the activity if this version is the one running."""
     activity, version = _version(session, actor, version_id)
-    if version.id != activity.live_version_id:
-        raise Conflict(f"Version {version.number} is not the running version of “{activity.name}”.")
+    reason = _version_rule(activity, version.number, live=version.id == activity.live_version_id,
+                           state=version.state, action=Action.STOP)
+    if reason:
+        raise Conflict(reason)
     return activities.stop(session=session, actor=actor, activity_id=activity.id)
 
 
