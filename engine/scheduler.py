@@ -19,10 +19,10 @@ from sqlmodel import col, select
 from engine import clock
 from engine.db import write_session
 from engine.models import ExecutionRecord
-from engine.runtime import lifecycle
+from engine.runtime import abtest, lifecycle
 from engine.runtime.connection import get_redis
 from engine.runtime.receipts import expire_pending
-from engine.runtime.rounds import finish_if_done
+from engine.runtime.rounds import finish_if_done, persist_counters
 from engine.runtime.store import RoundStore
 from engine.status import RecordStatus
 
@@ -38,6 +38,7 @@ class Scheduler:
         self.store = store or RoundStore(get_redis())
         self.identity = f"{os.getpid()}-{time.time_ns()}"
         self._last_purge = 0.0
+        self._last_ab = 0.0
 
     def holds_lease(self, ttl_ms: int = 5000) -> bool:
         r = self.store.r
@@ -59,12 +60,24 @@ class Scheduler:
         done["dispatched"] = self._dispatch_new_rounds(now)
         done["resumed"] = self._release_waits(now)
         done["finished"] = self._finish_closed_rounds()
+        if time.monotonic() - self._last_ab > 60:  # AB test results while their windows are open
+            self.refresh_ab_tests(now)
+            self._last_ab = time.monotonic()
         if time.monotonic() - self._last_purge > 3600:  # hourly housekeeping
             with write_session() as session:
                 lifecycle.purge_details(session, now)
             expire_pending(store=self.store, now=now)
             self._last_purge = time.monotonic()
         return done
+
+    def refresh_ab_tests(self, now: datetime) -> list[int]:
+        with write_session() as session:
+            refreshed = abtest.refresh_recent(session, self.store, now)
+            closed = session.exec(select(ExecutionRecord.id).where(
+                col(ExecutionRecord.id).in_(refreshed), ExecutionRecord.status != RecordStatus.IN_PROGRESS)).all()
+            for record_id in closed:
+                persist_counters(session, record_id, self.store)
+        return refreshed
 
     def _dispatch_new_rounds(self, now: datetime) -> list[int]:
         with write_session() as session:

@@ -199,6 +199,16 @@ def test_every_audience_component_end_to_end(engine, simulator, smtp_server, htt
             AudienceMember.customer_id.in_(steps["n21"]))).one()  # type: ignore[attr-defined]
     assert tagged == counters["n5"]["entered"]
     assert members >= counters["n21"]["entered"]
+    # -- AB test: group A buys within the window, so it wins
+    with write_session() as session:
+        for cid in steps["n17"]:
+            session.add(BehaviorEvent(workspace_id=ws.id, customer_id=cid, name="purchase",
+                                      occurred_at=clock.now() + timedelta(minutes=5)))
+    engine.clock.advance(minutes=10)
+    engine.scheduler.refresh_ab_tests(clock.now())
+    ab = _counters(rec.id)["n16"]
+    assert ab["targets_achieved"] == ab["target:group_1"] == len(steps["n17"]) > 0 and ab["winner"] == 1
+    assert ab["inflow_group_1"] + ab["inflow_group_2"] == ab["entered"]
     # -- Kafka: consume back what was produced
     from tests.engine.channels.test_kafka import consume_all
 

@@ -1,0 +1,56 @@
+"""Per-customer details are kept 7 days; a send with no receipt within 72 hours counts as failed."""
+
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from engine import clock
+from engine.models import CustomerStep, ExecutionRecord, Role
+from engine.runtime.connection import get_redis
+from engine.runtime.lifecycle import purge_details
+from engine.runtime.receipts import apply_receipts, expire_pending
+from engine.runtime.store import RoundStore
+from engine.status import ActivityStatus
+from tests import factories as f
+
+
+def _record(session: Session) -> ExecutionRecord:
+    ws = f.workspace(session)
+    activity = f.activity(session, f.user(session, ws, Role.MARKETER), status=ActivityStatus.IN_PROGRESS)
+    record = ExecutionRecord(activity_id=activity.id, version_id=activity.live_version_id, number=1,
+                             trigger="publish")
+    session.add(record)
+    session.flush()
+    return record
+
+
+def test_details_older_than_seven_days_are_purged(session: Session) -> None:
+    record = _record(session)
+    now = clock.now()
+    for cid, age in ((1, timedelta(days=8)), (2, timedelta(days=6, hours=23)), (3, timedelta(0))):
+        session.add(CustomerStep(record_id=record.id, node_id="n1", customer_id=cid, at=now - age))
+    session.flush()
+    assert purge_details(session, now) == 1
+    assert sorted(session.exec(select(CustomerStep.customer_id)).all()) == [2, 3]
+
+
+def test_no_receipt_within_72_hours_fails_once(database: str, redis_url: str) -> None:
+    from engine.db import read_session, write_session
+
+    store = RoundStore(get_redis())
+    with write_session() as session:
+        record_id = _record(session).id
+        old = clock.now() - timedelta(hours=73)
+        for cid in (1, 2):
+            session.add(CustomerStep(record_id=record_id, node_id="sms", customer_id=cid, result="pending", at=old))
+    store.set_results(record_id, "sms", {1: "pending", 2: "pending"})
+    store.count(record_id, "sms", "b0", {"pending": 2, "success": 0, "failed": 0, "sent": 2})
+    assert apply_receipts([{"id": f"{record_id}:sms:1", "status": "delivered"}], store=store) == 1
+    assert expire_pending(store=store) == 1  # customer 2 only: 1 already has its receipt
+    assert expire_pending(store=store) == 0  # idempotent
+    assert apply_receipts([{"id": f"{record_id}:sms:2", "status": "delivered"}], store=store) == 0  # too late
+    counters = store.counters(record_id)["sms"]
+    assert (counters["success"], counters["failed"], counters["pending"], counters["sent"]) == (1, 1, 0, 2)
+    with read_session() as session:
+        rows = dict(session.exec(select(CustomerStep.customer_id, CustomerStep.reason)).all())
+    assert rows[2] == "No receipt within 72 hours"
