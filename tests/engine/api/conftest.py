@@ -5,16 +5,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-import redis
 from starlette.testclient import TestClient
 
 from engine import db
 from engine.api.app import create_app
 from engine.api.keys import set_api_key
 from engine.models import Role
-from engine.settings import get_settings
 from tests import factories as f
-from tests.engine.api._redis import redis_server
 
 KEY = "amk_test_key_0123456789abcdef"
 
@@ -45,18 +42,3 @@ def client(tenant: Tenant) -> Iterator[TestClient]:
         yield c
 
 
-@pytest.fixture(scope="module")
-def redis_process() -> Iterator[str]:
-    with redis_server() as url:
-        yield url
-
-
-@pytest.fixture
-def redis_url(redis_process: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("REDIS_URL", redis_process)
-    get_settings.cache_clear()
-    client = redis.Redis.from_url(redis_process)
-    client.flushall()
-    yield redis_process
-    client.close()
-    get_settings.cache_clear()

@@ -20,8 +20,8 @@ from engine.services import events as ev
 from engine.settings import PROJECT_ROOT, get_settings
 from engine.status import ActivityStatus
 from tests import factories as f
-from tests.engine.api._redis import free_port
 from tests.engine.api.conftest import KEY, Tenant
+from tests.engine.channels.helpers import free_port
 from tests.engine.services.test_events import event_flow
 
 

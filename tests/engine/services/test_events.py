@@ -16,24 +16,7 @@ from engine.services.customers import get_customer
 from engine.settings import get_settings
 from engine.status import ActivityStatus
 from tests import factories as f
-from tests.engine.api._redis import free_port, redis_server
-
-
-@pytest.fixture(scope="module")
-def redis_process() -> Iterator[str]:
-    with redis_server() as url:
-        yield url
-
-
-@pytest.fixture
-def redis_url(redis_process: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("REDIS_URL", redis_process)
-    get_settings.cache_clear()
-    client = redis.Redis.from_url(redis_process)
-    client.flushall()
-    yield redis_process
-    client.close()
-    get_settings.cache_clear()
+from tests.engine.channels.helpers import free_port
 
 
 @pytest.fixture
