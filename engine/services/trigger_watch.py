@@ -1,11 +1,13 @@
 """Keep the behaviour-event trigger index fresh: whenever a flush changes an activity's status or live
-version, the workspace's index is invalidated after the commit. One listener, so no code path that moves an
-activity (services, scheduler, runtime) can forget it."""
+version, the workspace's index is invalidated once, after the commit. One listener, so no code path that
+moves an activity (services, scheduler, runtime) can forget it."""
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from engine.models import Activity
+
+_PENDING = "trigger_index_bumps"
 
 
 @event.listens_for(Session, "before_flush")
@@ -16,8 +18,17 @@ def _watch(session: Session, _context: object, _instances: object) -> None:
             state = inspect(obj)
             if obj in session.new or any(state.attrs[a].history.has_changes() for a in ("status", "live_version_id")):
                 changed.add(obj.workspace_id)
-    if changed:
-        from engine.services.events import bump_trigger_index
+    pending: set[int] = session.info.setdefault(_PENDING, set())
+    fresh = changed - pending
+    if fresh:
+        from engine.services.events import after_commit, bump_trigger_index
 
-        for workspace_id in changed:
-            bump_trigger_index(workspace_id, session=session)  # type: ignore[arg-type]
+        pending.update(fresh)
+        for workspace_id in fresh:
+            after_commit(session, lambda ws=workspace_id: bump_trigger_index(ws))  # type: ignore[arg-type]
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _reset(session: Session, *_args: object) -> None:
+    session.info.pop(_PENDING, None)
