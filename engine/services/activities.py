@@ -142,6 +142,16 @@ def create_activity(
     return activity
 
 
+def create_from_template(*, session: Session, actor: User, data: ActivityInput, template_key: str) -> Activity:
+    """New from Template: the template's preset flow, remembered as the activity's template origin."""
+    from engine.flow.templates import get_template
+
+    template = get_template(template_key)
+    if template is None:
+        raise NotFound("Template not found.")
+    return create_activity(session=session, actor=actor, data=data, flow=template.flow, template_key=template.key)
+
+
 def _editable_version(session: Session, actor: User, activity: Activity) -> ActivityVersion:
     """Draft / Not Started edit the current version; an executed activity gets a new version (once)."""
     current = session.get(ActivityVersion, activity.current_version_id)

@@ -287,3 +287,17 @@ def test_other_workspace_is_invisible_even_to_admins(session: Session, marketer)
     public = f.activity(session, marketer, public=True)
     with pytest.raises(NotFound):
         svc.get_activity(session=session, actor=admin, activity_id=public.id)
+
+
+def test_new_from_template_keeps_its_origin_and_a_copy_detaches(session: Session, marketer) -> None:
+    from engine.flow.templates import get_template
+
+    a = svc.create_from_template(session=session, actor=marketer, data=ActivityInput(name="Welcome"),
+                                 template_key="new_member_first_order")
+    assert a.template_key == "new_member_first_order"
+    assert svc.current_flow(session=session, activity=a) == get_template("new_member_first_order").flow
+    copy = svc.copy_activity(session=session, actor=marketer, activity_id=a.id)
+    assert copy.template_key is None and svc.current_flow(session=session, activity=copy) == \
+        svc.current_flow(session=session, activity=a)
+    with pytest.raises(NotFound):
+        svc.create_from_template(session=session, actor=marketer, data=ActivityInput(name="x"), template_key="nope")
