@@ -21,9 +21,10 @@ from engine.db import write_session
 from engine.models import ExecutionRecord
 from engine.runtime import abtest, lifecycle
 from engine.runtime.connection import get_redis
-from engine.runtime.receipts import expire_pending
+from engine.runtime.receipts import expire_pending, retry_late
 from engine.runtime.rounds import finish_if_done, persist_counters
 from engine.runtime.store import RoundStore
+from engine.settings import get_settings
 from engine.status import RecordStatus
 
 log = logging.getLogger("engine.scheduler")
@@ -32,15 +33,20 @@ LEASE_KEY = "scheduler:lease"
 
 class Scheduler:
     def __init__(self, *, dispatch: Callable[[int], None], resume: Callable[[int, str, str], None],
-                 store: RoundStore | None = None) -> None:
+                 store: RoundStore | None = None, walk: Callable[[int, str, str, bool], None] | None = None,
+                 stall_s: float | None = None) -> None:
         self.dispatch = dispatch  # start a round on the workers
         self.resume = resume  # continue a parked batch after its wait
+        self.walk = walk  # enqueue a walk of a batch (record, node, batch, resume): rescues lost batches
         self.store = store or RoundStore(get_redis())
         self.identity = f"{os.getpid()}-{time.time_ns()}"
         self._last_purge = 0.0
         self._last_ab = 0.0
+        self.stall_s = get_settings().engine_stall_s if stall_s is None else stall_s
+        self._progress: dict[int, tuple[int, float]] = {}  # record → (pending batches, unchanged since)
 
-    def holds_lease(self, ttl_ms: int = 5000) -> bool:
+    def holds_lease(self, ttl_ms: int | None = None) -> bool:
+        ttl_ms = ttl_ms or get_settings().scheduler_lease_ms
         r = self.store.r
         if r.set(LEASE_KEY, self.identity, nx=True, px=ttl_ms):
             return True
@@ -60,6 +66,8 @@ class Scheduler:
         done["dispatched"] = self._dispatch_new_rounds(now)
         done["resumed"] = self._release_waits(now)
         done["finished"] = self._finish_closed_rounds()
+        done["late_receipts"] = [retry_late(store=self.store)]
+        done["rescued"] = self._rescue_stalled_rounds() if self.walk is not None else []
         if time.monotonic() - self._last_ab > 60:  # AB test results while their windows are open
             self.refresh_ab_tests(now)
             self._last_ab = time.monotonic()
@@ -105,6 +113,32 @@ class Scheduler:
                 col(ExecutionRecord.entry_closed).is_(True))).all()
         return [rid for rid in ids if finish_if_done(rid, store=self.store)]
 
+    def _rescue_stalled_rounds(self) -> list[str]:
+        """Rounds whose pending batches have not changed for `stall_s`: re-enqueue batches with no message."""
+        from engine.runtime import rescue
+        from engine.runtime.step import round_context
+
+        with write_session() as session:
+            ids = session.exec(select(ExecutionRecord.id).where(
+                ExecutionRecord.status == RecordStatus.IN_PROGRESS)).all()
+        now = time.monotonic()
+        rescued: list[str] = []
+        for record_id in ids:
+            pending = self.store.pending(record_id)
+            count, since = self._progress.get(record_id, (-1, now))
+            if pending != count:
+                self._progress[record_id] = (pending, now)
+                continue
+            if pending and now - since >= self.stall_s:
+                ctx = round_context(record_id)
+                trigger = ctx.plan.graph.trigger_id if ctx else None
+                if trigger and self.walk is not None:
+                    rescued += rescue.rescue(self.store, record_id, trigger, self.walk)
+                self._progress[record_id] = (pending, now)
+        for record_id in set(self._progress) - set(ids):
+            del self._progress[record_id]
+        return rescued
+
     def run(self, interval: float = 0.5) -> None:
         stopping = False
 
@@ -127,9 +161,10 @@ class Scheduler:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    from engine.actors import begin_round, resume_waiting
+    from engine.actors import begin_round, resume_waiting, run_batch
 
-    Scheduler(dispatch=begin_round.send, resume=resume_waiting).run()
+    Scheduler(dispatch=begin_round.send, resume=resume_waiting,
+              walk=lambda record, node, batch, resume: run_batch.send(record, node, batch, resume)).run()
 
 
 if __name__ == "__main__":

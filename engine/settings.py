@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     smtp_timeout: float = 10.0
     smtp_max_attempts: int = 3  # connection attempts per batch
     email_from: str = "Marketing <marketing@example.com>"
+    # Envelope recipients per SMTP transaction for messages whose rendered content is identical (no per-customer
+    # variables): 1 = one transaction per customer (To: the customer); up to 100 is what RFC 5321 relays must
+    # accept, the usual setting of a bulk mailer (To: undisclosed-recipients).
+    smtp_max_recipients: int = 1
+    smtp_concurrency: int = 4  # SMTP connections a batch is spread over (each command waits on the server)
     # Webhook (httpx): retries on timeouts / 5xx / 408 / 429 / connection errors, 4xx fails at once.
     webhook_timeout: float = 5.0
     webhook_max_attempts: int = 3
@@ -62,6 +67,15 @@ class Settings(BaseSettings):
     simulator_kafka: bool = True  # host a librdkafka mock cluster (GET /admin/kafka gives its bootstrap)
     receipt_callback_url: str = "http://127.0.0.1:8100/api/v1/receipts"
     receipt_callback_token: str = ""  # sent as "Authorization: Bearer ..." when set
+
+    # --- Execution runtime (engine/runtime) -------------------------------------------------------------------
+    engine_batch_size: int = 2000  # customers per entry batch (one Dramatiq message carries it through the flow)
+    engine_claim_ttl_ms: int = 15000  # a batch being worked on is claimed; a dead worker's claim expires after this
+    dramatiq_heartbeat_timeout_ms: int = 60000  # a worker silent this long is dead: its messages are redelivered
+    dramatiq_maintenance_chance: int = 1000  # per million broker commands, how often to look for dead workers
+    engine_poll_ms: int = 50  # an idle worker polls its queues at least this often (event latency)
+    engine_stall_s: float = 60.0  # a round whose pending batches did not change this long is checked for lost ones
+    scheduler_lease_ms: int = 5000  # one scheduler acts at a time; a killed one's lease lapses after this
 
     # --- HTTP API (python -m engine.api): behaviour events, audience CSV import, provider receipts ---------
     api_host: str = "127.0.0.1"

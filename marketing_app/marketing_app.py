@@ -2,6 +2,9 @@
 
 import reflex as rx
 
-from marketing_app.pages import activities, login  # noqa: F401  (importing registers the pages)
+from marketing_app.pages import activities, canvas, login  # noqa: F401  (importing registers the pages)
 
-app = rx.App()
+app = rx.App(
+    stylesheets=["/console.css"],
+    toaster=rx.toast.provider(position="top-center", rich_colors=True, close_button=True, duration=5000),
+)

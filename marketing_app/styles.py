@@ -1,8 +1,9 @@
 """Design tokens shared by the shell and the pages, so spacing and surfaces stay consistent."""
 
-SIDEBAR_WIDTH = "264px"
-CONTENT_MAX_WIDTH = "1280px"
-PAGE_PADDING_X = "32px"
+SIDEBAR_WIDTH = "220px"
+TREE_WIDTH = "232px"
+CONTENT_MAX_WIDTH = "1560px"
+PAGE_PADDING_X = "24px"
 PAGE_PADDING_Y = "28px"
 RADIUS = "10px"
 

@@ -15,7 +15,7 @@ class SendStatus(StrEnum):
     PENDING = "pending"  # accepted, no receipt yet (an SMS gateway's status callback comes later)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a million of them per large round (half the construction cost)
 class Message:
     record_id: int
     node_id: str
@@ -36,7 +36,7 @@ class Message:
         return f"{self.record_id}:{self.node_id}:{self.customer_id}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SendResult:
     customer_id: int
     status: SendStatus

@@ -15,6 +15,11 @@ delivered → SUCCESS, rejected → FAILED with the provider's reason. Timeouts,
 are retried with exponential backoff (PROVIDER_MAX_ATTEMPTS); after that, or on another 4xx, every message
 of the request is FAILED with the reason ("provider unavailable: HTTP 503 after 3 attempts"). Never raises.
 
+What the provider received (asked by the runtime after a worker died between sending and storing the
+answer, so it resends only what the provider never got):
+    POST {PROVIDER_URL}/v1/{channel}/status      {"ids": ["<dedupe key>", ...]}
+    200 {"results": [<the send answer of each id it knows>]}        (unknown ids are left out)
+
 Receipts the provider POSTs later (to RECEIPT_CALLBACK_URL, batched):
     {"receipts": [{"id": "<dedupe key>", "provider_id": "sim-…", "channel": "text_sms",
                    "status": "delivered" | "failed", "reason": null | "…", "at": "<ISO-8601 UTC>"}, ...]}
@@ -113,18 +118,46 @@ class ProviderChannel:
             answer = answers.get(m.dedupe_key)
             if answer is None:
                 results.append(SendResult(m.customer_id, SendStatus.FAILED, reason="provider gave no result"))
-                continue
-            status = str(answer.get("status", "")).lower()
-            provider_id = answer.get("provider_id")
-            if status == "accepted":
-                results.append(SendResult(m.customer_id, SendStatus.PENDING, provider_message_id=provider_id))
-            elif status == "delivered":
-                results.append(SendResult(m.customer_id, SendStatus.SUCCESS, provider_message_id=provider_id))
             else:
-                reason = answer.get("reason") or f"rejected by provider ({status or 'no status'})"
-                results.append(SendResult(m.customer_id, SendStatus.FAILED, reason=str(reason),
-                                          provider_message_id=provider_id))
+                results.append(self._result(m, answer))
         return results
+
+    def lookup(self, messages: list[Message]) -> dict[int, SendResult]:
+        """customer id → the provider's answer, for the messages it already received (by message id). Empty
+        when the provider cannot be asked (the caller then sends; the provider recognises a resent id)."""
+        found: dict[int, SendResult] = {}
+        by_id = {m.dedupe_key: m for m in messages if m.to}
+        ids = list(by_id)
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        status_url = self.url.removesuffix("/send") + "/status"
+        for start in range(0, len(ids), self.batch_size):
+            body = json.dumps({"ids": ids[start:start + self.batch_size]}).encode()
+            try:
+                response = self.client.post(status_url, content=body, headers=headers)
+                response.raise_for_status()
+                answers = response.json()["results"]
+            except (httpx.HTTPError, ValueError, KeyError, TypeError):
+                return found
+            for answer in answers:
+                message = by_id.get(str(answer.get("id")))
+                if message is not None:
+                    found[message.customer_id] = self._result(message, answer)
+        return found
+
+    @staticmethod
+    def _result(m: Message, answer: dict[str, Any]) -> SendResult:
+        status = answer.get("status", "")
+        if status != "accepted" and status != "delivered":
+            status = str(status).lower()
+        provider_id = answer.get("provider_id")
+        if status == "accepted":
+            return SendResult(m.customer_id, SendStatus.PENDING, None, provider_id)
+        if status == "delivered":
+            return SendResult(m.customer_id, SendStatus.SUCCESS, None, provider_id)
+        reason = answer.get("reason") or f"rejected by provider ({status or 'no status'})"
+        return SendResult(m.customer_id, SendStatus.FAILED, reason=str(reason), provider_message_id=provider_id)
 
     def send_batch(self, messages: list[Message]) -> list[SendResult]:
         results: list[SendResult] = []

@@ -110,12 +110,17 @@ class WebhookChannel:
         """Requests to make: one message each, or chunks of messages sharing URL and options."""
         by_target: dict[tuple[str, str], list[Message]] = {}
         groups: list[list[Message]] = []
+        option_keys: dict[int, tuple[dict[str, Any], str]] = {}  # messages of a node share one options object
         for message in messages:
             size = int(message.options.get("batch_size") or self.batch_size)
             if size <= 1:
                 groups.append([message])
                 continue
-            key = (message.to, json.dumps(message.options, sort_keys=True, default=str))
+            known = option_keys.get(id(message.options))
+            if known is None or known[0] is not message.options:
+                known = option_keys[id(message.options)] = (
+                    message.options, json.dumps(message.options, sort_keys=True, default=str))
+            key = (message.to, known[1])
             bucket = by_target.setdefault(key, [])
             bucket.append(message)
             if len(bucket) >= size:

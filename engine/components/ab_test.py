@@ -46,6 +46,7 @@ class AbTest(Component):
     label = "AB Test"
     category = Category.CONTROL
     Config = AbTestConfig
+    uses_profile = False
 
     def check(self, config: AbTestConfig) -> list[str]:
         return split_problems(config.groups)

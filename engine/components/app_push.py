@@ -34,4 +34,17 @@ class AppPush(SendingComponent):
         return Message(record_id=batch.record_id, node_id=batch.node_id, customer_id=customer.id,
                        channel=self.type, to=to, subject=render(config.title, customer, extra),
                        body=render(config.body, customer, extra),
-                       data={"url": config.url, "platform": config.platform})
+                       data=_data(config))
+
+
+_DATA: dict[int, tuple[AppPushConfig, dict[str, Any]]] = {}
+
+
+def _data(config: AppPushConfig) -> dict[str, Any]:
+    """The push payload's data, one (read-only) dict per node config shared by its messages."""
+    cached = _DATA.get(id(config))
+    if cached is None or cached[0] is not config:
+        if len(_DATA) > 256:
+            _DATA.clear()
+        cached = _DATA[id(config)] = (config, {"url": config.url, "platform": config.platform})
+    return cached[1]

@@ -31,12 +31,14 @@ class AttributeJudgment(JudgmentComponent):
     label = "Attribute Judgment"
     category = Category.JUDGMENT
     Config = AttributeJudgmentConfig
+    uses_profile = False
 
     def matching(self, batch: Batch, config: Any, ports: Ports, group: AttributeGroup,
                  customers: list[CustomerView], context: Any) -> set[int]:
         matched = set()
+        tests = [(cond.property, cond.tester()) for cond in group.conditions]
         for c in customers:
             props = batch.trigger_props.get(c.id) or {}
-            if all(cond.holds(lookup(props, cond.property)) for cond in group.conditions):
+            if all(test(lookup(props, prop)) for prop, test in tests):
                 matched.add(c.id)
         return matched

@@ -29,6 +29,7 @@ class AudienceJudgment(JudgmentComponent):
     label = "Audience Judgment"
     category = Category.JUDGMENT
     Config = AudienceJudgmentConfig
+    uses_profile = False
 
     def check(self, config: AudienceJudgmentConfig) -> list[str]:
         problems = []

@@ -17,7 +17,7 @@ from engine.channels.base import Message, SendResult
 from engine.flow.registry import Category
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CustomerView:
     """What an executor may know about a customer (loaded in bulk for a batch)."""
 
@@ -103,6 +103,14 @@ class Component(ABC):
     label: ClassVar[str]
     category: ClassVar[Category]
     Config: ClassVar[type[BaseModel]]
+    #: False for components that decide on customer ids alone (the runtime then does not load the customers'
+    #: profiles and tags for them; their `CustomerView`s carry the id only)
+    uses_profile: ClassVar[bool] = True
+
+    def uses_attributes(self, config: Any) -> bool:
+        """Does the executor read `CustomerView.attributes` for this config? (False lets the runtime skip
+        parsing every customer's attribute JSON; the default is the safe answer.)"""
+        return self.uses_profile
 
     def parse(self, raw: dict[str, Any]) -> BaseModel:
         return self.Config.model_validate(raw or {})

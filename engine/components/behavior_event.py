@@ -45,6 +45,7 @@ class BehaviorEvent(Component):
     label = "Behaviour Event"
     category = Category.TRIGGER
     Config = BehaviorEventConfig
+    uses_profile = False
 
     def execute(self, batch: Batch, config: BehaviorEventConfig, ports: Ports) -> Outcome:
         return Outcome(routes={"out": [c.id for c in unique(batch.customers)]})

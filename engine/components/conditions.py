@@ -5,6 +5,7 @@ Values compare as numbers when both sides read as numbers ("3" == 3, tags are st
 booleans read as "true"/"false". A missing value matches only neq / not_in / exists=false.
 """
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -165,6 +166,25 @@ class ConditionBase(BaseModel):
 
     def holds(self, actual: Any) -> bool:
         return compare(actual, self.op, self.value)
+
+    def tester(self) -> Callable[[Any], bool]:
+        """`holds` for a whole batch: remembers the answer per distinct value (tags, results and most
+        attributes take few values, so a batch of thousands costs a handful of comparisons)."""
+        memo: dict[Any, bool] = {}
+        op, expected = self.op, self.value
+
+        def test(actual: Any) -> bool:
+            try:
+                return memo[actual]
+            except KeyError:
+                if len(memo) > 4096:
+                    memo.clear()
+                answer = memo[actual] = compare(actual, op, expected)
+                return answer
+            except TypeError:  # unhashable (a list or dict property)
+                return compare(actual, op, expected)
+
+        return test
 
 
 class PropertyCondition(ConditionBase):

@@ -18,6 +18,7 @@ class End(Component):
     label = "End"
     category = Category.CONTROL
     Config = EndConfig
+    uses_profile = False
 
     def branches(self, config: Any) -> list[str]:
         return []

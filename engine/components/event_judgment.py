@@ -38,6 +38,7 @@ class EventJudgment(JudgmentComponent):
     label = "Event Judgment"
     category = Category.JUDGMENT
     Config = EventJudgmentConfig
+    uses_profile = False
 
     def context(self, batch: Batch, config: Any, ports: Ports, customers: list[CustomerView]) -> datetime:
         return ports.now()  # one "now" for every group of the batch

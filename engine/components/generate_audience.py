@@ -18,6 +18,7 @@ class GenerateAudience(Component):
     label = "Generate Audience"
     category = Category.TOUCH
     Config = GenerateAudienceConfig
+    uses_profile = False
 
     def check(self, config: GenerateAudienceConfig) -> list[str]:
         return [] if config.audience_name.strip() else ["audience_name: required"]

@@ -27,6 +27,7 @@ class RandomGrouping(Component):
     label = "Random Grouping"
     category = Category.CONTROL
     Config = RandomGroupingConfig
+    uses_profile = False
 
     def check(self, config: RandomGroupingConfig) -> list[str]:
         return split_problems(config.groups)

@@ -35,6 +35,7 @@ class ResultJudgment(JudgmentComponent):
     label = "Result Judgment"
     category = Category.JUDGMENT
     Config = ResultJudgmentConfig
+    uses_profile = False
 
     def context(self, batch: Batch, config: ResultJudgmentConfig, ports: Ports,
                 customers: list[CustomerView]) -> dict[int, str]:
@@ -45,4 +46,8 @@ class ResultJudgment(JudgmentComponent):
     def matching(self, batch: Batch, config: Any, ports: Ports, group: ResultGroup, customers: list[CustomerView],
                  context: dict[int, str]) -> set[int]:
         results = context
-        return {c.id for c in customers if all(cond.holds(results.get(c.id)) for cond in group.conditions)}
+        tests = [cond.tester() for cond in group.conditions]
+        if len(tests) == 1:
+            test = tests[0]
+            return {c.id for c in customers if test(results.get(c.id))}
+        return {c.id for c in customers if all(test(results.get(c.id)) for test in tests)}

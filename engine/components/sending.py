@@ -7,8 +7,10 @@ from typing import Any, ClassVar
 from engine.channels.base import Message, SendStatus
 from engine.components.base import Batch, Component, CustomerView, Outcome, Ports
 from engine.components.splitting import unique
+from engine.components.templating import BUILTINS, variables
 
 NO_RESULT = "the channel returned no result"
+_STATUS_VALUES = {s: s.value for s in SendStatus}  # a status (member or its text) → its text, without Enum()
 
 
 class SendingComponent(Component):
@@ -16,6 +18,15 @@ class SendingComponent(Component):
     address_field: ClassVar[str | None] = None
     #: failure reason for a customer without that address
     missing_reason: ClassVar[str] = "no address"
+
+    def uses_attributes(self, config: Any) -> bool:
+        """Only when a text of the config uses a variable that is not a built-in ({name}, {qaid}, {phone},
+        {email}, {short_link}): other variables are read from the attributes (then tags); or when a data push
+        sends the attributes."""
+        if "attributes" in (getattr(config, "fields", None) or ()):
+            return True
+        return any(name not in BUILTINS and name != "short_link"
+                   for text in _texts(config.model_dump()) for name in variables(text))
 
     def address(self, customer: CustomerView, config: Any) -> str | None:
         return getattr(customer, self.address_field) if self.address_field else None
@@ -37,24 +48,35 @@ class SendingComponent(Component):
         reachable: list[tuple[CustomerView, str]] = []
         for c in customers:
             to = self.address(c, config)
-            if not to or not str(to).strip():
+            to = str(to).strip() if to else ""
+            if not to:
                 results[c.id] = (SendStatus.FAILED.value, self.missing_reason)
-            elif problem := self.address_problem(str(to)):
+            elif problem := self.address_problem(to):
                 results[c.id] = (SendStatus.FAILED.value, problem)
             else:
-                reachable.append((c, str(to).strip()))
+                reachable.append((c, to))
         if reachable:
             extras = self.extras(batch, config, ports, [c for c, _ in reachable])
             messages = [self.message(batch, config, c, to, extras.get(c.id, {})) for c, to in reachable]
             sent = {m.customer_id for m in messages}
             for r in ports.send(messages):
                 if r.customer_id in sent:
-                    results[r.customer_id] = (SendStatus(r.status).value, r.reason)
+                    results[r.customer_id] = (_STATUS_VALUES.get(r.status) or SendStatus(r.status).value, r.reason)
             for m in messages:
                 results.setdefault(m.customer_id, (SendStatus.FAILED.value, NO_RESULT))
         # customers without a usable address fail but were never handed to a channel: not "actually sent"
         not_sent = len(customers) - len(reachable)
         return Outcome(routes={"out": [c.id for c in customers]}, results=results, metrics={"not_sent": not_sent})
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _texts(v)]
+    if isinstance(value, list | tuple):
+        return [t for v in value for t in _texts(v)]
+    return []
 
 
 def customer_payload(customer: CustomerView, fields: list[str]) -> dict[str, Any]:

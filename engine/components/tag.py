@@ -17,6 +17,7 @@ class Tag(Component):
     label = "Tag"
     category = Category.TOUCH
     Config = TagConfig
+    uses_profile = False
 
     def check(self, config: TagConfig) -> list[str]:
         return [] if config.tag.strip() else ["tag: required"]

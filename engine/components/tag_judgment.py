@@ -30,6 +30,13 @@ class TagJudgment(JudgmentComponent):
     category = Category.JUDGMENT
     Config = TagJudgmentConfig
 
+    def uses_attributes(self, config: Any) -> bool:
+        return False
+
     def matching(self, batch: Batch, config: Any, ports: Ports, group: TagGroup,
                  customers: list[CustomerView], context: Any) -> set[int]:
-        return {c.id for c in customers if all(cond.holds(c.tags.get(cond.tag)) for cond in group.conditions)}
+        tests = [(cond.tag, cond.tester()) for cond in group.conditions]
+        if len(tests) == 1:
+            (tag, test), = tests
+            return {c.id for c in customers if test(c.tags.get(tag))}
+        return {c.id for c in customers if all(test(c.tags.get(tag)) for tag, test in tests)}

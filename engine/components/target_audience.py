@@ -24,6 +24,7 @@ class TargetAudience(Component):
     label = "Target Audience"
     category = Category.TRIGGER
     Config = TargetAudienceConfig
+    uses_profile = False
 
     def execute(self, batch: Batch, config: TargetAudienceConfig, ports: Ports) -> Outcome:
         return Outcome(routes={"out": [c.id for c in unique(batch.customers)]})

@@ -2,6 +2,7 @@
 any other {key} from the customer's attributes (then tags). A missing value renders as an empty text."""
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from engine.components.base import CustomerView
@@ -35,5 +36,25 @@ def value_of(customer: CustomerView, key: str, extra: dict[str, Any] | None = No
     return "" if found is None else str(found)
 
 
+@lru_cache(maxsize=1024)
+def _parts(template: str) -> tuple[tuple[str, str | None], ...]:
+    """The template split once into (literal, variable) pairs; variable None after the last literal."""
+    parts: list[tuple[str, str | None]] = []
+    last = 0
+    for m in VARIABLE.finditer(template):
+        parts.append((template[last:m.start()], m.group(1)))
+        last = m.end()
+    parts.append((template[last:], None))
+    return tuple(parts)
+
+
 def render(template: str, customer: CustomerView, extra: dict[str, Any] | None = None) -> str:
-    return VARIABLE.sub(lambda m: value_of(customer, m.group(1), extra), template or "")
+    parts = _parts(template or "")
+    if len(parts) == 1:
+        return parts[0][0]
+    out = []
+    for literal, key in parts:
+        out.append(literal)
+        if key is not None:
+            out.append(value_of(customer, key, extra))
+    return "".join(out)

@@ -8,7 +8,7 @@ resumes them on "out". Modes:
 import re
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator
@@ -80,6 +80,9 @@ class WaitUntil(Component):
     label = "Wait Until"
     category = Category.CONTROL
     Config = WaitUntilConfig
+
+    def uses_attributes(self, config: Any) -> bool:
+        return False
 
     def check(self, config: WaitUntilConfig) -> list[str]:
         if config.mode == "period":

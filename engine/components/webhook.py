@@ -54,12 +54,28 @@ class Webhook(SendingComponent):
     def message(self, batch: Batch, config: WebhookConfig, customer: CustomerView, to: str,
                 extra: dict[str, Any]) -> Message:
         """The channel posts {"id", "record_id", "node_id", "customer_id", "data": <this payload>}."""
-        payload = customer_payload(customer, list(config.fields))
-        if batch.trigger_props.get(customer.id):
-            payload["event"] = dict(batch.trigger_props[customer.id])
-        options: dict[str, Any] = {"headers": dict(config.headers), "max_attempts": config.retries + 1,
-                                   "timeout": config.timeout_seconds}
-        if config.secret:
-            options["secret"] = config.secret
+        payload = customer_payload(customer, config.fields)
+        event = batch.trigger_props.get(customer.id) if batch.trigger_props else None
+        if event:
+            payload["event"] = dict(event)
         return Message(record_id=batch.record_id, node_id=batch.node_id, customer_id=customer.id,
-                       channel=self.type, to=to, data=payload, options=options)
+                       channel=self.type, to=to, data=payload, options=_options(config))
+
+
+_OPTIONS: dict[int, tuple[WebhookConfig, dict[str, Any]]] = {}
+
+
+def _options(config: WebhookConfig) -> dict[str, Any]:
+    """The delivery options of a node, built once per config object and shared by its messages (the channel
+    groups messages by options; one shared object is cheap to compare)."""
+    cached = _OPTIONS.get(id(config))
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    options: dict[str, Any] = {"headers": dict(config.headers), "max_attempts": config.retries + 1,
+                               "timeout": config.timeout_seconds}
+    if config.secret:
+        options["secret"] = config.secret
+    if len(_OPTIONS) > 256:
+        _OPTIONS.clear()
+    _OPTIONS[id(config)] = (config, options)
+    return options

@@ -26,6 +26,9 @@ class Activity(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_activity_ws_status_created", "workspace_id", "status", "created_at", "id"),
+        # the list's default order (updated first), with and without a status tab (migration 0003)
+        Index("ix_activity_ws_updated", "workspace_id", "updated_at", "id"),
+        Index("ix_activity_ws_status_updated", "workspace_id", "status", "updated_at", "id"),
         Index("ix_activity_ws_group", "workspace_id", "group_id"),
         Index("ix_activity_ws_owner", "workspace_id", "owner_id"),
     )

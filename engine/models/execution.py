@@ -2,7 +2,6 @@
 
 from datetime import datetime
 
-from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from engine.clock import now
@@ -10,9 +9,11 @@ from engine.clock import now
 
 class CustomerStep(SQLModel, table=True):
     """One customer passing one component in one execution record: the per-customer details and route.
-    The primary key makes a retried batch's insert a no-op (idempotent)."""
+    The primary key makes a retried batch's insert a no-op (idempotent) and serves every (record, node)
+    look-up; on SQLite the rows live in it (WITHOUT ROWID). The runtime writes these rows in bulk
+    (engine/runtime/step.py `insert_steps`): a million customers through a flow are millions of rows."""
 
-    __table_args__ = (Index("ix_customerstep_record_node_at", "record_id", "node_id", "at"),)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     record_id: int = Field(foreign_key="executionrecord.id", primary_key=True, ondelete="CASCADE")
     node_id: str = Field(primary_key=True, max_length=40)

@@ -1,7 +1,12 @@
-"""Execution runtime: moves batches of customers through a flow on Dramatiq + Redis.
+"""Execution runtime: walks batches of customers through a flow on Dramatiq + Redis.
 
-- store.py     Redis state of running rounds (batch members, pending batches, counters, send results, waits)
-- ports.py     the DB/Redis/channel-backed implementation of components.base.Ports
-- step.py      one batch through one component: execute, record, count, route to the next components
+- store.py     Redis state of running rounds (batch members, pending batches, claims, counters, send results,
+               waits)
+- ports.py     the DB/Redis/channel-backed implementation of components.base.Ports (sends exactly once)
+- step.py      one batch through the whole flow (a walk): execute, record, count; waits park
 - rounds.py    start a round (materialise the audience into batches), event entries, finish a round
+- entry.py     behaviour events → customers entering event-triggered rounds
+- receipts.py  provider receipts: pending sends become success / failed, once
+- lifecycle.py start / end times, periodic cycles, re-runs, retention (run by the scheduler)
+- rescue.py    pending batches whose message was lost get a new one (run by the scheduler)
 """

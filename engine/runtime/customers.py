@@ -1,25 +1,66 @@
-"""Load a batch's customers (with their tags) in two queries."""
+"""Load a batch's customers (with their tags) in two column queries per chunk — no ORM objects. On SQLite the
+ids go as one JSON array parameter (`IN (SELECT value FROM json_each(?))`) through the raw DBAPI cursor: no
+statement with thousands of bound parameters to compile, no per-row result processing."""
 
+import json
 from collections import defaultdict
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select
+from sqlmodel import Session
 
 from engine.components.base import CustomerView
 from engine.models import Customer, CustomerTag
+
+CHUNK = 5000  # ids per IN (...): well under SQLite's limit of bound parameters
+_C = Customer.__table__.c  # type: ignore[attr-defined]
+_T = CustomerTag.__table__.c  # type: ignore[attr-defined]
+_COLUMNS = (_C.id, _C.qaid, _C.name, _C.phone, _C.email, _C.wechat_openid, _C.push_token, _C.timezone, _C.attributes)
+
+
+def load_view_map(session: Session, ids: list[int], *, attributes: bool = True) -> dict[int, CustomerView]:
+    """customer id → view, for the ids that exist. Without `attributes` the views carry none (the flow reads
+    none: its JSON is not parsed)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return _load_sqlite(session, ids, attributes)
+    out: dict[int, CustomerView] = {}
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start:start + CHUNK]
+        tags: dict[int, dict[str, str]] = defaultdict(dict)
+        for cid, tag, value in session.execute(select(_T.customer_id, _T.tag, _T.value)
+                                               .where(_T.customer_id.in_(part))):
+            tags[cid][tag] = value
+        for cid, qaid, name, phone, email, openid, token, tz, attributes in session.execute(
+                select(*_COLUMNS).where(_C.id.in_(part))):
+            out[cid] = CustomerView(cid, qaid, name, phone, email, openid, token, tz, attributes or {},
+                                    tags.get(cid) or {})
+    return out
 
 
 def load_views(session: Session, ids: list[int]) -> list[CustomerView]:
     if not ids:
         return []
-    tags: dict[int, dict[str, str]] = defaultdict(dict)
-    for cid, tag, value in session.exec(select(CustomerTag.customer_id, CustomerTag.tag, CustomerTag.value)
-                                        .where(col(CustomerTag.customer_id).in_(ids))):
-        tags[cid][tag] = value
-    rows = session.exec(select(Customer).where(col(Customer.id).in_(ids))).all()
-    by_id = {
-        c.id: CustomerView(id=c.id, qaid=c.qaid, name=c.name, phone=c.phone, email=c.email,
-                           wechat_openid=c.wechat_openid, push_token=c.push_token, timezone=c.timezone,
-                           attributes=dict(c.attributes or {}), tags=tags.get(c.id, {}))
-        for c in rows
-    }
+    by_id = load_view_map(session, ids)
     return [by_id[i] for i in ids if i in by_id]
+
+
+def _load_sqlite(session: Session, ids: list[int], attributes: bool) -> dict[int, CustomerView]:
+    out: dict[int, CustomerView] = {}
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    loads = json.loads
+    try:
+        for start in range(0, len(ids), 50_000):
+            param = (json.dumps(ids[start:start + 50_000]),)
+            tags: dict[int, dict[str, str]] = defaultdict(dict)
+            for cid, tag, value in cursor.execute(
+                    "SELECT customer_id, tag, value FROM customertag WHERE customer_id IN "
+                    "(SELECT value FROM json_each(?))", param):
+                tags[cid][tag] = value
+            columns = "attributes" if attributes else "NULL"
+            for cid, qaid, name, phone, email, openid, token, tz, raw in cursor.execute(
+                    f"SELECT id, qaid, name, phone, email, wechat_openid, push_token, timezone, {columns} "
+                    "FROM customer WHERE id IN (SELECT value FROM json_each(?))", param):
+                out[cid] = CustomerView(cid, qaid, name, phone, email, openid, token, tz,
+                                        (loads(raw) if raw else None) or {}, tags.get(cid) or {})
+    finally:
+        cursor.close()
+    return out

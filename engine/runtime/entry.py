@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from engine.components.behavior_event import BehaviorEventConfig, event_matches, qualifying
 from engine.db import read_session
@@ -20,6 +20,7 @@ from engine.runtime.ports import RuntimePorts
 from engine.runtime.rounds import enter
 from engine.runtime.step import Enqueue
 from engine.runtime.store import TTL, RoundStore
+from engine.settings import get_settings
 from engine.status import ActivityStatus, RecordStatus
 
 Event = tuple[int, str, dict[str, Any], datetime]  # customer id, name, properties, occurred at
@@ -34,18 +35,9 @@ def on_events(workspace_id: int, events: list[Event], *, enqueue: Enqueue) -> in
         from engine.services.events import event_triggers
 
         triggers = event_triggers(session=session, workspace_id=workspace_id)
-        for activity_id in {a for name in names for a in triggers.get(name, [])}:
-            activity = session.get(Activity, activity_id)
-            if activity is None or activity.status != ActivityStatus.IN_PROGRESS or not activity.live_version_id:
-                continue
-            record_id = session.exec(select(ExecutionRecord.id).where(
-                ExecutionRecord.activity_id == activity_id, ExecutionRecord.status == RecordStatus.IN_PROGRESS,
-                col(ExecutionRecord.entry_closed).is_(False)).order_by(col(ExecutionRecord.number).desc())).first()
-            version = session.get(ActivityVersion, activity.live_version_id)
-            if record_id is None or version is None:
-                continue
-            graph = graph_for(version.id, version.flow)
-            config = BehaviorEventConfig.model_validate(graph.node(graph.trigger_id or "").get("config") or {})
+        activity_ids = {a for name in names for a in triggers.get(name, [])}
+        for record_id, version_id in _open_rounds(session, activity_ids):
+            trigger_id, config = _trigger(session, version_id)
             props: dict[int, dict[str, Any]] = {}
             for customer_id, name, properties, _ in events:
                 if event_matches(config, name, properties):
@@ -55,9 +47,46 @@ def on_events(workspace_id: int, events: list[Event], *, enqueue: Enqueue) -> in
             ports = RuntimePorts(session, store, workspace_id)
             ok = qualifying(config, list(props), ports) if config.times > 1 else set(props)
             fresh = _first_entries(store, record_id, [cid for cid in props if cid in ok])
-            if fresh and enter(record_id, {cid: props[cid] for cid in fresh}, enqueue=enqueue, store=store):
+            if fresh and enter(record_id, {cid: props[cid] for cid in fresh}, enqueue=enqueue, store=store,
+                               trigger_id=trigger_id):
                 entered += len(fresh)
     return entered
+
+
+def _open_rounds(session: Session, activity_ids: set[int]) -> list[tuple[int, int]]:
+    """(record, version) of the open round of each in-progress activity (its latest open record)."""
+    if not activity_ids:
+        return []
+    rows = session.execute(
+        select(ExecutionRecord.activity_id, ExecutionRecord.id, Activity.live_version_id)  # type: ignore[call-overload]
+        .join(Activity, col(Activity.id) == col(ExecutionRecord.activity_id))
+        .where(col(ExecutionRecord.activity_id).in_(activity_ids), Activity.status == ActivityStatus.IN_PROGRESS,
+               col(Activity.live_version_id).is_not(None), ExecutionRecord.status == RecordStatus.IN_PROGRESS,
+               col(ExecutionRecord.entry_closed).is_(False))
+        .order_by(col(ExecutionRecord.number).desc())).all()
+    found: dict[int, tuple[int, int]] = {}
+    for activity_id, record_id, version_id in rows:
+        found.setdefault(activity_id, (record_id, version_id))
+    return list(found.values())
+
+
+_TRIGGERS: dict[tuple[str, int], tuple[str, BehaviorEventConfig]] = {}
+
+
+def _trigger(session: Session, version_id: int) -> tuple[str, BehaviorEventConfig]:
+    """The Behaviour Event trigger (node id, config) of a published version — immutable, so read once."""
+    key = (get_settings().database_url, version_id)
+    found = _TRIGGERS.get(key)
+    if found is None:
+        version = session.get(ActivityVersion, version_id)
+        assert version is not None
+        graph = graph_for(version.id, version.flow)
+        trigger_id = graph.trigger_id or ""
+        config = BehaviorEventConfig.model_validate(graph.node(trigger_id).get("config") or {})
+        if len(_TRIGGERS) > 4096:
+            _TRIGGERS.clear()
+        found = _TRIGGERS[key] = (trigger_id, config)
+    return found
 
 
 def _first_entries(store: RoundStore, record_id: int, customer_ids: list[int]) -> list[int]:
@@ -77,13 +106,13 @@ def install_hooks() -> Callable[[], None]:
     """Register the runtime with the events service (called by the API process at start); returns a function
     that unregisters them (tests)."""
     from engine.actors import enqueue_step
-    from engine.runtime.receipts import apply_receipts
+    from engine.runtime.receipts import apply_settled
     from engine.services import events
 
     undo_entry = events.register_entry_hook(lambda ws, evs: on_events(ws, evs, enqueue=enqueue_step))
-    undo_receipts = events.register_receipt_hook(lambda receipts: apply_receipts(
-        [{"id": r.message_id, "status": r.status, "reason": r.reason} for r in receipts],
-        store=RoundStore(get_redis())))
+    undo_receipts = events.register_receipt_hook(lambda receipts: apply_settled(
+        [(r.record_id, r.node_id, r.customer_id, "success" if r.status in ("delivered", "success") else "failed",
+          r.reason) for r in receipts], store=RoundStore(get_redis())))
 
     def uninstall() -> None:
         undo_entry()

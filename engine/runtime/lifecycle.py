@@ -9,7 +9,7 @@ from sqlmodel import Session, col, delete, select
 
 from engine import clock
 from engine.errors import Conflict
-from engine.models import Activity, CustomerStep, ExecutionRecord, RecordTrigger, Schedule
+from engine.models import Activity, ActivityVersion, CustomerStep, ExecutionRecord, RecordTrigger, Schedule
 from engine.services.activities import new_record, require_capacity
 from engine.status import Action, ActivityStatus, RecordStatus, StatusError, transition
 
@@ -63,9 +63,21 @@ def end_due(session: Session, now: datetime) -> list[int]:
         session.add(activity)
         for record in session.exec(select(ExecutionRecord).where(
                 ExecutionRecord.activity_id == activity.id, ExecutionRecord.status == RecordStatus.IN_PROGRESS)):
+            if _audience_round(session, record):
+                continue  # its audience enters all at once when the round starts (it was due before the end)
             record.entry_closed = True
             session.add(record)
     return [a.id for a in due]
+
+
+def _audience_round(session: Session, record: ExecutionRecord) -> bool:
+    from engine.flow.graph import graph_for
+
+    version = session.get(ActivityVersion, record.version_id)
+    if version is None:
+        return False
+    graph = graph_for(version.id, version.flow)
+    return graph.nodes.get(graph.trigger_id or "", {}).get("type") == "target_audience"
 
 
 def cycles_due(session: Session, now: datetime) -> list[int]:

@@ -14,7 +14,7 @@ from engine.components.conditions import matches_where
 from engine.components.text_sms import short_code
 from engine.models import Audience, AudienceKind, AudienceMember, BehaviorEvent, CustomerTag
 from engine.runtime.sql import insert_ignore, upsert
-from engine.runtime.store import RoundStore
+from engine.runtime.store import SENDING, RoundStore, send_status
 from engine.settings import get_settings
 
 SHORT_LINKS_KEY = "shortlinks"
@@ -32,6 +32,11 @@ class RuntimePorts:
 
     def discard(self) -> None:
         self._writes.clear()
+
+    def take_writes(self) -> list[Callable[[Session], None]]:
+        """The buffered DB writes, for the caller to apply in its write transaction."""
+        writes, self._writes = self._writes, []
+        return writes
 
     def apply(self, session: Session) -> None:
         for write in self._writes:
@@ -108,22 +113,52 @@ class RuntimePorts:
         return {cid: f"{base}/{code}" for cid, code in codes.items()}
 
     def send(self, messages: list[Message]) -> list[SendResult]:
-        """Send each (record, node, customer) at most once per round: customers that already have a result
-        (a retried batch) are not sent again; their stored result is returned."""
+        """Send each (record, node, customer) at most once per round.
+
+        Customers that already have a result (a retried batch) are not sent again: their stored result comes
+        back (a receipt-settled one as the PENDING the send answered). The others are marked "sending" before
+        a channel is called (in the same round trip that reads the results); a customer still marked so was
+        being sent when a worker died: the channel is asked what the provider received (`lookup`) and only
+        the rest is sent (their "sending" marks stay until the answers are stored). A channel without a lookup
+        (SMTP, webhook, Kafka) sends them again with the same message id / idempotency key."""
         if not messages:
             return []
         first = messages[0]
-        done = self.store.results(first.record_id, first.node_id, [m.customer_id for m in messages])
-        todo = [m for m in messages if m.customer_id not in done]
-        results = [SendResult(customer_id=cid, status=SendStatus(status) if status in SendStatus.__members__.values()
-                              else SendStatus.SUCCESS) for cid, status in done.items()]
-        by_channel: dict[str, list[Message]] = defaultdict(list)
-        for message in todo:
-            by_channel[message.channel].append(message)
+        record_id, node_id = first.record_id, first.node_id
+        stored = self.store.reserve(record_id, node_id, [m.customer_id for m in messages])
+        results: list[SendResult] = []
+        todo: list[Message] = []
+        unsure: list[Message] = []
+        for m in messages:
+            value = stored.get(m.customer_id)
+            if value is None:
+                todo.append(m)
+            elif value == SENDING:
+                unsure.append(m)
+            else:
+                status = send_status(value)
+                results.append(SendResult(customer_id=m.customer_id, status=SendStatus(status)
+                                          if status in _STATUSES else SendStatus.SUCCESS))
         from engine.channels.registry import channel_for
 
+        by_channel: dict[str, list[Message]] = defaultdict(list)
+        for message in unsure:
+            by_channel[message.channel].append(message)
+        for channel_name, batch in by_channel.items():
+            lookup = getattr(channel_for(channel_name), "lookup", None)
+            found = lookup(batch) if lookup is not None else {}
+            if found:
+                self.store.settle_results(record_id, node_id, {r.customer_id: r.status.value for r in found.values()})
+                results.extend(found.values())
+            todo.extend(m for m in batch if m.customer_id not in found)
+        by_channel = defaultdict(list)
+        for message in todo:
+            by_channel[message.channel].append(message)
         for channel_name, batch in by_channel.items():
             sent = channel_for(channel_name).send_batch(batch)
-            self.store.set_results(first.record_id, first.node_id, {r.customer_id: r.status.value for r in sent})
+            self.store.settle_results(record_id, node_id, {r.customer_id: r.status.value for r in sent})
             results.extend(sent)
         return results
+
+
+_STATUSES = {s.value for s in SendStatus}

@@ -1,15 +1,27 @@
 """Delivery receipts from providers: a pending send becomes success or failed, once.
 
-The switch is one Lua script per receipt (atomic and idempotent: a receipt delivered twice, or after the
-72-hour cut-off, changes nothing), moving one unit between the node's `pending` and `success`/`failed`
-counters under the counter field "rcpt" so the totals stay sent = success + failed + pending.
+The switch is one Lua script per batch of receipts (atomic and idempotent: a receipt delivered twice, or after
+the 72-hour cut-off, changes nothing). Each switched receipt moves one unit between
+the node's `pending` and `success`/`failed` counters under the counter field "rcpt", so the totals stay
+sent = success + failed + pending, and marks the stored result "+success" / "+failed" (settled by a receipt;
+the send itself answered "pending"). A receipt can overtake the worker that sent the message: a customer
+still marked "sending" is switched too (the provider only sends receipts for messages it accepted, which the
+worker will count as pending).
+
+The per-customer details (CustomerStep) follow in one executemany UPDATE. A receipt whose step row is not
+written yet (the worker writes a walk's rows after its sends) is kept in a Redis list and applied again by
+the scheduler (`retry_late`), until the row is there.
 """
 
+import json
+import time
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import col, select, update
+from sqlalchemy import bindparam, select, text
+from sqlmodel import Session, col
 
 from engine import clock
 from engine.db import write_session
@@ -18,17 +30,52 @@ from engine.runtime.store import TTL, RoundStore
 from engine.status import RecordStatus
 
 NO_RECEIPT_AFTER = timedelta(hours=72)
+LATE_KEY = "receipts:late"
+LATE_GIVE_UP_S = 3600.0  # a receipt whose step row never appears (its record was deleted) is dropped after this
 
+# ARGV: ttl, then (record, node, customer, success|failed) per receipt; returns 1/0 per receipt (switched or not).
 _SWITCH = """
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-if current ~= 'pending' then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('HINCRBY', KEYS[2], 'rcpt', -1)
-redis.call('HINCRBY', KEYS[3], 'rcpt', 1)
-redis.call('EXPIRE', KEYS[2], ARGV[3])
-redis.call('EXPIRE', KEYS[3], ARGV[3])
-return 1
+local ttl = tonumber(ARGV[1])
+local out = {}
+local moved = {}
+for i = 2, #ARGV, 4 do
+  local rec, node, cid, st = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local rkey = 'r:' .. rec .. ':' .. node
+  local current = redis.call('HGET', rkey, cid)
+  if current == 'pending' or current == 'sending' then
+    redis.call('HSET', rkey, cid, '+' .. st)
+    local nodes = moved[rec]
+    if not nodes then nodes = {}; moved[rec] = nodes end
+    local statuses = nodes[node]
+    if not statuses then statuses = {}; nodes[node] = statuses end
+    statuses[st] = (statuses[st] or 0) + 1
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+for rec, nodes in pairs(moved) do
+  local names = 'ck:' .. rec
+  for node, statuses in pairs(nodes) do
+    local total = 0
+    for st, n in pairs(statuses) do
+      local key = 'c:' .. rec .. ':' .. node .. ':' .. st
+      redis.call('HINCRBY', key, 'rcpt', n)
+      redis.call('EXPIRE', key, ttl)
+      redis.call('SADD', names, node .. ':' .. st)
+      total = total + n
+    end
+    local pending = 'c:' .. rec .. ':' .. node .. ':pending'
+    redis.call('HINCRBY', pending, 'rcpt', -total)
+    redis.call('EXPIRE', pending, ttl)
+    redis.call('SADD', names, node .. ':pending')
+  end
+  redis.call('EXPIRE', names, ttl)
+end
+return out
 """
+
+Settled = tuple[int, str, int, str, str | None]  # record, node, customer, success|failed, reason
 
 
 def parse_message_id(message_id: str) -> tuple[int, str, int] | None:
@@ -42,40 +89,120 @@ def parse_message_id(message_id: str) -> tuple[int, str, int] | None:
 def apply_receipts(receipts: Iterable[dict[str, Any]], *, store: RoundStore) -> int:
     """Apply provider receipts [{id|message_id, status: delivered|failed, reason}]; returns how many changed
     a pending send."""
-    script = store.r.register_script(_SWITCH)
-    changed: list[tuple[int, str, int, str, str | None]] = []
+    settled: list[Settled] = []
     for receipt in receipts:
         parsed = parse_message_id(str(receipt.get("id") or receipt.get("message_id") or ""))
-        if parsed is None:
-            continue
-        record_id, node_id, customer_id = parsed
-        status = "success" if str(receipt.get("status")) in ("delivered", "success") else "failed"
-        keys = [f"r:{record_id}:{node_id}", f"c:{record_id}:{node_id}:pending", f"c:{record_id}:{node_id}:{status}"]
-        if script(keys=keys, args=[customer_id, status, TTL]):
-            store.r.sadd(f"ck:{record_id}", f"{node_id}:{status}")
-            changed.append((record_id, node_id, customer_id, status, receipt.get("reason")))
-    if changed:
-        from engine.runtime.rounds import persist_counters
+        if parsed is not None:
+            status = "success" if str(receipt.get("status")) in ("delivered", "success") else "failed"
+            settled.append((*parsed, status, receipt.get("reason")))
+    return apply_settled(settled, store=store)
 
-        with write_session() as session:
-            for record_id, node_id, customer_id, status, reason in changed:
-                session.exec(update(CustomerStep).where(
-                    CustomerStep.record_id == record_id, CustomerStep.node_id == node_id,
-                    CustomerStep.customer_id == customer_id).values(result=status, reason=reason))
-            touched = {c[0] for c in changed}
-            closed = session.exec(select(ExecutionRecord.id).where(
-                col(ExecutionRecord.id).in_(touched), ExecutionRecord.status != RecordStatus.IN_PROGRESS)).all()
-            for record_id in closed:  # a finished round's persisted counters follow its late receipts
-                persist_counters(session, record_id, store)
+
+def apply_settled(candidates: list[Settled], *, store: RoundStore) -> int:
+    """Apply parsed receipts (record, node, customer, success|failed, reason); returns how many switched."""
+    if not candidates:
+        return 0
+    args: list[Any] = [TTL]
+    for record_id, node_id, customer_id, status, _reason in candidates:
+        args += [record_id, node_id, customer_id, status]
+    switched = store.r.register_script(_SWITCH)(args=args)
+    changed = [c for c, done in zip(candidates, switched, strict=True) if done]
+    if changed:
+        late = record_details(changed, store=store)
+        if late:
+            defer(store, late)
     return len(changed)
+
+
+def record_details(settled: list[Settled], *, store: RoundStore) -> list[Settled]:
+    """Write settled sends into the per-customer details; returns those whose step row is not there yet.
+    Persists the counters of finished rounds (their totals follow late receipts)."""
+    from engine.runtime.rounds import persist_counters
+
+    with write_session() as session:
+        updated = _update_steps(session, settled)
+        missing = _not_written(session, settled) if updated != len(settled) else []
+        touched = {s[0] for s in settled}
+        closed = session.execute(select(ExecutionRecord.id).where(  # type: ignore[call-overload]
+            col(ExecutionRecord.id).in_(touched), ExecutionRecord.status != RecordStatus.IN_PROGRESS)).scalars().all()
+        for record_id in closed:  # a finished round's persisted counters follow its late receipts
+            persist_counters(session, record_id, store)
+    return missing
+
+
+def _update_steps(session: Session, settled: list[Settled]) -> int:
+    """One executemany UPDATE; returns how many rows it changed (each settled send has at most one row)."""
+    sql = "UPDATE customerstep SET result = ?, reason = ? WHERE record_id = ? AND node_id = ? AND customer_id = ?"
+    rows = [(status, reason, record_id, node_id, customer_id)
+            for record_id, node_id, customer_id, status, reason in settled]
+    if session.get_bind().dialect.name == "sqlite":
+        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(sql, rows)
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+    params = [dict(zip(("r", "why", "rid", "nid", "cid"), row, strict=True)) for row in rows]
+    session.execute(text("UPDATE customerstep SET result = :r, reason = :why "
+                         "WHERE record_id = :rid AND node_id = :nid AND customer_id = :cid"), params)
+    return -1  # not every driver sums executemany row counts: check the rows
+
+
+def _not_written(session: Session, settled: list[Settled]) -> list[Settled]:
+    """The settled sends whose step row is missing or does not show the receipt's result."""
+    by_node: dict[tuple[int, str], list[Settled]] = defaultdict(list)
+    for s in settled:
+        by_node[(s[0], s[1])].append(s)
+    missing: list[Settled] = []
+    table = CustomerStep.__table__  # type: ignore[attr-defined]
+    for (record_id, node_id), group in by_node.items():
+        for start in range(0, len(group), 5000):
+            part = group[start:start + 5000]
+            found = dict(session.execute(select(table.c.customer_id, table.c.result).where(
+                table.c.record_id == record_id, table.c.node_id == node_id,
+                table.c.customer_id.in_(bindparam("ids", expanding=True))), {"ids": [s[2] for s in part]}).all())
+            missing += [s for s in part if found.get(s[2]) != s[3]]
+    return missing
+
+
+def defer(store: RoundStore, late: list[Settled]) -> None:
+    now = time.time()
+    pipe = store.r.pipeline(transaction=False)
+    pipe.rpush(LATE_KEY, *[json.dumps([*s, now]) for s in late])
+    pipe.expire(LATE_KEY, TTL)
+    pipe.execute()
+
+
+def retry_late(*, store: RoundStore, limit: int = 50_000) -> int:
+    """Apply receipts that came before their step row was written (the scheduler calls this every tick);
+    returns how many are written now."""
+    pipe = store.r.pipeline(transaction=True)
+    pipe.lrange(LATE_KEY, 0, limit - 1)
+    pipe.ltrim(LATE_KEY, limit, -1)
+    raw = pipe.execute()[0]
+    if not raw:
+        return 0
+    items = [json.loads(r) for r in raw]
+    settled: list[Settled] = [tuple(i[:5]) for i in items]  # type: ignore[misc]
+    first_seen = {tuple(i[:3]): i[5] for i in items}
+    still = record_details(settled, store=store)
+    now = time.time()
+    keep = [s for s in still if now - first_seen[s[:3]] < LATE_GIVE_UP_S]
+    if keep:
+        pipe = store.r.pipeline(transaction=False)
+        pipe.rpush(LATE_KEY, *[json.dumps([*s, first_seen[s[:3]]]) for s in keep])
+        pipe.expire(LATE_KEY, TTL)
+        pipe.execute()
+    return len(settled) - len(still)
 
 
 def expire_pending(*, store: RoundStore, now: datetime | None = None) -> int:
     """No receipt within 72 hours: the send counts as failed."""
     cutoff = (now or clock.now()) - NO_RECEIPT_AFTER
+    table = CustomerStep.__table__  # type: ignore[attr-defined]
     with write_session() as session:
-        stale = session.exec(select(CustomerStep.record_id, CustomerStep.node_id, CustomerStep.customer_id).where(
-            CustomerStep.result == "pending", col(CustomerStep.at) < cutoff).limit(10_000)).all()
+        stale = session.execute(select(table.c.record_id, table.c.node_id, table.c.customer_id).where(
+            table.c.result == "pending", table.c.at < cutoff).limit(10_000)).all()
     receipts = [{"id": f"{r}:{n}:{c}", "status": "failed", "reason": "No receipt within 72 hours"}
                 for r, n, c in stale]
     return apply_receipts(receipts, store=store)

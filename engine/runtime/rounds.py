@@ -7,24 +7,25 @@ finish_if_done  when no batch is pending and entry is closed: persist counters, 
               activity on through the status machine
 """
 
+import json
 import uuid
 from typing import Any
 
 from sqlmodel import Session, select
 
 from engine import clock
-from engine.db import write_session
+from engine.db import read_session, write_session
 from engine.models import Activity, ExecutionRecord, NodeCounter, Schedule
 from engine.models.record import CROWD_DATA_FAILURE
 from engine.runtime.sql import upsert
 from engine.runtime.step import Enqueue, load_graph
-from engine.runtime.store import RoundStore
+from engine.runtime.store import TTL, RoundStore
+from engine.settings import get_settings
 from engine.status import Action, RecordAction, RecordStatus, StatusError, record_transition, transition
 
-BATCH_SIZE = 1000
 
-
-def start_round(record_id: int, *, enqueue: Enqueue, store: RoundStore, batch_size: int = BATCH_SIZE) -> None:
+def start_round(record_id: int, *, enqueue: Enqueue, store: RoundStore, batch_size: int | None = None) -> None:
+    batch_size = batch_size or get_settings().engine_batch_size
     with write_session() as session:
         record = session.get(ExecutionRecord, record_id)
         if record is None or record.status != RecordStatus.IN_PROGRESS or record.entry_closed:
@@ -56,27 +57,37 @@ def start_round(record_id: int, *, enqueue: Enqueue, store: RoundStore, batch_si
             store.put_batch(record_id, key, ids[n * batch_size:(n + 1) * batch_size], pipe)
         store.add_pending(record_id, keys, pipe)
         pipe.execute()
+        # Enqueued before the commit: a failure from here on rolls back and the retry enqueues again (a walk of
+        # a batch already walked is a no-op), so no batch is left pending without a message.
+        for key in keys:
+            enqueue(record_id, graph.trigger_id, key)
         record.entry_closed = True  # everyone who will enter is in a pending batch now
         session.add(record)
-    for key in keys:
-        enqueue(record_id, graph.trigger_id, key)
     finish_if_done(record_id, store=store)
 
 
-def enter(record_id: int, customers: dict[int, dict[str, Any]], *, enqueue: Enqueue, store: RoundStore) -> str | None:
+def enter(record_id: int, customers: dict[int, dict[str, Any]], *, enqueue: Enqueue, store: RoundStore,
+          trigger_id: str | None = None) -> str | None:
     """Customers (id → triggering event properties) enter an open event-triggered round as one batch."""
-    with write_session() as session:
-        record = session.get(ExecutionRecord, record_id)
-        if record is None or record.status != RecordStatus.IN_PROGRESS or record.entry_closed or not customers:
+    if not customers:
+        return None
+    with read_session() as session:
+        open_round = session.execute(select(ExecutionRecord.status, ExecutionRecord.entry_closed).where(  # type: ignore[call-overload]
+            ExecutionRecord.id == record_id)).first()
+        if open_round is None or open_round[0] != RecordStatus.IN_PROGRESS or open_round[1]:
             return None
-        trigger_id = load_graph(session, record).trigger_id
+        if trigger_id is None:
+            record = session.get(ExecutionRecord, record_id)
+            assert record is not None
+            trigger_id = load_graph(session, record).trigger_id
+    assert trigger_id is not None
     key = f"v{uuid.uuid4().hex[:16]}"
-    store.set_trigger_props(record_id, customers)
     pipe = store.r.pipeline(transaction=False)
+    pipe.hset(f"tp:{record_id}", mapping={str(k): json.dumps(v) for k, v in customers.items()})
+    pipe.expire(f"tp:{record_id}", TTL)
     store.put_batch(record_id, key, list(customers), pipe)
     store.add_pending(record_id, [key], pipe)
     pipe.execute()
-    assert trigger_id is not None
     enqueue(record_id, trigger_id, key)
     return key
 

@@ -1,25 +1,42 @@
-"""One batch through one component: execute, record each customer's step, count, route onwards.
+"""One batch through the flow: a *walk* carries the customers of one batch through every component they reach,
+in topological order, in one worker call — then writes everything in one go.
 
-Idempotent by construction: batch members and child batch keys are deterministic, counters are written per
-batch key (overwrite), CustomerStep rows are insert-or-ignore, sends skip customers that already have a
-result. A message delivered twice (worker killed, retry) changes nothing the second time.
+- The Dramatiq message names (record, node, batch key); the batch's ids are in Redis (`b:{record}:{batch}`).
+  A walk starts there and processes each reachable component once, with the union of the customers routed to
+  it by all its parents (a flow is a DAG). Only Wait Until stops a walk: its customers are parked as a new
+  batch (`{batch}~{node}~w{i}`) that the scheduler resumes as a walk of its own.
+- Customers are loaded once per walk (the first component that needs their profile loads the whole batch);
+  components that only route ids (Target Audience, Random Grouping, Result Judgment, End, ...) never load them.
+- Writes: per-customer steps of the whole walk in one insert-or-ignore executemany (raw DBAPI on SQLite) in
+  one short write transaction; counters of every component in one Redis pipeline, under the walk's batch key
+  (overwrite-safe); then the batch leaves the pending set. A component that writes customer data (Tag,
+  Generate Audience) flushes before the next component reads it.
+- Idempotent by construction: a redelivered walk recomputes the same routes (deterministic splits), the same
+  counter fields, ignored duplicate steps, and sends nothing twice (ports.send). A batch is claimed while a
+  worker walks it, so a duplicate delivery waits instead of walking alongside (`BatchBusy`); a walk of a batch
+  no longer pending is a no-op.
 """
 
 import hashlib
 import traceback
+import weakref
+from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from engine import clock
-from engine.components.base import Batch, Outcome
+from engine.components.base import Batch, Component, CustomerView, Outcome
 from engine.components.registry import get_component
-from engine.db import read_session, write_session
+from engine.db import get_engine, read_session, write_session
 from engine.flow.graph import FlowGraph, graph_for
 from engine.flow.registry import Category
 from engine.models import Activity, ActivityVersion, CustomerStep, ExecutionRecord
-from engine.runtime.customers import load_views
+from engine.runtime.customers import load_view_map
 from engine.runtime.ports import RuntimePorts
 from engine.runtime.sql import insert_ignore, upsert
 from engine.runtime.store import RoundStore
@@ -28,10 +45,20 @@ from engine.status import RecordStatus
 Enqueue = Callable[[int, str, str], None]  # (record id, node id, batch key)
 SEND_TYPES = {"text_sms", "digital_sms", "email", "wechat_message", "template_message", "app_push", "webhook",
               "push_kafka"}
+STEP_TABLE = CustomerStep.__table__  # type: ignore[attr-defined]
+STEP_COLUMNS = ("record_id", "node_id", "customer_id", "branch", "result", "reason", "at")
+
+
+class BatchBusy(Exception):
+    """Another live worker is walking this batch: try again later (it will be done, or its claim lapses)."""
 
 
 def child_key(batch: str, node_id: str, branch: str, target: str) -> str:
     return hashlib.blake2b(f"{batch}|{node_id}|{branch}|{target}".encode(), digest_size=10).hexdigest()
+
+
+def parked_key(batch: str, node_id: str, index: int) -> str:
+    return f"{batch}~{node_id}~w{index}"
 
 
 def load_graph(session: Session, record: ExecutionRecord) -> FlowGraph:
@@ -51,95 +78,323 @@ def metrics_for(node_type: str, category: Category, entered: int, outcome: Outco
     for branch, n in routed.items():
         metrics[f"branch:{branch}"] = n
     if node_type in SEND_TYPES:
-        statuses = [r for r, _ in outcome.results.values()]
-        metrics["success"] = sum(1 for s in statuses if s == "success")
+        success = failed = pending = 0
+        for status, _ in outcome.results.values():
+            if status == "success":
+                success += 1
+            elif status == "failed":
+                failed += 1
+            elif status == "pending":
+                pending += 1
+        metrics["success"] = success
         # failed = handed to the channel and failed; customers without an address are `not_sent` instead, so
         # "actually sent" = success + failed + no receipt yet, as the seed defines it
-        metrics["failed"] = sum(1 for s in statuses if s == "failed") - outcome.metrics.get("not_sent", 0)
-        metrics["pending"] = sum(1 for s in statuses if s == "pending")
+        metrics["failed"] = failed - outcome.metrics.get("not_sent", 0)
+        metrics["pending"] = pending
         metrics["sent"] = metrics["success"] + metrics["failed"] + metrics["pending"]
     metrics["parked"] = sum(len(ids) for _, ids in outcome.parked)
     metrics.update(outcome.metrics)
     return metrics
 
 
-def run_step(record_id: int, node_id: str, batch: str, *, enqueue: Enqueue, store: RoundStore,
-             resume: bool = False) -> int:
-    """Process one batch; returns the number of batches still pending for the round."""
+# ---------------------------------------------------------------- the flow, prepared once per graph
+
+
+@dataclass
+class Plan:
+    """What a walk needs to know about a flow, computed once per graph (graphs are cached per version)."""
+
+    graph: FlowGraph
+    components: dict[str, Component]
+    configs: dict[str, Any]  # parsed config, or the exception parsing raised (the component then fails)
+    orders: dict[str, list[str]]  # start node → the nodes reachable from it, in topological order
+    event_triggered: bool = False  # customers enter with the properties of their event (Attribute Judgment)
+    profile_needs: dict[str, tuple[bool, bool]] = field(default_factory=dict)
+
+    def needs(self, start: str, *, resume: bool = False) -> tuple[bool, bool]:
+        """(profiles, attributes): does any component reachable from `start` read the customers' profiles,
+        their attributes? (Routing-only flows never load customers; most never parse attribute JSON.)"""
+        key = f"{start}~r" if resume else start
+        found = self.profile_needs.get(key)
+        if found is None:
+            order = self.order_from(start, resume=resume)
+            profiles = [n for n in order if self.components[n].uses_profile]
+            attributes = any(isinstance(self.configs[n], Exception)
+                             or self.components[n].uses_attributes(self.configs[n]) for n in profiles)
+            found = self.profile_needs[key] = (bool(profiles), attributes)
+        return found
+
+    def order_from(self, start: str, *, resume: bool = False) -> list[str]:
+        key = f"{start}~r" if resume else start
+        order = self.orders.get(key)
+        if order is None:
+            order = self.orders[key] = _topological(self.graph, start, skip_start=resume)
+        return order
+
+
+_PLANS: "weakref.WeakKeyDictionary[FlowGraph, Plan]" = weakref.WeakKeyDictionary()
+
+
+def plan_for(graph: FlowGraph) -> Plan:
+    plan = _PLANS.get(graph)
+    if plan is None:
+        components: dict[str, Component] = {}
+        configs: dict[str, Any] = {}
+        for node_id, node in graph.nodes.items():
+            component = components[node_id] = get_component(node["type"])
+            try:
+                configs[node_id] = component.parse(node.get("config") or {})
+            except Exception as err:  # noqa: BLE001 — an invalid config fails the component when it runs
+                configs[node_id] = err
+        trigger = graph.nodes.get(graph.trigger_id or "", {}).get("type")
+        plan = _PLANS[graph] = Plan(graph=graph, components=components, configs=configs, orders={},
+                                    event_triggered=trigger == "behavior_event")
+    return plan
+
+
+def _topological(graph: FlowGraph, start: str, *, skip_start: bool) -> list[str]:
+    """Nodes reachable from `start` (itself first unless skipped), each after all of its reachable parents."""
+    children: dict[str, list[str]] = defaultdict(list)  # one entry per edge
+    for (source, _branch), targets in graph.next.items():
+        children[source].extend(targets)
+    reachable: set[str] = set()
+    stack = [start]
+    while stack:
+        node = stack.pop()
+        if node not in reachable:
+            reachable.add(node)
+            stack.extend(children[node])
+    indegree = dict.fromkeys(reachable, 0)
+    for node in reachable:
+        for child in children[node]:
+            indegree[child] += 1
+    order: list[str] = []
+    ready = [start]
+    while ready:
+        node = ready.pop(0)
+        order.append(node)
+        for child in children[node]:
+            indegree[child] -= 1
+            if indegree[child] == 0:
+                ready.append(child)
+    return order[1:] if skip_start else order
+
+
+def traverse(plan: Plan, start: str, ids: list[int], execute: Callable[[str, list[int]], Outcome], *,
+             resume: bool = False) -> None:
+    """Carry `ids` from `start` through the flow: each reachable component once, in topological order, with
+    the union of the customers its parents routed to it (each customer once). With `resume`, `start` is a wait
+    whose customers continue on "out". Pure routing: `execute(node, ids)` does the work and returns the
+    outcome (the runtime's walk, or the property tests' in-memory ports)."""
+    graph = plan.graph
+    inbox: dict[str, list[list[int]]] = defaultdict(list)
+
+    def route(node_id: str, outcome: Outcome) -> None:
+        for branch, members in outcome.routes.items():
+            if members:
+                for target in graph.targets(node_id, branch):
+                    inbox[target].append(members)
+
+    if resume:
+        route(start, Outcome(routes={"out": ids}))
+    else:
+        inbox[start].append(ids)
+    for node_id in plan.order_from(start, resume=resume):
+        parts = inbox.pop(node_id, None)
+        if not parts:
+            continue
+        node_ids = parts[0] if len(parts) == 1 else list(dict.fromkeys(i for p in parts for i in p))
+        if node_ids:
+            route(node_id, execute(node_id, node_ids))
+
+
+# ---------------------------------------------------------------- one walk
+
+
+@dataclass
+class RoundContext:
+    record_id: int
+    workspace_id: int
+    plan: Plan
+
+
+def round_context(record_id: int) -> RoundContext | None:
+    """The round's flow, or None when the round is not in progress."""
     with read_session() as session:
         record = session.get(ExecutionRecord, record_id)
-        if record is None or record.status != RecordStatus.IN_PROGRESS or store.is_stopped(record_id):
-            return store.done(record_id, batch)  # a stopped round lets nobody go further
+        if record is None or record.status != RecordStatus.IN_PROGRESS:
+            return None
+        workspace_id = session.execute(select(Activity.workspace_id).where(  # type: ignore[call-overload]
+            Activity.id == record.activity_id)).scalar_one()
         graph = load_graph(session, record)
-        node = graph.node(node_id)
-        component = get_component(node["type"])
-        ids = store.get_batch(record_id, batch)
-        activity = session.get(Activity, record.activity_id)
-        assert activity is not None
-        ports = RuntimePorts(session, store, activity.workspace_id)
-        if resume:
-            outcome = Outcome(routes={"out": ids})
-        else:
-            outcome = _execute(component, node, record_id, node_id, batch, ids, session, store, ports)
-    with write_session() as session:
-        ports.apply(session)
-        _record_steps(session, record_id, node_id, ids, outcome, resume)
-    metrics = metrics_for(node["type"], component.category, 0 if resume else len(ids), outcome)
-    if resume:
-        metrics = {"passed": metrics["passed"], "branch:out": metrics.get("branch:out", 0)}
-    pipe = store.r.pipeline(transaction=False)
-    store.count(record_id, node_id, batch + ("~r" if resume else ""), metrics, pipe)
-    children: list[tuple[str, str]] = []
-    for i, (_wake, parked_ids) in enumerate(outcome.parked):
-        key = f"{batch}~w{i}"
-        store.put_batch(record_id, key, parked_ids, pipe)
-        store.add_pending(record_id, [key], pipe)
-    for branch, branch_ids in outcome.routes.items():
-        if not branch_ids:
-            continue
-        for target in graph.targets(node_id, branch):
-            key = child_key(batch, node_id, branch, target)
-            store.put_batch(record_id, key, branch_ids, pipe)
-            children.append((target, key))
-    store.add_pending(record_id, [k for _, k in children], pipe)
-    pipe.execute()
-    for i, (wake, _) in enumerate(outcome.parked):
-        store.park(record_id, node_id, f"{batch}~w{i}", wake.timestamp())
-    for target, key in children:
-        enqueue(record_id, target, key)
-    return store.done(record_id, batch)
+    return RoundContext(record_id=record_id, workspace_id=int(workspace_id), plan=plan_for(graph))
 
 
-def _execute(component: Any, node: dict[str, Any], record_id: int, node_id: str, batch: str, ids: list[int],
-             session: Session, store: RoundStore, ports: RuntimePorts) -> Outcome:
-    """Run the executor; an exception is this component failing: its customers fail with the reason, the
-    round will end abnormally, the worker carries on."""
-    views = load_views(session, ids)
-    trigger_props = store.trigger_props(record_id, ids)
+class Walk:
+    def __init__(self, ctx: RoundContext, batch: str, store: RoundStore) -> None:
+        self.ctx = ctx
+        self.record_id = ctx.record_id
+        self.batch = batch
+        self.store = store
+        self.plan = ctx.plan
+        self.at = clock.now()  # the time of every step of the walk
+        self.stamp = step_time(self.at)  # ... as the database stores it
+        self.rows: list[tuple[Any, ...]] = []  # (record, node, customer, branch, result, reason, at)
+        self.resumed: list[tuple[Any, ...]] = []  # rows of the resumed wait: parked → passed (upsert)
+        self.counts: list[tuple[str, str, dict[str, int]]] = []
+        self.parked: list[tuple[str, str, float, list[int]]] = []  # node, key, wake ts, ids
+        self.writes: list[Callable[[Session], None]] = []
+        self.views: dict[int, CustomerView] | None = None
+        self.members: list[int] = []
+        self.needs_views = self.needs_attributes = False
+
+    # -- the walk
+    def run(self, start: str, ids: list[int], *, resume: bool = False) -> None:
+        self.members = ids
+        self.needs_views, self.needs_attributes = self.plan.needs(start, resume=resume)
+        if resume:  # the wait is over: its customers continue on "out"
+            wait_type = self.plan.graph.node(start)["type"]
+            self.resumed = [(self.record_id, start, cid, "out", "passed", None, self.at) for cid in ids]
+            metrics = metrics_for(wait_type, self.plan.components[start].category, 0, Outcome(routes={"out": ids}))
+            self.counts.append((start, self.batch + "~r", {"passed": metrics["passed"],
+                                                           "branch:out": metrics.get("branch:out", 0)}))
+        traverse(self.plan, start, ids, self._step, resume=resume)
+
+    def _customers(self, component: Component, ids: list[int], session: Session) -> list[CustomerView]:
+        if not self.needs_views:
+            return [CustomerView(cid, "") for cid in ids]
+        if self.views is None:
+            self.views = load_view_map(session, self.members, attributes=self.needs_attributes)
+        views = self.views
+        return [views[cid] for cid in ids if cid in views]
+
+    def _step(self, node_id: str, ids: list[int]) -> Outcome:
+        component = self.plan.components[node_id]
+        config = self.plan.configs[node_id]
+        node_type = component.type
+        with read_session() as session:
+            ports = RuntimePorts(session, self.store, self.ctx.workspace_id)
+            try:
+                if isinstance(config, Exception):
+                    raise config
+                customers = self._customers(component, ids, session)
+                trigger_props = self.store.trigger_props(self.record_id, ids) if self.plan.event_triggered else {}
+                outcome = component.execute(Batch(record_id=self.record_id, node_id=node_id, key=self.batch,
+                                                  customers=customers, trigger_props=trigger_props), config, ports)
+            except Exception as err:  # noqa: BLE001 — an executor error is a component failure, reported not raised
+                reason = f"{type(err).__name__}: {err}"[:200]
+                self.store.fail(self.record_id, node_id, reason)
+                ports.discard()
+                traceback.print_exc()
+                outcome = Outcome(results={cid: ("failed", reason) for cid in ids})
+            writes = ports.take_writes()
+        self.counts.append((node_id, self.batch, metrics_for(node_type, component.category, len(ids), outcome)))
+        self._rows(node_id, ids, outcome)
+        for index, (wake, members) in enumerate(outcome.parked):
+            self.parked.append((node_id, parked_key(self.batch, node_id, index), wake.timestamp(), members))
+        if writes:  # customer data changed (tags, audiences): later components must read it
+            self.writes.extend(writes)
+            self.flush_db()
+            self.views = None
+        return outcome
+
+    def _rows(self, node_id: str, ids: list[int], outcome: Outcome) -> None:
+        """One step row per customer: the branch taken, the result (success / failed / pending for sends, the
+        branch name for judgments, parked, or passed) and the reason."""
+        rows, record_id, stamp = self.rows, self.record_id, self.stamp
+        results = outcome.results
+        get = results.get
+        routed = 0
+        for branch, members in outcome.routes.items():
+            routed += len(members)
+            if not results:
+                rows.extend([(record_id, node_id, cid, branch, "passed", None, stamp) for cid in members])
+                continue
+            for cid in members:
+                found = get(cid)
+                if found is None:
+                    rows.append((record_id, node_id, cid, branch, "passed", None, stamp))
+                else:
+                    rows.append((record_id, node_id, cid, branch, found[0], found[1], stamp))
+        if routed == len(ids):
+            return
+        in_route = {cid for members in outcome.routes.values() for cid in members}
+        parked = {cid for _, members in outcome.parked for cid in members}
+        for cid in ids:  # not routed on: End, parked, failed (or dropped)
+            if cid not in in_route:
+                result, reason = get(cid) or ("parked" if cid in parked else "passed", None)
+                rows.append((record_id, node_id, cid, "", result, reason, stamp))
+
+    # -- writing
+    def flush_db(self) -> None:
+        if not (self.rows or self.resumed or self.writes):
+            return
+        with write_session() as session:
+            for write in self.writes:
+                write(session)
+            if self.rows:
+                insert_steps(session, self.rows)
+            if self.resumed:
+                upsert(session, STEP_TABLE, [dict(zip(STEP_COLUMNS, row, strict=True)) for row in self.resumed],
+                       keys=["record_id", "node_id", "customer_id"], update=["branch", "result", "at"])
+        self.rows, self.resumed, self.writes = [], [], []
+
+    def finish(self) -> int:
+        """Write everything; the batch leaves the pending set last. Returns the batches still pending."""
+        self.flush_db()
+        store, record_id = self.store, self.record_id
+        pipe = store.r.pipeline(transaction=False)
+        store.count_many(record_id, self.counts, pipe)
+        for _node_id, key, _wake, members in self.parked:
+            store.put_batch(record_id, key, members, pipe)
+        store.add_pending(record_id, [key for _, key, _, _ in self.parked], pipe)
+        for node_id, key, wake, _members in self.parked:
+            store.park(record_id, node_id, key, wake, pipe)
+        pipe.execute()
+        return store.done(record_id, self.batch)
+
+
+def step_time(at: datetime) -> Any:
+    """`at` as the step rows carry it: on SQLite the text SQLAlchemy would store (bound once per walk, the rows
+    go through the raw DBAPI cursor), elsewhere the datetime."""
+    dialect = get_engine().dialect
+    if dialect.name != "sqlite":
+        return at
+    process = STEP_TABLE.c.at.type.dialect_impl(dialect).bind_processor(dialect)
+    return process(at) if process else at
+
+
+def insert_steps(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    """Insert-or-ignore (record, node, customer, branch, result, reason, at) rows. On SQLite one executemany on
+    the raw DBAPI cursor; elsewhere SQLAlchemy's dialect insert (executemany)."""
+    if session.get_bind().dialect.name == "sqlite":
+        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany("INSERT OR IGNORE INTO customerstep (record_id, node_id, customer_id, branch, result,"
+                               " reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        finally:
+            cursor.close()
+        return
+    insert_ignore(session, STEP_TABLE, [dict(zip(STEP_COLUMNS, row, strict=True)) for row in rows])
+
+
+def run_step(record_id: int, node_id: str, batch: str, *, enqueue: Enqueue | None = None, store: RoundStore,
+             resume: bool = False) -> int:
+    """Walk one batch from `node_id` (with `resume`, from after the wait `node_id`); returns the number of
+    batches still pending for the round. Raises BatchBusy while another worker walks the same batch.
+    (`enqueue` is unused: a walk goes through the whole flow; parked batches come back via the scheduler.)"""
+    ctx = round_context(record_id)
+    if ctx is None or store.is_stopped(record_id):
+        return store.done(record_id, batch)  # a stopped round lets nobody go further
+    if not store.is_pending(record_id, batch):
+        return store.pending(record_id)  # already walked (a redelivered message)
+    if not store.claim(record_id, batch):
+        raise BatchBusy(f"batch {batch} of record {record_id} is being walked by another worker")
     try:
-        config = component.parse(node.get("config") or {})
-        return component.execute(Batch(record_id=record_id, node_id=node_id, key=batch, customers=views,
-                                       trigger_props=trigger_props), config, ports)
-    except Exception as err:  # noqa: BLE001 — any executor error is a component failure, reported not raised
-        reason = f"{type(err).__name__}: {err}"[:200]
-        store.fail(record_id, node_id, reason)
-        ports.discard()
-        traceback.print_exc()
-        return Outcome(results={cid: ("failed", reason) for cid in ids})
-
-
-def _record_steps(session: Session, record_id: int, node_id: str, ids: list[int], outcome: Outcome,
-                  resume: bool) -> None:
-    now = clock.now()
-    branch_of = {cid: branch for branch, members in outcome.routes.items() for cid in members}
-    parked = {cid for _, members in outcome.parked for cid in members}
-    rows = []
-    for cid in ids:
-        result, reason = outcome.results.get(cid, ("parked" if cid in parked else "passed", None))
-        rows.append({"record_id": record_id, "node_id": node_id, "customer_id": cid,
-                     "branch": branch_of.get(cid, ""), "result": result, "reason": reason, "at": now})
-    table = CustomerStep.__table__  # type: ignore[attr-defined]
-    if resume:  # the wait's row turns from parked into passed
-        upsert(session, table, rows, keys=["record_id", "node_id", "customer_id"], update=["branch", "result", "at"])
-    else:
-        insert_ignore(session, table, rows)
+        if not store.is_pending(record_id, batch):
+            return store.pending(record_id)  # already walked (a redelivered message)
+        walk = Walk(ctx, batch, store)
+        walk.run(node_id, store.get_batch(record_id, batch), resume=resume)
+        return walk.finish()
+    finally:
+        store.release(record_id, batch)

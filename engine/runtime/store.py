@@ -2,14 +2,20 @@
 
 - batch members   `b:{record}:{batch}`          packed customer ids (written once, same content on retry)
 - pending batches `pending:{record}`            set of batch keys not yet done; empty + entry closed = done
+- claims          `claim:{record}:{batch}`      the worker process working on a batch (expires if it dies)
 - counters        `c:{record}:{node}:{metric}`  hash batch key → count; the total is the sum (overwrite-safe)
-- send results    `r:{record}:{node}`           hash customer id → success / failed / pending / receipt
+- send results    `r:{record}:{node}`           hash customer id → sending / success / failed / pending, or
+                                                +success / +failed once the provider's receipt came
 - trigger props   `tp:{record}`                 hash customer id → JSON of the triggering event's properties
 - parked waits    `waits`                       sorted set, score = wake time, member = JSON (record,node,batch)
 - failures        `failed:{record}`             hash node → reason (a component failed: Abnormal End)
 """
 
 import json
+import os
+import socket
+import threading
+import uuid
 from array import array
 from collections.abc import Iterable
 from typing import Any
@@ -17,6 +23,42 @@ from typing import Any
 import redis
 
 TTL = 8 * 24 * 3600  # beyond the 7-day detail retention
+
+#: a send handed to a channel whose answer is not stored yet (a worker killed there leaves it: ask the provider)
+SENDING = "sending"
+#: prefix of a result settled by a receipt: the send itself answered "pending" (accepted)
+RECEIPT = "+"
+
+# Store a send's answer unless a receipt already settled it (a receipt can overtake the answer's write).
+_SETTLE = """
+for i = 2, #ARGV, 2 do
+  local current = redis.call('HGET', KEYS[1], ARGV[i])
+  if (not current) or current == 'sending' then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+return 1
+"""
+
+# Mark customers "sending" unless they have a result; returns each one's value before (false = none).
+_RESERVE = """
+local out = {}
+for i = 2, #ARGV do
+  local current = redis.call('HGET', KEYS[1], ARGV[i])
+  if not current then
+    redis.call('HSET', KEYS[1], ARGV[i], 'sending')
+  end
+  out[#out + 1] = current
+end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+return out
+"""
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 
 def _ids_to_bytes(ids: Iterable[int]) -> bytes:
@@ -31,9 +73,16 @@ def _bytes_to_ids(raw: bytes | None) -> list[int]:
     return out.tolist()
 
 
+def send_status(value: str) -> str:
+    """What the send itself answered, from a stored result (a receipt-settled one was accepted: pending)."""
+    return "pending" if value.startswith(RECEIPT) else value
+
+
 class RoundStore:
     def __init__(self, r: redis.Redis) -> None:
         self.r = r
+        self._settle = r.register_script(_SETTLE)
+        self._reserve = r.register_script(_RESERVE)
 
     # ---- batches
     def put_batch(self, record_id: int, batch: str, ids: list[int], pipe: Any = None) -> None:
@@ -48,6 +97,9 @@ class RoundStore:
             target.sadd(f"pending:{record_id}", *batches)
             target.expire(f"pending:{record_id}", TTL)
 
+    def is_pending(self, record_id: int, batch: str) -> bool:
+        return bool(self.r.sismember(f"pending:{record_id}", batch))
+
     def done(self, record_id: int, batch: str) -> int:
         """Mark a batch done; returns how many batches are still pending (atomically with the removal)."""
         pipe = self.r.pipeline(transaction=True)
@@ -60,13 +112,23 @@ class RoundStore:
 
     # ---- counters
     def count(self, record_id: int, node_id: str, batch: str, metrics: dict[str, int], pipe: Any = None) -> None:
-        target = pipe or self.r
-        for metric, value in metrics.items():
-            key = f"c:{record_id}:{node_id}:{metric}"
-            target.hset(key, batch, int(value))
-            target.expire(key, TTL)
-            target.sadd(f"ck:{record_id}", f"{node_id}:{metric}")
-        target.expire(f"ck:{record_id}", TTL)
+        self.count_many(record_id, [(node_id, batch, metrics)], pipe)
+
+    def count_many(self, record_id: int, entries: list[tuple[str, str, dict[str, int]]], pipe: Any = None) -> None:
+        """Write (node, batch key, metrics) counters: one HSET per metric, one SADD for all their names."""
+        target = pipe if pipe is not None else self.r.pipeline(transaction=False)
+        names = []
+        for node_id, batch, metrics in entries:
+            for metric, value in metrics.items():
+                key = f"c:{record_id}:{node_id}:{metric}"
+                target.hset(key, batch, int(value))
+                target.expire(key, TTL)
+                names.append(f"{node_id}:{metric}")
+        if names:
+            target.sadd(f"ck:{record_id}", *names)
+            target.expire(f"ck:{record_id}", TTL)
+        if pipe is None:
+            target.execute()
 
     def counters(self, record_id: int) -> dict[str, dict[str, int]]:
         """node → metric → total."""
@@ -81,11 +143,18 @@ class RoundStore:
         return out
 
     # ---- send results (dedupe + Result Judgment)
-    def results(self, record_id: int, node_id: str, ids: list[int]) -> dict[int, str]:
+    def raw_results(self, record_id: int, node_id: str, ids: list[int]) -> dict[int, str]:
+        """Stored values as they are (sending, +success, ...)."""
         if not ids:
             return {}
         values = self.r.hmget(f"r:{record_id}:{node_id}", ids)
         return {cid: v.decode() for cid, v in zip(ids, values, strict=True) if v is not None}
+
+    def results(self, record_id: int, node_id: str, ids: list[int]) -> dict[int, str]:
+        """Each customer's result at a send component: success / failed / pending, the receipt's outcome once
+        it came (what Result Judgment reads). A send still in the air has no result yet."""
+        return {cid: v.removeprefix(RECEIPT) for cid, v in self.raw_results(record_id, node_id, ids).items()
+                if v != SENDING}
 
     def set_results(self, record_id: int, node_id: str, results: dict[int, str]) -> None:
         if results:
@@ -95,12 +164,35 @@ class RoundStore:
             pipe.expire(key, TTL)
             pipe.execute()
 
+    def mark_sending(self, record_id: int, node_id: str, ids: list[int]) -> None:
+        """Before a channel is called: a worker killed before the answer is stored leaves these marks, and the
+        retry asks the provider what it received instead of sending again."""
+        self.set_results(record_id, node_id, dict.fromkeys(ids, SENDING))
+
+    def reserve(self, record_id: int, node_id: str, ids: list[int]) -> dict[int, str]:
+        """Mark the customers without a result "sending" (one round trip); returns the stored values of the
+        others (a previous attempt's results, or "sending" left by a worker that died mid-send)."""
+        if not ids:
+            return {}
+        before = self._reserve(keys=[f"r:{record_id}:{node_id}"], args=[TTL, *ids])
+        return {cid: v.decode() for cid, v in zip(ids, before, strict=True) if v}
+
+    def settle_results(self, record_id: int, node_id: str, results: dict[int, str]) -> None:
+        """Store send answers, except where a receipt already settled the customer."""
+        if results:
+            args: list[Any] = [TTL]
+            for cid, status in results.items():
+                args += [cid, status]
+            self._settle(keys=[f"r:{record_id}:{node_id}"], args=args)
+
     # ---- trigger properties (Attribute Judgment)
     def set_trigger_props(self, record_id: int, props: dict[int, dict[str, Any]]) -> None:
         if props:
             key = f"tp:{record_id}"
-            self.r.hset(key, mapping={str(k): json.dumps(v) for k, v in props.items()})
-            self.r.expire(key, TTL)
+            pipe = self.r.pipeline(transaction=False)
+            pipe.hset(key, mapping={str(k): json.dumps(v) for k, v in props.items()})
+            pipe.expire(key, TTL)
+            pipe.execute()
 
     def trigger_props(self, record_id: int, ids: list[int]) -> dict[int, dict[str, Any]]:
         if not ids:
@@ -109,9 +201,9 @@ class RoundStore:
         return {cid: json.loads(v) for cid, v in zip(ids, values, strict=True) if v is not None}
 
     # ---- waits
-    def park(self, record_id: int, node_id: str, batch: str, wake_ts: float) -> None:
+    def park(self, record_id: int, node_id: str, batch: str, wake_ts: float, pipe: Any = None) -> None:
         member = json.dumps({"record": record_id, "node": node_id, "batch": batch})
-        self.r.zadd("waits", {member: wake_ts})
+        (pipe if pipe is not None else self.r).zadd("waits", {member: wake_ts})
 
     def due_waits(self, now_ts: float, limit: int = 500) -> list[tuple[str, dict[str, Any]]]:
         upper = "+inf" if now_ts == float("inf") else now_ts
@@ -143,3 +235,72 @@ class RoundStore:
 
     def is_stopped(self, record_id: int) -> bool:
         return bool(self.r.exists(f"stopped:{record_id}"))
+
+    # ---- claims (one worker at a time per batch)
+    def claim(self, record_id: int, batch: str) -> bool:
+        return claims.acquire(self.r, f"claim:{record_id}:{batch}")
+
+    def release(self, record_id: int, batch: str) -> None:
+        claims.release(self.r, f"claim:{record_id}:{batch}")
+
+
+class Claims:
+    """Claims held by this process, kept alive by a thread: a batch is worked on by one worker at a time, so a
+    redelivered message (a worker thought dead, a retry) never sends alongside the original. The claim of a
+    process that dies expires after `ttl_ms` and the redelivered message takes over."""
+
+    def __init__(self) -> None:
+        self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.held: dict[str, redis.Redis] = {}
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        self.pid = os.getpid()
+
+    @property
+    def ttl_ms(self) -> int:
+        from engine.settings import get_settings
+
+        return max(1000, get_settings().engine_claim_ttl_ms)
+
+    def _ensure_thread(self) -> None:
+        if self.pid != os.getpid():  # forked: a fresh identity and thread
+            self.__init__()  # type: ignore[misc]
+        if self.thread is None or not self.thread.is_alive():
+            self.thread = threading.Thread(target=self._refresh, name="claims", daemon=True)
+            self.thread.start()
+
+    def acquire(self, r: redis.Redis, key: str) -> bool:
+        with self.lock:
+            self._ensure_thread()
+            if r.set(key, self.token, nx=True, px=self.ttl_ms):
+                self.held[key] = r
+                return True
+            return False
+
+    def release(self, r: redis.Redis, key: str) -> None:
+        with self.lock:
+            self.held.pop(key, None)
+        r.eval(_RELEASE, 1, key, self.token)
+
+    def _refresh(self) -> None:
+        import time
+
+        while True:
+            ttl = self.ttl_ms
+            time.sleep(ttl / 3000)
+            with self.lock:
+                held = list(self.held.items())
+            by_client: dict[int, tuple[redis.Redis, list[str]]] = {}
+            for key, r in held:
+                by_client.setdefault(id(r), (r, []))[1].append(key)
+            for r, keys in by_client.values():
+                try:
+                    pipe = r.pipeline(transaction=False)
+                    for key in keys:
+                        pipe.pexpire(key, ttl)
+                    pipe.execute()
+                except redis.RedisError:
+                    pass  # Redis away: the claims may lapse; the worker's own retry re-claims
+
+
+claims = Claims()

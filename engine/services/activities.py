@@ -59,6 +59,18 @@ def get_activity(*, session: Session, actor: User, activity_id: int) -> Activity
     return activity
 
 
+def activity_input(*, session: Session, actor: User, activity_id: int) -> ActivityInput:
+    """What the creation dialog set, as the canvas's pencil edits it (and save_draft / publish take it back)."""
+    activity = get_activity(session=session, actor=actor, activity_id=activity_id)
+    campaign_ids = sorted(session.exec(select(ActivityCampaignLink.campaign_id).where(
+        ActivityCampaignLink.activity_id == activity.id)).all())
+    return ActivityInput(
+        name=activity.name, description=activity.description, group_id=activity.group_id,
+        campaign_ids=campaign_ids, start_time=activity.start_time, end_time=activity.end_time,
+        schedule=activity.schedule, schedule_every=activity.schedule_every, max_runs=activity.max_runs,
+    )
+
+
 def current_flow(*, session: Session, activity: Activity) -> dict[str, Any]:
     version = session.get(ActivityVersion, activity.current_version_id) if activity.current_version_id else None
     return dict(version.flow) if version else {"nodes": [], "edges": []}

@@ -1,6 +1,7 @@
 """The simulator's HTTP face (Starlette, served by uvicorn).
 
     POST /v1/{channel}/send      the provider protocol (see engine.channels.provider), channel ∈ the five
+    POST /v1/{channel}/status    {"ids": [...]} → {"results": [the send answer of each id received]}
     GET  /admin/stats            counters: requests, messages, unique, duplicates, duplicate_ids, outcomes,
                                  receipts scheduled / sent / failed / pending, by_channel
     GET  /admin/messages         ?channel= &id= &prefix= (e.g. "12:n3:" = record 12, node n3) &duplicates=1
@@ -114,6 +115,18 @@ def create_app(sim: Simulator) -> Starlette:
             await asyncio.sleep(delay)
         return JSONResponse({"results": results})
 
+    async def status(request: Request) -> Response:
+        channel = request.path_params["channel"]
+        if channel not in PROVIDER_CHANNELS:
+            return _error(404, f"unknown channel {channel!r}; one of {', '.join(PROVIDER_CHANNELS)}")
+        try:
+            ids = json.loads(await request.body())["ids"]
+            if not isinstance(ids, list):
+                raise ValueError("ids must be a list")
+        except (ValueError, KeyError, TypeError) as exc:
+            return _error(400, f"bad request: expected {{\"ids\": [...]}} ({exc})")
+        return JSONResponse({"results": sim.lookup([str(i) for i in ids])})
+
     async def stats(request: Request) -> Response:
         return JSONResponse(sim.snapshot())
 
@@ -162,6 +175,7 @@ def create_app(sim: Simulator) -> Starlette:
 
     routes = [
         Route("/v1/{channel}/send", send, methods=["POST"]),
+        Route("/v1/{channel}/status", status, methods=["POST"]),
         Route("/admin/stats", stats, methods=["GET"]),
         Route("/admin/messages", messages, methods=["GET"]),
         Route("/admin/config", config, methods=["GET", "POST"]),

@@ -141,7 +141,7 @@ class Simulator:
             self.stats: dict[str, int] = dict.fromkeys(
                 ("requests", "requests_refused", "messages", "unique", "duplicates", "rejected", "delivered",
                  "failed", "no_receipt", "duplicate_ids", "receipts_scheduled", "receipts_sent", "receipts_failed",
-                 "receipt_posts", "receipt_post_errors"), 0)
+                 "receipt_posts", "receipt_post_errors", "lookups"), 0)
             self.by_channel: dict[str, int] = dict.fromkeys(PROVIDER_CHANNELS, 0)
 
     def configure(self, changes: dict[str, Any]) -> SimConfig:
@@ -201,6 +201,13 @@ class Simulator:
                     self.stats["receipts_scheduled"] += 1
                 answers.append(self._answer(message_id, provider_id, outcome))
         return answers
+
+    def lookup(self, message_ids: list[str]) -> list[dict]:
+        """The send answers of the ids it received (unknown ids left out); not counted as messages."""
+        with self.lock:
+            self.stats["lookups"] += 1
+            return [self._answer(mid, provider_id_of(mid), rec.outcome) for mid in message_ids
+                    if (rec := self.records.get(mid)) is not None]
 
     def _reason(self, message_id: str, reasons: tuple[str, ...]) -> str:
         return reasons[int(unit_hash(self.config.seed + ":reason", message_id) * len(reasons))]

@@ -7,7 +7,7 @@ from marketing_app.components.brand import brand
 
 #: (label, icon, route) of the sections; later issues add theirs here.
 NAV_ITEMS: list[tuple[str, str, str]] = [
-    ("Activities", "workflow", "/"),
+    ("Automated Marketing", "workflow", "/"),
 ]
 
 
@@ -16,7 +16,7 @@ def _nav_item(label: str, icon: str, route: str) -> rx.Component:
     return rx.link(
         rx.hstack(
             rx.icon(icon, size=16),
-            rx.text(label, size="2", weight="medium"),
+            rx.text(label, size="2", weight="medium", white_space="nowrap"),
             align="center",
             spacing="3",
             padding_x="12px",
@@ -66,7 +66,7 @@ def sidebar(user_name: rx.Var[str], role: rx.Var[str], on_logout: rx.EventHandle
     """A full-height column (its border runs down a long page) holding a sticky, viewport-high panel."""
     return rx.box(
         rx.vstack(
-            rx.box(brand(size="3"), padding="20px 16px 12px"),
+            rx.box(brand(size="2"), padding="20px 16px 12px"),
             rx.vstack(
                 rx.text("WORKSPACE", size="1", weight="medium", color=styles.MUTED, padding_x="12px",
                         letter_spacing="0.04em"),

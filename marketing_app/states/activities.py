@@ -1,52 +1,123 @@
-"""The activity list: status counts, one page of rows, the status filter and paging.
+"""The Automated Marketing list: status counts, filters (status, group, name search, sub-activities), sorting,
+paging, Show Columns, multi-select, and the row and batch actions with their confirmation and Move dialogs.
 
-Only the current page (as plain string dicts) lives in state, so each event sends a small delta. The actor is
-re-read from the session cookie in the same worker thread as the query: identity never comes from the client.
+Only the current page of rows lives in state (plain string dicts, see rows.py), so every event sends a small
+delta. Every action is a service call (service.run): the service decides, a refusal becomes a toast and the
+transaction is rolled back, so nothing changes.
 """
 
-import asyncio
 from dataclasses import dataclass
 
 import reflex as rx
 
-from engine.db import read_session
-from engine.services.listing import ListQuery, list_activities, status_counts
-from engine.status import ActivityStatus
-from marketing_app.states.auth import LOGIN_ROUTE, AuthState, current_user
+from engine.models import User
+from engine.permissions import role_refusal
+from engine.services import activities as activity_service
+from engine.services import preferences
+from engine.services.campaigns import list_catalogue
+from engine.services.listing import SORTABLE, ListQuery, list_activities, status_counts
+from engine.status import Action, ActivityStatus
+from marketing_app.states.campaigns import CampaignChoice, to_options
+from marketing_app.states.groups import ALL, UNGROUPED, GroupTreeState
 from marketing_app.states.rows import row_to_dict
+from marketing_app.states.service import events, run
 
 PAGE_SIZE = 20
+PAGE_SIZES = ["10", "20", "50", "100"]
+COLUMNS_PREFERENCE = "activities.columns"
+#: (key, label) of the columns Show Columns can hide; Name, Status and Actions always show.
+OPTIONAL_COLUMNS: list[tuple[str, str]] = [
+    ("owner", "Creator"), ("group", "Group"), ("campaigns", "Sub-activities"), ("version", "Version"),
+    ("visibility", "Visibility"), ("start_time", "Start time"), ("end_time", "End time"),
+    ("created_at", "Created"), ("updated_at", "Updated"),
+]
+DEFAULT_COLUMNS = ["owner", "group", "updated_at"]
+#: column widths in px (fixed table layout); Name takes the rest, at least NAME_MIN_WIDTH
+COLUMN_WIDTHS: dict[str, int] = {
+    "select": 40, "status": 104, "owner": 112, "group": 120, "campaigns": 168, "version": 76, "visibility": 100,
+    "start_time": 152, "end_time": 152, "created_at": 152, "updated_at": 152, "actions": 178,
+}
+NAME_MIN_WIDTH = 200
+#: sorts that start descending (newest / latest first); the others start ascending
+_DESCENDING_FIRST = {"created_at", "updated_at", "start_time", "end_time"}
+
+
+def canvas_route(activity_id: int | str, **query: str | int) -> str:
+    tail = "&".join(f"{k}={v}" for k, v in query.items())
+    return f"/activities/{activity_id}/canvas" + (f"?{tail}" if tail else "")
 
 
 @dataclass
-class _Loaded:
+class _Page:
     rows: list[dict[str, str]]
     counts: dict[str, int]
     total: int
     page: int
     pages: int
+    write_refusal: str
 
 
-def _load(token: str, query: ListQuery) -> _Loaded | None:
-    """None when the token no longer names a user (logged out elsewhere, expired)."""
-    user = current_user(token)
-    if user is None:
-        return None
-    with read_session() as session:
-        found = list_activities(session=session, actor=user, query=query)
-        counts = status_counts(session=session, actor=user)
-    pages = max(1, -(-found.total // found.page_size))
-    return _Loaded([row_to_dict(r) for r in found.rows], counts, found.total, found.page, pages)
+@dataclass
+class _First:
+    catalogue: list
+    columns: list[str]
 
 
-class ActivitiesState(rx.State):
+def _page(session, actor: User, query: ListQuery) -> _Page:
+    found = list_activities(session=session, actor=actor, query=query)
+    counts = status_counts(session=session, actor=actor, group_id=query.group_id, ungrouped=query.ungrouped)
+    return _Page([row_to_dict(r, actor) for r in found.rows], counts, found.total, found.page, found.pages,
+                 role_refusal(actor, None, Action.EDIT) or "")
+
+
+def _first(session, actor: User) -> _First:
+    columns = preferences.get_preference(session=session, actor=actor, key=COLUMNS_PREFERENCE,
+                                         default=DEFAULT_COLUMNS)
+    known = {k for k, _ in OPTIONAL_COLUMNS}
+    return _First(to_options(list_catalogue(session=session, actor=actor)), [c for c in columns if c in known])
+
+
+def page_items(page: int, pages: int) -> list[str]:
+    """Page buttons: first, last, the current one and its neighbours, "…" for the gaps."""
+    wanted = sorted({1, pages, page - 1, page, page + 1} & set(range(1, pages + 1)))
+    out: list[str] = []
+    for number in wanted:
+        if out and number - int(out[-1]) > 1:
+            out.append("…")
+        out.append(str(number))
+    return out
+
+
+class ActivitiesState(CampaignChoice, rx.State):
     rows: list[dict[str, str]] = []
     counts: dict[str, int] = {}
     status: str = ""  # "" = all; else a status value or "finished"
+    group_key: str = ALL
+    group_label: str = ""
+    search: str = ""
+    sort: str = "updated_at"
+    descending: bool = True
     page: int = 1
     pages: int = 1
     total: int = 0
+    page_size: int = PAGE_SIZE
     loaded: bool = False
+    columns: list[str] = DEFAULT_COLUMNS
+    selected: list[str] = []
+    write_refusal: str = ""  # the role's refusal of every change ("" for admins and marketers)
+
+    confirm_open: bool = False
+    confirm_kind: str = ""  # stop | delete | batch_stop | batch_delete
+    confirm_title: str = ""
+    confirm_body: str = ""
+    move_open: bool = False
+    move_target: str = UNGROUPED
+    move_title: str = ""
+
+    _confirm_ids: list[int] = []
+    _move_ids: list[int] = []
+
+    # ------------------------------------------------------------------------------------------- derived
 
     @rx.var
     def finished_hint(self) -> str:
@@ -56,25 +127,111 @@ class ActivitiesState(rx.State):
             f"{ActivityStatus.ABNORMAL_END.label} {self.counts.get('abnormal_end', 0)}"
         )
 
-    async def _refresh(self):
-        auth = await self.get_state(AuthState)
-        query = ListQuery(status=self.status or None, page=self.page, page_size=PAGE_SIZE)
-        loaded = await asyncio.to_thread(_load, auth.session_token, query)
-        if loaded is None:
-            return rx.redirect(LOGIN_ROUTE, replace=True)
-        self.rows, self.counts, self.total = loaded.rows, loaded.counts, loaded.total
-        self.page, self.pages = loaded.page, loaded.pages
+    @rx.var
+    def table_class(self) -> str:
+        """Hidden columns are hidden by CSS classes: toggling one re-renders no row."""
+        return " ".join(["activity-table", *(f"hide-{k}" for k, _ in OPTIONAL_COLUMNS if k not in self.columns)])
+
+    @rx.var
+    def table_min_width(self) -> str:
+        """Below this the table scrolls sideways (Actions stays pinned) instead of squeezing Name."""
+        fixed = ["select", "status", *[k for k, _ in OPTIONAL_COLUMNS if k in self.columns], "actions"]
+        return f"{NAME_MIN_WIDTH + sum(COLUMN_WIDTHS[k] for k in fixed)}px"
+
+    @rx.var
+    def page_items(self) -> list[str]:
+        return page_items(self.page, self.pages)
+
+    @rx.var
+    def page_selected(self) -> bool:
+        return bool(self.rows) and all(r["id"] in self.selected for r in self.rows)
+
+    @rx.var
+    def filtered(self) -> bool:
+        return bool(self.status or self.group_key or self.search or self.campaign_ids)
+
+    # ------------------------------------------------------------------------------------------- loading
+
+    def _query(self) -> ListQuery:
+        return ListQuery(
+            status=self.status or None,
+            group_id=int(self.group_key) if self.group_key not in (ALL, UNGROUPED) else None,
+            ungrouped=self.group_key == UNGROUPED,
+            search=self.search, campaign_ids=list(self.campaign_ids), sort=self.sort, descending=self.descending,
+            page=self.page, page_size=self.page_size,
+        )
+
+    async def _refresh(self, *, tree: bool = False):
+        """Re-read the page and the counts (and the group tree after moves and deletes)."""
+        query = self._query()
+        out = await run(self, lambda s, u: _page(s, u, query))
+        if not out.ok or out.value is None:
+            return out.problem()
+        found = out.value
+        self.rows, self.counts, self.total = found.rows, found.counts, found.total
+        self.page, self.pages, self.write_refusal = found.page, found.pages, found.write_refusal
+        visible = {r["id"] for r in found.rows}
+        self.selected = [i for i in self.selected if i in visible]
         self.loaded = True
+        if tree:
+            return await (await self.get_state(GroupTreeState)).reload()
         return None
+
+    async def _campaigns_changed(self):
+        self.page = 1
+        return await self._refresh()
 
     @rx.event
     async def load(self):
+        out = await run(self, _first)
+        if not out.ok or out.value is None:
+            return out.problem()
+        self.catalogue, self.columns = out.value.catalogue, out.value.columns
+        return await self._refresh(tree=True)
+
+    async def group_selected(self, key: str, label: str):
+        """The tree's selection changed (called by GroupTreeState)."""
+        self.group_key, self.group_label = key, label
+        self.page = 1
+        self.selected = []
         return await self._refresh()
+
+    # ------------------------------------------------------------------------------------------- filters
 
     @rx.event
     async def filter_status(self, status: str):
         self.status = "" if status == self.status else status
         self.page = 1
+        return await self._refresh()
+
+    @rx.event
+    async def submit_search(self, form: dict[str, str]):
+        self.search = (form.get("search") or "").strip()
+        self.page = 1
+        return await self._refresh()
+
+    @rx.event
+    async def clear_search(self):
+        self.search = ""
+        self.page = 1
+        return await self._refresh()
+
+    @rx.event
+    async def sort_by(self, key: str):
+        if key not in SORTABLE:
+            return None
+        if key == self.sort:
+            self.descending = not self.descending
+        else:
+            self.sort, self.descending = key, key in _DESCENDING_FIRST
+        self.page = 1
+        return await self._refresh()
+
+    @rx.event
+    async def go_to(self, page: str):
+        if not page.isdigit() or int(page) == self.page:
+            return None
+        self.page = int(page)
         return await self._refresh()
 
     @rx.event
@@ -90,3 +247,173 @@ class ActivitiesState(rx.State):
             self.page -= 1
             return await self._refresh()
         return None
+
+    @rx.event
+    async def set_page_size(self, size: str):
+        self.page_size = int(size) if size in PAGE_SIZES else PAGE_SIZE
+        self.page = 1
+        return await self._refresh()
+
+    @rx.event
+    async def toggle_column(self, key: str):
+        wanted = [k for k, _ in OPTIONAL_COLUMNS if (k in self.columns) != (k == key)]
+        self.columns = wanted
+        out = await run(self, lambda s, u: preferences.set_preference(
+            session=s, actor=u, key=COLUMNS_PREFERENCE, value=wanted), write=True)
+        return out.problem()
+
+    # ------------------------------------------------------------------------------------------- selection
+
+    @rx.event
+    def toggle_row(self, activity_id: str):
+        if activity_id in self.selected:
+            self.selected = [i for i in self.selected if i != activity_id]
+        else:
+            self.selected = [*self.selected, activity_id]
+
+    @rx.event
+    def toggle_page(self, _checked: bool = True):
+        ids = [r["id"] for r in self.rows]
+        self.selected = [] if all(i in self.selected for i in ids) else ids
+
+    @rx.event
+    def clear_selection(self):
+        self.selected = []
+
+    # ------------------------------------------------------------------------------------------- row actions
+
+    def _name(self, activity_id: int | str) -> str:
+        return next((r["name"] for r in self.rows if r["id"] == str(activity_id)), "this activity")
+
+    @rx.event
+    def edit(self, activity_id: str):
+        return rx.redirect(canvas_route(activity_id, mode="edit"))
+
+    @rx.event
+    def details(self, activity_id: str):
+        return rx.redirect(canvas_route(activity_id, mode="details"))
+
+    @rx.event
+    async def copy(self, activity_id: str):
+        aid = int(activity_id)
+        out = await run(self, lambda s, u: activity_service.copy_activity(session=s, actor=u, activity_id=aid).id,
+                        write=True)
+        if not out.ok:
+            return out.problem()
+        return [rx.toast.success(f"Copied “{self._name(aid)}”: the copy opens on the canvas."),
+                rx.redirect(canvas_route(out.value, mode="edit"))]
+
+    @rx.event
+    async def start(self, activity_id: str):
+        aid = int(activity_id)
+        out = await run(self, lambda s, u: ActivityStatus(
+            activity_service.start(session=s, actor=u, activity_id=aid).status).label, write=True)
+        if not out.ok:
+            return out.problem()
+        return events(rx.toast.success(f"Started “{self._name(aid)}”: now {out.value}."), await self._refresh())
+
+    @rx.event
+    async def toggle_public(self, activity_id: str):
+        aid = int(activity_id)
+        row = next((r for r in self.rows if r["id"] == activity_id), None)
+        public = row is None or row["visibility"] != "Public"
+        out = await run(self, lambda s, u: activity_service.set_public(
+            session=s, actor=u, activity_id=aid, public=public), write=True)
+        if not out.ok:
+            return out.problem()
+        word = "public: everyone in the workspace sees it" if public else "private: only its creator and admins"
+        return events(rx.toast.success(f"“{self._name(aid)}” is now {word}."), await self._refresh())
+
+    # ------------------------------------------------------------------------------------------- confirmation
+
+    def _ask(self, kind: str, ids: list[int], title: str, body: str) -> None:
+        self.confirm_kind, self._confirm_ids = kind, ids
+        self.confirm_title, self.confirm_body = title, body
+        self.confirm_open = True
+
+    @rx.event
+    def ask_stop(self, activity_id: str):
+        self._ask("stop", [int(activity_id)], "Stop activity?",
+                  f"“{self._name(activity_id)}” stops now: no new customer enters its flow. You can start it "
+                  "again later; it then restarts from its first component.")
+
+    @rx.event
+    def ask_delete(self, activity_id: str):
+        self._ask("delete", [int(activity_id)], "Delete activity?",
+                  f"“{self._name(activity_id)}” is deleted with its versions and execution records. "
+                  "This cannot be undone.")
+
+    @rx.event
+    def ask_batch_stop(self):
+        n = len(self.selected)
+        self._ask("batch_stop", [int(i) for i in self.selected], f"Stop {n} activities?",
+                  "The selected activities stop now. If any of them cannot be stopped, none is stopped.")
+
+    @rx.event
+    def ask_batch_delete(self):
+        n = len(self.selected)
+        self._ask("batch_delete", [int(i) for i in self.selected], f"Delete {n} activities?",
+                  "The selected activities are deleted with their versions and execution records. If any of "
+                  "them cannot be deleted, none is deleted. This cannot be undone.")
+
+    @rx.event
+    def set_confirm_open(self, is_open: bool):
+        self.confirm_open = is_open
+
+    @rx.event
+    async def confirm(self):
+        kind, ids = self.confirm_kind, list(self._confirm_ids)
+        self.confirm_open = False
+        stopping = kind in ("stop", "batch_stop")
+        if stopping:
+            out = await run(self, lambda s, u: len(activity_service.batch_stop(session=s, actor=u, activity_ids=ids)),
+                            write=True)
+        else:
+            out = await run(self, lambda s, u: activity_service.batch_delete(session=s, actor=u, activity_ids=ids),
+                            write=True)
+        if not out.ok:
+            return out.problem()
+        what = f"“{self._name(ids[0])}”" if len(ids) == 1 else f"{out.value} activities"
+        message = f"Stopped {what}." if stopping else f"Deleted {what}."
+        if kind.startswith("batch"):
+            self.selected = []
+        return events(rx.toast.success(message), await self._refresh(tree=not stopping))
+
+    # ------------------------------------------------------------------------------------------- move
+
+    async def _open_move(self, ids: list[int], title: str) -> None:
+        tree = await self.get_state(GroupTreeState)
+        tree.fill_options()
+        self._move_ids, self.move_title = ids, title
+        self.move_target = self.group_key if self.group_key not in (ALL,) else UNGROUPED
+        self.move_open = True
+
+    @rx.event
+    async def open_move(self, activity_id: str):
+        await self._open_move([int(activity_id)], f"Move “{self._name(activity_id)}” to group")
+
+    @rx.event
+    async def open_batch_move(self):
+        await self._open_move([int(i) for i in self.selected], f"Move {len(self.selected)} activities to group")
+
+    @rx.event
+    def set_move_target(self, value: str):
+        self.move_target = value
+
+    @rx.event
+    def set_move_open(self, is_open: bool):
+        self.move_open = is_open
+
+    @rx.event
+    async def submit_move(self):
+        ids = list(self._move_ids)
+        target = None if self.move_target == UNGROUPED else int(self.move_target)
+        out = await run(self, lambda s, u: len(activity_service.batch_move(
+            session=s, actor=u, activity_ids=ids, group_id=target)), write=True)
+        if not out.ok:
+            return out.problem()
+        self.move_open = False
+        if len(ids) > 1:
+            self.selected = []
+        what = f"“{self._name(ids[0])}”" if len(ids) == 1 else f"{out.value} activities"
+        return events(rx.toast.success(f"Moved {what}."), await self._refresh(tree=True))

@@ -106,7 +106,13 @@ class AuthState(rx.State):
         self.session_token = ""
         self._show(None)
         # Forget what the last user saw, so the next login in this tab never glimpses it.
-        from marketing_app.states.activities import ActivitiesState  # imported here: it imports this module
+        from marketing_app.states.activities import ActivitiesState  # imported here: they import this module
+        from marketing_app.states.canvas import CanvasState
+        from marketing_app.states.create import NewActivityState
+        from marketing_app.states.drawers import RecordsState, VersionsState
+        from marketing_app.states.groups import GroupTreeState
 
-        (await self.get_state(ActivitiesState)).reset()
+        for page_state in (ActivitiesState, GroupTreeState, NewActivityState, VersionsState, RecordsState,
+                           CanvasState):
+            (await self.get_state(page_state)).reset()
         return rx.redirect(LOGIN_ROUTE, replace=True)

@@ -1,12 +1,31 @@
-"""Turn service results into the plain, small dicts the list page keeps in state (one page, strings only).
+"""Turn service results into the plain, small dicts the pages keep in state (one page of rows, strings only).
 
-Only what the table shows (plus the id for row actions later): every key costs bytes in each delta."""
+Each activity row also carries, for every row action, why it is refused for this user ("" = allowed): the role
+rule (engine.permissions.role_refusal) first, then the status machine (engine.status.why_not). The page enables
+a button when its reason is empty and shows the reason as the disabled button's tooltip; no rule is written
+here, only combined.
+"""
 
 from datetime import datetime
 
+from engine.models import Activity, User
+from engine.permissions import role_refusal
 from engine.services.listing import ActivityRow
+from engine.status import Action, ActivityStatus, why_not
 
 EMPTY = "—"
+
+#: row-action key (used in element ids and state keys) -> the status-machine action
+ROW_ACTIONS: dict[str, Action] = {
+    "edit": Action.EDIT,
+    "details": Action.DETAILS,
+    "copy": Action.COPY,
+    "stop": Action.STOP,
+    "start": Action.START,
+    "delete": Action.DELETE,
+    "records": Action.EXECUTION_RECORDS,
+    "move": Action.MOVE,
+}
 
 
 def format_time(value: datetime | None) -> str:
@@ -14,8 +33,21 @@ def format_time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else EMPTY
 
 
-def row_to_dict(row: ActivityRow) -> dict[str, str]:
-    return {
+def refusal(actor: User, activity: Activity, action: Action) -> str:
+    """Why `actor` may not do `action` on `activity` now ("" when allowed): role first, then status."""
+    return role_refusal(actor, activity, action) or why_not(ActivityStatus(activity.status), action) or ""
+
+
+def _as_activity(row: ActivityRow, actor: User) -> Activity:
+    """The fields the rules read (owner, status), without another query."""
+    return Activity(id=row.id, workspace_id=actor.workspace_id, name=row.name, owner_id=row.owner_id,
+                    status=ActivityStatus(row.status), is_public=row.is_public)
+
+
+def row_to_dict(row: ActivityRow, actor: User) -> dict[str, str]:
+    activity = _as_activity(row, actor)
+    public_action = Action.CANCEL_PUBLIC if row.is_public else Action.SET_PUBLIC
+    out = {
         "id": str(row.id),
         "name": row.name,
         "description": row.description or "",
@@ -24,5 +56,15 @@ def row_to_dict(row: ActivityRow) -> dict[str, str]:
         "owner_name": row.owner_name,
         "group_name": row.group_name or "Ungrouped",
         "visibility": "Public" if row.is_public else "Private",
+        "campaigns": ", ".join(row.campaigns) or EMPTY,
+        "version": f"V{row.version_number}" if row.version_number else EMPTY,
+        "start_time": format_time(row.start_time),
+        "end_time": format_time(row.end_time),
+        "created_at": format_time(row.created_at),
         "updated_at": format_time(row.updated_at),
+        "public_label": "Cancel Public" if row.is_public else "Set Public",
+        "deny_public": refusal(actor, activity, public_action),
     }
+    for key, action in ROW_ACTIONS.items():
+        out[f"deny_{key}"] = refusal(actor, activity, action)
+    return out

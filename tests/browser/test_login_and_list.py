@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import expected
 from tests.browser.conftest import RunningApp, Shot
+from tests.browser.ui import expect_rows
 
 pytestmark = pytest.mark.browser
 
@@ -18,13 +19,6 @@ def sign_in(page: Page, username: str, password: str) -> None:
     page.fill("#login-username", username)
     page.fill("#login-password", password)
     page.click("#login-submit")
-
-
-def expect_rows(page: Page, found: expected.ActivityPage) -> None:
-    expect(page.locator(".activity-name")).to_have_text([r.name for r in found.rows])
-    expect(page.locator(".activity-row .status-badge")).to_have_text([r.status_label for r in found.rows])
-    pages = max(1, -(-found.total // found.page_size))
-    expect(page.locator("#page-info")).to_have_text(f"Page {found.page} of {pages}")
 
 
 def test_marketer_logs_in_sees_list_and_filters(app_server: RunningApp, page: Page, shot: Shot) -> None:

@@ -10,10 +10,13 @@ from engine.services import activities as svc
 from engine.services.activities import ActivityInput
 from engine.services.audiences import create_static_audience
 from engine.services.customers import upsert_customers
+from engine.settings import get_settings
 from tests import factories as f
 
 
-def test_redelivered_messages_neither_double_count_nor_double_send(engine, simulator) -> None:
+def test_redelivered_messages_neither_double_count_nor_double_send(engine, simulator, monkeypatch) -> None:
+    monkeypatch.setenv("ENGINE_BATCH_SIZE", "1000")
+    get_settings.cache_clear()
     with write_session() as session:
         ws = f.workspace(session)
         owner = f.user(session, ws, Role.MARKETER)
@@ -32,15 +35,6 @@ def test_redelivered_messages_neither_double_count_nor_double_send(engine, simul
         activity = svc.create_activity(session=session, actor=owner, data=ActivityInput(name="Twice"), flow=flow)
         svc.publish(session=session, actor=session.get(User, owner.id), activity_id=activity.id)
 
-    delivered: list[tuple[int, str, str]] = []
-
-    def enqueue_twice(record_id: int, node_id: str, batch: str) -> None:
-        delivered.append((record_id, node_id, batch))
-        from engine.actors import enqueue_step
-
-        enqueue_step(record_id, node_id, batch)
-        enqueue_step(record_id, node_id, batch)  # the duplicate a crash-and-retry would cause
-
     engine.scheduler.tick()
     engine.run_until(lambda: True, tick=False)
     with read_session() as session:
@@ -55,10 +49,15 @@ def test_redelivered_messages_neither_double_count_nor_double_send(engine, simul
         again.status = "in_progress"
         session.add(again)
     engine.store.add_pending(record.id, entry_batches)
+    from engine.actors import enqueue_step
+
     for batch in entry_batches:
-        run_step(record.id, "t", batch, enqueue=enqueue_twice, store=engine.store)
+        assert engine.store.is_pending(record.id, batch)
+        run_step(record.id, "t", batch, store=engine.store)  # walked again in full ...
+        assert not engine.store.is_pending(record.id, batch)
+        enqueue_step(record.id, "t", batch)  # ... and the duplicate messages a crash-and-retry would cause
+        enqueue_step(record.id, "t", batch)
     engine.run_until(lambda: True, tick=False)
-    assert delivered, "the replay routed batches onwards"
     with read_session() as session:
         assert session.get(ExecutionRecord, record.id).status == "completed"
     assert engine.store.counters(record.id) == first_counters

@@ -8,7 +8,7 @@ from engine.models import ExecutionRecord, Role, Schedule, Workspace
 from engine.models.record import CROWD_DATA_FAILURE
 from engine.services import activities as svc
 from engine.services import records, versions
-from engine.status import ActivityStatus, RecordStatus
+from engine.status import Action, ActivityStatus, RecordStatus
 from tests import factories as f
 
 S = ActivityStatus
@@ -102,3 +102,25 @@ def test_rerun_refused_for_other_failures_and_for_managers(session: Session, mar
     manager = f.user(session, session.get(Workspace, marketer.workspace_id), Role.MANAGER)
     with pytest.raises(Forbidden):
         records.rerun_record(session=session, actor=manager, record_id=component_failure.id)
+
+
+def test_version_refusal_gives_what_stop_and_start_of_a_version_would_answer(session: Session, marketer) -> None:
+    activity = f.activity(session, marketer, status=S.DRAFT, name="Promo")
+    svc.publish(session=session, actor=marketer, activity_id=activity.id)
+    svc.save_draft(session=session, actor=marketer, activity_id=activity.id, flow=f.valid_flow())
+    draft, live = versions.list_versions(session=session, actor=marketer, activity_id=activity.id)
+
+    def why(row, action):
+        return versions.version_refusal(actor=marketer, activity=activity, row=row, action=action)
+
+    assert why(live, Action.STOP) is None
+    assert "not the running version" in (why(draft, Action.STOP) or "")
+    with pytest.raises(Conflict, match="not the running version"):
+        versions.stop_version(session=session, actor=marketer, version_id=draft.id)
+    assert "Only a Stopped activity" in (why(live, Action.START) or "")  # the status machine speaks first
+    versions.stop_version(session=session, actor=marketer, version_id=live.id)
+    assert why(live, Action.START) is None
+    assert "draft" in (why(draft, Action.START) or "")
+    other = f.user(session, session.get(Workspace, activity.workspace_id), Role.MARKETER)
+    assert why(live, Action.START) != versions.version_refusal(actor=other, activity=activity, row=live,
+                                                               action=Action.START)

@@ -1,0 +1,42 @@
+"""The campaign canvas as a Reflex component: React Flow (@xyflow/react) in one local JSX module.
+
+assets/canvas/flow_canvas.jsx holds the component cards, the "+" stubs, the lines with their insert / scissors
+buttons, the palette, the component menu and the top-right tools; this class only declares its props and its one
+event, `on_action`, which carries coarse actions ({kind: "add", ...}) to the page state. Nothing is sent while a
+card is dragged: the JSX reports the position when the drag stops.
+"""
+
+from typing import Any
+
+import reflex as rx
+from reflex_base.event import passthrough_event_spec
+
+#: pinned exactly: the canvas is tested against this version (`npm view @xyflow/react version` → 12.12.1)
+XYFLOW = "@xyflow/react@12.12.1"
+
+
+class FlowCanvas(rx.NoSSRComponent):
+    """`nodes` / `edges` come from marketing_app.states.canvas_model.view; `palette` from its palette()."""
+
+    library = "$/public/canvas/flow_canvas.jsx"
+    tag = "FlowCanvas"
+    lib_dependencies: list[str] = [XYFLOW]
+
+    nodes: rx.Var[list[dict[str, Any]]]
+    edges: rx.Var[list[dict[str, Any]]]
+    palette: rx.Var[list[dict[str, Any]]]
+    selected: rx.Var[str]
+    rev: rx.Var[int]
+    read_only: rx.Var[bool]
+    preview: rx.Var[bool]
+    copy_mode: rx.Var[str]
+    can_undo: rx.Var[bool]
+    can_redo: rx.Var[bool]
+    dirty: rx.Var[bool]
+    focus: rx.Var[dict[str, Any]]
+    view_key: rx.Var[str]
+
+    on_action: rx.EventHandler[passthrough_event_spec(dict[str, Any])]
+
+
+flow_canvas = FlowCanvas.create

@@ -1,0 +1,327 @@
+"""What the canvas draws, computed from a flow: the component cards, their links and "+" stubs, the palette.
+
+Pure functions (no Reflex), so they are tested without a browser. Everything about the flow itself (branches,
+open links, validation) comes from engine.flow (ops, validate, registry); this module only turns it into the
+props of the React Flow component: labels, summaries, red dots, dashed lines, where each "+" sits.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlparse
+
+from engine.components.conditions import OP_LABELS, Op
+from engine.flow import ops
+from engine.flow.registry import REGISTRY, Category, get_spec
+from engine.flow.validate import FlowProblem
+
+Flow = dict[str, Any]
+
+#: palette groups, in the order the left panel shows them
+CATEGORY_ORDER = [Category.TRIGGER, Category.TOUCH, Category.CONTROL, Category.JUDGMENT, Category.DATA_PUSH]
+#: CSS key of each category (colours in assets/canvas/flow_canvas.css)
+CATEGORY_KEY = {
+    Category.TRIGGER: "trigger", Category.TOUCH: "touch", Category.CONTROL: "control",
+    Category.JUDGMENT: "judgment", Category.DATA_PUSH: "push",
+}
+#: lucide icon (component name in lucide-react) of each component type
+ICONS = {
+    "target_audience": "Users", "behavior_event": "MousePointerClick", "text_sms": "MessageSquareText",
+    "digital_sms": "Image", "email": "Mail", "wechat_message": "MessageCircle", "template_message": "FileText",
+    "app_push": "BellRing", "tag": "Tag", "generate_audience": "UserPlus", "wait_until": "Hourglass",
+    "ab_test": "Split", "random_grouping": "Shuffle", "end": "FlagTriangleRight", "tag_judgment": "Tags",
+    "event_judgment": "CalendarCheck", "attribute_judgment": "SlidersHorizontal", "result_judgment": "CheckCheck",
+    "audience_judgment": "UserCheck", "webhook": "Webhook", "push_kafka": "Server",
+}
+#: one line under each palette item
+BLURBS = {
+    "target_audience": "An audience enters the flow", "behavior_event": "Enter when a customer does something",
+    "text_sms": "SMS with variables and short links", "digital_sms": "Rich SMS from an approved template",
+    "email": "Send an email", "wechat_message": "Official account message", "template_message": "WeChat template",
+    "app_push": "Mobile push notification", "tag": "Tag the customers", "generate_audience": "Save as an audience",
+    "wait_until": "Wait a while or until a time", "ab_test": "Compare variants by ratio",
+    "random_grouping": "Split randomly by ratio", "end": "The link ends here", "tag_judgment": "Split by tags",
+    "event_judgment": "Did they do an event?", "attribute_judgment": "Split by the event's properties",
+    "result_judgment": "Split by a send's result", "audience_judgment": "Split by audience, with priority",
+    "webhook": "POST to your system", "push_kafka": "Push user ids to Kafka",
+}
+SPLITS = ("ab_test", "random_grouping")
+
+
+def palette() -> list[dict[str, Any]]:
+    """The left panel: every component type, grouped by category (palette order within a group)."""
+    items = []
+    for category in CATEGORY_ORDER:
+        for spec in REGISTRY.values():
+            if spec.category == category:
+                items.append({"type": spec.type, "label": spec.label, "category": category.value,
+                              "cat": CATEGORY_KEY[category], "icon": ICONS.get(spec.type, "Box"),
+                              "blurb": BLURBS.get(spec.type, ""), "trigger": spec.is_trigger})
+    return items
+
+
+# ------------------------------------------------------------------------------------------------ starters
+
+
+def starter_config(component_type: str) -> dict[str, Any]:
+    """The configuration a new component starts with: enough structure for its branches to show (one condition
+    group, two 50/50 split groups), never a guessed value the marketer has to notice and correct."""
+    if component_type in SPLITS:
+        return {"groups": [{"name": "", "ratio": 50}, {"name": "", "ratio": 50}]}
+    if component_type == "tag_judgment":
+        return {"groups": [{"name": "", "conditions": [{"op": "eq", "value": None}]}]}
+    if component_type == "attribute_judgment":
+        return {"groups": [{"name": "", "conditions": [{"op": "eq", "value": None}]}]}
+    if component_type == "result_judgment":
+        return {"groups": [{"name": "", "conditions": [{"op": "eq", "value": "success"}]}]}
+    if component_type == "event_judgment":
+        return {"groups": [{"name": "", "conditions": [{"performed": True, "times": 1, "window_hours": 24}]}]}
+    if component_type == "audience_judgment":
+        return {"groups": [{"name": ""}]}
+    if component_type == "wait_until":
+        return {"mode": "period"}
+    return {}
+
+
+# ------------------------------------------------------------------------------------------------ labels
+
+
+def _group_name(config: Mapping[str, Any], index: int) -> str:
+    groups = config.get("groups") if isinstance(config, Mapping) else None
+    if isinstance(groups, list) and index < len(groups) and isinstance(groups[index], Mapping):
+        return str(groups[index].get("name") or "").strip()
+    return ""
+
+
+def branch_label(node: Mapping[str, Any], branch: str) -> str:
+    """What the card shows next to a branch's handle ("" for the single "out")."""
+    if branch == "out":
+        return ""
+    if branch == "others":
+        return "Others"
+    config = node.get("config") or {}
+    if branch.startswith("group_") and branch[6:].isdigit():
+        index = int(branch[6:]) - 1
+        name = _group_name(config, index) or f"Group {index + 1}"
+        if node.get("type") in SPLITS:
+            groups = config.get("groups") or []
+            ratio = groups[index].get("ratio") if index < len(groups) and isinstance(groups[index], Mapping) else None
+            return f"{name} · {ratio}%" if isinstance(ratio, int) else name
+        return name
+    return branch
+
+
+def _short(text: Any, limit: int = 44) -> str:
+    value = " ".join(str(text or "").split())
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _wait(config: Mapping[str, Any]) -> str:
+    mode = config.get("mode")
+    if mode == "clock" and config.get("at"):
+        return f"Until the next {config['at']}"
+    if mode == "days_at" and config.get("at"):
+        return f"Until {config['at']}, {_plural(int(config.get('days') or 0), 'day')} later"
+    if mode == "period":
+        parts = [f"{config[k]} {u}" for k, u in (("days", "d"), ("hours", "h"), ("minutes", "min"))
+                 if isinstance(config.get(k), int) and config[k] > 0]
+        return "Wait " + " ".join(parts) if parts else ""
+    return ""
+
+
+def _conditions(config: Mapping[str, Any]) -> str:
+    groups = config.get("groups") or []
+    if not isinstance(groups, list) or not groups:
+        return ""
+    return f"{_plural(len(groups), 'group')} + others"
+
+
+def summary(node: Mapping[str, Any], audiences: Mapping[int, str], labels: Mapping[str, str]) -> str:
+    """One line under the component's name: what it is set to do."""
+    t, c = node.get("type"), node.get("config") or {}
+    if not isinstance(c, Mapping):
+        return ""
+    if t == "target_audience":
+        name = audiences.get(c.get("audience_id")) if isinstance(c.get("audience_id"), int) else None
+        return f"{name} · {'every cycle' if c.get('entry_mode') == 'periodic' else 'once'}" if name else ""
+    if t == "behavior_event" and c.get("event"):
+        return f"{c['event']} × {c.get('times', 1)} within {c.get('window_hours', 24)} h"
+    if t in ("text_sms", "wechat_message"):
+        return _short(c.get("content") or c.get("title"))
+    if t in ("email", "app_push"):
+        return _short(c.get("subject") or c.get("title"))
+    if t in ("digital_sms", "template_message") and c.get("template_id"):
+        return f"Template {_short(c['template_id'], 30)}"
+    if t == "tag" and c.get("tag"):
+        return _short(f"{c['tag']} = {c.get('value', '')}")
+    if t == "generate_audience":
+        return _short(c.get("audience_name"))
+    if t == "wait_until":
+        return _wait(c)
+    if t in SPLITS:
+        groups = c.get("groups") or []
+        ratios = [str(g.get("ratio")) + "%" for g in groups if isinstance(g, Mapping) and g.get("ratio")]
+        goal = f" · goal {c['target_event']}" if t == "ab_test" and c.get("target_event") else ""
+        return " / ".join(ratios) + goal
+    if t == "result_judgment":
+        source = c.get("node_id")
+        return f"Results of {labels.get(str(source), source)}" if source else ""
+    if t == "audience_judgment":
+        groups = [g for g in c.get("groups") or [] if isinstance(g, Mapping)]
+        names = [audiences.get(g.get("audience_id"), "") for g in groups]
+        return _short(", ".join(n for n in names if n)) if any(names) else ""
+    if t in ("tag_judgment", "event_judgment", "attribute_judgment"):
+        return _conditions(c)
+    if t == "webhook" and c.get("url"):
+        return _short(urlparse(str(c["url"])).netloc or c["url"], 36)
+    if t == "push_kafka" and c.get("topic"):
+        return f"Topic {_short(c['topic'], 30)}"
+    return ""
+
+
+def op_label(op: str) -> str:
+    try:
+        return OP_LABELS[Op(op)]
+    except ValueError:
+        return op
+
+
+# ------------------------------------------------------------------------------------------------ the view
+
+
+def node_labels(flow: Flow) -> dict[str, str]:
+    """Node id -> "Text SMS (n4)"-style names, for pickers and messages."""
+    out = {}
+    for node in flow.get("nodes") or []:
+        spec = get_spec(str(node.get("type")))
+        out[str(node["id"])] = f"{spec.label if spec else node.get('type')} ({node['id']})"
+    return out
+
+
+def stub_offset(index: int, count: int) -> dict[str, float]:
+    """Where the next component of branch `index` (of `count`) goes, relative to its source: the place
+    engine.flow.ops puts a component added there, so the "+" sits where the new card will appear."""
+    return {"x": float(ops.X_STEP), "y": (index - (count - 1) / 2) * ops.Y_STEP}
+
+
+def view(flow: Flow, *, problems: list[FlowProblem] | None = None, audiences: Mapping[int, str] | None = None,
+         hints: Mapping[str, Mapping[str, str]] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(nodes, edges) props of the canvas. `problems` (from a refused publish) highlight their components;
+    `hints` (template key components) put a prompt above theirs."""
+    audiences = audiences or {}
+    hints = hints or {}
+    flagged = {p.node_id for p in problems or [] if p.node_id}
+    labels = node_labels(flow)
+    edges = flow.get("edges") or []
+    linked = {(str(e["source"]), str(e.get("branch") or "out")) for e in edges}
+    configured: dict[str, bool] = {}
+    nodes_out: list[dict[str, Any]] = []
+    for node in flow.get("nodes") or []:
+        nid = str(node["id"])
+        spec = get_spec(str(node.get("type")))
+        config = node.get("config") or {}
+        ok = spec is not None and not spec.validate(config)
+        configured[nid] = ok
+        branches = ops.branches_of(node)
+        pos = node.get("position") or {"x": 0, "y": 0}
+        cat = spec.category if spec else Category.CONTROL
+        hint = hints.get(nid)
+        nodes_out.append({
+            "id": nid,
+            "type": str(node.get("type")),
+            "label": node.get("label") or (spec.label if spec else str(node.get("type"))),
+            "cat": CATEGORY_KEY[cat],
+            "icon": ICONS.get(str(node.get("type")), "Box"),
+            "summary": summary(node, audiences, labels) or ("" if ok else "Not configured"),
+            "configured": ok,
+            "problem": nid in flagged,
+            "trigger": bool(spec and spec.is_trigger),
+            "end": node.get("type") == "end",
+            "position": {"x": float(pos.get("x", 0)), "y": float(pos.get("y", 0))},
+            "branches": [{"key": b, "label": branch_label(node, b), "open": (nid, b) not in linked,
+                          "offset": stub_offset(i, len(branches))} for i, b in enumerate(branches)],
+            "hint": dict(hint) if hint else None,
+        })
+    edges_out = [{
+        "id": f"{e['source']}|{e.get('branch') or 'out'}|{e['target']}",
+        "source": str(e["source"]),
+        "branch": str(e.get("branch") or "out"),
+        "target": str(e["target"]),
+        "dashed": not configured.get(str(e["target"]), False),
+    } for e in edges]
+    return nodes_out, edges_out
+
+
+def free_position(flow: Flow, source: str, branch: str) -> dict[str, float] | None:
+    """Where a component added after (source, branch) goes when the branch already leads somewhere (a second
+    successor): below the place ops would use, clear of the cards already there. None: ops' place is free."""
+    nodes = {str(n["id"]): n for n in flow.get("nodes") or []}
+    if source not in nodes:
+        return None
+    node = nodes[source]
+    branches = ops.branches_of(node) or ["out"]
+    index = branches.index(branch) if branch in branches else 0
+    base = node.get("position") or {"x": 0, "y": 0}
+    offset = stub_offset(index, len(branches))
+    x, y = float(base.get("x", 0)) + offset["x"], float(base.get("y", 0)) + offset["y"]
+
+    def taken(px: float, py: float) -> bool:
+        return any(abs(float((n.get("position") or {}).get("x", 0)) - px) < ops.X_STEP * 0.8
+                   and abs(float((n.get("position") or {}).get("y", 0)) - py) < ops.Y_STEP * 0.6
+                   for n in nodes.values())
+
+    if not taken(x, y):
+        return None
+    while taken(x, y):
+        y += ops.Y_STEP
+    return {"x": x, "y": y}
+
+
+#: approximate card sizes on the canvas (assets/canvas/flow_canvas.css), to keep new cards off existing ones
+CARD_W, END_W, HEAD_H, BRANCH_H = 196, 112, 56, 24
+
+
+def _box(node: dict[str, Any]) -> tuple[float, float, float, float]:
+    pos = node.get("position") or {"x": 0, "y": 0}
+    x, y = float(pos.get("x", 0)), float(pos.get("y", 0))
+    if node.get("type") == "end":
+        return x, y, x + END_W, y + 40
+    branches = ops.branches_of(node)
+    rows = len(branches) if len(branches) > 1 or any(b != "out" for b in branches) else 0
+    return x, y, x + CARD_W, y + HEAD_H + rows * BRANCH_H + (8 if rows else 0)
+
+
+def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float], gap: float = 12) -> bool:
+    return a[0] < b[2] + gap and b[0] < a[2] + gap and a[1] < b[3] + gap and b[1] < a[3] + gap
+
+
+def unclutter(flow: Flow, node_ids: list[str]) -> Flow:
+    """Move the given (new) cards off the cards they landed on: down or up in half steps, nearest first.
+    Only where they are drawn changes (ops.move_node); the flow itself is what ops made of it."""
+    out = flow
+    for nid in node_ids:
+        nodes = {str(n["id"]): n for n in out.get("nodes") or []}
+        node = nodes.get(nid)
+        if node is None:
+            continue
+        others = [_box(n) for k, n in nodes.items() if k != nid]
+        box = _box(node)
+        if not any(_overlaps(box, o) for o in others):
+            continue
+        x, y = box[0], box[1]
+        for k in range(1, 40):
+            dy = (k + 1) // 2 * (ops.Y_STEP / 2) * (1 if k % 2 else -1)
+            moved = (x, y + dy, box[2], box[3] + dy)
+            if not any(_overlaps(moved, o) for o in others):
+                out = ops.move_node(out, nid, {"x": x, "y": y + dy})
+                break
+    return out
+
+
+def ancestors(flow: Flow, node_id: str) -> list[str]:
+    """Components on the links before `node_id` (what a Result Judgment may read)."""
+    return [str(n["id"]) for n in flow.get("nodes") or []
+            if str(n["id"]) != node_id and node_id in ops.descendants(flow, str(n["id"]))]

@@ -1,0 +1,139 @@
+"""New from Template (/templates): the strategy templates with a preview of their flow, then the creation dialog
+(name, description, sub-activities, start / end, group). engine.services.activities.create_from_template makes
+the private Draft with the template's preset flow, and the canvas opens on it with the template details window.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import reflex as rx
+
+from engine.flow.templates import TEMPLATES, get_template
+from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
+from engine.services import groups as group_service
+from engine.services.activities import ActivityInput, create_from_template
+from engine.services.campaigns import list_catalogue
+from marketing_app.states import canvas_model as model
+from marketing_app.states.activities import canvas_route
+from marketing_app.states.campaigns import CampaignChoice, to_options
+from marketing_app.states.groups import UNGROUPED, GroupOption, options
+from marketing_app.states.service import run
+
+__all__ = ["DESCRIPTION_MAX", "NAME_MAX", "TemplateCard", "TemplatesState"]
+
+
+@dataclass
+class TemplateCard:
+    key: str = ""
+    name: str = ""
+    description: str = ""
+    components: int = 0
+    key_components: list[str] = field(default_factory=list)
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    edges: list[dict[str, Any]] = field(default_factory=list)
+
+
+def cards() -> list[TemplateCard]:
+    out = []
+    for t in TEMPLATES:
+        nodes, edges = model.view(t.flow)
+        labels = model.node_labels(t.flow)
+        out.append(TemplateCard(key=t.key, name=t.name, description=t.description, components=len(nodes),
+                                key_components=[f"{labels.get(k.node_id, k.node_id)}: {k.hint}"
+                                                for k in t.key_components],
+                                nodes=nodes, edges=edges))
+    return out
+
+
+def _parse(value: str) -> datetime | None:
+    value = (value or "").strip()
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
+
+
+class TemplatesState(CampaignChoice, rx.State):
+    templates: list[TemplateCard] = []
+    open: bool = False
+    key: str = ""
+    template_name: str = ""
+    name: str = ""
+    description: str = ""
+    start: str = ""
+    end: str = ""
+    group: str = UNGROUPED
+    group_options: list[GroupOption] = []
+    error: str = ""
+    saving: bool = False
+
+    @rx.event
+    async def load(self):
+        self.templates = cards()
+        self.open = False
+        out = await run(self, lambda s, u: (to_options(list_catalogue(session=s, actor=u)),
+                                            options(group_service.list_tree(session=s, actor=u))))
+        if not out.ok or out.value is None:
+            return out.problem()
+        self.catalogue, self.group_options = out.value
+        return None
+
+    @rx.event
+    def use(self, key: str):
+        template = get_template(key)
+        if template is None:
+            return rx.toast.error("Template not found.")
+        self.key, self.template_name = template.key, template.name
+        self.name, self.description = template.name[:NAME_MAX], ""
+        self.start = self.end = ""
+        self.group, self.error, self.campaign_ids = UNGROUPED, "", []
+        self.open = True
+        return None
+
+    @rx.event
+    def set_open(self, is_open: bool):
+        self.open = is_open
+
+    @rx.event
+    def set_name(self, value: str):
+        self.name, self.error = value, ""
+
+    @rx.event
+    def set_description(self, value: str):
+        self.description, self.error = value, ""
+
+    @rx.event
+    def set_start(self, value: str):
+        self.start, self.error = value, ""
+
+    @rx.event
+    def set_end(self, value: str):
+        self.end, self.error = value, ""
+
+    @rx.event
+    def set_group(self, value: str):
+        self.group, self.error = value, ""
+
+    @rx.event
+    async def submit(self):
+        try:
+            data = ActivityInput(name=self.name, description=self.description,
+                                 group_id=None if self.group == UNGROUPED else int(self.group),
+                                 campaign_ids=list(self.campaign_ids), start_time=_parse(self.start),
+                                 end_time=_parse(self.end))
+        except ValueError:
+            self.error = "Enter the times as date and time (YYYY-MM-DD HH:MM)."
+            return
+        key = self.key
+        self.saving = True
+        yield
+        out = await run(self, lambda s, u: create_from_template(session=s, actor=u, data=data, template_key=key).id,
+                        write=True)
+        self.saving = False
+        if out.signed_out:
+            yield out.problem()
+            return
+        if out.error:
+            self.error = out.error
+            return
+        self.open = False
+        yield rx.toast.success(f"Created “{data.name.strip()}” from the template: configure its key components.")
+        yield rx.redirect(canvas_route(out.value, mode="edit"))

@@ -1,0 +1,214 @@
+"""The canvas's dialogs: confirmations (delete with subsequent links, cut a line, leave unsaved), the pencil's
+basic information, a template hint's View rules / View content; and the floating windows over the canvas: the
+publish problems and the template details."""
+
+import reflex as rx
+
+from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
+from marketing_app import styles
+from marketing_app.components.campaign_picker import campaign_picker
+from marketing_app.states.canvas import CanvasState, KeyItem, Problem
+from marketing_app.states.groups import GroupOption
+
+S = CanvasState
+
+
+def confirm_dialog() -> rx.Component:
+    leaving = S.confirm_kind == "leave"
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(S.confirm_title),
+            rx.alert_dialog.description(S.confirm_body, size="2", color=styles.MUTED),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button(rx.cond(leaving, "Stay", "Cancel"), variant="soft",
+                                                 color_scheme="gray", id="canvas-confirm-cancel")),
+                rx.button(rx.match(S.confirm_kind, ("delete", "Delete"), ("cut", "Cut"), "Leave"),
+                          color_scheme=rx.cond(leaving, "amber", "red"), on_click=S.confirm,
+                          id="canvas-confirm-ok"),
+                justify="end", spacing="3", margin_top="20px",
+            ),
+            max_width="460px",
+            id="canvas-confirm",
+        ),
+        open=S.confirm_open,
+        on_open_change=S.set_confirm_open,
+    )
+
+
+def _label(text: str, html_for: str, counter: rx.Component | None = None) -> rx.Component:
+    return rx.hstack(rx.text(text, as_="label", html_for=html_for, size="2", weight="medium"), rx.spacer(),
+                     counter if counter is not None else rx.fragment(), width="100%", align="center")
+
+
+def _group_item(option: rx.Var[GroupOption]) -> rx.Component:
+    return rx.select.item(
+        rx.text(option.label, padding_left=(option.depth * 14).to_string() + "px"), value=option.value)
+
+
+def info_dialog() -> rx.Component:
+    trigger = rx.button(rx.icon("tags", size=14),
+                        rx.cond(S.campaign_summary != "", S.campaign_summary, "Choose sub-activities"),
+                        rx.spacer(), rx.icon("chevron_down", size=12), variant="surface", color_scheme="gray",
+                        width="100%", type="button", id="info-campaigns", justify="start")
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Basic information"),
+            rx.dialog.description("Saved with the flow when you Save Draft or Publish.", size="2",
+                                  color=styles.MUTED, margin_bottom="14px"),
+            rx.vstack(
+                rx.vstack(_label("Name", "info-name", rx.text(S.info_name.length(), f"/{NAME_MAX}", size="1",
+                                                               color=styles.MUTED)),
+                          rx.input(value=S.info_name, on_change=S.set_info_name, max_length=NAME_MAX, id="info-name",
+                                   width="100%"),
+                          spacing="1", width="100%"),
+                rx.vstack(_label("Description", "info-description",
+                                 rx.text(S.info_description.length(), f"/{DESCRIPTION_MAX}", size="1",
+                                         color=styles.MUTED)),
+                          rx.text_area(value=S.info_description, on_change=S.set_info_description,
+                                       max_length=DESCRIPTION_MAX, id="info-description", width="100%", rows="2"),
+                          spacing="1", width="100%"),
+                rx.vstack(_label("Sub-activities", "info-campaigns"),
+                          campaign_picker(S, trigger, picker_id="info-campaigns"), spacing="1", width="100%"),
+                rx.hstack(
+                    rx.vstack(_label("Start time (UTC)", "info-start"),
+                              rx.input(type="datetime-local", value=S.info_start, on_change=S.set_info_start,
+                                       id="info-start", width="100%"), spacing="1", flex="1"),
+                    rx.vstack(_label("End time (UTC)", "info-end"),
+                              rx.input(type="datetime-local", value=S.info_end, on_change=S.set_info_end,
+                                       id="info-end", width="100%"), spacing="1", flex="1"),
+                    spacing="3", width="100%",
+                ),
+                rx.text("No start time: the activity starts when it is published.", size="1", color=styles.MUTED,
+                        margin_top="-8px"),
+                rx.vstack(_label("Group", "info-group"),
+                          rx.select.root(rx.select.trigger(width="100%", id="info-group"),
+                                         rx.select.content(rx.foreach(S.group_options, _group_item),
+                                                           position="popper"),
+                                         value=S.info_group, on_change=S.set_info_group),
+                          spacing="1", width="100%"),
+                rx.cond(S.info_error != "", rx.callout(S.info_error, icon="circle_alert", color_scheme="red",
+                                                       size="1", id="info-error", width="100%")),
+                rx.hstack(
+                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                    rx.button("OK", on_click=S.submit_info, id="info-submit", disabled=S.info_name.strip() == ""),
+                    justify="end", spacing="3", width="100%",
+                ),
+                spacing="4",
+            ),
+            max_width="520px",
+            id="info-dialog",
+        ),
+        open=S.info_open,
+        on_open_change=S.set_info_open,
+    )
+
+
+def hint_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(S.hint_title),
+            rx.dialog.description(
+                rx.cond(S.hint_action == "View rules", "The audience filtering rules this template recommends.",
+                        "The message this template recommends; copy it into your component."),
+                size="2", color=styles.MUTED, margin_bottom="12px"),
+            rx.box(rx.text(S.hint_detail, size="2", id="hint-detail"), padding="12px 14px", border_radius="8px",
+                   background="var(--gray-a3)", font_family="var(--code-font-family)", white_space="pre-wrap"),
+            rx.hstack(
+                rx.button(rx.icon("copy", size=14), "Copy", variant="soft", on_click=S.copy_hint, id="hint-copy"),
+                rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")),
+                justify="end", spacing="3", margin_top="16px",
+            ),
+            max_width="480px",
+            id="hint-dialog",
+        ),
+        open=S.hint_open,
+        on_open_change=S.set_hint_open,
+    )
+
+
+# ------------------------------------------------------------------------------------------------ floating
+
+
+def _problem(p: rx.Var[Problem]) -> rx.Component:
+    return rx.el.button(
+        rx.icon("circle_alert", size=14, color="var(--red-10)", flex="none", margin_top="2px"),
+        rx.text(p.message, size="1", text_align="left"),
+        on_click=S.show_problem(p.node_id),
+        class_name="problem-item",
+        custom_attrs={"data-node": p.node_id},
+        type="button",
+    )
+
+
+def problems_window() -> rx.Component:
+    return rx.cond(
+        S.problems_open,
+        rx.vstack(
+            rx.hstack(
+                rx.icon("octagon_alert", size=16, color="var(--red-10)"),
+                rx.text(rx.cond(S.problems.length() > 0, "Fix these before publishing", "No problems left"),
+                        weight="bold", size="2"),
+                rx.badge(S.problems.length(), color_scheme=rx.cond(S.problems.length() > 0, "red", "green"),
+                         size="1", variant="solid", radius="full"),
+                rx.spacer(),
+                rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost", color_scheme="gray",
+                               on_click=S.close_problems, id="problems-close"),
+                align="center", width="100%", spacing="2",
+            ),
+            rx.cond(S.problems.length() > 0,
+                    rx.scroll_area(rx.vstack(rx.foreach(S.problems, _problem), spacing="1", width="100%"),
+                                   type="auto", scrollbars="vertical", max_height="300px"),
+                    rx.text("Every component is configured and every link ends. Publish again.", size="1",
+                            color=styles.MUTED)),
+            spacing="2",
+            class_name="canvas-window problems-window",
+            id="canvas-problems",
+        ),
+    )
+
+
+def _key_item(k: rx.Var[KeyItem]) -> rx.Component:
+    return rx.el.button(
+        rx.icon(rx.cond(k.configured, "circle_check", "circle_dashed"), size=15, flex="none", margin_top="1px",
+                color=rx.cond(k.configured, "var(--green-10)", "var(--amber-10)")),
+        rx.vstack(rx.text(k.label, size="2", weight="medium"), rx.text(k.hint, size="1", color=styles.MUTED),
+                  spacing="0", align="start"),
+        on_click=S.show_key_component(k.node_id),
+        class_name="key-item",
+        custom_attrs={"data-node": k.node_id},
+        type="button",
+    )
+
+
+def template_window() -> rx.Component:
+    return rx.cond(
+        S.template_visible,
+        rx.vstack(
+            rx.hstack(
+                rx.icon("lightbulb", size=16, color="var(--amber-10)"),
+                rx.vstack(rx.text("Template details", weight="bold", size="2"),
+                          rx.text(S.template_name, size="1", color=styles.MUTED), spacing="0"),
+                rx.spacer(),
+                rx.icon_button(rx.icon(rx.cond(S.template_open, "chevron_down", "chevron_up"), size=15), size="1",
+                               variant="ghost", color_scheme="gray", on_click=S.toggle_template,
+                               id="template-toggle", title=rx.cond(S.template_open, "Fold", "Expand")),
+                align="center", width="100%", spacing="2",
+            ),
+            rx.cond(
+                S.template_open,
+                rx.vstack(
+                    rx.text("Key components to configure — click one to see its hint on the canvas.", size="1",
+                            color=styles.MUTED),
+                    rx.vstack(rx.foreach(S.key_items, _key_item), spacing="1", width="100%"),
+                    rx.hstack(rx.spacer(),
+                              rx.button("Don't show again", size="1", variant="ghost", color_scheme="gray",
+                                        on_click=S.hide_template_for_good, id="template-hide"),
+                              width="100%"),
+                    spacing="2", width="100%",
+                ),
+            ),
+            spacing="2",
+            class_name="canvas-window template-window",
+            id="template-details",
+        ),
+    )

@@ -1,0 +1,98 @@
+"""The canvas header: back arrow, the activity's name with the pencil, status, the version shown with a dropdown
+of every version, Manage Versions, Save Draft and Publish."""
+
+import reflex as rx
+
+from marketing_app import styles
+from marketing_app.components.status_badge import status_badge
+from marketing_app.states.canvas import CanvasState, VersionChoice
+from marketing_app.states.drawers import VersionsState
+
+S = CanvasState
+
+
+def _version_item(v: rx.Var[VersionChoice]) -> rx.Component:
+    return rx.menu.item(
+        rx.hstack(
+            rx.text(v.label, weight="bold", size="2", width="32px"),
+            rx.text(v.note, size="1", color=styles.MUTED),
+            rx.spacer(),
+            rx.cond(v.current, rx.badge("current", size="1", variant="soft", color_scheme="indigo")),
+            rx.cond(v.shown, rx.icon("check", size=14)),
+            align="center",
+            spacing="2",
+            width="100%",
+        ),
+        on_click=S.open_version(v.id),
+        class_name="version-choice",
+        custom_attrs={"data-version": v.label},
+    )
+
+
+def _version_menu() -> rx.Component:
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.button(rx.icon("git_branch", size=13), rx.text(S.version, id="canvas-version"),
+                      rx.icon("chevron_down", size=12), size="1", variant="soft", color_scheme="gray",
+                      id="canvas-version-menu"),
+        ),
+        rx.menu.content(rx.foreach(S.versions, _version_item), min_width="340px", id="canvas-version-list"),
+    )
+
+
+def header() -> rx.Component:
+    return rx.hstack(
+        rx.icon_button(rx.icon("arrow_left", size=18), variant="ghost", color_scheme="gray", size="2",
+                       on_click=S.back, id="canvas-back", title="Back to Automated Marketing"),
+        rx.vstack(
+            rx.hstack(
+                rx.text(S.name, weight="bold", size="4", id="canvas-name", class_name="truncate", max_width="460px",
+                        title=S.name),
+                rx.cond(~S.read_only,
+                        rx.icon_button(rx.icon("pencil", size=14), variant="ghost", color_scheme="gray", size="1",
+                                       on_click=S.open_info, id="canvas-edit-info",
+                                       title="Edit name, description, sub-activities, times and group")),
+                status_badge(S.status, S.status_label),
+                _version_menu(),
+                rx.cond(S.dirty, rx.badge("Unsaved changes", size="1", variant="outline", color_scheme="amber",
+                                          id="canvas-dirty")),
+                align="center",
+                spacing="2",
+            ),
+            rx.hstack(
+                rx.text(S.version_note, size="1", color=styles.MUTED, id="canvas-version-note"),
+                rx.text("·", size="1", color=styles.MUTED),
+                rx.text("Start ", S.start_label, " · End ", S.end_label, size="1", color=styles.MUTED,
+                        id="canvas-times"),
+                rx.cond(S.record != "", rx.badge(S.record, size="1", variant="outline", color_scheme="gray",
+                                                 id="canvas-record")),
+                rx.cond(S.editing_note != "", rx.text(S.editing_note, size="1", color="var(--amber-11)",
+                                                      id="canvas-editing-note")),
+                rx.cond(S.read_only, rx.badge(rx.icon("eye", size=11), "Read-only", size="1", variant="soft",
+                                              color_scheme="gray", id="canvas-mode", title=S.read_only_reason)),
+                align="center",
+                spacing="2",
+            ),
+            spacing="0",
+            min_width="0",
+        ),
+        rx.spacer(),
+        rx.button(rx.icon("history", size=14), "Manage Versions", variant="soft", color_scheme="gray", size="2",
+                  on_click=VersionsState.open_for(S.activity_id.to_string()), id="canvas-versions"),
+        rx.cond(
+            ~S.read_only,
+            rx.hstack(
+                rx.button("Save Draft", variant="outline", size="2", on_click=S.save_draft, id="canvas-save"),
+                rx.button(rx.icon("send", size=14), "Publish", size="2", on_click=S.publish, id="canvas-publish"),
+                spacing="2",
+            ),
+        ),
+        align="center",
+        spacing="3",
+        width="100%",
+        height="60px",
+        padding_x="14px",
+        background=styles.PANEL_BG,
+        border_bottom=styles.BORDER,
+        flex="none",
+    )

@@ -1,0 +1,129 @@
+"""New from Template: a card per strategy template (a live preview of its flow, its key components, Use) and the
+creation dialog."""
+
+import reflex as rx
+
+from marketing_app import styles
+from marketing_app.components.campaign_picker import campaign_picker
+from marketing_app.components.flow_canvas import flow_canvas
+from marketing_app.states.canvas_templates import DESCRIPTION_MAX, NAME_MAX, TemplateCard, TemplatesState
+from marketing_app.states.groups import GroupOption
+
+S = TemplatesState
+
+
+def _card(t: rx.Var[TemplateCard]) -> rx.Component:
+    return rx.vstack(
+        rx.box(
+            flow_canvas(nodes=t.nodes, edges=t.edges, palette=[], selected="", rev=0, read_only=True, preview=True,
+                        copy_mode="", can_undo=False, can_redo=False, dirty=False, focus={"id": "", "n": 0}),
+            height="210px", width="100%", background="var(--gray-2)", border_bottom=styles.BORDER,
+            class_name="template-preview",
+        ),
+        rx.vstack(
+            rx.hstack(rx.text(t.name, weight="bold", size="3"), rx.spacer(),
+                      rx.badge(t.components, " components", size="1", variant="soft", color_scheme="gray"),
+                      width="100%", align="center"),
+            rx.text(t.description, size="2", color=styles.MUTED),
+            rx.text("Key components", size="1", weight="bold", color="var(--gray-11)", margin_top="4px"),
+            rx.el.ul(rx.foreach(t.key_components, lambda k: rx.el.li(rx.text(k, size="1"))),
+                     class_name="key-list"),
+            rx.spacer(),
+            rx.button(rx.icon("sparkles", size=14), "Use", width="100%", on_click=S.use(t.key),
+                      class_name="use-template", custom_attrs={"data-template": t.key}),
+            spacing="2", padding="14px 16px 16px", flex="1", width="100%",
+        ),
+        spacing="0",
+        overflow="hidden",
+        style=styles.panel_style,
+        class_name="template-card",
+        custom_attrs={"data-template": t.key},
+    )
+
+
+def gallery() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.vstack(
+                rx.link(rx.hstack(rx.icon("arrow_left", size=14), rx.text("Automated Marketing", size="2"),
+                                  align="center", spacing="1"),
+                        href="/", color=styles.MUTED, underline="none", id="templates-back"),
+                rx.heading("New from Template", size="6", id="templates-title"),
+                rx.text("Strategy templates for common scenarios: a preset flow with the key components to "
+                        "configure. Pick one, name the activity, then finish it on the canvas.", size="2",
+                        color=styles.MUTED),
+                spacing="1",
+            ),
+            width="100%",
+        ),
+        rx.grid(rx.foreach(S.templates, _card), columns="3", spacing="4", width="100%", id="template-grid"),
+        create_dialog(),
+        spacing="5",
+        width="100%",
+    )
+
+
+def _group_item(option: rx.Var[GroupOption]) -> rx.Component:
+    return rx.select.item(rx.text(option.label, padding_left=(option.depth * 14).to_string() + "px"),
+                          value=option.value)
+
+
+def _label(text: str, html_for: str, counter: rx.Component | None = None) -> rx.Component:
+    return rx.hstack(rx.text(text, as_="label", html_for=html_for, size="2", weight="medium"), rx.spacer(),
+                     counter if counter is not None else rx.fragment(), width="100%", align="center")
+
+
+def create_dialog() -> rx.Component:
+    trigger = rx.button(rx.icon("tags", size=14),
+                        rx.cond(S.campaign_summary != "", S.campaign_summary, "Choose sub-activities"),
+                        rx.spacer(), rx.icon("chevron_down", size=12), variant="surface", color_scheme="gray",
+                        width="100%", type="button", id="tpl-campaigns", justify="start")
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("New from Template"),
+            rx.dialog.description(rx.text("Template: ", rx.text.strong(S.template_name)), size="2",
+                                  color=styles.MUTED, margin_bottom="14px"),
+            rx.vstack(
+                rx.vstack(_label("Name", "tpl-name", rx.text(S.name.length(), f"/{NAME_MAX}", size="1",
+                                                             color=styles.MUTED)),
+                          rx.input(value=S.name, on_change=S.set_name, max_length=NAME_MAX, id="tpl-name",
+                                   width="100%"), spacing="1", width="100%"),
+                rx.vstack(_label("Description", "tpl-description",
+                                 rx.text(S.description.length(), f"/{DESCRIPTION_MAX}", size="1", color=styles.MUTED)),
+                          rx.text_area(value=S.description, on_change=S.set_description, max_length=DESCRIPTION_MAX,
+                                       id="tpl-description", width="100%", rows="2"), spacing="1", width="100%"),
+                rx.vstack(_label("Sub-activities", "tpl-campaigns"),
+                          campaign_picker(S, trigger, picker_id="tpl-campaigns"), spacing="1", width="100%"),
+                rx.hstack(
+                    rx.vstack(_label("Start time (UTC)", "tpl-start"),
+                              rx.input(type="datetime-local", value=S.start, on_change=S.set_start, id="tpl-start",
+                                       width="100%"), spacing="1", flex="1"),
+                    rx.vstack(_label("End time (UTC)", "tpl-end"),
+                              rx.input(type="datetime-local", value=S.end, on_change=S.set_end, id="tpl-end",
+                                       width="100%"), spacing="1", flex="1"),
+                    spacing="3", width="100%",
+                ),
+                rx.text("No start time: the activity starts when it is published.", size="1", color=styles.MUTED,
+                        margin_top="-8px"),
+                rx.vstack(_label("Group", "tpl-group"),
+                          rx.select.root(rx.select.trigger(width="100%", id="tpl-group"),
+                                         rx.select.content(rx.foreach(S.group_options, _group_item),
+                                                           position="popper"),
+                                         value=S.group, on_change=S.set_group),
+                          spacing="1", width="100%"),
+                rx.cond(S.error != "", rx.callout(S.error, icon="circle_alert", color_scheme="red", size="1",
+                                                  id="tpl-error", width="100%")),
+                rx.hstack(
+                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                    rx.button("OK", on_click=S.submit, loading=S.saving, disabled=S.name.strip() == "",
+                              id="tpl-submit"),
+                    justify="end", spacing="3", width="100%",
+                ),
+                spacing="4",
+            ),
+            max_width="520px",
+            id="template-dialog",
+        ),
+        open=S.open,
+        on_open_change=S.set_open,
+    )

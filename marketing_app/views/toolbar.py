@@ -1,0 +1,103 @@
+"""Above the table: the selected group, name search (on Enter), the sub-activity filter and Show Columns."""
+
+import reflex as rx
+
+from marketing_app import styles
+from marketing_app.components.campaign_picker import campaign_picker
+from marketing_app.states.activities import OPTIONAL_COLUMNS, ActivitiesState
+from marketing_app.states.groups import ALL, GroupTreeState
+
+S = ActivitiesState
+
+
+def _group_chip() -> rx.Component:
+    return rx.cond(
+        S.group_key != ALL,
+        rx.badge(
+            rx.icon("folder", size=12), S.group_label,
+            rx.icon_button(rx.icon("x", size=11), size="1", variant="ghost", color_scheme="gray", radius="full",
+                           on_click=GroupTreeState.select(ALL), aria_label="Show all groups", id="clear-group"),
+            size="2", variant="soft", color_scheme="indigo", radius="full", id="group-chip", max_width="260px",
+            class_name="truncate",
+        ),
+    )
+
+
+def _search() -> rx.Component:
+    return rx.form(
+        rx.input(
+            rx.input.slot(rx.icon("search", size=15)),
+            rx.cond(S.search != "",
+                    rx.input.slot(rx.icon_button(rx.icon("x", size=12), size="1", variant="ghost", color_scheme="gray",
+                                                 on_click=S.clear_search, type="button", aria_label="Clear search",
+                                                 id="clear-search"))),
+            name="search",
+            key=S.search,  # a new default value (cleared elsewhere) re-mounts the input
+            default_value=S.search,
+            placeholder="Search by name, press Enter",
+            size="2",
+            width="280px",
+            id="activity-search",
+            auto_complete="off",
+        ),
+        on_submit=S.submit_search,
+        reset_on_submit=False,
+        width="auto",
+    )
+
+
+def _campaign_filter() -> rx.Component:
+    trigger = rx.button(
+        rx.icon("tags", size=14),
+        rx.cond(S.campaign_summary != "", S.campaign_summary, "Sub-activities"),
+        rx.icon("chevron_down", size=12),
+        variant=rx.cond(S.campaign_ids.length() > 0, "soft", "outline"),
+        color_scheme=rx.cond(S.campaign_ids.length() > 0, "indigo", "gray"),
+        size="2",
+        id="campaign-filter",
+    )
+    return campaign_picker(S, trigger, picker_id="campaign-filter")
+
+
+def _show_columns() -> rx.Component:
+    def option(key: str, label: str) -> rx.Component:
+        return rx.el.label(
+            rx.checkbox(checked=S.columns.contains(key), on_change=lambda _c: S.toggle_column(key), size="1"),
+            rx.text(label, size="2"),
+            class_name="picker-option",
+            custom_attrs={"data-column": key},
+        )
+
+    return rx.popover.root(
+        rx.popover.trigger(
+            rx.button(rx.icon("columns_3", size=14), "Show Columns", variant="outline", color_scheme="gray",
+                      size="2", id="show-columns"),
+        ),
+        rx.popover.content(
+            rx.vstack(
+                rx.text("Columns", size="2", weight="bold"),
+                rx.text("Name, Status and Actions always show. Remembered for you.", size="1", color=styles.MUTED),
+                *[option(k, label) for k, label in OPTIONAL_COLUMNS],
+                spacing="1",
+                width="220px",
+            ),
+            align="end",
+            id="show-columns-panel",
+        ),
+    )
+
+
+def toolbar() -> rx.Component:
+    return rx.hstack(
+        _search(),
+        _campaign_filter(),
+        _group_chip(),
+        rx.spacer(),
+        _show_columns(),
+        align="center",
+        spacing="3",
+        width="100%",
+        padding="12px 16px",
+        border_bottom=styles.BORDER,
+        wrap="wrap",
+    )
