@@ -35,7 +35,11 @@ def run_size(size: int, *, workers: int, threads: int, timeout: float) -> dict[s
         with read_session() as session:
             record_id = session.exec(select(ExecutionRecord.id).where(ExecutionRecord.activity_id == activity)).one()
         from bench.naive_actors import naive_step
+        from engine.runtime.broker import redis_broker
 
+        broker = redis_broker()  # this stack's Redis (an earlier run's broker points at a stopped one)
+        naive_step.broker = broker
+        broker.declare_actor(naive_step)
         r = get_redis()
         stack.mark_cpu()
         started = time.time()

@@ -10,7 +10,9 @@ p50/p95/p99/max and the events lost (accepted by the API, no SMS at the provider
 
 import argparse
 import statistics
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,24 +51,39 @@ def run_latency(*, rate: int, seconds: float, per_request: int, workers: int, th
         posts: list[float] = []
         refused = 0
         interval = per_request / rate
-        stack.mark_cpu()
-        with httpx.Client(timeout=10) as client:
-            start = time.monotonic()
-            for n, first in enumerate(range(0, total, per_request)):
-                due = start + n * interval
-                pause = due - time.monotonic()
-                if pause > 0:
-                    time.sleep(pause)
-                chunk = ids[first:first + per_request]
-                events = [{"qaid": f"B{cid:07d}", "name": "bench_click", "properties": {"n": cid}} for cid in chunk]
-                now = time.time()
-                response = client.post(api, json={"events": events}, headers=headers)
-                posts.append((time.time() - now) * 1000)
+        chunks = [ids[first:first + per_request] for first in range(0, total, per_request)]
+        lock = threading.Lock()
+        local = threading.local()
+
+        def post(chunk: list[int]) -> None:
+            nonlocal refused
+            client = getattr(local, "client", None)
+            if client is None:
+                client = local.client = httpx.Client(timeout=30)
+            events = [{"qaid": f"B{cid:07d}", "name": "bench_click", "properties": {"n": cid}} for cid in chunk]
+            now = time.time()
+            response = client.post(api, json={"events": events}, headers=headers)
+            took = (time.time() - now) * 1000
+            with lock:
+                posts.append(took)
                 if response.status_code == 202:
                     for cid in chunk:
                         sent_at[cid] = now
                 else:
                     refused += len(chunk)
+
+        stack.mark_cpu()
+        # requests leave on a fixed schedule; a few senders, so a slow answer does not delay the next request
+        with ThreadPoolExecutor(8) as pool:
+            start = time.monotonic()
+            futures = []
+            for n, chunk in enumerate(chunks):
+                pause = start + n * interval - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                futures.append(pool.submit(post, chunk))
+            for future in futures:
+                future.result()
             sending = time.monotonic() - start
         sim = f"http://127.0.0.1:{stack.ports['simulator']}"
         received: dict[int, float] = {}

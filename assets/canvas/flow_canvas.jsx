@@ -297,10 +297,7 @@ function Palette({ items, empty, notify, onDragging }) {
                  onClick={() => notify(empty && !it.trigger ? "The first component must be a trigger: Target Audience or Behaviour Event."
                                                              : "Drag it onto a + on the canvas, or click a + and choose it.")}>
               <span className="fc-palette-icon"><Icon name={it.icon} size={15} /></span>
-              <span className="fc-palette-text">
-                <span className="fc-palette-label">{it.label}</span>
-                <span className="fc-palette-blurb">{it.blurb}</span>
-              </span>
+              <span className="fc-palette-label">{it.label}</span>
             </div>
           ))}
         </section>
@@ -670,7 +667,7 @@ function Canvas(props) {
             defaultEdgeOptions={{ type: "link" }}
           >
             <Background gap={18} size={1.2} color="#cbd2dc" />
-            {!preview && <MiniMap pannable zoomable position="bottom-left" className="fc-minimap" style={{ width: 168, height: 112 }}
+            {!preview && (props.nodes || []).length > 0 && <MiniMap pannable zoomable position="bottom-left" className="fc-minimap" style={{ width: 168, height: 112 }}
                                   nodeClassName={(n) => (n.type === "step" ? `mm-${n.data.node.cat}` : "mm-hidden")} />}
             {!preview && <Toolbar act={act} canUndo={props.canUndo} canRedo={props.canRedo} readOnly={readOnly}
                                   onView={cancelAutoPan} />}

@@ -1,10 +1,27 @@
-"""Dialect-aware bulk writes that ignore or overwrite duplicates (idempotent re-delivery)."""
+"""Dialect-aware bulk writes that ignore or overwrite duplicates (idempotent re-delivery), and the write
+transaction of the runtime's hot paths."""
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
+
+from engine.db import write_session
+
+#: SQLite has one writer; threads of a process that wait for it inside SQLite sleep in growing steps (up to
+#: 100 ms) even after it is free. Queued on a lock here they take turns at once.
+_WRITER = threading.RLock()
+
+
+@contextmanager
+def runtime_write() -> Iterator[Session]:
+    """`write_session()` for the runtime's frequent short writes (a walk's steps, receipts)."""
+    with _WRITER, write_session() as session:
+        yield session
 
 
 def insert_ignore(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:

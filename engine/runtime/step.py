@@ -17,7 +17,6 @@ in topological order, in one worker call — then writes everything in one go.
   no longer pending is a no-op.
 """
 
-import hashlib
 import traceback
 import weakref
 from collections import defaultdict
@@ -32,13 +31,13 @@ from sqlmodel import Session
 from engine import clock
 from engine.components.base import Batch, Component, CustomerView, Outcome
 from engine.components.registry import get_component
-from engine.db import get_engine, read_session, write_session
+from engine.db import get_engine, read_session
 from engine.flow.graph import FlowGraph, graph_for
 from engine.flow.registry import Category
 from engine.models import Activity, ActivityVersion, CustomerStep, ExecutionRecord
 from engine.runtime.customers import load_view_map
 from engine.runtime.ports import RuntimePorts
-from engine.runtime.sql import insert_ignore, upsert
+from engine.runtime.sql import insert_ignore, runtime_write, upsert
 from engine.runtime.store import RoundStore
 from engine.status import RecordStatus
 
@@ -51,10 +50,6 @@ STEP_COLUMNS = ("record_id", "node_id", "customer_id", "branch", "result", "reas
 
 class BatchBusy(Exception):
     """Another live worker is walking this batch: try again later (it will be done, or its claim lapses)."""
-
-
-def child_key(batch: str, node_id: str, branch: str, target: str) -> str:
-    return hashlib.blake2b(f"{batch}|{node_id}|{branch}|{target}".encode(), digest_size=10).hexdigest()
 
 
 def parked_key(batch: str, node_id: str, index: int) -> str:
@@ -329,7 +324,7 @@ class Walk:
     def flush_db(self) -> None:
         if not (self.rows or self.resumed or self.writes):
             return
-        with write_session() as session:
+        with runtime_write() as session:
             for write in self.writes:
                 write(session)
             if self.rows:

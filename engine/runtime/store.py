@@ -164,11 +164,6 @@ class RoundStore:
             pipe.expire(key, TTL)
             pipe.execute()
 
-    def mark_sending(self, record_id: int, node_id: str, ids: list[int]) -> None:
-        """Before a channel is called: a worker killed before the answer is stored leaves these marks, and the
-        retry asks the provider what it received instead of sending again."""
-        self.set_results(record_id, node_id, dict.fromkeys(ids, SENDING))
-
     def reserve(self, record_id: int, node_id: str, ids: list[int]) -> dict[int, str]:
         """Mark the customers without a result "sending" (one round trip); returns the stored values of the
         others (a previous attempt's results, or "sending" left by a worker that died mid-send)."""

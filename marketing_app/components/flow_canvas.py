@@ -15,8 +15,12 @@ from reflex_base.event import passthrough_event_spec
 XYFLOW = "@xyflow/react@12.12.1"
 
 
-class FlowCanvas(rx.NoSSRComponent):
-    """`nodes` / `edges` come from marketing_app.states.canvas_model.view; `palette` from its palette()."""
+class FlowCanvas(rx.Component):
+    """`nodes` / `edges` come from marketing_app.states.canvas_model.view; `palette` from its palette().
+
+    A plain (statically imported) component, not a NoSSR one: the module loads with the page instead of after
+    the state has arrived, which takes a round trip off the cold open. It touches `window` / `document` only in
+    effects and handlers, so the build's pre-rendering is fine with it."""
 
     library = "$/public/canvas/flow_canvas.jsx"
     tag = "FlowCanvas"

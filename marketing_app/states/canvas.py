@@ -136,7 +136,14 @@ def _load(session, actor: User, aid: int, mode: str, version_id: int | None, rec
         last = max(v.number for v in versions)
         editing_note = f"Saving creates V{last + 1}; V{shown.number} " + (
             "keeps running until you publish." if status == ActivityStatus.IN_PROGRESS else "stays as it was.")
-    note = "current version" if shown.is_current else shown.status_label.lower()
+    if shown.is_current:
+        note = "current version" + (", a draft" if shown.state == VersionState.DRAFT
+                                     and status != ActivityStatus.DRAFT else "")
+    else:
+        note = shown.status_label.lower()
+    live = next((v for v in versions if v.is_live), None)
+    if live is not None and live.id != shown.id and status == ActivityStatus.IN_PROGRESS:
+        note += f" · V{live.number} is running"
     data = activity_service.activity_input(session=session, actor=actor, activity_id=aid).model_dump()
     template = get_template(activity.template_key or "")
     hidden = bool(preferences.get_preference(session=session, actor=actor, key=TEMPLATE_HIDDEN_PREFERENCE,

@@ -100,7 +100,7 @@ def _message(row: rx.Var[FieldRow]) -> rx.Component:
         row, _label(row),
         rx.box(
             rx.text_area(default_value=row.value, key=row.key, on_blur=lambda v: S.set_field(row.path, v),
-                         read_only=P.read_only, width="100%", rows="5", variant="soft",
+                         read_only=P.read_only, width="100%", rows="5", variant="soft", color_scheme="gray",
                          placeholder="Write the message; click a variable to add it",
                          class_name="message-input"),
             rx.hstack(rx.text("Insert", size="1", color=styles.MUTED), rx.foreach(row.chips, lambda c: _chip(row, c)),

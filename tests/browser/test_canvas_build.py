@@ -27,6 +27,7 @@ from tests.browser.canvas_ui import (
     fit,
     hover_line,
     line_path,
+    line_tools,
     new_activity,
     node_ids,
     open_canvas,
@@ -70,7 +71,6 @@ def test_build_a_flow_from_scratch(app_server: RunningApp, page: Page, shot: Sho
     expect(page.locator(".fc-palette-group-title")).to_have_text(
         ["Trigger Mode", "Marketing Touch", "Process Control", "Judgment Condition", "Data Push"])
     expect(page.locator(".fc-palette-item")).to_have_count(21)
-    expect(page.locator(".react-flow__minimap")).to_be_visible()
     shot(page, "empty")
 
     # the first component must be a trigger: the start menu offers only triggers, a dropped SMS is refused
@@ -85,6 +85,7 @@ def test_build_a_flow_from_scratch(app_server: RunningApp, page: Page, shot: Sho
     # drag the trigger onto the start placeholder: a card with a red dot, its panel open
     drag_palette(page, "target_audience", page.locator(".fc-start"))
     expect(card(page, "n1")).to_be_visible()
+    expect(page.locator(".react-flow__minimap")).to_be_visible()
     configured(page, "n1", False)
     expect(card(page, "n1").locator(".fc-dot")).to_be_visible()
     expect(page.locator("#panel-title")).to_have_text("Target Audience")
@@ -340,6 +341,19 @@ def test_edit_undo_copy_paste_delete_cut_zoom_and_drag(app_server: RunningApp, p
     page.mouse.move(pane["x"] + 260, pane["y"] + pane["height"] - 160, steps=6)
     page.mouse.up()
     assert viewport.get_attribute("style") != before_pan
+
+    # drop a palette item onto a line: inserted there (the line's buttons become drop targets while dragging)
+    fit(page)
+    count = len(node_ids(page))
+    page.locator('[data-palette="tag"]').drag_to(line_tools(page, "n1", "n2"), force=True)
+    expect(cards(page)).to_have_count(count + 1)
+    new = node_ids(page)[-1]
+    expect(card(page, new)).to_have_attribute("data-type", "tag")
+    expect(line_path(page, "n1", new)).to_have_count(1)
+    expect(line_path(page, new, "n2")).to_have_count(1)
+    fill(page, "tag", "source")
+    fill(page, "value", "canvas")
+    configured(page, new)
 
     # drag a card: nothing goes to the server while it moves, one event when it is dropped
     page.locator("#panel-close").click()

@@ -31,6 +31,7 @@ from tests.browser.canvas_ui import (
     fit,
     new_activity,
     open_canvas,
+    reveal,
     saved,
 )
 from tests.browser.conftest import RunningApp, Shot
@@ -310,6 +311,7 @@ def test_new_from_template(app_server: RunningApp, page: Page, shot: Shot) -> No
     window.locator(f'.key-item[data-node="{key.node_id}"]').click()
     hint = page.locator(f'.fc-hint[data-hint="{key.node_id}"]')
     expect(hint).to_contain_text(key.hint)
+    reveal(page, hint)  # the canvas centres the component (once the panel has opened)
     shot(page, "template-hint")
     hint.locator(".fc-hint-action").click()
     expect(page.locator("#hint-dialog")).to_contain_text(key.action)
