@@ -39,6 +39,7 @@ from engine.runtime.customers import load_view_map
 from engine.runtime.ports import RuntimePorts
 from engine.runtime.sql import insert_ignore, runtime_write, upsert
 from engine.runtime.store import RoundStore
+from engine.settings import get_settings
 from engine.status import RecordStatus
 
 Enqueue = Callable[[int, str, str], None]  # (record id, node id, batch key)
@@ -214,15 +215,29 @@ class RoundContext:
 
 
 def round_context(record_id: int) -> RoundContext | None:
-    """The round's flow, or None when the round is not in progress."""
+    """The round's flow, or None when the round is not in progress (one query; the flow of a published version
+    never changes, so it is read once per process)."""
     with read_session() as session:
-        record = session.get(ExecutionRecord, record_id)
-        if record is None or record.status != RecordStatus.IN_PROGRESS:
+        row = session.execute(select(ExecutionRecord.status, ExecutionRecord.version_id,  # type: ignore[call-overload]
+                                     Activity.workspace_id)
+                              .join(Activity, Activity.id == ExecutionRecord.activity_id)
+                              .where(ExecutionRecord.id == record_id)).first()
+        if row is None or row[0] != RecordStatus.IN_PROGRESS:
             return None
-        workspace_id = session.execute(select(Activity.workspace_id).where(  # type: ignore[call-overload]
-            Activity.id == record.activity_id)).scalar_one()
-        graph = load_graph(session, record)
-    return RoundContext(record_id=record_id, workspace_id=int(workspace_id), plan=plan_for(graph))
+        status, version_id, workspace_id = row
+        key = (get_settings().database_url, int(version_id))
+        plan = _VERSION_PLANS.get(key)
+        if plan is None:
+            version = session.get(ActivityVersion, version_id)
+            assert version is not None
+            plan = plan_for(graph_for(version.id, version.flow))
+            if len(_VERSION_PLANS) > 1024:
+                _VERSION_PLANS.clear()
+            _VERSION_PLANS[key] = plan
+    return RoundContext(record_id=record_id, workspace_id=int(workspace_id), plan=plan)
+
+
+_VERSION_PLANS: dict[tuple[str, int], Plan] = {}
 
 
 class Walk:
@@ -335,18 +350,21 @@ class Walk:
         self.rows, self.resumed, self.writes = [], [], []
 
     def finish(self) -> int:
-        """Write everything; the batch leaves the pending set last. Returns the batches still pending."""
+        """Write everything; the batch leaves the pending set last (with its claim, in the same transaction).
+        Returns the batches still pending."""
         self.flush_db()
         store, record_id = self.store, self.record_id
-        pipe = store.r.pipeline(transaction=False)
+        pipe = store.r.pipeline(transaction=True)
         store.count_many(record_id, self.counts, pipe)
         for _node_id, key, _wake, members in self.parked:
             store.put_batch(record_id, key, members, pipe)
         store.add_pending(record_id, [key for _, key, _, _ in self.parked], pipe)
         for node_id, key, wake, _members in self.parked:
             store.park(record_id, node_id, key, wake, pipe)
-        pipe.execute()
-        return store.done(record_id, self.batch)
+        pipe.srem(f"pending:{record_id}", self.batch)
+        pipe.scard(f"pending:{record_id}")
+        store.release(record_id, self.batch, pipe)
+        return int(pipe.execute()[-2])
 
 
 def step_time(at: datetime) -> Any:
@@ -379,17 +397,22 @@ def run_step(record_id: int, node_id: str, batch: str, *, enqueue: Enqueue | Non
     batches still pending for the round. Raises BatchBusy while another worker walks the same batch.
     (`enqueue` is unused: a walk goes through the whole flow; parked batches come back via the scheduler.)"""
     ctx = round_context(record_id)
-    if ctx is None or store.is_stopped(record_id):
+    if ctx is None:
+        return store.done(record_id, batch)
+    state, found = store.begin(record_id, batch)
+    if state == "stopped":
         return store.done(record_id, batch)  # a stopped round lets nobody go further
-    if not store.is_pending(record_id, batch):
-        return store.pending(record_id)  # already walked (a redelivered message)
-    if not store.claim(record_id, batch):
+    if state == "done":
+        return int(found)  # already walked (a redelivered message)
+    if state == "busy":
         raise BatchBusy(f"batch {batch} of record {record_id} is being walked by another worker")
+    walk = Walk(ctx, batch, store)
     try:
-        if not store.is_pending(record_id, batch):
-            return store.pending(record_id)  # already walked (a redelivered message)
-        walk = Walk(ctx, batch, store)
-        walk.run(node_id, store.get_batch(record_id, batch), resume=resume)
+        walk.run(node_id, found, resume=resume)
         return walk.finish()
-    finally:
-        store.release(record_id, batch)
+    except BaseException:
+        try:
+            store.release(record_id, batch)
+        except Exception:  # noqa: BLE001 — Redis away: the claim lapses after its TTL (this thread may retake it)
+            pass
+        raise

@@ -55,6 +55,18 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
 return out
 """
 
+# Begin a walk in one round trip. KEYS: stopped flag, pending set, claim, batch members; ARGV: batch, token, ttl.
+# Returns {"stopped"} | {"done", pending count} | {"busy"} | {"go", members}. The claim's token names the
+# process and thread: the same thread retrying (Redis came back) takes its own claim again.
+_BEGIN = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'stopped'} end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return {'done', redis.call('SCARD', KEYS[2])} end
+local holder = redis.call('GET', KEYS[3])
+if holder and holder ~= ARGV[2] then return {'busy'} end
+redis.call('SET', KEYS[3], ARGV[2], 'PX', tonumber(ARGV[3]))
+return {'go', redis.call('GET', KEYS[4]) or ''}
+"""
+
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -83,6 +95,8 @@ class RoundStore:
         self.r = r
         self._settle = r.register_script(_SETTLE)
         self._reserve = r.register_script(_RESERVE)
+        self._begin = r.register_script(_BEGIN)
+        self._release = r.register_script(_RELEASE)
 
     # ---- batches
     def put_batch(self, record_id: int, batch: str, ids: list[int], pipe: Any = None) -> None:
@@ -235,8 +249,21 @@ class RoundStore:
     def claim(self, record_id: int, batch: str) -> bool:
         return claims.acquire(self.r, f"claim:{record_id}:{batch}")
 
-    def release(self, record_id: int, batch: str) -> None:
-        claims.release(self.r, f"claim:{record_id}:{batch}")
+    def release(self, record_id: int, batch: str, pipe: Any = None) -> None:
+        claims.release(self.r, f"claim:{record_id}:{batch}", pipe)
+
+    def begin(self, record_id: int, batch: str) -> tuple[str, Any]:
+        """Start walking a batch, in one round trip: ("stopped", None) for a stopped round, ("done", pending
+        count) for a batch no longer pending, ("busy", None) when another worker holds its claim, else
+        ("go", member ids) with the claim now held by this process."""
+        key = f"claim:{record_id}:{batch}"
+        answer = self._begin(keys=[f"stopped:{record_id}", f"pending:{record_id}", key, f"b:{record_id}:{batch}"],
+                             args=[batch, claims.token_now(), claims.ttl_ms])
+        state = answer[0].decode() if isinstance(answer[0], bytes) else str(answer[0])
+        if state == "go":
+            claims.adopt(self.r, key)
+            return state, _bytes_to_ids(answer[1] or None)
+        return state, (int(answer[1]) if state == "done" else None)
 
 
 class Claims:
@@ -246,7 +273,7 @@ class Claims:
 
     def __init__(self) -> None:
         self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.held: dict[str, redis.Redis] = {}
+        self.held: dict[str, tuple[redis.Redis, str]] = {}
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.pid = os.getpid()
@@ -257,25 +284,39 @@ class Claims:
 
         return max(1000, get_settings().engine_claim_ttl_ms)
 
-    def _ensure_thread(self) -> None:
+    def _ensure_thread(self) -> None:  # called with self.lock held
         if self.pid != os.getpid():  # forked: a fresh identity and thread
-            self.__init__()  # type: ignore[misc]
+            self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+            self.held, self.pid, self.thread = {}, os.getpid(), None
         if self.thread is None or not self.thread.is_alive():
             self.thread = threading.Thread(target=self._refresh, name="claims", daemon=True)
             self.thread.start()
 
     def acquire(self, r: redis.Redis, key: str) -> bool:
+        token = self.token_now()
+        if r.set(key, token, nx=True, px=self.ttl_ms):
+            with self.lock:
+                self.held[key] = (r, token)
+            return True
+        return False
+
+    def token_now(self) -> str:
+        """This process's and thread's claim token."""
         with self.lock:
             self._ensure_thread()
-            if r.set(key, self.token, nx=True, px=self.ttl_ms):
-                self.held[key] = r
-                return True
-            return False
+            return f"{self.token}:{threading.get_ident()}"
 
-    def release(self, r: redis.Redis, key: str) -> None:
+    def adopt(self, r: redis.Redis, key: str) -> None:
+        """A claim taken by a script with `token_now()`: keep it alive from now on."""
+        token = self.token_now()
         with self.lock:
-            self.held.pop(key, None)
-        r.eval(_RELEASE, 1, key, self.token)
+            self.held[key] = (r, token)
+
+    def release(self, r: redis.Redis, key: str, pipe: Any = None) -> None:
+        mine = self.token_now()
+        with self.lock:
+            _, token = self.held.pop(key, (r, mine))
+        (pipe if pipe is not None else r).eval(_RELEASE, 1, key, token)
 
     def _refresh(self) -> None:
         import time
@@ -286,7 +327,7 @@ class Claims:
             with self.lock:
                 held = list(self.held.items())
             by_client: dict[int, tuple[redis.Redis, list[str]]] = {}
-            for key, r in held:
+            for key, (r, _token) in held:
                 by_client.setdefault(id(r), (r, []))[1].append(key)
             for r, keys in by_client.values():
                 try:
