@@ -230,6 +230,9 @@ class SmtpEmailChannel:
         """Transactions to make: single messages, or groups of identical plain-text content."""
         if self.max_recipients <= 1:
             return [[m] for m in messages]
+        # groups no larger than needed to keep every connection busy: a transaction's recipients go one RCPT
+        # round trip after another, so 600 recipients over 16 connections finish sooner as 16 × 38 than 6 × 100
+        size = max(1, min(self.max_recipients, -(-len(messages) // self.concurrency)))
         units: list[list[Message]] = []
         open_groups: dict[tuple, list[Message]] = {}
         for m in messages:
@@ -241,7 +244,7 @@ class SmtpEmailChannel:
             if not group:
                 units.append(group)
             group.append(m)
-            if len(group) >= self.max_recipients:
+            if len(group) >= size:
                 del open_groups[key]
         return units
 

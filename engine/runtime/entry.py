@@ -5,6 +5,7 @@ in-progress event-triggered activity (the trigger index). For each such activity
 the event N times within the window (and match its property filters); a customer enters a round once.
 """
 
+import weakref
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -13,14 +14,13 @@ from sqlmodel import Session, col, select
 
 from engine.components.behavior_event import BehaviorEventConfig, event_matches, qualifying
 from engine.db import read_session
-from engine.flow.graph import graph_for
+from engine.flow.graph import FlowGraph, graph_for
 from engine.models import Activity, ActivityVersion, ExecutionRecord
 from engine.runtime.connection import get_redis
 from engine.runtime.ports import RuntimePorts
 from engine.runtime.rounds import enter
 from engine.runtime.step import Enqueue
 from engine.runtime.store import TTL, RoundStore
-from engine.settings import get_settings
 from engine.status import ActivityStatus, RecordStatus
 
 Event = tuple[int, str, dict[str, Any], datetime]  # customer id, name, properties, occurred at
@@ -70,22 +70,19 @@ def _open_rounds(session: Session, activity_ids: set[int]) -> list[tuple[int, in
     return list(found.values())
 
 
-_TRIGGERS: dict[tuple[str, int], tuple[str, BehaviorEventConfig]] = {}
+_TRIGGERS: "weakref.WeakKeyDictionary[FlowGraph, tuple[str, BehaviorEventConfig]]" = weakref.WeakKeyDictionary()
 
 
 def _trigger(session: Session, version_id: int) -> tuple[str, BehaviorEventConfig]:
-    """The Behaviour Event trigger (node id, config) of a published version — immutable, so read once."""
-    key = (get_settings().database_url, version_id)
-    found = _TRIGGERS.get(key)
+    """The Behaviour Event trigger (node id, parsed config) of a version, parsed once per flow content."""
+    version = session.get(ActivityVersion, version_id)
+    assert version is not None
+    graph = graph_for(version.id, version.flow)
+    found = _TRIGGERS.get(graph)
     if found is None:
-        version = session.get(ActivityVersion, version_id)
-        assert version is not None
-        graph = graph_for(version.id, version.flow)
         trigger_id = graph.trigger_id or ""
-        config = BehaviorEventConfig.model_validate(graph.node(trigger_id).get("config") or {})
-        if len(_TRIGGERS) > 4096:
-            _TRIGGERS.clear()
-        found = _TRIGGERS[key] = (trigger_id, config)
+        found = _TRIGGERS[graph] = (trigger_id, BehaviorEventConfig.model_validate(
+            graph.node(trigger_id).get("config") or {}))
     return found
 
 

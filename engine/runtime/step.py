@@ -39,7 +39,6 @@ from engine.runtime.customers import load_view_map
 from engine.runtime.ports import RuntimePorts
 from engine.runtime.sql import insert_ignore, runtime_write, upsert
 from engine.runtime.store import RoundStore
-from engine.settings import get_settings
 from engine.status import RecordStatus
 
 Enqueue = Callable[[int, str, str], None]  # (record id, node id, batch key)
@@ -215,8 +214,8 @@ class RoundContext:
 
 
 def round_context(record_id: int) -> RoundContext | None:
-    """The round's flow, or None when the round is not in progress (one query; the flow of a published version
-    never changes, so it is read once per process)."""
+    """The round's flow, or None when the round is not in progress. The plan is cached per flow content (a
+    Not Started activity's version is edited in place, so a version id alone does not name a flow)."""
     with read_session() as session:
         row = session.execute(select(ExecutionRecord.status, ExecutionRecord.version_id,  # type: ignore[call-overload]
                                      Activity.workspace_id)
@@ -224,20 +223,11 @@ def round_context(record_id: int) -> RoundContext | None:
                               .where(ExecutionRecord.id == record_id)).first()
         if row is None or row[0] != RecordStatus.IN_PROGRESS:
             return None
-        status, version_id, workspace_id = row
-        key = (get_settings().database_url, int(version_id))
-        plan = _VERSION_PLANS.get(key)
-        if plan is None:
-            version = session.get(ActivityVersion, version_id)
-            assert version is not None
-            plan = plan_for(graph_for(version.id, version.flow))
-            if len(_VERSION_PLANS) > 1024:
-                _VERSION_PLANS.clear()
-            _VERSION_PLANS[key] = plan
+        _status, version_id, workspace_id = row
+        version = session.get(ActivityVersion, version_id)
+        assert version is not None
+        plan = plan_for(graph_for(version.id, version.flow))
     return RoundContext(record_id=record_id, workspace_id=int(workspace_id), plan=plan)
-
-
-_VERSION_PLANS: dict[tuple[str, int], Plan] = {}
 
 
 class Walk:

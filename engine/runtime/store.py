@@ -257,11 +257,12 @@ class RoundStore:
         count) for a batch no longer pending, ("busy", None) when another worker holds its claim, else
         ("go", member ids) with the claim now held by this process."""
         key = f"claim:{record_id}:{batch}"
+        ttl = claims.ttl_ms
         answer = self._begin(keys=[f"stopped:{record_id}", f"pending:{record_id}", key, f"b:{record_id}:{batch}"],
-                             args=[batch, claims.token_now(), claims.ttl_ms])
+                             args=[batch, claims.token_now(), ttl])
         state = answer[0].decode() if isinstance(answer[0], bytes) else str(answer[0])
         if state == "go":
-            claims.adopt(self.r, key)
+            claims.adopt(self.r, key, ttl)
             return state, _bytes_to_ids(answer[1] or None)
         return state, (int(answer[1]) if state == "done" else None)
 
@@ -273,7 +274,7 @@ class Claims:
 
     def __init__(self) -> None:
         self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.held: dict[str, tuple[redis.Redis, str]] = {}
+        self.held: dict[str, tuple[redis.Redis, str, int]] = {}  # key → (client, token, ttl ms)
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.pid = os.getpid()
@@ -293,10 +294,10 @@ class Claims:
             self.thread.start()
 
     def acquire(self, r: redis.Redis, key: str) -> bool:
-        token = self.token_now()
-        if r.set(key, token, nx=True, px=self.ttl_ms):
+        token, ttl = self.token_now(), self.ttl_ms
+        if r.set(key, token, nx=True, px=ttl):
             with self.lock:
-                self.held[key] = (r, token)
+                self.held[key] = (r, token, ttl)
             return True
         return False
 
@@ -306,33 +307,36 @@ class Claims:
             self._ensure_thread()
             return f"{self.token}:{threading.get_ident()}"
 
-    def adopt(self, r: redis.Redis, key: str) -> None:
+    def adopt(self, r: redis.Redis, key: str, ttl_ms: int) -> None:
         """A claim taken by a script with `token_now()`: keep it alive from now on."""
         token = self.token_now()
         with self.lock:
-            self.held[key] = (r, token)
+            self.held[key] = (r, token, ttl_ms)
 
     def release(self, r: redis.Redis, key: str, pipe: Any = None) -> None:
         mine = self.token_now()
         with self.lock:
-            _, token = self.held.pop(key, (r, mine))
+            _, token, _ttl = self.held.pop(key, (r, mine, 0))
         (pipe if pipe is not None else r).eval(_RELEASE, 1, key, token)
 
     def _refresh(self) -> None:
+        """Every third of the shortest TTL held, extend every claim (never reads settings: the TTL came with
+        each claim)."""
         import time
 
         while True:
-            ttl = self.ttl_ms
-            time.sleep(ttl / 3000)
             with self.lock:
                 held = list(self.held.items())
-            by_client: dict[int, tuple[redis.Redis, list[str]]] = {}
-            for key, (r, _token) in held:
-                by_client.setdefault(id(r), (r, []))[1].append(key)
+            time.sleep(min((ttl for _, (_, _, ttl) in held), default=3000) / 3000)
+            with self.lock:
+                held = list(self.held.items())
+            by_client: dict[int, tuple[redis.Redis, list[tuple[str, int]]]] = {}
+            for key, (r, _token, ttl) in held:
+                by_client.setdefault(id(r), (r, []))[1].append((key, ttl))
             for r, keys in by_client.values():
                 try:
                     pipe = r.pipeline(transaction=False)
-                    for key in keys:
+                    for key, ttl in keys:
                         pipe.pexpire(key, ttl)
                     pipe.execute()
                 except redis.RedisError:

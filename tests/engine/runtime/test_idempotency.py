@@ -70,3 +70,35 @@ def test_redelivered_messages_neither_double_count_nor_double_send(engine, simul
     # the 30/70 split is deterministic and within 3σ
     n, p = 2500, 0.3
     assert abs(first_counters["r"]["branch:group_1"] - n * p) <= 3 * (n * p * (1 - p)) ** 0.5
+
+
+def test_a_version_edited_in_place_runs_its_new_flow(database, redis_url, simulator, monkeypatch) -> None:
+    """A Not Started activity edits its version in place: the next round of that version id must not run a
+    flow cached from an earlier round (plans are cached by flow content, not version id)."""
+    from engine.channels.registry import reset_channels
+    from engine.models import Activity, ActivityVersion, RecordTrigger
+    from engine.services.activities import new_record
+    from tests.engine.runtime import support as s
+
+    monkeypatch.setenv("PROVIDER_URL", simulator.url)
+    get_settings.cache_clear()
+    reset_channels()
+    activity_id, _ = s.seed_activity(40)
+    first = s.records(activity_id)[0]
+    s.run_in_process(first.id)
+    assert "push" in s.persisted_counters(first.id)
+    with write_session() as session:
+        version = session.get(ActivityVersion, first.version_id)
+        flow = dict(version.flow)
+        flow["edges"] = [e for e in flow["edges"] if e["source"] != "rg"] + [
+            {"source": "rg", "branch": "group_1", "target": "e2"},
+            {"source": "rg", "branch": "group_2", "target": "e2"}]
+        flow["nodes"] = [n for n in flow["nodes"] if n["id"] not in ("push", "e1")]
+        version.flow = flow
+        session.add(version)
+        second = new_record(session, session.get(Activity, activity_id), RecordTrigger.SCHEDULE)
+        second_id = second.id
+    s.run_in_process(second_id)
+    counters = s.persisted_counters(second_id)
+    assert "push" not in counters and counters["e2"]["entered"] == 40
+    reset_channels()
