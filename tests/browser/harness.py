@@ -96,11 +96,14 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_app(database_url: str, work: Path, web_dir: Path, *, demo: bool = True) -> Iterator[RunningApp]:
+def running_app(database_url: str, work: Path, web_dir: Path, *, demo: bool = True,
+                extra_env: dict[str, str] | None = None) -> Iterator[RunningApp]:
     """`reflex run --env prod` on a free port over `database_url` (migrated, with the demo data unless
-    demo=False); stopped on exit. `work` receives the log and Reflex's state files."""
+    demo=False); stopped on exit. `work` receives the log and Reflex's state files; `extra_env` (REDIS_URL, ...)
+    is added to the app's environment."""
     work.mkdir(parents=True, exist_ok=True)
     env = tool_env(database_url, work, web_dir)
+    env.update(extra_env or {})
     if demo:
         load_demo(env)
     port = free_port()
