@@ -19,7 +19,9 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser.harness import ROOT, RunningApp, launch_chromium, running_app
 
-WEB_DIR = ROOT / "tmp" / f"browser-web-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+#: BROWSER_WEB_DIR lets two pytest runs side by side keep separate frontend builds
+WEB_DIR = Path(os.environ.get("BROWSER_WEB_DIR")
+               or ROOT / "tmp" / f"browser-web-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}").resolve()
 OUTPUT_DIR = ROOT / "test-output"
 UI_TIMEOUT_MS = 15_000
 
