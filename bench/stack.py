@@ -1,7 +1,7 @@
 """The real stack for benchmarks, started as separate processes the way `scripts/run.sh` starts it:
-redis-server, `python -m engine.migrate`, the aiosmtpd Sink, the provider simulator, the HTTP API, an HTTP
-sink for webhooks (bench/sink.py), the Dramatiq workers and the scheduler — on a temporary SQLite database,
-a temporary Redis directory and free ports. Everything is stopped (by pid) when the stack exits.
+redis-server, `python -m engine.migrate`, the SMTP sink (scripts/smtp_sink.sh), the provider simulator, the
+HTTP API, an HTTP sink for webhooks (bench/sink.py), the Dramatiq workers and the scheduler — on a temporary
+SQLite database, a temporary Redis directory and free ports. Everything is stopped (by pid) when the stack exits.
 
 The benchmark process itself talks to the same database and Redis through the engine's services (it
 creates the workspace, the customers and the activity, and publishes it), with the environment pointed at
@@ -125,8 +125,7 @@ class Stack:
     def start_services(self, *, workers: bool = True, scheduler: bool = True) -> None:
         """SMTP sink, simulator, API, webhook sink, then the workers and the scheduler (like run.sh)."""
         p = self.ports
-        self._spawn("smtp", [PYTHON, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l",
-                             f"127.0.0.1:{p['smtp']}"])
+        self._spawn("smtp", ["bash", str(ROOT / "scripts" / "smtp_sink.sh"), f"127.0.0.1:{p['smtp']}"])
         self._spawn("simulator", [PYTHON, "-m", "engine.simulator", "--port", str(p["simulator"]), "--no-kafka",
                                   *self.simulator_args])
         self._spawn("api", [PYTHON, "-m", "engine.api", "--port", str(p["api"])])

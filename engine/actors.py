@@ -18,6 +18,7 @@ import dramatiq
 import redis
 from dramatiq.errors import Retry
 
+from engine.runtime import gc_tuning
 from engine.runtime.broker import broker  # noqa: F401  (sets the broker before the actors are declared)
 from engine.runtime.connection import get_redis
 from engine.runtime.rounds import finish_if_done, start_round
@@ -26,6 +27,7 @@ from engine.runtime.store import RoundStore
 
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per provider call drowns the worker log
 log = logging.getLogger("engine.actors")
+gc_tuning.tune()
 
 MAX_RETRIES = 10
 REDIS_OUTAGE_S = 300.0

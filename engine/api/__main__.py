@@ -7,6 +7,7 @@ import logging
 
 import uvicorn
 
+from engine.runtime import gc_tuning
 from engine.settings import get_settings
 
 
@@ -18,6 +19,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    gc_tuning.tune()  # receipts and events allocate much, cycle little (engine/runtime/gc_tuning.py)
     uvicorn.run("engine.api.app:runtime_app", factory=True, host=args.host, port=args.port, workers=args.workers,
                 access_log=False)
 

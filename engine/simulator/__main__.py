@@ -8,6 +8,7 @@ import signal
 import sys
 from dataclasses import replace
 
+from engine.runtime import gc_tuning
 from engine.settings import get_settings
 from engine.simulator.server import SimulatorServer
 from engine.simulator.state import SimConfig
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     server = SimulatorServer(config, host=args.host, port=args.port,
                              kafka=settings.simulator_kafka and not args.no_kafka)
     log = logging.getLogger("engine.simulator")
+    gc_tuning.tune()
     log.info("provider simulator on http://%s:%d — success %.2f, failure %.2f, reject %.2f, no receipt %.2f, "
              "receipts after %.1fs to %s; Kafka mock cluster: %s", args.host, args.port, config.success_rate,
              config.failure_rate, config.reject_rate,
