@@ -7,7 +7,10 @@
 // are merged into the local nodes, keeping their measured sizes and the position of a node being dragged.
 //
 // Props (from marketing_app/components/flow_canvas.py): nodes, edges, palette, selected, rev, readOnly,
-// copyMode, canUndo, canRedo, dirty, focus, preview, viewKey (a new value fits the new flow to the screen).
+// copyMode, canUndo, canRedo, dirty, focus, preview, viewKey (a new value fits the new flow to the screen);
+// execution (node id → the round's numbers, drawn above each card; a click calls onExecution(node id)) and
+// route (one customer's route: its cards and lines green, the rest dimmed). Both live in their own context,
+// so a live refresh of the numbers re-renders the cards only, never the graph.
 import React, { createContext, memo, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import {
   Background,
@@ -41,6 +44,8 @@ const ICONS = {
 const DRAG_TYPE = "application/x-flow-component";
 const Ctx = createContext(null);
 const HoverCtx = createContext({ hoverEdge: "", hover: () => {} });  // apart, so hovering a line re-renders lines only
+const NO_EXEC = { data: {}, open: null, nodes: null, edges: null };
+const ExecCtx = createContext(NO_EXEC);  // execution data and the route drawn (apart: a refresh re-renders cards only)
 const Icon = ({ name, size = 16 }) => {
   const C = ICONS[name] || Box;
   return <C size={size} strokeWidth={2} aria-hidden="true" />;
@@ -48,20 +53,44 @@ const Icon = ({ name, size = 16 }) => {
 
 // ------------------------------------------------------------------------------------------------ nodes
 
+// The round's numbers above a card: the seed's values in order; raw numbers as data attributes.
+function ExecBar({ id, d, open }) {
+  const attrs = {};
+  for (const [k, v] of Object.entries(d.attrs || {})) attrs[`data-${k.replace(/_/g, "-")}`] = v;
+  const click = (e) => { e.stopPropagation(); if (open) open(id); };
+  return (
+    <div id={`exec-${id}`} className={`fc-exec nodrag kind-${d.kind}` + (d.trigger ? " trigger" : "")}
+         data-exec-node={id} data-kind={d.kind} {...attrs} title={d.title} role="button" tabIndex={0}
+         onClick={click} onKeyDown={(e) => { if (e.key === "Enter" || e.key === " ") click(e); }}>
+      {(d.items || []).map((it) => (
+        <span key={it.key} className={`fc-exec-item tone-${it.tone}`} data-item={it.key}>
+          <b className="fc-exec-value">{it.value}</b><span className="fc-exec-label">{it.label}</span>
+        </span>
+      ))}
+    </div>
+  );
+}
+
 const StepNode = memo(function StepNode({ data, selected }) {
   const ctx = useContext(Ctx);
+  const ex = useContext(ExecCtx);
   const n = data.node;
+  const exec = ex.data[n.id];
   const multi = n.branches.length > 1 || n.branches.some((b) => b.label);
   const classes = ["fc-node", `cat-${n.cat}`];
   if (n.end) classes.push("fc-end");
   if (selected) classes.push("selected");
   if (n.problem) classes.push("problem");
   if (!n.configured) classes.push("unconfigured");
+  if (ex.nodes) classes.push(ex.nodes.has(n.id) ? "on-route" : "off-route");
+  if (exec) classes.push("has-exec");
   const tools = !ctx.readOnly && !ctx.preview;
   return (
     <div className={classes.join(" ")} data-node-id={n.id} data-type={n.type}
-         data-configured={n.configured ? "true" : "false"} data-problem={n.problem ? "true" : "false"}>
+         data-configured={n.configured ? "true" : "false"} data-problem={n.problem ? "true" : "false"}
+         data-route={ex.nodes ? (ex.nodes.has(n.id) ? "on" : "off") : undefined}>
       {!n.trigger && <Handle type="target" position={Position.Left} className="fc-in" isConnectable={false} />}
+      {exec && <ExecBar id={n.id} d={exec} open={ex.open} />}
       {n.hint && selected && !ctx.preview && (
         <div className="fc-hint nodrag" data-hint={n.id}>
           <Lightbulb size={14} aria-hidden="true" />
@@ -157,7 +186,10 @@ const LinkEdge = memo(function LinkEdge(props) {
     sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, borderRadius: 10, offset: 16,
   });
   const e = data.edge;
-  const cls = "fc-edge" + (e.dashed ? " dashed" : "") + (selected ? " selected" : "");
+  const ex = useContext(ExecCtx);
+  const onRoute = ex.edges ? ex.edges.has(id) : null;
+  const cls = "fc-edge" + (e.dashed ? " dashed" : "") + (selected ? " selected" : "")
+    + (onRoute === null ? "" : onRoute ? " on-route" : " off-route");
   const { hoverEdge, hover } = useContext(HoverCtx);
   const show = selected || hoverEdge === id;
   return (
@@ -619,14 +651,32 @@ function Canvas(props) {
   useEffect(() => setEdgeSel(""), [rev]);
   const shownEdges = useMemo(() => edges.map((e) => (e.id === edgeSel ? { ...e, selected: true } : e)), [edges, edgeSel]);
   const ctx = useMemo(() => ({ act, openMenuAt, readOnly, preview, copyMode }), [act, openMenuAt, readOnly, preview, copyMode]);
+  const onExecution = props.onExecution;
+  const routeNodes = props.route && props.route.nodes && props.route.nodes.length ? props.route.nodes : null;
+  const routeEdges = routeNodes ? props.route.edges || [] : null;
+  const execCtx = useMemo(() => ({
+    data: props.execution || {},
+    open: onExecution ? (id) => onExecution(id) : null,
+    nodes: routeNodes ? new Set(routeNodes) : null,
+    edges: routeEdges ? new Set(routeEdges) : null,
+  }), [props.execution, onExecution, routeNodes, routeEdges]);
+  const routeKey = routeNodes ? routeNodes.join(",") : "";
+  // a customer's route was drawn: bring all of it into view (after the side panel took its width)
+  useEffect(() => {
+    if (!routeNodes) return undefined;
+    const t = setTimeout(() => flow.fitView({ nodes: routeNodes.map((id) => ({ id })), padding: 0.3, maxZoom: 1,
+                                              duration: 250 }), 80);
+    return () => clearTimeout(t);
+  }, [routeKey]); // eslint-disable-line react-hooks/exhaustive-deps
   const hoverCtx = useMemo(() => ({ hoverEdge, hover }), [hoverEdge, hover]);
 
   return (
     <Ctx.Provider value={ctx}>
      <HoverCtx.Provider value={hoverCtx}>
+     <ExecCtx.Provider value={execCtx}>
       <div className={"fc-root" + (preview ? " preview" : "") + (readOnly ? " read-only" : "") + (copyMode ? " copying" : "")
-                      + (dragging2 ? " dragging" : "")}
-           data-rev={rev} data-copy-mode={copyMode} data-lines={shownEdges.length}>
+                      + (dragging2 ? " dragging" : "") + (routeNodes ? " routing" : "")}
+           data-rev={rev} data-copy-mode={copyMode} data-lines={shownEdges.length} data-route={routeKey}>
         {!readOnly && !preview && <Palette items={props.palette || []} empty={!(props.nodes || []).length} notify={notify}
                                             onDragging={setDragging2} />}
         <div className="fc-flow" ref={wrapper} onDragOver={onDragOver} onDrop={onDrop}
@@ -686,6 +736,7 @@ function Canvas(props) {
           {note && <div className="fc-note" role="status">{note}</div>}
         </div>
       </div>
+     </ExecCtx.Provider>
      </HoverCtx.Provider>
     </Ctx.Provider>
   );

@@ -1,7 +1,10 @@
 """Execution Records: list with a status filter; Stop one round; Re-run after a crowd-data failure.
 
-The engine (next issue) executes rounds; these functions own the record rules and their effect on the
-activity status, so the drawer's buttons and the engine share them.
+These functions own the record rules and their effect on the activity status, so the drawer's buttons and the
+engine share them. A stopped round is In Progress no more, so no walk routes it further (engine/runtime/step.py
+`round_context`: a walk about to begin, or a parked batch waking up, is a no-op), and once the stop is committed
+its counters so far are persisted. A re-run is a new record the scheduler's outbox hands to the workers like
+any other round.
 """
 
 from datetime import datetime
@@ -15,6 +18,7 @@ from engine.models import Activity, ActivityVersion, ExecutionRecord, RecordTrig
 from engine.models.record import CROWD_DATA_FAILURE
 from engine.permissions import require
 from engine.services import activities
+from engine.services.events import after_commit
 from engine.status import Action, ActivityStatus, RecordAction, RecordStatus, StatusError, record_transition
 
 
@@ -87,7 +91,21 @@ def stop_record(*, session: Session, actor: User, record_id: int) -> ExecutionRe
             and not _running(session, activity, besides=record.id):
         activities.stop(session=session, actor=actor, activity_id=activity.id)
     session.flush()
+    after_commit(session, lambda rid=int(record.id): _persist_stopped(rid))  # type: ignore[arg-type,misc]
     return record
+
+
+def _persist_stopped(record_id: int) -> None:
+    """Persist the stopped round's counters so far (Redis keeps them 8 days; a walk still finishing adds to
+    them there, and counters_of overlays Redis on the persisted copy while it has them)."""
+    from engine.db import write_session
+    from engine.runtime.connection import get_redis
+    from engine.runtime.rounds import persist_counters
+    from engine.runtime.store import RoundStore
+
+    store = RoundStore(get_redis())
+    with write_session() as session:
+        persist_counters(session, record_id, store)
 
 
 def rerun_record(*, session: Session, actor: User, record_id: int) -> ExecutionRecord:

@@ -3,7 +3,8 @@
 assets/canvas/flow_canvas.jsx holds the component cards, the "+" stubs, the lines with their insert / scissors
 buttons, the palette, the component menu and the top-right tools; this class only declares its props and its one
 event, `on_action`, which carries coarse actions ({kind: "add", ...}) to the page state. Nothing is sent while a
-card is dragged: the JSX reports the position when the drag stops.
+card is dragged: the JSX reports the position when the drag stops. On a read-only canvas `execution` puts the
+round's numbers above each card (`on_execution` when clicked) and `route` draws one customer's route green.
 """
 
 from typing import Any
@@ -39,8 +40,14 @@ class FlowCanvas(rx.Component):
     dirty: rx.Var[bool]
     focus: rx.Var[dict[str, Any]]
     view_key: rx.Var[str]
+    #: execution data of the round shown, node id → {kind, trigger, items, attrs, title} (states/execution.py)
+    execution: rx.Var[dict[str, dict[str, Any]]]
+    #: a customer's route, drawn green: {nodes: [ids], edges: ["source|branch|target"], qaid}
+    route: rx.Var[dict[str, Any]]
 
     on_action: rx.EventHandler[passthrough_event_spec(dict[str, Any])]
+    #: a component's execution data was clicked (its node id)
+    on_execution: rx.EventHandler[passthrough_event_spec(str)]
 
 
 flow_canvas = FlowCanvas.create

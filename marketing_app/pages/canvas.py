@@ -2,17 +2,22 @@
 /templates: New from Template.
 
 The canvas page has no console sidebar: a header (back, name + pencil, status, version dropdown, Manage Versions,
-Save Draft, Publish), the palette and React Flow in the middle, the configuration panel on the right.
+Save Draft, Publish), the palette and React Flow in the middle, the configuration panel on the right. A read-only
+canvas of an executed activity shows the round's numbers on its components (live while In Progress), the
+Incoming Users panel (a trigger's numbers) and the action analysis panel (any other component's numbers).
 """
 
 import reflex as rx
 
 from marketing_app import styles
 from marketing_app.components.flow_canvas import flow_canvas
+from marketing_app.components.ticker import ticker
 from marketing_app.states.auth import AuthState
 from marketing_app.states.canvas import CanvasState
 from marketing_app.states.canvas_templates import TemplatesState
+from marketing_app.states.execution import ExecutionState
 from marketing_app.templates import template
+from marketing_app.views.analysis_panel import analysis_panel
 from marketing_app.views.canvas_dialogs import (
     confirm_dialog,
     hint_dialog,
@@ -24,6 +29,7 @@ from marketing_app.views.canvas_header import header
 from marketing_app.views.canvas_panel import config_panel
 from marketing_app.views.canvas_templates import gallery
 from marketing_app.views.drawers import versions_drawer
+from marketing_app.views.incoming_panel import incoming_panel
 
 S = CanvasState
 STYLESHEET = "/canvas/canvas_page.css"
@@ -38,7 +44,14 @@ def _canvas() -> rx.Component:
         nodes=S.nodes, edges=S.edges, palette=S.palette, selected=S.selected, rev=S.rev, read_only=S.read_only,
         preview=False, copy_mode=S.copy_mode, can_undo=S.can_undo, can_redo=S.can_redo, dirty=S.dirty,
         focus=S.focus, view_key=S.view_key, on_action=S.act,
+        execution=ExecutionState.data, route=ExecutionState.route, on_execution=ExecutionState.open_data,
     )
+
+
+def _live() -> rx.Component:
+    """While the round shown is In Progress (or its sends await receipts): its numbers refresh; the ticker stops
+    with that, or when the user leaves the page."""
+    return rx.cond(ExecutionState.poll_ms > 0, ticker(interval=ExecutionState.poll_ms, on_tick=ExecutionState.tick))
 
 
 def _editor() -> rx.Component:
@@ -52,9 +65,12 @@ def _editor() -> rx.Component:
                 position="relative", flex="1", min_width="0", height="100%", id="canvas-area",
                 class_name=rx.cond(S.read_only, "read-only", "editing"),
             ),
+            incoming_panel(),
             config_panel(),
+            analysis_panel(),
             spacing="0", flex="1", min_height="0", width="100%", align="stretch",
         ),
+        _live(),
         confirm_dialog(),
         info_dialog(),
         hint_dialog(),

@@ -9,6 +9,8 @@ services inside write_session() (a refusal rolls back and comes back as a toast)
 
 Query: `mode=edit|details`; `version=<id>` or `record=<id>` show that version read-only (Manage Versions' View,
 Execution Records' View). Read-only also when the role may not edit (managers, another marketer's activity).
+A read-only canvas shows the execution data of a round (engine.services.execution.execution_view: Details the
+latest round, a version its latest round, a record itself) through ExecutionState (states/execution.py).
 """
 
 import re
@@ -26,17 +28,21 @@ from engine.flow.validate import FlowProblem, validate_flow
 from engine.models import User
 from engine.permissions import role_refusal
 from engine.services import activities as activity_service
+from engine.services import execution as execution_service
 from engine.services import groups as group_service
 from engine.services import preferences
-from engine.services import records as record_service
 from engine.services import versions as version_service
 from engine.services.audiences import list_audiences
 from engine.services.campaigns import list_catalogue
+from engine.services.execution import ExecutionView
 from engine.status import Action, ActivityStatus, VersionState
 from marketing_app.states import canvas_form as form
 from marketing_app.states import canvas_model as model
 from marketing_app.states.activities import canvas_route
+from marketing_app.states.analysis import AnalysisState
 from marketing_app.states.campaigns import CampaignChoice, to_options
+from marketing_app.states.execution import ExecutionState
+from marketing_app.states.execution_incoming import IncomingState
 from marketing_app.states.groups import UNGROUPED, GroupOption, options
 from marketing_app.states.service import run
 
@@ -96,7 +102,7 @@ class _Loaded:
     owner_id: int
     version_label: str
     version_note: str
-    record_note: str
+    execution: ExecutionView | None  # a read-only canvas's round and its numbers (None while editing)
     versions: list[VersionChoice]
     flow: dict[str, Any]
     read_only_reason: str
@@ -110,22 +116,18 @@ class _Loaded:
 def _load(session, actor: User, aid: int, mode: str, version_id: int | None, record_id: int | None) -> _Loaded:
     activity = activity_service.get_activity(session=session, actor=actor, activity_id=aid)
     versions = version_service.list_versions(session=session, actor=actor, activity_id=aid)
-    record_note = ""
-    if record_id is not None:
-        records = record_service.list_records(session=session, actor=actor, activity_id=aid)
-        record = next((r for r in records if r.id == record_id), None)
-        if record is None:
-            raise NotFound("Execution record not found.")
-        shown = next((v for v in versions if v.number == record.version_number), None)
-        record_note = f"Round #{record.number} · {record.status_label} · started {record.started_at:%Y-%m-%d %H:%M}"
-    elif version_id is not None:
-        shown = next((v for v in versions if v.id == version_id), None)
+    refusal = role_refusal(actor, activity, Action.EDIT) or ""
+    view = None
+    if refusal or mode == "details" or record_id is not None or version_id is not None:
+        # which version and round a read-only canvas shows, with the round's execution data
+        view = execution_service.execution_view(session=session, actor=actor, activity_id=aid, record_id=record_id,
+                                                version_id=version_id)
+        shown = next((v for v in versions if v.id == view.version_id), None)
     else:
         shown = next((v for v in versions if v.is_current), versions[0] if versions else None)
     if shown is None:
         raise NotFound("Version not found.")
     flow = version_service.view_version(session=session, actor=actor, version_id=shown.id)
-    refusal = role_refusal(actor, activity, Action.EDIT) or ""
     if not refusal and (record_id is not None or (version_id is not None and not shown.is_current)):
         refusal = f"You are viewing V{shown.number}. Open the current version to edit."
     if not refusal and mode == "details":
@@ -150,7 +152,7 @@ def _load(session, actor: User, aid: int, mode: str, version_id: int | None, rec
                                              default=False))
     return _Loaded(
         name=activity.name, status=str(activity.status), status_label=status.label, owner_id=activity.owner_id,
-        version_label=f"V{shown.number}", version_note=note, record_note=record_note,
+        version_label=f"V{shown.number}", version_note=note, execution=view if refusal else None,
         versions=[VersionChoice(id=str(v.id), label=f"V{v.number}",
                                 note=f"{v.status_label} · {v.author_name} · {v.created_at:%Y-%m-%d %H:%M}",
                                 current=v.is_current, shown=v.id == shown.id) for v in versions],
@@ -174,7 +176,6 @@ class CanvasState(CampaignChoice, rx.State):
     status_label: str = ""
     version: str = ""
     version_note: str = ""
-    record: str = ""
     versions: list[VersionChoice] = []
     mode: str = "edit"
     read_only: bool = True
@@ -254,6 +255,7 @@ class CanvasState(CampaignChoice, rx.State):
         mode = "details" if query.get("mode") == "details" else "edit"
         self.reset()
         (await self.get_state(CanvasPanelState)).reset()
+        (await self.get_state(ExecutionState)).show(None, record_query=None, version_query=None)
         self.mode, self.activity_id = mode, aid or 0
         if aid is None:
             self.error, self.loaded = "Activity not found.", True
@@ -266,7 +268,7 @@ class CanvasState(CampaignChoice, rx.State):
             return None
         got = out.value
         self.name, self.status, self.status_label = got.name, got.status, got.status_label
-        self.version, self.version_note, self.record = got.version_label, got.version_note, got.record_note
+        self.version, self.version_note = got.version_label, got.version_note
         self.versions = got.versions
         self.view_key = f"{aid}:{got.version_label}:{record_id or ''}"
         self.read_only_reason = got.read_only_reason
@@ -280,8 +282,12 @@ class CanvasState(CampaignChoice, rx.State):
         self._load_template(got.template_key, got.template_hidden)
         self._render()
         await self._flush_panel()
+        (await self.get_state(ExecutionState)).show(got.execution, record_query=record_id, version_query=version_id,
+                                                    labels=model.node_labels(self._flow))
+        incoming = await self.get_state(IncomingState)
+        incoming.close_quietly()
         self.loaded = True
-        return None
+        return AnalysisState.close_panel
 
     def _set_time_labels(self) -> None:
         def show(value: Any) -> str:

@@ -162,6 +162,19 @@ class RecordsState(rx.State):
     rows: list[dict[str, str]] = []
     confirm_id: str = ""  # the record whose Stop waits for confirmation
 
+    @rx.var
+    def running(self) -> bool:
+        """A round in the list is In Progress (or a re-run is queued): the drawer follows it (views/drawers.py
+        mounts a Ticker calling `poll` while it is open)."""
+        return any(r["status"] == RecordStatus.IN_PROGRESS or r["pending"] for r in self.rows)
+
+    @rx.event
+    async def poll(self):
+        """Reload the rows while a round runs, so a round that ends (or a re-run that starts) shows it."""
+        if self.open and not self.confirm_id:
+            return await self._load()
+        return None
+
     async def _load(self):
         aid, status = self.activity_id, self.status
         out = await run(self, lambda s, u: _records(s, u, aid, status))

@@ -7,6 +7,7 @@ from marketing_app import styles
 from marketing_app.components.status_badge import status_badge
 from marketing_app.states.canvas import CanvasState, VersionChoice
 from marketing_app.states.drawers import VersionsState
+from marketing_app.views.execution_badge import execution_badge
 
 S = CanvasState
 
@@ -64,8 +65,7 @@ def header() -> rx.Component:
                 rx.text("·", size="1", color=styles.MUTED),
                 rx.text("Start ", S.start_label, " · End ", S.end_label, size="1", color=styles.MUTED,
                         id="canvas-times"),
-                rx.cond(S.record != "", rx.badge(S.record, size="1", variant="outline", color_scheme="gray",
-                                                 id="canvas-record")),
+                execution_badge(),
                 rx.cond(S.editing_note != "", rx.text(S.editing_note, size="1", color="var(--amber-11)",
                                                       id="canvas-editing-note")),
                 rx.cond(S.read_only, rx.badge(rx.icon("eye", size=11), "Read-only", size="1", variant="soft",

@@ -98,6 +98,12 @@ def _inside(page: Page, target: Locator, margin: float = 8) -> bool:
             and box["y"] + box["height"] <= area["y"] + area["height"] - margin)
 
 
+def on_screen(page: Page, target: Locator) -> bool:
+    """Is `target` wholly on the visible canvas (after the canvas came to rest)?"""
+    settle(page)
+    return _inside(page, target)
+
+
 def reveal(page: Page, target: Locator) -> None:
     """Make sure `target` is on the visible canvas (fit to screen if not), the canvas at rest."""
     page.wait_for_timeout(150)  # a selection may scroll the canvas, after a short delay

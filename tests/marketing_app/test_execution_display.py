@@ -1,0 +1,40 @@
+"""What a card's execution data looks like, without a browser: the engine's values in the seed's order with
+labels, readable numbers, zeros muted, the raw numbers as data attributes, and the header's round label."""
+
+from engine.services.execution import ExecutionView, node_execution
+from marketing_app.states.execution import display, record_label
+
+
+def test_a_send_shows_failed_succeeded_sent_entered_with_its_raw_numbers() -> None:
+    node = node_execution({"id": "sms", "type": "text_sms"},
+                          {"entered": 12_345, "failed": 0, "success": 12_000, "pending": 45, "sent": 12_045,
+                           "not_sent": 300})
+    shown = display(node)
+    assert [(i["label"], i["value"], i["tone"]) for i in shown["items"]] == [
+        ("Failed", "0", "zero"), ("Succeeded", "12,000", "green"), ("Sent", "12,045", "blue"),
+        ("Entered", "12,345", "gray")]
+    assert shown["attrs"] == {"failed": 0, "success": 12_000, "sent": 12_045, "entered": 12_345, "pending": 45,
+                              "not_sent": 300}
+    assert "45 awaiting a receipt" in shown["title"] and "300 not sent (no address)" in shown["title"]
+    assert shown["title"].endswith("Click for the action analysis.") and not shown["trigger"]
+
+
+def test_a_trigger_and_an_ab_test() -> None:
+    trigger = display(node_execution({"id": "t", "type": "behavior_event"}, {"entered": 5, "passed": 5}))
+    assert [i["label"] for i in trigger["items"]] == ["Met", "Entered"] and trigger["trigger"]
+    assert trigger["title"].endswith("Click for the Incoming Users.")
+    ab = {"id": "ab", "type": "ab_test", "config": {"groups": [{"name": "Short subject"}, {"name": ""}]}}
+    assert display(node_execution(ab, {"entered": 10, "winner": 2, "targets_achieved": 3}))["items"][0]["value"] \
+        == "Group 2"
+    first = display(node_execution(ab, {"entered": 10, "winner": 1, "targets_achieved": 3}))
+    assert [(i["label"], i["value"]) for i in first["items"]] == [("Winner", "Short subject"), ("Targets", "3"),
+                                                                  ("Inflows", "10")]
+    assert display(node_execution(ab, {"entered": 10}))["items"][0]["value"] == "—"
+
+
+def test_the_round_label_names_the_version_it_ran_when_another_is_shown() -> None:
+    view = ExecutionView(activity_id=1, version_id=3, version_number=3, record_id=9, record_number=4,
+                         record_status="in_progress", record_status_label="In Progress", record_version_number=2)
+    assert record_label(view) == "Round #4 · In Progress · ran V2"
+    assert record_label(view.model_copy(update={"record_version_number": 3})) == "Round #4 · In Progress"
+    assert record_label(ExecutionView(activity_id=1, version_id=3, version_number=3)) == ""
