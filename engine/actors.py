@@ -18,6 +18,7 @@ import dramatiq
 import redis
 from dramatiq.errors import Retry
 
+from engine import crowd_actor  # noqa: F401  (the Generate Crowd actor: its queue is consumed here too)
 from engine.runtime import gc_tuning
 from engine.runtime.broker import broker  # noqa: F401  (sets the broker before the actors are declared)
 from engine.runtime.connection import get_redis

@@ -2,6 +2,7 @@
 
 from engine.models.activity import Activity, ActivityCampaignLink, Schedule
 from engine.models.campaign import MarketingCampaign
+from engine.models.crowd import CrowdOperation as CrowdOperation
 from engine.models.customer import Audience, AudienceKind, AudienceMember, BehaviorEvent, Customer, CustomerTag
 from engine.models.execution import CustomerStep, NodeCounter
 from engine.models.group import ActivityGroup

@@ -362,7 +362,7 @@ def test_crowd_data_errors(session: Session, people: tuple[Any, dict[str, int]])
     session.add(tagged)
     session.flush()
     with pytest.raises(aud.CrowdDataError, match="the database failed while reading audience “Tagged” "
-                                                 r"\(OperationalError\)"):
+                                                 r"\((OperationalError|ProgrammingError)\)"):  # SQLite | PostgreSQL
         aud.materialize(session=session, audience_id=tagged.id)
 
 
