@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, make_url, select
 from sqlmodel import Session
 
 from engine.settings import get_settings
@@ -42,6 +42,11 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _prepare_sqlite(engine, url)
         return engine
+    if make_url(url).get_driver_name() == "psycopg":
+        # No server-side prepared statements: once psycopg prepares a statement (its 6th run), PostgreSQL may
+        # plan it generically, and an IN list of bound values is then searched linearly instead of hashed —
+        # chunked look-ups by QAID turned a 100k-row audience import quadratic (minutes instead of seconds).
+        return create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
     return create_engine(url, pool_pre_ping=True)
 
 

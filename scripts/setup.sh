@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the project needs, only what is missing: a second run takes well under a second.
 #   .venv (pip install -e '.[test]' again when pyproject.toml changes), bun from the npm registry,
-#   and Debian's redis-server and chromium when absent.
+#   and Debian's redis-server, chromium, postgresql (the tests' second database, scripts/pg.sh) and postfix (its
+#   smtp-sink: the local SMTP peer, scripts/smtp_sink.sh) when absent.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
@@ -32,11 +33,18 @@ if [[ ! -x .tools/bun/node_modules/.bin/bun ]] || ! .tools/bun/node_modules/.bin
     npm install --prefix .tools/bun --no-audit --no-fund --loglevel=error "bun@$BUN_VERSION"
 fi
 
-if [[ ! -x /usr/bin/redis-server || ! -x /usr/bin/chromium ]]; then
-    log "installing redis-server and chromium with apt-get"
+missing=()
+[[ -x /usr/bin/redis-server ]] || missing+=(redis-server)
+[[ -x /usr/bin/chromium ]] || missing+=(chromium chromium-driver)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)  # the tests' second database
+# Postfix only for its smtp-sink, the local SMTP peer (scripts/smtp_sink.sh); "No configuration": no mail daemon
+[[ -x /usr/sbin/smtp-sink ]] || missing+=(postfix)
+if [[ ${#missing[@]} -gt 0 ]]; then
+    log "installing ${missing[*]} with apt-get"
     export DEBIAN_FRONTEND=noninteractive
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
     apt-get update -qq
-    apt-get install -y -qq redis-server chromium chromium-driver >/dev/null
+    apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 mkdir -p data tmp "$REFLEX_DIR" "$BUN_INSTALL_CACHE_DIR"

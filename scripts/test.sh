@@ -3,7 +3,9 @@
 #   bash scripts/test.sh                  # ruff + all of tests/
 #   bash scripts/test.sh tests/browser    # extra arguments go to pytest instead of "tests"
 # Tests that need Redis start their own redis-server on a free port (tests/conftest.py: redis_server), so a
-# developer's Redis on 6379 is never touched.
+# developer's Redis on 6379 is never touched. The engine's integration tests (tests/engine/{runtime,services,api})
+# run on SQLite and again on PostgreSQL: a throwaway cluster in tmp/pg on a free port (scripts/pg.sh), stopped
+# at the end; set TEST_POSTGRES_URL to use a server of your own instead.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
@@ -12,6 +14,13 @@ bash scripts/setup.sh
 
 echo "[test] ruff check" >&2
 ruff check .
+
+source scripts/pg.sh
+if [[ -z "${TEST_POSTGRES_URL:-}" ]]; then
+    trap pg_stop EXIT
+    trap 'exit 130' INT TERM  # Ctrl-C / a kill stop PostgreSQL too (through the EXIT trap)
+    pg_start "$ROOT/tmp/pg"
+fi
 
 # --dist loadfile: one file's tests share a worker, so browser tests of one file share one running app.
 # --basetemp inside the project: pytest clears it at start; browser tests keep their app/DB/logs there.

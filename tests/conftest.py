@@ -1,6 +1,9 @@
-"""Shared fixtures: a fresh migrated SQLite file per test (the real DB engine, not a mock)."""
+"""Shared fixtures: a fresh migrated database per test (the real DB engine, not a mock) — a SQLite file, and
+for the engine's integration tests also a PostgreSQL database when TEST_POSTGRES_URL names a server
+(scripts/test.sh starts one: scripts/pg.sh)."""
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -8,22 +11,58 @@ from sqlmodel import Session
 
 from engine import clock, db
 from engine.settings import get_settings
+from tests.databases import migrate_to_head, postgres_databases, use_database
+
+#: Tests under these folders that use `database` run twice when TEST_POSTGRES_URL is set: [sqlite] and
+#: [postgresql]. Elsewhere a test opts in with @pytest.mark.postgres; @pytest.mark.sqlite_only opts out.
+POSTGRES_PATHS = ("tests/engine/runtime/", "tests/engine/services/", "tests/engine/api/")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if not os.environ.get("TEST_POSTGRES_URL") or "database" not in metafunc.fixturenames:
+        return
+    node = metafunc.definition
+    if node.get_closest_marker("sqlite_only"):
+        return
+    where = Path(node.path).resolve().relative_to(metafunc.config.rootpath).as_posix()
+    if where.startswith(POSTGRES_PATHS) or node.get_closest_marker("postgres"):
+        metafunc.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 
 
 @pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Point DATABASE_URL at a new SQLite file and apply the Alembic migrations to it."""
-    url = f"sqlite:///{tmp_path / 'test.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    get_settings.cache_clear()
-    db.reset_engine()
-    from engine.migrate import upgrade_to_head
+def make_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], str]]:
+    """A factory of fresh databases migrated to Alembic's head, `make("sqlite")` or `make("postgresql")`; each
+    becomes DATABASE_URL when made (tests that compare two runs make a second one and switch back with
+    tests.databases.use_database). PostgreSQL databases are dropped at the end."""
+    drops: list[Callable[[], None]] = []
+    made = 0
 
-    upgrade_to_head()
-    yield url
+    def make(kind: str = "sqlite") -> str:
+        nonlocal made
+        made += 1
+        if kind == "postgresql":
+            pg = postgres_databases(os.environ["TEST_POSTGRES_URL"])
+            url = pg.create(lambda template: migrate_to_head(template, monkeypatch))
+            drops.append(lambda: pg.drop(url))
+        else:
+            url = f"sqlite:///{tmp_path / ('test.db' if made == 1 else f'test-{made}.db')}"
+            migrate_to_head(url, monkeypatch)
+        use_database(url, monkeypatch)
+        return url
+
+    yield make
     db.reset_engine()
     get_settings.cache_clear()
     clock.set_clock(None)
+    for drop in drops:
+        drop()
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest, make_database: Callable[[str], str]) -> str:
+    """DATABASE_URL pointing at a fresh migrated database: a SQLite file, or with the `postgresql` parameter
+    (see pytest_generate_tests) a PostgreSQL database cut from a migrated template (tests/databases.py)."""
+    return make_database(getattr(request, "param", "sqlite"))
 
 
 @pytest.fixture

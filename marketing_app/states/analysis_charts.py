@@ -63,8 +63,10 @@ def _layout(title: str, x_title: str, y_title: str, **extra: Any) -> dict[str, A
 
 
 def _legend() -> dict[str, Any]:
-    return {"showlegend": True, "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1,
-                                           "xanchor": "right", "font": {"size": 10}, "traceorder": "normal"}}
+    """A legend on its own line under the title (side by side they overlap in a half-width chart)."""
+    return {"showlegend": True, "margin": {"l": 56, "r": 16, "t": 60, "b": 48},
+            "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "xanchor": "left",
+                       "font": {"size": 10}, "traceorder": "normal"}}
 
 
 def funnel(a: svc.NodeAnalysis) -> Chart:

@@ -1,6 +1,7 @@
 """A flow using every component type runs end to end on real Redis + Dramatiq workers + the scheduler, with
 the simulator, SMTP, webhook and Kafka peers; its counters and per-customer routes are exact."""
 
+import uuid
 from collections import Counter, defaultdict
 from datetime import timedelta
 
@@ -129,6 +130,8 @@ def test_every_audience_component_end_to_end(engine, simulator, smtp_server, htt
         flow = flow_with_every_audience_component(
             {"all": all_aud.id, "gold": gold.id, "silver": silver.id}, f"{http_sink.url}/ok/hook")
         flow["nodes"][22]["config"]["bootstrap_servers"] = kafka_cluster.bootstrap_servers
+        # a topic of this run's own: the mock cluster lives for the session ([sqlite] and [postgresql] share it)
+        topic = flow["nodes"][22]["config"]["topic"] = f"buyers-{uuid.uuid4().hex[:8]}"
         activity = svc.create_activity(session=session, actor=owner, data=ActivityInput(name="Every component"),
                                        flow=flow)
         svc.publish(session=session, actor=session.get(User, owner.id), activity_id=activity.id)
@@ -212,7 +215,7 @@ def test_every_audience_component_end_to_end(engine, simulator, smtp_server, htt
     # -- Kafka: consume back what was produced
     from tests.engine.channels.test_kafka import consume_all
 
-    assert len(consume_all(kafka_cluster.bootstrap_servers, "buyers", counters["n23"]["entered"])) == \
+    assert len(consume_all(kafka_cluster.bootstrap_servers, topic, counters["n23"]["entered"])) == \
         counters["n23"]["entered"]
 
 

@@ -1,0 +1,104 @@
+"""The tests' databases. A SQLite file is migrated per test; PostgreSQL databases are cut from a migrated
+template: Alembic runs once per migration state (not once per test), and each test gets `CREATE DATABASE ...
+TEMPLATE`, a file copy of a few milliseconds.
+
+The server is TEST_POSTGRES_URL (scripts/test.sh starts a throwaway cluster, scripts/pg.sh, and sets it). The
+template's name carries a digest of the migrations and models, so a changed or added migration builds a new one;
+xdist workers build it once between them, under an advisory lock.
+"""
+
+import hashlib
+import itertools
+import os
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.pool import NullPool
+
+from engine import db
+from engine.settings import get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+_LOCK_KEY = 5_050_505  # pg_advisory_lock key of the template build
+_names = itertools.count(1)
+
+
+def use_database(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make `url` this process's DATABASE_URL (subprocesses started with os.environ inherit it)."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    db.reset_engine()
+
+
+def migrate_to_head(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.migrate import upgrade_to_head
+
+    use_database(url, monkeypatch)
+    upgrade_to_head()
+    db.reset_engine()
+
+
+def schema_digest() -> str:
+    """A digest of what decides the schema: every migration, Alembic's env and the models."""
+    sha = hashlib.sha256()
+    files = sorted([*ROOT.glob("alembic/versions/*.py"), ROOT / "alembic/env.py", *ROOT.glob("engine/models/*.py")])
+    for path in files:
+        sha.update(path.relative_to(ROOT).as_posix().encode())
+        sha.update(path.read_bytes())
+    return sha.hexdigest()[:12]
+
+
+class PostgresDatabases:
+    """Creates and drops the per-test databases on one server."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        self.admin: Engine = create_engine(self.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        self._template: str | None = None
+
+    def url_of(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def template(self, migrate: Callable[[str], None]) -> str:
+        """The migrated template's name; `migrate(url)` brings an empty database to Alembic's head."""
+        if self._template is None:
+            name = f"am_template_{schema_digest()}"
+            with self.admin.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _LOCK_KEY})
+                try:
+                    exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+                    if not exists:
+                        building = f"{name}_build"
+                        conn.execute(text(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)'))
+                        conn.execute(text(f'CREATE DATABASE "{building}"'))
+                        migrate(self.url_of(building))
+                        conn.execute(text(f'ALTER DATABASE "{building}" RENAME TO "{name}"'))
+                        # nobody may connect to it: CREATE DATABASE ... TEMPLATE needs it idle
+                        conn.execute(text(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false'))
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_KEY})
+            self._template = name
+        return self._template
+
+    def create(self, migrate: Callable[[str], None]) -> str:
+        """A new database with the template's schema; returns its URL."""
+        template = self.template(migrate)
+        name = f"am_test_{os.getpid()}_{next(_names)}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))  # a leftover of an earlier run
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY'))
+        return self.url_of(name)
+
+    def drop(self, url: str) -> None:
+        """Drop a test's database, ending what is still connected to it (a killed worker's sessions)."""
+        name = make_url(url).database
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@lru_cache
+def postgres_databases(url: str) -> PostgresDatabases:
+    return PostgresDatabases(url)
