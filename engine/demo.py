@@ -2,6 +2,11 @@
 activities over every status and owner, with versions and execution records. Idempotent: run it any time.
 
     python -m engine.demo
+
+The ~40 activities and their past records are a fabricated history; when the engine starts, their In Progress
+rounds really run. `main` then adds the customers (engine.demo_customers) and the live demo activities
+(engine.demo_live: published through the services, on the demo audiences and behaviour events), and keeps the
+demo's periodic activities from replaying every cycle missed while the run command was stopped.
 """
 
 import random
@@ -49,6 +54,8 @@ CAMPAIGNS = {
     "Always-on CRM": ["Onboarding", "Re-purchase", "Win-back"],
 }
 S = ActivityStatus
+#: the demo's "every N minutes" activity sends to all members: every half hour, not every minute
+MINUTES_EVERY = 30
 # name, owner, status, group path, public, template, versions, schedule
 ACTIVITIES: list[tuple[str, str, ActivityStatus, str | None, bool, str | None, int, Schedule]] = [
     ("New member first-order coupon", "marketer", S.IN_PROGRESS, "First Order", True, "new_member_first_order", 2,
@@ -199,6 +206,7 @@ def seed(session: Session) -> bool:
             workspace_id=ws.id, name=name, description=f"{name} — demo activity", owner_id=users[owner].id,
             is_public=public, group_id=groups[group].id if group else None, status=status,
             schedule=schedule, template_key=template, created_at=created,
+            schedule_every=MINUTES_EVERY if schedule == Schedule.MINUTES else 1,
             updated_at=min(now, created + timedelta(days=rng.randint(0, 5), hours=rng.randint(0, 23))),
             start_time=now + timedelta(days=rng.randint(1, 10)) if status == S.NOT_STARTED else None,
             end_time=now + timedelta(days=30) if schedule != Schedule.ONCE else None,
@@ -230,13 +238,20 @@ def seed(session: Session) -> bool:
 
 def main() -> None:
     from engine.demo_customers import seed_customers
+    from engine.demo_live import refresh_schedules, seed_live
 
     with write_session() as session:
         created = seed(session)
     with write_session() as session:
         customers = seed_customers(session)
+    with write_session() as session:
+        ws = session.exec(select(Workspace).where(Workspace.name == WORKSPACE)).one()
+        live = seed_live(session, ws)
+        moved = refresh_schedules(session, ws)
     print("demo data created" if created else "demo data already present",
-          "(with customers, events and audiences)" if customers else "")
+          "(with customers, events and audiences)" if customers else "",
+          f"· {len(live)} live demo activities published" if live else "",
+          f"· {moved} periodic schedules moved to now" if moved else "")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from marketing_app.pages import activities, canvas, login  # noqa: F401  (importing registers the pages)
+from marketing_app.pages import activities, canvas, dashboard, login  # noqa: F401  (importing registers the pages)
 
 app = rx.App(
     stylesheets=["/console.css"],

@@ -36,7 +36,9 @@ else
 fi
 
 # The engine: Dramatiq workers, the scheduler, the HTTP API (behaviour events, receipts, short links), the
-# provider simulator (SMS / WeChat / push / Kafka stand-in) and a local SMTP sink for email. Logs in data/.
+# provider simulator (SMS / WeChat / push / Kafka stand-in) and a local SMTP sink for email; and the demo's
+# outside world: shoppers posting behaviour events and a CRM receiving webhooks (DEMO_TRAFFIC=0: not started;
+# DEMO_TRAFFIC_RATE sessions/s, default 0.5). Logs in data/.
 WORKER_PROCESSES="${WORKER_PROCESSES:-2}"
 WORKER_THREADS="${WORKER_THREADS:-4}"
 start_bg() {  # name, command...
@@ -45,11 +47,14 @@ start_bg() {  # name, command...
     ENGINE_PIDS+=($!)
     echo "[run] $name started (pid $!, log data/$name.log)" >&2
 }
-start_bg smtp-sink python -m aiosmtpd -n -c aiosmtpd.handlers.Sink -l "${SMTP_HOST:-127.0.0.1}:${SMTP_PORT:-8025}"
+start_bg smtp-sink bash scripts/smtp_sink.sh "${SMTP_HOST:-127.0.0.1}:${SMTP_PORT:-8025}"
 start_bg simulator python -m engine.simulator
 start_bg api python -m engine.api
 start_bg workers dramatiq engine.actors --processes "$WORKER_PROCESSES" --threads "$WORKER_THREADS"
 start_bg scheduler python -m engine.scheduler
+if [[ "${DEMO_TRAFFIC:-1}" != "0" ]]; then
+    start_bg demo-traffic python -m engine.demo_traffic
+fi
 
 echo "[run] starting Automated Marketing (first build takes a minute); open http://localhost:$PORT" >&2
 reflex run --env prod --frontend-port "$PORT" --backend-port "$PORT"

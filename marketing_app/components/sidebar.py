@@ -8,6 +8,7 @@ from marketing_app.components.brand import brand
 #: (label, icon, route) of the sections; later issues add theirs here.
 NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Automated Marketing", "workflow", "/"),
+    ("Dashboard", "layout-dashboard", "/dashboard"),
 ]
 
 
