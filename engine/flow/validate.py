@@ -19,7 +19,49 @@ class FlowProblem:
     message: str
 
 
+NODE_ID_MAX = 40  # CustomerStep.node_id, NodeCounter.node_id
+
+
+def shape_problems(flow: Any) -> list[FlowProblem]:
+    """What makes a value not a flow at all (the canvas never sends one; an API client or a bug might): an
+    object with a list of nodes (objects with a unique string id — no ':', the runtime's key separator — a
+    string type, an object config) and a list of edges (objects joining string ids). A draft may be incomplete,
+    never malformed."""
+    if not isinstance(flow, dict):
+        return [FlowProblem(None, "The flow must be an object with 'nodes' and 'edges' lists.")]
+    nodes, edges = flow.get("nodes", []), flow.get("edges", [])
+    if not isinstance(nodes, list) or not isinstance(edges, list):
+        return [FlowProblem(None, "The flow's 'nodes' and 'edges' must be lists.")]
+    problems: list[FlowProblem] = []
+    seen: set[str] = set()
+    for i, node in enumerate(nodes):
+        nid = node.get("id") if isinstance(node, dict) else None
+        if not isinstance(nid, str) or not nid or len(nid) > NODE_ID_MAX or ":" in nid:
+            problems.append(FlowProblem(None, f"Component {i + 1} needs an id of 1 to {NODE_ID_MAX} characters "
+                                              "without ':'."))
+            continue
+        if nid in seen:
+            problems.append(FlowProblem(nid, f"Two components have the id '{nid}'."))
+        seen.add(nid)
+        if not isinstance(node.get("type"), str):
+            problems.append(FlowProblem(nid, f"Component '{nid}' needs a type."))
+        for key, kind in (("config", dict), ("label", str), ("position", dict)):
+            if node.get(key) is not None and not isinstance(node[key], kind):
+                problems.append(FlowProblem(nid, f"Component '{nid}': '{key}' must be "
+                                                 f"{'an object' if kind is dict else 'text'}."))
+    for i, edge in enumerate(edges):
+        if not isinstance(edge, dict) or not all(isinstance(edge.get(k), str) and edge.get(k)
+                                                 for k in ("source", "target")) \
+                or not isinstance(edge.get("branch", "out"), str):
+            problems.append(FlowProblem(None, f"Link {i + 1} must join two components by their ids "
+                                              "(source, target, branch)."))
+    return problems
+
+
 def validate_flow(flow: dict[str, Any]) -> list[FlowProblem]:
+    shape = shape_problems(flow)
+    if shape:
+        return shape
     nodes = {str(n.get("id")): n for n in flow.get("nodes") or []}
     edges = flow.get("edges") or []
     problems: list[FlowProblem] = []

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, delete, func, select
 from engine import clock
 from engine.db import lock_workspace
 from engine.errors import Conflict, Invalid, NotFound
-from engine.flow.validate import validate_flow
+from engine.flow.validate import shape_problems, validate_flow
 from engine.models import (
     Activity,
     ActivityCampaignLink,
@@ -139,6 +139,8 @@ def create_activity(
     """A new private Draft with version 1 (the canvas opens on it)."""
     require_writer(actor)
     subs = validate_input(session=session, actor=actor, data=data)
+    if flow is not None and (malformed := shape_problems(flow)):
+        raise Invalid("The flow cannot be saved: " + " ".join(p.message for p in malformed))
     activity = Activity(workspace_id=actor.workspace_id, name=data.name.strip(), owner_id=actor.id,
                         template_key=template_key, is_public=is_public)
     session.add(activity)
@@ -187,6 +189,8 @@ def _save(session: Session, actor: User, activity: Activity, data: ActivityInput
     if data is not None:
         subs = validate_input(session=session, actor=actor, data=data)
         _apply_input(session, activity, data, subs)
+    if flow is not None and (malformed := shape_problems(flow)):
+        raise Invalid("The flow cannot be saved: " + " ".join(p.message for p in malformed))
     version = _editable_version(session, actor, activity)
     if flow is not None:
         version.flow = flow

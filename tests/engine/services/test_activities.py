@@ -98,7 +98,8 @@ def test_publish_refuses_an_invalid_flow_and_saves_nothing(session: Session, mar
     activity = f.activity(session, marketer, status=S.DRAFT, flow={"nodes": [], "edges": []})
     before = snapshot(session)
     with pytest.raises(Invalid, match="trigger"), session.begin_nested():  # as write_session rolls back
-        svc.publish(session=session, actor=marketer, activity_id=activity.id, flow={"nodes": [{"id": "x"}]})
+        svc.publish(session=session, actor=marketer, activity_id=activity.id,
+                    flow={"nodes": [{"id": "x", "type": "end"}]})
     assert snapshot(session) == before
 
 
