@@ -41,7 +41,7 @@ def _header() -> rx.Component:
                                           rx.text(S.live_label, " · ", S.updated_at, size="1", color=styles.MUTED,
                                                   white_space="nowrap"),
                                           align="center", spacing="1", id="analysis-live", flex="none")),
-                align="center", spacing="2", min_width="0",
+                align="center", spacing="2", min_width="0", flex_wrap="wrap", row_gap="2px",  # never under the buttons
             ),
             spacing="1", min_width="0", flex="1",
         ),
