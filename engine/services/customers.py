@@ -128,7 +128,7 @@ def ids_for_qaids(*, session: Session, workspace_id: int, qaids: Iterable[str]) 
     found: dict[str, int] = {}
     for part in chunks(list(dict.fromkeys(qaids))):
         found.update(session.execute(select(CUSTOMER.c.qaid, CUSTOMER.c.id).where(
-            CUSTOMER.c.workspace_id == workspace_id, CUSTOMER.c.qaid.in_(part))).tuples().all())
+            CUSTOMER.c.workspace_id == workspace_id, CUSTOMER.c.qaid.in_(part))).all())
     return found
 
 
@@ -295,7 +295,7 @@ def tag_values(*, session: Session, workspace_id: int) -> dict[str, list[str]]:
         select(col(CustomerTag.tag), col(CustomerTag.value)).distinct()
         .join(Customer, col(Customer.id) == col(CustomerTag.customer_id))
         .where(Customer.workspace_id == workspace_id).order_by(col(CustomerTag.tag), col(CustomerTag.value))
-    ).tuples().all()
+    ).all()
     out: dict[str, list[str]] = defaultdict(list)
     for tag, value in rows:
         out[tag].append(value)
