@@ -87,6 +87,10 @@ def open_panel(page: Page, node_id: str) -> Locator:
     found = panel(page)
     expect(found).to_have_attribute("data-node", node_id)
     expect(found.locator("#analysis-title")).to_be_visible()
+    # the drawer slides in: let its animations end, so screenshots show it as a user sees it at rest
+    found.evaluate("el => Promise.all(el.getAnimations({subtree: true})"
+                   ".filter(a => a.effect.getComputedTiming().iterations !== Infinity)"  # not the live dot's pulse
+                   ".map(a => a.finished))")
     return found
 
 
