@@ -15,7 +15,7 @@ latest round, a version its latest round, a record itself) through ExecutionStat
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import reflex as rx
@@ -39,6 +39,7 @@ from engine.status import Action, ActivityStatus, VersionState
 from marketing_app.states import canvas_form as form
 from marketing_app.states import canvas_model as model
 from marketing_app.states.activities import canvas_route
+from marketing_app.states.activity_form import parse_local
 from marketing_app.states.analysis import AnalysisState
 from marketing_app.states.campaigns import CampaignChoice, to_options
 from marketing_app.states.execution import ExecutionState
@@ -58,11 +59,6 @@ def _number(text: str) -> int | None:
 
 def _local(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%dT%H:%M") if value else ""
-
-
-def _parse_local(value: str) -> datetime | None:
-    value = (value or "").strip()
-    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
 
 
 def _clean(message: str) -> str:
@@ -804,8 +800,8 @@ class CanvasState(CampaignChoice, rx.State):
             data = activity_service.ActivityInput(**{
                 **self._data, "name": self.info_name, "description": self.info_description,
                 "group_id": None if self.info_group == UNGROUPED else int(self.info_group),
-                "campaign_ids": list(self.campaign_ids), "start_time": _parse_local(self.info_start),
-                "end_time": _parse_local(self.info_end)})
+                "campaign_ids": list(self.campaign_ids), "start_time": parse_local(self.info_start),
+                "end_time": parse_local(self.info_end)})
         except ValueError:
             self.info_error = "Enter the times as date and time (YYYY-MM-DD HH:MM)."
             return None

@@ -4,7 +4,6 @@ the private Draft with the template's preset flow, and the canvas opens on it wi
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import reflex as rx
@@ -12,11 +11,12 @@ import reflex as rx
 from engine.flow.templates import TEMPLATES, get_template
 from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
 from engine.services import groups as group_service
-from engine.services.activities import ActivityInput, create_from_template
+from engine.services.activities import create_from_template
 from engine.services.campaigns import list_catalogue
 from marketing_app.states import canvas_model as model
 from marketing_app.states.activities import canvas_route
-from marketing_app.states.campaigns import CampaignChoice, to_options
+from marketing_app.states.activity_form import ActivityForm
+from marketing_app.states.campaigns import to_options
 from marketing_app.states.groups import UNGROUPED, GroupOption, options
 from marketing_app.states.service import run
 
@@ -46,24 +46,11 @@ def cards() -> list[TemplateCard]:
     return out
 
 
-def _parse(value: str) -> datetime | None:
-    value = (value or "").strip()
-    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
-
-
-class TemplatesState(CampaignChoice, rx.State):
+class TemplatesState(ActivityForm, rx.State):
     templates: list[TemplateCard] = []
-    open: bool = False
     key: str = ""
     template_name: str = ""
-    name: str = ""
-    description: str = ""
-    start: str = ""
-    end: str = ""
-    group: str = UNGROUPED
     group_options: list[GroupOption] = []
-    error: str = ""
-    saving: bool = False
 
     @rx.event
     async def load(self):
@@ -89,38 +76,9 @@ class TemplatesState(CampaignChoice, rx.State):
         return None
 
     @rx.event
-    def set_open(self, is_open: bool):
-        self.open = is_open
-
-    @rx.event
-    def set_name(self, value: str):
-        self.name, self.error = value, ""
-
-    @rx.event
-    def set_description(self, value: str):
-        self.description, self.error = value, ""
-
-    @rx.event
-    def set_start(self, value: str):
-        self.start, self.error = value, ""
-
-    @rx.event
-    def set_end(self, value: str):
-        self.end, self.error = value, ""
-
-    @rx.event
-    def set_group(self, value: str):
-        self.group, self.error = value, ""
-
-    @rx.event
     async def submit(self):
-        try:
-            data = ActivityInput(name=self.name, description=self.description,
-                                 group_id=None if self.group == UNGROUPED else int(self.group),
-                                 campaign_ids=list(self.campaign_ids), start_time=_parse(self.start),
-                                 end_time=_parse(self.end))
-        except ValueError:
-            self.error = "Enter the times as date and time (YYYY-MM-DD HH:MM)."
+        data = self.form_input()
+        if data is None:
             return
         key = self.key
         self.saving = True

@@ -5,42 +5,19 @@ engine.services.activities.create_activity enforces them again, and when the bro
 service's message is shown in the dialog. A created activity opens on the canvas.
 """
 
-from datetime import UTC, datetime
 
 import reflex as rx
 
-from engine.services.activities import ActivityInput, create_activity
+from engine.services.activities import create_activity
 from engine.services.campaigns import list_catalogue
 from marketing_app.states.activities import ActivitiesState, canvas_route
-from marketing_app.states.campaigns import CampaignChoice, to_options
+from marketing_app.states.activity_form import ActivityForm
+from marketing_app.states.campaigns import to_options
 from marketing_app.states.groups import ALL, UNGROUPED, GroupTreeState
 from marketing_app.states.service import run
 
 
-def parse_local(value: str) -> datetime | None:
-    """A datetime-local value ("2026-12-01T09:30"), read as UTC like every time on the page."""
-    value = (value or "").strip()
-    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
-
-
-class NewActivityState(CampaignChoice, rx.State):
-    open: bool = False
-    name: str = ""
-    description: str = ""
-    start: str = ""
-    end: str = ""
-    group: str = UNGROUPED
-    error: str = ""
-    saving: bool = False
-
-    @rx.var
-    def name_length(self) -> int:
-        return len(self.name)
-
-    @rx.var
-    def description_length(self) -> int:
-        return len(self.description)
-
+class NewActivityState(ActivityForm, rx.State):
     @rx.event
     async def open_dialog(self):
         self.reset()
@@ -55,40 +32,9 @@ class NewActivityState(CampaignChoice, rx.State):
         return None
 
     @rx.event
-    def set_open(self, is_open: bool):
-        self.open = is_open
-
-    @rx.event
-    def set_name(self, value: str):
-        self.name, self.error = value, ""
-
-    @rx.event
-    def set_description(self, value: str):
-        self.description, self.error = value, ""
-
-    @rx.event
-    def set_start(self, value: str):
-        self.start, self.error = value, ""
-
-    @rx.event
-    def set_end(self, value: str):
-        self.end, self.error = value, ""
-
-    @rx.event
-    def set_group(self, value: str):
-        self.group, self.error = value, ""
-
-    @rx.event
     async def submit(self):
-        try:
-            data = ActivityInput(
-                name=self.name, description=self.description,
-                group_id=None if self.group in (UNGROUPED, ALL) else int(self.group),
-                campaign_ids=list(self.campaign_ids), start_time=parse_local(self.start),
-                end_time=parse_local(self.end),
-            )
-        except ValueError:
-            self.error = "Enter the times as date and time (YYYY-MM-DD HH:MM)."
+        data = self.form_input()
+        if data is None:
             return
         self.saving = True
         yield
