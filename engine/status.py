@@ -179,6 +179,11 @@ RECORD_RULES: dict[RecordAction, tuple[frozenset[RecordStatus], RecordStatus | N
 }
 
 
+def record_allowed(status: RecordStatus, action: RecordAction) -> bool:
+    """Whether the record rules allow `action` from `status` (what enables the drawer's buttons)."""
+    return RecordStatus(status) in RECORD_RULES[action][0]
+
+
 def record_transition(status: RecordStatus, action: RecordAction) -> RecordStatus:
     allowed_from, to, refusal = RECORD_RULES[action]
     if RecordStatus(status) not in allowed_from:

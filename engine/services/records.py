@@ -19,7 +19,15 @@ from engine.models.record import CROWD_DATA_FAILURE
 from engine.permissions import require
 from engine.services import activities
 from engine.services.events import after_commit
-from engine.status import Action, ActivityStatus, RecordAction, RecordStatus, StatusError, record_transition
+from engine.status import (
+    Action,
+    ActivityStatus,
+    RecordAction,
+    RecordStatus,
+    StatusError,
+    record_allowed,
+    record_transition,
+)
 
 
 class RecordRow(BaseModel):
@@ -38,7 +46,7 @@ class RecordRow(BaseModel):
 
 
 def _can_rerun(record: ExecutionRecord) -> bool:
-    return record.status == RecordStatus.ABNORMAL_END and record.failure_kind == CROWD_DATA_FAILURE
+    return record_allowed(record.status, RecordAction.RERUN) and record.failure_kind == CROWD_DATA_FAILURE
 
 
 def list_records(*, session: Session, actor: User, activity_id: int, status: str | None = None) -> list[RecordRow]:
@@ -57,7 +65,7 @@ def list_records(*, session: Session, actor: User, activity_id: int, status: str
         RecordRow(id=r.id, number=r.number, version_number=vnum, status=r.status,
                   status_label=RecordStatus(r.status).label, trigger=r.trigger, started_at=r.started_at,
                   ended_at=r.ended_at, failure_reason=r.failure_reason,
-                  can_stop=r.status == RecordStatus.IN_PROGRESS, can_rerun=_can_rerun(r) and not r.rerun_pending,
+                  can_stop=record_allowed(r.status, RecordAction.STOP), can_rerun=_can_rerun(r) and not r.rerun_pending,
                   rerun_pending=r.rerun_pending)
         for r, vnum in session.exec(stmt).all()
     ]
