@@ -14,6 +14,7 @@ from engine.channels.registry import reset_channels
 from engine.runtime.connection import get_redis
 from engine.runtime.store import RoundStore
 from engine.settings import get_settings
+from engine.simulator import SimConfig, SimulatorServer
 
 
 class TestClock:
@@ -80,3 +81,14 @@ def engine(database: str, redis_url: str, monkeypatch: pytest.MonkeyPatch, simul
     broker.close()
     clock.set_clock(None)
     reset_channels()
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatorServer]:
+    """The provider simulator for the process tests (faults, scale-out): every send answered after 0.1 s, so
+    walks overlap, every worker gets some and a killed worker dies while providers hold its messages; receipts
+    far in the future, so the counters of two runs stay comparable."""
+    server = SimulatorServer(SimConfig(receipt_delay=3600, callback_url="http://127.0.0.1:9/receipts",
+                                       response_delay=0.1)).start()
+    yield server
+    server.stop()

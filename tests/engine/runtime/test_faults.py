@@ -19,22 +19,12 @@ from engine.channels.registry import reset_channels
 from engine.models import Activity, CustomerStep, ExecutionRecord
 from engine.runtime.connection import get_redis, reset_redis
 from engine.settings import get_settings
-from engine.simulator import SimConfig, SimulatorServer
+from engine.simulator import SimulatorServer
 from engine.status import ActivityStatus, RecordStatus
 from tests.engine.channels.helpers import free_port
 from tests.engine.runtime import support as s
 
 N = 1500  # customers; batches of 100: 15 walks, ~2,200 provider messages
-
-
-@pytest.fixture
-def sim():
-    """The provider simulator; receipts far in the future (counters stay comparable between runs), every
-    send answered after 0.1 s (so a worker is killed while providers hold its messages)."""
-    server = SimulatorServer(SimConfig(receipt_delay=3600, callback_url="http://127.0.0.1:9/receipts",
-                                       response_delay=0.1)).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

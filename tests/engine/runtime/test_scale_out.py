@@ -20,23 +20,13 @@ from engine.db import get_engine, read_session
 from engine.models import CustomerStep
 from engine.runtime.connection import get_redis
 from engine.settings import get_settings
-from engine.simulator import SimConfig, SimulatorServer
+from engine.simulator import SimulatorServer
 from engine.status import RecordStatus
 from tests.databases import use_database
 from tests.engine.runtime import support as s
 
 N = 2000  # customers in batches of 100: 20 walks, ~3,000 provider messages
 WORKERS = 3
-
-
-@pytest.fixture
-def sim():
-    """Every send answered after 0.1 s, so walks overlap and every worker gets some; receipts far away (the
-    counters of the two runs stay comparable)."""
-    server = SimulatorServer(SimConfig(receipt_delay=3600, callback_url="http://127.0.0.1:9/receipts",
-                                       response_delay=0.1)).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
