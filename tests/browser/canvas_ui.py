@@ -195,6 +195,19 @@ def zoom(page: Page) -> int:
     return int(page.locator(".fc-zoom").get_attribute("data-zoom") or "0")
 
 
+def settled_zoom(page: Page) -> int:
+    """The zoom once its animation has ended (the same value twice, 150 ms apart): a zoom button pressed
+    mid-animation starts from wherever the animation was."""
+    last = zoom(page)
+    for _ in range(60):
+        page.wait_for_timeout(150)
+        now = zoom(page)
+        if now == last:
+            return now
+        last = now
+    return last
+
+
 def field(page: Page, path: str) -> Locator:
     return page.locator(f'#config-panel .panel-field[data-path="{path}"]')
 
