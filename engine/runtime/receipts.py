@@ -72,6 +72,7 @@ for rec, nodes in pairs(moved) do
     redis.call('SADD', names, node .. ':pending')
   end
   redis.call('EXPIRE', names, ttl)
+  redis.call('PUBLISH', 'live:records', rec)
 end
 return out
 """

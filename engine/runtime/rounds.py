@@ -17,6 +17,7 @@ from engine import clock
 from engine.db import read_session, write_session
 from engine.models import Activity, ExecutionRecord, NodeCounter, Schedule
 from engine.models.record import CROWD_DATA_FAILURE
+from engine.runtime import live
 from engine.runtime.sql import upsert
 from engine.runtime.step import Enqueue, load_graph
 from engine.runtime.store import TTL, RoundStore
@@ -117,6 +118,7 @@ def finish_if_done(record_id: int, *, store: RoundStore) -> bool:
         failures = store.failures(record_id)
         reason = "; ".join(f"{node}: {why}" for node, why in failures.items()) or None
         _end(session, record, store, failure=(reason, "component") if reason else None)
+    live.publish(store.r, record_id)  # after the commit: pages re-read the closed round
     return True
 
 

@@ -22,6 +22,8 @@ from typing import Any
 
 import redis
 
+from engine.runtime import live
+
 TTL = 8 * 24 * 3600  # beyond the 7-day detail retention
 
 #: a send handed to a channel whose answer is not stored yet (a worker killed there leaves it: ask the provider)
@@ -141,6 +143,7 @@ class RoundStore:
         if names:
             target.sadd(f"ck:{record_id}", *names)
             target.expire(f"ck:{record_id}", TTL)
+            live.publish(target, record_id)
         if pipe is None:
             target.execute()
 
