@@ -87,9 +87,14 @@ ACTIVITY_RULES: dict[Action, Rule] = {
     # Started again before its start time, a Stopped activity waits as Not Started.
     Action.START: Rule(frozenset({S.STOPPED}), S.IN_PROGRESS, "Only a Stopped activity can be started.",
                        S.NOT_STARTED),
-    # Re-run after a crowd-data failure: a one-time activity runs again; a periodic one keeps running.
-    Action.RERUN: Rule(frozenset({S.ABNORMAL_END, S.IN_PROGRESS}), S.IN_PROGRESS,
-                       "Only an activity that ended abnormally can be re-run."),
+    # Re-run after a crowd-data failure (seed 000: not limited by the time window nor the run count), at once or
+    # queued behind the rounds in progress. It runs whatever the activity became meanwhile: Completed (the round
+    # it waited for completed a one-time activity, or the end time passed), Abnormal End, Stopped (a Re-run asked
+    # after the Stop; a Stop withdraws queued ones, see RERUN_WITHDRAWN_BY), or Draft (an executed activity
+    # saved as a draft: the published version runs while the draft waits, as SAVE_DRAFT keeps a running one).
+    # Not Started is refused: nothing ran since it was stopped and started again before its start time.
+    Action.RERUN: Rule(ALL - {S.NOT_STARTED}, S.IN_PROGRESS,
+                       "A Not Started activity cannot re-run a round: wait for its start time."),
     Action.DELETE: Rule(
         frozenset({S.DRAFT, S.STOPPED, S.COMPLETED, S.ABNORMAL_END}), None,
         "Only Draft, Stopped, Completed or Abnormal End activities can be deleted; stop it first.",
@@ -104,6 +109,10 @@ ACTIVITY_RULES: dict[Action, Rule] = {
     Action.COMPLETE: Rule(frozenset({S.IN_PROGRESS, S.NOT_STARTED}), S.COMPLETED, "Not running."),
     Action.FAIL: Rule(frozenset({S.IN_PROGRESS}), S.ABNORMAL_END, "Not running."),
 }
+
+#: Actions after which a queued Re-run no longer starts by itself (its Re-run button is enabled again): a Stop
+#: of the activity is the marketer saying "nothing more runs"; a re-run starting right after would undo it.
+RERUN_WITHDRAWN_BY = frozenset({Action.STOP})
 
 #: Actions a user triggers from the list, in the order the UI shows them.
 USER_ACTIONS: tuple[Action, ...] = (
@@ -194,3 +203,22 @@ def record_transition(status: RecordStatus, action: RecordAction) -> RecordStatu
 class VersionState(StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
+
+
+class RoundRole(StrEnum):
+    """What a round In Progress is to its activity (the drawer's badge): the live round new customers enter,
+    or a draining one a republish took over from (entry closed; the customers inside finish on its version)."""
+
+    LIVE = "live"
+    DRAINING = "draining"
+
+    @property
+    def label(self) -> str:
+        return "Live" if self is RoundRole.LIVE else "Draining"
+
+
+def round_role(status: RecordStatus, *, drained: bool) -> RoundRole | None:
+    """None for a round that has ended."""
+    if RecordStatus(status) != RecordStatus.IN_PROGRESS:
+        return None
+    return RoundRole.DRAINING if drained else RoundRole.LIVE

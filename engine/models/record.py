@@ -14,6 +14,7 @@ class RecordTrigger(StrEnum):
     SCHEDULE = "schedule"  # start time reached or a periodic cycle
     RESTART = "restart"
     RERUN = "rerun"  # after a crowd-data failure; not counted against max runs
+    REPUBLISH = "republish"  # a new version published while rounds ran: takes over from them (they drain)
 
 
 CROWD_DATA_FAILURE = "crowd_data"
@@ -35,6 +36,9 @@ class ExecutionRecord(SQLModel, table=True):
     failure_reason: str | None = None
     failure_kind: str | None = Field(default=None, max_length=20)  # "crowd_data" allows Re-run
     rerun_pending: bool = False  # Re-run asked while another round was in progress
+    rerun_after: int | None = None  # ...the newest round (number) in progress then: the re-run waits for it
     dispatched_at: datetime | None = None  # when the scheduler handed the round to the workers (outbox)
     entry_closed: bool = False  # no more customers will enter (audience fully entered, or end time reached)
     rerun_of_id: int | None = Field(default=None, foreign_key="executionrecord.id")
+    # the republish round that took over: this round is draining (entry closed; those inside finish on it)
+    drained_by_id: int | None = Field(default=None, index=True)

@@ -17,6 +17,7 @@ from engine.db import read_session
 from engine.flow.graph import FlowGraph, graph_for
 from engine.models import Activity, ActivityVersion, ExecutionRecord
 from engine.runtime.connection import get_redis
+from engine.runtime.entered import continued_rounds
 from engine.runtime.ports import RuntimePorts
 from engine.runtime.rounds import enter
 from engine.runtime.step import Enqueue
@@ -46,7 +47,8 @@ def on_events(workspace_id: int, events: list[Event], *, enqueue: Enqueue) -> in
                 continue
             ports = RuntimePorts(session, store, workspace_id)
             ok = qualifying(config, list(props), ports) if config.times > 1 else set(props)
-            fresh = _first_entries(store, record_id, [cid for cid in props if cid in ok])
+            fresh = _first_entries(store, record_id, [cid for cid in props if cid in ok],
+                                   continued=continued_rounds(session, record_id))
             if fresh and enter(record_id, {cid: props[cid] for cid in fresh}, enqueue=enqueue, store=store,
                                trigger_id=trigger_id):
                 entered += len(fresh)
@@ -54,7 +56,8 @@ def on_events(workspace_id: int, events: list[Event], *, enqueue: Enqueue) -> in
 
 
 def _open_rounds(session: Session, activity_ids: set[int]) -> list[tuple[int, int]]:
-    """(record, version) of the open round of each in-progress activity (its latest open record)."""
+    """(record, version) of the open round of each in-progress activity: its newest open round on the live
+    version (a round a republish drained has its entry closed: new customers enter the new version's round)."""
     if not activity_ids:
         return []
     rows = session.execute(
@@ -62,7 +65,8 @@ def _open_rounds(session: Session, activity_ids: set[int]) -> list[tuple[int, in
         .join(Activity, col(Activity.id) == col(ExecutionRecord.activity_id))
         .where(col(ExecutionRecord.activity_id).in_(activity_ids), Activity.status == ActivityStatus.IN_PROGRESS,
                col(Activity.live_version_id).is_not(None), ExecutionRecord.status == RecordStatus.IN_PROGRESS,
-               col(ExecutionRecord.entry_closed).is_(False))
+               col(ExecutionRecord.entry_closed).is_(False), col(ExecutionRecord.drained_by_id).is_(None),
+               col(ExecutionRecord.version_id) == col(Activity.live_version_id))
         .order_by(col(ExecutionRecord.number).desc())).all()
     found: dict[int, tuple[int, int]] = {}
     for activity_id, record_id, version_id in rows:
@@ -86,8 +90,10 @@ def _trigger(session: Session, version_id: int) -> tuple[str, BehaviorEventConfi
     return found
 
 
-def _first_entries(store: RoundStore, record_id: int, customer_ids: list[int]) -> list[int]:
-    """A customer enters a round once (SADD says who is new)."""
+def _first_entries(store: RoundStore, record_id: int, customer_ids: list[int], *,
+                   continued: list[int] | None = None) -> list[int]:
+    """A customer enters a round once (SADD says who is new), and a republish round's customers are new to the
+    rounds it continues too (they entered those once already)."""
     if not customer_ids:
         return []
     key = f"entered:{record_id}"
@@ -96,7 +102,14 @@ def _first_entries(store: RoundStore, record_id: int, customer_ids: list[int]) -
         pipe.sadd(key, cid)
     pipe.expire(key, TTL)
     added = pipe.execute()[:-1]
-    return [cid for cid, was_added in zip(customer_ids, added, strict=True) if was_added]
+    fresh = [cid for cid, was_added in zip(customer_ids, added, strict=True) if was_added]
+    if continued and fresh:
+        pipe = store.r.pipeline(transaction=False)
+        for old in continued:
+            pipe.smismember(f"entered:{old}", fresh)
+        seen = [any(flags) for flags in zip(*pipe.execute(), strict=True)]
+        fresh = [cid for cid, was_seen in zip(fresh, seen, strict=True) if not was_seen]
+    return fresh
 
 
 def install_hooks() -> Callable[[], None]:

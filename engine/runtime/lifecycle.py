@@ -53,10 +53,12 @@ def begin_due(session: Session, now: datetime) -> list[int]:
 
 
 def end_due(session: Session, now: datetime) -> list[int]:
-    """At the end time the activity is Finished: nobody new enters; customers inside finish the flow."""
-    due = session.exec(select(Activity).where(
+    """At the end time the activity is Finished: nobody new enters; customers inside finish the flow. A re-run
+    ignores the end time (seed 000): while one runs the activity stays In Progress, and the round's end (or the
+    next tick, for a periodic activity) finishes it."""
+    due = [a for a in session.exec(select(Activity).where(
         col(Activity.status).in_([ActivityStatus.IN_PROGRESS, ActivityStatus.NOT_STARTED]),
-        col(Activity.end_time) <= now)).all()
+        col(Activity.end_time) <= now)).all() if not _rerun_running(session, a)]
     for activity in due:
         activity.status = transition(activity.status, Action.COMPLETE)
         activity.updated_at = now
@@ -68,6 +70,12 @@ def end_due(session: Session, now: datetime) -> list[int]:
             record.entry_closed = True
             session.add(record)
     return [a.id for a in due]
+
+
+def _rerun_running(session: Session, activity: Activity) -> bool:
+    return session.exec(select(ExecutionRecord.id).where(
+        ExecutionRecord.activity_id == activity.id, ExecutionRecord.status == RecordStatus.IN_PROGRESS,
+        ExecutionRecord.trigger == RecordTrigger.RERUN)).first() is not None
 
 
 def _audience_round(session: Session, record: ExecutionRecord) -> bool:
@@ -107,26 +115,44 @@ def cycles_due(session: Session, now: datetime) -> list[int]:
 
 
 def reruns_due(session: Session, now: datetime) -> list[int]:
-    """Re-runs asked while a round was in progress start once no round of the activity is in progress."""
+    """Queued re-runs start once the rounds they were queued behind (numbered up to `rerun_after`) have ended,
+    whatever the activity became meanwhile (Completed, Abnormal End, end time passed: seed 000, a re-run ignores
+    the window and the run count). One per activity per tick: a second queued one then waits for this one. An
+    activity that is not In Progress needs a cap slot: at the cap the re-run stays queued and starts when a slot
+    frees (tried every tick)."""
+    from engine.services.records import start_rerun
+
     created: list[int] = []
-    for failed in session.exec(select(ExecutionRecord).where(col(ExecutionRecord.rerun_pending).is_(True))).all():
-        busy = session.exec(select(ExecutionRecord.id).where(
-            ExecutionRecord.activity_id == failed.activity_id,
-            ExecutionRecord.status == RecordStatus.IN_PROGRESS)).first()
+    started: dict[int, int] = {}  # activity → number of the re-run started for it in this tick
+    queued = session.exec(select(ExecutionRecord).where(col(ExecutionRecord.rerun_pending).is_(True))
+                          .order_by(col(ExecutionRecord.activity_id), col(ExecutionRecord.number))).all()
+    for failed in queued:
         activity = session.get(Activity, failed.activity_id)
-        if busy or activity is None:
+        if activity is None:
+            continue
+        if failed.activity_id in started:
+            failed.rerun_after = max(failed.rerun_after or 0, started[failed.activity_id])
+            session.add(failed)
+            continue
+        if _blocked(session, failed):
             continue
         try:
-            next_status = transition(activity.status, Action.RERUN)
-            if activity.status != ActivityStatus.IN_PROGRESS:
-                require_capacity(session, activity)
+            rerun = start_rerun(session, activity, failed)  # checks (status machine, cap) before it writes
         except (StatusError, Conflict):
             continue
-        activity.status = next_status
-        failed.rerun_pending = False
-        session.add(failed)
-        created.append(new_record(session, activity, RecordTrigger.RERUN, rerun_of=failed).id)
+        created.append(int(rerun.id))  # type: ignore[arg-type]
+        started[failed.activity_id] = rerun.number
     return created
+
+
+def _blocked(session: Session, failed: ExecutionRecord) -> bool:
+    """A round the re-run was queued behind is still in progress (rounds begun after the request, such as the
+    next periodic cycles, never hold it). A queue from before `rerun_after` existed waits for every round."""
+    stmt = select(ExecutionRecord.id).where(ExecutionRecord.activity_id == failed.activity_id,
+                                            ExecutionRecord.status == RecordStatus.IN_PROGRESS)
+    if failed.rerun_after is not None:
+        stmt = stmt.where(ExecutionRecord.number <= failed.rerun_after)
+    return session.exec(stmt).first() is not None
 
 
 def purge_details(session: Session, now: datetime | None = None) -> int:

@@ -15,9 +15,10 @@ from sqlmodel import Session, select
 
 from engine import clock
 from engine.db import read_session, write_session
-from engine.models import Activity, ExecutionRecord, NodeCounter, Schedule
+from engine.models import Activity, ExecutionRecord, NodeCounter, RecordTrigger, Schedule
 from engine.models.record import CROWD_DATA_FAILURE
 from engine.runtime import live
+from engine.runtime.entered import already_inside, continued_rounds
 from engine.runtime.sql import upsert
 from engine.runtime.step import Enqueue, load_graph
 from engine.runtime.store import TTL, RoundStore
@@ -28,7 +29,8 @@ from engine.status import Action, RecordAction, RecordStatus, StatusError, recor
 def start_round(record_id: int, *, enqueue: Enqueue, store: RoundStore, batch_size: int | None = None) -> None:
     batch_size = batch_size or get_settings().engine_batch_size
     with write_session() as session:
-        record = session.get(ExecutionRecord, record_id)
+        # FOR UPDATE (PostgreSQL): a republish closing this round's entry commits before or after, never between
+        record = session.get(ExecutionRecord, record_id, with_for_update=True)
         if record is None or record.status != RecordStatus.IN_PROGRESS or record.entry_closed:
             return
         graph = load_graph(session, record)
@@ -52,6 +54,9 @@ def start_round(record_id: int, *, enqueue: Enqueue, store: RoundStore, batch_si
             session.rollback()
             _end(session, record, store, failure=(f"Failed to obtain crowd data: {err}", CROWD_DATA_FAILURE))
             return
+        if record.trigger == RecordTrigger.REPUBLISH:  # nobody enters twice because of a new version
+            inside = already_inside(session, store, continued_rounds(session, record_id))
+            ids = [i for i in ids if i not in inside]
         keys = [f"e{i // batch_size}" for i in range(0, len(ids), batch_size)]
         pipe = store.r.pipeline(transaction=False)
         for n, key in enumerate(keys):

@@ -28,7 +28,15 @@ from engine.models import (
 from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
 from engine.permissions import can_see, require, require_writer
 from engine.services.listing import expand_campaigns
-from engine.status import Action, ActivityStatus, RecordStatus, StatusError, VersionState, transition
+from engine.status import (
+    RERUN_WITHDRAWN_BY,
+    Action,
+    ActivityStatus,
+    RecordStatus,
+    StatusError,
+    VersionState,
+    transition,
+)
 
 COPY_SUFFIX = "-Copy"
 
@@ -244,7 +252,7 @@ def new_record(session: Session, activity: Activity, trigger: RecordTrigger,
         ExecutionRecord.activity_id == activity.id)).one() or 0
     record = ExecutionRecord(activity_id=activity.id, version_id=activity.live_version_id, number=last + 1,
                              trigger=trigger, rerun_of_id=rerun_of.id if rerun_of else None)
-    if trigger != RecordTrigger.RERUN:
+    if trigger not in (RecordTrigger.RERUN, RecordTrigger.REPUBLISH):
         activity.runs_used += 1
     session.add(record)
     session.flush()
@@ -281,13 +289,41 @@ def publish(
     activity.live_version_id = version.id
     activity.published_at = now
     if activity.status == ActivityStatus.IN_PROGRESS and next_status == ActivityStatus.IN_PROGRESS:
-        new_record(session, activity, RecordTrigger.PUBLISH)  # the new configuration runs as a new round
+        republish(session, activity)
     else:
         _enter(session, activity, next_status, RecordTrigger.PUBLISH)
     _touch(activity)
     session.add_all([version, activity])
     session.flush()
     return activity
+
+
+def republish(session: Session, activity: Activity) -> ExecutionRecord | None:
+    """A new version of an In Progress activity: the rounds in progress drain (their entry closes; the customers
+    inside finish on the version they entered) and one new round on the new version takes over: new entrants
+    enter it, and it never enters anyone who entered a round it continues (engine/runtime/rounds.py
+    `start_round`, engine/runtime/entered.py). It is the same run, so it does not count against max runs.
+    Without a round in progress (a periodic activity between cycles) there is nothing to take over: the next
+    cycle runs the new version. The drained rounds keep their In Progress status but are not live rounds."""
+    running = session.exec(select(ExecutionRecord).where(
+        ExecutionRecord.activity_id == activity.id, ExecutionRecord.status == RecordStatus.IN_PROGRESS)).all()
+    if not running:
+        return new_record(session, activity, RecordTrigger.PUBLISH) if activity.schedule == Schedule.ONCE else None
+    successor = new_record(session, activity, RecordTrigger.REPUBLISH)
+    for record in running:
+        record.entry_closed = True  # an audience round not yet started enters nobody: its successor does
+        if record.drained_by_id is None:
+            record.drained_by_id = successor.id
+        session.add(record)
+    return successor
+
+
+def _withdraw_reruns(session: Session, activity: Activity) -> None:
+    """Queued re-runs of a stopped activity no longer start by themselves (status.RERUN_WITHDRAWN_BY)."""
+    for record in session.exec(select(ExecutionRecord).where(
+            ExecutionRecord.activity_id == activity.id, col(ExecutionRecord.rerun_pending).is_(True))):
+        record.rerun_pending, record.rerun_after = False, None
+        session.add(record)
 
 
 def _stop_records(session: Session, activity: Activity) -> None:
@@ -335,6 +371,8 @@ def batch_stop(*, session: Session, actor: User, activity_ids: list[int]) -> lis
     for activity, next_status in zip(activities, _all_or_nothing(activities, Action.STOP, "stopped"), strict=True):
         activity.status = next_status
         _stop_records(session, activity)
+        if Action.STOP in RERUN_WITHDRAWN_BY:
+            _withdraw_reruns(session, activity)
         _touch(activity)
         session.add(activity)
     session.flush()

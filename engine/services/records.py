@@ -4,13 +4,15 @@ These functions own the record rules and their effect on the activity status, so
 engine share them. A stopped round is In Progress no more, so no walk routes it further (engine/runtime/step.py
 `round_context`: a walk about to begin, or a parked batch waking up, is a no-op), and once the stop is committed
 its counters so far are persisted. A re-run is a new record the scheduler's outbox hands to the workers like
-any other round.
+any other round; asked while rounds are in progress it is queued behind them (`rerun_after`) and
+engine/runtime/lifecycle.py `reruns_due` starts it when they have ended, whatever the activity became meanwhile.
+A round In Progress is live, or draining when a newer version's round took over from it (`drained_by_id`).
 """
 
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, select
 
 from engine import clock
 from engine.errors import Conflict, Invalid, NotFound
@@ -20,6 +22,7 @@ from engine.permissions import require
 from engine.services import activities
 from engine.services.events import after_commit
 from engine.status import (
+    RECORD_RULES,
     Action,
     ActivityStatus,
     RecordAction,
@@ -27,6 +30,8 @@ from engine.status import (
     StatusError,
     record_allowed,
     record_transition,
+    round_role,
+    why_not,
 )
 
 
@@ -36,17 +41,41 @@ class RecordRow(BaseModel):
     version_number: int
     status: str
     status_label: str
+    role: str  # live / draining while In Progress (status.RoundRole), else ""
+    role_label: str
     trigger: str
     started_at: datetime
     ended_at: datetime | None
     failure_reason: str | None
     can_stop: bool
     can_rerun: bool
+    rerun_refusal: str  # why Re-run is refused now ("" = allowed): the drawer's tooltip
     rerun_pending: bool
 
 
-def _can_rerun(record: ExecutionRecord) -> bool:
-    return record_allowed(record.status, RecordAction.RERUN) and record.failure_kind == CROWD_DATA_FAILURE
+def rerun_refusal(record: ExecutionRecord, activity: Activity, *, rerun_as: int | None) -> str | None:
+    """Why this record cannot be re-run now (None: it can), in the order a marketer needs it: the record rule,
+    the failure kind, a re-run already queued or made (`rerun_as`: the number of the round that re-ran it), then
+    the activity's status machine. `rerun_record` refuses with the same words the drawer shows."""
+    if not record_allowed(record.status, RecordAction.RERUN):
+        return f"{RECORD_RULES[RecordAction.RERUN][2]} (status: {RecordStatus(record.status).label})"
+    if record.failure_kind != CROWD_DATA_FAILURE:
+        return "Only a round that failed to obtain the crowd data can be re-run."
+    if record.rerun_pending:
+        behind = f"round #{record.rerun_after}" if record.rerun_after else "the round in progress"
+        return f"Already queued: it re-runs when {behind} (and any earlier round in progress) ends."
+    if rerun_as is not None:
+        return f"Already re-run as round #{rerun_as}."
+    return why_not(ActivityStatus(activity.status), Action.RERUN)
+
+
+def can_rerun(session: Session, record: ExecutionRecord, activity: Activity) -> bool:
+    return rerun_refusal(record, activity, rerun_as=_rerun_as(session, record)) is None
+
+
+def _rerun_as(session: Session, record: ExecutionRecord) -> int | None:
+    return session.exec(select(ExecutionRecord.number).where(ExecutionRecord.rerun_of_id == record.id)
+                        .order_by(col(ExecutionRecord.number))).first()
 
 
 def list_records(*, session: Session, actor: User, activity_id: int, status: str | None = None) -> list[RecordRow]:
@@ -61,14 +90,22 @@ def list_records(*, session: Session, actor: User, activity_id: int, status: str
         if status not in {s.value for s in RecordStatus}:
             raise Invalid(f"Unknown record status '{status}'.")
         stmt = stmt.where(ExecutionRecord.status == status)
-    return [
-        RecordRow(id=r.id, number=r.number, version_number=vnum, status=r.status,
-                  status_label=RecordStatus(r.status).label, trigger=r.trigger, started_at=r.started_at,
-                  ended_at=r.ended_at, failure_reason=r.failure_reason,
-                  can_stop=record_allowed(r.status, RecordAction.STOP), can_rerun=_can_rerun(r) and not r.rerun_pending,
-                  rerun_pending=r.rerun_pending)
-        for r, vnum in session.exec(stmt).all()
-    ]
+    rerun_as: dict[int, int] = {}
+    for of_id, number in session.exec(select(ExecutionRecord.rerun_of_id, ExecutionRecord.number).where(
+            ExecutionRecord.activity_id == activity.id, col(ExecutionRecord.rerun_of_id).is_not(None))
+            .order_by(col(ExecutionRecord.number).desc())):
+        rerun_as[int(of_id)] = int(number)  # type: ignore[arg-type]  # the first re-run wins (ascending last)
+    rows = []
+    for r, vnum in session.exec(stmt).all():
+        role = round_role(r.status, drained=r.drained_by_id is not None)
+        refusal = rerun_refusal(r, activity, rerun_as=rerun_as.get(int(r.id)))  # type: ignore[arg-type]
+        rows.append(RecordRow(
+            id=r.id, number=r.number, version_number=vnum, status=r.status,
+            status_label=RecordStatus(r.status).label, role=role.value if role else "",
+            role_label=role.label if role else "", trigger=r.trigger, started_at=r.started_at, ended_at=r.ended_at,
+            failure_reason=r.failure_reason, can_stop=record_allowed(r.status, RecordAction.STOP),
+            can_rerun=refusal is None, rerun_refusal=refusal or "", rerun_pending=r.rerun_pending))
+    return rows
 
 
 def _record(session: Session, actor: User, record_id: int) -> tuple[Activity, ExecutionRecord]:
@@ -79,14 +116,20 @@ def _record(session: Session, actor: User, record_id: int) -> tuple[Activity, Ex
     return activity, record
 
 
-def _running(session: Session, activity: Activity, *, besides: int | None = None) -> int:
-    return session.exec(select(func.count()).select_from(ExecutionRecord).where(
+def _in_progress(session: Session, activity: Activity, *, besides: int | None = None,
+                 live_only: bool = False) -> list[int]:
+    """Numbers of the activity's rounds In Progress (only the live ones: not draining)."""
+    stmt = select(ExecutionRecord.number).where(
         ExecutionRecord.activity_id == activity.id, ExecutionRecord.status == RecordStatus.IN_PROGRESS,
-        ExecutionRecord.id != besides)).one()
+        ExecutionRecord.id != besides)
+    if live_only:
+        stmt = stmt.where(col(ExecutionRecord.drained_by_id).is_(None))
+    return list(session.exec(stmt).all())
 
 
 def stop_record(*, session: Session, actor: User, record_id: int) -> ExecutionRecord:
-    """Stop one round. A one-time activity stops with it; a periodic one keeps its next cycles."""
+    """Stop one round. A one-time activity stops with its last live round (draining ones are not counted: the
+    activity's Stop then stops them too and withdraws queued re-runs); a periodic one keeps its next cycles."""
     activity, record = _record(session, actor, record_id)
     require(actor, activity, Action.STOP)
     try:
@@ -96,7 +139,7 @@ def stop_record(*, session: Session, actor: User, record_id: int) -> ExecutionRe
     record.ended_at = clock.now()
     session.add(record)
     if activity.schedule == Schedule.ONCE and activity.status == ActivityStatus.IN_PROGRESS \
-            and not _running(session, activity, besides=record.id):
+            and not _in_progress(session, activity, besides=record.id, live_only=True):
         activities.stop(session=session, actor=actor, activity_id=activity.id)
     session.flush()
     after_commit(session, lambda rid=int(record.id): _persist_stopped(rid))  # type: ignore[arg-type,misc]
@@ -118,28 +161,37 @@ def _persist_stopped(record_id: int) -> None:
 
 def rerun_record(*, session: Session, actor: User, record_id: int) -> ExecutionRecord:
     """Re-run a round that failed to obtain crowd data: at once when no round is in progress (a new record,
-    not counted against max runs, not limited by the time window), otherwise after the running round ends
-    (the record is marked and the engine picks it up)."""
+    not counted against max runs, not limited by the time window), otherwise queued behind the rounds in
+    progress now, draining ones included (their customers are still being sent to); the scheduler starts it
+    when they have ended (engine/runtime/lifecycle.py `reruns_due`)."""
     activity, record = _record(session, actor, record_id)
     require(actor, activity, Action.RERUN)
     try:
         record_transition(record.status, RecordAction.RERUN)
     except StatusError as err:
         raise Conflict(str(err)) from err
-    if not _can_rerun(record):
-        raise Conflict("Only a round that failed to obtain the crowd data can be re-run.")
-    if record.rerun_pending:
-        raise Conflict("This round is already queued to re-run after the round in progress.")
-    if _running(session, activity):
-        record.rerun_pending = True
+    refusal = rerun_refusal(record, activity, rerun_as=_rerun_as(session, record))
+    if refusal:
+        raise Conflict(refusal)
+    running = _in_progress(session, activity)
+    if running:
+        record.rerun_pending, record.rerun_after = True, max(running)
         session.add(record)
         session.flush()
         return record
+    return start_rerun(session, activity, record)
+
+
+def start_rerun(session: Session, activity: Activity, record: ExecutionRecord) -> ExecutionRecord:
+    """The re-run round of `record` (now, or when its queue is due): the activity enters In Progress through
+    the status machine (a cap slot when it was not In Progress: Conflict at the cap)."""
     next_status = activities.transition_or_conflict(activity, Action.RERUN)
     if next_status == ActivityStatus.IN_PROGRESS and activity.status != ActivityStatus.IN_PROGRESS:
         activities.require_capacity(session, activity)
     activity.status = next_status
+    activity.updated_at = clock.now()
+    record.rerun_pending, record.rerun_after = False, None
     rerun = activities.new_record(session, activity, RecordTrigger.RERUN, rerun_of=record)
-    session.add(activity)
+    session.add_all([activity, record])
     session.flush()
     return rerun

@@ -7,17 +7,17 @@ from pydantic import BaseModel
 from sqlmodel import Session, select
 
 from engine.errors import Conflict, NotFound
-from engine.models import Activity, ActivityVersion, User
+from engine.models import Activity, ActivityVersion, ExecutionRecord, User
 from engine.permissions import role_refusal
 from engine.services import activities
-from engine.status import Action, ActivityStatus, VersionState, why_not
+from engine.status import Action, ActivityStatus, RecordStatus, RoundRole, VersionState, why_not
 
 
 class VersionRow(BaseModel):
     id: int
     number: int
     state: str  # draft / published
-    status_label: str  # what Manage Versions shows: Draft, the live version's activity status, or Superseded
+    status_label: str  # Manage Versions: Draft, the live version's activity status, Draining or Superseded
     author_name: str
     created_at: datetime
     published_at: datetime | None
@@ -25,12 +25,21 @@ class VersionRow(BaseModel):
     is_current: bool
 
 
-def _label(activity: Activity, version: ActivityVersion) -> str:
+def _label(activity: Activity, version: ActivityVersion, draining: set[int]) -> str:
+    """Draft; the live version: the activity's status; an older version whose round still runs after a
+    republish: Draining (its customers finish on it; nobody new enters it); else Superseded."""
     if version.state == VersionState.DRAFT:
         return "Draft"
     if version.id == activity.live_version_id:
         return ActivityStatus(activity.status).label
-    return "Superseded"
+    return RoundRole.DRAINING.label if version.id in draining else "Superseded"
+
+
+def draining_versions(session: Session, activity: Activity) -> set[int]:
+    """Versions other than the live one with a round still In Progress (the records drawer's draining rounds)."""
+    return {int(v) for v in session.exec(select(ExecutionRecord.version_id).where(
+        ExecutionRecord.activity_id == activity.id, ExecutionRecord.status == RecordStatus.IN_PROGRESS,
+        ExecutionRecord.version_id != activity.live_version_id)).all()}
 
 
 def list_versions(*, session: Session, actor: User, activity_id: int) -> list[VersionRow]:
@@ -41,8 +50,10 @@ def list_versions(*, session: Session, actor: User, activity_id: int) -> list[Ve
         .where(ActivityVersion.activity_id == activity.id)
         .order_by(ActivityVersion.number.desc())  # type: ignore[attr-defined]
     ).all()
+    draining = draining_versions(session, activity)
     return [
-        VersionRow(id=v.id, number=v.number, state=v.state, status_label=_label(activity, v), author_name=author,
+        VersionRow(id=v.id, number=v.number, state=v.state, status_label=_label(activity, v, draining),
+                   author_name=author,
                    created_at=v.created_at, published_at=v.published_at,
                    is_live=v.id == activity.live_version_id, is_current=v.id == activity.current_version_id)
         for v, author in found
@@ -72,7 +83,8 @@ def _version_rule(activity: Activity, number: int, *, live: bool, state: str, ac
     """The version's own rule for Stop / Start (after role and status): only the running version stops; only a
     published version starts."""
     if action == Action.STOP and not live:
-        return f"Version {number} is not the running version of “{activity.name}”."
+        return (f"Version {number} is not the running version of “{activity.name}” (a round still draining on "
+                "it stops from Execution Records).")
     if action == Action.START and state != VersionState.PUBLISHED:
         return f"Version {number} is a draft: publish it instead of starting it."
     return None

@@ -59,9 +59,7 @@ def _record_refusal(actor: User, activity: Activity, r: record_service.RecordRow
         return role
     if action == RecordAction.STOP:
         return "" if r.can_stop else f"{RECORD_RULES[action][2]} (status: {r.status_label})"
-    if r.rerun_pending:
-        return "Already queued: it re-runs when the round in progress ends."
-    return "" if r.can_rerun else RECORD_RULES[action][2]
+    return r.rerun_refusal
 
 
 def _records(session, actor: User, activity_id: int, status: str) -> _Head:
@@ -69,7 +67,8 @@ def _records(session, actor: User, activity_id: int, status: str) -> _Head:
     rows = [
         {
             "id": str(r.id), "number": f"#{r.number}", "version": f"V{r.version_number}", "status": r.status,
-            "status_label": r.status_label, "trigger": r.trigger.replace("_", " ").capitalize(),
+            "status_label": r.status_label, "role": r.role, "role_label": r.role_label,
+            "trigger": r.trigger.replace("_", " ").capitalize(),
             "started_at": format_time(r.started_at), "ended_at": format_time(r.ended_at),
             "failure": r.failure_reason or "", "pending": "1" if r.rerun_pending else "",
             "deny_stop": _record_refusal(actor, activity, r, RecordAction.STOP),

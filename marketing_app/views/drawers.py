@@ -66,8 +66,9 @@ def _version_row(row: rx.Var[dict[str, str]]) -> rx.Component:
                            spacing="2", align="center")),
         rx.el.td(rx.badge(row["status_label"], size="1", variant="soft", radius="full",
                           color_scheme=rx.match(row["status_label"], ("Draft", "violet"), ("Superseded", "gray"),
-                                                ("In Progress", "green"), ("Not Started", "blue"),
-                                                ("Stopped", "amber"), ("Abnormal End", "red"), "gray"),
+                                                ("Draining", "amber"), ("In Progress", "green"),
+                                                ("Not Started", "blue"), ("Stopped", "amber"),
+                                                ("Abnormal End", "red"), "gray"),
                           class_name="version-status")),
         rx.el.td(rx.text(row["author"], size="2")),
         rx.el.td(rx.vstack(rx.text(row["created_at"], size="2"),
@@ -86,7 +87,7 @@ def _version_row(row: rx.Var[dict[str, str]]) -> rx.Component:
             spacing="1",
         ), class_name="col-actions-plain"),
         class_name="version-row",
-        custom_attrs={"data-number": row["number"]},
+        custom_attrs={"data-number": row["number"], "data-role": row["role"]},
     )
 
 
@@ -114,6 +115,14 @@ def _record_row(row: rx.Var[dict[str, str]]) -> rx.Component:
         rx.el.td(rx.vstack(
             rx.badge(row["status_label"], size="1", variant="soft", radius="full",
                      color_scheme=rx.match(row["status"], *RECORD_COLORS.items(), "gray"), class_name="record-status"),
+            rx.cond(row["role"] != "",
+                     rx.badge(row["role_label"], size="1", variant="outline", radius="full",
+                              color_scheme=rx.cond(row["role"] == "draining", "amber", "green"),
+                              class_name="record-role", custom_attrs={"data-role": row["role"]},
+                              title=rx.cond(row["role"] == "draining",
+                                            "A newer version took over: nobody new enters this round; the customers "
+                                            "inside finish on its version.",
+                                            "New customers enter this round."))),
             rx.cond(row["pending"] != "", rx.text("re-run queued", size="1", color=styles.MUTED)),
             spacing="1",
         )),
@@ -131,7 +140,7 @@ def _record_row(row: rx.Var[dict[str, str]]) -> rx.Component:
         )),
         class_name="record-row",
         title=row["failure"],
-        custom_attrs={"data-number": row["number"]},
+        custom_attrs={"data-number": row["number"], "data-role": row["role"]},
     )
 
 

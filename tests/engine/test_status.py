@@ -29,8 +29,9 @@ EXPECTED: dict[tuple[Action, ActivityStatus], ActivityStatus] = {
     **{(a, s): s for a in (Action.EDIT, Action.COPY, Action.MOVE, Action.SET_PUBLIC, Action.CANCEL_PUBLIC,
                            Action.DETAILS) for s in S},
     **{(Action.EXECUTION_RECORDS, s): s for s in (S.IN_PROGRESS, S.STOPPED, S.COMPLETED, S.ABNORMAL_END)},
-    (Action.RERUN, S.ABNORMAL_END): S.IN_PROGRESS,
-    (Action.RERUN, S.IN_PROGRESS): S.IN_PROGRESS,
+    # seed 000: a re-run runs when no round is in progress, outside the window and the run count, so also after
+    # the activity completed, was stopped or saved as a draft meanwhile; not while it waits for its start time
+    **{(Action.RERUN, s): S.IN_PROGRESS for s in S if s != S.NOT_STARTED},
     (Action.BEGIN, S.NOT_STARTED): S.IN_PROGRESS,
     (Action.COMPLETE, S.IN_PROGRESS): S.COMPLETED,
     (Action.COMPLETE, S.NOT_STARTED): S.COMPLETED,

@@ -90,7 +90,7 @@ def test_rerun_waits_for_the_round_in_progress(session: Session, marketer) -> No
     session.flush()
     result = records.rerun_record(session=session, actor=marketer, record_id=failed.id)
     assert result.id == failed.id and result.rerun_pending
-    with pytest.raises(Conflict, match="already queued"):
+    with pytest.raises(Conflict, match="Already queued"):
         records.rerun_record(session=session, actor=marketer, record_id=failed.id)
 
 

@@ -1,0 +1,58 @@
+"""Who is already inside the rounds a republish round continues, so that it enters nobody twice.
+
+A republish (engine/services/activities.py `republish`) drains the rounds in progress and starts one round on the
+new version; that round's Target Audience enters only customers who entered none of the rounds it continues
+(`continued_rounds`: the rounds it drained, and transitively the rounds those continued). A customer of such a
+round is either still in one of its pending batches (Redis) or has a step row at its trigger (the walk writes
+its rows before its batch leaves the pending set), so reading Redis first and the database second misses
+nobody. `entered_ids` is the only code that reads "who entered" from the step rows: port it when their storage
+changes.
+"""
+
+from collections.abc import Iterable
+
+from sqlmodel import Session, col, select
+
+from engine.models import CustomerStep, ExecutionRecord
+from engine.runtime.step import load_graph
+from engine.runtime.store import RoundStore
+
+
+def continued_rounds(session: Session, record_id: int) -> list[int]:
+    """The rounds `record_id` took over from: those it drained, those they drained, and so on."""
+    found: list[int] = []
+    frontier = [record_id]
+    while frontier:
+        frontier = [int(i) for i in session.exec(select(ExecutionRecord.id).where(  # type: ignore[arg-type]
+            col(ExecutionRecord.drained_by_id).in_(frontier))).all() if i not in found]
+        found += frontier
+    return found
+
+
+def entered_ids(session: Session, record_ids: Iterable[int]) -> set[int]:
+    """Customers with a step row at the trigger of each of these rounds (its trigger in its own version)."""
+    entered: set[int] = set()
+    for record_id in record_ids:
+        record = session.get(ExecutionRecord, record_id)
+        trigger = load_graph(session, record).trigger_id if record is not None else None
+        if trigger:
+            entered.update(session.exec(select(CustomerStep.customer_id).where(
+                CustomerStep.record_id == record_id, CustomerStep.node_id == trigger)).all())
+    return entered
+
+
+def pending_ids(store: RoundStore, record_ids: Iterable[int]) -> set[int]:
+    """Customers in the rounds' pending batches (entered or parked, not walked to the end yet)."""
+    inside: set[int] = set()
+    for record_id in record_ids:
+        for batch in store.r.smembers(f"pending:{record_id}"):
+            inside.update(store.get_batch(record_id, batch.decode() if isinstance(batch, bytes) else batch))
+    return inside
+
+
+def already_inside(session: Session, store: RoundStore, record_ids: list[int]) -> set[int]:
+    """Everyone who entered these rounds: Redis first, then the step rows (see the module's docstring)."""
+    if not record_ids:
+        return set()
+    inside = pending_ids(store, record_ids)
+    return inside | entered_ids(session, record_ids)
