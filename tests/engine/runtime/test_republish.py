@@ -15,7 +15,7 @@ from engine.services import activities as svc
 from engine.services import records, versions
 from engine.services.audiences import add_members
 from engine.services.customers import upsert_customers
-from engine.status import ActivityStatus, RecordStatus
+from engine.status import Action, ActivityStatus, RecordStatus
 from tests.engine.runtime.support import records as rounds
 from tests.engine.runtime.support import seed_activity
 
@@ -196,3 +196,44 @@ def test_event_entrants_take_the_new_version_and_nobody_enters_twice(engine) -> 
         qaid = {c.id: c.qaid for c in session.exec(select(Customer).where(col(Customer.id).in_(list(touched))))}
     assert {qaid[c]: by for c, by in touched.items()} == {"A": {rounds(activity_id)[0].id}, "B": {second.id}}
     assert drawer(owner_id, activity_id)[0] == {1: "", 2: "live"}
+
+
+def _republished_while_waiting(engine, n: int = 20) -> tuple[int, int, int, int]:
+    """(activity, owner, V1 round, V2 round): V1's customers wait; V2 took over (its new members wait too)."""
+    audience: list[int] = []
+    activity_id, owner_id = seed_activity(n, lambda a: audience.append(a) or sms_wait_sms(a))
+    engine.run_until(lambda: engine.store.counters(rounds(activity_id)[0].id).get("w", {}).get("entered") == n)
+    with write_session() as session:
+        svc.publish(session=session, actor=session.get(User, owner_id), activity_id=activity_id,
+                    flow=sms_wait_sms(audience[0], "V2"))
+    first, second = rounds(activity_id)
+    return activity_id, owner_id, first.id, second.id
+
+
+def _stop_round(owner_id: int, record_id: int) -> None:
+    with write_session() as session:
+        records.stop_record(session=session, actor=session.get(User, owner_id), record_id=record_id)
+
+
+def test_stopping_the_draining_round_keeps_the_live_one(engine) -> None:
+    activity_id, owner_id, first, second = _republished_while_waiting(engine)
+    with read_session() as session:
+        actor = session.get(User, owner_id)
+        v1 = next(v for v in versions.list_versions(session=session, actor=actor, activity_id=activity_id)
+                  if v.number == 1)
+        refusal = versions.version_refusal(actor=actor, activity=session.get(Activity, activity_id), row=v1,
+                                           action=Action.STOP)
+    assert refusal and "stops from Execution Records" in refusal  # Manage Versions points to the drawer
+    _stop_round(owner_id, first)
+    assert [r.status for r in rounds(activity_id)] == [RecordStatus.STOPPED, RecordStatus.IN_PROGRESS]
+    with read_session() as session:
+        assert session.get(Activity, activity_id).status == ActivityStatus.IN_PROGRESS
+    assert drawer(owner_id, activity_id) == ({1: "", 2: "live"}, {1: "Superseded", 2: "In Progress"})
+
+
+def test_stopping_the_live_round_of_a_one_time_activity_stops_the_draining_one_too(engine) -> None:
+    activity_id, owner_id, _first, second = _republished_while_waiting(engine)
+    _stop_round(owner_id, second)  # the last live round: the one-time activity stops, and nothing keeps sending
+    assert [r.status for r in rounds(activity_id)] == [RecordStatus.STOPPED, RecordStatus.STOPPED]
+    with read_session() as session:
+        assert session.get(Activity, activity_id).status == ActivityStatus.STOPPED
