@@ -138,3 +138,46 @@ def test_rerun_after_a_crowd_data_failure_makes_a_round_the_engine_runs(stack: L
     assert dict(engine_view.nodes["t"].values) == {"met": 20, "entered": 20}
     expect_numbers(page, engine_view)
     shot(page, "rerun-round-on-canvas")
+
+
+def test_a_republish_shows_the_draining_round_and_the_live_one(stack: LiveStack, page: Page, shot: Shot) -> None:
+    """Issue 12 part 6: V2 published while V1's customers wait an hour; the drawer badges round #1 Draining and
+    round #2 Live, Manage Versions calls V1 Draining (not just Superseded), as the services say."""
+    from engine.services import activities as svc
+    from engine.services import versions as version_service
+    from tests.browser.execution_ui import actor
+
+    name = "Republished while waiting"
+    audience_id = audience_of("Republish audience", customers(12, offset=800))
+
+    def flow(text: str) -> dict:
+        return {"nodes": [node("t", "target_audience", 0, audience_id=audience_id),
+                          node("sms", "text_sms", 250, content=text),
+                          node("w", "wait_until", 500, mode="period", hours=1), node("e", "end", 750)],
+                "edges": [edge("t", "sms"), edge("sms", "w"), edge("w", "e")]}
+
+    activity_id = publish(name, flow("V1 {name}"))
+    wait_until(lambda: dict(view("marketer", activity_id).nodes["w"].values).get("entered") == 12, "V1 waiting")
+    with db.write_session() as session:
+        svc.publish(session=session, actor=actor(session, "marketer"), activity_id=activity_id, flow=flow("V2 {name}"))
+    wait_until(lambda: rounds(activity_id)[1].entry_closed, "V2's round started (it enters nobody already inside)")
+
+    sign_in(page, stack.url, "marketer")
+    drawer = open_records(page, name)
+    expect(record_row(drawer, 1)).to_have_attribute("data-role", "draining")
+    expect(record_row(drawer, 1).locator(".record-role")).to_have_text("Draining")
+    expect(record_row(drawer, 2)).to_have_attribute("data-role", "live")
+    expect(record_row(drawer, 2).locator(".record-role")).to_have_text("Live")
+    expect(record_row(drawer, 1).locator(".record-status")).to_have_text("In Progress")
+    shot(page, "drawer-draining-and-live")
+    page.keyboard.press("Escape")
+    expect(page.locator("#records-drawer")).to_have_count(0)
+    menu_action(page, name, "versions")
+    versions_drawer = page.locator("#versions-drawer")
+    expect(versions_drawer).to_be_visible()
+    with db.read_session() as session:
+        labels = [v.status_label for v in version_service.list_versions(
+            session=session, actor=actor(session, "marketer"), activity_id=activity_id)]
+    assert labels == ["In Progress", "Draining"]
+    expect(versions_drawer.locator(".version-status")).to_have_text(labels)
+    shot(page, "versions-draining")
