@@ -145,6 +145,7 @@ def test_a_republish_shows_the_draining_round_and_the_live_one(stack: LiveStack,
     round #2 Live, Manage Versions calls V1 Draining (not just Superseded), as the services say."""
     from engine.services import activities as svc
     from engine.services import versions as version_service
+    from engine.services.audiences import add_members
     from tests.browser.execution_ui import actor
 
     name = "Republished while waiting"
@@ -158,9 +159,12 @@ def test_a_republish_shows_the_draining_round_and_the_live_one(stack: LiveStack,
 
     activity_id = publish(name, flow("V1 {name}"))
     wait_until(lambda: dict(view("marketer", activity_id).nodes["w"].values).get("entered") == 12, "V1 waiting")
-    with db.write_session() as session:
+    with db.write_session() as session:  # three new members, then V2: they are its customers, nobody else
+        add_members(session=session, audience_id=audience_id,
+                    customer_ids=[int(c.id) for c in customers(3, offset=812)])  # type: ignore[arg-type]
         svc.publish(session=session, actor=actor(session, "marketer"), activity_id=activity_id, flow=flow("V2 {name}"))
-    wait_until(lambda: rounds(activity_id)[1].entry_closed, "V2's round started (it enters nobody already inside)")
+    wait_until(lambda: len(rounds(activity_id)) == 2 and dict(view("marketer", activity_id).nodes["w"].values)
+               .get("entered") == 3, "V2's round holds the three new members only")
 
     sign_in(page, stack.url, "marketer")
     drawer = open_records(page, name)
