@@ -69,10 +69,6 @@ def rerun_refusal(record: ExecutionRecord, activity: Activity, *, rerun_as: int 
     return why_not(ActivityStatus(activity.status), Action.RERUN)
 
 
-def can_rerun(session: Session, record: ExecutionRecord, activity: Activity) -> bool:
-    return rerun_refusal(record, activity, rerun_as=_rerun_as(session, record)) is None
-
-
 def _rerun_as(session: Session, record: ExecutionRecord) -> int | None:
     return session.exec(select(ExecutionRecord.number).where(ExecutionRecord.rerun_of_id == record.id)
                         .order_by(col(ExecutionRecord.number))).first()
