@@ -39,11 +39,16 @@ def _messages(sim: SimulatorServer, prefix: str) -> int:
     return httpx.get(f"{sim.url}/admin/messages", params={"prefix": prefix, "limit": 0}).json()["total"]
 
 
-def test_a_killed_worker_is_restarted_alone_and_the_round_completes_exactly_once(supervisor, sim) -> None:
+@pytest.mark.parametrize("target", ["worker process", "dramatiq parent"])
+def test_a_killed_worker_is_restarted_alone_and_the_round_completes_exactly_once(supervisor, sim, target) -> None:
+    """`worker process`: the one walking batches dies (the OOM killer's pick); its dramatiq parent exits, the
+    program is restarted, and its batches are walked again once its heartbeat is stale. `dramatiq parent`: the
+    supervised pid dies; its orphaned worker process finishes its walks and stops by itself (ParentWatch)."""
     settings = get_settings()
     workers = {name: pid for name, (_, pid) in supervisor.status().items() if name.startswith("worker:")}
     assert sorted(workers) == ["worker:worker-0", "worker:worker-1"]
     victim = supervisor.worker_process("worker:worker-0")
+    orphan = psutil.Process(victim)
     activity_id, _ = s.seed_activity(N)  # published: the supervised scheduler starts the round by itself
     record_id = s.records(activity_id)[0].id
 
@@ -52,7 +57,7 @@ def test_a_killed_worker_is_restarted_alone_and_the_round_completes_exactly_once
                    what="worker-0 walking batches while sends go out")
         held = sampler.held_by(victim)
         killed_at, killed_at_ms = time.monotonic(), time.time() * 1000
-        os.kill(victim, signal.SIGKILL)
+        os.kill(victim if target == "worker process" else workers["worker:worker-0"], signal.SIGKILL)
         assert s.records_status(record_id) == RecordStatus.IN_PROGRESS
         assert sim.simulator.snapshot()["unique"] < N  # mid-round
         s.wait_for(lambda: s.records_status(record_id) != RecordStatus.IN_PROGRESS, 120,
@@ -64,11 +69,15 @@ def test_a_killed_worker_is_restarted_alone_and_the_round_completes_exactly_once
     assert after["worker:worker-0"][0] == "RUNNING" and after["worker:worker-0"][1] != workers["worker:worker-0"]
     assert after["worker:worker-1"] == ("RUNNING", workers["worker:worker-1"])
     log = supervisor.log()
-    assert "exited: worker-0 (exit status 1; not expected)" in log
+    assert ("exited: worker-0 (exit status 1; not expected)" if target == "worker process"
+            else "exited: worker-0 (terminated by SIGKILL; not expected)") in log
     assert f"spawned: 'worker-0' with pid {after['worker:worker-0'][1]}" in log
     assert "exited: worker-1" not in log
-    # the killed process's batches were walked again by another process
-    assert held and set(sampler.walked_again(held, victim, killed_at)) == held
+    if target == "worker process":  # the killed process's batches were walked again by another process
+        assert held and set(sampler.walked_again(held, victim, killed_at)) == held
+    else:  # the orphan stopped by itself (gracefully: it walked what it held, handed back what it had fetched)
+        orphan.wait(30)  # not our child: psutil sees it go, not its exit code
+        assert not orphan.is_running()
     # a live worker kept heartbeating while it walked: never anywhere near being declared dead
     ages = sampler.live_consumer_ages(killed_at_ms)
     assert ages and max(ages) < settings.dramatiq_heartbeat_timeout_ms / 2
