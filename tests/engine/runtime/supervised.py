@@ -106,7 +106,7 @@ class Sampler:
     r: redis.Redis
     interval: float = 0.02
     claims: dict[str, dict[int, float]] = field(default_factory=dict)  # batch → pid → first seen (monotonic)
-    ages: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # broker id → [(monotonic, age ms)]
+    ages: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # broker id → [(epoch ms, age ms)]
     last_beat: dict[str, float] = field(default_factory=dict)  # broker id → last heartbeat (epoch ms)
     consumers: set[str] = field(default_factory=set)
 
@@ -143,7 +143,7 @@ class Sampler:
             for member, score in self.r.zrange(HEARTBEATS, 0, -1, withscores=True):
                 broker_id = member.decode()
                 self.last_beat[broker_id] = score
-                self.ages.setdefault(broker_id, []).append((now, wall_ms - score))
+                self.ages.setdefault(broker_id, []).append((wall_ms, wall_ms - score))
 
     def walked_again(self, batches: set[str], dead_pid: int, since: float) -> dict[str, float]:
         """For each batch, seconds from `since` until a process other than `dead_pid` was seen claiming it."""
@@ -154,7 +154,8 @@ class Sampler:
                 out[batch] = min(later) - since
         return out
 
-    def live_consumer_ages(self, killed_at_ms: float) -> list[float]:
-        """Heartbeat ages of every consumer that kept beating after `killed_at_ms` (the live ones)."""
-        return [age for broker_id in self.consumers if self.last_beat.get(broker_id, 0) > killed_at_ms + 500
-                for _, age in self.ages.get(broker_id, [])]
+    def live_silences(self) -> list[float]:
+        """Heartbeat ages (ms) of consumers that beat again afterwards: how long a live worker was silent. The
+        last silence of a process that died or stopped never ends, so it is not among them."""
+        return [age for broker_id in self.consumers for wall, age in self.ages.get(broker_id, [])
+                if wall < self.last_beat.get(broker_id, 0)]
