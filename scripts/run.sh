@@ -45,12 +45,12 @@ fi
 # outside world: shoppers posting behaviour events and a CRM receiving webhooks (DEMO_TRAFFIC=0: not started;
 # DEMO_TRAFFIC_RATE sessions/s, default 0.5). Every program is restarted when it exits (with backoff when it
 # dies at start); logs in data/<program>.log, restarts in data/supervisord.log.
-export LOG_DIR="$ROOT/data"
+export LOG_DIR="$ROOT/data" RUN_DIR="$ROOT/data"
 export WORKER_PROCESSES="${WORKER_PROCESSES:-2}"
 export WORKER_THREADS="${WORKER_THREADS:-4}"
 export SMTP_HOST="${SMTP_HOST:-127.0.0.1}"
 export SMTP_PORT="${SMTP_PORT:-8025}"
-if [[ -S "$LOG_DIR/supervisor.sock" ]] && supervisorctl pid >/dev/null 2>&1; then
+if [[ -S "$RUN_DIR/supervisor.sock" ]] && supervisorctl pid >/dev/null 2>&1; then
     echo "[run] a supervisord of this checkout is already running (pid $(supervisorctl pid)): stop it first" >&2
     exit 2
 fi
@@ -61,8 +61,8 @@ if [[ "${DEMO_TRAFFIC:-1}" != "0" ]]; then
     supervisorctl start demo-traffic >/dev/null || echo "[run] demo traffic did not start: data/demo-traffic.log" >&2
 fi
 supervisorctl status >&2 || true
-echo "[run] engine supervised by supervisord (pid $SUPERVISOR_PID, log data/supervisord.log);" \
-    "status: python -m supervisor.supervisorctl -c deploy/supervisord.conf status" >&2
+echo "[run] engine supervised by supervisord (pid $SUPERVISOR_PID, log data/supervisord.log); from another" \
+    "shell: .venv/bin/python -m supervisor.supervisorctl -s unix://$RUN_DIR/supervisor.sock status" >&2
 
 echo "[run] starting Automated Marketing (first build takes a minute); open http://localhost:$PORT" >&2
 reflex run --env prod --frontend-port "$PORT" --backend-port "$PORT"

@@ -3,8 +3,10 @@ test and bench/recovery.py: start it against this process's database / Redis / p
 a worker process, and sample Redis while it runs (who claims which batch, every process's Dramatiq heartbeat)."""
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,8 +36,10 @@ class Supervisor:
     def __init__(self, log_dir: Path, *, workers: int = 2, threads: int = 4, **env: str) -> None:
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir = log_dir
+        self.run_dir = Path(tempfile.mkdtemp(prefix="am-sup-"))  # short: a socket path takes at most 107 bytes
         self.env = s.engine_env(
-            ROOT=str(s.ROOT), LOG_DIR=str(log_dir), WORKER_PROCESSES=str(workers), WORKER_THREADS=str(threads),
+            ROOT=str(s.ROOT), LOG_DIR=str(log_dir), RUN_DIR=str(self.run_dir), WORKER_PROCESSES=str(workers),
+            WORKER_THREADS=str(threads),
             SMTP_HOST="127.0.0.1", SMTP_PORT=str(_free_port()), API_PORT=str(_free_port()),
             SIMULATOR_PORT=str(_free_port()), SIMULATOR_KAFKA="false",
             PATH=f"{s.BIN}{os.pathsep}{os.environ.get('PATH', '')}", **env)
@@ -96,6 +100,7 @@ class Supervisor:
             os.killpg(self.proc.pid, 9)
             self.proc.wait(10)
         self.proc = None
+        shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
 @dataclass
