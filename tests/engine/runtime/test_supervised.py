@@ -39,6 +39,7 @@ def _messages(sim: SimulatorServer, prefix: str) -> int:
     return httpx.get(f"{sim.url}/admin/messages", params={"prefix": prefix, "limit": 0}).json()["total"]
 
 
+@pytest.mark.sqlite_only("supervision is the same on any database; test_faults SIGKILLs workers on PostgreSQL")
 @pytest.mark.parametrize("target", ["worker process", "dramatiq parent"])
 def test_a_killed_worker_is_restarted_alone_and_the_round_completes_exactly_once(supervisor, sim, target) -> None:
     """`worker process`: the one walking batches dies (the OOM killer's pick); its dramatiq parent exits, the
