@@ -201,7 +201,7 @@ def refresh(r: redis.Redis, record_ids: Iterable[int]) -> None:
 
 
 def on_lost(record_id: int, *, store: Any) -> str | None:
-    """A round In Progress whose Redis state is gone: "redispatched" (it had not begun), "ended" (Abnormal End,
+    """A round In Progress whose Redis state is gone: "redispatched" (it had not begun), "lost" (Abnormal End,
     re-runnable) or None (not In Progress any more, or its marker is back: nothing to do)."""
     from engine.runtime.rounds import _end
     from engine.runtime.step import load_graph
@@ -224,7 +224,7 @@ def on_lost(record_id: int, *, store: Any) -> str | None:
     from engine.runtime import live
 
     live.publish(store.r, record_id)
-    return "ended"
+    return "lost"
 
 
 def check_rounds(*, store: Any) -> dict[str, list[int]]:
@@ -233,7 +233,7 @@ def check_rounds(*, store: Any) -> dict[str, list[int]]:
         ids = session.execute(select(ExecutionRecord.id).where(  # type: ignore[call-overload]
             ExecutionRecord.status == RecordStatus.IN_PROGRESS,
             col(ExecutionRecord.dispatched_at).is_not(None))).scalars().all()
-    done: dict[str, list[int]] = {"ended": [], "redispatched": []}
+    done: dict[str, list[int]] = {"lost": [], "redispatched": []}
     for record_id in missing(store.r, ids):
         outcome = on_lost(record_id, store=store)
         if outcome:

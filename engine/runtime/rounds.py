@@ -116,7 +116,7 @@ def finish_if_done(record_id: int, *, store: RoundStore) -> bool:
     if store.pending(record_id):
         return False
     if not redis_state.present(store.r, record_id):
-        return redis_state.on_lost(record_id, store=store) == "ended"
+        return redis_state.on_lost(record_id, store=store) == "lost"
     with write_session() as session:
         record = session.get(ExecutionRecord, record_id)
         if record is None or record.status != RecordStatus.IN_PROGRESS or not record.entry_closed:
