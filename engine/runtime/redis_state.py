@@ -157,8 +157,8 @@ def rebind_if_empty(r: redis.Redis) -> bool:
     if r.exists(IDENTITY_KEY):
         return False
     r.set(IDENTITY_KEY, database_identity(), nx=True)
-    log.error("Redis lost the engine's state (no database identity): rebound to this database; rounds that "
-              "were running are checked for lost state")
+    log.warning("Redis had no database identity (new, or restarted without its data): bound to this database; "
+                "running rounds without their state end Abnormal End")
     return True
 
 
