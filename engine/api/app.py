@@ -229,7 +229,10 @@ async def post_receipts(request: Request) -> JSONResponse:
     except Exception:
         log.exception("receipt hook failed")
         return _error(503, "receipt_handler_failed", "The receipts could not be stored; retry later.")
-    return JSONResponse({"accepted": accepted, "stored": stored, "kept": kept}, status_code=202)
+    body: dict[str, Any] = {"accepted": accepted, "stored": stored}
+    if kept:
+        body["kept"] = True  # in the inbox: applied when Redis answers again
+    return JSONResponse(body, status_code=202)
 
 
 def _take_receipts(items: Any) -> tuple[int, bool, bool]:

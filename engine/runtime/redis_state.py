@@ -3,15 +3,16 @@
 Binding. The database has an identity (one uuid, `DatabaseIdentity`, written by migration 0006). Redis keeps it
 under `engine:database`. `bind` compares the two:
 - Redis names this database → fine.
-- Redis is empty → it is bound to this database.
-- Redis names another database, or holds keys but no identity while this database has never run a round (a
-  new database next to an old `dump.rdb`) → its state is another database's: `engine.migrate --bind-redis` (the
+- Redis holds no round's state (empty, or only queues and heartbeats of workers that started first) → it is
+  bound to this database.
+- Redis names another database, or holds rounds' state but no identity while this database has never run a
+  round (a new database next to an old `dump.rdb`) → its state is another database's: `engine.migrate --bind-redis` (the
   run command's first step, before any engine process starts) clears it — FLUSHDB of the REDIS_URL database
   index, which belongs to the engine alone — and says so loudly in its log; a long-running process (workers,
   scheduler, API) refuses to start instead (`ForeignRedis`): two installations pointed at one Redis must not
   wipe each other's live rounds each time one of them boots, and the fix is a human choice (`python -m
   engine.migrate --bind-redis` to take the Redis over, or another REDIS_URL).
-- Redis holds keys but no identity while this database has rounds: an installation from before identities
+- Redis holds rounds' state but no identity while this database has rounds: an installation from before identities
   existed (or a Redis restarted empty that engine processes wrote to since) → adopted, with a warning; rounds
   In Progress that visibly have state there (a pending set, counters, entries) get their marker.
 
@@ -77,14 +78,14 @@ def _has_rounds() -> bool:
 
 def bind(r: redis.Redis, *, clear: bool) -> str:
     """Check (and if need be write) Redis's binding to this database. Returns what happened: "ours",
-    "bound" (Redis was empty), "adopted" (unbound state of a database with rounds) or "cleared" (another
+    "bound" (Redis held no round's state), "adopted" (unbound state of a database with rounds) or "cleared" (another
     database's state, removed because `clear`). Raises ForeignRedis when the state is foreign and not `clear`."""
     mine = database_identity()
     raw = r.get(IDENTITY_KEY)
     theirs = raw.decode() if raw else None
     if theirs == mine:
         return "ours"
-    if theirs is None and not r.dbsize():
+    if theirs is None and not _holds_rounds(r):
         r.set(IDENTITY_KEY, mine, nx=True)
         return _verify(r, mine, "bound")
     if theirs is None and _has_rounds():
@@ -106,6 +107,13 @@ def bind(r: redis.Redis, *, clear: bool) -> str:
     r.flushdb()
     r.set(IDENTITY_KEY, mine)
     return "cleared"
+
+
+def _holds_rounds(r: redis.Redis) -> bool:
+    """Whether Redis holds any round's state (counters, pending batches, markers) — the keys filed under record
+    ids. Queues, heartbeats and leases alone (workers that started first) do not make it someone else's."""
+    return any(next(r.scan_iter(match=pattern, count=1000), None) is not None
+               for pattern in ("ck:*", "pending:*", "rs:*"))
 
 
 def _mark_visible_rounds(r: redis.Redis) -> None:
