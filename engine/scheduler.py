@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from engine import clock
-from engine.db import write_session
+from engine.db import read_session, write_session
 from engine.models import ExecutionRecord
 from engine.runtime import abtest, inbox, lifecycle, redis_state
 from engine.runtime.connection import get_redis
@@ -64,7 +64,7 @@ class Scheduler:
         done: dict[str, list] = {}
         redis_state.rebind_if_empty(self.store.r)  # Redis restarted empty: its lost rounds are found next
         done.update(redis_state.check_rounds(store=self.store))  # before closing rounds: lost ≠ done
-        done["inbox"] = [inbox.drain(store=self.store, enqueue=self._enqueue())]
+        done["inbox"] = [inbox.drain(store=self.store, enqueue=lambda *walk: self._enqueue()(*walk))]
         for name, step in (("begun", lifecycle.begin_due), ("cycles", lifecycle.cycles_due),
                            ("reruns", lifecycle.reruns_due), ("ended", lifecycle.end_due)):
             with write_session() as session:
@@ -116,7 +116,7 @@ class Scheduler:
 
     def _refresh_markers(self) -> None:
         """Rounds running longer than the markers' TTL (event-triggered rounds stay open) keep them."""
-        with write_session() as session:
+        with read_session() as session:
             ids = session.exec(select(ExecutionRecord.id).where(
                 ExecutionRecord.status == RecordStatus.IN_PROGRESS)).all()
         redis_state.refresh(self.store.r, [i for i in ids if i is not None])

@@ -6,21 +6,21 @@ under `engine:database`. `bind` compares the two:
 - Redis holds no round's state (empty, or only queues and heartbeats of workers that started first) → it is
   bound to this database.
 - Redis names another database, or holds rounds' state but no identity while this database has never run a
-  round (a new database next to an old `dump.rdb`) → its state is another database's: `engine.migrate --bind-redis` (the
-  run command's first step, before any engine process starts) clears it — FLUSHDB of the REDIS_URL database
-  index, which belongs to the engine alone — and says so loudly in its log; a long-running process (workers,
-  scheduler, API) refuses to start instead (`ForeignRedis`): two installations pointed at one Redis must not
-  wipe each other's live rounds each time one of them boots, and the fix is a human choice (`python -m
-  engine.migrate --bind-redis` to take the Redis over, or another REDIS_URL).
-- Redis holds rounds' state but no identity while this database has rounds: an installation from before identities
-  existed (or a Redis restarted empty that engine processes wrote to since) → adopted, with a warning; rounds
-  In Progress that visibly have state there (a pending set, counters, entries) get their marker.
+  round (a new database next to an old `dump.rdb`) → its state is another database's. `engine.migrate
+  --bind-redis` (the run command's first step, before any engine process starts) clears it — FLUSHDB of the
+  REDIS_URL database index, which belongs to the engine alone — and says so loudly in its log. A long-running
+  process (workers, scheduler, API) refuses to start instead (`ForeignRedis`): two installations pointed at one
+  Redis must not wipe each other's live rounds each time one of them boots, and the fix is a human choice
+  (`python -m engine.migrate --bind-redis` to take the Redis over, or another REDIS_URL).
+- Redis holds rounds' state but no identity while this database has rounds: an installation from before
+  identities existed (or a Redis restarted empty that engine processes wrote to since) → adopted, with a
+  warning; rounds In Progress that visibly have state there (a pending set, counters, entries) get their marker.
 
 Lost state. Every round that has Redis state carries a marker `rs:{record}`, written when the scheduler
 dispatches it and with its pending set when it starts (refreshed, never created, when customers enter, and
-hourly by the scheduler while the round runs). A round In
-Progress without its marker lost its Redis state (Redis restarted empty, or from a snapshot older than the
-round): `finish_if_done` and the scheduler hand it to `on_lost` instead of completing it, which
+hourly by the scheduler while the round runs). A round In Progress without its marker lost its Redis state
+(Redis restarted empty, or from a snapshot older than the round): `finish_if_done` and the scheduler hand it to
+`on_lost` instead of completing it, which
 - re-dispatches a round that had not begun (an audience round whose entry is still open and that has no step
   row: nothing was walked, so nothing is lost — the outbox hands it to the workers again);
 - otherwise ends it Abnormal End with the reason in words and the re-runnable failure kind `state_lost`.
@@ -219,9 +219,8 @@ def on_lost(record_id: int, *, store: Any) -> str | None:
         if record is None or record.status != RecordStatus.IN_PROGRESS or present(store.r, record_id):
             return None
         walked = session.execute(select(exists().where(CustomerStep.record_id == record_id))).scalar()
-        trigger = load_graph(session, record)
-        audience_round = bool(trigger.trigger_id) and \
-            trigger.node(trigger.trigger_id)["type"] == "target_audience"
+        graph = load_graph(session, record)
+        audience_round = bool(graph.trigger_id) and graph.node(graph.trigger_id)["type"] == "target_audience"
         if audience_round and not record.entry_closed and not walked:
             record.dispatched_at = None  # the outbox dispatches it again; start_round writes a new marker
             session.add(record)
