@@ -71,6 +71,10 @@ def test_a_new_database_next_to_an_old_redis_is_refused_by_processes_and_cleared
     done = subprocess.run([sys.executable, "-m", "engine.scheduler"], env=s.engine_env(), capture_output=True,
                           text=True, timeout=60)
     assert done.returncode != 0 and a_identity in done.stderr and "--bind-redis" in done.stderr
+    from engine.api.app import runtime_app
+
+    with pytest.raises(redis_state.ForeignRedis):  # the API as the run command serves it
+        runtime_app()
     assert r.get(redis_state.IDENTITY_KEY).decode() == a_identity  # refused: nothing was touched
     # the run command's first step clears it, loudly, and binds Redis to B
     migrate.main(["--bind-redis"])
