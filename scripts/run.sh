@@ -32,7 +32,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 redis_start "$(redis_port "$REDIS_URL")" "$ROOT/data"
 
-python -m engine.migrate
+python -m engine.migrate --bind-redis  # a Redis holding another database's state is cleared here
 if python -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("engine.demo") is None)'; then
     python -m engine.demo
 else

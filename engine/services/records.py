@@ -15,11 +15,11 @@ from sqlmodel import Session, func, select
 from engine import clock
 from engine.errors import Conflict, Invalid, NotFound
 from engine.models import Activity, ActivityVersion, ExecutionRecord, RecordTrigger, Schedule, User
-from engine.models.record import CROWD_DATA_FAILURE
 from engine.permissions import require
 from engine.services import activities
 from engine.services.events import after_commit
 from engine.status import (
+    RERUNNABLE_FAILURES,
     Action,
     ActivityStatus,
     RecordAction,
@@ -46,7 +46,7 @@ class RecordRow(BaseModel):
 
 
 def _can_rerun(record: ExecutionRecord) -> bool:
-    return record_allowed(record.status, RecordAction.RERUN) and record.failure_kind == CROWD_DATA_FAILURE
+    return record_allowed(record.status, RecordAction.RERUN) and record.failure_kind in RERUNNABLE_FAILURES
 
 
 def list_records(*, session: Session, actor: User, activity_id: int, status: str | None = None) -> list[RecordRow]:
@@ -127,7 +127,7 @@ def rerun_record(*, session: Session, actor: User, record_id: int) -> ExecutionR
     except StatusError as err:
         raise Conflict(str(err)) from err
     if not _can_rerun(record):
-        raise Conflict("Only a round that failed to obtain the crowd data can be re-run.")
+        raise Conflict("Only a round that failed to obtain the crowd data or lost its engine state can be re-run.")
     if record.rerun_pending:
         raise Conflict("This round is already queued to re-run after the round in progress.")
     if _running(session, activity):
