@@ -16,12 +16,14 @@ from typing import TypeVar
 
 import dramatiq
 import redis
+from dramatiq.brokers.redis import RedisBroker
 from dramatiq.errors import Retry
 
 from engine import crowd_actor  # noqa: F401  (the Generate Crowd actor: its queue is consumed here too)
 from engine.runtime import gc_tuning
 from engine.runtime.broker import broker  # noqa: F401  (sets the broker before the actors are declared)
 from engine.runtime.connection import get_redis
+from engine.runtime.redis_state import BootCheck
 from engine.runtime.rounds import finish_if_done, start_round
 from engine.runtime.step import BatchBusy, run_step
 from engine.runtime.store import RoundStore
@@ -29,6 +31,8 @@ from engine.runtime.store import RoundStore
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per provider call drowns the worker log
 log = logging.getLogger("engine.actors")
 gc_tuning.tune()
+if isinstance(broker, RedisBroker):
+    broker.add_middleware(BootCheck())  # a worker refuses another database's Redis (engine/runtime/redis_state.py)
 
 MAX_RETRIES = 10
 REDIS_OUTAGE_S = 300.0

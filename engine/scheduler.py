@@ -4,7 +4,9 @@ crash between commit and enqueue loses nothing), and the 7-day retention. Run it
 
     python -m engine.scheduler
 
-Several may run; a Redis lease makes one of them act at a time. All state is in the DB and Redis.
+Several may run; a Redis lease makes one of them act at a time. All state is in the DB and Redis. Each tick
+also notices Redis state that was lost (rounds without their marker end Abnormal End instead of Completed:
+engine/runtime/redis_state.py) and applies receipts and events kept while Redis was away (engine/runtime/inbox.py).
 """
 
 import logging
@@ -17,9 +19,9 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from engine import clock
-from engine.db import write_session
+from engine.db import read_session, write_session
 from engine.models import ExecutionRecord
-from engine.runtime import abtest, lifecycle
+from engine.runtime import abtest, inbox, lifecycle, redis_state
 from engine.runtime.connection import get_redis
 from engine.runtime.receipts import expire_pending, retry_late
 from engine.runtime.rounds import finish_if_done, persist_counters
@@ -34,10 +36,11 @@ LEASE_KEY = "scheduler:lease"
 class Scheduler:
     def __init__(self, *, dispatch: Callable[[int], None], resume: Callable[[int, str, str], None],
                  store: RoundStore | None = None, walk: Callable[[int, str, str, bool], None] | None = None,
-                 stall_s: float | None = None) -> None:
+                 stall_s: float | None = None, enter: Callable[[int, str, str], None] | None = None) -> None:
         self.dispatch = dispatch  # start a round on the workers
         self.resume = resume  # continue a parked batch after its wait
         self.walk = walk  # enqueue a walk of a batch (record, node, batch, resume): rescues lost batches
+        self.enter = enter  # enqueue a walk of customers entering (record, node, batch): kept events
         self.store = store or RoundStore(get_redis())
         self.identity = f"{os.getpid()}-{time.time_ns()}"
         self._last_purge = 0.0
@@ -59,6 +62,9 @@ class Scheduler:
         """One pass over everything time-driven; returns what it did (for logs and tests)."""
         now = now or clock.now()
         done: dict[str, list] = {}
+        redis_state.rebind_if_empty(self.store.r)  # Redis restarted empty: its lost rounds are found next
+        done.update(redis_state.check_rounds(store=self.store))  # before closing rounds: lost ≠ done
+        done["inbox"] = [inbox.drain(store=self.store, enqueue=lambda *walk: self._enqueue()(*walk))]
         for name, step in (("begun", lifecycle.begin_due), ("cycles", lifecycle.cycles_due),
                            ("reruns", lifecycle.reruns_due), ("ended", lifecycle.end_due)):
             with write_session() as session:
@@ -75,6 +81,7 @@ class Scheduler:
             with write_session() as session:
                 lifecycle.purge_details(session, now)
             expire_pending(store=self.store, now=now)
+            self._refresh_markers()
             self._last_purge = time.monotonic()
         return done
 
@@ -93,10 +100,26 @@ class Scheduler:
                 ExecutionRecord.status == RecordStatus.IN_PROGRESS,
                 col(ExecutionRecord.dispatched_at).is_(None))).all()
             for record in records:
+                redis_state.mark(self.store.r, record.id)  # its Redis state begins with the message
                 self.dispatch(record.id)  # before the commit: a crash here re-dispatches (start is idempotent)
                 record.dispatched_at = now
                 session.add(record)
             return [r.id for r in records]
+
+    def _enqueue(self) -> Callable[[int, str, str], None]:
+        """How kept events' customers are handed to the workers (the actors' queue, or the test's)."""
+        if self.enter is None:
+            from engine.actors import enqueue_step
+
+            self.enter = enqueue_step
+        return self.enter
+
+    def _refresh_markers(self) -> None:
+        """Rounds running longer than the markers' TTL (event-triggered rounds stay open) keep them."""
+        with read_session() as session:
+            ids = session.exec(select(ExecutionRecord.id).where(
+                ExecutionRecord.status == RecordStatus.IN_PROGRESS)).all()
+        redis_state.refresh(self.store.r, [i for i in ids if i is not None])
 
     def _release_waits(self, now: datetime) -> list[str]:
         released = []
@@ -163,6 +186,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     from engine.actors import begin_round, resume_waiting, run_batch
 
+    redis_state.bind_at_boot(get_redis())  # refuses another database's Redis (engine/runtime/redis_state.py)
     Scheduler(dispatch=begin_round.send, resume=resume_waiting,
               walk=lambda record, node, batch, resume: run_batch.send(record, node, batch, resume)).run()
 

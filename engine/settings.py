@@ -70,9 +70,13 @@ class Settings(BaseSettings):
 
     # --- Execution runtime (engine/runtime) -------------------------------------------------------------------
     engine_batch_size: int = 2000  # customers per entry batch (one Dramatiq message carries it through the flow)
-    engine_claim_ttl_ms: int = 15000  # a batch being worked on is claimed; a dead worker's claim expires after this
-    dramatiq_heartbeat_timeout_ms: int = 60000  # a worker silent this long is dead: its messages are redelivered
-    dramatiq_maintenance_chance: int = 1000  # per million broker commands, how often to look for dead workers
+    # A killed worker's batches are walked again ~DRAMATIQ_HEARTBEAT_TIMEOUT_MS after its death (engine/runtime/
+    # broker.py explains the three numbers). A live worker heartbeats with every broker command (its idle
+    # consumers poll every ENGINE_POLL_MS), so 10 s of silence is a dead or frozen process, never a busy one;
+    # the claim (refreshed every third of its TTL by its own thread) lapses before the redelivery arrives.
+    engine_claim_ttl_ms: int = 5000  # a batch being worked on is claimed; a dead worker's claim expires after this
+    dramatiq_heartbeat_timeout_ms: int = 10000  # a worker silent this long is dead: its messages are redelivered
+    dramatiq_maintenance_chance: int = 100_000  # per million broker commands, how often to look for dead workers
     engine_poll_ms: int = 50  # an idle worker polls its queues at least this often (event latency)
     engine_stall_s: float = 60.0  # a round whose pending batches did not change this long is checked for lost ones
     scheduler_lease_ms: int = 5000  # one scheduler acts at a time; a killed one's lease lapses after this

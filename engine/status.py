@@ -184,8 +184,13 @@ RECORD_RULES: dict[RecordAction, tuple[frozenset[RecordStatus], RecordStatus | N
     RecordAction.FAIL: (frozenset({RecordStatus.IN_PROGRESS}), RecordStatus.ABNORMAL_END, "Not running."),
     # Re-run creates a NEW record; the failed one stays as it was.
     RecordAction.RERUN: (frozenset({RecordStatus.ABNORMAL_END}), None,
-                         "Only a record that ended abnormally (crowd data not obtained) can be re-run."),
+                         "Only a record that ended abnormally (crowd data not obtained, or engine state lost) can "
+                         "be re-run."),
 }
+
+#: The failure kinds of an Abnormal End record that Re-run repeats: the crowd data could not be obtained, or the
+#: engine's Redis state was lost mid-round (engine/runtime/redis_state.py). A component failure is not re-run.
+RERUNNABLE_FAILURES = frozenset({"crowd_data", "state_lost"})
 
 
 def record_allowed(status: RecordStatus, action: RecordAction) -> bool:

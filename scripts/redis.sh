@@ -1,6 +1,11 @@
 # shellcheck shell=bash
 # Start/stop a local redis-server for run.sh and test.sh (Debian does not start the service for us).
-# Sourced; needs env.sh. A Redis that already answers PING on the port is used as is and never stopped.
+# Sourced; needs env.sh. A Redis that already answers PING on the port is used as is and never stopped (with a
+# warning when it runs without its append-only file).
+# Redis holds the engine's live state, not a cache: it runs with its append-only file, fsynced every second
+# (every acknowledged write is in the file before the reply, so a killed redis-server loses nothing; a power
+# loss at most a second). REDIS_ARGS: the flags the engine's Redis needs (tests and benchmarks reuse them).
+REDIS_ARGS=(--appendonly yes --appendfsync everysec)
 
 REDIS_STARTED_PIDFILE=""
 
@@ -17,10 +22,14 @@ redis_start() {
     local port="$1" dir="$2"
     if redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then
         echo "[redis] already answering on port $port: using it" >&2
+        if ! redis-cli -p "$port" config get appendonly 2>/dev/null | grep -qx yes; then
+            echo "[redis] WARNING: the Redis on port $port runs without its append-only file: a restart loses" \
+                 "running rounds (they end Abnormal End). Start it with: ${REDIS_ARGS[*]}" >&2
+        fi
         return 0
     fi
     mkdir -p "$dir"
-    redis-server --port "$port" --bind 127.0.0.1 --daemonize yes --dir "$dir" \
+    redis-server --port "$port" --bind 127.0.0.1 --daemonize yes --dir "$dir" "${REDIS_ARGS[@]}" \
         --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" >/dev/null
     REDIS_STARTED_PIDFILE="$dir/redis.pid"
     for _ in $(seq 1 50); do

@@ -17,44 +17,52 @@ if [[ -n "${BACKEND_PORT:-}" && "$BACKEND_PORT" != "$PORT" ]]; then
 fi
 
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
-ENGINE_PIDS=()
+SUPERVISOR_CONF="$ROOT/deploy/supervisord.conf"
+SUPERVISOR_PID=""
+supervisorctl() { python -m supervisor.supervisorctl -c "$SUPERVISOR_CONF" "$@"; }
 cleanup() {
-    local pid
-    for pid in "${ENGINE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${ENGINE_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    if [[ -n "$SUPERVISOR_PID" ]]; then  # stop every supervised program (each by its stopsignal), then Redis
+        supervisorctl shutdown >/dev/null 2>&1 || kill "$SUPERVISOR_PID" 2>/dev/null || true
+        wait "$SUPERVISOR_PID" 2>/dev/null || true
+        echo "[run] engine stopped" >&2
+    fi
     redis_stop
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 redis_start "$(redis_port "$REDIS_URL")" "$ROOT/data"
 
-python -m engine.migrate
+python -m engine.migrate --bind-redis  # a Redis holding another database's state is cleared here
 if python -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("engine.demo") is None)'; then
     python -m engine.demo
 else
     echo "[run] engine.demo not found: no demo data loaded" >&2
 fi
 
-# The engine: Dramatiq workers, the scheduler, the HTTP API (behaviour events, receipts, short links), the
+# The engine under supervisord (deploy/supervisord.conf): Dramatiq worker processes (one program each, so a
+# killed one restarts alone), the scheduler, the HTTP API (behaviour events, receipts, short links), the
 # provider simulator (SMS / WeChat / push / Kafka stand-in) and a local SMTP sink for email; and the demo's
 # outside world: shoppers posting behaviour events and a CRM receiving webhooks (DEMO_TRAFFIC=0: not started;
-# DEMO_TRAFFIC_RATE sessions/s, default 0.5). Logs in data/.
-WORKER_PROCESSES="${WORKER_PROCESSES:-2}"
-WORKER_THREADS="${WORKER_THREADS:-4}"
-start_bg() {  # name, command...
-    local name="$1"; shift
-    "$@" >"$ROOT/data/$name.log" 2>&1 &
-    ENGINE_PIDS+=($!)
-    echo "[run] $name started (pid $!, log data/$name.log)" >&2
-}
-start_bg smtp-sink bash scripts/smtp_sink.sh "${SMTP_HOST:-127.0.0.1}:${SMTP_PORT:-8025}"
-start_bg simulator python -m engine.simulator
-start_bg api python -m engine.api
-start_bg workers dramatiq engine.actors --processes "$WORKER_PROCESSES" --threads "$WORKER_THREADS"
-start_bg scheduler python -m engine.scheduler
-if [[ "${DEMO_TRAFFIC:-1}" != "0" ]]; then
-    start_bg demo-traffic python -m engine.demo_traffic
+# DEMO_TRAFFIC_RATE sessions/s, default 0.5). Every program is restarted when it exits (with backoff when it
+# dies at start); logs in data/<program>.log, restarts in data/supervisord.log.
+export LOG_DIR="$ROOT/data" RUN_DIR="$ROOT/data"
+export WORKER_PROCESSES="${WORKER_PROCESSES:-2}"
+export WORKER_THREADS="${WORKER_THREADS:-4}"
+export SMTP_HOST="${SMTP_HOST:-127.0.0.1}"
+export SMTP_PORT="${SMTP_PORT:-8025}"
+if [[ -S "$RUN_DIR/supervisor.sock" ]] && supervisorctl pid >/dev/null 2>&1; then
+    echo "[run] a supervisord of this checkout is already running (pid $(supervisorctl pid)): stop it first" >&2
+    exit 2
 fi
+python -m supervisor.supervisord -c "$SUPERVISOR_CONF" >"$LOG_DIR/supervisord.out" 2>&1 &
+SUPERVISOR_PID=$!
+for _ in $(seq 1 100); do supervisorctl pid >/dev/null 2>&1 && break; sleep 0.1; done
+if [[ "${DEMO_TRAFFIC:-1}" != "0" ]]; then
+    supervisorctl start demo-traffic >/dev/null || echo "[run] demo traffic did not start: data/demo-traffic.log" >&2
+fi
+supervisorctl status >&2 || true
+echo "[run] engine supervised by supervisord (pid $SUPERVISOR_PID, log data/supervisord.log); from another" \
+    "shell: .venv/bin/python -m supervisor.supervisorctl -s unix://$RUN_DIR/supervisor.sock status" >&2
 
 echo "[run] starting Automated Marketing (first build takes a minute); open http://localhost:$PORT" >&2
 reflex run --env prod --frontend-port "$PORT" --backend-port "$PORT"

@@ -5,6 +5,7 @@ for the engine's integration tests also a PostgreSQL database when TEST_POSTGRES
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlmodel import Session
@@ -12,6 +13,9 @@ from sqlmodel import Session
 from engine import clock, db
 from engine.settings import get_settings
 from tests.databases import migrate_to_head, postgres_databases, use_database
+
+if TYPE_CHECKING:
+    from tests.redis_process import RedisProcess
 
 #: Tests under these folders that use `database` run twice when TEST_POSTGRES_URL is set: [sqlite] and
 #: [postgresql]. Elsewhere a test opts in with @pytest.mark.postgres; @pytest.mark.sqlite_only opts out.
@@ -106,6 +110,24 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield url
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture
+def persistent_redis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator["RedisProcess"]:
+    """A redis-server of this test's own, run as the run command runs it (append-only file, fsync every second:
+    scripts/redis.sh), as REDIS_URL; the test may stop, SIGKILL, wipe and restart it (tests/redis_process.py).
+    The shared `redis_server` runs without persistence: it is emptied before every test anyway."""
+    from engine.runtime.connection import reset_redis
+    from tests.redis_process import RedisProcess
+
+    server = RedisProcess(tmp_path / "redis", _free_port()).start()
+    monkeypatch.setenv("REDIS_URL", server.url)
+    get_settings.cache_clear()
+    reset_redis()
+    yield server
+    server.kill()
+    reset_redis()
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -11,6 +11,11 @@ is set, and nothing otherwise (the single-machine default). Every error is JSON:
 {"error": code, "message": words, "errors": [details]} — 400 unreadable JSON, 401 key missing or wrong,
 404/405, 409 duplicate audience name, 413 too large (bytes or items), 422 invalid content (nothing stored),
 503 receipt handler or database failure. Database work runs in Starlette's thread pool.
+
+Redis unavailable (restarting, loading its data) never refuses receipts or events: what cannot reach the
+runtime is kept in the database inbox and applied by the scheduler once Redis answers (engine/runtime/inbox.py;
+receipts answer 202 with "kept": true). At start the runtime app checks that Redis belongs to this database
+(engine/runtime/redis_state.py) and refuses to serve another database's Redis.
 """
 
 import hmac
@@ -18,6 +23,7 @@ import json
 import logging
 from typing import Any
 
+import redis
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +34,7 @@ from starlette.routing import Route
 
 from engine.db import read_session, write_session
 from engine.errors import Conflict, Invalid, ServiceError
+from engine.runtime import inbox
 from engine.services import audiences, events
 from engine.settings import get_settings
 
@@ -214,7 +221,7 @@ async def post_receipts(request: Request) -> JSONResponse:
     items = _items(_json(await _body(request, get_settings().api_max_body_bytes)), "receipts", single=True)
     _check_count(items, "receipts")
     try:
-        result = await run_in_threadpool(events.accept_receipts, items)
+        accepted, stored, kept = await run_in_threadpool(_take_receipts, items)
     except events.PayloadError as err:
         return _error(422, "invalid_receipts", err.message, err.errors)
     except ServiceError:
@@ -222,7 +229,25 @@ async def post_receipts(request: Request) -> JSONResponse:
     except Exception:
         log.exception("receipt hook failed")
         return _error(503, "receipt_handler_failed", "The receipts could not be stored; retry later.")
-    return JSONResponse({"accepted": result.accepted, "stored": result.handled}, status_code=202)
+    body: dict[str, Any] = {"accepted": accepted, "stored": stored}
+    if kept:
+        body["kept"] = True  # in the inbox: applied when Redis answers again
+    return JSONResponse(body, status_code=202)
+
+
+def _take_receipts(items: Any) -> tuple[int, bool, bool]:
+    """(accepted, stored, kept in the inbox). Receipts are applied at once, or — while Redis is unavailable, or
+    receipts kept earlier still wait — kept in the database inbox for the scheduler (engine/runtime/inbox.py):
+    a provider is never refused because Redis restarts."""
+    if not inbox.waiting():
+        try:
+            result = events.accept_receipts(items)
+            return result.accepted, result.handled, False
+        except (redis.ConnectionError, redis.TimeoutError) as err:  # down, or loading its append-only file
+            log.warning("receipts: Redis unavailable (%s); keeping them in the inbox", err)
+    receipts = events.parse_receipts(items)
+    inbox.keep_receipts([{"message_id": r.message_id, "status": r.status, "reason": r.reason} for r in receipts])
+    return len(receipts), True, True
 
 
 # ---------------------------------------------------------------- app
@@ -270,7 +295,10 @@ app = create_app()
 def runtime_app() -> Starlette:
     """The app as the run command serves it: events enter rounds and receipts reach counters (the runtime's
     hooks are registered in the serving process)."""
+    from engine.runtime import redis_state
+    from engine.runtime.connection import get_redis
     from engine.runtime.entry import install_hooks
 
+    redis_state.bind_at_boot(get_redis(), wait_s=5.0, required=False)  # refuses a foreign Redis
     install_hooks()
     return create_app()

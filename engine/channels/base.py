@@ -4,6 +4,7 @@ A send is identified by its dedupe key (record, node, customer): adapters pass i
 message id, and the runtime records it before sending, so a retried batch never sends twice.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -13,6 +14,16 @@ class SendStatus(StrEnum):
     SUCCESS = "success"  # delivered / acknowledged
     FAILED = "failed"  # refused, bounced, provider error after retries
     PENDING = "pending"  # accepted, no receipt yet (an SMS gateway's status callback comes later)
+    STOPPED = "stopped"  # never handed to the provider: the round was stopped before its request left
+
+
+#: asked before each provider request / SMTP transaction / webhook POST / Kafka flush: False = the round was
+#: stopped, send nothing more (the rest come back STOPPED). Checking costs one Redis read per request.
+Proceed = Callable[[], bool]
+
+
+def go_on() -> bool:
+    return True
 
 
 @dataclass(frozen=True, slots=True)  # slots: a million of them per large round (half the construction cost)
@@ -44,10 +55,18 @@ class SendResult:
     provider_message_id: str | None = None
 
 
+STOPPED_REASON = "round stopped before this message was sent"
+
+
+def stopped_results(messages: list[Message]) -> list[SendResult]:
+    return [SendResult(m.customer_id, SendStatus.STOPPED, reason=STOPPED_REASON) for m in messages]
+
+
 class Channel(Protocol):
     name: str
 
-    def send_batch(self, messages: list[Message]) -> list[SendResult]:
+    def send_batch(self, messages: list[Message], proceed: Proceed = go_on) -> list[SendResult]:
         """Send a batch; return one result per message, in any order. Never raises for a provider outage:
-        the affected messages come back FAILED with the reason (the worker keeps working)."""
+        the affected messages come back FAILED with the reason (the worker keeps working). `proceed()` is asked
+        before each request that leaves the process; once it says no, the rest come back STOPPED."""
         ...

@@ -29,7 +29,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from functools import lru_cache
 
-from engine.channels.base import Message, SendResult, SendStatus
+from engine.channels.base import Message, Proceed, SendResult, SendStatus, go_on, stopped_results
 from engine.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -248,7 +248,7 @@ class SmtpEmailChannel:
                 del open_groups[key]
         return units
 
-    def send_batch(self, messages: list[Message]) -> list[SendResult]:
+    def send_batch(self, messages: list[Message], proceed: Proceed = go_on) -> list[SendResult]:
         results: list[SendResult] = []
         todo: list[Message] = []
         for m in messages:
@@ -262,17 +262,18 @@ class SmtpEmailChannel:
         units = self._units(todo)
         lanes = min(self.concurrency, len(units))
         if lanes <= 1:
-            return results + self._send_units(units)
+            return results + self._send_units(units, proceed)
         # several connections at once: an SMTP transaction waits on the server for every command
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="smtp")
             pool = self._pool
-        for lane_results in pool.map(self._send_units, [units[i::lanes] for i in range(lanes)]):
+        for lane_results in pool.map(lambda lane: self._send_units(lane, proceed),
+                                     [units[i::lanes] for i in range(lanes)]):
             results.extend(lane_results)
         return results
 
-    def _send_units(self, units: list[list[Message]]) -> list[SendResult]:
+    def _send_units(self, units: list[list[Message]], proceed: Proceed = go_on) -> list[SendResult]:
         """Send units (one message, or a group of recipients) over one connection, in order."""
         results: list[SendResult] = []
         reopened = False
@@ -281,6 +282,9 @@ class SmtpEmailChannel:
         try:
             while index < len(units):
                 unit = units[index]
+                if not proceed():  # the round was stopped: no transaction leaves after that
+                    results.extend(stopped_results([m for u in units[index:] for m in u]))
+                    return results
                 if smtp is None:
                     try:
                         smtp = self._open()

@@ -21,13 +21,14 @@ from typing import Any
 import httpx
 from confluent_kafka import KafkaError, KafkaException, Producer
 
-from engine.channels.base import Message, SendResult, SendStatus
+from engine.channels.base import Message, Proceed, SendResult, SendStatus, go_on, stopped_results
 from engine.channels.webhook import payload_of
 from engine.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 SIMULATOR = "simulator"
+PROCEED_EVERY = 500  # produce() only queues locally; the stop is asked once per this many records
 
 
 class KafkaChannel:
@@ -96,7 +97,8 @@ class KafkaChannel:
     def record_key(message: Message) -> str:
         return str(message.data.get("qaid") or message.customer_id)
 
-    def _send_group(self, servers: str, extra: dict[str, Any], messages: list[Message]) -> list[SendResult]:
+    def _send_group(self, servers: str, extra: dict[str, Any], messages: list[Message],
+                    proceed: Proceed = go_on) -> list[SendResult]:
         try:
             producer = self.producer(self.resolve(servers), extra)
         except (KafkaException, RuntimeError, ValueError, TypeError) as exc:
@@ -117,6 +119,10 @@ class KafkaChannel:
             return callback
 
         for index, m in enumerate(messages):
+            if index % PROCEED_EVERY == 0 and not proceed():  # stopped: nothing more is produced
+                for later in range(index, len(messages)):
+                    outcomes[later] = stopped_results([messages[later]])[0]
+                break
             topic = m.to or str(m.options.get("topic") or "")
             if not topic:
                 outcomes[index] = SendResult(m.customer_id, SendStatus.FAILED, reason="no Kafka topic")
@@ -142,7 +148,7 @@ class KafkaChannel:
         return [outcomes.get(i) or SendResult(m.customer_id, SendStatus.FAILED, reason=reason)
                 for i, m in enumerate(messages)]
 
-    def send_batch(self, messages: list[Message]) -> list[SendResult]:
+    def send_batch(self, messages: list[Message], proceed: Proceed = go_on) -> list[SendResult]:
         groups: dict[tuple[str, str], list[Message]] = {}
         for m in messages:
             servers = str(m.options.get("bootstrap_servers") or self.bootstrap_servers)
@@ -151,7 +157,7 @@ class KafkaChannel:
         results: list[SendResult] = []
         for (servers, extra_json), group in groups.items():
             try:
-                results.extend(self._send_group(servers, json.loads(extra_json), group))
+                results.extend(self._send_group(servers, json.loads(extra_json), group, proceed))
             except Exception as exc:  # never the worker
                 reason = f"Kafka error: {type(exc).__name__}: {exc}"
                 results.extend(SendResult(m.customer_id, SendStatus.FAILED, reason=reason) for m in group)

@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 
-from engine.channels.base import Message, SendResult, SendStatus
+from engine.channels.base import Message, Proceed, SendResult, SendStatus, go_on, stopped_results
 from engine.channels.retry import RetryPolicy, post_with_retries
 from engine.settings import Settings, get_settings
 
@@ -159,7 +159,7 @@ class ProviderChannel:
         reason = answer.get("reason") or f"rejected by provider ({status or 'no status'})"
         return SendResult(m.customer_id, SendStatus.FAILED, reason=str(reason), provider_message_id=provider_id)
 
-    def send_batch(self, messages: list[Message]) -> list[SendResult]:
+    def send_batch(self, messages: list[Message], proceed: Proceed = go_on) -> list[SendResult]:
         results: list[SendResult] = []
         sendable: list[Message] = []
         for m in messages:
@@ -169,6 +169,9 @@ class ProviderChannel:
                 results.append(SendResult(m.customer_id, SendStatus.FAILED, reason=MISSING_RECIPIENT[self.name]))
         for start in range(0, len(sendable), self.batch_size):
             chunk = sendable[start:start + self.batch_size]
+            if not proceed():
+                results.extend(stopped_results(sendable[start:]))
+                break
             try:
                 results.extend(self._send_chunk(chunk))
             except Exception as exc:  # never the worker: the sends fail with the reason

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from engine.channels.base import Message, SendResult, SendStatus
+from engine.channels.base import Message, Proceed, SendResult, SendStatus, go_on, stopped_results
 from engine.channels.retry import RetryPolicy, post_with_retries
 from engine.settings import Settings, get_settings
 
@@ -158,14 +158,16 @@ class WebhookChannel:
             return [SendResult(m.customer_id, SendStatus.SUCCESS, provider_message_id=request_id) for m in group]
         return [SendResult(m.customer_id, SendStatus.FAILED, reason=outcome.error) for m in group]
 
-    def _safe_post(self, group: list[Message]) -> list[SendResult]:
+    def _safe_post(self, group: list[Message], proceed: Proceed = go_on) -> list[SendResult]:
+        if not proceed():  # the round was stopped: this POST never leaves
+            return stopped_results(group)
         try:
             return self._post(group)
         except Exception as exc:  # a bad option must fail these sends, never the worker
             reason = f"webhook error: {type(exc).__name__}: {exc}"
             return [SendResult(m.customer_id, SendStatus.FAILED, reason=reason) for m in group]
 
-    def send_batch(self, messages: list[Message]) -> list[SendResult]:
+    def send_batch(self, messages: list[Message], proceed: Proceed = go_on) -> list[SendResult]:
         results: list[SendResult] = []
         valid: list[Message] = []
         for message in messages:
@@ -177,8 +179,8 @@ class WebhookChannel:
         groups = self._groups(valid)
         if len(groups) <= 1:
             for group in groups:
-                results.extend(self._safe_post(group))
+                results.extend(self._safe_post(group, proceed))
             return results
-        for group_results in self._executor().map(self._safe_post, groups):
+        for group_results in self._executor().map(lambda group: self._safe_post(group, proceed), groups):
             results.extend(group_results)
         return results

@@ -6,6 +6,8 @@ from engine.models.crowd import CrowdOperation as CrowdOperation
 from engine.models.customer import Audience, AudienceKind, AudienceMember, BehaviorEvent, Customer, CustomerTag
 from engine.models.execution import CustomerStep, NodeCounter
 from engine.models.group import ActivityGroup
+from engine.models.identity import DatabaseIdentity
+from engine.models.inbox import InboxItem, InboxKind
 from engine.models.record import ExecutionRecord, RecordTrigger
 from engine.models.user import AuthSession, Role, User, UserPreference
 from engine.models.version import ActivityVersion
@@ -13,7 +15,8 @@ from engine.models.workspace import Workspace
 
 __all__ = [
     "Activity", "ActivityCampaignLink", "Audience", "AudienceKind", "AudienceMember", "BehaviorEvent", "Customer",
-    "CustomerStep", "CustomerTag", "NodeCounter", "ActivityGroup", "ActivityVersion", "AuthSession",
+    "CustomerStep", "CustomerTag", "DatabaseIdentity", "InboxItem", "InboxKind",
+    "NodeCounter", "ActivityGroup", "ActivityVersion", "AuthSession",
     "ExecutionRecord", "MarketingCampaign", "RecordTrigger", "Role", "Schedule", "User", "UserPreference",
     "Workspace",
 ]

@@ -9,4 +9,6 @@
 - receipts.py  provider receipts: pending sends become success / failed, once
 - lifecycle.py start / end times, periodic cycles, re-runs, retention (run by the scheduler)
 - rescue.py    pending batches whose message was lost get a new one (run by the scheduler)
+- redis_state.py  Redis bound to one database; rounds whose Redis state was lost end Abnormal End, not Completed
+- inbox.py     receipts / events accepted while Redis was unavailable, kept in the DB and applied later
 """

@@ -5,11 +5,13 @@ in-progress event-triggered activity (the trigger index). For each such activity
 the event N times within the window (and match its property filters); a customer enters a round once.
 """
 
+import logging
 import weakref
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import redis
 from sqlmodel import Session, col, select
 
 from engine.components.behavior_event import BehaviorEventConfig, event_matches, qualifying
@@ -25,6 +27,7 @@ from engine.runtime.store import TTL, RoundStore
 from engine.status import ActivityStatus, RecordStatus
 
 Event = tuple[int, str, dict[str, Any], datetime]  # customer id, name, properties, occurred at
+log = logging.getLogger("engine.entry")
 
 
 def on_events(workspace_id: int, events: list[Event], *, enqueue: Enqueue) -> int:
@@ -112,6 +115,20 @@ def _first_entries(store: RoundStore, record_id: int, customer_ids: list[int], *
     return fresh
 
 
+def enter_or_keep(workspace_id: int, events: list[Event], *, enqueue: Enqueue) -> int:
+    """`on_events`, or — while Redis is unavailable, or events kept earlier still wait — keep the events in the
+    database inbox; the scheduler enters them once Redis answers (engine/runtime/inbox.py)."""
+    from engine.runtime import inbox
+
+    if not inbox.waiting():
+        try:
+            return on_events(workspace_id, events, enqueue=enqueue)
+        except (redis.ConnectionError, redis.TimeoutError) as err:  # a customer enters a round once: replay is safe
+            log.warning("events: Redis unavailable (%s); keeping them in the inbox", err)
+    inbox.keep_events(workspace_id, events)
+    return 0
+
+
 def install_hooks() -> Callable[[], None]:
     """Register the runtime with the events service (called by the API process at start); returns a function
     that unregisters them (tests)."""
@@ -119,7 +136,7 @@ def install_hooks() -> Callable[[], None]:
     from engine.runtime.receipts import apply_settled
     from engine.services import events
 
-    undo_entry = events.register_entry_hook(lambda ws, evs: on_events(ws, evs, enqueue=enqueue_step))
+    undo_entry = events.register_entry_hook(lambda ws, evs: enter_or_keep(ws, evs, enqueue=enqueue_step))
     undo_receipts = events.register_receipt_hook(lambda receipts: apply_settled(
         [(r.record_id, r.node_id, r.customer_id, "success" if r.status in ("delivered", "success") else "failed",
           r.reason) for r in receipts], store=RoundStore(get_redis())))
@@ -131,4 +148,4 @@ def install_hooks() -> Callable[[], None]:
     return uninstall
 
 
-__all__ = ["on_events", "install_hooks"]
+__all__ = ["enter_or_keep", "on_events", "install_hooks"]

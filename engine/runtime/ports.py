@@ -120,7 +120,9 @@ class RuntimePorts:
         a channel is called (in the same round trip that reads the results); a customer still marked so was
         being sent when a worker died: the channel is asked what the provider received (`lookup`) and only
         the rest is sent (their "sending" marks stay until the answers are stored). A channel without a lookup
-        (SMTP, webhook, Kafka) sends them again with the same message id / idempotency key."""
+        (SMTP, webhook, Kafka) sends them again with the same message id / idempotency key. Storing an answer
+        counts it (store.settle_results). The channel asks `proceed` before each request: once the round's stop
+        is flushed, the rest are stored and counted "stopped", never sent."""
         if not messages:
             return []
         first = messages[0]
@@ -154,8 +156,12 @@ class RuntimePorts:
         by_channel = defaultdict(list)
         for message in todo:
             by_channel[message.channel].append(message)
+
+        def proceed() -> bool:  # asked before each request leaves: nothing is sent once the stop is flushed
+            return not self.store.is_stopped(record_id)
+
         for channel_name, batch in by_channel.items():
-            sent = channel_for(channel_name).send_batch(batch)
+            sent = channel_for(channel_name).send_batch(batch, proceed)
             self.store.settle_results(record_id, node_id, {r.customer_id: r.status.value for r in sent})
             results.extend(sent)
         return results

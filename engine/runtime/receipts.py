@@ -1,12 +1,12 @@
 """Delivery receipts from providers: a pending send becomes success or failed, once.
 
 The switch is one Lua script per batch of receipts (atomic and idempotent: a receipt delivered twice, or after
-the 72-hour cut-off, changes nothing). Each switched receipt moves one unit between
-the node's `pending` and `success`/`failed` counters under the counter field "rcpt", so the totals stay
-sent = success + failed + pending, and marks the stored result "+success" / "+failed" (settled by a receipt;
-the send itself answered "pending"). A receipt can overtake the worker that sent the message: a customer
-still marked "sending" is switched too (the provider only sends receipts for messages it accepted, which the
-worker will count as pending).
+the 72-hour cut-off, changes nothing). Each switched receipt moves one unit between the node's `pending` and
+`success`/`failed` counters (field "live", like the send's own count), so the totals stay sent = success +
+failed + pending at every instant, and marks the stored result "+success" / "+failed" (settled by a receipt; the
+send itself answered "pending"). A receipt can overtake the worker that sent the message: a customer
+still marked "sending" is switched too and counted as sent here (the provider only sends receipts for messages
+it accepted); the worker's answer then finds it settled and counts nothing.
 
 The per-customer details (CustomerStep) follow in one executemany UPDATE. A receipt whose step row is not
 written yet (the worker writes a walk's rows after its sends) is kept in a Redis list and applied again by
@@ -39,17 +39,27 @@ _SWITCH = """
 local ttl = tonumber(ARGV[1])
 local out = {}
 local moved = {}
+local function add(rec, node, metric, n)
+  local nodes = moved[rec]
+  if not nodes then nodes = {}; moved[rec] = nodes end
+  local metrics = nodes[node]
+  if not metrics then metrics = {}; nodes[node] = metrics end
+  metrics[metric] = (metrics[metric] or 0) + n
+end
 for i = 2, #ARGV, 4 do
   local rec, node, cid, st = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local rkey = 'r:' .. rec .. ':' .. node
   local current = redis.call('HGET', rkey, cid)
-  if current == 'pending' or current == 'sending' then
+  if current == 'pending' then
     redis.call('HSET', rkey, cid, '+' .. st)
-    local nodes = moved[rec]
-    if not nodes then nodes = {}; moved[rec] = nodes end
-    local statuses = nodes[node]
-    if not statuses then statuses = {}; nodes[node] = statuses end
-    statuses[st] = (statuses[st] or 0) + 1
+    add(rec, node, st, 1)
+    add(rec, node, 'pending', -1)
+    out[#out + 1] = 1
+  elseif current == 'sending' then
+    -- the receipt overtook the send's answer: counted here as sent, the answer will find it settled
+    redis.call('HSET', rkey, cid, '+' .. st)
+    add(rec, node, st, 1)
+    add(rec, node, 'sent', 1)
     out[#out + 1] = 1
   else
     out[#out + 1] = 0
@@ -57,19 +67,13 @@ for i = 2, #ARGV, 4 do
 end
 for rec, nodes in pairs(moved) do
   local names = 'ck:' .. rec
-  for node, statuses in pairs(nodes) do
-    local total = 0
-    for st, n in pairs(statuses) do
-      local key = 'c:' .. rec .. ':' .. node .. ':' .. st
-      redis.call('HINCRBY', key, 'rcpt', n)
+  for node, metrics in pairs(nodes) do
+    for metric, n in pairs(metrics) do
+      local key = 'c:' .. rec .. ':' .. node .. ':' .. metric
+      redis.call('HINCRBY', key, 'live', n)
       redis.call('EXPIRE', key, ttl)
-      redis.call('SADD', names, node .. ':' .. st)
-      total = total + n
+      redis.call('SADD', names, node .. ':' .. metric)
     end
-    local pending = 'c:' .. rec .. ':' .. node .. ':pending'
-    redis.call('HINCRBY', pending, 'rcpt', -total)
-    redis.call('EXPIRE', pending, ttl)
-    redis.call('SADD', names, node .. ':pending')
   end
   redis.call('EXPIRE', names, ttl)
   redis.call('PUBLISH', 'live:records', rec)

@@ -17,7 +17,7 @@ from engine import clock
 from engine.db import read_session, write_session
 from engine.models import Activity, ExecutionRecord, NodeCounter, RecordTrigger, Schedule
 from engine.models.record import CROWD_DATA_FAILURE
-from engine.runtime import live
+from engine.runtime import live, redis_state
 from engine.runtime.entered import already_inside, continued_rounds
 from engine.runtime.sql import upsert
 from engine.runtime.step import Enqueue, load_graph
@@ -39,6 +39,7 @@ def start_round(record_id: int, *, enqueue: Enqueue, store: RoundStore, batch_si
             _end(session, record, store, failure=("The flow has no trigger component.", "component"))
             return
         if trigger["type"] != "target_audience":
+            redis_state.mark(store.r, record_id)  # the round's Redis state begins (its loss is noticed)
             return  # event-triggered: customers enter through `enter` while the round is open
         from engine.services.audiences import CrowdDataError, materialize
 
@@ -59,6 +60,7 @@ def start_round(record_id: int, *, enqueue: Enqueue, store: RoundStore, batch_si
             ids = [i for i in ids if i not in inside]
         keys = [f"e{i // batch_size}" for i in range(0, len(ids), batch_size)]
         pipe = store.r.pipeline(transaction=False)
+        redis_state.mark(pipe, record_id)  # with the pending set: a round without it lost its Redis state
         for n, key in enumerate(keys):
             store.put_batch(record_id, key, ids[n * batch_size:(n + 1) * batch_size], pipe)
         store.add_pending(record_id, keys, pipe)
@@ -89,6 +91,7 @@ def enter(record_id: int, customers: dict[int, dict[str, Any]], *, enqueue: Enqu
     assert trigger_id is not None
     key = f"v{uuid.uuid4().hex[:16]}"
     pipe = store.r.pipeline(transaction=False)
+    pipe.expire(redis_state.marker(record_id), TTL)  # refreshed, never created: a lost round stays lost
     pipe.hset(f"tp:{record_id}", mapping={str(k): json.dumps(v) for k, v in customers.items()})
     pipe.expire(f"tp:{record_id}", TTL)
     store.put_batch(record_id, key, list(customers), pipe)
@@ -113,9 +116,12 @@ def persist_counters(session: Session, record_id: int, store: RoundStore) -> Non
 
 def finish_if_done(record_id: int, *, store: RoundStore) -> bool:
     """Close the round when nothing is pending and entry is closed. Safe to call from many workers at once:
-    only the transition from In Progress happens, once."""
+    only the transition from In Progress happens, once. An empty pending set whose round lost its Redis state
+    (no marker: Redis restarted without its data) is not "done": engine/runtime/redis_state.py decides."""
     if store.pending(record_id):
         return False
+    if not redis_state.present(store.r, record_id):
+        return redis_state.on_lost(record_id, store=store) == "lost"
     with write_session() as session:
         record = session.get(ExecutionRecord, record_id)
         if record is None or record.status != RecordStatus.IN_PROGRESS or not record.entry_closed:

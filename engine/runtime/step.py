@@ -44,6 +44,7 @@ from engine.status import RecordStatus
 Enqueue = Callable[[int, str, str], None]  # (record id, node id, batch key)
 SEND_TYPES = {"text_sms", "digital_sms", "email", "wechat_message", "template_message", "app_push", "webhook",
               "push_kafka"}
+SEND_ZEROS = {"sent": 0, "success": 0, "failed": 0, "pending": 0}
 STEP_TABLE = CustomerStep.__table__  # type: ignore[attr-defined]
 STEP_COLUMNS = ("record_id", "node_id", "customer_id", "branch", "result", "reason", "at")
 
@@ -63,7 +64,9 @@ def load_graph(session: Session, record: ExecutionRecord) -> FlowGraph:
 
 
 def metrics_for(node_type: str, category: Category, entered: int, outcome: Outcome) -> dict[str, int]:
-    """The seed's execution data per component type, for one batch."""
+    """The seed's execution data per component type, for one batch — except a send's outcomes (sent,
+    success, failed, pending, stopped), which the store counts per customer as their results are stored
+    (store.settle_results, receipts), so they can never run ahead of or behind the results themselves."""
     routed = {branch: len(ids) for branch, ids in outcome.routes.items()}
     metrics: dict[str, int] = {"entered": entered}
     if category == Category.JUDGMENT:
@@ -73,20 +76,8 @@ def metrics_for(node_type: str, category: Category, entered: int, outcome: Outco
     for branch, n in routed.items():
         metrics[f"branch:{branch}"] = n
     if node_type in SEND_TYPES:
-        success = failed = pending = 0
-        for status, _ in outcome.results.values():
-            if status == "success":
-                success += 1
-            elif status == "failed":
-                failed += 1
-            elif status == "pending":
-                pending += 1
-        metrics["success"] = success
-        # failed = handed to the channel and failed; customers without an address are `not_sent` instead, so
-        # "actually sent" = success + failed + no receipt yet, as the seed defines it
-        metrics["failed"] = failed - outcome.metrics.get("not_sent", 0)
-        metrics["pending"] = pending
-        metrics["sent"] = metrics["success"] + metrics["failed"] + metrics["pending"]
+        # customers without an address are `not_sent`: never handed to a channel, not "actually sent"
+        metrics["not_sent"] = outcome.metrics.get("not_sent", 0)
     metrics["parked"] = sum(len(ids) for _, ids in outcome.parked)
     metrics.update(outcome.metrics)
     return metrics
@@ -241,7 +232,8 @@ class Walk:
         self.stamp = step_time(self.at)  # ... as the database stores it
         self.rows: list[tuple[Any, ...]] = []  # (record, node, customer, branch, result, reason, at)
         self.resumed: list[tuple[Any, ...]] = []  # rows of the resumed wait: parked → passed (upsert)
-        self.counts: list[tuple[str, str, dict[str, int]]] = []
+        self.counts: list[tuple[str, str, dict[str, int]]] = []  # written with the next component's entered
+        self.stopped = False  # the round's stop was seen: the walk goes no further
         self.parked: list[tuple[str, str, float, list[int]]] = []  # node, key, wake ts, ids
         self.writes: list[Callable[[Session], None]] = []
         self.views: dict[int, CustomerView] | None = None
@@ -268,7 +260,27 @@ class Walk:
         views = self.views
         return [views[cid] for cid in ids if cid in views]
 
+    def _enter(self, node_id: str, ids: list[int]) -> bool:
+        """Count the customers entering `node_id` (with the counters of the component before, in one atomic
+        write: a reader sees a parent's routes no later than its children's entered) and ask whether the round
+        was stopped. Returns False when it was: the customers stay here, counted "stopped"."""
+        store, record_id = self.store, self.record_id
+        pipe = store.r.pipeline(transaction=True)
+        entering = {"entered": len(ids)}
+        if self.plan.components[node_id].type in SEND_TYPES:
+            entering.update(SEND_ZEROS)  # the outcome counters exist (at 0) from the first customer on
+        store.count_many(record_id, [*self.counts, (node_id, self.batch, entering)], pipe)
+        pipe.exists(f"stopped:{record_id}")
+        self.counts = []
+        if not pipe.execute()[-1]:
+            return True
+        self.stopped = True
+        self.counts.append((node_id, self.batch, {"entered": len(ids), "stopped": len(ids)}))
+        return False
+
     def _step(self, node_id: str, ids: list[int]) -> Outcome:
+        if self.stopped or not self._enter(node_id, ids):
+            return Outcome()  # stopped: nobody goes further
         component = self.plan.components[node_id]
         config = self.plan.configs[node_id]
         node_type = component.type
@@ -286,7 +298,8 @@ class Walk:
                 self.store.fail(self.record_id, node_id, reason)
                 ports.discard()
                 traceback.print_exc()
-                outcome = Outcome(results={cid: ("failed", reason) for cid in ids})
+                outcome = Outcome(results={cid: ("failed", reason) for cid in ids},
+                                  metrics={"not_sent": len(ids)} if node_type in SEND_TYPES else {})
             writes = ports.take_writes()
         self.counts.append((node_id, self.batch, metrics_for(node_type, component.category, len(ids), outcome)))
         self._rows(node_id, ids, outcome)
@@ -346,6 +359,8 @@ class Walk:
         store, record_id = self.store, self.record_id
         pipe = store.r.pipeline(transaction=True)
         store.count_many(record_id, self.counts, pipe)
+        if self.stopped:
+            self.parked = []  # a stopped round parks nobody (its waits are dropped as they wake anyway)
         for _node_id, key, _wake, members in self.parked:
             store.put_batch(record_id, key, members, pipe)
         store.add_pending(record_id, [key for _, key, _, _ in self.parked], pipe)

@@ -3,9 +3,17 @@
 - batch members   `b:{record}:{batch}`          packed customer ids (written once, same content on retry)
 - pending batches `pending:{record}`            set of batch keys not yet done; empty + entry closed = done
 - claims          `claim:{record}:{batch}`      the worker process working on a batch (expires if it dies)
-- counters        `c:{record}:{node}:{metric}`  hash batch key → count; the total is the sum (overwrite-safe)
-- send results    `r:{record}:{node}`           hash customer id → sending / success / failed / pending, or
-                                                +success / +failed once the provider's receipt came
+- counters        `c:{record}:{node}:{metric}`  hash batch key → count; the total is the sum (overwrite-safe).
+                                                A walk writes a component's `entered` before it runs it and its
+                                                routes after, so every reader sees progress that adds up.
+                                                Send outcomes (sent, success, failed, pending, stopped) are not
+                                                per batch: the Lua scripts that change a customer's send result
+                                                count the change in field "live" in the same atomic step, once
+                                                per customer (the result is the guard), so sent = success +
+                                                failed + pending and success ≤ sent ≤ entered at every instant.
+- send results    `r:{record}:{node}`           hash customer id → sending / success / failed / pending /
+                                                stopped, or +success / +failed once the provider's receipt came
+- stop flag       `stopped:{record}`            set when a stop is flushed, before it commits (services/stop_watch)
 - trigger props   `tp:{record}`                 hash customer id → JSON of the triggering event's properties
 - parked waits    `waits`                       sorted set, score = wake time, member = JSON (record,node,batch)
 - failures        `failed:{record}`             hash node → reason (a component failed: Abnormal End)
@@ -31,16 +39,50 @@ SENDING = "sending"
 #: prefix of a result settled by a receipt: the send itself answered "pending" (accepted)
 RECEIPT = "+"
 
-# Store a send's answer unless a receipt already settled it (a receipt can overtake the answer's write).
+# Store a send's answer unless a receipt already settled it (a receipt can overtake the answer's write), and
+# count it: one unit of the answer's status (and of "sent" for an answer handed to the channel) per customer
+# whose result this call sets — the result is the guard, so a retried walk never counts twice.
+# KEYS: results hash; ARGV: ttl, record, node, then (customer, status) pairs.
 _SETTLE = """
-for i = 2, #ARGV, 2 do
+local ttl, rec, node = tonumber(ARGV[1]), ARGV[2], ARGV[3]
+local counts = {}
+for i = 4, #ARGV, 2 do
   local current = redis.call('HGET', KEYS[1], ARGV[i])
   if (not current) or current == 'sending' then
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    local st = ARGV[i + 1]
+    redis.call('HSET', KEYS[1], ARGV[i], st)
+    counts[st] = (counts[st] or 0) + 1
+    if st == 'success' or st == 'failed' or st == 'pending' then counts['sent'] = (counts['sent'] or 0) + 1 end
   end
 end
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+redis.call('EXPIRE', KEYS[1], ttl)
+local names = 'ck:' .. rec
+local any = false
+for st, n in pairs(counts) do
+  local key = 'c:' .. rec .. ':' .. node .. ':' .. st
+  redis.call('HINCRBY', key, 'live', n)
+  redis.call('EXPIRE', key, ttl)
+  redis.call('SADD', names, node .. ':' .. st)
+  any = true
+end
+if any then
+  redis.call('EXPIRE', names, ttl)
+  redis.call('PUBLISH', 'live:records', rec)
+end
 return 1
+"""
+
+# Every counter of a record, summed, in one atomic read (a reader never sees half of a Lua call or a walk's
+# MULTI): returns name, total, name, total, ...  KEYS: the record's counter names set; ARGV: record.
+_TOTALS = """
+local out = {}
+for _, name in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local total = 0
+  for _, v in ipairs(redis.call('HVALS', 'c:' .. ARGV[1] .. ':' .. name)) do total = total + tonumber(v) end
+  out[#out + 1] = name
+  out[#out + 1] = tostring(total)
+end
+return out
 """
 
 # Mark customers "sending" unless they have a result; returns each one's value before (false = none).
@@ -96,6 +138,7 @@ class RoundStore:
     def __init__(self, r: redis.Redis) -> None:
         self.r = r
         self._settle = r.register_script(_SETTLE)
+        self._totals = r.register_script(_TOTALS)
         self._reserve = r.register_script(_RESERVE)
         self._begin = r.register_script(_BEGIN)
         self._release = r.register_script(_RELEASE)
@@ -148,15 +191,12 @@ class RoundStore:
             target.execute()
 
     def counters(self, record_id: int) -> dict[str, dict[str, int]]:
-        """node → metric → total."""
-        names = sorted(m.decode() for m in self.r.smembers(f"ck:{record_id}"))
-        pipe = self.r.pipeline(transaction=False)
-        for name in names:
-            pipe.hvals(f"c:{record_id}:{name}")
+        """node → metric → total, read atomically (one Lua call: never half of a walk's or a receipt's write)."""
+        flat = self._totals(keys=[f"ck:{record_id}"], args=[record_id])
         out: dict[str, dict[str, int]] = {}
-        for name, values in zip(names, pipe.execute(), strict=True):
-            node, metric = name.split(":", 1)  # node ids never contain ":" (message ids use it too)
-            out.setdefault(node, {})[metric] = sum(int(v) for v in values)
+        for i in range(0, len(flat), 2):
+            node, metric = flat[i].decode().split(":", 1)  # node ids never contain ":" (message ids use it too)
+            out.setdefault(node, {})[metric] = int(flat[i + 1])
         return out
 
     # ---- send results (dedupe + Result Judgment)
@@ -190,9 +230,10 @@ class RoundStore:
         return {cid: v.decode() for cid, v in zip(ids, before, strict=True) if v}
 
     def settle_results(self, record_id: int, node_id: str, results: dict[int, str]) -> None:
-        """Store send answers, except where a receipt already settled the customer."""
+        """Store send answers, except where a receipt already settled the customer, and count each newly
+        settled customer (sent, success / failed / pending / stopped) in the same atomic step."""
         if results:
-            args: list[Any] = [TTL]
+            args: list[Any] = [TTL, record_id, node_id]
             for cid, status in results.items():
                 args += [cid, status]
             self._settle(keys=[f"r:{record_id}:{node_id}"], args=args)

@@ -85,7 +85,8 @@ class NodeExecution(BaseModel):
     values: list[tuple[str, int]]  # (key, number); keys: met, entered, failed, success, sent, winner, targets,
     #                                inflows, reached
     winner: str = ""  # ab: the winning group's name ("" while no group has achieved a target)
-    extra: dict[str, int] = {}  # pending (no receipt yet), not_sent (no address), waiting (parked), ...
+    extra: dict[str, int] = {}  # pending (no receipt yet), not_sent (no address), waiting (parked), stopped
+    #                             (the round was stopped before they were sent / went on)
 
 
 class ExecutionView(BaseModel):
@@ -144,7 +145,7 @@ def node_execution(node: dict[str, Any], metrics: dict[str, int]) -> NodeExecuti
         return NodeExecution(node_id=str(node["id"]), kind=kind, trigger=trigger,
                              values=[("failed", m["failed"]), ("success", m["success"]), ("sent", m["sent"]),
                                      ("entered", entered)],
-                             extra={"pending": m["pending"], "not_sent": m["not_sent"]})
+                             extra={"pending": m["pending"], "not_sent": m["not_sent"], "stopped": m["stopped"]})
     if kind == AB:
         winner = m["winner"]
         inflows = sum(v for k, v in m.items() if k.startswith("inflow_")) or entered
@@ -154,6 +155,8 @@ def node_execution(node: dict[str, Any], metrics: dict[str, int]) -> NodeExecuti
     if kind == END:
         return NodeExecution(node_id=str(node["id"]), kind=kind, trigger=trigger, values=[("reached", entered)])
     extra = {"waiting": max(m["parked"] - m["passed"], 0)} if m["parked"] else {}
+    if m["stopped"]:  # the round was stopped while these customers were here: they went no further
+        extra["stopped"] = m["stopped"]
     return NodeExecution(node_id=str(node["id"]), kind=kind, trigger=trigger,
                          values=[("met", m["passed"]), ("entered", entered)], extra=extra)
 

@@ -17,12 +17,12 @@ from sqlmodel import Session, col, select
 from engine import clock
 from engine.errors import Conflict, Invalid, NotFound
 from engine.models import Activity, ActivityVersion, ExecutionRecord, RecordTrigger, Schedule, User
-from engine.models.record import CROWD_DATA_FAILURE
 from engine.permissions import require
 from engine.services import activities
 from engine.services.events import after_commit
 from engine.status import (
     RECORD_RULES,
+    RERUNNABLE_FAILURES,
     Action,
     ActivityStatus,
     RecordAction,
@@ -59,8 +59,8 @@ def rerun_refusal(record: ExecutionRecord, activity: Activity, *, rerun_as: int 
     the activity's status machine. `rerun_record` refuses with the same words the drawer shows."""
     if not record_allowed(record.status, RecordAction.RERUN):
         return f"{RECORD_RULES[RecordAction.RERUN][2]} (status: {RecordStatus(record.status).label})"
-    if record.failure_kind != CROWD_DATA_FAILURE:
-        return "Only a round that failed to obtain the crowd data can be re-run."
+    if record.failure_kind not in RERUNNABLE_FAILURES:
+        return "Only a round that failed to obtain the crowd data or lost its engine state can be re-run."
     if record.rerun_pending:
         behind = f"round #{record.rerun_after}" if record.rerun_after else "the round in progress"
         return f"Already queued: it re-runs when {behind} (and any earlier round in progress) ends."

@@ -1,12 +1,16 @@
 """A real engine for integration tests: a real redis-server, the RedisBroker, real Dramatiq worker threads,
 the scheduler object, the provider simulator and loopback SMTP / HTTP / Kafka peers."""
 
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import dramatiq
+import httpx
 import pytest
+import uvicorn
 from dramatiq.brokers.redis import RedisBroker
 
 from engine import clock
@@ -15,6 +19,7 @@ from engine.runtime.connection import get_redis
 from engine.runtime.store import RoundStore
 from engine.settings import get_settings
 from engine.simulator import SimConfig, SimulatorServer
+from tests.engine.channels.helpers import free_port
 
 
 class TestClock:
@@ -92,3 +97,27 @@ def sim() -> Iterator[SimulatorServer]:
                                        response_delay=0.1)).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def api(engine):
+    """The API as the run command serves it (runtime hooks installed), on a real uvicorn server."""
+    from engine.api.app import create_app
+    from engine.runtime.entry import install_hooks
+
+    uninstall = install_hooks()
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(f"{url}/health")
+            break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    yield url
+    server.should_exit = True
+    thread.join(10)
+    uninstall()

@@ -1,12 +1,9 @@
 """Behaviour events posted to the real HTTP API make customers enter an event-triggered activity within a
 second; provider receipts posted back by the simulator turn pending sends into successes and failures."""
 
-import threading
 import time
 
 import httpx
-import pytest
-import uvicorn
 from sqlmodel import select
 
 from engine.api.keys import set_api_key
@@ -17,33 +14,8 @@ from engine.services.activities import ActivityInput
 from engine.services.customers import upsert_customers
 from engine.status import RecordStatus
 from tests import factories as f
-from tests.engine.channels.helpers import free_port
 
 KEY = "amk_test_events_key_000000000001"
-
-
-@pytest.fixture
-def api(engine):
-    """The API as the run command serves it (runtime hooks installed), on a real uvicorn server."""
-    from engine.api.app import create_app
-    from engine.runtime.entry import install_hooks
-
-    uninstall = install_hooks()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(f"{url}/health")
-            break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    yield url
-    server.should_exit = True
-    thread.join(10)
-    uninstall()
 
 
 def event_flow() -> dict:

@@ -18,11 +18,13 @@ from engine import clock, db
 from engine.channels.registry import reset_channels
 from engine.models import Activity, CustomerStep, ExecutionRecord
 from engine.runtime.connection import get_redis, reset_redis
+from engine.runtime.store import RoundStore
 from engine.settings import get_settings
 from engine.simulator import SimulatorServer
 from engine.status import ActivityStatus, RecordStatus
 from tests.engine.channels.helpers import free_port
 from tests.engine.runtime import support as s
+from tests.engine.runtime.invariants import Sampler
 
 N = 1500  # customers; batches of 100: 15 walks, ~2,200 provider messages
 
@@ -96,19 +98,24 @@ def test_worker_killed_mid_run_completes_exactly_like_a_fault_free_run(env, sim,
     record_id = s.records(activity_id)[0].id
     scheduler = _scheduler_in_process()
     first = s.worker(s.engine_env(), env).start()
-    try:
-        s.wait_for(lambda: _received(sim) >= 300, 60, tick=scheduler.tick, what="sends to start")
-        first.kill()  # SIGKILL, mid-send: the simulator holds answers the dead worker never stored
-        in_flight = _received(sim)
-        assert 300 <= in_flight < unique and s.records_status(record_id) == RecordStatus.IN_PROGRESS
-        second = s.worker(s.engine_env(), env).start()
+    store = RoundStore(get_redis())
+    # the counting rules hold at every instant of the run, through the kill and the redelivered walks
+    with Sampler(lambda: store.counters(record_id), s.fault_flow(0), N) as sampler:
         try:
-            s.wait_for(lambda: s.records_status(record_id) != RecordStatus.IN_PROGRESS, 90, tick=scheduler.tick,
-                       what="the round to complete after the restart")
+            s.wait_for(lambda: _received(sim) >= 300, 60, tick=scheduler.tick, what="sends to start")
+            first.kill()  # SIGKILL, mid-send: the simulator holds answers the dead worker never stored
+            in_flight = _received(sim)
+            assert 300 <= in_flight < unique and s.records_status(record_id) == RecordStatus.IN_PROGRESS
+            second = s.worker(s.engine_env(), env).start()
+            try:
+                s.wait_for(lambda: s.records_status(record_id) != RecordStatus.IN_PROGRESS, 90,
+                           tick=scheduler.tick, what="the round to complete after the restart")
+            finally:
+                second.stop()
         finally:
-            second.stop()
-    finally:
-        first.kill()
+            first.kill()
+    assert sampler.error is None and not sampler.problems, (sampler.error, sampler.problems[:10])
+    assert len(sampler.samples) >= 10
     assert s.records_status(record_id) == RecordStatus.COMPLETED, first.log()
     assert s.persisted_counters(record_id) == counters
     assert s.step_count(record_id) == steps

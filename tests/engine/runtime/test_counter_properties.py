@@ -1,0 +1,84 @@
+"""Property: whatever the order of sends, answers and receipts — receipts overtaking the answer they follow,
+receipts and answers delivered twice, walks killed between reserving and storing and walked again — a send's
+counters obey the counting rules after every single operation, and end exactly at what each customer's fate
+says. Real Redis and the store's own Lua scripts (engine/runtime/store.py, receipts.py), driven by hypothesis."""
+
+import itertools
+from collections import Counter
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.runtime.connection import get_redis
+from engine.runtime.receipts import apply_receipts
+from engine.runtime.store import SENDING, RoundStore
+
+C = 12  # customers at one send component
+ANSWERS = ("success", "failed", "pending", "stopped")  # what the channel said (stopped: never sent, round stopped)
+_records = itertools.count(1)
+
+operation = st.one_of(
+    # a walk attempt over some customers; `dies_after` customers get their answer stored before the worker dies
+    st.tuples(st.just("walk"), st.lists(st.integers(0, C - 1), min_size=1, max_size=C, unique=True),
+              st.one_of(st.none(), st.integers(0, C))),
+    # a receipt for one customer, maybe delivered twice
+    st.tuples(st.just("receipt"), st.integers(0, C - 1), st.booleans()),
+)
+
+
+@pytest.fixture
+def store(database: str, redis_url: str) -> RoundStore:
+    return RoundStore(get_redis())
+
+
+def check(store: RoundStore, record: int, handed: set[int]) -> Counter:
+    m = Counter(store.counters(record).get("sms", {}))
+    assert all(v >= 0 for v in m.values()), m
+    assert m["sent"] == m["success"] + m["failed"] + m["pending"], m
+    assert m["success"] <= m["sent"] <= len(handed), (m, len(handed))
+    assert m["sent"] + m["stopped"] <= len(handed), m
+    return m
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(answers=st.lists(st.sampled_from(ANSWERS), min_size=C, max_size=C),
+       receipts=st.lists(st.sampled_from(("delivered", "failed")), min_size=C, max_size=C),
+       ops=st.lists(operation, max_size=40))
+def test_send_counters_obey_the_rules_after_every_operation(store, answers, receipts, ops) -> None:
+    record = next(_records)
+    handed: set[int] = set()  # customers some walk reserved (what reached, or may have reached, the provider)
+
+    def walk(customers: list[int], dies_after: int | None) -> None:
+        before = store.reserve(record, "sms", customers)
+        to_answer = [c for c in customers if before.get(c) in (None, SENDING)]  # new, or in flight when a worker died
+        handed.update(customers)
+        check(store, record, handed)
+        if dies_after is not None:
+            to_answer = to_answer[:dies_after]
+        for c in to_answer:  # answers stored one by one (a worker may die between any two)
+            store.settle_results(record, "sms", {c: answers[c]})
+            check(store, record, handed)
+
+    def receipt(c: int, twice: bool) -> None:
+        if answers[c] != "pending" or c not in handed:
+            return  # a provider sends receipts only for messages it received and accepted
+        for _ in range(2 if twice else 1):
+            apply_receipts([{"id": f"{record}:sms:{c}", "status": receipts[c]}], store=store)
+            check(store, record, handed)
+
+    for op in ops:
+        if op[0] == "walk":
+            walk(op[1], op[2])
+        else:
+            receipt(op[1], op[2])
+    # the end: the round's last walk answers everyone, every receipt arrives (some a second time)
+    walk(list(range(C)), None)
+    for c in range(C):
+        receipt(c, c % 2 == 0)
+    m = check(store, record, handed)
+    fate = Counter(answers[c] if answers[c] != "pending" else ("success" if receipts[c] == "delivered" else "failed")
+                   for c in range(C))
+    assert (m["success"], m["failed"], m["pending"], m["stopped"]) == \
+        (fate["success"], fate["failed"], 0, fate["stopped"])
+    assert m["sent"] == C - fate["stopped"]
