@@ -4,7 +4,7 @@ from engine.models.activity import Activity, ActivityCampaignLink, Schedule
 from engine.models.campaign import MarketingCampaign
 from engine.models.crowd import CrowdOperation as CrowdOperation
 from engine.models.customer import Audience, AudienceKind, AudienceMember, BehaviorEvent, Customer, CustomerTag
-from engine.models.execution import CustomerStep, NodeCounter
+from engine.models.execution import CustomerRoute, CustomerStep, NodeCounter
 from engine.models.group import ActivityGroup
 from engine.models.record import ExecutionRecord, RecordTrigger
 from engine.models.user import AuthSession, Role, User, UserPreference
@@ -13,7 +13,7 @@ from engine.models.workspace import Workspace
 
 __all__ = [
     "Activity", "ActivityCampaignLink", "Audience", "AudienceKind", "AudienceMember", "BehaviorEvent", "Customer",
-    "CustomerStep", "CustomerTag", "NodeCounter", "ActivityGroup", "ActivityVersion", "AuthSession",
+    "CustomerRoute", "CustomerStep", "CustomerTag", "NodeCounter", "ActivityGroup", "ActivityVersion", "AuthSession",
     "ExecutionRecord", "MarketingCampaign", "RecordTrigger", "Role", "Schedule", "User", "UserPreference",
     "Workspace",
 ]
