@@ -19,7 +19,7 @@ PostgreSQL) with the columns of CustomerStep, so the analysis queries run the sa
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Integer, String, bindparam, column, delete, select, text
@@ -47,7 +47,7 @@ def is_send(node_type: str) -> bool:
 # ---------------------------------------------------------------------------------------------- writing
 
 
-@cache
+@lru_cache(maxsize=8192)  # bounded: a failure's reason is free text
 def _fragment(node_id: str, branch: str, result: str, reason: str | None) -> str:
     """`"node":value` of one passage, JSON-encoded once per distinct passage (not per customer)."""
     if reason is None and result == "passed":
