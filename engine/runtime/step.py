@@ -48,8 +48,6 @@ from engine.status import RecordStatus
 Enqueue = Callable[[int, str, str], None]  # (record id, node id, batch key)
 SEND_TYPES = {"text_sms", "digital_sms", "email", "wechat_message", "template_message", "app_push", "webhook",
               "push_kafka"}
-
-
 COLLECT_EVERY = 8  # walks of a process between young collections (see run_step)
 _WALKS = itertools.count(1)
 
