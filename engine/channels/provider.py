@@ -33,6 +33,7 @@ import httpx
 
 from engine.channels.base import Message, Proceed, SendResult, SendStatus, go_on, stopped_results
 from engine.channels.retry import RetryPolicy, post_with_retries
+from engine.channels.wire import dumps
 from engine.settings import Settings, get_settings
 
 PROVIDER_CHANNELS = ("text_sms", "digital_sms", "wechat_message", "template_message", "app_push")
@@ -97,7 +98,7 @@ class ProviderChannel:
         request: dict[str, Any] = {"messages": [_wire(m) for m in chunk]}
         if self.callback_url:
             request["callback_url"] = self.callback_url
-        body = json.dumps(request, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+        body = dumps(request)
         headers = {"Content-Type": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"

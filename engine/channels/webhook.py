@@ -24,6 +24,7 @@ import httpx
 
 from engine.channels.base import Message, Proceed, SendResult, SendStatus, go_on, stopped_results
 from engine.channels.retry import RetryPolicy, post_with_retries
+from engine.channels.wire import dumps
 from engine.settings import Settings, get_settings
 
 SIGNATURE_HEADER = "X-Signature"
@@ -56,7 +57,7 @@ def payload_of(message: Message) -> dict[str, Any]:
 
 
 def _dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    return dumps(obj)
 
 
 class WebhookChannel:

@@ -17,7 +17,7 @@ from engine.channels.base import Message, SendResult
 from engine.flow.registry import Category
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen (a million per large round): see engine.channels.base.Message
 class CustomerView:
     """What an executor may know about a customer (loaded in bulk for a batch)."""
 

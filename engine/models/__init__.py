@@ -4,7 +4,7 @@ from engine.models.activity import Activity, ActivityCampaignLink, Schedule
 from engine.models.campaign import MarketingCampaign
 from engine.models.crowd import CrowdOperation as CrowdOperation
 from engine.models.customer import Audience, AudienceKind, AudienceMember, BehaviorEvent, Customer, CustomerTag
-from engine.models.execution import CustomerStep, NodeCounter
+from engine.models.execution import CustomerRoute, CustomerStep, NodeCounter
 from engine.models.group import ActivityGroup
 from engine.models.identity import DatabaseIdentity
 from engine.models.inbox import InboxItem, InboxKind
@@ -15,7 +15,7 @@ from engine.models.workspace import Workspace
 
 __all__ = [
     "Activity", "ActivityCampaignLink", "Audience", "AudienceKind", "AudienceMember", "BehaviorEvent", "Customer",
-    "CustomerStep", "CustomerTag", "DatabaseIdentity", "InboxItem", "InboxKind",
+    "CustomerRoute", "CustomerStep", "CustomerTag", "DatabaseIdentity", "InboxItem", "InboxKind",
     "NodeCounter", "ActivityGroup", "ActivityVersion", "AuthSession",
     "ExecutionRecord", "MarketingCampaign", "RecordTrigger", "Role", "Schedule", "User", "UserPreference",
     "Workspace",

@@ -10,7 +10,8 @@ from sqlmodel import Session, col, select
 
 from engine.components.ab_test import INFLOW, AbTestConfig, targets_achieved, winning_group
 from engine.flow.graph import graph_for
-from engine.models import Activity, ActivityVersion, CustomerStep, ExecutionRecord
+from engine.models import Activity, ActivityVersion, ExecutionRecord
+from engine.runtime.details import steps
 from engine.runtime.ports import RuntimePorts
 from engine.runtime.store import RoundStore
 
@@ -29,9 +30,8 @@ def refresh_record(session: Session, store: RoundStore, record: ExecutionRecord)
             continue
         config = AbTestConfig.model_validate(node.get("config") or {})
         by_time: dict[datetime, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-        for cid, branch, at in session.exec(select(CustomerStep.customer_id, CustomerStep.branch, CustomerStep.at)
-                                            .where(CustomerStep.record_id == record.id,
-                                                   CustomerStep.node_id == node_id)):
+        step = steps(session, int(record.id), node_id=node_id)  # type: ignore[arg-type]
+        for cid, branch, at in session.execute(select(step.c.customer_id, step.c.branch, step.c.at)):
             by_time[at.replace(second=0, microsecond=0)][branch].append(cid)
         ports = RuntimePorts(session, store, activity.workspace_id)
         achieved: dict[str, int] = defaultdict(int)

@@ -3,18 +3,17 @@
 A republish (engine/services/activities.py `republish`) drains the rounds in progress and starts one round on the
 new version; that round's Target Audience enters only customers who entered none of the rounds it continues
 (`continued_rounds`: the rounds it drained, and transitively the rounds those continued). A customer of such a
-round is either still in one of its pending batches (Redis) or has a step row at its trigger (the walk writes
+round is either still in one of its pending batches (Redis) or has a route row of an entry walk (the walk writes
 its rows before its batch leaves the pending set), so reading Redis first and the database second misses
-nobody. `entered_ids` is the only code that reads "who entered" from the step rows: port it when their storage
-changes.
+nobody. "Who entered" is read in one place, `engine/runtime/details.py` `entered_ids`.
 """
 
 from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
-from engine.models import CustomerStep, ExecutionRecord
-from engine.runtime.step import load_graph
+from engine.models import ExecutionRecord
+from engine.runtime import details
 from engine.runtime.store import RoundStore
 
 
@@ -30,15 +29,8 @@ def continued_rounds(session: Session, record_id: int) -> list[int]:
 
 
 def entered_ids(session: Session, record_ids: Iterable[int]) -> set[int]:
-    """Customers with a step row at the trigger of each of these rounds (its trigger in its own version)."""
-    entered: set[int] = set()
-    for record_id in record_ids:
-        record = session.get(ExecutionRecord, record_id)
-        trigger = load_graph(session, record).trigger_id if record is not None else None
-        if trigger:
-            entered.update(session.exec(select(CustomerStep.customer_id).where(
-                CustomerStep.record_id == record_id, CustomerStep.node_id == trigger)).all())
-    return entered
+    """Customers who entered these rounds: the route rows of their entry walks (engine/runtime/details.py)."""
+    return details.entered_ids(session, record_ids)
 
 
 def pending_ids(store: RoundStore, record_ids: Iterable[int]) -> set[int]:

@@ -5,11 +5,12 @@ restarted at any moment neither skips nor repeats anything."""
 import calendar
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
 from engine import clock
 from engine.errors import Conflict
-from engine.models import Activity, ActivityVersion, CustomerStep, ExecutionRecord, RecordTrigger, Schedule
+from engine.models import Activity, ActivityVersion, ExecutionRecord, RecordTrigger, Schedule
+from engine.runtime.details import purge
 from engine.services.activities import new_record, require_capacity
 from engine.status import Action, ActivityStatus, RecordStatus, StatusError, transition
 
@@ -156,7 +157,5 @@ def _blocked(session: Session, failed: ExecutionRecord) -> bool:
 
 
 def purge_details(session: Session, now: datetime | None = None) -> int:
-    """Per-customer details are kept 7 days."""
-    cutoff = (now or clock.now()) - RETENTION
-    result = session.exec(delete(CustomerStep).where(col(CustomerStep.at) < cutoff))
-    return int(result.rowcount or 0)
+    """Per-customer details (route rows and send rows) are kept 7 days."""
+    return purge(session, (now or clock.now()) - RETENTION)

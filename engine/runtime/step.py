@@ -7,8 +7,9 @@ in topological order, in one worker call — then writes everything in one go.
   batch (`{batch}~{node}~w{i}`) that the scheduler resumes as a walk of its own.
 - Customers are loaded once per walk (the first component that needs their profile loads the whole batch);
   components that only route ids (Target Audience, Random Grouping, Result Judgment, End, ...) never load them.
-- Writes: per-customer steps of the whole walk in one insert-or-ignore executemany (raw DBAPI on SQLite) in
-  one short write transaction; counters of every component in one Redis pipeline, under the walk's batch key
+- Writes: the sends' step rows and one route row per customer (every other component it passed, as JSON:
+  engine/runtime/details.py) in insert-or-ignore executemanys (raw DBAPI on SQLite) in one short write
+  transaction; counters of every component in one Redis pipeline, under the walk's batch key
   (overwrite-safe); then the batch leaves the pending set. A component that writes customer data (Tag,
   Generate Audience) flushes before the next component reads it.
 - Idempotent by construction: a redelivered walk recomputes the same routes (deterministic splits), the same
@@ -17,6 +18,8 @@ in topological order, in one worker call — then writes everything in one go.
   no longer pending is a no-op.
 """
 
+import gc
+import itertools
 import traceback
 import weakref
 from collections import defaultdict
@@ -34,10 +37,11 @@ from engine.components.registry import get_component
 from engine.db import get_engine, read_session
 from engine.flow.graph import FlowGraph, graph_for
 from engine.flow.registry import Category
-from engine.models import Activity, ActivityVersion, CustomerStep, ExecutionRecord
+from engine.models import Activity, ActivityVersion, ExecutionRecord
 from engine.runtime.customers import load_view_map
+from engine.runtime.details import STEP_COLUMNS, STEP_TABLE, Routes, insert_routes, is_send
 from engine.runtime.ports import RuntimePorts
-from engine.runtime.sql import insert_ignore, runtime_write, upsert
+from engine.runtime.sql import insert_ignore, runtime_write
 from engine.runtime.store import RoundStore
 from engine.status import RecordStatus
 
@@ -45,8 +49,8 @@ Enqueue = Callable[[int, str, str], None]  # (record id, node id, batch key)
 SEND_TYPES = {"text_sms", "digital_sms", "email", "wechat_message", "template_message", "app_push", "webhook",
               "push_kafka"}
 SEND_ZEROS = {"sent": 0, "success": 0, "failed": 0, "pending": 0}
-STEP_TABLE = CustomerStep.__table__  # type: ignore[attr-defined]
-STEP_COLUMNS = ("record_id", "node_id", "customer_id", "branch", "result", "reason", "at")
+COLLECT_EVERY = 8  # walks of a process between young collections (see run_step)
+_WALKS = itertools.count(1)
 
 
 class BatchBusy(Exception):
@@ -230,8 +234,9 @@ class Walk:
         self.plan = ctx.plan
         self.at = clock.now()  # the time of every step of the walk
         self.stamp = step_time(self.at)  # ... as the database stores it
-        self.rows: list[tuple[Any, ...]] = []  # (record, node, customer, branch, result, reason, at)
-        self.resumed: list[tuple[Any, ...]] = []  # rows of the resumed wait: parked → passed (upsert)
+        self.rows: list[tuple[Any, ...]] = []  # sends: (record, node, customer, branch, result, reason, at)
+        self.routes = Routes()  # every other component: one route row per customer, written at the end
+        self.start = ""
         self.counts: list[tuple[str, str, dict[str, int]]] = []  # written with the next component's entered
         self.stopped = False  # the round's stop was seen: the walk goes no further
         self.parked: list[tuple[str, str, float, list[int]]] = []  # node, key, wake ts, ids
@@ -243,10 +248,11 @@ class Walk:
     # -- the walk
     def run(self, start: str, ids: list[int], *, resume: bool = False) -> None:
         self.members = ids
+        self.start = start
         self.needs_views, self.needs_attributes = self.plan.needs(start, resume=resume)
         if resume:  # the wait is over: its customers continue on "out"
             wait_type = self.plan.graph.node(start)["type"]
-            self.resumed = [(self.record_id, start, cid, "out", "passed", None, self.at) for cid in ids]
+            self.routes.add(start, ids, Outcome(routes={"out": ids}))
             metrics = metrics_for(wait_type, self.plan.components[start].category, 0, Outcome(routes={"out": ids}))
             self.counts.append((start, self.batch + "~r", {"passed": metrics["passed"],
                                                            "branch:out": metrics.get("branch:out", 0)}))
@@ -302,7 +308,10 @@ class Walk:
                                   metrics={"not_sent": len(ids)} if node_type in SEND_TYPES else {})
             writes = ports.take_writes()
         self.counts.append((node_id, self.batch, metrics_for(node_type, component.category, len(ids), outcome)))
-        self._rows(node_id, ids, outcome)
+        if is_send(node_type):
+            self._rows(node_id, ids, outcome)
+        else:
+            self.routes.add(node_id, ids, outcome)
         for index, (wake, members) in enumerate(outcome.parked):
             self.parked.append((node_id, parked_key(self.batch, node_id, index), wake.timestamp(), members))
         if writes:  # customer data changed (tags, audiences): later components must read it
@@ -312,8 +321,8 @@ class Walk:
         return outcome
 
     def _rows(self, node_id: str, ids: list[int], outcome: Outcome) -> None:
-        """One step row per customer: the branch taken, the result (success / failed / pending for sends, the
-        branch name for judgments, parked, or passed) and the reason."""
+        """One step row per customer of a send: the branch taken, the result (success / failed / pending, or
+        failed with the component's error) and the reason."""
         rows, record_id, stamp = self.rows, self.record_id, self.stamp
         results = outcome.results
         get = results.get
@@ -339,23 +348,24 @@ class Walk:
                 rows.append((record_id, node_id, cid, "", result, reason, stamp))
 
     # -- writing
-    def flush_db(self) -> None:
-        if not (self.rows or self.resumed or self.writes):
+    def flush_db(self, *, final: bool = False) -> None:
+        """Write the customer data and send rows so far; with `final`, the walk's route rows too (only once the
+        walk is over: a route row is insert-or-ignore, so it must be complete when first written)."""
+        routes = self.routes.rows(self.record_id, self.start, self.stamp) if final else []
+        if not (self.rows or routes or self.writes):
             return
         with runtime_write() as session:
             for write in self.writes:
                 write(session)
             if self.rows:
                 insert_steps(session, self.rows)
-            if self.resumed:
-                upsert(session, STEP_TABLE, [dict(zip(STEP_COLUMNS, row, strict=True)) for row in self.resumed],
-                       keys=["record_id", "node_id", "customer_id"], update=["branch", "result", "at"])
-        self.rows, self.resumed, self.writes = [], [], []
+            insert_routes(session, routes)
+        self.rows, self.writes = [], []
 
     def finish(self) -> int:
         """Write everything; the batch leaves the pending set last (with its claim, in the same transaction).
         Returns the batches still pending."""
-        self.flush_db()
+        self.flush_db(final=True)
         store, record_id = self.store, self.record_id
         pipe = store.r.pipeline(transaction=True)
         store.count_many(record_id, self.counts, pipe)
@@ -414,7 +424,15 @@ def run_step(record_id: int, node_id: str, batch: str, *, enqueue: Enqueue | Non
     walk = Walk(ctx, batch, store)
     try:
         walk.run(node_id, found, resume=resume)
-        return walk.finish()
+        pending = walk.finish()
+        # A walk's HTTP requests leave reference cycles (httpx Request ↔ Response ↔ stream) holding their
+        # bodies (~100 KB each). The tuned collector (engine/runtime/gc_tuning.py) counts net allocations, which
+        # a walk barely moves, so they piled up: +150 MiB per worker over 1M customers. A young collection every
+        # few walks frees them (after every walk it cost ~5 % of the workers' CPU: other threads' live walks
+        # are young objects too).
+        if next(_WALKS) % COLLECT_EVERY == 0:
+            gc.collect(1)
+        return pending
     except BaseException:
         try:
             store.release(record_id, batch)

@@ -23,6 +23,7 @@ from typing import Any
 
 import redis
 from sqlalchemy import ColumnElement, func, literal
+from sqlalchemy.sql import Subquery
 from sqlmodel import Session, col, select
 
 from engine import clock
@@ -36,8 +37,9 @@ from engine.components.text_sms import SHORT_LINK, TextSms
 from engine.components.wait_until import WaitUntil
 from engine.errors import Invalid, NotFound
 from engine.flow.registry import Category
-from engine.models import Activity, ActivityVersion, Customer, CustomerStep, ExecutionRecord, User
+from engine.models import Activity, ActivityVersion, Customer, ExecutionRecord, User
 from engine.runtime.connection import get_redis
+from engine.runtime.details import node_steps
 from engine.runtime.lifecycle import RETENTION
 from engine.runtime.receipts import NO_RECEIPT_AFTER
 from engine.services import activities
@@ -284,7 +286,7 @@ def _labels(ctx: Context, m: dict[str, int], failed_rows: int) -> list[Label]:
     return out
 
 
-def label_filter(ctx: Context, key: str) -> ColumnElement[bool] | None:
+def label_filter(ctx: Context, key: str, step: Subquery) -> ColumnElement[bool] | None:
     """The details' filter of a label key; "" = every customer. An unknown key is refused."""
     if not key:
         return None
@@ -294,31 +296,33 @@ def label_filter(ctx: Context, key: str) -> ColumnElement[bool] | None:
               {"result:parked", "result:passed", "result:failed"}
     if key not in allowed:
         raise Invalid(f"Unknown result label '{key}'.")
-    return (col(CustomerStep.branch) if column == "branch" else col(CustomerStep.result)) == value
+    return (step.c.branch if column == "branch" else step.c.result) == value
 
 
 # ---------------------------------------------------------------------------------------------- queries
 
 
-def _mine(record_id: int, node_id: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    return CustomerStep.record_id == record_id, CustomerStep.node_id == node_id  # type: ignore[return-value]
+def _mine(session: Session, ctx: Context) -> Subquery:
+    """The component's per-step rows in the round: its send rows, or the route entries naming it
+    (engine/runtime/details.py); either way CustomerStep's columns."""
+    return node_steps(session, int(ctx.record.id), str(ctx.node["id"]), str(ctx.node.get("type")))  # type: ignore[arg-type]
 
 
-def _minute(session: Session) -> Any:
+def _minute(session: Session, step: Subquery) -> Any:
     """The step's time cut to the minute, as text ("YYYY-MM-DD HH:MM"), in the database's own SQL."""
     if session.get_bind().dialect.name == "sqlite":
-        return func.substr(CustomerStep.at, 1, 16)
-    return func.to_char(CustomerStep.at, "YYYY-MM-DD HH24:MI")
+        return func.substr(step.c.at, 1, 16)
+    return func.to_char(step.c.at, "YYYY-MM-DD HH24:MI")
 
 
 def timeline(session: Session, ctx: Context) -> Timeline:
     """Step rows per minute (per hour when the round spans more than MINUTE_BUCKETS_MAX minutes) and series:
     the result for sends and waits, the branch for judgments, splits and the AB test."""
     by_branch = ctx.kind in (BRANCHES, AB)
-    series_col = col(CustomerStep.branch) if by_branch else col(CustomerStep.result)
-    bucket = _minute(session).label("bucket")
-    rows = session.exec(select(bucket, series_col, func.count()).where(*_mine(ctx.record.id, ctx.node["id"]))
-                        .group_by(bucket, series_col)).all()
+    step = _mine(session, ctx)
+    series_col = step.c.branch if by_branch else step.c.result
+    bucket = _minute(session, step).label("bucket")
+    rows = session.execute(select(bucket, series_col, func.count()).group_by(bucket, series_col)).all()
     minutes = sorted({str(b) for b, _, _ in rows})
     unit = "minute"
     cut = 16
@@ -349,25 +353,25 @@ def _span_minutes(first: str, last: str) -> float:
 
 
 def failure_reasons(session: Session, ctx: Context) -> list[tuple[str, int]]:
-    reason = func.coalesce(CustomerStep.reason, literal("(no reason given)"))
-    rows = session.exec(select(reason, func.count()).where(*_mine(ctx.record.id, ctx.node["id"]),
-                                                           CustomerStep.result == "failed")
-                        .group_by(reason).order_by(func.count().desc())).all()
+    step = _mine(session, ctx)
+    reason = func.coalesce(step.c.reason, literal("(no reason given)"))
+    rows = session.execute(select(reason, func.count()).where(step.c.result == "failed")
+                           .group_by(reason).order_by(func.count().desc())).all()
     top = [(str(r), int(n)) for r, n in rows[:TOP_REASONS]]
     rest = sum(int(n) for _, n in rows[TOP_REASONS:])
     return top + ([("Other reasons", rest)] if rest else [])
 
 
 def _failed_rows(session: Session, ctx: Context) -> int:
-    return int(session.exec(select(func.count()).select_from(CustomerStep).where(
-        *_mine(ctx.record.id, ctx.node["id"]), CustomerStep.result == "failed")).one())
+    step = _mine(session, ctx)
+    return int(session.execute(select(func.count()).select_from(step).where(step.c.result == "failed")).scalar_one())
 
 
 def details_state(session: Session, ctx: Context, entered: int) -> tuple[str, str]:
     """Whether the per-customer details of the component are there: ok, partial (a round that began more than
     7 days ago: its oldest details are gone), expired (counted customers, no details left) or none (nobody
     entered yet)."""
-    has_rows = session.exec(select(literal(1)).where(*_mine(ctx.record.id, ctx.node["id"])).limit(1)).first()
+    has_rows = session.execute(select(literal(1)).select_from(_mine(session, ctx)).limit(1)).first()
     if not has_rows:
         expired = entered > 0 or _older_than_retention(ctx.record)
         return (DETAILS_EXPIRED, EXPIRED_NOTE) if expired else (DETAILS_NONE, "")
@@ -487,22 +491,24 @@ def customer_details(*, session: Session, actor: User, record_id: int, node_id: 
         raise Invalid(f"Unknown period '{period}'.")
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     ctx = context(session=session, actor=actor, record_id=record_id, node_id=node_id)
-    where = [*_mine(ctx.record.id, node_id)]
-    chosen = label_filter(ctx, label)
+    step = _mine(session, ctx)
+    where: list[ColumnElement[bool]] = []
+    chosen = label_filter(ctx, label, step)
     if chosen is not None:
         where.append(chosen)
     span = PERIODS[period]
     if span is not None:
-        where.append(col(CustomerStep.at) >= clock.now() - span)
-    total = int(session.exec(select(func.count()).select_from(CustomerStep).where(*where)).one())
+        where.append(step.c.at >= clock.now() - span)
+    total = int(session.execute(select(func.count()).select_from(step).where(*where)).scalar_one())
     pages = max(1, math.ceil(total / page_size))
     page = max(1, min(int(page), pages))
-    rows = session.exec(
-        select(CustomerStep.customer_id, Customer.qaid, Customer.name, CustomerStep.result, CustomerStep.branch,
-               CustomerStep.reason, CustomerStep.at)
-        .join(Customer, col(Customer.id) == col(CustomerStep.customer_id), isouter=True)
+    rows = session.execute(
+        select(step.c.customer_id, Customer.qaid, Customer.name, step.c.result, step.c.branch, step.c.reason,
+               step.c.at)
+        .select_from(step)
+        .join(Customer, col(Customer.id) == step.c.customer_id, isouter=True)
         .where(*where)
-        .order_by(col(CustomerStep.at).desc(), col(CustomerStep.customer_id))
+        .order_by(step.c.at.desc(), step.c.customer_id)
         .offset((page - 1) * page_size).limit(page_size)).all()
     entered = 0
     if total == 0:

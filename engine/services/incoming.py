@@ -1,6 +1,6 @@
 """Incoming Users of a round: the customers who entered through its trigger, what became of each one, and
-the route one customer took — from the per-customer details (CustomerStep), which are kept 7 days
-(engine/runtime/lifecycle.py `purge_details`).
+the route one customer took — from the per-customer details (the route rows of the walks and the sends' step
+rows, engine/runtime/details.py), which are kept 7 days (engine/runtime/lifecycle.py `purge_details`).
 
 A customer's result: Success once they reached the end of a route (an End), Failure when a component failed
 for them (its reason) or their round was stopped before they finished, otherwise still in the flow (walking,
@@ -11,15 +11,18 @@ result, not the customer's: they go on along the flow.
 import math
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from engine import clock
 from engine.errors import Invalid, NotFound
 from engine.flow.graph import FlowGraph, graph_for
-from engine.models import ActivityVersion, Customer, CustomerStep, ExecutionRecord, User
+from engine.models import ActivityVersion, Customer, ExecutionRecord, User
+from engine.models import CustomerRoute as RouteRow
+from engine.runtime.details import customer_steps, is_send
 from engine.runtime.lifecycle import RETENTION
 from engine.services import activities
 from engine.services.execution import END, display_kind
@@ -78,20 +81,16 @@ def _record(session: Session, actor: User, record_id: int) -> tuple[ExecutionRec
     return record, graph_for(int(version.id), version.flow)  # type: ignore[arg-type]
 
 
-def _steps_of(session: Session, record_id: int, customer_ids: list[int]) -> dict[int, list[CustomerStep]]:
-    table = CustomerStep.__table__  # type: ignore[attr-defined]
-    found: dict[int, list[CustomerStep]] = defaultdict(list)
-    if not customer_ids:
-        return found
-    rows = session.execute(select(table).where(table.c.record_id == record_id,
-                                               table.c.customer_id.in_(bindparam("ids", expanding=True))),
-                           {"ids": customer_ids}).all()
-    for row in rows:
-        found[row.customer_id].append(CustomerStep(**row._mapping))
+def _steps_of(session: Session, record_id: int, graph: FlowGraph, customer_ids: list[int]) -> dict[int, list[Any]]:
+    """Every passage of these customers in the round (route entries and sends), per customer."""
+    sends = [n for n, node in graph.nodes.items() if is_send(str(node.get("type")))]
+    found: dict[int, list[Any]] = defaultdict(list)
+    for row in customer_steps(session, record_id, customer_ids, sends):
+        found[row.customer_id].append(row)
     return found
 
 
-def _outcome(record: ExecutionRecord, graph: FlowGraph, steps: list[CustomerStep]) -> tuple[str, str, str]:
+def _outcome(record: ExecutionRecord, graph: FlowGraph, steps: list[Any]) -> tuple[str, str, str]:
     """(status, reason, node) of one customer from their steps."""
     for step in steps:
         if step.result == "failed" and not step.branch:  # not routed on: the component failed for them
@@ -119,25 +118,26 @@ def incoming_users(*, session: Session, actor: User, record_id: int, window: str
     record, graph = _record(session, actor, record_id)
     trigger = graph.trigger_id or ""
     now = clock.now()
-    where = [CustomerStep.record_id == record.id, CustomerStep.node_id == trigger]
+    # who entered: the route rows of the walks that began at the trigger (a resumed walk begins at its wait)
+    where = [RouteRow.record_id == record.id, RouteRow.start_node == trigger]
     span = WINDOWS[window]
     if span is not None:
-        where.append(col(CustomerStep.at) >= now - span)
-    total = int(session.exec(select(func.count()).select_from(CustomerStep).where(*where)).one())
+        where.append(col(RouteRow.at) >= now - span)
+    total = int(session.exec(select(func.count()).select_from(RouteRow).where(*where)).one())
     expired = False
     if total == 0:
-        kept = int(session.exec(select(func.count()).select_from(CustomerStep).where(
-            CustomerStep.record_id == record.id)).one())
-        expired = kept == 0 and (record.ended_at or now) < now - RETENTION
+        kept = session.exec(select(RouteRow.customer_id).where(RouteRow.record_id == record.id)
+                            .limit(1)).first()
+        expired = kept is None and (record.ended_at or now) < now - RETENTION
     pages = max(1, math.ceil(total / page_size))
     page = min(max(1, page), pages)
     entered = session.exec(
-        select(CustomerStep.customer_id, CustomerStep.at, Customer.qaid, Customer.name)
-        .join(Customer, col(Customer.id) == CustomerStep.customer_id)
+        select(RouteRow.customer_id, RouteRow.at, Customer.qaid, Customer.name)
+        .join(Customer, col(Customer.id) == RouteRow.customer_id)
         .where(*where)
-        .order_by(col(CustomerStep.at).desc(), col(CustomerStep.customer_id))
+        .order_by(col(RouteRow.at).desc(), col(RouteRow.customer_id))
         .offset((page - 1) * page_size).limit(page_size)).all()
-    steps = _steps_of(session, int(record.id), [cid for cid, *_ in entered])  # type: ignore[arg-type]
+    steps = _steps_of(session, int(record.id), graph, [cid for cid, *_ in entered])  # type: ignore[arg-type]
     rows = []
     for cid, at, qaid, name in entered:
         status, reason, node = _outcome(record, graph, steps.get(cid, []))
@@ -151,7 +151,7 @@ def incoming_users(*, session: Session, actor: User, record_id: int, window: str
 def customer_route(*, session: Session, actor: User, record_id: int, customer_id: int) -> CustomerRoute:
     """The components one customer passed in a round and the links they took between them."""
     record, graph = _record(session, actor, record_id)
-    steps = _steps_of(session, int(record.id), [customer_id]).get(customer_id, [])  # type: ignore[arg-type]
+    steps = _steps_of(session, int(record.id), graph, [customer_id]).get(customer_id, [])  # type: ignore[arg-type]
     if not steps:
         raise NotFound("This customer's details in the round are no longer kept (7 days) or never existed.")
     customer = session.get(Customer, customer_id)

@@ -21,6 +21,7 @@ from engine.components.text_sms import short_code
 from engine.models import Activity, CustomerStep, ExecutionRecord, User
 from engine.runtime import abtest
 from engine.runtime.connection import get_redis
+from engine.runtime.details import all_steps
 from engine.runtime.lifecycle import purge_details
 from engine.runtime.store import RoundStore
 from engine.services import activities as activity_service
@@ -281,9 +282,8 @@ def test_judgment_ab_test_and_expired_details(stack: LiveStack, page: Page, shot
     # the AB test: group B's customers buy; the scheduler's refresh finds them, B wins, highlighted
     found = open_panel(page, "ab")
     with db.read_session() as session:
-        group_b = list(session.exec(select(CustomerStep.customer_id).where(
-            CustomerStep.record_id == record_id, CustomerStep.node_id == "ab",
-            CustomerStep.branch == "group_2")).all())
+        group_b = sorted(step.customer_id for step in all_steps(session, record_id)
+                         if step.node_id == "ab" and step.branch == "group_2")
     buyers = [c.qaid for c in people if c.id in set(group_b[:8])]
     send_events(stack, buyers, PURCHASE)
     store = RoundStore(get_redis())

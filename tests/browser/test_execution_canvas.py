@@ -161,8 +161,9 @@ def test_a_round_opened_from_execution_records_shows_the_engine_numbers(stack: L
 
     # details older than 7 days are purged: the panel says so, the numbers stay
     with db.write_session() as session:
-        session.execute(text("UPDATE customerstep SET at = :at WHERE record_id = :rid"),
-                        {"at": record.started_at - timedelta(days=8), "rid": record.id})
+        for table in ("customerroute", "customerstep"):  # the route rows and the sends' rows
+            session.execute(text(f"UPDATE {table} SET at = :at WHERE record_id = :rid"),
+                            {"at": record.started_at - timedelta(days=8), "rid": record.id})
         session.execute(text("UPDATE executionrecord SET started_at = :s, ended_at = :e WHERE id = :rid"),
                         {"s": record.started_at - timedelta(days=8), "e": record.ended_at - timedelta(days=8),
                          "rid": record.id})

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from sqlmodel import func, select
+from sqlmodel import select
 
 from engine.db import read_session, write_session
-from engine.models import CustomerStep, ExecutionRecord, NodeCounter, Role, User
+from engine.models import ExecutionRecord, NodeCounter, Role, User
 from engine.services import activities as svc
 from engine.services.activities import ActivityInput
 from engine.services.audiences import create_static_audience
@@ -176,10 +176,17 @@ def persisted_counters(record_id: int) -> dict[str, dict[str, int]]:
     return dict(out)
 
 
-def step_count(record_id: int) -> int:
+def steps_of(record_id: int) -> list[Any]:
+    """Every per-customer passage of a round (route entries and send rows, engine/runtime/details.py) as rows
+    with CustomerStep's columns (node_id, customer_id, branch, result, reason, at)."""
+    from engine.runtime.details import all_steps
+
     with read_session() as session:
-        return int(session.exec(select(func.count()).select_from(CustomerStep).where(
-            CustomerStep.record_id == record_id)).one())
+        return all_steps(session, record_id)
+
+
+def step_count(record_id: int) -> int:
+    return len(steps_of(record_id))
 
 
 def run_in_process(record_id: int) -> None:

@@ -13,7 +13,6 @@ from engine.db import read_session, write_session
 from engine.models import (
     Activity,
     AudienceMember,
-    CustomerStep,
     CustomerTag,
     ExecutionRecord,
     NodeCounter,
@@ -25,6 +24,7 @@ from engine.services.audiences import create_static_audience
 from engine.services.customers import upsert_customers
 from engine.status import ActivityStatus, RecordStatus
 from tests import factories as f
+from tests.engine.runtime.support import steps_of
 
 N = 240
 
@@ -224,9 +224,7 @@ def _parked_batches(engine, record_id: int) -> int:
 
 
 def _steps(record_id: int) -> dict[str, list[int]]:
-    with read_session() as session:
-        out: dict[str, list[int]] = defaultdict(list)
-        for node_id, cid in session.exec(select(CustomerStep.node_id, CustomerStep.customer_id).where(
-                CustomerStep.record_id == record_id)):
-            out[node_id].append(cid)
-        return out
+    out: dict[str, list[int]] = defaultdict(list)
+    for step in steps_of(record_id):
+        out[step.node_id].append(step.customer_id)
+    return out

@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from engine import clock
-from engine.models import CustomerStep, ExecutionRecord, Role
+from engine.models import CustomerRoute, CustomerStep, ExecutionRecord, Role
 from engine.runtime.connection import get_redis
 from engine.runtime.lifecycle import purge_details
 from engine.runtime.receipts import apply_receipts, expire_pending
@@ -29,9 +29,12 @@ def test_details_older_than_seven_days_are_purged(session: Session) -> None:
     now = clock.now()
     for cid, age in ((1, timedelta(days=8)), (2, timedelta(days=6, hours=23)), (3, timedelta(0))):
         session.add(CustomerStep(record_id=record.id, node_id="n1", customer_id=cid, at=now - age))
+        session.add(CustomerRoute(record_id=record.id, customer_id=cid, start_node="t", at=now - age,
+                                  route='{"t":"out"}'))
     session.flush()
-    assert purge_details(session, now) == 1
+    assert purge_details(session, now) == 2  # customer 1's send row and route row
     assert sorted(session.exec(select(CustomerStep.customer_id)).all()) == [2, 3]
+    assert sorted(session.exec(select(CustomerRoute.customer_id)).all()) == [2, 3]
 
 
 def test_no_receipt_within_72_hours_fails_once(database: str, redis_url: str) -> None:

@@ -13,11 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
-from sqlmodel import select
 
 from engine.channels.registry import reset_channels
-from engine.db import get_engine, read_session
-from engine.models import CustomerStep
+from engine.db import get_engine
 from engine.runtime.connection import get_redis
 from engine.settings import get_settings
 from engine.simulator import SimulatorServer
@@ -91,10 +89,7 @@ def run_round(workdir: Path, sim: SimulatorServer, workers: int, schedulers: int
         for proc in procs:
             proc.stop()
     assert s.records_status(record_id) == RecordStatus.COMPLETED, "\n".join(p.log() for p in procs)
-    with read_session() as session:
-        steps = sorted(session.exec(select(CustomerStep.node_id, CustomerStep.customer_id, CustomerStep.branch,
-                                           CustomerStep.result, CustomerStep.reason)
-                                    .where(CustomerStep.record_id == record_id)).all())
+    steps = sorted((r.node_id, r.customer_id, r.branch, r.result, r.reason) for r in s.steps_of(record_id))
     stats = sim.simulator.snapshot()
     per_node = {node: httpx.get(f"{sim.url}/admin/messages", params={"prefix": f"{record_id}:{node}:", "limit": 0}
                                 ).json()["total"] for node in ("sms", "push")}

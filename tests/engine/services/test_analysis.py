@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
-from sqlmodel import func, select
 from starlette.testclient import TestClient
 
 from engine import clock
@@ -20,6 +19,7 @@ from engine.runtime.lifecycle import purge_details
 from engine.services import analysis
 from engine.services.execution import counters_of
 from engine.settings import get_settings
+from tests.engine.runtime.support import steps_of
 from tests.engine.services import analysis_support as sup
 
 N = 200  # every 50th customer has no phone: 4 are not sent, and wait at the Wait Until
@@ -54,12 +54,8 @@ def _details(rnd: sup.Round, node_id: str, actor, **kw) -> analysis.DetailsPage:
 
 
 def _rows(rnd: sup.Round, node_id: str, **where: str) -> int:
-    with read_session() as session:
-        query = select(func.count()).select_from(CustomerStep).where(
-            CustomerStep.record_id == rnd.record_id, CustomerStep.node_id == node_id)
-        for column, value in where.items():
-            query = query.where(getattr(CustomerStep, column) == value)
-        return int(session.exec(query).one())
+    return sum(1 for step in steps_of(rnd.record_id) if step.node_id == node_id
+               and all(getattr(step, column) == value for column, value in where.items()))
 
 
 def test_a_send_component_shows_its_counters_results_reasons_clicks_and_details(live: sup.Round) -> None:

@@ -5,13 +5,13 @@ and persisted after; which version and round is shown; visibility per role."""
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
 
 from engine import clock
 from engine.db import read_session, write_session
 from engine.errors import NotFound
-from engine.models import Activity, ActivityVersion, BehaviorEvent, CustomerStep, ExecutionRecord, User
+from engine.models import Activity, ActivityVersion, BehaviorEvent, ExecutionRecord, User
 from engine.runtime.abtest import refresh_record
+from engine.runtime.details import all_steps
 from engine.services import activities as svc
 from engine.services import records
 from engine.services.execution import AB, END, FLOW, SEND, counters_of, display_kind, execution_view
@@ -86,9 +86,8 @@ def test_the_ab_winner_follows_the_refresh_after_the_round_ended() -> None:
     walk(record_id, start(record_id))
     with write_session() as session:
         record = session.get(ExecutionRecord, record_id)
-        b_group = session.exec(select(CustomerStep.customer_id).where(
-            CustomerStep.record_id == record_id, CustomerStep.node_id == "ab",
-            CustomerStep.branch == "group_2")).all()
+        b_group = sorted(step.customer_id for step in all_steps(session, record_id)
+                         if step.node_id == "ab" and step.branch == "group_2")
         activity = session.get(Activity, activity_id)
         for cid in b_group[:5]:
             session.add(BehaviorEvent(workspace_id=activity.workspace_id, customer_id=cid, name="purchase",

@@ -5,15 +5,15 @@ visibility per role."""
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
 
 from engine import clock
 from engine.db import read_session, write_session
 from engine.errors import Invalid, NotFound
-from engine.models import Customer, CustomerStep, User
+from engine.models import Customer, User
 from engine.runtime.lifecycle import purge_details
 from engine.services import records
 from engine.services.incoming import FAILURE, IN_FLOW, STOPPED_REASON, SUCCESS, customer_route, incoming_users
+from tests.engine.runtime.support import steps_of
 from tests.engine.services.exec_support import N, providers, seeded, set_public, start, users, walk  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("providers")
@@ -31,10 +31,9 @@ def route(user: User, record_id: int, customer_id: int):  # noqa: ANN201
 
 
 def branch_of(record_id: int, node_id: str, customer_id: int) -> str:
-    with read_session() as session:
-        return session.exec(select(CustomerStep.branch).where(
-            CustomerStep.record_id == record_id, CustomerStep.node_id == node_id,
-            CustomerStep.customer_id == customer_id)).one()
+    [branch] = [step.branch for step in steps_of(record_id)
+                if step.node_id == node_id and step.customer_id == customer_id]
+    return branch
 
 
 def test_everyone_who_entered_a_completed_round_succeeded_with_paging_and_filters() -> None:
