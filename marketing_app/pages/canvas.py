@@ -53,7 +53,7 @@ def _live() -> rx.Component:
     follower ends with that, or when the user leaves the page."""
     return rx.cond(ExecutionState.follow_key != "",
                    live_follow(watch=ExecutionState.follow_key, on_start=ExecutionState.follow,
-                               on_stop=ExecutionState.unfollow, id="canvas-live"))
+                               on_stop=ExecutionState.unfollow, id="canvas-follow"))
 
 
 def _editor() -> rx.Component:

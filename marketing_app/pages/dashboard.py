@@ -58,7 +58,7 @@ def _loading() -> rx.Component:
 def dashboard() -> rx.Component:
     return rx.vstack(
         rx.el.link(rel="stylesheet", href=STYLESHEET),
-        live_follow(watch="dashboard", on_start=S.follow, on_stop=S.unfollow, id="dashboard-live"),
+        live_follow(watch="dashboard", on_start=S.follow, on_stop=S.unfollow, id="dashboard-follow"),
         _header(),
         rx.cond(
             S.loaded,

@@ -173,7 +173,7 @@ def analysis_panel() -> rx.Component:
                 _header(),
                 rx.cond(S.error != "", _error(), rx.cond(S.loaded, _body(), _loading())),
                 rx.cond(S.follow_key != "", live_follow(watch=S.follow_key, on_start=S.follow,
-                                                        on_stop=S.unfollow, id="analysis-live")),
+                                                        on_stop=S.unfollow, id="analysis-follow")),
                 id="analysis-panel",
                 custom_attrs={
                     "data-node": S.node_id, "data-kind": S.kind, "data-live": rx.cond(S.live, "true", "false"),

@@ -178,7 +178,7 @@ def records_drawer() -> rx.Component:
                           padding_y="40px", width="100%", id="records-empty")),
         _stop_confirm(),
         rx.cond(s.follow_key != "", live_follow(watch=s.follow_key, on_start=s.follow, on_stop=s.unfollow,
-                                                id="records-live")),
+                                                id="records-follow")),
         spacing="4",
         width="100%",
     )
