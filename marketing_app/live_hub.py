@@ -6,6 +6,11 @@ on the first watcher, ended with the last one, reconnecting with backoff when Re
 `Watch`es of the records named, or of every record (the dashboard). Open pages therefore cost the workers
 nothing: one PUBLISH per write, whoever listens.
 
+Some changes are not counter writes and the engine does not announce them yet: a round started, stopped or ended
+by time, an activity published or stopped (by the scheduler, a service call in another process). Until it does,
+the hub probes them ONCE per process every STATUS_PROBE_S (`status_fingerprint`: a few aggregates over the
+rounds and activities) and wakes every watch (RESYNC) when they moved — a cost independent of the pages open.
+
 A `Watch` coalesces bursts: `next()` returns at most once per `min_gap` seconds, and a notice arriving while the
 page refreshes is kept (the flag stays set), so the last change is never dropped. After a reconnect every watch
 is woken once (`RESYNC`): a notice published while the subscription was down was lost, the page re-reads.
@@ -16,13 +21,18 @@ No reflex import: the hub is plain asyncio + redis.asyncio, tested on a real red
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Literal
 
 import redis.asyncio as aioredis
+from sqlalchemy import case, func
+from sqlmodel import col, select
 
+from engine.db import read_session
+from engine.models import Activity, ExecutionRecord
 from engine.runtime import live
 from engine.settings import get_settings
+from engine.status import RecordStatus
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +42,20 @@ Wake = Literal["notice", "resync", "timeout", "closed"]
 
 MIN_GAP_S = 0.1  # at most one refresh per page per 100 ms
 BACKOFF_S = (0.1, 0.25, 0.5, 1.0, 2.0)  # reconnect delays while Redis is away
+STATUS_PROBE_S = 2.0  # how often the process checks the changes not announced on live:records
+
+
+def status_fingerprint() -> tuple:
+    """What moves when a round or an activity changes status without a counter write (a full scan of the
+    rounds table: small, and one per process, not per page)."""
+    r = ExecutionRecord
+    running = r.status == RecordStatus.IN_PROGRESS
+    with read_session() as session:
+        rounds = session.execute(select(
+            func.max(r.id), func.sum(case((running, r.id), else_=0)), func.sum(case((running, 1), else_=0)),
+            func.sum(case((col(r.rerun_pending).is_(True), 1), else_=0)))).one()
+        activities = session.execute(select(Activity.status, func.count()).group_by(Activity.status)).all()
+    return tuple(rounds), tuple(sorted((str(a), int(n)) for a, n in activities))
 
 
 class Watch:
@@ -101,11 +125,13 @@ class Watch:
 class LiveHub:
     """The process's subscription and its watchers (all on one event loop)."""
 
-    def __init__(self, url: str | None = None) -> None:
-        self.url = url
+    def __init__(self, url: str | None = None, *, probe: Callable[[], object] | None = None,
+                 probe_s: float = STATUS_PROBE_S) -> None:
+        self.url, self.probe, self.probe_s = url, probe, probe_s
         self._watches: set[Watch] = set()
         self._owners: dict[object, Watch] = {}
         self._task: asyncio.Task[None] | None = None
+        self._probe_task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()  # set while subscribed (tests wait for it instead of sleeping)
         self.connects = 0  # successful subscriptions (1 + reconnects)
         self.received = 0  # notices received
@@ -125,6 +151,8 @@ class LiveHub:
         if self._task is None or self._task.done():
             self.connected.clear()
             self._task = asyncio.get_running_loop().create_task(self._run(), name="live-hub")
+        if self.probe is not None and (self._probe_task is None or self._probe_task.done()):
+            self._probe_task = asyncio.get_running_loop().create_task(self._probing(), name="live-hub-probe")
         return w
 
     def close_owner(self, owner: object) -> bool:
@@ -146,9 +174,11 @@ class LiveHub:
         self._watches.discard(w)
         if w.owner is not None and self._owners.get(w.owner) is w:
             del self._owners[w.owner]
-        if not self._watches and self._task is not None:
-            self._task.cancel()  # nobody watches: no subscription held
-            self._task = None
+        if not self._watches:
+            for task in (self._task, self._probe_task):
+                if task is not None:
+                    task.cancel()  # nobody watches: no subscription held, nothing probed
+            self._task = self._probe_task = None
             self.connected.clear()
 
     # ------------------------------------------------------------------------------------------- the subscription
@@ -182,6 +212,21 @@ class LiveHub:
             finally:
                 await _quietly_close(pubsub, client)
 
+    async def _probing(self) -> None:
+        assert self.probe is not None
+        last: object = None
+        while True:
+            try:
+                now = await asyncio.to_thread(self.probe)
+            except Exception as err:  # noqa: BLE001 — a database hiccup: try again next time
+                log.warning("live hub: status probe failed (%s)", err)
+                now = last
+            if last is not None and now != last:
+                for w in list(self._watches):
+                    w.notify(RESYNC)
+            last = now
+            await asyncio.sleep(self.probe_s)
+
     def _dispatch(self, data: bytes | str) -> None:
         try:
             record_id = int(data)
@@ -211,5 +256,5 @@ def hub() -> LiveHub:
     if found is None:
         for stale in [k for k in _hubs if k.is_closed()]:
             del _hubs[stale]
-        found = _hubs[loop] = LiveHub()
+        found = _hubs[loop] = LiveHub(probe=status_fingerprint)
     return found

@@ -7,8 +7,9 @@ not cancel a background task when its client disconnects (only page-load chains,
 `BaseStateProcessor._on_disconnect`), so the follower wakes every AWAKE_S and ends once the tab has been
 disconnected for GONE_S (a short network blip keeps it: the page stays mounted and live after reconnecting).
 
-The SAFETY_S refresh exists because some changes are not announced on `live:records`: a Stop or a round that the
-scheduler starts or ends by time commits a status without a counter write (docs/ARCHITECTURE.md "Live pages").
+Status changes without a counter write (a Stop, a round started or ended by time) are not announced on
+`live:records`; the hub probes them once per process (marketing_app/live_hub.py). The slow SAFETY_S re-read is
+for what changes with the clock alone: the dashboard's last-24-hours window, the analysis's "Last 5 Minutes".
 """
 
 import time
@@ -20,7 +21,7 @@ from reflex_base.registry import RegistrationContext
 from marketing_app.live_hub import CLOSED, NOTICE, TIMEOUT, hub
 
 AWAKE_S = 5.0  # the longest a follower sleeps without checking its tab is still there
-SAFETY_S = 15.0  # re-read this often even without a notice (changes not announced, see above)
+SAFETY_S = 30.0  # re-read this often even without a notice (views that move with the clock, see above)
 GONE_S = 30.0  # a tab disconnected this long is closed: its follower ends
 
 

@@ -128,3 +128,46 @@ def test_the_engine_sends_the_same_commands_whoever_listens(redis_url: str) -> N
 
     alone, watched = asyncio.run(commands_of_one_write(0)), asyncio.run(commands_of_one_write(50))
     assert alone == watched and alone > 1  # the PUBLISH and the writes, the same for 0 or 50 pages
+
+
+def test_a_status_change_without_a_counter_write_wakes_every_page(database: str, redis_url: str) -> None:
+    """A round stopped (or started, or ended by time) writes no counter: the process's probe notices it once
+    and every page re-reads (RESYNC); while nothing moves, the probe wakes nobody."""
+    from engine import db
+    from engine.models import ExecutionRecord
+    from engine.models.record import RecordTrigger
+    from engine.status import ActivityStatus, RecordStatus
+    from marketing_app.live_hub import status_fingerprint
+    from tests import factories
+
+    with db.write_session() as session:
+        owner = factories.user(session, factories.workspace(session))
+        act = factories.activity(session, owner, status=ActivityStatus.IN_PROGRESS)
+        record = ExecutionRecord(activity_id=act.id, version_id=act.live_version_id, number=1,
+                                 trigger=RecordTrigger.SCHEDULE)
+        session.add(record)
+        session.flush()
+        record_id = record.id
+    probes = 0
+
+    def counted() -> tuple:
+        nonlocal probes
+        probes += 1
+        return status_fingerprint()
+
+    async def scenario() -> None:
+        hub = LiveHub(redis_url, probe=counted, probe_s=0.05)
+        page, dashboard = hub.watch({999}), hub.watch(None)
+        while probes < 4:  # several probes of an unchanged database ...
+            await asyncio.sleep(0.02)
+        assert page.notices == dashboard.notices == 0 and not page._flag.is_set()  # ... woke nobody
+        with db.write_session() as session:
+            stopped = session.get(ExecutionRecord, record_id)
+            assert stopped is not None
+            stopped.status = RecordStatus.STOPPED
+            session.add(stopped)
+        assert await page.next(10) == RESYNC and await dashboard.next(10) == RESYNC
+        page.close()
+        dashboard.close()
+
+    asyncio.run(scenario())
