@@ -7,7 +7,8 @@ on the first watcher, ended with the last one, reconnecting with backoff when Re
 nothing: one PUBLISH per write, whoever listens.
 
 Some changes are not counter writes and the engine does not announce them yet: a round started, stopped or ended
-by time, an activity published or stopped (by the scheduler, a service call in another process). Until it does,
+by time, an activity published or stopped, a Generate Crowd operation requested or finished (by the scheduler, a
+worker, a service call in another process). Until it does,
 the hub probes them ONCE per process every STATUS_PROBE_S (`status_fingerprint`: a few aggregates over the
 rounds and activities) and wakes every watch (RESYNC) when they moved — a cost independent of the pages open.
 
@@ -29,7 +30,8 @@ from sqlalchemy import case, func
 from sqlmodel import col, select
 
 from engine.db import read_session
-from engine.models import Activity, ExecutionRecord
+from engine.models import Activity, CrowdOperation, ExecutionRecord
+from engine.models.crowd import CrowdStatus
 from engine.runtime import live
 from engine.settings import get_settings
 from engine.status import RecordStatus
@@ -46,8 +48,8 @@ STATUS_PROBE_S = 2.0  # how often the process checks the changes not announced o
 
 
 def status_fingerprint() -> tuple:
-    """What moves when a round or an activity changes status without a counter write (a full scan of the
-    rounds table: small, and one per process, not per page)."""
+    """What moves when a round, an activity or a crowd operation changes status without a counter write (scans
+    of small tables, once per process, not per page)."""
     r = ExecutionRecord
     running = r.status == RecordStatus.IN_PROGRESS
     with read_session() as session:
@@ -55,7 +57,10 @@ def status_fingerprint() -> tuple:
             func.max(r.id), func.sum(case((running, r.id), else_=0)), func.sum(case((running, 1), else_=0)),
             func.sum(case((col(r.rerun_pending).is_(True), 1), else_=0)))).one()
         activities = session.execute(select(Activity.status, func.count()).group_by(Activity.status)).all()
-    return tuple(rounds), tuple(sorted((str(a), int(n)) for a, n in activities))
+        c = CrowdOperation
+        crowds = session.execute(select(func.max(c.id), func.sum(case((c.status == CrowdStatus.RUNNING, 1),
+                                                                          else_=0)))).one()
+    return tuple(rounds), tuple(sorted((str(a), int(n)) for a, n in activities)), tuple(crowds)
 
 
 class Watch:

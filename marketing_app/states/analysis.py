@@ -167,7 +167,7 @@ class AnalysisState(rx.State):
         """What LiveFollow watches: the panel's round and component while it shows a live round or a running
         operation ("" = nothing moves: no follower)."""
         live = self.open and self.loaded and (self.live or self.running)
-        return f"{self.record_id}:{self.node_id}" if live else ""
+        return f"{self.record_id}:{self.node_id}:{'crowd' if self.running else 'round'}" if live else ""
 
     @rx.var
     def crowd_choices(self) -> list[Chip]:
@@ -259,9 +259,10 @@ class AnalysisState(rx.State):
         """Push the panel's numbers while it shows a live round (LiveFollow mounted)."""
         async with self:
             record = self.record_id if self.follow_key else 0
+            safety = CROWD_REFRESH_S if self.running else live_pages.SAFETY_S
         if record:
             await live_pages.follow(self, key="analysis", follow_id=follow_id, records={record},
-                                    refresh=self._refresh)
+                                    refresh=self._refresh, safety_s=safety)
 
     @rx.event
     def unfollow(self, follow_id: str):
@@ -288,8 +289,8 @@ class AnalysisState(rx.State):
                 return 0
             if gen == self._gen:  # else the view changed meanwhile: its own reload shows it
                 self._apply(snap)
-            if not self.follow_key:
-                return 0
+            if self.follow_key != key:
+                return 0  # nothing live any more, or the crowd finished: LiveFollow restarts what is needed
             return CROWD_REFRESH_S if self.running else live_pages.SAFETY_S
 
     @rx.event

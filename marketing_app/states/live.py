@@ -23,6 +23,9 @@ from marketing_app.live_hub import CLOSED, NOTICE, TIMEOUT, hub
 AWAKE_S = 5.0  # the longest a follower sleeps without checking its tab is still there
 SAFETY_S = 30.0  # re-read this often even without a notice (views that move with the clock, see above)
 GONE_S = 30.0  # a tab disconnected this long is closed: its follower ends
+#: one more re-read this long after the last notice of a burst: the engine announces a batch of receipts from its
+#: Redis script, before the customers' step rows (failure reasons, details) are written to the database
+SETTLE_S = 1.0
 
 
 async def client_connected(token: str) -> bool:
@@ -41,7 +44,7 @@ def owner(state: rx.State, key: str) -> tuple[str, str]:
 
 
 async def follow(state: rx.State, *, key: str, follow_id: str, records: Iterable[int] | None,
-                 refresh: Callable[[set[int] | None], Awaitable[float]]) -> None:
+                 refresh: Callable[[set[int] | None], Awaitable[float]], safety_s: float = SAFETY_S) -> None:
     """Await notices for `records` (None: any record) and call `refresh` (re-read, outside the state lock) after
     each burst, with the records noticed (None: a re-read without a notice, after a reconnect or the safety
     period); end as the module docstring says. `refresh` returns the seconds until the next re-read without a
@@ -51,11 +54,13 @@ async def follow(state: rx.State, *, key: str, follow_id: str, records: Iterable
         me = owner(state, key)
     watch = hub().watch(records, owner=me)
     watch.follow_id = follow_id  # type: ignore[attr-defined]
-    last, safety = time.monotonic(), SAFETY_S
+    last, safety = time.monotonic(), safety_s
+    settle = float("inf")  # when the settling re-read after a burst is due
     gone_since: float | None = None
     try:
         while True:
-            why = await watch.next(min(AWAKE_S, max(0.05, last + safety - time.monotonic())))
+            due = min(last + safety, settle)
+            why = await watch.next(min(AWAKE_S, max(0.05, due - time.monotonic())))
             if why == CLOSED:
                 return
             now = time.monotonic()
@@ -65,8 +70,9 @@ async def follow(state: rx.State, *, key: str, follow_id: str, records: Iterable
                     return
                 continue
             gone_since = None
-            if why == TIMEOUT and now - last < safety:
+            if why == TIMEOUT and now < min(last + safety, settle):
                 continue
+            settle = now + SETTLE_S if why != TIMEOUT else float("inf")
             last = now
             safety = await refresh(set(watch.last_changed) if why == NOTICE else None)
             if safety <= 0:
