@@ -10,11 +10,13 @@ Some changes are not counter writes and the engine does not announce them yet: a
 by time, an activity published or stopped, a Generate Crowd operation requested or finished (by the scheduler, a
 worker, a service call in another process). Until it does,
 the hub probes them ONCE per process every STATUS_PROBE_S (`status_fingerprint`: a few aggregates over the
-rounds and activities) and wakes every watch (RESYNC) when they moved — a cost independent of the pages open.
+rounds, activities and crowd operations) and wakes every watch (RESYNC) when they moved — a cost independent
+of the pages open.
 
-A `Watch` coalesces bursts: `next()` returns at most once per `min_gap` seconds, and a notice arriving while the
-page refreshes is kept (the flag stays set), so the last change is never dropped. After a reconnect every watch
-is woken once (`RESYNC`): a notice published while the subscription was down was lost, the page re-reads.
+A `Watch` coalesces bursts: `next()` returns at most once per `min_gap` seconds (MIN_GAP_S), and a notice
+arriving while the page refreshes is kept (the flag stays set), so the last change is never dropped. After a
+reconnect every watch is woken once (`RESYNC`): a notice published while the subscription was down was lost,
+the page re-reads.
 
 No reflex import: the hub is plain asyncio + redis.asyncio, tested on a real redis-server.
 """
@@ -42,7 +44,7 @@ log = logging.getLogger(__name__)
 NOTICE, RESYNC, TIMEOUT, CLOSED = "notice", "resync", "timeout", "closed"
 Wake = Literal["notice", "resync", "timeout", "closed"]
 
-MIN_GAP_S = 0.1  # at most one refresh per page per 100 ms
+MIN_GAP_S = 0.1  # at most one refresh per page per 100 ms (each is a delta the browser renders)
 BACKOFF_S = (0.1, 0.25, 0.5, 1.0, 2.0)  # reconnect delays while Redis is away
 STATUS_PROBE_S = 2.0  # how often the process checks the changes not announced on live:records
 

@@ -23,7 +23,6 @@ import reflex as rx
 from engine.errors import ServiceError
 from engine.services import analysis as svc
 from engine.services import crowds
-from engine.services.execution import counters_of
 from marketing_app.states import analysis_charts as charts
 from marketing_app.states import live as live_pages
 from marketing_app.states.auth import AuthState
@@ -78,12 +77,6 @@ def _read(session: Any, actor: Any, record_id: int, node_id: str, label: str, pe
     operations = crowds.list_operations(session=session, actor=actor, record_id=record_id, node_id=node_id) \
         if got.can_generate_crowd else []
     return _Snapshot(analysis=got, details=details, operations=operations, crowd_refusal=crowds.crowd_refusal(actor))
-
-
-def _counts(session: Any, actor: Any, record_id: int, node_id: str) -> dict[str, int]:
-    """The component's counters alone (visibility checked): what the headline numbers show."""
-    ctx = svc.context(session=session, actor=actor, record_id=record_id, node_id=node_id)
-    return {k: int(v) for k, v in counters_of(session, ctx.record).get(node_id, {}).items()}
 
 
 def _chips(labels: list[svc.Label]) -> list[Chip]:
@@ -278,25 +271,15 @@ class AnalysisState(rx.State):
     def unfollow(self, follow_id: str):
         live_pages.unfollow(self, "analysis", follow_id)
 
-    async def _refresh(self, changed: set[int] | None = None) -> float:
-        """Re-read outside the state lock: after a notice the headline numbers first (the counters: a few ms),
-        then the whole snapshot (charts, details: ~100 ms over a 100k round). The next re-read without a notice,
-        or 0 to stop."""
+    async def _refresh(self, _changed: set[int] | None = None) -> float:
+        """Re-read the snapshot outside the state lock (one delta per refresh: the browser's rendering, not the
+        server's read, is what a refresh costs most); the next re-read without a notice, or 0 to stop."""
         async with self:
             if not self.follow_key:
                 return 0
             token = (await self.get_state(AuthState)).session_token
             gen, rid, nid, key = self._gen, self.record_id, self.node_id, self.follow_key
             label, period, page = self.selected, self.period, self.page
-        if changed is not None:
-            try:
-                counts = await asyncio.to_thread(call_as, token, lambda s, u: _counts(s, u, rid, nid))
-            except (_SignedOut, ServiceError):
-                counts = None
-            if counts is not None:
-                async with self:
-                    if self.follow_key == key and counts != self.metrics:
-                        self._show_numbers(counts)
         snap: _Snapshot | None = None
         try:
             snap = await asyncio.to_thread(call_as, token, lambda s, u: _read(s, u, rid, nid, label, period, page))
