@@ -78,6 +78,7 @@ class Watch:
         self.notices = 0  # notices that matched (for tests and benchmarks)
         self.changed: set[int] = set()  # the records noticed since `next` last returned
         self.last_changed: set[int] = set()  # those of the last change `next` returned
+        self.follow_id = ""  # the page mount that started it (states/live.py: an older unmount leaves it alone)
 
     def wants(self, record_id: int) -> bool:
         return self.records is None or record_id in self.records

@@ -53,7 +53,7 @@ async def follow(state: rx.State, *, key: str, follow_id: str, records: Iterable
     async with state:
         me = owner(state, key)
     watch = hub().watch(records, owner=me)
-    watch.follow_id = follow_id  # type: ignore[attr-defined]
+    watch.follow_id = follow_id
     last, safety = time.monotonic(), safety_s
     settle = float("inf")  # when the settling re-read after a burst is due
     gone_since: float | None = None
@@ -84,5 +84,5 @@ async def follow(state: rx.State, *, key: str, follow_id: str, records: Iterable
 def unfollow(state: rx.State, key: str, follow_id: str) -> None:
     """End the page's follower started with `follow_id` (a newer one, from a later mount, is left running)."""
     watch = hub().current(owner(state, key))
-    if watch is not None and getattr(watch, "follow_id", None) == follow_id:
+    if watch is not None and watch.follow_id == follow_id:
         watch.close()
