@@ -5,6 +5,7 @@ import json
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from engine.runtime import live
 from engine.runtime.connection import get_redis
 from engine.runtime.ports import SHORT_LINKS_KEY
 from engine.runtime.store import TTL
@@ -22,5 +23,6 @@ async def follow_short_link(request: Request) -> Response:
     pipe.sadd(f"clickers:{record_id}:{node_id}", customer_id)  # unique clickers
     pipe.expire(f"c:{record_id}:{node_id}:clicks", TTL)
     pipe.sadd(f"ck:{record_id}", f"{node_id}:clicks")
+    live.publish(pipe, int(record_id))  # open analysis panels show the click (pushed, not polled)
     pipe.execute()
     return RedirectResponse(url, status_code=302)

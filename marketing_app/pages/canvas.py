@@ -11,7 +11,7 @@ import reflex as rx
 
 from marketing_app import styles
 from marketing_app.components.flow_canvas import flow_canvas
-from marketing_app.components.ticker import ticker
+from marketing_app.components.live_follow import live_follow
 from marketing_app.states.auth import AuthState
 from marketing_app.states.canvas import CanvasState
 from marketing_app.states.canvas_templates import TemplatesState
@@ -49,9 +49,11 @@ def _canvas() -> rx.Component:
 
 
 def _live() -> rx.Component:
-    """While the round shown is In Progress (or its sends await receipts): its numbers refresh; the ticker stops
-    with that, or when the user leaves the page."""
-    return rx.cond(ExecutionState.poll_ms > 0, ticker(interval=ExecutionState.poll_ms, on_tick=ExecutionState.tick))
+    """While the round shown is In Progress (or its sends await receipts) the server pushes its numbers; the
+    follower ends with that, or when the user leaves the page."""
+    return rx.cond(ExecutionState.follow_key != "",
+                   live_follow(watch=ExecutionState.follow_key, on_start=ExecutionState.follow,
+                               on_stop=ExecutionState.unfollow, id="canvas-follow"))
 
 
 def _editor() -> rx.Component:

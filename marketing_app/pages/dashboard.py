@@ -2,8 +2,8 @@
 
 import reflex as rx
 
-from marketing_app.components.ticker import ticker
-from marketing_app.states.dashboard import REFRESH_MS, ROUTE
+from marketing_app.components.live_follow import live_follow
+from marketing_app.states.dashboard import ROUTE
 from marketing_app.states.dashboard import DashboardState as S
 from marketing_app.templates import template
 from marketing_app.views.dashboard_charts import channel_charts
@@ -54,11 +54,11 @@ def _loading() -> rx.Component:
     return rx.center(rx.spinner(size="3"), class_name="panel empty-state", id="dashboard-loading")
 
 
-@template(route=ROUTE, title="Dashboard", on_load=S.tick)
+@template(route=ROUTE, title="Dashboard", on_load=S.load)
 def dashboard() -> rx.Component:
     return rx.vstack(
         rx.el.link(rel="stylesheet", href=STYLESHEET),
-        ticker(interval=REFRESH_MS, on_tick=S.tick),
+        live_follow(watch="dashboard", on_start=S.follow, on_stop=S.unfollow, id="dashboard-follow"),
         _header(),
         rx.cond(
             S.loaded,

@@ -5,10 +5,12 @@ Everything comes from engine services, which enforce visibility: engine.services
 data, customer details) and engine.services.crowds (Generate Crowd and its operation records). One snapshot
 (the analysis, one page of details, the operations) is read per refresh in a worker thread.
 
-Live: while the round is In Progress, or a Generate Crowd operation runs, the panel mounts a Ticker
-(components/ticker.py, a client-side interval) that sends `tick` every POLL_MS; `tick` is a background event
-that reads the snapshot without holding the state, then swaps in what changed (unchanged charts are not sent
-again). Closing the panel or the round ending unmounts the ticker: polling stops with it.
+Live: while the round is In Progress (or its sends await receipts), or a Generate Crowd operation runs, the
+panel mounts a `LiveFollow` (components/live_follow.py) that starts `follow`, a background event sleeping on the
+process's Redis subscription (states/live.py): after each change the engine announces for the round it reads
+the snapshot without holding the state, then swaps in what changed (unchanged charts are not sent again). A
+crowd's progress is not announced on `live:records`, so while one runs the panel also re-reads every
+CROWD_REFRESH_S. Closing the panel or the round ending unmounts the follower: it ends with it.
 """
 
 import asyncio
@@ -22,10 +24,11 @@ from engine.errors import ServiceError
 from engine.services import analysis as svc
 from engine.services import crowds
 from marketing_app.states import analysis_charts as charts
+from marketing_app.states import live as live_pages
 from marketing_app.states.auth import AuthState
 from marketing_app.states.service import _SignedOut, call_as, run
 
-POLL_MS = 1000  # refresh of a live round (the brief: at least every 2 s)
+CROWD_REFRESH_S = 1.0  # re-read while a crowd is generated (its progress is not announced by the engine)
 NAME_MAX = 60
 #: Radix colour of a chip per tone; branches take the palette in order
 TONE_SCHEMES = {svc.SUCCESS: "green", svc.FAILED: "red", svc.PENDING: "amber", svc.NEUTRAL: "gray"}
@@ -156,14 +159,15 @@ class AnalysisState(rx.State):
     progress: int = 0  # its progress in percent
 
     _gen: int = 0  # bumped by every open / filter change: a refresh computed for an older view is dropped
-    _busy: bool = False
 
     # ------------------------------------------------------------------------------------------- derived
 
     @rx.var
-    def poll_ms(self) -> int:
-        """The ticker's interval: refresh while the panel shows a live round or a running operation."""
-        return POLL_MS if self.open and self.loaded and (self.live or self.running) else 0
+    def follow_key(self) -> str:
+        """What LiveFollow watches: the panel's round and component while it shows a live round or a running
+        operation ("" = nothing moves: no follower)."""
+        live = self.open and self.loaded and (self.live or self.running)
+        return f"{self.record_id}:{self.node_id}:{'crowd' if self.running else 'round'}" if live else ""
 
     @rx.var
     def crowd_choices(self) -> list[Chip]:
@@ -189,8 +193,7 @@ class AnalysisState(rx.State):
         self.updated_at = datetime.now().strftime("%H:%M:%S")
         metrics = {k: int(v) for k, v in a.metrics.items()}
         if metrics != self.metrics or not self.numbers:
-            self.metrics = metrics
-            self.numbers = {k: str(metrics.get(m, 0)) for k, m in NUMBERS.items()}
+            self._show_numbers(metrics)
         chips = _chips(a.labels)
         if chips != self.chips:
             self.chips = chips
@@ -216,6 +219,10 @@ class AnalysisState(rx.State):
         self.running = bool(running)
         self.progress = round(100 * running[0].progress) if running else 0
         self.loaded, self.error = True, ""
+
+    def _show_numbers(self, metrics: dict[str, int]) -> None:
+        self.metrics = metrics
+        self.numbers = {k: str(metrics.get(m, 0)) for k, m in NUMBERS.items()}
 
     async def _reload(self) -> Any:
         """Read the snapshot now (user actions: open, a chip, the period, a page, after Generate Crowd)."""
@@ -251,29 +258,44 @@ class AnalysisState(rx.State):
         self._gen += 1
 
     @rx.event(background=True)
-    async def tick(self):
-        """Refresh a live round (the panel's Ticker calls this every POLL_MS)."""
+    async def follow(self, follow_id: str):
+        """Push the panel's numbers while it shows a live round (LiveFollow mounted)."""
         async with self:
-            if self._busy or not self.open or not self.loaded or not (self.live or self.running):
-                return
-            self._busy = True
+            record = self.record_id if self.follow_key else 0
+            safety = CROWD_REFRESH_S if self.running else live_pages.SAFETY_S
+        if record:
+            await live_pages.follow(self, key="analysis", follow_id=follow_id, records={record},
+                                    refresh=self._refresh, safety_s=safety)
+
+    @rx.event
+    def unfollow(self, follow_id: str):
+        live_pages.unfollow(self, "analysis", follow_id)
+
+    async def _refresh(self, _changed: set[int] | None = None) -> float:
+        """Re-read the snapshot outside the state lock (one delta per refresh: the browser's rendering, not the
+        server's read, is what a refresh costs most); the next re-read without a notice, or 0 to stop."""
+        async with self:
+            if not self.follow_key:
+                return 0
             token = (await self.get_state(AuthState)).session_token
-            gen, rid, nid = self._gen, self.record_id, self.node_id
+            gen, rid, nid, key = self._gen, self.record_id, self.node_id, self.follow_key
             label, period, page = self.selected, self.period, self.page
         snap: _Snapshot | None = None
-        stop = False
         try:
             snap = await asyncio.to_thread(call_as, token, lambda s, u: _read(s, u, rid, nid, label, period, page))
         except (_SignedOut, ServiceError):
-            stop = True  # signed out, or no longer visible: stop refreshing
+            pass  # signed out, or no longer visible: stop following
         async with self:
-            self._busy = False
-            if gen != self._gen:
-                return  # the view changed meanwhile: its own reload shows it
-            if stop:
+            if self.follow_key != key:
+                return 0  # closed, or another component: its own follower runs
+            if snap is None:
                 self.live = self.running = False
-            elif snap is not None:
+                return 0
+            if gen == self._gen:  # else the view changed meanwhile: its own reload shows it
                 self._apply(snap)
+            if self.follow_key != key:
+                return 0  # nothing live any more, or the crowd finished: LiveFollow restarts what is needed
+            return CROWD_REFRESH_S if self.running else live_pages.SAFETY_S
 
     @rx.event
     async def select_label(self, key: str):

@@ -1,11 +1,12 @@
-"""The Dashboard page: what runs now and how its sends go, refreshed every REFRESH_MS while it is open.
+"""The Dashboard page: what runs now and how its sends go, pushed while it is open.
 
-The page mounts a client-side Ticker (components/ticker.py) that sends `tick` every REFRESH_MS; leaving the
-page (or closing the tab) unmounts it, which ends the refreshing — nothing keeps running on the server for a
-page nobody looks at. `tick` is a background event: it reads `engine.services.dashboard` for the signed-in user
-in a worker thread without holding the page's state, then swaps in a snapshot of display strings (KPIs, one
-Plotly figure per channel, one row per In Progress activity), so a click is never held up by a refresh; a tick
-that arrives while the previous read is still running is skipped.
+`load` (on load) reads the dashboard once; the page mounts a `LiveFollow` (components/live_follow.py) that
+starts `follow`, a background event sleeping on the process's Redis subscription (states/live.py) for a change
+of ANY round, then re-reading (at most every 100 ms, never two reads at once). Leaving the page (or closing the
+tab) ends it — nothing keeps running on the server for a page nobody looks at. A read runs
+`engine.services.dashboard` for the signed-in user in a worker thread without holding the page's state, then
+swaps in a snapshot of display strings (KPIs, one Plotly figure per channel, one row per In Progress activity),
+so a click is never held up by a refresh.
 """
 
 import asyncio
@@ -19,12 +20,12 @@ from engine.clock import now
 from engine.db import read_session
 from engine.services import auth as auth_service
 from engine.services.dashboard import ActivityPulse, Dashboard, dashboard
+from marketing_app.states import live as live_pages
 from marketing_app.states.activities import canvas_route
 from marketing_app.states.auth import LOGIN_ROUTE, AuthState
 from marketing_app.states.dashboard_charts import channel_figure
 
 ROUTE = "/dashboard"
-REFRESH_MS = 2000
 EMPTY = "—"
 
 
@@ -111,12 +112,11 @@ class DashboardState(rx.State):
         self.updated_at = now().strftime("%H:%M:%S UTC")
         self.loaded = True
 
-    @rx.event(background=True)
-    async def tick(self):
-        """Read the dashboard now (on load, then at every tick of the page's Ticker)."""
+    async def _read(self) -> bool:
+        """Read the dashboard now and show it; False when the session names nobody (signed out meanwhile)."""
         async with self:
             if self._busy:
-                return
+                return True
             self._busy = True
             token = (await self.get_state(AuthState)).session_token
         data: Dashboard | None = None
@@ -127,5 +127,28 @@ class DashboardState(rx.State):
                 self._busy = False
                 if data is not None:
                     self._show(data)
-        if data is None:  # signed out meanwhile
+        return data is not None
+
+    @rx.event(background=True)
+    async def load(self):
+        """The page's first read (on load); then `follow` pushes the changes."""
+        if not await self._read():
             yield rx.redirect(LOGIN_ROUTE, replace=True)
+
+    @rx.event(background=True)
+    async def follow(self, follow_id: str):
+        """Re-read after every change the engine announces, of any round (LiveFollow mounted)."""
+        signed_out = False
+
+        async def refresh(_changed: set[int] | None) -> float:
+            nonlocal signed_out
+            signed_out = not await self._read()
+            return 0 if signed_out else live_pages.SAFETY_S
+
+        await live_pages.follow(self, key="dashboard", follow_id=follow_id, records=None, refresh=refresh)
+        if signed_out:
+            yield rx.redirect(LOGIN_ROUTE, replace=True)
+
+    @rx.event
+    def unfollow(self, follow_id: str):
+        live_pages.unfollow(self, "dashboard", follow_id)

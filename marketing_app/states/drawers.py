@@ -3,21 +3,30 @@
 Both hold one activity's short lists (versions, records) while open. Their buttons call engine.services.versions
 and engine.services.records; enabled/disabled and the tooltips come from the engine (version_refusal, the record
 rules and the role rules), and a refusal is a toast with nothing changed.
+
+While a round in the Execution Records list runs (or a re-run waits), the drawer follows it by push
+(states/live.py): it wakes on every record announced on `live:records` and reloads when the record is one of its
+rows or a newer round of its activity (a re-run that started); other activities' records are looked up once.
 """
 
+import asyncio
 from dataclasses import dataclass
 
 import reflex as rx
+from sqlmodel import Session, col, select
 
-from engine.models import Activity, User
+from engine.errors import ServiceError
+from engine.models import Activity, ExecutionRecord, User
 from engine.permissions import role_refusal
 from engine.services import records as record_service
 from engine.services import versions as version_service
 from engine.services.activities import get_activity
 from engine.status import RECORD_RULES, Action, ActivityStatus, RecordAction, RecordStatus
+from marketing_app.states import live as live_pages
 from marketing_app.states.activities import ActivitiesState, canvas_route
+from marketing_app.states.auth import AuthState
 from marketing_app.states.rows import format_time
-from marketing_app.states.service import events, run
+from marketing_app.states.service import _SignedOut, call_as, events, run
 
 #: (filter key, label) of the Execution Records status filter; "" is all
 RECORD_FILTERS: list[tuple[str, str]] = [("", "All")] + [(s.value, s.label) for s in RecordStatus]
@@ -78,6 +87,20 @@ def _records(session, actor: User, activity_id: int, status: str) -> _Head:
                                              status=status or None)
     ]
     return _head(activity, rows)
+
+
+def _activities_of(record_ids: set[int]) -> dict[int, int]:
+    """record id → activity id (the drawer tells its own rounds from other activities' notices)."""
+    from engine.db import read_session
+
+    with read_session() as session:
+        return _owners(session, record_ids)
+
+
+def _owners(session: Session, record_ids: set[int]) -> dict[int, int]:
+    rows = session.exec(select(ExecutionRecord.id, ExecutionRecord.activity_id).where(
+        col(ExecutionRecord.id).in_(sorted(record_ids)))).all()
+    return {int(r): int(a) for r, a in rows}
 
 
 async def _list_changed(state: rx.State, *, tree: bool = False):
@@ -163,25 +186,66 @@ class RecordsState(rx.State):
 
     @rx.var
     def running(self) -> bool:
-        """A round in the list is In Progress (or a re-run is queued): the drawer follows it (views/drawers.py
-        mounts a Ticker calling `poll` while it is open)."""
+        """A round in the list is In Progress (or a re-run is queued): the drawer follows it."""
         return any(r["status"] == RecordStatus.IN_PROGRESS or r["pending"] for r in self.rows)
 
+    @rx.var
+    def follow_key(self) -> str:
+        """LiveFollow's `watch` while the open drawer lists a running round ("" = no follower)."""
+        return str(self.activity_id) if self.open and self.running else ""
+
+    @rx.event(background=True)
+    async def follow(self, follow_id: str):
+        """Reload the rows when one of them changes or a new round of the activity starts (LiveFollow)."""
+        foreign: set[int] = set()  # records of other activities, looked up once
+
+        async def refresh(changed: set[int] | None) -> float:
+            async with self:
+                if not self.follow_key:
+                    return 0
+                aid, status, token = self.activity_id, self.status, (await self.get_state(AuthState)).session_token
+                mine = {int(r["id"]) for r in self.rows}
+                confirming = bool(self.confirm_id)
+            if changed is not None and not changed & mine:
+                unknown = changed - foreign
+                if not unknown:
+                    return live_pages.SAFETY_S
+                owners = await asyncio.to_thread(_activities_of, unknown)
+                foreign.update(r for r, a in owners.items() if a != aid)
+                if all(owners.get(r) != aid for r in unknown):
+                    return live_pages.SAFETY_S
+            if confirming:  # a Stop awaits confirmation: the rows stay put; the stop reloads them
+                return live_pages.SAFETY_S
+            try:
+                head = await asyncio.to_thread(call_as, token, lambda s, u: _records(s, u, aid, status))
+            except (_SignedOut, ServiceError):
+                return 0
+            async with self:
+                if self.activity_id != aid or self.status != status:
+                    return 0 if not self.follow_key else live_pages.SAFETY_S
+                self._show(head)
+                return live_pages.SAFETY_S if self.follow_key else 0
+
+        async with self:
+            active = bool(self.follow_key)
+        if active:
+            await live_pages.follow(self, key="records", follow_id=follow_id, records=None, refresh=refresh)
+
     @rx.event
-    async def poll(self):
-        """Reload the rows while a round runs, so a round that ends (or a re-run that starts) shows it."""
-        if self.open and not self.confirm_id:
-            return await self._load()
-        return None
+    def unfollow(self, follow_id: str):
+        live_pages.unfollow(self, "records", follow_id)
+
+    def _show(self, head: _Head) -> None:
+        self.activity_name, self.activity_status, self.status_label = head.name, head.status, head.status_label
+        if head.rows != self.rows:
+            self.rows = head.rows
 
     async def _load(self):
         aid, status = self.activity_id, self.status
         out = await run(self, lambda s, u: _records(s, u, aid, status))
         if not out.ok or out.value is None:
             return out.problem()
-        head = out.value
-        self.activity_name, self.activity_status, self.status_label = head.name, head.status, head.status_label
-        self.rows = head.rows
+        self._show(out.value)
         return None
 
     @rx.event

@@ -1,11 +1,11 @@
 """Execution data on the canvas: the numbers of the round shown on top of each component, kept live.
 
 CanvasState.load decides which version and round the canvas shows (engine.services.execution.execution_view)
-and hands the view to `ExecutionState.show`. While the round is In Progress the page mounts a Ticker
-(components/ticker.py) that sends `tick` every POLL_MS; `tick` is a background event: it reads the view in a
-worker thread without holding the page's state, then swaps the numbers in, so clicks stay responsive. The ticker
-unmounts when the round ends (or, after it, when no send still waits for a receipt) or the user leaves the
-page: polling stops with it.
+and hands the view to `ExecutionState.show`. While the round is In Progress (or its sends await receipts) the
+page mounts a `LiveFollow` (components/live_follow.py) that starts `follow`, a background event sleeping on the
+process's Redis subscription (states/live.py): when the engine announces a change of the round, it reads the
+view in a worker thread without holding the page's state, then swaps the numbers in, so clicks stay responsive.
+It ends when the round no longer moves (the follower unmounts with it) or the user leaves the page.
 
 Clicking a component's data: a trigger opens the Incoming Users panel (IncomingState); any other component the
 action analysis panel (AnalysisState.open_panel).
@@ -19,12 +19,10 @@ import reflex as rx
 
 from engine.errors import ServiceError
 from engine.services.execution import ExecutionView, NodeExecution, execution_view
+from marketing_app.states import live as live_pages
 from marketing_app.states.analysis import AnalysisState
 from marketing_app.states.auth import AuthState
 from marketing_app.states.service import _SignedOut, call_as
-
-#: how often the numbers of a round In Progress are refreshed (the brief: at least every 2 s)
-POLL_MS = 1500
 
 #: label and colour of each value the engine returns (keys of NodeExecution.values)
 LABELS: dict[str, tuple[str, str]] = {
@@ -86,8 +84,8 @@ class ExecutionState(rx.State):
     record_id: int = 0  # the round shown (0: none)
     shown: bool = False  # the canvas shows execution data (read-only, with a round)
     never_ran: bool = False  # read-only without a round: the configuration only
-    live: bool = False  # the round is In Progress: the numbers refresh
-    poll_ms: int = 0
+    live: bool = False  # the round is In Progress
+    follow_key: str = ""  # the record followed while its numbers can move ("": none); LiveFollow's `watch`
     record_label: str = ""
     record_status: str = ""
     updated_at: str = ""
@@ -98,8 +96,6 @@ class ExecutionState(rx.State):
 
     _record_query: int | None = None
     _version_query: int | None = None
-    _busy: bool = False
-
     def show(self, view: ExecutionView | None, *, record_query: int | None, version_query: int | None,
              labels: dict[str, str] | None = None) -> None:
         """Set by CanvasState.load: `view` is None on an editable canvas (no execution data while editing)."""
@@ -116,7 +112,7 @@ class ExecutionState(rx.State):
         self.record_id = view.record_id or 0
         self.shown = view.record_id is not None
         self.live = view.live
-        self.poll_ms = POLL_MS if view.live or view.awaiting_receipts else 0
+        self.follow_key = str(view.record_id) if view.record_id and (view.live or view.awaiting_receipts) else ""
         self.record_label = record_label(view)
         self.record_status = view.record_status
         self.updated_at = datetime.now().strftime("%H:%M:%S")
@@ -126,27 +122,38 @@ class ExecutionState(rx.State):
         self.triggers = [nid for nid, node in view.nodes.items() if node.trigger]
 
     @rx.event(background=True)
-    async def tick(self):
-        """Refresh the numbers of the round In Progress (the page's Ticker calls this every POLL_MS)."""
+    async def follow(self, follow_id: str):
+        """Push the round's numbers while the page shows it live (LiveFollow mounted)."""
         async with self:
-            if self._busy or not self.poll_ms or not self.activity_id:
-                return
-            self._busy = True
+            record = int(self.follow_key or 0)
+        if record:
+            await live_pages.follow(self, key="execution", follow_id=follow_id, records={record},
+                                    refresh=self._refresh)
+
+    @rx.event
+    def unfollow(self, follow_id: str):
+        live_pages.unfollow(self, "execution", follow_id)
+
+    async def _refresh(self, _changed: set[int] | None = None) -> float:
+        """Re-read the view outside the state lock; the next safety re-read, or 0 once nothing is live."""
+        async with self:
+            if not self.follow_key or not self.activity_id:
+                return 0
             token = (await self.get_state(AuthState)).session_token
-            aid, record, version = self.activity_id, self._record_query, self._version_query
+            aid, record, version, key = self.activity_id, self._record_query, self._version_query, self.follow_key
         try:
             view = await asyncio.to_thread(call_as, token, lambda s, u: execution_view(
                 session=s, actor=u, activity_id=aid, record_id=record, version_id=version))
         except (_SignedOut, ServiceError):
-            view = None  # signed out or no longer visible: stop refreshing
+            view = None  # signed out or no longer visible: stop following
         async with self:
-            self._busy = False
-            if self.activity_id != aid:
-                return  # another activity was opened meanwhile
+            if self.activity_id != aid or self.follow_key != key:
+                return 0  # another activity or round was opened meanwhile: its own follower runs
             if view is None:
-                self.poll_ms = 0
-                return
+                self.follow_key = ""
+                return 0
             self._apply(view)
+            return live_pages.SAFETY_S if self.follow_key == key else 0
 
     @rx.event
     async def open_data(self, node_id: str):

@@ -9,7 +9,7 @@ import reflex as rx
 from plotly.graph_objects import Figure
 
 from marketing_app import styles
-from marketing_app.components.ticker import ticker
+from marketing_app.components.live_follow import live_follow
 from marketing_app.states.analysis import PERIODS, AnalysisState, ChartView, Chip
 from marketing_app.states.analysis_charts import PLOT_CONFIG
 from marketing_app.views.analysis_crowd import crowd_controls, crowd_progress
@@ -172,7 +172,8 @@ def analysis_panel() -> rx.Component:
             rx.box(
                 _header(),
                 rx.cond(S.error != "", _error(), rx.cond(S.loaded, _body(), _loading())),
-                ticker(interval=S.poll_ms, on_tick=S.tick),
+                rx.cond(S.follow_key != "", live_follow(watch=S.follow_key, on_start=S.follow,
+                                                        on_stop=S.unfollow, id="analysis-follow")),
                 id="analysis-panel",
                 custom_attrs={
                     "data-node": S.node_id, "data-kind": S.kind, "data-live": rx.cond(S.live, "true", "false"),

@@ -4,12 +4,10 @@ import reflex as rx
 
 from marketing_app import styles
 from marketing_app.components.guarded import guarded_button
+from marketing_app.components.live_follow import live_follow
 from marketing_app.components.status_badge import status_badge
-from marketing_app.components.ticker import ticker
 from marketing_app.states.drawers import RECORD_FILTERS, RecordsState, VersionsState
 
-#: how often an open Execution Records drawer follows a round in progress
-RECORDS_POLL_MS = 2000
 RECORD_COLORS = {"in_progress": "green", "completed": "gray", "abnormal_end": "red", "stopped": "amber"}
 
 
@@ -188,7 +186,8 @@ def records_drawer() -> rx.Component:
                 rx.center(rx.text("No execution records with this status.", size="2", color=styles.MUTED),
                           padding_y="40px", width="100%", id="records-empty")),
         _stop_confirm(),
-        rx.cond(s.open & s.running, ticker(interval=RECORDS_POLL_MS, on_tick=s.poll)),
+        rx.cond(s.follow_key != "", live_follow(watch=s.follow_key, on_start=s.follow, on_stop=s.unfollow,
+                                                id="records-follow")),
         spacing="4",
         width="100%",
     )

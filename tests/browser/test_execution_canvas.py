@@ -1,19 +1,22 @@
 """Watching a campaign run, in the browser, on a real running engine (tests/browser/live.py: the app, a Dramatiq
 worker, the scheduler, the provider simulator and the API on one Redis): the numbers on the canvas change live
-without a reload, the trigger's numbers open Incoming Users, a row draws the customer's route green, a round
-opened from Execution Records shows the engine's numbers, expired details say so, and a private activity's
-canvas is not found for others, by URL too."""
+without a reload, pushed by the server with no timer in the page, the trigger's numbers open Incoming Users, a
+row draws the customer's route green, a round opened from Execution Records shows the engine's numbers, expired
+details say so, and a private activity's canvas is not found for others, by URL too."""
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
 from engine import db
+from engine.runtime import live
 from engine.services.execution import SEND
 from engine.status import RecordStatus
 from tests.browser.canvas_ui import card, line_path, on_screen, open_canvas
@@ -37,6 +40,33 @@ from tests.browser.ui import menu_action, search, sign_in
 
 pytestmark = pytest.mark.browser
 EVENT = "exec_live_visit"
+PUSH_EVENT = "exec_push_visit"
+
+
+class SentEvents:
+    """The Reflex events a page sends its server (Socket.IO event packets, "42..."; pings' pongs are not events)."""
+
+    def __init__(self, page: Page) -> None:
+        self.frames: list[tuple[float, str]] = []
+        page.on("websocket", lambda ws: ws.on("framesent", self._sent))
+
+    def _sent(self, payload: str | bytes) -> None:
+        text_ = payload if isinstance(payload, str) else payload.decode(errors="replace")
+        if text_.startswith("42"):
+            self.frames.append((time.monotonic(), text_))
+
+    def named(self, name: str) -> list[str]:
+        return [f for _, f in self.frames if name in f]
+
+    def since(self, t: float) -> list[str]:
+        return [f for at, f in self.frames if at >= t]
+
+    def wait_for(self, page: Page, name: str, count: int = 1, timeout: float = 30.0) -> None:
+        """Until `count` events named `name` were sent (Playwright delivers frames while it drives the page)."""
+        deadline = time.monotonic() + timeout
+        while len(self.named(name)) < count:
+            assert time.monotonic() < deadline, f"the page never sent {name}"
+            page.wait_for_timeout(100)
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +78,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, redis_server: str) -> Iterat
         yield running
 
 
-def event_flow() -> dict:
+def event_flow(event: str = EVENT) -> dict:
     """Behaviour Event → Text SMS → End: customers enter as their events arrive."""
-    return {"nodes": [node("t", "behavior_event", 0, event=EVENT, times=1, window_hours=24),
+    return {"nodes": [node("t", "behavior_event", 0, event=event, times=1, window_hours=24),
                       node("sms", "text_sms", 300, content="Hi {name}, thanks for visiting"),
                       node("e", "end", 600)],
             "edges": [edge("t", "sms"), edge("sms", "e")]}
@@ -136,6 +166,37 @@ def test_details_numbers_change_live_and_a_customer_route_is_drawn(stack: LiveSt
     exec_bar(page, "sms").click()
     expect(page.locator("#analysis-panel")).to_have_count(1)
     expect(panel).to_have_count(0)
+
+
+def test_the_engine_pushes_a_change_to_the_open_canvas_with_no_timer_in_the_page(stack: LiveStack, page: Page,
+                                                                                shot: Shot) -> None:
+    sent = SentEvents(page)
+    activity_id = publish("Pushed visit follow-up", event_flow(PUSH_EVENT))
+    [record] = rounds(activity_id)
+    people = customers(4, offset=200)
+    sign_in(page, stack.url, "marketer")
+    open_canvas(page, stack.url, activity_id, mode="details")
+    follower = page.locator("#canvas-follow")
+    expect(follower).to_have_attribute("data-live-follow", str(record.id))  # LiveFollow, not a Ticker
+    sent.wait_for(page, "execution_state.follow")  # the page started its follower on the server
+    expect(exec_bar(page, "t")).to_have_attribute("data-entered", "0")
+    quiet_from = time.monotonic()
+
+    # the engine counts customers entering (its own counter writes, which PUBLISH the record id) ...
+    send_events(stack, [c.qaid for c in people], PUSH_EVENT)
+    # ... and the numbers arrive while the page sends nothing: no tick, no poll, no reload
+    expect(exec_bar(page, "t")).to_have_attribute("data-entered", str(len(people)))
+    expect(exec_bar(page, "e")).to_have_attribute("data-reached", str(len(people)))
+    assert sent.since(quiet_from) == [], "the page asked the server for the change"
+    shot(page, "pushed-numbers")
+
+    # leaving the page tells the server to stop following (the follower unmounts with the page); with no page
+    # following anything (closed tabs' followers end by themselves), the app process drops its subscription
+    page.click("#canvas-back")
+    page.wait_for_url(f"{stack.url}/")
+    sent.wait_for(page, "execution_state.unfollow")
+    subscribers = redis.Redis.from_url(stack.env["REDIS_URL"])
+    wait_until(lambda: subscribers.pubsub_numsub(live.CHANNEL)[0][1] == 0, "the app to unsubscribe", timeout=60)
 
 
 def test_a_round_opened_from_execution_records_shows_the_engine_numbers(stack: LiveStack, page: Page,
