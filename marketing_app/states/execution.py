@@ -54,6 +54,8 @@ def _title(node: NodeExecution) -> str:
         parts.append(f"{_number(extra['not_sent'])} not sent (no address)")
     if extra.get("waiting"):
         parts.append(f"{_number(extra['waiting'])} waiting")
+    if extra.get("stopped"):
+        parts.append(f"{_number(extra['stopped'])} stopped (the round was stopped before they went on)")
     hint = "Click for the Incoming Users." if node.trigger else "Click for the action analysis."
     return " · ".join(parts) + ". " + hint
 
