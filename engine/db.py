@@ -3,8 +3,17 @@
 SQLite (the default) gets WAL, foreign keys and a busy timeout; services that must serialise a check-then-write
 (the in-progress cap) open a `write_session`, which on SQLite begins with BEGIN IMMEDIATE and on other
 databases locks the workspace row, so the rule holds under concurrent publishes from many processes.
+
+SQLite has one writer. A connection that finds it busy sleeps inside SQLite in growing steps (up to 100 ms)
+even after it is free, so every `write_session` on SQLite first takes its turn in a queue: the threads of a
+process on a lock, the processes (workers, API, scheduler, web) on a kernel file lock next to the database,
+which wakes the next one at once. The turn ends with the commit or rollback, before after-commit hooks run
+(they may talk to Redis; the next writer need not wait for that).
 """
 
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -70,6 +79,44 @@ def read_session() -> Iterator[Session]:
         yield session
 
 
+class _WriterTurn:
+    """Writers take turns on SQLite: a re-entrant lock per process (a write inside a write of the same thread
+    passes), and the first turn of a thread takes a kernel `flock` shared by every process on the file."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.depth = 0
+        self.fds: dict[tuple[int, str], int] = {}  # (pid, lock path) → descriptor (a forked child opens its own)
+
+    def acquire(self, path: str) -> None:
+        self.lock.acquire()
+        self.depth += 1
+        if self.depth == 1:
+            key = (os.getpid(), path)
+            fd = self.fds.get(key)
+            if fd is None:
+                fd = self.fds[key] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+
+    def release(self, path: str) -> None:
+        self.depth -= 1
+        if self.depth == 0:
+            fcntl.flock(self.fds[(os.getpid(), path)], fcntl.LOCK_UN)
+        self.lock.release()
+
+
+_TURN = _WriterTurn()
+
+
+def writer_lock_path() -> str | None:
+    """The file SQLite writers queue on (None on other databases: rows lock, writers run side by side)."""
+    url = get_settings().database_url
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[-1]
+    return None if not path or path == ":memory:" else f"{path}-writer.lock"
+
+
 @contextmanager
 def write_session() -> Iterator[Session]:
     """A session whose transaction holds the database's write lock from its first statement (SQLite).
@@ -77,14 +124,32 @@ def write_session() -> Iterator[Session]:
     Commits on success, rolls back on any exception, so a refused action leaves nothing half-saved.
     """
     with Session(get_engine(), expire_on_commit=False) as session:
-        if session.get_bind().dialect.name == "sqlite":
-            session.connection(execution_options={"sqlite_immediate": True})
+        path = writer_lock_path() if session.get_bind().dialect.name == "sqlite" else None
+        held = False
+        if path is not None:
+            _TURN.acquire(path)
+            held = True
+
+            def end_turn(*_args: object) -> None:  # first of the session's commit/rollback listeners
+                nonlocal held
+                if held:
+                    held = False
+                    _TURN.release(path)
+
+            event.listen(session, "after_commit", end_turn, insert=True)
+            event.listen(session, "after_rollback", end_turn, insert=True)
         try:
+            if path is not None:
+                session.connection(execution_options={"sqlite_immediate": True})
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+        finally:
+            if held:  # neither listener ran (e.g. the connection could not be opened)
+                held = False
+                _TURN.release(path)  # type: ignore[arg-type]
 
 
 def lock_workspace(session: Session, workspace_id: int) -> None:
