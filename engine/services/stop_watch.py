@@ -11,6 +11,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from engine.models import ExecutionRecord
+from engine.runtime import live
 from engine.status import RecordStatus
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,14 @@ def _flag_stops(session: Session, _context: object, _instances: object) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
-    session.info.pop(_FLAGGED, None)
+    flagged = session.info.pop(_FLAGGED, None)
+    if flagged:  # open pages re-read the stopped rounds now (engine/runtime/live.py)
+        try:
+            r = _store().r
+            for record_id in sorted(flagged):
+                live.publish(r, record_id)
+        except redis.RedisError as err:
+            log.warning("stop of records %s not announced: %s", sorted(flagged), err)
 
 
 @event.listens_for(Session, "after_rollback")
