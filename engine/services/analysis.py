@@ -431,6 +431,13 @@ def ab_summary(ctx: Context, m: dict[str, int]) -> AbSummary | None:
 # ---------------------------------------------------------------------------------------------- the panel
 
 
+def node_counters(*, session: Session, actor: User, record_id: int, node_id: str) -> dict[str, int]:
+    """Only the component's counters (the panel's headline numbers), with the same visibility check: one atomic
+    Redis read, so a live panel can show a change at once and re-read the charts and details less often."""
+    ctx = context(session=session, actor=actor, record_id=record_id, node_id=node_id)
+    return {k: int(v) for k, v in counters_of(session, ctx.record).get(node_id, {}).items()}
+
+
 def node_analysis(*, session: Session, actor: User, record_id: int, node_id: str) -> NodeAnalysis:
     """Everything the action analysis panel shows for component `node_id` of round `record_id`, except the
     customer details (`customer_details`)."""

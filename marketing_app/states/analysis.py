@@ -14,6 +14,7 @@ CROWD_REFRESH_S. Closing the panel or the round ending unmounts the follower: it
 """
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,7 @@ NAME_MAX = 60
 TONE_SCHEMES = {svc.SUCCESS: "green", svc.FAILED: "red", svc.PENDING: "amber", svc.NEUTRAL: "gray"}
 BRANCH_SCHEMES = ["indigo", "teal", "violet", "cyan", "orange", "pink", "grass", "plum", "blue", "crimson"]
 PERIODS: list[tuple[str, str]] = [(svc.LAST_5_MINUTES, "Last 5 Minutes"), (svc.TO_DATE, "To Date")]
+SNAPSHOT_EVERY_S = 5.0  # a live panel re-reads charts and details at most this often; its numbers on every notice
 NUMBERS = {"entered": "entered", "sent": "sent", "success": "success", "failed": "failed", "pending": "pending",
            "targets": "targets_achieved"}
 KIND_NAMES = {svc.SEND: "Send results", svc.BRANCHES: "Branches", svc.AB: "AB test", svc.WAIT: "Wait",
@@ -159,6 +161,7 @@ class AnalysisState(rx.State):
     progress: int = 0  # its progress in percent
 
     _gen: int = 0  # bumped by every open / filter change: a refresh computed for an older view is dropped
+    _snapshot_at: float = 0.0  # when a live refresh last read the whole snapshot (time.monotonic)
 
     # ------------------------------------------------------------------------------------------- derived
 
@@ -272,14 +275,29 @@ class AnalysisState(rx.State):
         live_pages.unfollow(self, "analysis", follow_id)
 
     async def _refresh(self, _changed: set[int] | None = None) -> float:
-        """Re-read the snapshot outside the state lock (one delta per refresh: the browser's rendering, not the
-        server's read, is what a refresh costs most); the next re-read without a notice, or 0 to stop."""
+        """Re-read outside the state lock: the headline numbers at once on every notice (one atomic counter
+        read, a small delta the browser applies at once), the whole snapshot — charts, details, operations,
+        whose drawing is what a browser pays most for — at most every SNAPSHOT_EVERY_S (and always after the
+        notices stop: the follower's settling re-read). Returns the next re-read without a notice, or 0 to stop."""
         async with self:
             if not self.follow_key:
                 return 0
             token = (await self.get_state(AuthState)).session_token
             gen, rid, nid, key = self._gen, self.record_id, self.node_id, self.follow_key
             label, period, page = self.selected, self.period, self.page
+            numbers_only = _changed is not None and time.monotonic() - self._snapshot_at < SNAPSHOT_EVERY_S
+            if not numbers_only:
+                self._snapshot_at = time.monotonic()
+        if numbers_only:
+            try:
+                metrics = await asyncio.to_thread(call_as, token, lambda s, u: svc.node_counters(
+                    session=s, actor=u, record_id=rid, node_id=nid))
+            except (_SignedOut, ServiceError):
+                return 0
+            async with self:
+                if self.follow_key == key and gen == self._gen and metrics != self.metrics:
+                    self._show_numbers(metrics)
+            return live_pages.SETTLE_S  # the full snapshot follows once the notices pause
         snap: _Snapshot | None = None
         try:
             snap = await asyncio.to_thread(call_as, token, lambda s, u: _read(s, u, rid, nid, label, period, page))
