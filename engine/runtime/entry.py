@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from engine.components.behavior_event import BehaviorEventConfig, event_matches, qualifying
 from engine.db import read_session
 from engine.flow.graph import FlowGraph, graph_for
-from engine.models import Activity, ActivityVersion, ExecutionRecord
+from engine.models import Activity, ActivityVersion, ExecutionRecord, RecordTrigger
 from engine.runtime.connection import get_redis
 from engine.runtime.entered import continued_rounds
 from engine.runtime.ports import RuntimePorts
@@ -40,7 +40,7 @@ def on_events(workspace_id: int, events: list[Event], *, enqueue: Enqueue) -> in
 
         triggers = event_triggers(session=session, workspace_id=workspace_id)
         activity_ids = {a for name in names for a in triggers.get(name, [])}
-        for record_id, version_id in _open_rounds(session, activity_ids):
+        for record_id, version_id, takes_over in _open_rounds(session, activity_ids):
             trigger_id, config = _trigger(session, version_id)
             props: dict[int, dict[str, Any]] = {}
             for customer_id, name, properties, _ in events:
@@ -51,29 +51,31 @@ def on_events(workspace_id: int, events: list[Event], *, enqueue: Enqueue) -> in
             ports = RuntimePorts(session, store, workspace_id)
             ok = qualifying(config, list(props), ports) if config.times > 1 else set(props)
             fresh = _first_entries(store, record_id, [cid for cid in props if cid in ok],
-                                   continued=continued_rounds(session, record_id))
+                                   continued=continued_rounds(session, record_id) if takes_over else None)
             if fresh and enter(record_id, {cid: props[cid] for cid in fresh}, enqueue=enqueue, store=store,
-                               trigger_id=trigger_id):
+                               trigger_id=trigger_id, checked=True):
                 entered += len(fresh)
     return entered
 
 
-def _open_rounds(session: Session, activity_ids: set[int]) -> list[tuple[int, int]]:
-    """(record, version) of the open round of each in-progress activity: its newest open round on the live
-    version (a round a republish drained has its entry closed: new customers enter the new version's round)."""
+def _open_rounds(session: Session, activity_ids: set[int]) -> list[tuple[int, int, bool]]:
+    """(record, version, took over from drained rounds) of the open round of each in-progress activity: its
+    newest open round on the live version (a round a republish drained has its entry closed: new customers
+    enter the new version's round; only a republish round has rounds it continues)."""
     if not activity_ids:
         return []
     rows = session.execute(
-        select(ExecutionRecord.activity_id, ExecutionRecord.id, Activity.live_version_id)  # type: ignore[call-overload]
+        select(ExecutionRecord.activity_id, ExecutionRecord.id, Activity.live_version_id,  # type: ignore[call-overload]
+               ExecutionRecord.trigger)
         .join(Activity, col(Activity.id) == col(ExecutionRecord.activity_id))
         .where(col(ExecutionRecord.activity_id).in_(activity_ids), Activity.status == ActivityStatus.IN_PROGRESS,
                col(Activity.live_version_id).is_not(None), ExecutionRecord.status == RecordStatus.IN_PROGRESS,
                col(ExecutionRecord.entry_closed).is_(False), col(ExecutionRecord.drained_by_id).is_(None),
                col(ExecutionRecord.version_id) == col(Activity.live_version_id))
         .order_by(col(ExecutionRecord.number).desc())).all()
-    found: dict[int, tuple[int, int]] = {}
-    for activity_id, record_id, version_id in rows:
-        found.setdefault(activity_id, (record_id, version_id))
+    found: dict[int, tuple[int, int, bool]] = {}
+    for activity_id, record_id, version_id, trigger in rows:
+        found.setdefault(activity_id, (record_id, version_id, trigger == RecordTrigger.REPUBLISH))
     return list(found.values())
 
 

@@ -75,10 +75,21 @@ def start_round(record_id: int, *, enqueue: Enqueue, store: RoundStore, batch_si
 
 
 def enter(record_id: int, customers: dict[int, dict[str, Any]], *, enqueue: Enqueue, store: RoundStore,
-          trigger_id: str | None = None) -> str | None:
-    """Customers (id → triggering event properties) enter an open event-triggered round as one batch."""
+          trigger_id: str | None = None, checked: bool = False) -> str | None:
+    """Customers (id → triggering event properties) enter an open event-triggered round as one batch.
+    `checked`: the caller has just read the round open and its trigger (the events API's entry path), so the
+    round is not read again."""
     if not customers:
         return None
+    if not (checked and trigger_id is not None):
+        trigger_id = _open_trigger(record_id, trigger_id)
+        if trigger_id is None:
+            return None
+    return _enter_batch(record_id, customers, enqueue=enqueue, store=store, trigger_id=trigger_id)
+
+
+def _open_trigger(record_id: int, trigger_id: str | None) -> str | None:
+    """The round's trigger node while it takes entrants (In Progress, entry open), else None."""
     with read_session() as session:
         open_round = session.execute(select(ExecutionRecord.status, ExecutionRecord.entry_closed).where(  # type: ignore[call-overload]
             ExecutionRecord.id == record_id)).first()
@@ -88,7 +99,11 @@ def enter(record_id: int, customers: dict[int, dict[str, Any]], *, enqueue: Enqu
             record = session.get(ExecutionRecord, record_id)
             assert record is not None
             trigger_id = load_graph(session, record).trigger_id
-    assert trigger_id is not None
+    return trigger_id
+
+
+def _enter_batch(record_id: int, customers: dict[int, dict[str, Any]], *, enqueue: Enqueue, store: RoundStore,
+                 trigger_id: str) -> str:
     key = f"v{uuid.uuid4().hex[:16]}"
     pipe = store.r.pipeline(transaction=False)
     pipe.expire(redis_state.marker(record_id), TTL)  # refreshed, never created: a lost round stays lost
