@@ -30,7 +30,7 @@ from engine.components.base import Outcome
 from engine.components.registry import COMPONENTS
 from engine.components.sending import SendingComponent
 from engine.models import ActivityVersion, CustomerRoute, CustomerStep, ExecutionRecord
-from engine.runtime.sql import insert_ignore
+from engine.runtime.sql import insert_ignore_rows
 
 STEP_TABLE = CustomerStep.__table__  # type: ignore[attr-defined]
 ROUTE_TABLE = CustomerRoute.__table__  # type: ignore[attr-defined]
@@ -101,17 +101,7 @@ class Routes:
 
 def insert_routes(session: Session, rows: list[tuple[Any, ...]]) -> None:
     """Insert-or-ignore route rows (a redelivered walk writes the same rows: the first stays)."""
-    if not rows:
-        return
-    if session.get_bind().dialect.name == "sqlite":
-        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany("INSERT OR IGNORE INTO customerroute (record_id, customer_id, start_node, at, route)"
-                               " VALUES (?, ?, ?, ?, ?)", rows)
-        finally:
-            cursor.close()
-        return
-    insert_ignore(session, ROUTE_TABLE, [dict(zip(ROUTE_COLUMNS, row, strict=True)) for row in rows])
+    insert_ignore_rows(session, ROUTE_TABLE, ROUTE_COLUMNS, rows)
 
 
 # ---------------------------------------------------------------------------------------------- reading

@@ -36,3 +36,20 @@ def upsert(session: Session, table: Table, rows: list[dict[str, Any]], keys: lis
     stmt = insert(table)
     stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in update})
     session.execute(stmt, rows)
+
+
+def insert_ignore_rows(session: Session, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Insert-or-ignore positional rows: on SQLite one executemany on the raw DBAPI cursor (the runtime's hottest
+    write, without SQLAlchemy's per-row work), elsewhere the dialect's insert (executemany)."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "sqlite":
+        sql = (f"INSERT OR IGNORE INTO {table.name} ({', '.join(columns)}) "
+               f"VALUES ({', '.join('?' for _ in columns)})")
+        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(sql, rows)
+        finally:
+            cursor.close()
+        return
+    insert_ignore(session, table, [dict(zip(columns, row, strict=True)) for row in rows])

@@ -41,7 +41,7 @@ from engine.models import Activity, ActivityVersion, ExecutionRecord
 from engine.runtime.customers import load_view_map
 from engine.runtime.details import STEP_COLUMNS, STEP_TABLE, Routes, insert_routes, is_send
 from engine.runtime.ports import RuntimePorts
-from engine.runtime.sql import insert_ignore, runtime_write
+from engine.runtime.sql import insert_ignore_rows, runtime_write
 from engine.runtime.store import RoundStore
 from engine.status import RecordStatus
 
@@ -393,17 +393,8 @@ def step_time(at: datetime) -> Any:
 
 
 def insert_steps(session: Session, rows: list[tuple[Any, ...]]) -> None:
-    """Insert-or-ignore (record, node, customer, branch, result, reason, at) rows. On SQLite one executemany on
-    the raw DBAPI cursor; elsewhere SQLAlchemy's dialect insert (executemany)."""
-    if session.get_bind().dialect.name == "sqlite":
-        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany("INSERT OR IGNORE INTO customerstep (record_id, node_id, customer_id, branch, result,"
-                               " reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-        finally:
-            cursor.close()
-        return
-    insert_ignore(session, STEP_TABLE, [dict(zip(STEP_COLUMNS, row, strict=True)) for row in rows])
+    """Insert-or-ignore (record, node, customer, branch, result, reason, at) send rows."""
+    insert_ignore_rows(session, STEP_TABLE, STEP_COLUMNS, rows)
 
 
 def run_step(record_id: int, node_id: str, batch: str, *, enqueue: Enqueue | None = None, store: RoundStore,

@@ -12,7 +12,7 @@ from engine.runtime import live
 from engine.runtime.store import RoundStore
 from marketing_app.live_hub import CLOSED, NOTICE, RESYNC, TIMEOUT, LiveHub
 from tests.browser.harness import free_port
-from tests.engine.runtime.support import RedisServer
+from tests.redis_process import RedisProcess
 
 
 def subscribers(url: str) -> int:
@@ -88,7 +88,7 @@ def test_a_new_watch_of_the_same_page_replaces_the_old_and_the_last_one_unsubscr
 
 
 def test_the_hub_survives_a_redis_restart_and_resyncs_its_pages(tmp_path: Path) -> None:
-    server = RedisServer(tmp_path, free_port()).start()
+    server = RedisProcess(tmp_path, free_port()).start()
     try:
         async def scenario() -> None:
             hub = LiveHub(server.url)

@@ -2,7 +2,6 @@
 redis-server with persistence), a small seeded audience and flow, and a fault-free reference run."""
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -93,35 +92,20 @@ def scheduler(env: dict[str, str], log_dir: Path) -> Proc:
     return Proc("scheduler", [sys.executable, "-m", "engine.scheduler"], env, log_dir)
 
 
-class RedisServer:
-    """A redis-server of its own with append-only persistence, restartable on the same port and files."""
+def scheduler_in_process():  # noqa: ANN201 — engine.scheduler.Scheduler, imported late (binds the broker)
+    """The scheduler object of this process, dispatching to the Redis the subprocess workers consume."""
+    from engine import actors
+    from engine.runtime.broker import redis_broker
+    from engine.scheduler import Scheduler
 
-    def __init__(self, directory: Path, port: int) -> None:
-        self.dir, self.port = directory, port
-        self.proc: subprocess.Popen | None = None
-        self.url = f"redis://127.0.0.1:{port}/0"
+    actors.rebind(redis_broker())
+    return Scheduler(dispatch=actors.begin_round.send, resume=actors.resume_waiting, stall_s=3,
+                     walk=lambda record, node, batch, resume: actors.run_batch.send(record, node, batch, resume))
 
-    def start(self) -> "RedisServer":
-        exe = shutil.which("redis-server")
-        assert exe, "redis-server is not installed"
-        self.proc = subprocess.Popen([exe, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
-                                      "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        client = redis.Redis(port=self.port)
-        for _ in range(200):
-            try:
-                if client.ping():
-                    return self
-            except (redis.ConnectionError, redis.BusyLoadingError):
-                time.sleep(0.025)
-        raise RuntimeError("redis-server did not start")
 
-    def stop(self) -> None:
-        """A clean shutdown (SIGTERM): Redis writes its append-only file to disk first."""
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(15)
-            self.proc = None
+def received(sim: Any) -> int:
+    """Distinct messages the provider simulator has received."""
+    return sim.simulator.snapshot()["unique"]
 
 
 # ---------------------------------------------------------------- a small activity

@@ -25,6 +25,7 @@ from engine.status import ActivityStatus, RecordStatus
 from tests.engine.channels.helpers import free_port
 from tests.engine.runtime import support as s
 from tests.engine.runtime.invariants import Sampler
+from tests.redis_process import RedisProcess
 
 N = 1500  # customers; batches of 100: 15 walks, ~2,200 provider messages
 
@@ -67,21 +68,6 @@ def reference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sim: SimulatorSer
     return result
 
 
-def _scheduler_in_process():
-    """The scheduler object of this process, dispatching to the Redis the subprocess workers consume."""
-    from engine import actors
-    from engine.runtime.broker import redis_broker
-    from engine.scheduler import Scheduler
-
-    actors.rebind(redis_broker())
-    return Scheduler(dispatch=actors.begin_round.send, resume=actors.resume_waiting, stall_s=3,
-                     walk=lambda record, node, batch, resume: actors.run_batch.send(record, node, batch, resume))
-
-
-def _received(sim: SimulatorServer) -> int:
-    return sim.simulator.snapshot()["unique"]
-
-
 def _assert_exactly_once(sim: SimulatorServer, record_id: int, expected_unique: int) -> None:
     stats = sim.simulator.snapshot()
     assert stats["unique"] == expected_unique
@@ -96,15 +82,15 @@ def test_worker_killed_mid_run_completes_exactly_like_a_fault_free_run(env, sim,
     counters, steps, unique = reference(env, monkeypatch, sim)
     activity_id, _ = s.seed_activity(N)
     record_id = s.records(activity_id)[0].id
-    scheduler = _scheduler_in_process()
+    scheduler = s.scheduler_in_process()
     first = s.worker(s.engine_env(), env).start()
     store = RoundStore(get_redis())
     # the counting rules hold at every instant of the run, through the kill and the redelivered walks
     with Sampler(lambda: store.counters(record_id), s.fault_flow(0), N) as sampler:
         try:
-            s.wait_for(lambda: _received(sim) >= 300, 60, tick=scheduler.tick, what="sends to start")
+            s.wait_for(lambda: s.received(sim) >= 300, 60, tick=scheduler.tick, what="sends to start")
             first.kill()  # SIGKILL, mid-send: the simulator holds answers the dead worker never stored
-            in_flight = _received(sim)
+            in_flight = s.received(sim)
             assert 300 <= in_flight < unique and s.records_status(record_id) == RecordStatus.IN_PROGRESS
             second = s.worker(s.engine_env(), env).start()
             try:
@@ -125,19 +111,19 @@ def test_worker_killed_mid_run_completes_exactly_like_a_fault_free_run(env, sim,
 
 def test_redis_restarted_mid_run_resumes_and_completes_with_the_same_result(env, sim, monkeypatch) -> None:
     counters, steps, unique = reference(env, monkeypatch, sim)
-    server = s.RedisServer(env, free_port()).start()
+    server = RedisProcess(env, free_port()).start()
     monkeypatch.setenv("REDIS_URL", server.url)
     get_settings.cache_clear()
     reset_redis()
     try:
         activity_id, _ = s.seed_activity(N)
         record_id = s.records(activity_id)[0].id
-        scheduler = _scheduler_in_process()
+        scheduler = s.scheduler_in_process()
         workers = s.worker(s.engine_env(), env).start()
         try:
-            s.wait_for(lambda: _received(sim) >= 300, 60, tick=scheduler.tick, what="sends to start")
+            s.wait_for(lambda: s.received(sim) >= 300, 60, tick=scheduler.tick, what="sends to start")
             server.stop()  # mid-run: workers, scheduler and broker lose Redis
-            assert _received(sim) < unique
+            assert s.received(sim) < unique
             time.sleep(1.5)
             server.start()  # the same port and files: the append-only file brings everything back
             s.wait_for(lambda: s.records_status(record_id) != RecordStatus.IN_PROGRESS, 90, tick=scheduler.tick,

@@ -39,27 +39,13 @@ def env(database: str, persistent_redis: RedisProcess, sim: SimulatorServer, mon
     reset_channels()
 
 
-def _scheduler_in_process():
-    from engine import actors
-    from engine.runtime.broker import redis_broker
-    from engine.scheduler import Scheduler
-
-    actors.rebind(redis_broker())
-    return Scheduler(dispatch=actors.begin_round.send, resume=actors.resume_waiting, stall_s=3,
-                     walk=lambda record, node, batch, resume: actors.run_batch.send(record, node, batch, resume))
-
-
-def _received(sim: SimulatorServer) -> int:
-    return sim.simulator.snapshot()["unique"]
-
-
 def _kill_mid_run(sim: SimulatorServer, redis_server: RedisProcess, scheduler, record_id: int, *,
                   wipe: bool) -> int:
     """Wait until sends are under way, SIGKILL Redis (and with `wipe` delete its files), start it again a second
     later. Returns how many messages the simulator had when Redis died."""
-    s.wait_for(lambda: _received(sim) >= 3000, 120, tick=scheduler.tick, what="sends to start")
+    s.wait_for(lambda: s.received(sim) >= 3000, 120, tick=scheduler.tick, what="sends to start")
     redis_server.kill()
-    at_kill = _received(sim)
+    at_kill = s.received(sim)
     assert s.records_status(record_id) == RecordStatus.IN_PROGRESS
     if wipe:
         redis_server.wipe()
@@ -89,7 +75,7 @@ def test_redis_sigkilled_mid_run_and_restarted_on_its_append_only_file_completes
         env, sim, persistent_redis: RedisProcess) -> None:
     activity_id, _ = s.seed_activity(N)
     record_id = s.records(activity_id)[0].id
-    scheduler = _scheduler_in_process()
+    scheduler = s.scheduler_in_process()
     workers = s.worker(s.engine_env(), env).start()
     try:
         at_kill = _kill_mid_run(sim, persistent_redis, scheduler, record_id, wipe=False)
@@ -114,7 +100,7 @@ def test_redis_sigkilled_mid_run_and_restarted_empty_ends_the_round_abnormal_end
         env, sim, persistent_redis: RedisProcess) -> None:
     activity_id, owner_id = s.seed_activity(N)
     record_id = s.records(activity_id)[0].id
-    scheduler = _scheduler_in_process()
+    scheduler = s.scheduler_in_process()
     workers = s.worker(s.engine_env(), env).start()
     try:
         at_kill = _kill_mid_run(sim, persistent_redis, scheduler, record_id, wipe=True)
