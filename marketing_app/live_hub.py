@@ -8,10 +8,9 @@ nothing: one PUBLISH per write, whoever listens.
 
 Some changes are not counter writes and the engine does not announce them yet: a round started, stopped or ended
 by time, an activity published or stopped, a Generate Crowd operation requested or finished (by the scheduler, a
-worker, a service call in another process). Until it does,
-the hub probes them ONCE per process every STATUS_PROBE_S (`status_fingerprint`: a few aggregates over the
-rounds, activities and crowd operations) and wakes every watch (RESYNC) when they moved — a cost independent
-of the pages open.
+worker, a service call in another process). Until it does, the hub probes them ONCE per process every
+STATUS_PROBE_S (`engine.services.live_status.status_fingerprint`: a few aggregates over the rounds, activities
+and crowd operations) and wakes every watch (RESYNC) when they moved — a cost independent of the pages open.
 
 A `Watch` coalesces bursts: `next()` returns at most once per `min_gap` seconds (MIN_GAP_S), and a notice
 arriving while the page refreshes is kept (the flag stays set), so the last change is never dropped. After a
@@ -28,15 +27,10 @@ from collections.abc import Callable, Iterable
 from typing import Literal
 
 import redis.asyncio as aioredis
-from sqlalchemy import case, func
-from sqlmodel import col, select
 
-from engine.db import read_session
-from engine.models import Activity, CrowdOperation, ExecutionRecord
-from engine.models.crowd import CrowdStatus
 from engine.runtime import live
+from engine.services.live_status import status_fingerprint
 from engine.settings import get_settings
-from engine.status import RecordStatus
 
 log = logging.getLogger(__name__)
 
@@ -47,22 +41,6 @@ Wake = Literal["notice", "resync", "timeout", "closed"]
 MIN_GAP_S = 0.1  # at most one refresh per page per 100 ms (each is a delta the browser renders)
 BACKOFF_S = (0.1, 0.25, 0.5, 1.0, 2.0)  # reconnect delays while Redis is away
 STATUS_PROBE_S = 2.0  # how often the process checks the changes not announced on live:records
-
-
-def status_fingerprint() -> tuple:
-    """What moves when a round, an activity or a crowd operation changes status without a counter write (scans
-    of small tables, once per process, not per page)."""
-    r = ExecutionRecord
-    running = r.status == RecordStatus.IN_PROGRESS
-    with read_session() as session:
-        rounds = session.execute(select(
-            func.max(r.id), func.sum(case((running, r.id), else_=0)), func.sum(case((running, 1), else_=0)),
-            func.sum(case((col(r.rerun_pending).is_(True), 1), else_=0)))).one()
-        activities = session.execute(select(Activity.status, func.count()).group_by(Activity.status)).all()
-        c = CrowdOperation
-        crowds = session.execute(select(func.max(c.id), func.sum(case((c.status == CrowdStatus.RUNNING, 1),
-                                                                          else_=0)))).one()
-    return tuple(rounds), tuple(sorted((str(a), int(n)) for a, n in activities)), tuple(crowds)
 
 
 class Watch:

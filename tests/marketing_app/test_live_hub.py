@@ -136,8 +136,8 @@ def test_a_status_change_without_a_counter_write_wakes_every_page(database: str,
     from engine import db
     from engine.models import ExecutionRecord
     from engine.models.record import RecordTrigger
+    from engine.services.live_status import status_fingerprint
     from engine.status import ActivityStatus, RecordStatus
-    from marketing_app.live_hub import status_fingerprint
     from tests import factories
 
     with db.write_session() as session:
