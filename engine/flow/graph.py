@@ -38,3 +38,19 @@ def graph_for(version_id: int, flow: dict[str, Any]) -> FlowGraph:
             _CACHE.clear()
         graph = _CACHE[key] = FlowGraph(flow)
     return graph
+
+
+_TEXT_CACHE: dict[tuple[int, str], FlowGraph] = {}
+
+
+def graph_for_text(version_id: int, text: str) -> FlowGraph:
+    """`graph_for` from the flow column's stored JSON text: the hot paths (every walk, every event request)
+    look the parsed graph up by the text itself instead of decoding, re-encoding and hashing the flow."""
+    key = (version_id, text)
+    graph = _TEXT_CACHE.get(key)
+    if graph is None:
+        if len(_TEXT_CACHE) > 1024:
+            _TEXT_CACHE.clear()
+        graph = _TEXT_CACHE[key] = graph_for(version_id, json.loads(text))
+    return graph
+

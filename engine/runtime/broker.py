@@ -5,7 +5,8 @@ How a dead worker's batches come back (Dramatiq 2.x, brokers/redis.py + redis/di
 defaults in engine/settings.py give about 11 s:
 - Every broker command (fetch, enqueue, ack...) runs dispatch.lua, which first writes the process's heartbeat
   (ZADD `dramatiq:__heartbeats__` now broker_id). A worker's consumer for each queue and delay queue fetches
-  whenever it holds fewer messages than its prefetch, and an idle one polls every ENGINE_POLL_MS (50 ms). A
+  whenever it holds fewer messages than its prefetch, and an idle one polls every ENGINE_POLL_MS (50 ms; it is
+  woken sooner by an enqueue, engine/runtime/wake.py). A
   busy process still heartbeats: its delay-queue consumers (prefetch 1,000 × threads) never fill up. Silence
   means a dead or frozen process (the supervised-engine test samples the heartbeats while walks run).
 - On DRAMATIQ_MAINTENANCE_CHANCE per million commands on a queue, dispatch.lua moves that queue's fetched but
@@ -32,6 +33,7 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Middleware
 
+from engine.runtime.wake import WakeOnEnqueue, WakingRedisBroker
 from engine.settings import get_settings
 
 
@@ -66,9 +68,10 @@ class ParentWatch(Middleware):
 
 def redis_broker(url: str | None = None) -> RedisBroker:
     settings = get_settings()
-    broker = RedisBroker(url=url or settings.redis_url, heartbeat_timeout=settings.dramatiq_heartbeat_timeout_ms,
-                         maintenance_chance=settings.dramatiq_maintenance_chance)
+    broker = WakingRedisBroker(url=url or settings.redis_url, heartbeat_timeout=settings.dramatiq_heartbeat_timeout_ms,
+                               maintenance_chance=settings.dramatiq_maintenance_chance)
     broker.add_middleware(PollInterval())
+    broker.add_middleware(WakeOnEnqueue())
     broker.add_middleware(ParentWatch())
     return broker
 

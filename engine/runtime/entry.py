@@ -12,11 +12,12 @@ from datetime import datetime
 from typing import Any
 
 import redis
+from sqlalchemy import Text, cast
 from sqlmodel import Session, col, select
 
 from engine.components.behavior_event import BehaviorEventConfig, event_matches, qualifying
 from engine.db import read_session
-from engine.flow.graph import FlowGraph, graph_for
+from engine.flow.graph import FlowGraph, graph_for_text
 from engine.models import Activity, ActivityVersion, ExecutionRecord, RecordTrigger
 from engine.runtime.connection import get_redis
 from engine.runtime.entered import continued_rounds
@@ -84,9 +85,9 @@ _TRIGGERS: "weakref.WeakKeyDictionary[FlowGraph, tuple[str, BehaviorEventConfig]
 
 def _trigger(session: Session, version_id: int) -> tuple[str, BehaviorEventConfig]:
     """The Behaviour Event trigger (node id, parsed config) of a version, parsed once per flow content."""
-    version = session.get(ActivityVersion, version_id)
-    assert version is not None
-    graph = graph_for(version.id, version.flow)
+    text = session.execute(select(cast(ActivityVersion.flow, Text))  # type: ignore[call-overload]
+                           .where(ActivityVersion.id == version_id)).scalar_one()
+    graph = graph_for_text(version_id, text)
     found = _TRIGGERS.get(graph)
     if found is None:
         trigger_id = graph.trigger_id or ""

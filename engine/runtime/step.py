@@ -28,14 +28,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlmodel import Session
 
 from engine import clock
 from engine.components.base import Batch, Component, CustomerView, Outcome
 from engine.components.registry import get_component
 from engine.db import get_engine, read_session
-from engine.flow.graph import FlowGraph, graph_for
+from engine.flow.graph import FlowGraph, graph_for, graph_for_text
 from engine.flow.registry import Category
 from engine.models import Activity, ActivityVersion, ExecutionRecord
 from engine.runtime.customers import load_view_map
@@ -209,19 +209,19 @@ class RoundContext:
 
 
 def round_context(record_id: int) -> RoundContext | None:
-    """The round's flow, or None when the round is not in progress. The plan is cached per flow content (a
-    Not Started activity's version is edited in place, so a version id alone does not name a flow)."""
+    """The round's flow, or None when the round is not in progress: one query per walk, the plan cached per
+    flow content (a Not Started activity's version is edited in place, so a version id alone does not name a
+    flow; the stored JSON text does, without decoding it)."""
     with read_session() as session:
         row = session.execute(select(ExecutionRecord.status, ExecutionRecord.version_id,  # type: ignore[call-overload]
-                                     Activity.workspace_id)
+                                     Activity.workspace_id, cast(ActivityVersion.flow, Text))
                               .join(Activity, Activity.id == ExecutionRecord.activity_id)
+                              .join(ActivityVersion, ActivityVersion.id == ExecutionRecord.version_id)
                               .where(ExecutionRecord.id == record_id)).first()
-        if row is None or row[0] != RecordStatus.IN_PROGRESS:
-            return None
-        _status, version_id, workspace_id = row
-        version = session.get(ActivityVersion, version_id)
-        assert version is not None
-        plan = plan_for(graph_for(version.id, version.flow))
+    if row is None or row[0] != RecordStatus.IN_PROGRESS:
+        return None
+    _status, version_id, workspace_id, flow_text = row
+    plan = plan_for(graph_for_text(int(version_id), flow_text))
     return RoundContext(record_id=record_id, workspace_id=int(workspace_id), plan=plan)
 
 

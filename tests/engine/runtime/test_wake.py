@@ -1,0 +1,80 @@
+"""Idle consumers are woken by an enqueue (engine/runtime/wake.py), on a real Redis and a real Dramatiq worker.
+
+The worker polls only every 12 s here: a message must still run within seconds of being enqueued, which only
+the wake can do. "Idle" is observed, not slept for: Redis lists the consumer's connection as blocked in BLPOP.
+"""
+
+import threading
+import time
+
+import dramatiq
+import pytest
+import redis
+from dramatiq import Worker
+
+from engine.runtime.wake import WAKE_TOKENS, WakeOnEnqueue, WakingRedisBroker, wake_key
+
+POLL_MS = 12_000
+
+
+def _blocked_in_blpop(client: redis.Redis) -> bool:
+    return any(c.get("cmd") == "blpop" for c in client.client_list())
+
+
+def _until(condition, timeout: float) -> bool:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.fixture
+def waking_broker(redis_url: str):  # noqa: ANN201
+    broker = WakingRedisBroker(url=redis_url, namespace="waketest")
+    broker.add_middleware(WakeOnEnqueue())
+    yield broker
+    broker.close()
+
+
+def test_an_idle_worker_runs_a_message_as_soon_as_it_is_enqueued(waking_broker: WakingRedisBroker,
+                                                                 redis_url: str) -> None:
+    ran = threading.Event()
+
+    @dramatiq.actor(broker=waking_broker, queue_name="wake_q", max_retries=0)
+    def touch() -> None:
+        ran.set()
+
+    worker = Worker(waking_broker, worker_timeout=POLL_MS, worker_threads=1)
+    worker.start()
+    try:
+        client = redis.Redis.from_url(redis_url)
+        assert _until(lambda: _blocked_in_blpop(client), 20), "the idle consumer never waited on its wake list"
+        touch.send()
+        # without the wake the message waits for the next poll, 12 s away
+        assert ran.wait(6), "the enqueued message did not wake the idle worker"
+    finally:
+        _stop(worker, waking_broker, client)
+
+
+def _stop(worker: Worker, broker: WakingRedisBroker, client: redis.Redis) -> None:
+    """Stop the worker without waiting out its 12 s poll: wake its consumers until they have seen the stop."""
+    stopping = threading.Thread(target=worker.stop)
+    stopping.start()
+    while stopping.is_alive():
+        for queue in broker.get_declared_queues() | broker.get_declared_delay_queues():
+            client.lpush(wake_key(broker, queue), 1)
+        stopping.join(0.05)
+
+
+def test_wake_tokens_stay_bounded_when_nobody_waits(waking_broker: WakingRedisBroker, redis_url: str) -> None:
+    @dramatiq.actor(broker=waking_broker, queue_name="wake_bounded", max_retries=0)
+    def noop() -> None:
+        pass
+
+    for _ in range(WAKE_TOKENS * 3):
+        noop.send()
+    client = redis.Redis.from_url(redis_url)
+    assert client.llen(wake_key(waking_broker, "wake_bounded")) == WAKE_TOKENS
+    assert client.llen("waketest:wake_bounded") == WAKE_TOKENS * 3  # every message is still queued
