@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any
 
 import redis
-from sqlalchemy import Text, cast
+from sqlalchemy import Text, bindparam, cast
 from sqlmodel import Session, col, select
 
+from engine.compiled import Compiled
 from engine.components.behavior_event import BehaviorEventConfig, event_matches, qualifying
 from engine.db import read_session
 from engine.flow.graph import FlowGraph, graph_for_text
@@ -59,35 +60,41 @@ def on_events(workspace_id: int, events: list[Event], *, enqueue: Enqueue) -> in
     return entered
 
 
+_OPEN_ROUNDS = Compiled(
+    select(ExecutionRecord.id, Activity.live_version_id, ExecutionRecord.trigger)  # type: ignore[call-overload]
+    .join(Activity, col(Activity.id) == col(ExecutionRecord.activity_id))
+    .where(col(ExecutionRecord.activity_id) == bindparam("activity_id"),
+           Activity.status == ActivityStatus.IN_PROGRESS, col(Activity.live_version_id).is_not(None),
+           ExecutionRecord.status == RecordStatus.IN_PROGRESS, col(ExecutionRecord.entry_closed).is_(False),
+           col(ExecutionRecord.drained_by_id).is_(None),
+           col(ExecutionRecord.version_id) == col(Activity.live_version_id))
+    .order_by(col(ExecutionRecord.number).desc()).limit(1))
+
+
 def _open_rounds(session: Session, activity_ids: set[int]) -> list[tuple[int, int, bool]]:
     """(record, version, took over from drained rounds) of the open round of each in-progress activity: its
     newest open round on the live version (a round a republish drained has its entry closed: new customers
-    enter the new version's round; only a republish round has rounds it continues)."""
-    if not activity_ids:
-        return []
-    rows = session.execute(
-        select(ExecutionRecord.activity_id, ExecutionRecord.id, Activity.live_version_id,  # type: ignore[call-overload]
-               ExecutionRecord.trigger)
-        .join(Activity, col(Activity.id) == col(ExecutionRecord.activity_id))
-        .where(col(ExecutionRecord.activity_id).in_(activity_ids), Activity.status == ActivityStatus.IN_PROGRESS,
-               col(Activity.live_version_id).is_not(None), ExecutionRecord.status == RecordStatus.IN_PROGRESS,
-               col(ExecutionRecord.entry_closed).is_(False), col(ExecutionRecord.drained_by_id).is_(None),
-               col(ExecutionRecord.version_id) == col(Activity.live_version_id))
-        .order_by(col(ExecutionRecord.number).desc())).all()
-    found: dict[int, tuple[int, int, bool]] = {}
-    for activity_id, record_id, version_id, trigger in rows:
-        found.setdefault(activity_id, (record_id, version_id, trigger == RecordTrigger.REPUBLISH))
-    return list(found.values())
+    enter the new version's round; only a republish round has rounds it continues). One raw read per
+    activity (engine/compiled.py): this runs for every request of behaviour events."""
+    found: list[tuple[int, int, bool]] = []
+    for activity_id in sorted(activity_ids):
+        row = _OPEN_ROUNDS.first(session, activity_id=activity_id)
+        if row is not None:
+            record_id, version_id, trigger = row
+            found.append((int(record_id), int(version_id), trigger == RecordTrigger.REPUBLISH))
+    return found
 
 
 _TRIGGERS: "weakref.WeakKeyDictionary[FlowGraph, tuple[str, BehaviorEventConfig]]" = weakref.WeakKeyDictionary()
+_FLOW_TEXT = Compiled(select(cast(ActivityVersion.flow, Text))  # type: ignore[call-overload]
+                      .where(ActivityVersion.id == bindparam("version_id")))
 
 
 def _trigger(session: Session, version_id: int) -> tuple[str, BehaviorEventConfig]:
     """The Behaviour Event trigger (node id, parsed config) of a version, parsed once per flow content."""
-    text = session.execute(select(cast(ActivityVersion.flow, Text))  # type: ignore[call-overload]
-                           .where(ActivityVersion.id == version_id)).scalar_one()
-    graph = graph_for_text(version_id, text)
+    row = _FLOW_TEXT.first(session, version_id=version_id)
+    assert row is not None
+    graph = graph_for_text(version_id, row[0])
     found = _TRIGGERS.get(graph)
     if found is None:
         trigger_id = graph.trigger_id or ""

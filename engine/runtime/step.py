@@ -28,10 +28,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, bindparam, cast, select
 from sqlmodel import Session
 
 from engine import clock
+from engine.compiled import Compiled
 from engine.components.base import Batch, Component, CustomerView, Outcome
 from engine.components.registry import get_component
 from engine.db import get_engine, read_session
@@ -208,16 +209,19 @@ class RoundContext:
     plan: Plan
 
 
+_ROUND = Compiled(select(ExecutionRecord.status, ExecutionRecord.version_id,  # type: ignore[call-overload]
+                          Activity.workspace_id, cast(ActivityVersion.flow, Text))
+                   .join(Activity, Activity.id == ExecutionRecord.activity_id)
+                   .join(ActivityVersion, ActivityVersion.id == ExecutionRecord.version_id)
+                   .where(ExecutionRecord.id == bindparam("record_id")))
+
+
 def round_context(record_id: int) -> RoundContext | None:
-    """The round's flow, or None when the round is not in progress: one query per walk, the plan cached per
+    """The round's flow, or None when the round is not in progress: one raw read per walk, the plan cached per
     flow content (a Not Started activity's version is edited in place, so a version id alone does not name a
     flow; the stored JSON text does, without decoding it)."""
     with read_session() as session:
-        row = session.execute(select(ExecutionRecord.status, ExecutionRecord.version_id,  # type: ignore[call-overload]
-                                     Activity.workspace_id, cast(ActivityVersion.flow, Text))
-                              .join(Activity, Activity.id == ExecutionRecord.activity_id)
-                              .join(ActivityVersion, ActivityVersion.id == ExecutionRecord.version_id)
-                              .where(ExecutionRecord.id == record_id)).first()
+        row = _ROUND.first(session, record_id=record_id)
     if row is None or row[0] != RecordStatus.IN_PROGRESS:
         return None
     _status, version_id, workspace_id, flow_text = row
