@@ -33,6 +33,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 
 
+#: the receipt token every test process uses (the API requires one; the simulator sends it)
+RECEIPT_TOKEN = "test-receipt-token"
+
+
+@pytest.fixture(autouse=True)
+def _outbound_and_receipts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test starts with no outbound allow-list (a test allow-lists its own loopback sinks:
+    tests/engine/channels/helpers.py `allow_outbound`) and a known receipt token (no token file written)."""
+    monkeypatch.delenv("OUTBOUND_ALLOW", raising=False)
+    monkeypatch.setenv("RECEIPT_CALLBACK_TOKEN", RECEIPT_TOKEN)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def make_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], str]]:
     """A factory of fresh databases migrated to Alembic's head, `make("sqlite")` or `make("postgresql")`; each
