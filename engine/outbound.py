@@ -68,10 +68,11 @@ STORED_REFRESH_S = 5.0  # how long a process keeps the admin's allow-list before
 class AddressNotAllowed(Exception):
     """Raised before any connection to a refused address; `str()` is the FAILED reason a marketer reads."""
 
-    def __init__(self, host: str, address: str, kind: str) -> None:
-        where = address if host == address else f"{host} ({address})"
+    def __init__(self, host: str, address: str, kind: str, port: int) -> None:
+        shown = f"[{host}]" if ":" in host else host
+        where = f"{shown}:{port}" + ("" if host == address else f" ({address})")
         super().__init__(f"{REFUSED}: {where}, a {kind} address (an admin can allow-list the host)")
-        self.host, self.address, self.kind = host, address, kind
+        self.host, self.address, self.kind, self.port = host, address, kind, port
 
 
 def _embedded_v4(ip: IP) -> ipaddress.IPv4Address | None:
@@ -284,19 +285,19 @@ class Fence:
         if literal is not None:
             kind = blocked_kind(literal)
             if kind is not None and not self.ip_allowed(literal, port):
-                raise AddressNotAllowed(str(literal), str(literal), kind)
+                raise AddressNotAllowed(str(literal), str(literal), kind, port)
             return [str(literal)]
         if self.name_allowed(host, port):
             return self.resolver(host, port)
         kind = name_kind(host)
         if kind is not None:
-            raise AddressNotAllowed(_name(host), _name(host), kind)
+            raise AddressNotAllowed(_name(host), _name(host), kind, port)
         addresses = self.resolver(host, port)
         for address in addresses:
             ip = _ip(address)
             kind = "unreadable" if ip is None else blocked_kind(ip)
             if kind is not None and (ip is None or not self.ip_allowed(ip, port)):
-                raise AddressNotAllowed(_name(host), address, kind)
+                raise AddressNotAllowed(_name(host), address, kind, port)
         return addresses
 
     def publish_problem(self, host: str, port: int) -> str | None:

@@ -34,7 +34,8 @@ def test_a_sink_that_is_not_allow_listed_is_refused_before_dialling():
         with dialled() as dials:
             results = channel().send_batch([hook(1, f"{sink.url}/ok"), hook(2, f"{sink.url}/ok")])
         assert [r.status for r in results] == [SendStatus.FAILED] * 2
-        assert all(r.reason.startswith("address not allowed: 127.0.0.1, a loopback address") for r in results)
+        refused = f"address not allowed: 127.0.0.1:{port_of(sink)}, a loopback address"
+        assert all(r.reason.startswith(refused) for r in results)
         assert dials == [] and sink.hits == []  # refused, not retried, never connected
     finally:
         sink.close()
@@ -60,9 +61,9 @@ def test_a_name_resolving_inside_is_refused_and_one_resolving_both_ways_too():
         results = channel(fence).send_batch([hook(1, "http://crm.test/in"), hook(2, "https://mixed.test/in")])
     assert dials == []
     reasons = sorted(r.reason for r in results)
-    assert reasons[0] == "address not allowed: crm.test (192.168.1.20), a private address (an admin can " \
+    assert reasons[0] == "address not allowed: crm.test:80 (192.168.1.20), a private address (an admin can " \
                          "allow-list the host)"
-    assert reasons[1].startswith("address not allowed: mixed.test (127.0.0.1), a loopback address")
+    assert reasons[1].startswith("address not allowed: mixed.test:443 (127.0.0.1), a loopback address")
 
 
 def test_a_redirect_to_the_metadata_service_is_refused_before_dialling_it(http_sink):
@@ -70,7 +71,7 @@ def test_a_redirect_to_the_metadata_service_is_refused_before_dialling_it(http_s
     with dialled() as dials:
         results = channel().send_batch([hook(1, f"{http_sink.url}/redirect/302/{target}")])
     assert results[0].status == SendStatus.FAILED
-    assert results[0].reason.startswith("address not allowed: 169.254.169.254, a cloud metadata address")
+    assert results[0].reason.startswith("address not allowed: 169.254.169.254:80, a cloud metadata address")
     assert http_sink.counts == {f"/redirect/302/{target}": 1}  # one POST, not retried
     assert {host for host, _ in dials} == {"127.0.0.1"}
 
@@ -80,7 +81,7 @@ def test_a_redirect_through_a_name_that_resolves_inside_is_refused(http_sink):
     target = quote("http://internal.test:6379/", safe="")
     with dialled() as dials:
         results = channel(fence).send_batch([hook(1, f"{http_sink.url}/redirect/307/{target}")])
-    assert results[0].reason.startswith("address not allowed: internal.test (10.0.0.7), a private address")
+    assert results[0].reason.startswith("address not allowed: internal.test:6379 (10.0.0.7), a private address")
     assert {host for host, _ in dials} == {"127.0.0.1"}
 
 
