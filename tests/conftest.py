@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlmodel import Session
 
-from engine import clock, db
+from engine import clock, db, outbound
 from engine.settings import get_settings
 from tests.databases import migrate_to_head, postgres_databases, use_database
 
@@ -44,8 +44,10 @@ def _outbound_and_receipts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("OUTBOUND_ALLOW", raising=False)
     monkeypatch.setenv("RECEIPT_CALLBACK_TOKEN", RECEIPT_TOKEN)
     get_settings.cache_clear()
+    outbound.stored.invalidate()  # no allow-list entries cached from another test's database
     yield
     get_settings.cache_clear()
+    outbound.stored.invalidate()
 
 
 @pytest.fixture

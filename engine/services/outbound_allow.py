@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from engine import outbound
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import OutboundAllow, Role, User
+from engine.services.events import after_commit
 
 NOTE_MAX = 200
 
@@ -43,7 +44,7 @@ def add_entry(*, session: Session, actor: User | None, entry: str, note: str = "
     row = OutboundAllow(entry=text, note=note, created_by_id=actor.id if actor is not None else None)
     session.add(row)
     session.flush()
-    outbound.stored.invalidate()
+    after_commit(session, outbound.stored.invalidate)  # re-read once the edit is visible
     return row
 
 
@@ -62,4 +63,4 @@ def remove_entry(*, session: Session, actor: User, entry_id: int) -> None:
         raise NotFound("That allow-list entry does not exist (any more).")
     session.delete(row)
     session.flush()
-    outbound.stored.invalidate()
+    after_commit(session, outbound.stored.invalidate)  # re-read once the edit is visible
