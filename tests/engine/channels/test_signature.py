@@ -50,3 +50,21 @@ def test_one_matching_v1_is_enough_for_secret_rotation():
     new = sign(BODY, "new-secret", timestamp=1_700_000_000)
     old_value = sign(BODY, "old-secret", timestamp=1_700_000_000).split("v1=")[1]
     assert verify(BODY, "old-secret", f"{new},v1={old_value}", now=1_700_000_000) == 1_700_000_000
+
+
+def test_the_readme_verify_snippet_agrees() -> None:
+    """The receiver's code in the README (section "Outbound calls, webhook signatures and receipts") works."""
+    import re
+    import time
+
+    from engine.settings import PROJECT_ROOT
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    snippet = re.search(r"```python\n(import hashlib, hmac, time\n.*?)```", readme, re.S)
+    assert snippet is not None
+    scope: dict = {}
+    exec(snippet.group(1), scope)  # noqa: S102 — our own documentation
+    fresh = sign(BODY, "k3y-secret")
+    assert scope["verify"](BODY, "k3y-secret", fresh) is True
+    assert scope["verify"](BODY, "other", fresh) is False
+    assert scope["verify"](BODY, "k3y-secret", sign(BODY, "k3y-secret", timestamp=int(time.time()) - 301)) is False
