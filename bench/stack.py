@@ -8,6 +8,7 @@ creates the workspace, the customers and the activity, and publishes it), with t
 the stack (`Stack.env`)."""
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -72,6 +73,9 @@ class Stack:
             "SIMULATOR_KAFKA": "false",
             "API_PORT": str(p["api"]),
             "RECEIPT_CALLBACK_URL": f"http://127.0.0.1:{p['api']}/api/v1/receipts",
+            "RECEIPT_CALLBACK_TOKEN": secrets.token_urlsafe(24),  # the API requires it; the simulator sends it
+            "OUTBOUND_ALLOW": f"127.0.0.1:{p['sink']}",  # the webhook sink, allow-listed explicitly (outbound fence)
+            "WEBHOOK_SECRET": secrets.token_hex(16),  # every POST signed, and verified by the sink (bench/sink.py)
             "SHORT_LINK_BASE": f"http://127.0.0.1:{p['api']}/s",
             "PYTHONUNBUFFERED": "1",
             "ENGINE_POLL_MS": str(worker_timeout_ms),

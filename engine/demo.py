@@ -32,9 +32,11 @@ from engine.models import (
 )
 from engine.models.record import CROWD_DATA_FAILURE
 from engine.services.auth import hash_password
+from engine.services.outbound_allow import ensure_entry
 from engine.status import ActivityStatus, RecordStatus, VersionState
 
 WORKSPACE = "Demo Retail"
+DEMO_CRM = "127.0.0.1:8099"  # where the demo flows' webhooks go (engine/demo_traffic.py's sink)
 #: username, password, display name, role — documented in the README
 USERS = [
     ("admin", "admin123", "Ada Admin", Role.ADMIN),
@@ -132,7 +134,7 @@ def demo_flow(kind: int) -> dict[str, Any]:
                       node("n2", "random_grouping", 240, 60, groups=[{"ratio": 50}, {"ratio": 50}]),
                       node("n3", "app_push", 480, 0, title="Still thinking?", body="Your cart misses you"),
                       node("n4", "wait_until", 480, 120, mode="period", hours=2),
-                      node("n5", "webhook", 720, 60, url="http://127.0.0.1:8099/hook"),
+                      node("n5", "webhook", 720, 60, url=f"http://{DEMO_CRM}/hook"),
                       node("n6", "end", 960, 60)],
             "edges": [edge("n1", "n2"), edge("n2", "n3", "group_1"), edge("n2", "n4", "group_2"),
                       edge("n3", "n5"), edge("n4", "n5"), edge("n5", "n6")]}
@@ -175,6 +177,9 @@ def _records(session: Session, activity: Activity, version: ActivityVersion, rng
 
 def seed(session: Session) -> bool:
     """Create the demo workspace unless it exists; returns True when it created it."""
+    # the demo's webhooks go to its own CRM on loopback: allow-listed explicitly (engine/outbound.py), also for
+    # a demo database loaded before the fence existed
+    ensure_entry(session=session, entry=DEMO_CRM, note="the demo CRM (engine/demo_traffic.py)")
     if session.exec(select(Workspace).where(Workspace.name == WORKSPACE)).first():
         return False
     rng = random.Random(7)

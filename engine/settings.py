@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     webhook_secret: str = ""  # used when the node has no secret of its own; empty = no X-Signature
     webhook_batch_size: int = 1  # 1 = one POST per customer; >1 = JSON arrays of up to N customers
     webhook_concurrency: int = 8  # parallel POSTs within one batch
+    # Outbound fence (engine/outbound.py): webhooks and Kafka brokers never reach loopback / private / link-local /
+    # metadata addresses unless allow-listed here (comma list of host, host:port, address[:port], CIDR) or in the
+    # admin's allow-list table. E.g. OUTBOUND_ALLOW=127.0.0.1:8099,crm.internal,10.20.0.0/16
+    outbound_allow: str = ""
     # SMS / digital SMS / WeChat / template message / app push providers (one JSON protocol, see provider.py)
     provider_url: str = "http://127.0.0.1:8200"
     provider_api_key: str = ""  # sent as "Authorization: Bearer ..." when set
@@ -66,7 +70,10 @@ class Settings(BaseSettings):
     simulator_keep_bodies: int = 100_000  # keep to/body of the first N messages for inspection
     simulator_kafka: bool = True  # host a librdkafka mock cluster (GET /admin/kafka gives its bootstrap)
     receipt_callback_url: str = "http://127.0.0.1:8100/api/v1/receipts"
-    receipt_callback_token: str = ""  # sent as "Authorization: Bearer ..." when set
+    # POST /api/v1/receipts always needs "Authorization: Bearer <token>": this value, else the token generated at
+    # first start into RECEIPT_TOKEN_FILE (engine/receipt_token.py), which the simulator reads too.
+    receipt_callback_token: str = ""
+    receipt_token_file: Path = PROJECT_ROOT / "data" / "receipt_token"
 
     # --- Execution runtime (engine/runtime) -------------------------------------------------------------------
     engine_batch_size: int = 2000  # customers per entry batch (one Dramatiq message carries it through the flow)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlmodel import Session
 
-from engine import clock, db
+from engine import clock, db, outbound
 from engine.settings import get_settings
 from tests.databases import migrate_to_head, postgres_databases, use_database
 
@@ -31,6 +31,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     where = Path(node.path).resolve().relative_to(metafunc.config.rootpath).as_posix()
     if where.startswith(POSTGRES_PATHS) or node.get_closest_marker("postgres"):
         metafunc.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+
+
+#: the receipt token every test process uses (the API requires one; the simulator sends it)
+RECEIPT_TOKEN = "test-receipt-token"
+
+
+@pytest.fixture(autouse=True)
+def _outbound_and_receipts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test starts with no outbound allow-list (a test allow-lists its own loopback sinks:
+    tests/engine/channels/helpers.py `allow_outbound`) and a known receipt token (no token file written)."""
+    monkeypatch.delenv("OUTBOUND_ALLOW", raising=False)
+    monkeypatch.setenv("RECEIPT_CALLBACK_TOKEN", RECEIPT_TOKEN)
+    get_settings.cache_clear()
+    outbound.stored.invalidate()  # no allow-list entries cached from another test's database
+    yield
+    get_settings.cache_clear()
+    outbound.stored.invalidate()
 
 
 @pytest.fixture

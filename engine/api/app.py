@@ -6,8 +6,8 @@
     GET  /health                     database and Redis reachability
 
 Events and imports authenticate with `Authorization: Bearer <workspace API key>` (engine/api/keys.py).
-Receipts come from providers, not workspaces: they need `Bearer <RECEIPT_CALLBACK_TOKEN>` when that setting
-is set, and nothing otherwise (the single-machine default). Every error is JSON:
+Receipts come from providers, not workspaces: they always need `Bearer <receipt token>` (RECEIPT_CALLBACK_TOKEN,
+else the token generated at first start: engine/receipt_token.py). Every error is JSON:
 {"error": code, "message": words, "errors": [details]} — 400 unreadable JSON, 401 key missing or wrong,
 404/405, 409 duplicate audience name, 413 too large (bytes or items), 422 invalid content (nothing stored),
 503 receipt handler or database failure. Database work runs in Starlette's thread pool.
@@ -34,6 +34,7 @@ from starlette.routing import Route
 
 from engine.db import read_session, write_session
 from engine.errors import Conflict, Invalid, ServiceError
+from engine.receipt_token import receipt_token
 from engine.runtime import inbox
 from engine.services import audiences, events
 from engine.settings import get_settings
@@ -212,12 +213,11 @@ async def import_audience(request: Request) -> JSONResponse:
 
 
 async def post_receipts(request: Request) -> JSONResponse:
-    token = get_settings().receipt_callback_token
-    if token:
-        given = _bearer(request)
-        if given is None or not hmac.compare_digest(given.encode(), token.encode()):
-            raise ApiError(401, "invalid_receipt_token", "Receipts need 'Authorization: Bearer <receipt token>'.",
-                           headers={"WWW-Authenticate": "Bearer"})
+    token = receipt_token()  # always required: receipts change send statuses and counters
+    given = _bearer(request)
+    if given is None or not hmac.compare_digest(given.encode(), token.encode()):
+        raise ApiError(401, "invalid_receipt_token", "Receipts need 'Authorization: Bearer <receipt token>'.",
+                       headers={"WWW-Authenticate": "Bearer"})
     items = _items(_json(await _body(request, get_settings().api_max_body_bytes)), "receipts", single=True)
     _check_count(items, "receipts")
     try:
@@ -301,4 +301,5 @@ def runtime_app() -> Starlette:
 
     redis_state.bind_at_boot(get_redis(), wait_s=5.0, required=False)  # refuses a foreign Redis
     install_hooks()
+    receipt_token()  # generated at first start (unless RECEIPT_CALLBACK_TOKEN), before any provider calls back
     return create_app()

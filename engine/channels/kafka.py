@@ -10,6 +10,12 @@
   with librdkafka's reason; a record still unacknowledged after KAFKA_MESSAGE_TIMEOUT_MS (brokers down) is
   FAILED by librdkafka's own timeout. Extra producer settings (security, SASL) come from
   `options["kafka_config"]`. Producers are kept per broker list and shared by threads. Never raises.
+- Outbound fence (engine/outbound.py): the bootstrap servers are checked after DNS resolution before a producer
+  is made, and the brokers the cluster advertises (its metadata) before the first record goes out: a refused
+  address fails the sends with "address not allowed: …", never retried. librdkafka resolves and connects by
+  itself (confluent-kafka offers no connect hook), so unlike HTTP the checked address cannot be pinned: an
+  internal Kafka cluster is reached only when allow-listed. "simulator" is the admin's dev setting (the
+  simulator's own mock cluster on loopback) and is trusted.
 """
 
 import json
@@ -23,6 +29,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 
 from engine.channels.base import Message, Proceed, SendResult, SendStatus, go_on, stopped_results
 from engine.channels.webhook import payload_of
+from engine.outbound import AddressNotAllowed, Fence, split_server
 from engine.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -36,13 +43,15 @@ class KafkaChannel:
 
     def __init__(self, *, bootstrap_servers: str = SIMULATOR, message_timeout_ms: int = 15000,
                  client_id: str = "automated-marketing", simulator_url: str = "http://127.0.0.1:8200",
-                 config: dict[str, Any] | None = None) -> None:
+                 config: dict[str, Any] | None = None, fence: Fence | None = None) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.message_timeout_ms = message_timeout_ms
         self.client_id = client_id
         self.simulator_url = simulator_url.rstrip("/")
         self.config = dict(config or {})
+        self.fence = fence or Fence()
         self._producers: dict[tuple[str, str], Producer] = {}
+        self._vetted: set[int] = set()  # producers whose cluster's advertised brokers passed the fence
         self._lock = threading.Lock()
 
     @classmethod
@@ -64,6 +73,29 @@ class KafkaChannel:
         if not servers:
             raise RuntimeError("the simulator hosts no Kafka mock cluster (SIMULATOR_KAFKA is off)")
         return str(servers)
+
+    def check_servers(self, servers: str) -> None:
+        """AddressNotAllowed unless every bootstrap server passes the fence (after DNS resolution)."""
+        for server in servers.split(","):
+            if server.strip():
+                try:
+                    host, port = split_server(server)
+                except ValueError:
+                    continue  # librdkafka refuses it with its own words
+                self.fence.check(host, port)
+
+    def vet_brokers(self, producer: Producer) -> None:
+        """Check the brokers the cluster advertises (once per producer, when its metadata can be read): a
+        public bootstrap must not point the producer at internal brokers."""
+        if id(producer) in self._vetted:
+            return
+        try:
+            metadata = producer.list_topics(timeout=min(2.0, self.message_timeout_ms / 1000))
+        except KafkaException:
+            return  # brokers unreachable: nothing is delivered anyway; checked again with the next batch
+        for broker in metadata.brokers.values():
+            self.fence.check(broker.host, int(broker.port))
+        self._vetted.add(id(producer))
 
     def producer(self, bootstrap_servers: str, extra: dict[str, Any] | None = None) -> Producer:
         extra = extra or {}
@@ -89,6 +121,7 @@ class KafkaChannel:
     def close(self) -> None:
         with self._lock:
             producers, self._producers = list(self._producers.values()), {}
+            self._vetted.clear()
         for producer in producers:
             producer.purge()
             producer.flush(1.0)
@@ -99,8 +132,15 @@ class KafkaChannel:
 
     def _send_group(self, servers: str, extra: dict[str, Any], messages: list[Message],
                     proceed: Proceed = go_on) -> list[SendResult]:
+        fenced = servers.strip().lower() != SIMULATOR
         try:
+            if fenced:
+                self.check_servers(servers)
             producer = self.producer(self.resolve(servers), extra)
+            if fenced:
+                self.vet_brokers(producer)
+        except AddressNotAllowed as refused:  # before any record is produced: FAILED, never retried
+            return [SendResult(m.customer_id, SendStatus.FAILED, reason=str(refused)) for m in messages]
         except (KafkaException, RuntimeError, ValueError, TypeError) as exc:
             reason = f"Kafka producer unavailable: {exc}"
             return [SendResult(m.customer_id, SendStatus.FAILED, reason=reason) for m in messages]

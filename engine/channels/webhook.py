@@ -6,15 +6,20 @@ Wire format (documented for receivers):
   (+ "subject"/"body" when the message has them).
 - With `batch_size` > 1 (node option or WEBHOOK_BATCH_SIZE) a POST carries up to N customers:
   `{"items": [<the object above>, ...]}`; the whole POST succeeds or fails together.
-- Headers: `X-Signature: sha256=<hex HMAC-SHA256 of the raw body with the node's secret>` (omitted when no
-  secret is configured), `Idempotency-Key: <dedupe key>` (batched: `batch-<sha256 of the item ids>`), so a
-  retried send is recognisable by the receiver; plus any `headers` from the node's options.
+- Headers: `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (Stripe's scheme,
+  engine/channels/signature.py; omitted when no secret is configured): a receiver refuses signatures older than
+  5 minutes, so a captured request cannot be replayed. `Idempotency-Key: <dedupe key>` (batched:
+  `batch-<sha256 of the item ids>`), the same on every attempt and every later re-send of that delivery, so a
+  receiver drops what it already has; plus any `headers` from the node's options.
+- Outbound fence (engine/outbound.py): every connection — first request, redirect hop, reconnect — goes only to
+  an address checked after DNS resolution; a refused one is FAILED "address not allowed: …", never retried.
+  Redirects 301/302/307/308 are followed (at most 5 hops) re-POSTing the same signed body; headers from the
+  node's options are dropped when a hop leaves the origin (they were meant for that receiver only).
 - 2xx = SUCCESS. Timeouts, connection errors, 408/429/5xx are retried with exponential backoff
   (WEBHOOK_MAX_ATTEMPTS, default 3), then FAILED "HTTP 503 after 3 attempts"; other 4xx FAILED at once.
 """
 
 import hashlib
-import hmac
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -22,23 +27,18 @@ from typing import Any
 
 import httpx
 
+from engine.channels import signature
 from engine.channels.base import Message, Proceed, SendResult, SendStatus, go_on, stopped_results
+from engine.channels.redirects import FollowRedirects
 from engine.channels.retry import RetryPolicy, post_with_retries
 from engine.channels.wire import dumps
+from engine.outbound import AddressNotAllowed, Fence, FencedTransport
 from engine.settings import Settings, get_settings
 
-SIGNATURE_HEADER = "X-Signature"
+SIGNATURE_HEADER = signature.HEADER
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-
-
-def sign(body: bytes, secret: str) -> str:
-    """The X-Signature value for `body`: "sha256=" + hex HMAC-SHA256 with `secret`."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def verify_signature(body: bytes, secret: str, header: str | None) -> bool:
-    """What a receiver does: recompute and compare in constant time."""
-    return bool(header) and hmac.compare_digest(sign(body, secret), header or "")
+#: what a redirect to another origin keeps; the node's own headers (Authorization, …) stay with their receiver
+PLATFORM_HEADERS = frozenset({"content-type", "user-agent", SIGNATURE_HEADER.lower(), IDEMPOTENCY_HEADER.lower()})
 
 
 def payload_of(message: Message) -> dict[str, Any]:
@@ -65,13 +65,14 @@ class WebhookChannel:
 
     def __init__(self, *, timeout: float = 5.0, max_attempts: int = 3, backoff: float = 0.2,
                  backoff_max: float = 5.0, secret: str = "", batch_size: int = 1, concurrency: int = 8,
-                 client: httpx.Client | None = None) -> None:
+                 fence: Fence | None = None) -> None:
         self.timeout = timeout
         self.policy = RetryPolicy(max_attempts=max_attempts, backoff=backoff, backoff_max=backoff_max)
         self.secret = secret
         self.batch_size = max(1, batch_size)
         self.concurrency = max(1, concurrency)
-        self._client = client
+        self._client: httpx.Client | None = None
+        self.fence = fence or Fence()  # OUTBOUND_ALLOW + the admin's table, the system resolver
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
 
@@ -87,7 +88,9 @@ class WebhookChannel:
         with self._lock:
             if self._client is None:
                 limits = httpx.Limits(max_connections=self.concurrency * 4, max_keepalive_connections=self.concurrency)
-                self._client = httpx.Client(timeout=self.timeout, limits=limits,
+                transport = FollowRedirects(FencedTransport(self.fence, limits=limits),
+                                            keep_on_new_origin=PLATFORM_HEADERS)
+                self._client = httpx.Client(timeout=self.timeout, transport=transport, trust_env=False,
                                             headers={"User-Agent": "automated-marketing-webhook/1"})
             return self._client
 
@@ -145,14 +148,17 @@ class WebhookChannel:
         headers[IDEMPOTENCY_HEADER] = idempotency_key
         secret = options.get("secret") or self.secret
         if secret:
-            headers[SIGNATURE_HEADER] = sign(body, str(secret))
+            headers[SIGNATURE_HEADER] = signature.sign(body, str(secret))
         policy = self.policy
         if options.get("max_attempts"):
             policy = RetryPolicy(max_attempts=int(options["max_attempts"]), backoff=policy.backoff,
                                  backoff_max=policy.backoff_max, sleep=policy.sleep)
         timeout = float(options["timeout"]) if options.get("timeout") else None
-        outcome = post_with_retries(self.client, first.to, content=body, headers=headers, policy=policy,
-                                    timeout=timeout)
+        try:
+            outcome = post_with_retries(self.client, first.to, content=body, headers=headers, policy=policy,
+                                        timeout=timeout)
+        except AddressNotAllowed as refused:  # raised before connecting: counted FAILED, never retried
+            return [SendResult(m.customer_id, SendStatus.FAILED, reason=str(refused)) for m in group]
         if outcome.ok:
             assert outcome.response is not None
             request_id = outcome.response.headers.get("x-request-id")

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from engine import outbound
 from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView
 from engine.components.sending import SendingComponent, customer_payload
@@ -39,6 +40,8 @@ class PushKafka(SendingComponent):
         found = servers(config.bootstrap_servers)
         if not found or not all(SERVER.match(s) and int(s.rsplit(":", 1)[1]) <= 65535 for s in found):
             problems.append("bootstrap_servers: write host:port, comma-separated (e.g. kafka1:9092)")
+        elif fenced := outbound.servers_problem(found):  # the send-time fence decides; this says it early
+            problems.append(f"bootstrap_servers: {fenced}")
         if not TOPIC.match(config.topic) or config.topic in (".", ".."):
             problems.append("topic: letters, digits, '.', '_' and '-' only")
         return problems

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from engine import outbound
 from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView
 from engine.components.sending import SendingComponent, customer_payload
@@ -37,6 +38,8 @@ class Webhook(SendingComponent):
 
     def check(self, config: WebhookConfig) -> list[str]:
         problems = [] if is_http_url(config.url) else ["url: must be an http:// or https:// address"]
+        if fenced := outbound.url_problem(config.url):  # the send-time fence decides; this says it early
+            problems.append(f"url: {fenced}")
         if config.secret and len(config.secret) < 8:
             problems.append("secret: at least 8 characters")
         for name, value in config.headers.items():

@@ -8,6 +8,7 @@ from engine.models.execution import CustomerRoute, CustomerStep, NodeCounter
 from engine.models.group import ActivityGroup
 from engine.models.identity import DatabaseIdentity
 from engine.models.inbox import InboxItem, InboxKind
+from engine.models.outbound import OutboundAllow
 from engine.models.record import ExecutionRecord, RecordTrigger
 from engine.models.user import AuthSession, Role, User, UserPreference
 from engine.models.version import ActivityVersion
@@ -16,7 +17,7 @@ from engine.models.workspace import Workspace
 __all__ = [
     "Activity", "ActivityCampaignLink", "Audience", "AudienceKind", "AudienceMember", "BehaviorEvent", "Customer",
     "CustomerRoute", "CustomerStep", "CustomerTag", "DatabaseIdentity", "InboxItem", "InboxKind",
-    "NodeCounter", "ActivityGroup", "ActivityVersion", "AuthSession",
+    "NodeCounter", "OutboundAllow", "ActivityGroup", "ActivityVersion", "AuthSession",
     "ExecutionRecord", "MarketingCampaign", "RecordTrigger", "Role", "Schedule", "User", "UserPreference",
     "Workspace",
 ]

@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engine.channels.provider import PROVIDER_CHANNELS
+from engine.receipt_token import receipt_token
 from engine.simulator.state import Simulator
 
 log = logging.getLogger("engine.simulator")
@@ -48,8 +49,7 @@ async def _post_receipts(sim: Simulator, client: httpx.AsyncClient, url: str, re
                          gate: asyncio.Semaphore) -> None:
     config = sim.config
     headers = {"Content-Type": "application/json"}
-    if config.callback_token:
-        headers["Authorization"] = f"Bearer {config.callback_token}"
+    headers["Authorization"] = f"Bearer {config.callback_token or receipt_token()}"  # the API requires it
     body = json.dumps({"receipts": receipts}, separators=(",", ":"), default=str).encode()
     async with gate:
         last = ""

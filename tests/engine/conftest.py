@@ -12,6 +12,7 @@ from email.message import Message as EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -19,7 +20,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from engine.channels.kafka_mock import MockKafkaCluster
 from engine.simulator import SimConfig, SimulatorServer
-from tests.engine.channels.helpers import free_port
+from tests.engine.channels.helpers import allow_outbound, free_port
 
 
 # -- SMTP ----------------------------------------------------------------------------------------------------
@@ -84,7 +85,8 @@ class Hit:
 
 class HttpSink:
     """A threaded HTTP server that records every POST. Behaviour by path:
-    /ok…→200 · /status/<code>→<code> · /flaky/<n>/…→503 for the first n hits of that path, then 200 ·
+    /ok…→200 · /status/<code>→<code> · /redirect/<code>/<quoted URL>→<code> with that Location ·
+    /flaky/<n>/…→503 for the first n hits of that path, then 200 ·
     /slow/<seconds>→200 after sleeping · /garbage/…→200 with a non-JSON body."""
 
     def __init__(self) -> None:
@@ -106,10 +108,14 @@ class HttpSink:
                     n = sink.counts[self.path] = sink.counts.get(self.path, 0) + 1
                 parts = self.path.strip("/").split("/")
                 code, payload = 200, b'{"ok": true}'
+                extra: dict[str, str] = {}
                 if parts[0] == "status":
                     code, payload = int(parts[1]), b'{"error": "nope"}'
                 elif parts[0] == "flaky" and n <= int(parts[1]):
                     code = 503
+                elif parts[0] == "redirect":  # /redirect/<code>/<quoted Location>
+                    code, payload = int(parts[1]), b""
+                    extra = {"Location": unquote(parts[2])}
                 elif parts[0] == "slow":
                     time.sleep(float(parts[1]))
                 elif parts[0] == "garbage":
@@ -117,6 +123,8 @@ class HttpSink:
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 try:
                     self.wfile.write(payload)
@@ -139,8 +147,10 @@ class HttpSink:
 
 
 @pytest.fixture
-def http_sink() -> Iterator[HttpSink]:
+def http_sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpSink]:
+    """The sink, allow-listed for outbound calls (its own 127.0.0.1:port only)."""
     sink = HttpSink()
+    allow_outbound(monkeypatch, sink.url.removeprefix("http://"))
     yield sink
     sink.close()
 

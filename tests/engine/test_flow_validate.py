@@ -107,8 +107,8 @@ def every_component_flow() -> dict:
         node("n14", "tag_judgment", groups=[cond(tag="gender", op="eq", value="female")]),
         node("n15", "event_judgment", groups=[cond(event="purchase", performed=False)]),
         node("n16", "audience_judgment", groups=[{"audience_id": 1, "priority": 1}, {"audience_id": 2, "priority": 2}]),
-        node("n17", "webhook", url="http://127.0.0.1:8099/hook"),
-        node("n18", "push_kafka", bootstrap_servers="127.0.0.1:9092", topic="buyers"),
+        node("n17", "webhook", url="https://crm.example.com/hook"),
+        node("n18", "push_kafka", bootstrap_servers="kafka.example.com:9092", topic="buyers"),
         node("n19", "digital_sms", template_id="D1"),
         node("n20", "end"),
     ]

@@ -20,6 +20,7 @@ from engine.services import events as ev
 from engine.settings import PROJECT_ROOT, get_settings
 from engine.status import ActivityStatus
 from tests import factories as f
+from tests.conftest import RECEIPT_TOKEN
 from tests.engine.api.conftest import KEY, Tenant
 from tests.engine.channels.helpers import free_port
 from tests.engine.services.test_events import event_flow
@@ -206,6 +207,7 @@ SIMULATOR_RECEIPTS = {"receipts": [
 
 
 def test_receipts_without_and_with_a_hook(client: TestClient) -> None:
+    client.headers["Authorization"] = f"Bearer {RECEIPT_TOKEN}"  # the tests' token (tests/conftest.py)
     response = client.post("/api/v1/receipts", json=SIMULATOR_RECEIPTS)
     assert response.status_code == 202 and response.json() == {"accepted": 2, "stored": False}
     got: list[list[ev.Receipt]] = []
@@ -220,6 +222,23 @@ def test_receipts_without_and_with_a_hook(client: TestClient) -> None:
     finally:
         unregister()
     assert got == [[ev.Receipt("7:n1:3", 7, "n1", 3, "delivered")]]
+
+
+def test_receipts_always_need_the_token(client: TestClient) -> None:
+    """No token setting is needed for the check: there is always a token (tests/conftest.py sets one; a machine
+    without RECEIPT_CALLBACK_TOKEN generates one: test_receipt_token.py)."""
+    missing = client.post("/api/v1/receipts", json=SIMULATOR_RECEIPTS)
+    assert missing.status_code == 401 and missing.json()["error"] == "invalid_receipt_token"
+    assert missing.headers["www-authenticate"] == "Bearer"
+    wrong = client.post("/api/v1/receipts", json=SIMULATOR_RECEIPTS, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_receipt_token"
+    workspace_key = client.post("/api/v1/receipts", json=SIMULATOR_RECEIPTS, headers={"Authorization": f"Bearer {KEY}"})
+    assert workspace_key.status_code == 401  # a workspace's API key is not a provider's token
+    basic = client.post("/api/v1/receipts", json=SIMULATOR_RECEIPTS, headers={"Authorization": "Basic eDp5"})
+    assert basic.status_code == 401
+    right = client.post("/api/v1/receipts", json=SIMULATOR_RECEIPTS,
+                        headers={"Authorization": f"Bearer {RECEIPT_TOKEN}"})
+    assert right.status_code == 202 and right.json()["accepted"] == 2
 
 
 def test_receipt_token_and_failing_hook(client: TestClient, settings_env: Any) -> None:

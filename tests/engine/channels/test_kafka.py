@@ -1,14 +1,15 @@
 """Push Kafka through a real librdkafka producer to a real-protocol broker (librdkafka's mock cluster,
-listening on loopback), consumed back with a real consumer."""
+listening on loopback and allow-listed for the outbound fence), consumed back with a real consumer."""
 
 import json
 import time
 
+import pytest
 from confluent_kafka import Consumer, TopicPartition
 
 from engine.channels.base import SendStatus
 from engine.channels.kafka import KafkaChannel
-from tests.engine.channels.helpers import free_port, msg
+from tests.engine.channels.helpers import allow_outbound, free_port, msg
 
 
 def consume_all(bootstrap: str, topic: str, expected: int, timeout: float = 10.0) -> list:
@@ -30,6 +31,11 @@ def consume_all(bootstrap: str, topic: str, expected: int, timeout: float = 10.0
         return records
     finally:
         consumer.close()
+
+
+@pytest.fixture(autouse=True)
+def _allow_the_cluster(kafka_cluster, monkeypatch):
+    allow_outbound(monkeypatch, kafka_cluster.bootstrap_servers)
 
 
 def push(customer_id: int, topic: str, bootstrap: str, **data):
@@ -74,8 +80,10 @@ def test_topic_from_the_message_and_default_brokers(kafka_cluster):
     channel.close()
 
 
-def test_brokers_down_fail_with_the_reason_and_do_not_raise():
-    channel = KafkaChannel(bootstrap_servers=f"127.0.0.1:{free_port()}", message_timeout_ms=800)
+def test_brokers_down_fail_with_the_reason_and_do_not_raise(monkeypatch):
+    port = free_port()
+    allow_outbound(monkeypatch, f"127.0.0.1:{port}")
+    channel = KafkaChannel(bootstrap_servers=f"127.0.0.1:{port}", message_timeout_ms=800)
     started = time.monotonic()
     results = channel.send_batch([msg(i, channel="push_kafka", to="nowhere") for i in range(3)])
     assert all(r.status == SendStatus.FAILED for r in results)

@@ -52,10 +52,10 @@ GOOD: dict[str, list[dict]] = {
                                                      {"op": "in", "value": ["success", "delivered"]}]}],
     "audience_judgment": [{"groups": [{"audience_id": 1, "priority": 2}, {"audience_id": 2, "priority": 1}]},
                           {"groups": [{"audience_id": 1}, {"audience_id": 2}]}],
-    "webhook": [{"url": "http://127.0.0.1:8099/hook"},
+    "webhook": [{"url": "http://crm.example.com:8099/hook"},
                 {"url": "https://crm.example.com/in", "secret": "s3cret-key", "headers": {"Authorization": "Bearer x"},
                  "fields": ["name", "phone"], "retries": 5}],
-    "push_kafka": [{"bootstrap_servers": "127.0.0.1:9092", "topic": "buyers"},
+    "push_kafka": [{"bootstrap_servers": "kafka.example.com:9092", "topic": "buyers"},
                    {"bootstrap_servers": "k1:9092, k2:9093", "topic": "qa.users-v1", "fields": ["email"]}],
 }
 
@@ -122,6 +122,15 @@ BAD: list[tuple[str, dict, str]] = [
     ("webhook", {"url": "https://x.example", "headers": {"Content-Length": "1"}}, "set by the platform"),
     ("webhook", {"url": "https://x.example", "headers": {"X-A": "a\nb"}}, "one line"),
     ("webhook", {"url": "https://x.example", "fields": ["password"]}, "fields.1"),
+    # the outbound fence, as far as it is visible without DNS (engine/outbound.py)
+    ("webhook", {"url": "http://169.254.169.254/latest/meta-data/"},
+     "url: 169.254.169.254 is not allowed (cloud metadata address): outbound calls go there only when an admin "
+     "allow-lists the host"),
+    ("webhook", {"url": "http://localhost:8099/hook"}, "url: localhost is not allowed (loopback address)"),
+    ("webhook", {"url": "https://[::1]/hook"}, "url: ::1 is not allowed (loopback address)"),
+    ("webhook", {"url": "http://192.168.0.10/crm"}, "url: 192.168.0.10 is not allowed (private address)"),
+    ("push_kafka", {"bootstrap_servers": "k1:9092,10.0.0.5:9092", "topic": "t"},
+     "bootstrap_servers: 10.0.0.5 is not allowed (private address)"),
     ("push_kafka", {"topic": "t"}, "bootstrap_servers: required"),
     ("push_kafka", {"bootstrap_servers": "localhost", "topic": "t"}, "bootstrap_servers: write host:port"),
     ("push_kafka", {"bootstrap_servers": "k:99999", "topic": "t"}, "bootstrap_servers: write host:port"),

@@ -19,7 +19,7 @@ from engine.runtime.connection import get_redis
 from engine.runtime.store import RoundStore
 from engine.settings import get_settings
 from engine.simulator import SimConfig, SimulatorServer
-from tests.engine.channels.helpers import free_port
+from tests.engine.channels.helpers import allow_outbound, free_port
 
 
 class TestClock:
@@ -67,6 +67,7 @@ def engine(database: str, redis_url: str, monkeypatch: pytest.MonkeyPatch, simul
     monkeypatch.setenv("SMTP_HOST", smtp_server.host)
     monkeypatch.setenv("SMTP_PORT", str(smtp_server.port))
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_cluster.bootstrap_servers)
+    allow_outbound(monkeypatch, kafka_cluster.bootstrap_servers)  # the loopback mock cluster (http_sink: itself)
     monkeypatch.setenv("WEBHOOK_BACKOFF", "0.01")
     get_settings.cache_clear()
     reset_channels()

@@ -9,6 +9,7 @@ import httpx
 from sqlmodel import Session, func, select
 
 from engine import clock
+from engine.channels import signature
 from engine.db import read_session, write_session
 from engine.models import (
     Activity,
@@ -185,8 +186,8 @@ def test_every_audience_component_end_to_end(engine, simulator, smtp_server, htt
     assert len(smtp_server.received) == counters["n10"]["success"] == counters["n10"]["entered"]
     # -- webhook: one signed POST per customer
     hooks = [h for h in http_sink.hits if h.path == "/ok/hook"]
-    assert len(hooks) == counters["n7"]["entered"] and all(h.headers["x-signature"].startswith("sha256=")
-                                                           for h in hooks)
+    assert len(hooks) == counters["n7"]["entered"] and all(
+        signature.is_valid(h.body, "s3cret-key", h.headers["x-signature"]) for h in hooks)
     # -- random grouping 20/30/50 and AB 50/50 split everyone once
     assert sum(counters["n9"][f"branch:group_{i}"] for i in (1, 2, 3)) == counters["n9"]["entered"]
     assert counters["n16"]["branch:group_1"] + counters["n16"]["branch:group_2"] == counters["n16"]["entered"]

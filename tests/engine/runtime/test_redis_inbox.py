@@ -24,6 +24,7 @@ from engine.services.activities import ActivityInput
 from engine.services.customers import upsert_customers
 from engine.settings import get_settings
 from tests import factories as f
+from tests.conftest import RECEIPT_TOKEN
 from tests.engine.runtime import support as s
 
 KEY = "amk_test_inbox_key_00000000000001"
@@ -37,7 +38,8 @@ def client(database: str, persistent_redis, sim, monkeypatch) -> Iterator[TestCl
     get_settings.cache_clear()
     reset_channels()
     uninstall = install_hooks()
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
+    receipts_auth = {"Authorization": f"Bearer {RECEIPT_TOKEN}"}  # receipts always need the token
+    with TestClient(create_app(), raise_server_exceptions=False, headers=receipts_auth) as c:
         yield c
     uninstall()
     reset_channels()
