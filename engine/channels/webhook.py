@@ -25,6 +25,7 @@ import httpx
 from engine.channels.base import Message, Proceed, SendResult, SendStatus, go_on, stopped_results
 from engine.channels.retry import RetryPolicy, post_with_retries
 from engine.channels.wire import dumps
+from engine.secrets import revealed
 from engine.settings import Settings, get_settings
 
 SIGNATURE_HEADER = "X-Signature"
@@ -132,7 +133,7 @@ class WebhookChannel:
 
     def _post(self, group: list[Message]) -> list[SendResult]:
         first = group[0]
-        options = first.options
+        options = revealed(first.options)  # the node's secrets, resolved for this request only (engine/secrets.py)
         if len(group) == 1 and int(options.get("batch_size") or self.batch_size) <= 1:
             body = _dumps(payload_of(first))
             idempotency_key = first.dedupe_key
