@@ -40,7 +40,7 @@ class FieldRow:
     help: str = ""
     value: str = ""
     value2: str = ""  # kv: the value; cond: the operator
-    value3: str = ""  # cond: the compared value
+    value3: str = ""  # cond: the compared value; secret / kv-secret: "set", "not copied" or "" (never the value)
     subject: str = ""  # cond: the name of the compared field ("tag", "property"; "" for results)
     subject_label: str = ""
     checked: bool = False
@@ -491,8 +491,8 @@ def secret_key(path: str, index: int = -1) -> str:
 def _secret(out: list[FieldRow], ctx: Context, schema: dict[str, Any], value: Any, path: str, depth: int,
             required: bool) -> None:
     row = _base(ctx, schema, path, "secret", depth, required)
-    row.value = secret_state(value)
-    row.checked = row.value != SECRET_SET or secret_key(path) in ctx.replacing  # the input shows
+    row.value3 = secret_state(value)
+    row.checked = row.value3 != SECRET_SET or secret_key(path) in ctx.replacing  # the input shows
     row.index = -1
     row.key = _key(ctx, path) + (".edit" if row.checked else "")
     out.append(row)
@@ -513,7 +513,7 @@ def _pairs(out: list[FieldRow], schema: dict[str, Any], value: dict[str, Any], p
             state = secret_state(v)
             editing = state != SECRET_SET or secret_key(path, i) in ctx.replacing
             out.append(FieldRow(key=_key(ctx, f"{path}.#{i}") + (".edit" if editing else ""), path=path,
-                                kind="kv-secret", value=str(k), value2=state, checked=editing, index=i,
+                                kind="kv-secret", value=str(k), value3=state, checked=editing, index=i,
                                 depth=depth + 1, removable=True, error=ctx.error(f"{path}.{k}")))
             continue
         out.append(FieldRow(key=_key(ctx, f"{path}.#{i}"), path=path, kind="kv", value=str(k), value2=str(v),

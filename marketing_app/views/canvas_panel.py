@@ -216,25 +216,25 @@ def _kv(row: rx.Var[FieldRow]) -> rx.Component:
 
 def _secret_input(row: rx.Var[FieldRow], **props) -> rx.Component:
     """Write-only: an uncontrolled password box whose value goes to the secret service on blur and is never
-    sent back (no value is bound to it; the row only knows "set", "not copied" or "")."""
+    sent back (no value is bound to it; the row only knows "set", "not copied" or "", in `value3`)."""
     return rx.input(type="password", key=row.key, default_value="", auto_complete="new-password",
-                    placeholder=rx.cond(row.value == "set", "new value (the one set is kept if left empty)",
-                                        "not set"),
-                    on_blur=lambda v: S.set_secret(row.path, row.index, v), auto_focus=row.value == "set",
+                    placeholder=rx.cond(row.value3 == "set", "new value (the one set is kept if left empty)",
+                                        rx.cond(row.value3 == "not copied", "not copied: set your own", "not set")),
+                    on_blur=lambda v: S.set_secret(row.path, row.index, v), auto_focus=row.value3 == "set",
                     class_name="secret-input", **props)
 
 
 def _secret_status(row: rx.Var[FieldRow]) -> rx.Component:
     """"set · replace" for a secret that is set; "not copied" (red) for a copy's, which must set its own."""
     return rx.cond(
-        row.value == "set",
+        row.value3 == "set",
         rx.hstack(rx.text("set", size="2", color="var(--green-11)", class_name="secret-set"),
                   rx.cond(~P.read_only, rx.fragment(
                       rx.text("·", size="2", color=styles.MUTED),
                       rx.link("replace", size="2", on_click=S.replace_secret(row.path, row.index),
                               class_name="secret-replace", cursor="pointer"))),
                   spacing="1", align="center"),
-        rx.cond(row.value == "not copied",
+        rx.cond(row.value3 == "not copied",
                 rx.text("not copied with the activity: set your own", size="1", color="var(--red-11)"),
                 rx.cond(P.read_only, rx.text("not set", size="2", color=styles.MUTED))),
     )
