@@ -234,9 +234,9 @@ def _secret_status(row: rx.Var[FieldRow]) -> rx.Component:
                       rx.link("replace", size="2", on_click=S.replace_secret(row.path, row.index),
                               class_name="secret-replace", cursor="pointer"))),
                   spacing="1", align="center"),
-        rx.cond(row.value3 == "not copied",
-                rx.text("not copied with the activity: set your own", size="1", color="var(--red-11)"),
-                rx.cond(P.read_only, rx.text("not set", size="2", color=styles.MUTED))),
+        rx.cond(P.read_only,  # editing: the box's placeholder and the field's problem say it
+                rx.text(rx.cond(row.value3 == "not copied", "not copied", "not set"), size="2",
+                        color=styles.MUTED)),
     )
 
 
