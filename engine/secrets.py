@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlmodel import Session
 
 from engine.components.secret import SecretRef
 from engine.settings import get_settings
@@ -83,11 +82,10 @@ def _load(secret_id: str) -> str:
     from engine.models.secret import SecretValue
 
     with read_session() as session:
-        row = session.get(SecretValue, secret_id)
-        return _decrypted(session, row, secret_id)
+        return _decrypted(session.get(SecretValue, secret_id), secret_id)
 
 
-def _decrypted(session: Session, row: Any, secret_id: str) -> str:
+def _decrypted(row: Any, secret_id: str) -> str:
     if row is None:
         raise SecretUnavailable(f"secret {secret_id} not found")
     try:
