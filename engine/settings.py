@@ -17,6 +17,11 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'data' / 'marketing.db'}"
     redis_url: str = "redis://127.0.0.1:6379/0"
     default_in_progress_cap: int = 100
+    # Secret fields of component configs (webhook secret / credential headers, Kafka SASL password) are stored
+    # encrypted with this Fernet key (comma-separated: the first encrypts, all decrypt, for rotation). Unset: a
+    # key generated at first start into SECRETS_KEY_FILE (one machine); set it on every host of a shared DB.
+    secrets_key: str = ""
+    secrets_key_file: str = str(PROJECT_ROOT / "data" / "secrets.key")
     session_days: int = 14
 
     # --- Channels (engine/channels): every default runs on one machine ---------------------------------

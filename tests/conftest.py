@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import Session
 
 from engine import clock, db, outbound
+from engine import secrets as engine_secrets
 from engine.settings import get_settings
 from tests.databases import migrate_to_head, postgres_databases, use_database
 
@@ -57,6 +58,10 @@ def make_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[C
     tests.databases.use_database). PostgreSQL databases are dropped at the end."""
     drops: list[Callable[[], None]] = []
     made = 0
+    # component secrets are encrypted with a key generated at first start, here into this test's own folder
+    monkeypatch.setenv("SECRETS_KEY_FILE", str(tmp_path / "secrets.key"))
+    monkeypatch.delenv("SECRETS_KEY", raising=False)
+    engine_secrets.reset()
 
     def make(kind: str = "sqlite") -> str:
         nonlocal made
@@ -72,6 +77,7 @@ def make_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[C
         return url
 
     yield make
+    engine_secrets.reset()
     db.reset_engine()
     get_settings.cache_clear()
     clock.set_clock(None)

@@ -30,6 +30,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from engine.channels.base import Message, Proceed, SendResult, SendStatus, go_on, stopped_results
 from engine.channels.webhook import payload_of
 from engine.outbound import AddressNotAllowed, Fence, split_server
+from engine.secrets import SecretUnavailable, revealed
 from engine.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -190,11 +191,15 @@ class KafkaChannel:
 
     def send_batch(self, messages: list[Message], proceed: Proceed = go_on) -> list[SendResult]:
         groups: dict[tuple[str, str], list[Message]] = {}
+        results: list[SendResult] = []
         for m in messages:
             servers = str(m.options.get("bootstrap_servers") or self.bootstrap_servers)
-            extra = m.options.get("kafka_config") or {}
+            try:  # the SASL password is resolved here, for the producer only (engine/secrets.py)
+                extra = revealed(m.options.get("kafka_config") or {})
+            except SecretUnavailable as err:
+                results.append(SendResult(m.customer_id, SendStatus.FAILED, reason=f"Kafka: {err}"))
+                continue
             groups.setdefault((servers, json.dumps(extra, sort_keys=True, default=str)), []).append(m)
-        results: list[SendResult] = []
         for (servers, extra_json), group in groups.items():
             try:
                 results.extend(self._send_group(servers, json.loads(extra_json), group, proceed))

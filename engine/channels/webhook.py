@@ -33,6 +33,7 @@ from engine.channels.redirects import FollowRedirects
 from engine.channels.retry import RetryPolicy, post_with_retries
 from engine.channels.wire import dumps
 from engine.outbound import AddressNotAllowed, Fence, FencedTransport
+from engine.secrets import revealed
 from engine.settings import Settings, get_settings
 
 SIGNATURE_HEADER = signature.HEADER
@@ -135,7 +136,7 @@ class WebhookChannel:
 
     def _post(self, group: list[Message]) -> list[SendResult]:
         first = group[0]
-        options = first.options
+        options = revealed(first.options)  # the node's secrets, resolved for this request only (engine/secrets.py)
         if len(group) == 1 and int(options.get("batch_size") or self.batch_size) <= 1:
             body = _dumps(payload_of(first))
             idempotency_key = first.dedupe_key

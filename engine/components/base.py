@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Protocol
 from pydantic import BaseModel, ValidationError
 
 from engine.channels.base import Message, SendResult
+from engine.components import secret
 from engine.flow.registry import Category
 
 
@@ -122,7 +123,7 @@ class Component(ABC):
             config = self.parse(raw)
         except ValidationError as err:
             return [_describe(e) for e in err.errors()]
-        return self.check(config)
+        return secret.problems(self.Config, raw) + self.check(config)
 
     def check(self, config: Any) -> list[str]:
         """Cross-field rules beyond the schema (e.g. ratios sum to 100)."""

@@ -2,13 +2,14 @@
 record key is the QAID, so one customer's records stay in order on one partition."""
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from engine import outbound
 from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView
+from engine.components.secret import Secret, SecretRef
 from engine.components.sending import SendingComponent, customer_payload
 from engine.components.webhook import CustomerField
 from engine.flow.registry import Category
@@ -23,6 +24,12 @@ class PushKafkaConfig(BaseModel):
     topic: str = Field(min_length=1, max_length=249, title="Topic")
     fields: list[CustomerField] = Field(default_factory=list, title="Customer fields",
                                         description="Sent with customer_id and qaid (the user ID)")
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", title="Security protocol", description="SASL_SSL for a managed Kafka with a user name")
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field("PLAIN", title="SASL mechanism")
+    sasl_username: str = Field("", max_length=200, title="SASL user name")
+    sasl_password: Secret(max_length=500) = Field(  # type: ignore[valid-type]
+        None, title="SASL password", description="Write-only: stored encrypted, never shown again")
 
 
 def servers(value: str) -> list[str]:
@@ -44,6 +51,12 @@ class PushKafka(SendingComponent):
             problems.append(f"bootstrap_servers: {fenced}")
         if not TOPIC.match(config.topic) or config.topic in (".", ".."):
             problems.append("topic: letters, digits, '.', '_' and '-' only")
+        if config.security_protocol.startswith("SASL_"):
+            if not config.sasl_username.strip():
+                problems.append("sasl_username: required with SASL")
+            if not (isinstance(config.sasl_password, SecretRef) and (config.sasl_password.is_set
+                                                                     or config.sasl_password.dropped)):
+                problems.append("sasl_password: required with SASL")
         return problems
 
     def address(self, customer: CustomerView, config: PushKafkaConfig) -> str | None:
@@ -55,4 +68,16 @@ class PushKafka(SendingComponent):
         data["qaid"]."""
         return Message(record_id=batch.record_id, node_id=batch.node_id, customer_id=customer.id,
                        channel=self.type, to=to, data=customer_payload(customer, list(config.fields)),
-                       options={"bootstrap_servers": ",".join(servers(config.bootstrap_servers))})
+                       options=_options(config))
+
+
+def _options(config: PushKafkaConfig) -> dict[str, Any]:
+    """The producer options; the SASL password stays a SecretRef until the channel builds its producer."""
+    options: dict[str, Any] = {"bootstrap_servers": ",".join(servers(config.bootstrap_servers))}
+    if config.security_protocol != "PLAINTEXT":
+        extra: dict[str, Any] = {"security.protocol": config.security_protocol}
+        if config.security_protocol.startswith("SASL_"):
+            extra |= {"sasl.mechanism": config.sasl_mechanism, "sasl.username": config.sasl_username,
+                      "sasl.password": config.sasl_password}
+        options["kafka_config"] = extra
+    return options

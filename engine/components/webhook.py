@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from engine import outbound
 from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView
+from engine.components.secret import Secret, SecretMap, SecretRef, is_secret_header
 from engine.components.sending import SendingComponent, customer_payload
 from engine.components.text_sms import is_http_url
 from engine.flow.registry import Category
@@ -20,10 +21,12 @@ RESERVED_HEADERS = {"content-length", "host", "content-type", "transfer-encoding
 
 class WebhookConfig(BaseModel):
     url: str = Field(min_length=1, max_length=2000, title="URL", description="http(s) address the POST goes to")
-    secret: str = Field("", max_length=128, title="Signing secret",
-                        description="If set, the body is signed with HMAC-SHA256 in a signature header")
-    headers: dict[str, str] = Field(default_factory=dict, max_length=20, title="Headers",
-                                    description="Extra HTTP headers, e.g. Authorization")
+    secret: Secret(min_length=8, max_length=128) = Field(  # type: ignore[valid-type]
+        None, title="Signing secret",
+        description="If set, the body is signed with HMAC-SHA256 in a signature header (write-only)")
+    headers: SecretMap(is_secret_header) = Field(  # type: ignore[valid-type]
+        default_factory=dict, max_length=20, title="Headers",
+        description="Extra HTTP headers; Authorization, X-Api-Key and other credentials are write-only")
     fields: list[CustomerField] = Field(default_factory=lambda: ["name", "phone", "email", "attributes"],
                                         title="Customer fields", description="Sent with customer_id and qaid")
     retries: int = Field(3, ge=0, le=10, title="Retries", description="Retries after a failed POST")
@@ -40,14 +43,12 @@ class Webhook(SendingComponent):
         problems = [] if is_http_url(config.url) else ["url: must be an http:// or https:// address"]
         if fenced := outbound.url_problem(config.url):  # the send-time fence decides; this says it early
             problems.append(f"url: {fenced}")
-        if config.secret and len(config.secret) < 8:
-            problems.append("secret: at least 8 characters")
         for name, value in config.headers.items():
             if not HEADER_NAME.match(name):
                 problems.append(f"headers: '{name}' is not a valid header name")
             elif name.lower() in RESERVED_HEADERS:
                 problems.append(f"headers: '{name}' is set by the platform")
-            if "\n" in value or "\r" in value or len(value) > 1000:
+            if isinstance(value, str) and ("\n" in value or "\r" in value or len(value) > 1000):
                 problems.append(f"headers.{name}: one line of at most 1000 characters")
         return problems
 
@@ -76,8 +77,8 @@ def _options(config: WebhookConfig) -> dict[str, Any]:
         return cached[1]
     options: dict[str, Any] = {"headers": dict(config.headers), "max_attempts": config.retries + 1,
                                "timeout": config.timeout_seconds}
-    if config.secret:
-        options["secret"] = config.secret
+    if isinstance(config.secret, SecretRef) and config.secret.is_set:
+        options["secret"] = config.secret  # resolved by the channel when it signs (engine.secrets.reveal)
     if len(_OPTIONS) > 256:
         _OPTIONS.clear()
     _OPTIONS[id(config)] = (config, options)

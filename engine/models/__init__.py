@@ -10,6 +10,7 @@ from engine.models.identity import DatabaseIdentity
 from engine.models.inbox import InboxItem, InboxKind
 from engine.models.outbound import OutboundAllow
 from engine.models.record import ExecutionRecord, RecordTrigger
+from engine.models.secret import SecretValue
 from engine.models.user import AuthSession, Role, User, UserPreference
 from engine.models.version import ActivityVersion
 from engine.models.workspace import Workspace
@@ -18,6 +19,7 @@ __all__ = [
     "Activity", "ActivityCampaignLink", "Audience", "AudienceKind", "AudienceMember", "BehaviorEvent", "Customer",
     "CustomerRoute", "CustomerStep", "CustomerTag", "DatabaseIdentity", "InboxItem", "InboxKind",
     "NodeCounter", "OutboundAllow", "ActivityGroup", "ActivityVersion", "AuthSession",
-    "ExecutionRecord", "MarketingCampaign", "RecordTrigger", "Role", "Schedule", "User", "UserPreference",
+    "ExecutionRecord", "MarketingCampaign", "RecordTrigger", "Role", "Schedule", "SecretValue", "User",
+    "UserPreference",
     "Workspace",
 ]

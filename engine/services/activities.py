@@ -27,6 +27,7 @@ from engine.models import (
 )
 from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
 from engine.permissions import can_see, require, require_writer
+from engine.services import secrets as secret_service
 from engine.services.listing import expand_campaigns
 from engine.status import (
     RERUN_WITHDRAWN_BY,
@@ -154,6 +155,7 @@ def create_activity(
     session.add(activity)
     session.flush()
     _apply_input(session, activity, data, subs)
+    flow = secret_service.absorb(session=session, activity=activity, flow=flow, actor=actor) if flow else None
     version = ActivityVersion(activity_id=activity.id, number=1, author_id=actor.id,
                               flow=flow or {"nodes": [], "edges": []})
     session.add(version)
@@ -171,7 +173,8 @@ def create_from_template(*, session: Session, actor: User, data: ActivityInput, 
     template = get_template(template_key)
     if template is None:
         raise NotFound("Template not found.")
-    return create_activity(session=session, actor=actor, data=data, flow=template.flow, template_key=template.key)
+    return create_activity(session=session, actor=actor, data=data, flow=secret_service.drop(template.flow),
+                           template_key=template.key)
 
 
 def _editable_version(session: Session, actor: User, activity: Activity) -> ActivityVersion:
@@ -201,7 +204,7 @@ def _save(session: Session, actor: User, activity: Activity, data: ActivityInput
         raise Invalid("The flow cannot be saved: " + " ".join(p.message for p in malformed))
     version = _editable_version(session, actor, activity)
     if flow is not None:
-        version.flow = flow
+        version.flow = secret_service.absorb(session=session, activity=activity, flow=flow, actor=actor)
     version.state = VersionState.DRAFT
     version.published_at = None
     version.author_id = actor.id
@@ -419,6 +422,7 @@ def batch_delete(*, session: Session, actor: User, activity_ids: list[int]) -> i
     session.exec(delete(ActivityCampaignLink).where(col(ActivityCampaignLink.activity_id).in_(ids)))
     session.exec(delete(ExecutionRecord).where(col(ExecutionRecord.activity_id).in_(ids)))
     session.exec(delete(ActivityVersion).where(col(ActivityVersion.activity_id).in_(ids)))
+    secret_service.delete_for(session, ids)
     session.exec(delete(Activity).where(col(Activity.id).in_(ids)))
     session.flush()
     return len(ids)
@@ -426,7 +430,7 @@ def batch_delete(*, session: Session, actor: User, activity_ids: list[int]) -> i
 
 def copy_activity(*, session: Session, actor: User, activity_id: int, version_id: int | None = None) -> Activity:
     """"Original Name-Copy": same configuration (of the current or a chosen version), a private Draft owned by
-    the actor, detached from its template."""
+    the actor, detached from its template — without its secrets: the copy must set its own."""
     source = get_activity(session=session, actor=actor, activity_id=activity_id)
     require(actor, source, Action.COPY)
     require_writer(actor)
@@ -445,7 +449,8 @@ def copy_activity(*, session: Session, actor: User, activity_id: int, version_id
         end_time=source.end_time, schedule=source.schedule, schedule_every=source.schedule_every,
         max_runs=source.max_runs,
     )
-    return create_activity(session=session, actor=actor, data=data, flow=flow, template_key=None)
+    return create_activity(session=session, actor=actor, data=data, flow=secret_service.drop(flow),
+                           template_key=None)
 
 
 def move(*, session: Session, actor: User, activity_id: int, group_id: int | None) -> Activity:

@@ -31,6 +31,7 @@ from engine.services import activities as activity_service
 from engine.services import execution as execution_service
 from engine.services import groups as group_service
 from engine.services import preferences
+from engine.services import secrets as secret_service
 from engine.services import versions as version_service
 from engine.services.audiences import list_audiences
 from engine.services.campaigns import list_catalogue
@@ -239,6 +240,7 @@ class CanvasState(CampaignChoice, rx.State):
     _template_key: str = ""
     _problem_list: list[FlowProblem] = []
     _pending: dict[str, Any] = {}
+    _replacing: set[str] = set()  # "<node>:<secret row key>" of write-only fields whose replace was clicked
 
     # ------------------------------------------------------------------------------------------- loading
 
@@ -384,7 +386,9 @@ class CanvasState(CampaignChoice, rx.State):
                         "tag", "generate_audience"):
                     sources.append((nid, labels[nid]))
         ctx = form.Context(spec.type, gen=self._panel_gen, audiences=list(self._audiences), sources=sources,
-                           errors={k: _clean(v) for k, v in form.problems_by_path(problems).items()})
+                           errors={k: _clean(v) for k, v in form.problems_by_path(problems).items()},
+                           replacing={k.partition(":")[2] for k in self._replacing
+                                      if k.partition(":")[0] == self.selected})
         rows = form.rows(spec.type, config, ctx)
         return {"node_id": self.selected, "rows": rows, "title": spec.label, "type": spec.type,
                 "category": spec.category.value, "icon": model.CATEGORY_KEY[spec.category],
@@ -685,6 +689,41 @@ class CanvasState(CampaignChoice, rx.State):
         if got is not None:
             self._configure(form.remove_pair(got[1], path, int(index)), reset=True)
             await self._flush_panel()
+
+    @rx.event
+    async def replace_secret(self, path: str, index: int):
+        """"set · replace": show the write-only input of a secret that is set (its value is never shown)."""
+        if self._config() is not None:
+            self._replacing = self._replacing | {f"{self.selected}:{form.secret_key(path, int(index))}"}
+            self._panel_stale = True
+            await self._flush_panel()
+
+    @rx.event
+    async def set_secret(self, path: str, index: int, value: str):
+        """A value typed into a write-only field: stored encrypted at once by the secret service; only its
+        marker enters the flow (and this state), so the value never travels back to the page."""
+        got = self._config()
+        if got is None:
+            return None
+        handle = f"{self.selected}:{form.secret_key(path, int(index))}"
+        field_path = form.secret_field_path(got[1], path, int(index))
+        if not str(value or "").strip() or field_path is None:  # left empty: the secret set stays as it was
+            if handle in self._replacing:
+                self._replacing = self._replacing - {handle}
+                self._panel_gen += 1
+                self._panel_stale = True
+                await self._flush_panel()
+            return None
+        aid, node_id, node_type, typed = self.activity_id, self.selected, got[0], str(value)
+        out = await run(self, lambda s, u: secret_service.set_secret(
+            session=s, actor=u, activity_id=aid, node_id=node_id, node_type=node_type, path=field_path,
+            value=typed), write=True)
+        if not out.ok or out.value is None:
+            return out.problem()
+        self._replacing = self._replacing - {handle}
+        self._configure(form.set_secret_marker(got[1], path, int(index), out.value), reset=True)
+        await self._flush_panel()
+        return None
 
     @rx.event
     async def insert_variable(self, path: str, variable: str):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.components.conditions import OP_LABELS, Op
+from engine.components.secret import MARKER, SecretMapMark, is_marker, secret_fields
 from engine.flow.registry import get_spec
 
 Config = dict[str, Any]
@@ -39,7 +40,7 @@ class FieldRow:
     help: str = ""
     value: str = ""
     value2: str = ""  # kv: the value; cond: the operator
-    value3: str = ""  # cond: the compared value
+    value3: str = ""  # cond: the compared value; secret / kv-secret: "set", "not copied" or "" (never the value)
     subject: str = ""  # cond: the name of the compared field ("tag", "property"; "" for results)
     subject_label: str = ""
     checked: bool = False
@@ -245,6 +246,7 @@ class Context:
     sources: list[tuple[str, str]] = field(default_factory=list)  # Result Judgment: (node id, label)
     errors: dict[str, str] = field(default_factory=dict)  # 1-based path -> message
     used: set[str] = field(default_factory=set)  # the errors a row shows next to its field
+    replacing: set[str] = field(default_factory=set)  # secret rows whose "replace" was clicked (their `secret_key`)
 
     def error(self, path: str) -> str:
         """The message for the field at the 0-based `path` ("" if none); remembered as shown."""
@@ -360,6 +362,9 @@ def _field(out: list[FieldRow], root: dict[str, Any], schema: dict[str, Any], va
         row.placeholder = "Choose an earlier send" if ctx.sources else "Add a Marketing Touch or Data Push before it"
         out.append(row)
         return
+    if schema.get("secret"):
+        _secret(out, ctx, schema, value, path, depth, required)
+        return
     if "enum" in schema and "string" in types:
         row = _base(ctx, schema, path, "select", depth, required)
         row.value = str(value or "")
@@ -467,10 +472,50 @@ def _value_placeholder(component_type: str, op: str) -> str:
     return "value"
 
 
+SECRET_SET, SECRET_NOT_COPIED = "set", "not copied"
+
+
+def secret_state(value: Any) -> str:
+    """What a write-only row shows of a secret: "set", "not copied" (a copy's, to set again) or "" — never
+    the value, nor the stored secret's id."""
+    if is_marker(value):
+        return SECRET_SET if value[MARKER] else SECRET_NOT_COPIED
+    return SECRET_SET if isinstance(value, str) and value else ""
+
+
+def secret_key(path: str, index: int = -1) -> str:
+    """The handle of a secret row (its field, or a map entry by position) for replace / set."""
+    return f"{path}.#{index}" if index >= 0 else path
+
+
+def _secret(out: list[FieldRow], ctx: Context, schema: dict[str, Any], value: Any, path: str, depth: int,
+            required: bool) -> None:
+    row = _base(ctx, schema, path, "secret", depth, required)
+    row.value3 = secret_state(value)
+    row.checked = row.value3 != SECRET_SET or secret_key(path) in ctx.replacing  # the input shows
+    row.index = -1
+    row.key = _key(ctx, path) + (".edit" if row.checked else "")
+    out.append(row)
+
+
+def _secret_map_key(ctx: Context, path: str) -> Any:
+    spec = get_spec(ctx.component_type)
+    found = next((f for f in secret_fields(spec.component.Config) if f.name == path), None) if spec else None
+    return found.mark.secret_key if found is not None and isinstance(found.mark, SecretMapMark) else None
+
+
 def _pairs(out: list[FieldRow], schema: dict[str, Any], value: dict[str, Any], path: str, depth: int,
            ctx: Context, required: bool) -> None:
     out.append(_base(ctx, schema, path, "section", depth, required))
+    secret = _secret_map_key(ctx, path)
     for i, (k, v) in enumerate(value.items()):
+        if (secret is not None and secret(str(k))) or is_marker(v):  # write-only: the value never goes out
+            state = secret_state(v)
+            editing = state != SECRET_SET or secret_key(path, i) in ctx.replacing
+            out.append(FieldRow(key=_key(ctx, f"{path}.#{i}") + (".edit" if editing else ""), path=path,
+                                kind="kv-secret", value=str(k), value3=state, checked=editing, index=i,
+                                depth=depth + 1, removable=True, error=ctx.error(f"{path}.{k}")))
+            continue
         out.append(FieldRow(key=_key(ctx, f"{path}.#{i}"), path=path, kind="kv", value=str(k), value2=str(v),
                             index=i, depth=depth + 1, removable=True,
                             error=ctx.error(f"{path}.{k}")))
@@ -542,7 +587,7 @@ def rename_pair(config: Config, path: str, index: int, new_key: str) -> Config:
     return set_at(config, path, dict(pairs))
 
 
-def set_pair_value(config: Config, path: str, index: int, value: str) -> Config:
+def set_pair_value(config: Config, path: str, index: int, value: Any) -> Config:
     pairs = list((get_at(config, path, {}) or {}).items())
     if not 0 <= index < len(pairs):
         return config
@@ -556,6 +601,19 @@ def remove_pair(config: Config, path: str, index: int) -> Config:
         return config
     pairs.pop(index)
     return set_at(config, path, dict(pairs))
+
+
+def set_secret_marker(config: Config, path: str, index: int, marker: dict[str, Any]) -> Config:
+    """The config with a stored secret's marker in the field at `path` (index -1) or the map entry `index`."""
+    return set_at(config, path, marker) if index < 0 else set_pair_value(config, path, index, marker)
+
+
+def secret_field_path(config: Config, path: str, index: int) -> str | None:
+    """The field the secret service stores under: "secret", or "headers.Authorization" for a map entry."""
+    if index < 0:
+        return path
+    pairs = list((get_at(config, path, {}) or {}).items())
+    return f"{path}.{pairs[index][0]}" if 0 <= index < len(pairs) else None
 
 
 def insert_variable(config: Config, path: str, variable: str) -> Config:

@@ -3,7 +3,8 @@
 One `rx.foreach` over `CanvasState.panel_rows` and an `rx.match` on each row's kind. Text fields are uncontrolled
 (`default_value` + `on_blur`, keyed by the row's key), so typing sends nothing until the field is left; choices
 (selects, switches, checkboxes) apply at once. Each change is one configure step on the canvas (undo-able), and
-the red dot / dashed line follow live.
+the red dot / dashed line follow live. Secret fields are write-only: "set · replace" or an empty password box
+whose value goes straight to the secret service and never comes back (CanvasState.set_secret).
 """
 
 import re
@@ -213,6 +214,50 @@ def _kv(row: rx.Var[FieldRow]) -> rx.Component:
     )
 
 
+def _secret_input(row: rx.Var[FieldRow], **props) -> rx.Component:
+    """Write-only: an uncontrolled password box whose value goes to the secret service on blur and is never
+    sent back (no value is bound to it; the row only knows "set", "not copied" or "", in `value3`)."""
+    return rx.input(type="password", key=row.key, default_value="", auto_complete="new-password",
+                    placeholder=rx.cond(row.value3 == "set", "new value (the one set is kept if left empty)",
+                                        rx.cond(row.value3 == "not copied", "not copied: set your own", "not set")),
+                    on_blur=lambda v: S.set_secret(row.path, row.index, v), auto_focus=row.value3 == "set",
+                    class_name="secret-input", **props)
+
+
+def _secret_status(row: rx.Var[FieldRow]) -> rx.Component:
+    """"set · replace" for a secret that is set; "not copied" (red) for a copy's, which must set its own."""
+    return rx.cond(
+        row.value3 == "set",
+        rx.hstack(rx.text("set", size="2", color="var(--green-11)", class_name="secret-set"),
+                  rx.cond(~P.read_only, rx.fragment(
+                      rx.text("·", size="2", color=styles.MUTED),
+                      rx.link("replace", size="2", on_click=S.replace_secret(row.path, row.index),
+                              class_name="secret-replace", cursor="pointer"))),
+                  spacing="1", align="center"),
+        rx.cond(P.read_only,  # editing: the box's placeholder and the field's problem say it
+                rx.text(rx.cond(row.value3 == "not copied", "not copied", "not set"), size="2",
+                        color=styles.MUTED)),
+    )
+
+
+def _secret(row: rx.Var[FieldRow]) -> rx.Component:
+    return _wrap(row, _label(row), _secret_status(row),
+                 rx.cond(row.checked & ~P.read_only, _secret_input(row, width="100%")),
+                 _help_and_error(row))
+
+
+def _kv_secret(row: rx.Var[FieldRow]) -> rx.Component:
+    return rx.hstack(
+        rx.input(default_value=row.value, key=row.key + ".k", placeholder="name",
+                 on_blur=lambda v: S.rename_pair(row.path, row.index, v), read_only=P.read_only, size="1", flex="1"),
+        rx.box(rx.cond(row.checked & ~P.read_only, _secret_input(row, size="1", width="100%"),
+                       _secret_status(row)), flex="2"),
+        rx.cond(~P.read_only, _remove(S.remove_pair(row.path, row.index))),
+        spacing="1", align="center", width="100%", padding_left=_indent(row), class_name="panel-kv panel-kv-secret",
+        custom_attrs={"data-kind": "kv-secret"},
+    )
+
+
 def _add(row: rx.Var[FieldRow], handler) -> rx.Component:
     return rx.cond(
         ~P.read_only,
@@ -249,6 +294,8 @@ def _row(row: rx.Var[FieldRow]) -> rx.Component:
         ("item", _item(row)),
         ("cond", _cond(row)),
         ("kv", _kv(row)),
+        ("secret", _secret(row)),
+        ("kv-secret", _kv_secret(row)),
         ("add", _add(row, S.add_item(row.path))),
         ("add-kv", _add(row, S.add_pair(row.path))),
         ("total", _total(row)),

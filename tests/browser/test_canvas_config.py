@@ -272,7 +272,9 @@ def test_configure_every_component_type(app_server: RunningApp, page: Page, shot
     assert by_type["attribute_judgment"]["groups"][0]["conditions"] == [
         {"op": "in", "value": ["wechat", "app"], "property": "source"}, {"op": "exists", "value": None,
                                                                           "property": "channel"}]
-    assert by_type["webhook"]["headers"] == {"Authorization": "Bearer abc"}
+    # write-only secrets: the flow names stored, encrypted values (tests/browser/test_canvas_secrets.py)
+    assert set(by_type["webhook"]["headers"]) == {"Authorization"}
+    assert set(by_type["webhook"]["headers"]["Authorization"]) == set(by_type["webhook"]["secret"]) == {"$secret"}
     assert by_type["webhook"]["fields"] == ["email", "phone"]
     assert [g["ratio"] for g in by_type["random_grouping"]["groups"]] == [20, 30, 50]
 

@@ -6,7 +6,9 @@ import pytest
 
 from engine.channels.base import SendStatus
 from engine.components.registry import get_component
+from engine.components.secret import SecretRef
 from engine.components.text_sms import short_code
+from engine.secrets import reveal
 from tests.engine.components.conftest import MemoryPorts, customer, make_batch
 
 
@@ -146,7 +148,9 @@ def test_webhook_posts_the_customer_payload(ports: MemoryPorts) -> None:
     assert m.data == {"customer_id": 1, "qaid": "QA000001", "name": "Ann", "phone": None, "attributes": {"level": 3},
                       "event": {"page": "/promo"}}
     assert "event" not in ports.sent[1].data
-    assert m.options == {"secret": "s3cret-key", "headers": {"X-Source": "qa"}, "max_attempts": 5, "timeout": 3}
+    assert m.options == {"secret": SecretRef(plain="s3cret-key"), "headers": {"X-Source": "qa"}, "max_attempts": 5,
+                         "timeout": 3}
+    assert "s3cret-key" not in repr(m.options) and reveal(m.options["secret"]) == "s3cret-key"
     assert outcome.results == {1: ("success", None), 2: ("success", None)}  # no phone needed: the address is the URL
     run("webhook", {"url": "https://crm.example/in"}, people, ports, node_id="n3")
     assert "secret" not in ports.sent[-1].options

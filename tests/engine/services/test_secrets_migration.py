@@ -1,0 +1,65 @@
+"""Migration 0010 moves the plain secrets of stored versions into encrypted `secretvalue` rows (one row per
+activity, component and field, shared by the versions that held the same value) and back on downgrade."""
+
+import json
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+
+from engine import db
+from engine import secrets as engine_secrets
+from engine.components.secret import SecretRef
+from engine.db import read_session, write_session
+from engine.models import Role
+from engine.settings import PROJECT_ROOT
+from engine.status import ActivityStatus
+from tests import factories as f
+from tests.engine.services.test_secrets import API_KEY, SIGNING, TOKEN, leaks, webhook_flow
+
+
+def _alembic(revision: str, *, down: bool = False) -> None:
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    (command.downgrade if down else command.upgrade)(cfg, revision)
+    db.reset_engine()
+
+
+def _flows() -> dict[int, dict]:
+    with read_session() as session:
+        rows = session.execute(text("SELECT id, flow FROM activityversion ORDER BY id")).all()
+    return {int(i): json.loads(flow) if isinstance(flow, str) else flow for i, flow in rows}
+
+
+def test_plain_secrets_of_stored_versions_move_out_encrypted_and_back(database: str) -> None:
+    _alembic("0008", down=True)
+    with write_session() as session:  # versions as today's code stores them: the values inside the flow
+        owner = f.user(session, f.workspace(session), Role.MARKETER)
+        a = f.activity(session, owner, status=ActivityStatus.IN_PROGRESS, flow=webhook_flow())
+        session.execute(text("INSERT INTO activityversion (activity_id, number, state, flow, author_id, created_at)"
+                             " VALUES (:a, 2, 'draft', :flow, :u, '2026-12-01 10:00:00')"),
+                        {"a": a.id, "flow": json.dumps(webhook_flow()), "u": owner.id})
+        b = f.activity(session, owner, flow=webhook_flow(secret="", auth="Bearer other-9"))
+    before = _flows()
+    assert leaks(before)
+
+    _alembic("head")
+    after = _flows()
+    assert leaks(after) == [] and "Bearer other-9" not in json.dumps(after)
+    with read_session() as session:
+        rows = session.execute(text("SELECT id, activity_id, node_id, field, ciphertext FROM secretvalue")).all()
+    values = {(r.activity_id, r.field): engine_secrets.decrypt(r.ciphertext) for r in rows}
+    assert values == {(a.id, "secret"): SIGNING, (a.id, "headers.Authorization"): TOKEN,
+                      (a.id, "headers.X-Api-Key"): API_KEY, (b.id, "headers.Authorization"): "Bearer other-9",
+                      (b.id, "headers.X-Api-Key"): API_KEY}
+    assert all(r.node_id == "n2" and r.field.encode() and SIGNING.encode() not in r.ciphertext for r in rows)
+    a1, a2, b1 = (after[v]["nodes"][1]["config"] for v in sorted(after))  # ids: a V1, a V2, b V1
+    assert a1["secret"] == a2["secret"] and a1["secret"]["$secret"]  # two versions of one activity share a row
+    assert a1["headers"]["X-Api-Key"] != b1["headers"]["X-Api-Key"]  # the same value in two activities: two rows
+    assert b1["secret"] == "" and b1["headers"]["X-Source"] == "qa"  # nothing to move stays as it was
+    engine_secrets.reset()
+    assert engine_secrets.reveal(SecretRef(id=a1["secret"]["$secret"])) == SIGNING  # the channel reads it
+
+    _alembic("0008", down=True)
+    assert _flows() == before
+    _alembic("head")
