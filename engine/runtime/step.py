@@ -246,6 +246,7 @@ class Walk:
         self.parked: list[tuple[str, str, float, list[int]]] = []  # node, key, wake ts, ids
         self.writes: list[Callable[[Session], None]] = []
         self.views: dict[int, CustomerView] | None = None
+        self.props: dict[int, dict[str, Any]] | None = None
         self.members: list[int] = []
         self.needs_views = self.needs_attributes = False
 
@@ -269,6 +270,13 @@ class Walk:
             self.views = load_view_map(session, self.members, attributes=self.needs_attributes)
         views = self.views
         return [views[cid] for cid in ids if cid in views]
+
+    def _trigger_props(self) -> dict[int, dict[str, Any]]:
+        """The triggering events' properties of the walk's customers: read once per walk (one HMGET), not per
+        component (components look their customers up in it)."""
+        if self.props is None:
+            self.props = self.store.trigger_props(self.record_id, self.members)
+        return self.props
 
     def _enter(self, node_id: str, ids: list[int]) -> bool:
         """Count the customers entering `node_id` (with the counters of the component before, in one atomic
@@ -300,7 +308,7 @@ class Walk:
                 if isinstance(config, Exception):
                     raise config
                 customers = self._customers(component, ids, session)
-                trigger_props = self.store.trigger_props(self.record_id, ids) if self.plan.event_triggered else {}
+                trigger_props = self._trigger_props() if self.plan.event_triggered else {}
                 outcome = component.execute(Batch(record_id=self.record_id, node_id=node_id, key=self.batch,
                                                   customers=customers, trigger_props=trigger_props), config, ports)
             except Exception as err:  # noqa: BLE001 — an executor error is a component failure, reported not raised
