@@ -304,13 +304,21 @@ def compute_event_triggers(*, session: Session, workspace_id: int) -> dict[str, 
     return index
 
 
+#: the current version and its cached index in one round trip (this runs for every request of events)
+_CACHED_INDEX = """
+local version = redis.call('GET', KEYS[1]) or '0'
+return {version, redis.call('GET', ARGV[1] .. version)}
+"""
+
+
 def event_triggers(*, session: Session, workspace_id: int) -> dict[str, list[int]]:
     """The trigger index, from Redis when cached for the current version, else computed and cached."""
     try:
         client = _redis()
-        version = int(client.get(_version_key(workspace_id)) or 0)
-        cached = client.get(_index_key(workspace_id, version))
-        if cached is not None:
+        raw_version, cached = client.eval(_CACHED_INDEX, 1, _version_key(workspace_id),
+                                          f"am:trigger-index:{workspace_id}:")
+        version = int(raw_version)
+        if cached:
             return {str(k): [int(i) for i in v] for k, v in json.loads(cached).items()}
     except redis.RedisError as err:
         log.warning("trigger index: Redis unavailable (%s); reading the database", err)
