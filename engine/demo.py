@@ -35,6 +35,8 @@ from engine.services.auth import hash_password
 from engine.status import ActivityStatus, RecordStatus, VersionState
 
 WORKSPACE = "Demo Retail"
+#: a retailer in China: its people type times in Shanghai time (the inputs show the UTC they mean)
+TIME_ZONE = "Asia/Shanghai"
 #: username, password, display name, role — documented in the README
 USERS = [
     ("admin", "admin123", "Ada Admin", Role.ADMIN),
@@ -178,7 +180,7 @@ def seed(session: Session) -> bool:
     if session.exec(select(Workspace).where(Workspace.name == WORKSPACE)).first():
         return False
     rng = random.Random(7)
-    ws = Workspace(name=WORKSPACE)
+    ws = Workspace(name=WORKSPACE, time_zone=TIME_ZONE)
     session.add(ws)
     session.flush()
     users: dict[str, User] = {}

@@ -20,6 +20,7 @@ from engine.db import read_session, write_session
 from engine.errors import ServiceError
 from engine.models import User
 from engine.services import auth as auth_service
+from engine.services.local_time import workspace_time_zone
 from engine.settings import get_settings
 
 LOGIN_ROUTE = "/login"
@@ -47,6 +48,11 @@ def current_user(token: str) -> User | None:
         return auth_service.user_for_token(session=session, token=token)
 
 
+def _time_zone(user: User) -> str:
+    with read_session() as session:
+        return workspace_time_zone(session=session, actor=user)
+
+
 def _login(username: str, password: str, address: str) -> str:
     with write_session() as session:
         return auth_service.login(session=session, username=username, password=password, address=address)
@@ -69,6 +75,8 @@ class AuthState(rx.State):
     role: str = ""
     login_error: str = ""
     logging_in: bool = False
+    #: the workspace's IANA time zone: date-time inputs are typed in it (engine/services/local_time.py)
+    time_zone: str = "UTC"
 
     @property
     def session_token(self) -> str:
@@ -97,6 +105,7 @@ class AuthState(rx.State):
         self._show(user)
         if user is None:
             return rx.redirect(LOGIN_ROUTE, replace=True)
+        self.time_zone = await asyncio.to_thread(_time_zone, user)
         return None
 
     @rx.event
