@@ -19,8 +19,7 @@ def time_field(label: str, *, value: rx.Var[str], on_change: rx.EventHandler, in
         rx.text(label, " (", time_zone, ")", as_="label", html_for=input_id, size="2", weight="medium",
                 id=f"{input_id}-label"),
         rx.input(value=value, on_change=on_change, id=input_id, width="100%", placeholder=FORMAT,
-                 title=f"{FORMAT}, 24-hour, e.g. {EXAMPLE}", input_mode="numeric", auto_complete="off",
-                 max_length=16),
+                 title=f"{FORMAT}, 24-hour, e.g. {EXAMPLE}", auto_complete="off"),  # no max_length: never cut
         rx.text(rx.cond(utc != "", utc, f"{FORMAT}, 24-hour"), size="1", color=styles.MUTED,
                 id=f"{input_id}-utc"),
         spacing="1",

@@ -84,6 +84,7 @@ def test_times_are_typed_24_hour_in_the_workspace_zone_with_utc_shown(app_server
 
     # the browser's 12-hour look, typed by habit: the app's message names the field
     page.fill("#new-end", "03/02/2030 9:30 PM")
+    expect(page.locator("#new-end")).to_have_value("03/02/2030 9:30 PM")  # kept whole, refused on submit
     expect(page.locator("#new-end-utc")).to_have_text("YYYY-MM-DD HH:MM, 24-hour")
     page.click("#new-submit")
     expect(page.locator("#new-error")).to_have_text(format_message("End time"))
