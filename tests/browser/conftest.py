@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser.harness import ROOT, RunningApp, launch_chromium, running_app
@@ -29,19 +28,11 @@ UI_TIMEOUT_MS = 15_000
 __all__ = ["RunningApp", "Shot"]
 
 
-#: the Redis database number the per-file app uses on the test process's redis-server (engine tests flush db 0)
-APP_REDIS_DB = 1
-
-
 @pytest.fixture(scope="module")
-def app_server(tmp_path_factory: pytest.TempPathFactory, redis_server: str) -> Iterator[RunningApp]:
-    """One app per test file, over a fresh copy of the demo data: a file's tests may change what they like.
-    Its Redis (sign-in throttling, live pages) is a database of the test process's redis-server, emptied first,
-    so one file's failed sign-ins never lock a user in another's."""
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """One app per test file, over a fresh copy of the demo data: a file's tests may change what they like."""
     work = tmp_path_factory.mktemp("app")
-    redis_url = redis_server.rsplit("/", 1)[0] + f"/{APP_REDIS_DB}"
-    redis.Redis.from_url(redis_url).flushdb()
-    with running_app(f"sqlite:///{work / 'app.db'}", work, WEB_DIR, extra_env={"REDIS_URL": redis_url}) as app:
+    with running_app(f"sqlite:///{work / 'app.db'}", work, WEB_DIR) as app:
         yield app
 
 
