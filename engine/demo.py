@@ -37,6 +37,8 @@ from engine.status import ActivityStatus, RecordStatus, VersionState
 
 WORKSPACE = "Demo Retail"
 DEMO_CRM = "127.0.0.1:8099"  # where the demo flows' webhooks go (engine/demo_traffic.py's sink)
+#: a retailer in China: its people type times in Shanghai time (the inputs show the UTC they mean)
+TIME_ZONE = "Asia/Shanghai"
 #: username, password, display name, role — documented in the README
 USERS = [
     ("admin", "admin123", "Ada Admin", Role.ADMIN),
@@ -183,7 +185,7 @@ def seed(session: Session) -> bool:
     if session.exec(select(Workspace).where(Workspace.name == WORKSPACE)).first():
         return False
     rng = random.Random(7)
-    ws = Workspace(name=WORKSPACE)
+    ws = Workspace(name=WORKSPACE, time_zone=TIME_ZONE)
     session.add(ws)
     session.flush()
     users: dict[str, User] = {}

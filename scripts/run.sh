@@ -3,6 +3,7 @@
 #   FRONTEND_PORT (default 3000): the one port of prod mode (page, /ping and websocket).
 #   BACKEND_PORT: prod mode serves the backend on the same port; if set it must equal FRONTEND_PORT.
 #   REDIS_URL (default redis://127.0.0.1:6379/0), DATABASE_URL (default sqlite:///data/marketing.db).
+#   DEMO: unset = demo data only into the default database; 1 = into any database; 0 = never.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 source "$ROOT/scripts/redis.sh"
@@ -33,10 +34,11 @@ trap 'exit 130' INT TERM
 redis_start "$(redis_port "$REDIS_URL")" "$ROOT/data"
 
 python -m engine.migrate --bind-redis  # a Redis holding another database's state is cleared here
-if python -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("engine.demo") is None)'; then
+# The demo (known passwords) only into the embedded default database or with DEMO=1: engine/demo_gate.py.
+DEMO_LOADED=0
+if python -m engine.demo_gate; then
     python -m engine.demo
-else
-    echo "[run] engine.demo not found: no demo data loaded" >&2
+    DEMO_LOADED=1
 fi
 
 # The engine under supervisord (deploy/supervisord.conf): Dramatiq worker processes (one program each, so a
@@ -57,7 +59,7 @@ fi
 python -m supervisor.supervisord -c "$SUPERVISOR_CONF" >"$LOG_DIR/supervisord.out" 2>&1 &
 SUPERVISOR_PID=$!
 for _ in $(seq 1 100); do supervisorctl pid >/dev/null 2>&1 && break; sleep 0.1; done
-if [[ "${DEMO_TRAFFIC:-1}" != "0" ]]; then
+if [[ "$DEMO_LOADED" == "1" && "${DEMO_TRAFFIC:-1}" != "0" ]]; then  # the demo's shoppers need the demo's key
     supervisorctl start demo-traffic >/dev/null || echo "[run] demo traffic did not start: data/demo-traffic.log" >&2
 fi
 supervisorctl status >&2 || true
@@ -65,4 +67,8 @@ echo "[run] engine supervised by supervisord (pid $SUPERVISOR_PID, log data/supe
     "shell: .venv/bin/python -m supervisor.supervisorctl -s unix://$RUN_DIR/supervisor.sock status" >&2
 
 echo "[run] starting Automated Marketing (first build takes a minute); open http://localhost:$PORT" >&2
+if [[ "$DEMO_LOADED" != "1" ]]; then
+    echo "[run] no demo logins on this database: make the first admin with" \
+        "'python -m engine.admin create-admin --username <name>' (password prompted)" >&2
+fi
 reflex run --env prod --frontend-port "$PORT" --backend-port "$PORT"

@@ -17,4 +17,6 @@ class Workspace(SQLModel, table=True):
     #: SHA-256 (hex) of the workspace's API key for the HTTP API (engine/api/keys.py); the key itself is
     #: shown once when generated and never stored. None: no key, the API refuses every request.
     api_key_hash: str | None = Field(default=None, max_length=64)
+    #: IANA zone the UI's date-time inputs are typed in (engine/services/local_time.py); stored times stay UTC
+    time_zone: str = Field(default="UTC", max_length=64, sa_column_kwargs={"server_default": "UTC"})
     created_at: datetime = Field(default_factory=now)

@@ -96,12 +96,22 @@ class _Tree:
         return list(self.children.get(parent_id, []))
 
 
-def _clean_name(name: str) -> str:
+def _name_problem(name: str) -> str | None:
+    """Why a group name is refused (empty, spaces only, too long), or None: the one wording the dialogs show
+    for a name typed or pasted (the inputs carry no browser limit that would cut or bubble silently)."""
     cleaned = (name or "").strip()
     if not cleaned:
-        raise Invalid("Enter a group name.")
+        return "Enter a group name: it cannot be empty or only spaces."
     if len(cleaned) > GROUP_NAME_MAX:
-        raise Invalid(f"A group name can be at most {GROUP_NAME_MAX} characters.")
+        return f"A group name can be at most {GROUP_NAME_MAX} characters (this one has {len(cleaned)})."
+    return None
+
+
+def _clean_name(name: str) -> str:
+    problem = _name_problem(name)
+    if problem is not None:
+        raise Invalid(problem)
+    cleaned = name.strip()
     if cleaned.casefold() == UNGROUPED.casefold():
         raise Invalid(f'"{UNGROUPED}" is reserved: choose another name.')
     return cleaned

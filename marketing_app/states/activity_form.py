@@ -1,22 +1,26 @@
 """The activity basics form shared by New activity and New from Template: name, description, sub-activities,
 start / end, group — the fields, their setters (each clears the error) and the ActivityInput they make.
 
-The limits live in engine.services.activities (validate_input); the browser shows counters only.
+The limits live in engine.services.activities (validate_input); the browser shows counters only. Start and end
+are typed as "YYYY-MM-DD HH:MM" (24-hour) in the workspace's time zone, read by engine.services.local_time,
+whose message names the field; each shows its UTC equivalent as it is typed.
 """
 
 from datetime import UTC, datetime
 
 import reflex as rx
 
+from engine.errors import Invalid
+from engine.services import local_time
 from engine.services.activities import ActivityInput
+from marketing_app.states.auth import AuthState
 from marketing_app.states.campaigns import CampaignChoice
 from marketing_app.states.groups import ALL, UNGROUPED
 
-TIME_FORMAT_ERROR = "Enter the times as date and time (YYYY-MM-DD HH:MM)."
-
 
 def parse_local(value: str) -> datetime | None:
-    """A datetime-local value ("2026-12-01T09:30"), read as UTC like every time on the page."""
+    """A UTC "YYYY-MM-DD HH:MM" (or datetime-local "…T…") value; ValueError when unreadable. Used by the canvas's
+    Basic information dialog until it moves to the time fields of this form (marketing_app/components/time_field.py)."""
     value = (value or "").strip()
     return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
 
@@ -30,6 +34,19 @@ class ActivityForm(CampaignChoice, mixin=True):
     group: str = UNGROUPED
     error: str = ""
     saving: bool = False
+    time_zone: str = "UTC"
+
+    async def _use_time_zone(self) -> None:
+        """Take the workspace's zone (read by the page's login guard) for this form's times."""
+        self.time_zone = (await self.get_state(AuthState)).time_zone
+
+    @rx.var
+    def start_utc(self) -> str:
+        return local_time.utc_hint(self.start, self.time_zone)
+
+    @rx.var
+    def end_utc(self) -> str:
+        return local_time.utc_hint(self.end, self.time_zone)
 
     @rx.var
     def name_length(self) -> int:
@@ -69,9 +86,10 @@ class ActivityForm(CampaignChoice, mixin=True):
             return ActivityInput(
                 name=self.name, description=self.description,
                 group_id=None if self.group in (UNGROUPED, ALL) else int(self.group),
-                campaign_ids=list(self.campaign_ids), start_time=parse_local(self.start),
-                end_time=parse_local(self.end),
+                campaign_ids=list(self.campaign_ids),
+                start_time=local_time.parse_local(self.start, self.time_zone, label="Start time"),
+                end_time=local_time.parse_local(self.end, self.time_zone, label="End time"),
             )
-        except ValueError:
-            self.error = TIME_FORMAT_ERROR
+        except Invalid as err:
+            self.error = err.message
             return None

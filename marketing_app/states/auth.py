@@ -3,21 +3,41 @@
 The browser only holds the token; display name and role are copies for the shell and never used to decide
 anything. Other states read `session_token` (await self.get_state(AuthState)) and call `current_user` in the
 same worker thread as their service call, so the actor is always a fresh User from the database.
+
+The cookie is `Secure` when the page is served over HTTPS. Reflex (0.10) sets cookies from the browser with
+options fixed when the app is compiled, so there are two: `__Secure-am_session` (Secure; browsers refuse it on
+plain HTTP) is the one written when the sign-in event arrived over HTTPS, `am_session` otherwise; the other is
+emptied. Sign-in failures are throttled per username and per client address by the auth service.
 """
 
 import asyncio
+from collections.abc import Mapping
 
+import redis
 import reflex as rx
 
 from engine.db import read_session, write_session
 from engine.errors import ServiceError
 from engine.models import User
 from engine.services import auth as auth_service
+from engine.services.local_time import workspace_time_zone
 from engine.settings import get_settings
 
 LOGIN_ROUTE = "/login"
 HOME_ROUTE = "/"
 COOKIE_NAME = "am_session"
+SECURE_COOKIE_NAME = "__Secure-am_session"
+UNAVAILABLE = "Sign-in is unavailable right now (the engine's Redis cannot be reached). Try again shortly."
+
+
+def served_over_https(headers: Mapping[str, str], page_url: str = "") -> bool:
+    """Whether the browser reached us over HTTPS: a TLS-terminating proxy's X-Forwarded-Proto (first hop), or the
+    scheme of the page's Origin (sent by the browser with the websocket handshake) or URL. A client claiming
+    HTTPS falsely only gets a Secure cookie its browser will not keep on plain HTTP."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    proto = lowered.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    origin = lowered.get("origin", "").lower()
+    return proto == "https" or origin.startswith("https://") or page_url.lower().startswith("https://")
 
 
 def current_user(token: str) -> User | None:
@@ -28,9 +48,14 @@ def current_user(token: str) -> User | None:
         return auth_service.user_for_token(session=session, token=token)
 
 
-def _login(username: str, password: str) -> str:
+def _time_zone(user: User) -> str:
+    with read_session() as session:
+        return workspace_time_zone(session=session, actor=user)
+
+
+def _login(username: str, password: str, address: str) -> str:
     with write_session() as session:
-        return auth_service.login(session=session, username=username, password=password)
+        return auth_service.login(session=session, username=username, password=password, address=address)
 
 
 def _logout(token: str) -> None:
@@ -38,14 +63,28 @@ def _logout(token: str) -> None:
         auth_service.logout(session=session, token=token)
 
 
+def _cookie(name: str, *, secure: bool) -> rx.Cookie:
+    return rx.Cookie("", name=name, max_age=get_settings().session_days * 86400, same_site="strict",
+                     secure=secure)
+
+
 class AuthState(rx.State):
-    session_token: str = rx.Cookie(
-        "", name=COOKIE_NAME, max_age=get_settings().session_days * 86400, same_site="strict"
-    )
+    plain_token: str = _cookie(COOKIE_NAME, secure=False)
+    secure_token: str = _cookie(SECURE_COOKIE_NAME, secure=True)
     display_name: str = ""
     role: str = ""
     login_error: str = ""
     logging_in: bool = False
+    #: the workspace's IANA time zone: date-time inputs are typed in it (engine/services/local_time.py)
+    time_zone: str = "UTC"
+
+    @property
+    def session_token(self) -> str:
+        """The signed-in token, from whichever cookie holds it."""
+        return self.secure_token or self.plain_token
+
+    def _set_token(self, token: str, *, https: bool) -> None:
+        self.secure_token, self.plain_token = (token, "") if https else ("", token)
 
     def _show(self, user: User | None) -> None:
         self.display_name = user.display_name if user else ""
@@ -66,6 +105,7 @@ class AuthState(rx.State):
         self._show(user)
         if user is None:
             return rx.redirect(LOGIN_ROUTE, replace=True)
+        self.time_zone = await asyncio.to_thread(_time_zone, user)
         return None
 
     @rx.event
@@ -87,15 +127,19 @@ class AuthState(rx.State):
             return
         self.logging_in = True
         yield
-        try:
-            token = await asyncio.to_thread(_login, username, password)  # bcrypt: keep the event loop free
+        address = self.router.session.client_ip  # X-Forwarded-For only through rxconfig's trusted_proxy_hops
+        try:  # bcrypt: keep the event loop free
+            token = await asyncio.to_thread(_login, username, password, address)
         except ServiceError as err:
             self.login_error = err.message
+            return
+        except redis.RedisError:
+            self.login_error = UNAVAILABLE
             return
         finally:
             self.logging_in = False
         self.login_error = ""
-        self.session_token = token
+        self._set_token(token, https=served_over_https(self.router.headers.raw_headers, str(self.router.url)))
         self._show(await self._actor())
         yield rx.redirect(HOME_ROUTE, replace=True)
 
@@ -103,7 +147,7 @@ class AuthState(rx.State):
     async def logout(self):
         if self.session_token:
             await asyncio.to_thread(_logout, self.session_token)
-        self.session_token = ""
+        self._set_token("", https=False)
         self._show(None)
         # Forget what the last user saw, so the next login in this tab never glimpses it.
         from marketing_app.states.activities import ActivitiesState  # imported here: they import this module

@@ -64,10 +64,11 @@ class TemplatesState(ActivityForm, rx.State):
         return None
 
     @rx.event
-    def use(self, key: str):
+    async def use(self, key: str):
         template = get_template(key)
         if template is None:
             return rx.toast.error("Template not found.")
+        await self._use_time_zone()
         self.key, self.template_name = template.key, template.name
         self.name, self.description = template.name[:NAME_MAX], ""
         self.start = self.end = ""

@@ -21,6 +21,7 @@ class NewActivityState(ActivityForm, rx.State):
     @rx.event
     async def open_dialog(self):
         self.reset()
+        await self._use_time_zone()
         out = await run(self, lambda s, u: to_options(list_catalogue(session=s, actor=u)))
         if not out.ok or out.value is None:
             return out.problem()

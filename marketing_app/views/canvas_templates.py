@@ -6,6 +6,7 @@ import reflex as rx
 from marketing_app import styles
 from marketing_app.components.campaign_picker import campaign_picker
 from marketing_app.components.flow_canvas import flow_canvas
+from marketing_app.components.time_field import time_field
 from marketing_app.states.canvas_templates import DESCRIPTION_MAX, NAME_MAX, TemplateCard, TemplatesState
 from marketing_app.states.groups import GroupOption
 
@@ -95,12 +96,10 @@ def create_dialog() -> rx.Component:
                 rx.vstack(_label("Sub-activities", "tpl-campaigns"),
                           campaign_picker(S, trigger, picker_id="tpl-campaigns"), spacing="1", width="100%"),
                 rx.hstack(
-                    rx.vstack(_label("Start time (UTC)", "tpl-start"),
-                              rx.input(type="datetime-local", value=S.start, on_change=S.set_start, id="tpl-start",
-                                       width="100%"), spacing="1", flex="1"),
-                    rx.vstack(_label("End time (UTC)", "tpl-end"),
-                              rx.input(type="datetime-local", value=S.end, on_change=S.set_end, id="tpl-end",
-                                       width="100%"), spacing="1", flex="1"),
+                    time_field("Start time", value=S.start, on_change=S.set_start, input_id="tpl-start",
+                               time_zone=S.time_zone, utc=S.start_utc),
+                    time_field("End time", value=S.end, on_change=S.set_end, input_id="tpl-end",
+                               time_zone=S.time_zone, utc=S.end_utc),
                     spacing="3", width="100%",
                 ),
                 rx.text("No start time: the activity starts when it is published.", size="1", color=styles.MUTED,

@@ -213,8 +213,10 @@ def _error(message: rx.Var[str], error_id: str) -> rx.Component:
 def _name_input(default: rx.Var[str] | str, input_id: str) -> rx.Component:
     return rx.vstack(
         rx.text("Group name", as_="label", html_for=input_id, size="2", weight="medium"),
-        rx.input(name="name", id=input_id, default_value=default, max_length=GROUP_NAME_MAX, required=True,
-                 auto_focus=True, placeholder="e.g. Spring campaigns", width="100%"),
+        # No max_length / required: the browser would cut a pasted name or bubble its own words; the service's
+        # message (engine.services.groups._name_problem) is the one shown.
+        rx.input(name="name", id=input_id, default_value=default, auto_focus=True,
+                 placeholder="e.g. Spring campaigns", width="100%"),
         rx.text(f"Up to {GROUP_NAME_MAX} characters, unique among its siblings.", size="1", color=styles.MUTED),
         spacing="1",
         width="100%",

@@ -6,6 +6,7 @@ import reflex as rx
 from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
 from marketing_app import styles
 from marketing_app.components.campaign_picker import campaign_picker
+from marketing_app.components.time_field import time_field
 from marketing_app.states.create import NewActivityState
 from marketing_app.views.dialogs import group_select
 
@@ -67,12 +68,10 @@ def new_activity_dialog() -> rx.Component:
                 ),
                 _field(_label("Sub-activities", "new-campaigns"), _campaigns()),
                 rx.hstack(
-                    _field(_label("Start time (UTC)", "new-start"),
-                           rx.input(type="datetime-local", value=S.start, on_change=S.set_start, id="new-start",
-                                    width="100%")),
-                    _field(_label("End time (UTC)", "new-end"),
-                           rx.input(type="datetime-local", value=S.end, on_change=S.set_end, id="new-end",
-                                    width="100%")),
+                    time_field("Start time", value=S.start, on_change=S.set_start, input_id="new-start",
+                               time_zone=S.time_zone, utc=S.start_utc),
+                    time_field("End time", value=S.end, on_change=S.set_end, input_id="new-end",
+                               time_zone=S.time_zone, utc=S.end_utc),
                     spacing="3",
                     width="100%",
                 ),

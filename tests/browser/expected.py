@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from engine.db import make_engine
 from engine.errors import ServiceError
 from engine.models import Activity, ActivityGroup, MarketingCampaign, User, Workspace
-from engine.services.auth import login
+from engine.services.auth import WRONG_CREDENTIALS, verify_password
 from engine.services.groups import GroupNode, list_tree
 from engine.services.listing import ActivityPage, ListQuery, list_activities, status_counts
 from marketing_app.states.activities import PAGE_SIZE
@@ -101,8 +101,12 @@ def refusal(database_url: str, username: str, fn: Callable[[Session, User], Any]
 
 
 def login_refusal(database_url: str, username: str, password: str) -> str:
-    """The message the auth service gives for these credentials (the page must show it as is)."""
-    return refusal(database_url, username, lambda s, _u: login(session=s, username=username, password=password))
+    """The message the auth service gives for wrong credentials (the page must show it as is). Not asked of the
+    service itself: a real attempt would count as one more failure against this username in the app's Redis."""
+    with _session(database_url) as session:
+        user = session.exec(select(User).where(User.username == username)).first()
+        assert user is None or not verify_password(password, user.password_hash), "these credentials are right"
+    return WRONG_CREDENTIALS
 
 
 def arrange_cap(database_url: str, cap: int) -> None:

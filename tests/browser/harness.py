@@ -13,11 +13,13 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.sync_api import Browser, Playwright
+
+from tests.redis_process import RedisProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -104,6 +106,17 @@ def running_app(database_url: str, work: Path, web_dir: Path, *, demo: bool = Tr
     work.mkdir(parents=True, exist_ok=True)
     env = tool_env(database_url, work, web_dir)
     env.update(extra_env or {})
+    with ExitStack() as stack:
+        if "REDIS_URL" not in (extra_env or {}):
+            # Sign-in is throttled in Redis: an app started without one gets a redis-server of its own (never a
+            # developer's 6379), so one file's failed sign-ins never lock a user in another's.
+            own = RedisProcess(work / "redis", free_port(), persistent=False).start()
+            stack.callback(own.stop)
+            env["REDIS_URL"] = own.url
+        yield from _serve(database_url, work, env, demo=demo)
+
+
+def _serve(database_url: str, work: Path, env: dict[str, str], *, demo: bool) -> Iterator[RunningApp]:
     if demo:
         load_demo(env)
     port = free_port()

@@ -184,14 +184,15 @@ def test_new_activity_dialog(app_server: RunningApp, page: Page, shot: Shot) -> 
     expect(page.locator("#new-campaigns")).to_contain_text("+1")
 
     # the service checks the times: an end before the start is refused with its message
-    page.fill("#new-start", "2030-03-01T09:00")
-    page.fill("#new-end", "2030-02-01T09:00")
-    start, end = datetime(2030, 3, 1, 9, tzinfo=UTC), datetime(2030, 2, 1, 9, tzinfo=UTC)
+    page.fill("#new-start", "2030-03-01 09:00")
+    page.fill("#new-end", "2030-02-01 09:00")
+    # typed in the demo workspace's zone (Asia/Shanghai, UTC+8): 09:00 there is 01:00 UTC
+    start, end = datetime(2030, 3, 1, 1, tzinfo=UTC), datetime(2030, 2, 1, 1, tzinfo=UTC)
     why = expected.refusal(db, "marketer", lambda s, u: create_activity(session=s, actor=u, data=ActivityInput(
         name="x", start_time=start, end_time=end)))
     page.click("#new-submit")
     expect(page.locator("#new-error")).to_have_text(why)
-    page.fill("#new-end", "2030-04-01T09:00")
+    page.fill("#new-end", "2030-04-01 09:00")
 
     # with the browser's limit bypassed, the service still refuses a 61-character name, with its message
     page.evaluate("document.querySelector('#new-name').removeAttribute('maxlength')")
@@ -217,7 +218,7 @@ def test_new_activity_dialog(app_server: RunningApp, page: Page, shot: Shot) -> 
         S.DRAFT, False, expected.group_id(db, "Loyalty"))
     assert created.description == "Two waves, SMS then app push"
     assert (created.start_time.replace(tzinfo=UTC), created.end_time.replace(tzinfo=UTC)) == (
-        start, datetime(2030, 4, 1, 9, tzinfo=UTC))
+        start, datetime(2030, 4, 1, 1, tzinfo=UTC))
     links = expected.call(db, "marketer", lambda s, _u: sorted(s.exec(
         select(ActivityCampaignLink.campaign_id).where(ActivityCampaignLink.activity_id == created.id)).all()))
     assert links == expected.sub_campaign_ids(db, "Member Day")

@@ -25,7 +25,7 @@ def test_demo_covers_every_status_and_is_idempotent(session: Session) -> None:
         assert validate_flow(version.flow) == []
 
 
-def test_demo_logins_work(session: Session) -> None:
+def test_demo_logins_work(session: Session, redis_url: str) -> None:  # sign-in throttles in Redis
     demo.seed(session)
     for username, password, _, role in demo.USERS:
         token = login(session=session, username=username, password=password)

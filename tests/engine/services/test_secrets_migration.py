@@ -1,4 +1,4 @@
-"""Migration 0010 moves the plain secrets of stored versions into encrypted `secretvalue` rows (one row per
+"""Migration 0011 moves the plain secrets of stored versions into encrypted `secretvalue` rows (one row per
 activity, component and field, shared by the versions that held the same value) and back on downgrade."""
 
 import json
@@ -32,7 +32,7 @@ def _flows() -> dict[int, dict]:
 
 
 def test_plain_secrets_of_stored_versions_move_out_encrypted_and_back(database: str) -> None:
-    _alembic("0008", down=True)
+    _alembic("0010_workspace_tz", down=True)
     with write_session() as session:  # versions as today's code stores them: the values inside the flow
         owner = f.user(session, f.workspace(session), Role.MARKETER)
         a = f.activity(session, owner, status=ActivityStatus.IN_PROGRESS, flow=webhook_flow())
@@ -60,6 +60,6 @@ def test_plain_secrets_of_stored_versions_move_out_encrypted_and_back(database: 
     engine_secrets.reset()
     assert engine_secrets.reveal(SecretRef(id=a1["secret"]["$secret"])) == SIGNING  # the channel reads it
 
-    _alembic("0008", down=True)
+    _alembic("0010_workspace_tz", down=True)
     assert _flows() == before
     _alembic("head")

@@ -5,8 +5,8 @@ A flow's secret field (webhook `secret`, webhook headers that carry a credential
 (engine/secrets.py). Every stored version's plain secrets are moved out here; versions of one activity holding
 the same value at the same node and field share one row. Downgrade puts the values back into the flows.
 
-Revision ID: 0010
-Revises: 0009_outbound
+Revision ID: 0011
+Revises: 0010_workspace_tz
 Create Date: 2026-12-04 19:40:00
 """
 import re
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0010'
-down_revision: str | None = '0009_outbound'
+revision: str = '0011'
+down_revision: str | None = '0010_workspace_tz'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
