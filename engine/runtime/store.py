@@ -141,7 +141,6 @@ class RoundStore:
         self._totals = r.register_script(_TOTALS)
         self._reserve = r.register_script(_RESERVE)
         self._begin = r.register_script(_BEGIN)
-        self._release = r.register_script(_RELEASE)
 
     # ---- batches
     def put_batch(self, record_id: int, batch: str, ids: list[int], pipe: Any = None) -> None:
@@ -239,14 +238,6 @@ class RoundStore:
             self._settle(keys=[f"r:{record_id}:{node_id}"], args=args)
 
     # ---- trigger properties (Attribute Judgment)
-    def set_trigger_props(self, record_id: int, props: dict[int, dict[str, Any]]) -> None:
-        if props:
-            key = f"tp:{record_id}"
-            pipe = self.r.pipeline(transaction=False)
-            pipe.hset(key, mapping={str(k): json.dumps(v) for k, v in props.items()})
-            pipe.expire(key, TTL)
-            pipe.execute()
-
     def trigger_props(self, record_id: int, ids: list[int]) -> dict[int, dict[str, Any]]:
         if not ids:
             return {}
@@ -266,14 +257,6 @@ class RoundStore:
     def unpark(self, member: str) -> None:
         self.r.zrem("waits", member)
 
-    def drop_waits(self, record_id: int) -> int:
-        """Forget a stopped round's parked customers."""
-        removed = 0
-        for member, data in self.due_waits(float("inf"), limit=100_000):
-            if data["record"] == record_id:
-                removed += int(self.r.zrem("waits", member))
-        return removed
-
     # ---- failures
     def fail(self, record_id: int, node_id: str, reason: str) -> None:
         self.r.hset(f"failed:{record_id}", node_id, reason[:200])
@@ -290,9 +273,6 @@ class RoundStore:
         return bool(self.r.exists(f"stopped:{record_id}"))
 
     # ---- claims (one worker at a time per batch)
-    def claim(self, record_id: int, batch: str) -> bool:
-        return claims.acquire(self.r, f"claim:{record_id}:{batch}")
-
     def release(self, record_id: int, batch: str, pipe: Any = None) -> None:
         claims.release(self.r, f"claim:{record_id}:{batch}", pipe)
 
