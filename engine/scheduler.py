@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+from redis.exceptions import LockNotOwnedError
+from redis.lock import Lock
 from sqlmodel import col, select
 
 from engine import clock
@@ -43,20 +45,23 @@ class Scheduler:
         self.enter = enter  # enqueue a walk of customers entering (record, node, batch): kept events
         self.store = store or RoundStore(get_redis())
         self.identity = f"{os.getpid()}-{time.time_ns()}"
+        self._lease = Lock(self.store.r, LEASE_KEY, thread_local=False)
         self._last_purge = 0.0
         self._last_ab = 0.0
         self.stall_s = get_settings().engine_stall_s if stall_s is None else stall_s
         self._progress: dict[int, tuple[int, float]] = {}  # record → (pending batches, unchanged since)
 
     def holds_lease(self, ttl_ms: int | None = None) -> bool:
-        ttl_ms = ttl_ms or get_settings().scheduler_lease_ms
-        r = self.store.r
-        if r.set(LEASE_KEY, self.identity, nx=True, px=ttl_ms):
-            return True
-        if (r.get(LEASE_KEY) or b"").decode() == self.identity:
-            r.pexpire(LEASE_KEY, ttl_ms)
-            return True
-        return False
+        """Keep (or take) the lease that lets one scheduler act: a redis-py `Lock` with this scheduler's token.
+        Keeping it is `reacquire`, one Lua call that resets the TTL only while the key still holds our token, so
+        a lease that lapsed and was taken by another scheduler is never extended by this one."""
+        self._lease.timeout = (ttl_ms or get_settings().scheduler_lease_ms) / 1000
+        if self._lease.local.token is not None:
+            try:
+                return self._lease.reacquire()
+            except LockNotOwnedError:
+                self._lease.local.token = None  # lapsed: taken by another, or free to take again below
+        return self._lease.acquire(blocking=False, token=self.identity)
 
     def tick(self, now: datetime | None = None) -> dict[str, list]:
         """One pass over everything time-driven; returns what it did (for logs and tests)."""
