@@ -1,6 +1,7 @@
 """The scheduler owns time: start and end times, periodic cycles, parked waits, queued re-runs, handing new
-rounds to the workers (an outbox: rounds created by publish/start/re-run are dispatched from the DB, so a
-crash between commit and enqueue loses nothing), and the 7-day retention. Run it with
+rounds and Generate Crowd operations to the workers (outboxes: rounds created by publish/start/re-run and
+operations accepted by the page are dispatched from the DB, so a crash between commit and enqueue loses
+nothing), and the 7-day retention. Run it with
 
     python -m engine.scheduler
 
@@ -16,6 +17,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+from redis.exceptions import LockNotOwnedError
+from redis.lock import Lock
 from sqlmodel import col, select
 
 from engine import clock
@@ -26,6 +29,7 @@ from engine.runtime.connection import get_redis
 from engine.runtime.receipts import expire_pending, retry_late
 from engine.runtime.rounds import finish_if_done, persist_counters
 from engine.runtime.store import RoundStore
+from engine.services import crowds
 from engine.settings import get_settings
 from engine.status import RecordStatus
 
@@ -36,27 +40,32 @@ LEASE_KEY = "scheduler:lease"
 class Scheduler:
     def __init__(self, *, dispatch: Callable[[int], None], resume: Callable[[int, str, str], None],
                  store: RoundStore | None = None, walk: Callable[[int, str, str, bool], None] | None = None,
-                 stall_s: float | None = None, enter: Callable[[int, str, str], None] | None = None) -> None:
+                 stall_s: float | None = None, enter: Callable[[int, str, str], None] | None = None,
+                 crowd: Callable[[int], None] | None = None) -> None:
         self.dispatch = dispatch  # start a round on the workers
         self.resume = resume  # continue a parked batch after its wait
         self.walk = walk  # enqueue a walk of a batch (record, node, batch, resume): rescues lost batches
         self.enter = enter  # enqueue a walk of customers entering (record, node, batch): kept events
+        self.crowd = crowd  # enqueue a Generate Crowd operation (its outbox)
         self.store = store or RoundStore(get_redis())
         self.identity = f"{os.getpid()}-{time.time_ns()}"
+        self._lease = Lock(self.store.r, LEASE_KEY, thread_local=False)
         self._last_purge = 0.0
         self._last_ab = 0.0
         self.stall_s = get_settings().engine_stall_s if stall_s is None else stall_s
         self._progress: dict[int, tuple[int, float]] = {}  # record → (pending batches, unchanged since)
 
     def holds_lease(self, ttl_ms: int | None = None) -> bool:
-        ttl_ms = ttl_ms or get_settings().scheduler_lease_ms
-        r = self.store.r
-        if r.set(LEASE_KEY, self.identity, nx=True, px=ttl_ms):
-            return True
-        if (r.get(LEASE_KEY) or b"").decode() == self.identity:
-            r.pexpire(LEASE_KEY, ttl_ms)
-            return True
-        return False
+        """Keep (or take) the lease that lets one scheduler act: a redis-py `Lock` with this scheduler's token.
+        Keeping it is `reacquire`, one Lua call that resets the TTL only while the key still holds our token, so
+        a lease that lapsed and was taken by another scheduler is never extended by this one."""
+        self._lease.timeout = (ttl_ms or get_settings().scheduler_lease_ms) / 1000
+        if self._lease.local.token is not None:
+            try:
+                return self._lease.reacquire()
+            except LockNotOwnedError:
+                self._lease.local.token = None  # lapsed: taken by another, or free to take again below
+        return self._lease.acquire(blocking=False, token=self.identity)
 
     def tick(self, now: datetime | None = None) -> dict[str, list]:
         """One pass over everything time-driven; returns what it did (for logs and tests)."""
@@ -70,6 +79,7 @@ class Scheduler:
             with write_session() as session:
                 done[name] = step(session, now)
         done["dispatched"] = self._dispatch_new_rounds(now)
+        done["crowds"] = crowds.dispatch_waiting(send=lambda op: self._send_crowd()(op), now=now)
         done["resumed"] = self._release_waits(now)
         done["finished"] = self._finish_closed_rounds()
         done["late_receipts"] = [retry_late(store=self.store)]
@@ -113,6 +123,14 @@ class Scheduler:
 
             self.enter = enqueue_step
         return self.enter
+
+    def _send_crowd(self) -> Callable[[int], None]:
+        """How Generate Crowd operations are handed to the workers (the actor's queue, or the test's)."""
+        if self.crowd is None:
+            from engine.crowd_actor import generate_crowd
+
+            self.crowd = generate_crowd.send
+        return self.crowd
 
     def _refresh_markers(self) -> None:
         """Rounds running longer than the markers' TTL (event-triggered rounds stay open) keep them."""

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# THE test command: install what is missing, lint, then every test on 2 xdist workers.
+# THE test command: install what is missing, check the lock, lint, then every test on 2 xdist workers.
 #   bash scripts/test.sh                  # ruff + all of tests/
 #   bash scripts/test.sh tests/browser    # extra arguments go to pytest instead of "tests"
 # Tests that need Redis start their own redis-server on a free port (tests/conftest.py: redis_server), so a
@@ -11,6 +11,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 
 bash scripts/setup.sh
+
+# Every dependency is locked: a dependency added to pyproject.toml without `uv lock` fails here (offline check)
+echo "[test] uv.lock matches pyproject.toml" >&2
+.tools/uv/bin/uv lock --check --offline || { echo "[test] run .tools/uv/bin/uv lock (README: Dependencies)" >&2; exit 1; }
 
 echo "[test] ruff check" >&2
 ruff check .

@@ -3,7 +3,8 @@
 The operation record list next to the Generate Crowd button reads these rows (who, when, which result, how
 many, done or failed). A row is written when the request is accepted (running), and finished by the worker
 that builds the audience: done with the audience and its size, or failed with the reason (then no audience
-was saved: the audience and its members are written in the same transaction that marks the row done)."""
+was saved: the audience and its members are written in the same transaction that marks the row done). A running row
+without `dispatched_at` is an outbox entry: the scheduler hands it to the workers (engine/services/crowds.py)."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -38,3 +39,4 @@ class CrowdOperation(SQLModel, table=True):
     created_by: int = Field(foreign_key="user.id")
     created_at: datetime = Field(default_factory=now)
     finished_at: datetime | None = None
+    dispatched_at: datetime | None = None  # when its message went to the workers (outbox: the scheduler sends it)

@@ -1,5 +1,4 @@
-"""The Dramatiq broker, chosen once at import: Redis (REDIS_URL) normally, a StubBroker when
-DRAMATIQ_BROKER=stub (unit tests that run actors in-process).
+"""The Dramatiq broker, set once at import: Redis (REDIS_URL). Tests run real workers on a real Redis too.
 
 How a dead worker's batches come back (Dramatiq 2.x, brokers/redis.py + redis/dispatch.lua), and why the
 defaults in engine/settings.py give about 11 s:
@@ -30,7 +29,6 @@ import time
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
-from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Middleware
 
 from engine.runtime.wake import WakeOnEnqueue, WakingRedisBroker
@@ -77,11 +75,7 @@ def redis_broker(url: str | None = None) -> RedisBroker:
 
 
 def make_broker() -> dramatiq.Broker:
-    if os.environ.get("DRAMATIQ_BROKER") == "stub":
-        broker: dramatiq.Broker = StubBroker()
-        broker.emit_after("process_boot")
-    else:
-        broker = redis_broker()
+    broker = redis_broker()
     dramatiq.set_broker(broker)
     return broker
 

@@ -116,12 +116,6 @@ def _enter_batch(record_id: int, customers: dict[int, dict[str, Any]], *, enqueu
     return key
 
 
-def close_entry(session: Session, record: ExecutionRecord) -> None:
-    """Nobody new enters (end time reached); customers inside finish the flow."""
-    record.entry_closed = True
-    session.add(record)
-
-
 def persist_counters(session: Session, record_id: int, store: RoundStore) -> None:
     rows = [{"record_id": record_id, "node_id": node, "metric": metric, "value": value}
             for node, metrics in store.counters(record_id).items() for metric, value in metrics.items()]
@@ -174,19 +168,3 @@ def _end(session: Session, record: ExecutionRecord, store: RoundStore, *,
         return  # the activity moved on meanwhile (stopped, republished): the record's end is enough
     activity.updated_at = clock.now()
     session.add(activity)
-
-
-def stop_round(record_id: int, *, store: RoundStore) -> None:
-    """A stopped round routes nobody further and forgets its parked customers."""
-    store.stop(record_id)
-    store.drop_waits(record_id)
-
-
-def open_round_ids(session: Session, activity_id: int) -> list[int]:
-    return list(session.exec(select(ExecutionRecord.id).where(
-        ExecutionRecord.activity_id == activity_id, ExecutionRecord.status == RecordStatus.IN_PROGRESS)).all())
-
-
-def is_periodic(activity: Activity) -> bool:
-    return activity.schedule != Schedule.ONCE
-

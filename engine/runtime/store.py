@@ -20,17 +20,24 @@
 """
 
 import json
+import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from array import array
 from collections.abc import Iterable
 from typing import Any
 
 import redis
+from redis.exceptions import LockNotOwnedError
+from redis.lock import Lock
 
 from engine.runtime import live
+from engine.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 TTL = 8 * 24 * 3600  # beyond the 7-day detail retention
 
@@ -141,7 +148,6 @@ class RoundStore:
         self._totals = r.register_script(_TOTALS)
         self._reserve = r.register_script(_RESERVE)
         self._begin = r.register_script(_BEGIN)
-        self._release = r.register_script(_RELEASE)
 
     # ---- batches
     def put_batch(self, record_id: int, batch: str, ids: list[int], pipe: Any = None) -> None:
@@ -239,14 +245,6 @@ class RoundStore:
             self._settle(keys=[f"r:{record_id}:{node_id}"], args=args)
 
     # ---- trigger properties (Attribute Judgment)
-    def set_trigger_props(self, record_id: int, props: dict[int, dict[str, Any]]) -> None:
-        if props:
-            key = f"tp:{record_id}"
-            pipe = self.r.pipeline(transaction=False)
-            pipe.hset(key, mapping={str(k): json.dumps(v) for k, v in props.items()})
-            pipe.expire(key, TTL)
-            pipe.execute()
-
     def trigger_props(self, record_id: int, ids: list[int]) -> dict[int, dict[str, Any]]:
         if not ids:
             return {}
@@ -266,14 +264,6 @@ class RoundStore:
     def unpark(self, member: str) -> None:
         self.r.zrem("waits", member)
 
-    def drop_waits(self, record_id: int) -> int:
-        """Forget a stopped round's parked customers."""
-        removed = 0
-        for member, data in self.due_waits(float("inf"), limit=100_000):
-            if data["record"] == record_id:
-                removed += int(self.r.zrem("waits", member))
-        return removed
-
     # ---- failures
     def fail(self, record_id: int, node_id: str, reason: str) -> None:
         self.r.hset(f"failed:{record_id}", node_id, reason[:200])
@@ -290,9 +280,6 @@ class RoundStore:
         return bool(self.r.exists(f"stopped:{record_id}"))
 
     # ---- claims (one worker at a time per batch)
-    def claim(self, record_id: int, batch: str) -> bool:
-        return claims.acquire(self.r, f"claim:{record_id}:{batch}")
-
     def release(self, record_id: int, batch: str, pipe: Any = None) -> None:
         claims.release(self.r, f"claim:{record_id}:{batch}", pipe)
 
@@ -314,19 +301,22 @@ class RoundStore:
 class Claims:
     """Claims held by this process, kept alive by a thread: a batch is worked on by one worker at a time, so a
     redelivered message (a worker thought dead, a retry) never sends alongside the original. The claim of a
-    process that dies expires after `ttl_ms` and the redelivered message takes over."""
+    process that dies expires after `ttl_ms` and the redelivered message takes over.
+
+    Each held claim is a redis-py `Lock` carrying this thread's token: its keep-alive is `Lock.reacquire`, one
+    Lua call that resets the TTL only while the key still holds that token. A claim that lapsed (Redis stalled,
+    the process froze) and was taken by another worker is dropped here, never extended: the new owner keeps it.
+    """
 
     def __init__(self) -> None:
         self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.held: dict[str, tuple[redis.Redis, str, int]] = {}  # key → (client, token, ttl ms)
+        self.held: dict[str, Lock] = {}
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.pid = os.getpid()
 
     @property
     def ttl_ms(self) -> int:
-        from engine.settings import get_settings
-
         return max(1000, get_settings().engine_claim_ttl_ms)
 
     def _ensure_thread(self) -> None:  # called with self.lock held
@@ -337,14 +327,6 @@ class Claims:
             self.thread = threading.Thread(target=self._refresh, name="claims", daemon=True)
             self.thread.start()
 
-    def acquire(self, r: redis.Redis, key: str) -> bool:
-        token, ttl = self.token_now(), self.ttl_ms
-        if r.set(key, token, nx=True, px=ttl):
-            with self.lock:
-                self.held[key] = (r, token, ttl)
-            return True
-        return False
-
     def token_now(self) -> str:
         """This process's and thread's claim token."""
         with self.lock:
@@ -353,38 +335,46 @@ class Claims:
 
     def adopt(self, r: redis.Redis, key: str, ttl_ms: int) -> None:
         """A claim taken by a script with `token_now()`: keep it alive from now on."""
-        token = self.token_now()
+        claim = Lock(r, key, timeout=ttl_ms / 1000, thread_local=False)  # the keep-alive thread uses its token
+        claim.local.token = self.token_now().encode()
         with self.lock:
-            self.held[key] = (r, token, ttl_ms)
+            self.held[key] = claim
 
     def release(self, r: redis.Redis, key: str, pipe: Any = None) -> None:
-        mine = self.token_now()
+        """Delete the claim if it still holds this thread's token (inside the walk's final MULTI when given)."""
+        mine = self.token_now().encode()
         with self.lock:
-            _, token, _ttl = self.held.pop(key, (r, mine, 0))
+            claim = self.held.pop(key, None)
+        token = claim.local.token if claim is not None and claim.local.token else mine
         (pipe if pipe is not None else r).eval(_RELEASE, 1, key, token)
 
-    def _refresh(self) -> None:
-        """Every third of the shortest TTL held, extend every claim (never reads settings: the TTL came with
-        each claim)."""
-        import time
+    def refresh_once(self) -> list[str]:
+        """Reset the TTL of every claim still owned; returns the keys found lost (and forgotten)."""
+        with self.lock:
+            held = list(self.held.items())
+        lost = []
+        for key, claim in held:
+            try:
+                claim.reacquire()
+            except LockNotOwnedError:
+                lost.append(key)
+                with self.lock:
+                    if self.held.get(key) is claim:
+                        del self.held[key]
+            except redis.RedisError:
+                pass  # Redis away: the claim may lapse; the worker's own retry re-claims
+        if lost:
+            log.warning("batch claims lost to another worker (not extended): %s", ", ".join(lost))
+        return lost
 
+    def _refresh(self) -> None:
+        """Every third of the shortest TTL held, extend the claims (never reads settings: the TTL came with
+        each claim)."""
         while True:
             with self.lock:
-                held = list(self.held.items())
-            time.sleep(min((ttl for _, (_, _, ttl) in held), default=3000) / 3000)
-            with self.lock:
-                held = list(self.held.items())
-            by_client: dict[int, tuple[redis.Redis, list[tuple[str, int]]]] = {}
-            for key, (r, _token, ttl) in held:
-                by_client.setdefault(id(r), (r, []))[1].append((key, ttl))
-            for r, keys in by_client.values():
-                try:
-                    pipe = r.pipeline(transaction=False)
-                    for key, ttl in keys:
-                        pipe.pexpire(key, ttl)
-                    pipe.execute()
-                except redis.RedisError:
-                    pass  # Redis away: the claims may lapse; the worker's own retry re-claims
+                shortest = min((claim.timeout or 3.0 for claim in self.held.values()), default=3.0)
+            time.sleep(shortest / 3)
+            self.refresh_once()
 
 
 claims = Claims()

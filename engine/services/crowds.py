@@ -12,6 +12,12 @@ Two steps, so a large crowd never blocks the page:
    member is left — and records the operation as *failed* with the reason. Progress (ids read, members written)
    goes to Redis (`crowd:{id}`), which the page polls; a redelivered message redoes the whole work (nothing of
    an unfinished attempt was committed) and one for a finished operation does nothing.
+
+An outbox, as rounds have: a running operation without `dispatched_at` has no message yet. The page enqueues
+it at once (`crowd_actor.enqueue` then stamps it), and the scheduler enqueues any left unstamped
+(`dispatch_waiting`: a crash between the request's commit and its enqueue), so no operation stays "running"
+with nobody working on it. A message may thus be sent twice; the work's final transaction opens with a
+conditional UPDATE running → done, so only one attempt writes an audience.
 """
 
 import logging
@@ -20,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import redis
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from engine import clock
@@ -187,9 +194,11 @@ def run_operation(*, operation_id: int, chunk: int = CHUNK, progress: Progress |
             raise Conflict("No customer with this result is left: the details expired (they are kept 7 days).")
         total = len(ids)
         with write_session() as session:
-            fresh = session.get(CrowdOperation, operation_id)
-            if fresh is None or fresh.status != CrowdStatus.RUNNING:
+            if not _finish_first(session, operation_id):  # a duplicate attempt finished it meanwhile
+                fresh = session.get(CrowdOperation, operation_id)
                 return fresh.status if fresh else None
+            fresh = session.get(CrowdOperation, operation_id)
+            assert fresh is not None  # the UPDATE just matched it
             name = check_name(session, fresh.workspace_id, fresh.name)
             audience = Audience(workspace_id=fresh.workspace_id, name=name, kind=AudienceKind.STATIC,
                                 source=f"Generate Crowd: record {fresh.record_id}, component {fresh.node_id}, "
@@ -199,8 +208,7 @@ def run_operation(*, operation_id: int, chunk: int = CHUNK, progress: Progress |
             for start in range(0, total, chunk):
                 add_members(session=session, audience_id=int(audience.id), customer_ids=ids[start:start + chunk])
                 report(total + min(start + chunk, total), 2 * total)  # type: ignore[arg-type]
-            fresh.status, fresh.count, fresh.audience_id = CrowdStatus.DONE, total, audience.id
-            fresh.finished_at = clock.now()
+            fresh.count, fresh.audience_id = total, audience.id
             session.add(fresh)
         return CrowdStatus.DONE
     except ServiceError as err:
@@ -209,6 +217,39 @@ def run_operation(*, operation_id: int, chunk: int = CHUNK, progress: Progress |
         log.exception("Generate Crowd operation %s failed", operation_id)
         mark_failed(operation_id, f"The crowd could not be saved: {type(err).__name__}: {err}")
     return CrowdStatus.FAILED
+
+
+def _finish_first(session: Session, operation_id: int) -> bool:
+    """Mark the operation done as the transaction's first write, if it is still running: the row is then held by
+    this transaction (PostgreSQL's row lock, SQLite's write lock), so a duplicate attempt waits and finds it
+    done. Rolled back with everything else on a failure."""
+    done = session.execute(update(CrowdOperation)
+                           .where(col(CrowdOperation.id) == operation_id,
+                                  col(CrowdOperation.status) == CrowdStatus.RUNNING)
+                           .values(status=CrowdStatus.DONE, finished_at=clock.now()))
+    session.expire_all()
+    return done.rowcount == 1  # type: ignore[attr-defined]
+
+
+def mark_dispatched(operation_id: int) -> None:
+    """The operation's message is in the broker: the scheduler's outbox sweep leaves it alone."""
+    with write_session() as session:
+        session.execute(update(CrowdOperation)
+                        .where(col(CrowdOperation.id) == operation_id, col(CrowdOperation.dispatched_at).is_(None))
+                        .values(dispatched_at=clock.now()))
+
+
+def dispatch_waiting(*, send: Callable[[int], None], now: datetime | None = None) -> list[int]:
+    """The outbox sweep (the scheduler's tick): send every running operation that has no message yet, then
+    stamp it. Sent before the stamp commits, so a crash in between sends it again (harmless: see run_operation)."""
+    with write_session() as session:
+        waiting = session.exec(select(CrowdOperation).where(
+            CrowdOperation.status == CrowdStatus.RUNNING, col(CrowdOperation.dispatched_at).is_(None))).all()
+        for operation in waiting:
+            send(int(operation.id))  # type: ignore[arg-type]
+            operation.dispatched_at = now or clock.now()
+            session.add(operation)
+        return [int(op.id) for op in waiting]  # type: ignore[arg-type]
 
 
 def list_operations(*, session: Session, actor: User, record_id: int, node_id: str) -> list[OperationRow]:

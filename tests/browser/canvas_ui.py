@@ -19,6 +19,7 @@ from engine.db import make_engine
 from engine.models import Activity, ActivityVersion, User
 from engine.services.activities import ActivityInput, create_activity
 from tests.browser.harness import RunningApp, running_app
+from tests.browser.settle import settle as at_rest
 
 
 @contextmanager
@@ -73,15 +74,8 @@ def open_canvas(page: Page, base_url: str, activity_id: int, **query: str) -> No
 
 
 def settle(page: Page) -> None:
-    """Wait until the cards stopped moving (the first fit to screen, an animated fit or zoom)."""
-    viewport = page.locator(".react-flow__viewport")
-    before = None
-    for _ in range(40):
-        now = viewport.get_attribute("style")
-        if now == before:
-            return
-        before = now
-        page.wait_for_timeout(120)
+    """Wait until the cards stopped moving (the first fit to screen, an animated fit or zoom, a delayed scroll)."""
+    at_rest(page)
 
 
 def card(page: Page, node_id: str) -> Locator:
@@ -106,8 +100,7 @@ def on_screen(page: Page, target: Locator) -> bool:
 
 def reveal(page: Page, target: Locator) -> None:
     """Make sure `target` is on the visible canvas (fit to screen if not), the canvas at rest."""
-    page.wait_for_timeout(150)  # a selection may scroll the canvas, after a short delay
-    settle(page)
+    settle(page)  # a selection may scroll the canvas, after a short delay: that delay is waited for too
     for _ in range(3):
         if _inside(page, target):
             return
@@ -149,10 +142,12 @@ def hover_line(page: Page, source: str, target: str, branch: str = "out") -> Loc
 
 def pick(page: Page, component_type: str) -> None:
     """Choose a component in the open component menu."""
+    cards = page.locator(".fc-node").count()
     page.locator(f'.fc-menu [data-menu-type="{component_type}"]').click()
     expect(page.locator(".fc-menu")).to_have_count(0)
-    page.wait_for_timeout(150)  # the new card is selected: the canvas may scroll to it
-    settle(page)
+    expect(page.locator(".fc-node")).to_have_count(cards + 1)  # the server answered with the new card ...
+    expect(page.locator(".fc-node.selected")).to_have_count(1)  # ... selected
+    settle(page)  # ... and the canvas's scroll to it, delayed and animated, has ended
 
 
 def drag_palette(page: Page, component_type: str, target: Locator) -> None:
@@ -186,8 +181,7 @@ def canvas_tool(page: Page, name: str) -> Locator:
 
 def fit(page: Page) -> None:
     """Fit to screen, and wait for its short animation to end (cards are where they will stay)."""
-    canvas_tool(page, "fit").click()
-    page.wait_for_timeout(250)
+    canvas_tool(page, "fit").click()  # its transition starts on the next animation frame
     settle(page)
 
 
@@ -196,16 +190,10 @@ def zoom(page: Page) -> int:
 
 
 def settled_zoom(page: Page) -> int:
-    """The zoom once its animation has ended (the same value twice, 150 ms apart): a zoom button pressed
-    mid-animation starts from wherever the animation was."""
-    last = zoom(page)
-    for _ in range(60):
-        page.wait_for_timeout(150)
-        now = zoom(page)
-        if now == last:
-            return now
-        last = now
-    return last
+    """The zoom once its animation has ended: a zoom button pressed mid-animation starts from wherever the
+    animation was."""
+    settle(page)
+    return zoom(page)
 
 
 def field(page: Page, path: str) -> Locator:

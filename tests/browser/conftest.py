@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser.harness import ROOT, RunningApp, launch_chromium, running_app
+from tests.browser.settle import TRACK_DELAYS
 
 #: BROWSER_WEB_DIR lets two pytest runs side by side keep separate frontend builds
 WEB_DIR = Path(os.environ.get("BROWSER_WEB_DIR")
@@ -60,6 +61,7 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A new browser context per test: no cookie (session) carries over between tests.
     A failing test leaves failure.png (what the browser showed) in test-output/<test>/."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.add_init_script(TRACK_DELAYS)  # the canvas's pending moves, for tests/browser/settle.py
     context.set_default_timeout(UI_TIMEOUT_MS)
     expect.set_options(timeout=UI_TIMEOUT_MS)
     pg = context.new_page()

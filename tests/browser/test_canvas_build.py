@@ -40,6 +40,7 @@ from tests.browser.canvas_ui import (
     tool,
 )
 from tests.browser.conftest import RunningApp, Shot
+from tests.browser.settle import quiet
 from tests.browser.ui import sign_in, toast
 
 pytestmark = pytest.mark.browser
@@ -363,15 +364,19 @@ def test_edit_undo_copy_paste_delete_cut_zoom_and_drag(app_server: RunningApp, p
     old = next(n for n in saved(db, activity_id)[1]["nodes"] if n["id"] == "n3")["position"]
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.down()
-    page.wait_for_timeout(200)
+    quiet(page, ".fc-root")  # the press is handled (a selection it causes is rendered)
     sent, shown = len(frames), rev(page)
     for step in range(1, 21):
         page.mouse.move(box["x"] + box["width"] / 2 + step * 4, box["y"] + box["height"] / 2 + step * 3)
-    page.wait_for_timeout(300)
+    # the card is drawn where the pointer took it (snapped to the grid), and the page is at rest
+    page.wait_for_function("([x, y]) => { const r = document.querySelector('.fc-node[data-node-id=\"n3\"]')"
+                           ".getBoundingClientRect(); return r.x - x > 40 && r.y - y > 30; }",
+                           arg=[box["x"], box["y"]])
+    quiet(page, ".fc-root")
     assert len(frames) == sent, "a drag must not send events while the card moves"
     page.mouse.up()
     expect(page.locator(".fc-root")).not_to_have_attribute("data-rev", str(shown))
-    page.wait_for_timeout(300)
+    quiet(page, ".fc-root")  # the server's answer is applied: anything else the drop sent came before it
     assert len(frames) == sent + 1
     assert '"kind":"move"' in frames[-1].replace(" ", "")
 

@@ -35,6 +35,7 @@ from tests.browser.canvas_ui import (
     saved,
 )
 from tests.browser.conftest import RunningApp, Shot
+from tests.browser.settle import quiet
 from tests.browser.ui import sign_in, toast
 
 pytestmark = pytest.mark.browser
@@ -84,7 +85,7 @@ def cond(page: Page, path: str, subject: str | None, op: str, value: str | None)
     page.get_by_role("option", name=op, exact=True).click()
     # another operator re-creates the value box (its meaning changed): type once the server has answered
     expect(page.locator(f'#config-panel [data-select="{path}.op"]')).to_have_text(op)
-    page.wait_for_timeout(100)
+    quiet(page, "#config-panel")  # ... and its re-render (the new value box) is applied
     if value is not None:
         row.locator(".cond-value input").fill(value)
         row.locator(".cond-value input").press("Tab")

@@ -154,7 +154,7 @@ def test_details_numbers_change_live_and_a_customer_route_is_drawn(stack: LiveSt
     expect(line_path(page, "t", "sms")).to_have_class(re.compile(r"\bon-route\b"))
     expect(line_path(page, "sms", "e")).to_have_class(re.compile(r"\bon-route\b"))
     expect(page.locator("#incoming-route-note")).to_contain_text(chosen.qaid)
-    page.wait_for_timeout(400)  # the canvas fits the route into view (a short animation)
+    # the canvas fits the route into view (delayed, then a short animation): on_screen waits for it to rest
     assert all(on_screen(page, card(page, nid)) for nid in ("t", "sms", "e")), "the route is not all in view"
     green = line_path(page, "t", "sms").evaluate("p => getComputedStyle(p).stroke")
     assert green == "rgb(48, 164, 108)", green

@@ -4,7 +4,6 @@ a periodic activity stays In Progress for its next cycles (the next cycle itself
 test_record_actions.py, on a test clock); Re-run after a crowd-data failure makes a round the engine runs."""
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,9 +77,14 @@ def test_stop_from_the_drawer_stops_routing_and_view_shows_the_stopped_round(sta
     assert activity(activity_id).status == ActivityStatus.IN_PROGRESS  # periodic: its next cycles still run
     assert rounds(activity_id)[0].status == RecordStatus.STOPPED
 
-    # the engine routes nobody further into the stopped round: later events enter no round
+    # the engine routes nobody further into the stopped round: later events enter no round. A sentinel activity
+    # on the same event takes the same events through the same entry: once they reached its End, the engine
+    # has decided where they go (no guessed pause)
+    sentinel_flow = {"nodes": [node("t", "behavior_event", 0, event=EVENT, times=1, window_hours=24),
+                               node("e", "end", 300)], "edges": [edge("t", "e")]}
+    sentinel = publish("Stop sentinel", sentinel_flow, schedule=Schedule.DAILY)
     send_events(stack, [c.qaid for c in people[3:]], EVENT)
-    time.sleep(2)  # a negative: give the engine time to (wrongly) route them
+    wait_until(lambda: view("marketer", sentinel).nodes["e"].values == [("reached", 5)], "the sentinel's five")
     stopped = view("marketer", activity_id, record_id=first.id)
     assert dict(stopped.nodes["t"].values) == {"met": 3, "entered": 3} and not stopped.live
     assert len(rounds(activity_id)) == 1

@@ -92,6 +92,26 @@ def scheduler(env: dict[str, str], log_dir: Path) -> Proc:
     return Proc("scheduler", [sys.executable, "-m", "engine.scheduler"], env, log_dir)
 
 
+def scheduler_ticks(r: redis.Redis, count: int, timeout: float = 30.0) -> None:
+    """Wait until the scheduler process has finished `count` more ticks. Observed through its lease: the run loop
+    renews it (its TTL jumps back up, or the key reappears) only after the previous tick returned."""
+    from engine.scheduler import LEASE_KEY
+
+    deadline = time.monotonic() + timeout
+    renewals, last, seen = 0, None, False
+    while renewals < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {count} scheduler ticks ({renewals} seen)")
+        ttl = int(r.pttl(LEASE_KEY))
+        if ttl > 0:
+            if (last is not None and ttl > last) or (last is None and seen):
+                renewals += 1
+            last, seen = ttl, True
+        else:
+            last = None
+        time.sleep(0.005)
+
+
 def scheduler_in_process():  # noqa: ANN201 — engine.scheduler.Scheduler, imported late (binds the broker)
     """The scheduler object of this process, dispatching to the Redis the subprocess workers consume."""
     from engine import actors

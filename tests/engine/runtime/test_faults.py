@@ -185,7 +185,7 @@ def test_scheduler_killed_and_restarted_across_start_cycles_and_end(env, monkeyp
             return len(rs) >= n and all(r.status == RecordStatus.COMPLETED for r in rs)
 
         sched.start()
-        time.sleep(1.0)
+        s.scheduler_ticks(get_redis(), 2)  # it ran its ticks: nothing was due yet
         assert status() == ActivityStatus.NOT_STARTED and not s.records(activity_id)
         sched.kill()
         begun = t0 + timedelta(minutes=15)  # the start time passes while the scheduler is dead
@@ -206,7 +206,7 @@ def test_scheduler_killed_and_restarted_across_start_cycles_and_end(env, monkeyp
         set_time(end + timedelta(hours=1, minutes=30))  # past the end time, and past one more cycle time
         sched.start()
         s.wait_for(lambda: status() == ActivityStatus.COMPLETED and rounds_done(5), 30, what="the end")
-        time.sleep(1.5)  # a few more ticks change nothing
+        s.scheduler_ticks(get_redis(), 3)  # a few more ticks change nothing
         sched.stop()
     finally:
         sched.kill()

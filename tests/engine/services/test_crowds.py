@@ -2,18 +2,22 @@
 really runs; requests are checked first; a generation that fails records why and saves nothing; the workers'
 actor does the work off the request."""
 
+from collections.abc import Iterator
 from datetime import timedelta
 
+import dramatiq
 import pytest
+from dramatiq.brokers.redis import RedisBroker
 from sqlmodel import func, select
 
-from engine import clock
+from engine import clock, crowd_actor
 from engine.channels.registry import reset_channels
 from engine.db import read_session, write_session
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Activity, Audience, AudienceMember, CrowdOperation, CustomerStep, User
 from engine.models.crowd import CrowdStatus
 from engine.runtime.lifecycle import purge_details
+from engine.scheduler import Scheduler
 from engine.services import activities as activity_service
 from engine.services import crowds
 from engine.services.activities import ActivityInput
@@ -201,26 +205,64 @@ def test_a_failing_generation_records_why_and_saves_no_audience(live: sup.Round)
     assert (_audiences(), _members()) == (audiences + 1, members)
 
 
-def test_the_actor_generates_the_crowd_on_the_workers(live: sup.Round, redis_url: str) -> None:
-    import dramatiq
-    from dramatiq.brokers.redis import RedisBroker
-
-    from engine import crowd_actor
-
-    owner = sup.users_of(live.owner_id)["owner"]
-    operation = _request(live, owner, name="Via the worker")
+@pytest.fixture
+def crowd_worker(redis_url: str) -> Iterator[RedisBroker]:
+    """The Generate Crowd actor on a real Redis broker with a worker of its own (this test's Redis)."""
     original = crowd_actor.generate_crowd.broker
     broker = RedisBroker(url=redis_url)
     broker.declare_actor(crowd_actor.generate_crowd)
     crowd_actor.generate_crowd.broker = broker
-    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
+    worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=50)
     worker.start()
-    try:
-        crowd_actor.enqueue(operation.id)
-        s.wait_for(lambda: _operations(live, owner)[0].status != "running", 30, what="the crowd")
-    finally:
-        worker.stop()
-        broker.close()
-        crowd_actor.generate_crowd.broker = original
+    yield broker
+    worker.stop()
+    broker.close()
+    crowd_actor.generate_crowd.broker = original
+
+
+def _settled(rnd: sup.Round, owner: User) -> bool:
+    return all(row.status != "running" for row in _operations(rnd, owner))
+
+
+def test_the_actor_generates_the_crowd_on_the_workers(live: sup.Round, crowd_worker: RedisBroker) -> None:
+    owner = sup.users_of(live.owner_id)["owner"]
+    operation = _request(live, owner, name="Via the worker")
+    crowd_actor.enqueue(operation.id)
+    s.wait_for(lambda: _settled(live, owner), 30, what="the crowd")
     [row] = _operations(live, owner)
     assert row.status == "done" and row.count == operation.requested
+    assert _dispatched(operation.id)  # stamped: the scheduler's outbox sweep leaves it alone
+
+
+def _dispatched(operation_id: int) -> bool:
+    with read_session() as session:
+        operation = session.get(CrowdOperation, operation_id)
+        return operation is not None and operation.dispatched_at is not None
+
+
+def test_a_request_whose_enqueue_was_lost_is_sent_by_the_scheduler_and_completes(live: sup.Round,
+                                                                                 crowd_worker: RedisBroker) -> None:
+    owner = sup.users_of(live.owner_id)["owner"]
+    audiences = _audiences()
+    operation = _request(live, owner, name="Lost on the way")  # committed; the page crashed before enqueueing
+    assert not _dispatched(operation.id)
+    scheduler = Scheduler(dispatch=lambda _record: None, resume=lambda *_: None,
+                          crowd=crowd_actor.generate_crowd.send)
+    assert scheduler.tick()["crowds"] == [operation.id]  # the outbox sweep sends it ...
+    assert scheduler.tick()["crowds"] == []  # ... once: it is stamped
+    s.wait_for(lambda: _settled(live, owner), 30, what="the crowd")
+    [row] = _operations(live, owner)
+    assert row.status == "done" and row.count == operation.requested and _audiences() == audiences + 1
+
+
+def test_a_message_sent_twice_saves_one_audience(live: sup.Round, crowd_worker: RedisBroker) -> None:
+    """The page's enqueue and the sweep may both send an operation (a crash before the stamp): one audience."""
+    owner = sup.users_of(live.owner_id)["owner"]
+    audiences, members = _audiences(), _members()
+    operation = _request(live, owner, name="Sent twice")
+    crowd_actor.generate_crowd.send(operation.id)
+    crowd_actor.generate_crowd.send(operation.id)  # two worker threads: the attempts overlap
+    crowd_worker.join(crowd_actor.generate_crowd.queue_name, timeout=30_000)  # both messages acknowledged
+    [row] = _operations(live, owner)
+    assert row.status == "done" and row.count == operation.requested
+    assert (_audiences(), _members()) == (audiences + 1, members + operation.requested)
