@@ -7,7 +7,8 @@
 // the middle of its longest horizontal run, which is never under a card.
 
 const GAP = 22;     // a lane's distance from the cards it passes
-const STUB = 18;    // how far a line runs straight out of its handle before it turns
+const STUB = 10;    // how far a line runs straight out of its handle before it turns: close to the handle, clear
+                    // of the buttons of the next line from the same handle (in the middle of the gap)
 const BEND = 24;    // a bend costs as much as this many pixels of length: fewer bends win a near tie
 
 const crosses = ([x1, y1], [x2, y2], b) => {
@@ -45,7 +46,8 @@ export function route(sx, sy, tx, ty, boxes) {
     }
   }
   const lanes = new Set([sy, ty, (sy + ty) / 2]);
-  for (const bx of boxes) { lanes.add(bx.y1 - GAP); lanes.add(bx.y2 + GAP); }
+  for (const bx of boxes) lanes.add(bx.y2 + GAP);  // below first: a card's own tools and numbers sit above it
+  for (const bx of boxes) lanes.add(bx.y1 - GAP);
   for (const y of lanes) candidates.push([[sx, sy], [a, sy], [a, y], [b, y], [b, ty], [tx, ty]]);
   let best = null, bestCost = Infinity;
   for (const pts of candidates) {
