@@ -450,10 +450,23 @@ function Canvas(props) {
   const [autoRev, setAutoRev] = useState(0);
   const [tidying, setTidying] = useState(false);
   const fitAfter = useRef(false);  // Tidy up: fit the new layout to the screen once the server's graph is drawn
-  useEffect(() => setLocalSel(selected), [selected, rev]);
-  useEffect(() => {
-    setNodes((prev) => buildNodes(props, prev, dragging.current, localSel, autoPos.current));
-  }, [props.nodes, readOnly, preview, localSel, autoRev]); // eslint-disable-line react-hooks/exhaustive-deps
+  // The server's graph (and selection) are taken in DURING the render that receives them (React's "adjust
+  // state while rendering" pattern), not in an effect: an effect runs after the paint, so every update cost an
+  // extra frame before the new card even reached React Flow (drop -> shown on 60 cards: p50 108 -> see
+  // docs/BENCHMARKS.md).
+  const [seenSel, setSeenSel] = useState([selected, rev]);
+  let sel = localSel;
+  if (seenSel[0] !== selected || seenSel[1] !== rev) {
+    setSeenSel([selected, rev]);
+    setLocalSel(selected);
+    sel = selected;
+  }
+  const [seen, setSeen] = useState([props.nodes, readOnly, preview, localSel, autoRev]);
+  const input = [props.nodes, readOnly, preview, sel, autoRev];
+  if (input.some((v, i) => v !== seen[i])) {
+    setSeen(input);
+    setNodes((prev) => buildNodes(props, prev, dragging.current, sel, autoPos.current));
+  }
   const prevEdges = useRef([]);
   const edges = useMemo(() => (prevEdges.current = buildEdges(props, nodes, prevEdges.current)),
                         [props.edges, nodes, readOnly, preview]); // eslint-disable-line react-hooks/exhaustive-deps
