@@ -131,9 +131,9 @@ def test_tidy_up_then_undo_restores_the_places(app_server: RunningApp, page: Pag
 
 
 def test_a_split_shows_its_branches_side_by_side(app_server: RunningApp, page: Page, shot: Shot) -> None:
+    groups = [{"name": "A", "ratio": 30}, {"name": "B", "ratio": 30}, {"name": "C", "ratio": 40}]
     nodes = [{"id": "n1", "type": "target_audience", "config": {"audience_id": 1}},
-             {"id": "n2", "type": "ab_test", "config": {"groups": [{"name": "A", "ratio": 30}, {"name": "B", "ratio": 30},
-                                                                  {"name": "C", "ratio": 40}]}}]
+             {"id": "n2", "type": "ab_test", "config": {"groups": groups}}]
     edges = [{"source": "n1", "branch": "out", "target": "n2"}]
     for k in range(3):
         sms, end = f"n{3 + k}", f"n{6 + k}"
