@@ -316,7 +316,7 @@ def main() -> None:
           f"Python {platform.python_version()} · {time.strftime('%Y-%m-%d %H:%M')} · "
           f"load average {os.getloadavg()[0]:.1f} (other work on the machine slows the figures)")
     for name, values in results.items():
-        print(report(name, values, 150))
+        print(report(name, values, 80))
         print(report("  in the DOM", COMMITTED[name][1:], None) + "  (event, server, delta, React commit)")
     print(report("cold open", cold, 2000))
     print(report("drag frames", drag_frames, None) + f"  · events sent while dragging: {during_drag}, "

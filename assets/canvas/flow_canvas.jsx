@@ -29,10 +29,12 @@ import {
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import "./flow_canvas.css";
+import { layoutFlow } from "./flow_layout.js";
+import { obstacleKey, parseBoxes, pathOf, route, toolsAt } from "./edge_route.js";
 import {
   BellRing, Box, CalendarCheck, CheckCheck, ClipboardPaste, Copy, CopyPlus, FileText, FlagTriangleRight,
   Hourglass, Image, Lightbulb, Mail, Maximize, MessageCircle, MessageSquareText, Minus, MousePointerClick,
-  Plus, Redo2, Scissors, Server, Shuffle, SlidersHorizontal, Split, Tag, Tags, Trash2, Undo2, UserCheck,
+  Network, Plus, Redo2, Scissors, Server, Shuffle, SlidersHorizontal, Split, Tag, Tags, Trash2, Undo2, UserCheck,
   UserPlus, Users, Webhook, X,
 } from "lucide-react";
 
@@ -180,11 +182,22 @@ const NODE_TYPES = { step: StepNode, plus: PlusNode, start: StartNode };
 // ------------------------------------------------------------------------------------------------ edges
 
 const LinkEdge = memo(function LinkEdge(props) {
-  const { id, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, selected } = props;
+  const { id, source, target, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, selected } = props;
   const ctx = useContext(Ctx);
-  const [path, labelX, labelY] = getSmoothStepPath({
-    sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, borderRadius: 10, offset: 16,
-  });
+  // the cards in the line's way (a string, so the line re-renders only when they change), and a path around them
+  const blockers = useStore(useCallback((s) => obstacleKey(s.nodeLookup, source, target, sourceX, sourceY, targetX, targetY),
+                                        [source, target, sourceX, sourceY, targetX, targetY]));
+  const routed = useMemo(() => (blockers ? route(sourceX, sourceY, targetX, targetY, parseBoxes(blockers)) : null),
+                         [blockers, sourceX, sourceY, targetX, targetY]);
+  let path, labelX, labelY;
+  if (routed) {
+    path = pathOf(routed);
+    [labelX, labelY] = toolsAt(routed);
+  } else {
+    [path, labelX, labelY] = getSmoothStepPath({
+      sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, borderRadius: 10, offset: 16,
+    });
+  }
   const e = data.edge;
   const ex = useContext(ExecCtx);
   const onRoute = ex.edges ? ex.edges.has(id) : null;
@@ -198,6 +211,7 @@ const LinkEdge = memo(function LinkEdge(props) {
       {!ctx.readOnly && !ctx.preview && (
         <EdgeLabelRenderer>
           <div className={"fc-edge-tools nodrag nopan" + (show ? " show" : "")} data-edge={id}
+               data-routed={routed ? "around" : "step"}
                data-drop="link" data-source={e.source} data-branch={e.branch} data-target={e.target}
                onMouseEnter={() => hover(id)} onMouseLeave={() => hover("")}
                style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}>
@@ -248,20 +262,22 @@ function stubsFor(step, readOnly) {
 // objects, so React Flow re-renders only what changed (a 60-card flow re-renders one card, not 60).
 const same = (a, b) => a === b || JSON.stringify(a) === JSON.stringify(b);
 
-function buildNodes(props, prev, dragging, selected) {
+// `auto`: positions laid out here for cards the flow has no saved position for (n.auto), else null
+function buildNodes(props, prev, dragging, selected, auto = null) {
   const before = new Map(prev.map((n) => [n.id, n]));
   const draggable = !props.readOnly && !props.preview, connectable = !props.readOnly;
   const out = [];
   for (const n of props.nodes || []) {
     const old = before.get(n.id);
     const isSel = n.id === selected;
-    if (old && old.type === "step" && (dragging.has(n.id) || (old.position.x === n.position.x && old.position.y === n.position.y))
+    const at = (n.auto && auto && auto[n.id]) || n.position;
+    if (old && old.type === "step" && (dragging.has(n.id) || (old.position.x === at.x && old.position.y === at.y))
         && old.selected === isSel && old.draggable === draggable && same(old.data.node, n)) {
       out.push(old);
       continue;
     }
     // a copy: React Flow may update a node's position object in place while it is dragged
-    const position = old && dragging.has(n.id) ? old.position : { x: n.position.x, y: n.position.y };
+    const position = old && dragging.has(n.id) ? old.position : { x: at.x, y: at.y };
     const step = { id: n.id, type: "step", position, data: { node: n }, selected: isSel, draggable, connectable };
     if (old && old.measured) step.measured = old.measured;
     out.push(step);
@@ -378,7 +394,7 @@ function Menu({ menu, items, onPick, onClose }) {
   );
 }
 
-function Toolbar({ act, canUndo, canRedo, readOnly, onView }) {
+function Toolbar({ act, canUndo, canRedo, readOnly, onView, onTidy, tidying }) {
   const { zoomIn, zoomOut, fitView } = useReactFlow();
   const zoom = useStore((s) => s.transform[2]);
   return (
@@ -387,6 +403,9 @@ function Toolbar({ act, canUndo, canRedo, readOnly, onView }) {
         <>
           <button type="button" className="fc-tool wide" data-tool="add-ends" title="Add an End to every open link"
                   onClick={() => act({ kind: "add_ends" })}><FlagTriangleRight size={15} /><span>End all</span></button>
+          <button type="button" className="fc-tool wide" data-tool="tidy" disabled={tidying}
+                  title="Tidy up: lay the flow out again, branches side by side (undo with Ctrl+Z)"
+                  onClick={onTidy}><Network size={15} /><span>Tidy up</span></button>
           <span className="fc-sep" />
           <button type="button" className="fc-tool" data-tool="undo" title="Undo (Ctrl+Z)" disabled={!canUndo}
                   onClick={() => act({ kind: "undo" })}><Undo2 size={15} /></button>
@@ -427,10 +446,27 @@ function Canvas(props) {
   }, []);
   const flow = useReactFlow();
 
-  useEffect(() => setLocalSel(selected), [selected, rev]);
-  useEffect(() => {
-    setNodes((prev) => buildNodes(props, prev, dragging.current, localSel));
-  }, [props.nodes, readOnly, preview, localSel]); // eslint-disable-line react-hooks/exhaustive-deps
+  const autoPos = useRef(null);  // where the layout put the cards of a flow opened without saved positions
+  const [autoRev, setAutoRev] = useState(0);
+  const [tidying, setTidying] = useState(false);
+  const fitAfter = useRef(false);  // Tidy up: fit the new layout to the screen once the server's graph is drawn
+  // The server's graph (and selection) are taken in DURING the render that receives them (React's "adjust
+  // state while rendering" pattern), not in an effect: an effect runs after the paint, so every update cost an
+  // extra frame before the new card even reached React Flow (drop -> shown on 60 cards: p50 108 -> see
+  // docs/BENCHMARKS.md).
+  const [seenSel, setSeenSel] = useState([selected, rev]);
+  let sel = localSel;
+  if (seenSel[0] !== selected || seenSel[1] !== rev) {
+    setSeenSel([selected, rev]);
+    setLocalSel(selected);
+    sel = selected;
+  }
+  const [seen, setSeen] = useState([props.nodes, readOnly, preview, localSel, autoRev]);
+  const input = [props.nodes, readOnly, preview, sel, autoRev];
+  if (input.some((v, i) => v !== seen[i])) {
+    setSeen(input);
+    setNodes((prev) => buildNodes(props, prev, dragging.current, sel, autoPos.current));
+  }
   const prevEdges = useRef([]);
   const edges = useMemo(() => (prevEdges.current = buildEdges(props, nodes, prevEdges.current)),
                         [props.edges, nodes, readOnly, preview]); // eslint-disable-line react-hooks/exhaustive-deps
@@ -448,6 +484,53 @@ function Canvas(props) {
     clearTimeout(notify.timer);
     notify.timer = setTimeout(() => setNote(""), 2600);
   }, []);
+
+  // ---- layout (assets/canvas/flow_layout.js): Tidy up, and a flow opened without saved positions
+  const fitSoon = useCallback(() => setTimeout(() => flow.fitView({ padding: preview ? 0.12 : 0.2, maxZoom: 1 }), 60),
+                              [flow, preview]);
+  const layout = useCallback(() => {
+    const box = wrapper.current ? wrapper.current.getBoundingClientRect() : { width: 1200, height: 800 };
+    const sizes = {};
+    for (const n of flow.getNodes()) {
+      if (n.type === "step" && n.measured && n.measured.width) sizes[n.id] = n.measured;
+    }
+    return layoutFlow(props.nodes || [], props.edges || [], { sizes, width: box.width, height: box.height });
+  }, [flow, props.nodes, props.edges]);
+  const tidy = useCallback(async () => {
+    if (!(props.nodes || []).length) return;
+    setTidying(true);
+    try {
+      const positions = await layout();
+      const moved = (props.nodes || []).some((n) => positions[n.id]
+        && (positions[n.id].x !== n.position.x || positions[n.id].y !== n.position.y));
+      if (moved) {
+        fitAfter.current = true;
+        act({ kind: "tidy", positions });  // one step in the undo history
+      } else fitSoon();
+    } finally {
+      setTidying(false);
+    }
+  }, [layout, act, fitSoon, props.nodes]);
+  useEffect(() => {
+    if (!fitAfter.current) return undefined;
+    fitAfter.current = false;
+    const t = fitSoon();
+    return () => clearTimeout(t);
+  }, [rev]); // eslint-disable-line react-hooks/exhaustive-deps
+  const unplaced = (props.nodes || []).some((n) => n.auto);
+  useEffect(() => {
+    if (!unplaced) { autoPos.current = null; return undefined; }
+    let live = true, t = null;
+    layout().then((positions) => {
+      if (!live) return;
+      autoPos.current = positions;
+      setAutoRev((r) => r + 1);
+      // an editable flow keeps them (not an undo step): moves and saves start from this layout
+      if (!readOnly && !preview && onAction) onAction({ kind: "layout", positions });
+      t = fitSoon();
+    });
+    return () => { live = false; clearTimeout(t); };
+  }, [unplaced, props.viewKey]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const openMenuAt = useCallback((e, ctx) => {
     if (readOnly || preview) return;
@@ -720,7 +803,7 @@ function Canvas(props) {
             {!preview && (props.nodes || []).length > 0 && <MiniMap pannable zoomable position="bottom-left" className="fc-minimap" style={{ width: 168, height: 112 }}
                                   nodeClassName={(n) => (n.type === "step" ? `mm-${n.data.node.cat}` : "mm-hidden")} />}
             {!preview && <Toolbar act={act} canUndo={props.canUndo} canRedo={props.canRedo} readOnly={readOnly}
-                                  onView={cancelAutoPan} />}
+                                  onView={cancelAutoPan} onTidy={tidy} tidying={tidying} />}
             {copyMode && !readOnly && (
               <Panel position="top-center" className="fc-banner" data-banner="copy">
                 <ClipboardPaste size={14} />

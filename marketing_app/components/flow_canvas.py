@@ -14,6 +14,9 @@ from reflex_base.event import passthrough_event_spec
 
 #: pinned exactly: the canvas is tested against this version (`npm view @xyflow/react version` → 12.12.1)
 XYFLOW = "@xyflow/react@12.12.1"
+#: the layered layout of Tidy up and of flows opened without saved positions (assets/canvas/flow_layout.js,
+#: imported on first use); pinned exactly like React Flow (`npm view elkjs version` → 0.12.1)
+ELKJS = "elkjs@0.12.1"
 
 
 class FlowCanvas(rx.Component):
@@ -25,7 +28,7 @@ class FlowCanvas(rx.Component):
 
     library = "$/public/canvas/flow_canvas.jsx"
     tag = "FlowCanvas"
-    lib_dependencies: list[str] = [XYFLOW]
+    lib_dependencies: list[str] = [XYFLOW, ELKJS]
 
     nodes: rx.Var[list[dict[str, Any]]]
     edges: rx.Var[list[dict[str, Any]]]

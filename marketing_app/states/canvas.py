@@ -477,7 +477,7 @@ class CanvasState(CampaignChoice, rx.State):
         if isinstance(a.get("x"), int | float) and isinstance(a.get("y"), int | float):
             position = {"x": float(a["x"]), "y": float(a["y"])}
         else:
-            position = model.free_position(self._flow, source, branch)
+            position = model.place(self._flow, source, branch)
         flow, nid = ops.add_node(self._flow, t, after=(source, branch), config=self._starter(t), position=position)
         self._after_add(model.unclutter(flow, [nid]), nid, t)
 
@@ -496,6 +496,20 @@ class CanvasState(CampaignChoice, rx.State):
         if self._history is not None and flow != self._history.present:
             self._history.push(flow)
             self.dirty = True
+            self._render(panel=False)
+
+    def _do_tidy(self, a: dict[str, Any]):
+        """Tidy up: the layout the canvas computed (elkjs), as one undoable step."""
+        self._commit(model.with_positions(self._flow, a.get("positions")))
+
+    def _do_layout(self, a: dict[str, Any]):
+        """A flow opened without saved positions, laid out by the canvas: kept as the present flow (not an undo
+        step, not an unsaved change) so moves and saves start from what the marketer sees."""
+        if self._history is None:
+            return
+        flow = model.with_positions(self._flow, a.get("positions"))
+        if flow != self._history.present:
+            self._history.present = flow
             self._render(panel=False)
 
     def _do_add_ends(self, _a: dict[str, Any]):

@@ -5,6 +5,8 @@ open links, validation) comes from engine.flow (ops, validate, registry); this m
 props of the React Flow component: labels, summaries, red dots, dashed lines, where each "+" sits.
 """
 
+import copy
+import math
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
@@ -241,6 +243,7 @@ def view(flow: Flow, *, problems: list[FlowProblem] | None = None, audiences: Ma
             "trigger": bool(spec and spec.is_trigger),
             "end": node.get("type") == "end",
             "position": {"x": float(pos.get("x", 0)), "y": float(pos.get("y", 0))},
+            "auto": not isinstance(node.get("position"), Mapping),  # no saved place: the canvas lays it out
             "branches": [{"key": b, "label": branch_label(node, b), "open": (nid, b) not in linked,
                           "offset": stub_offset(i, len(branches))} for i, b in enumerate(branches)],
             "hint": dict(hint) if hint else None,
@@ -278,6 +281,31 @@ def free_position(flow: Flow, source: str, branch: str) -> dict[str, float] | No
     while taken(x, y):
         y += ops.Y_STEP
     return {"x": x, "y": y}
+
+
+#: a chain wraps onto a new row after this many columns (Tidy up's ELK layout wraps long chains the same way),
+#: so "Fit to screen" keeps a 10-component chain readable instead of one endless row
+ROW_COLUMNS = 4
+#: the gap between a wrapped row and the cards above it
+ROW_GAP = 64
+
+
+def place(flow: Flow, source: str, branch: str) -> dict[str, float] | None:
+    """Where a component added after (source, branch) goes: next to its source (ops' place, or below it when
+    taken: free_position), unless the chain has reached ROW_COLUMNS columns: then at the start of a new row under
+    the whole flow. Only single-link sources wrap; a split's branches stay beside it. None: ops' place."""
+    spot = free_position(flow, source, branch)
+    nodes = {str(n["id"]): n for n in flow.get("nodes") or []}
+    node = nodes.get(source)
+    if node is None or len(ops.branches_of(node)) != 1:
+        return spot
+    base = node.get("position") or {"x": 0, "y": 0}
+    x = spot["x"] if spot else float(base.get("x", 0)) + ops.X_STEP
+    left = min(float((n.get("position") or {}).get("x", 0)) for n in nodes.values())
+    if x - left < ROW_COLUMNS * ops.X_STEP:
+        return spot
+    bottom = max(_box(n)[3] for n in nodes.values())
+    return {"x": left, "y": bottom + ROW_GAP}
 
 
 #: approximate card sizes on the canvas (assets/canvas/flow_canvas.css), to keep new cards off existing ones
@@ -318,6 +346,23 @@ def unclutter(flow: Flow, node_ids: list[str]) -> Flow:
             if not any(_overlaps(moved, o) for o in others):
                 out = ops.move_node(out, nid, {"x": x, "y": y + dy})
                 break
+    return out
+
+
+def with_positions(flow: Flow, positions: Any) -> Flow:
+    """The flow with its cards where a layout (Tidy up, assets/canvas/flow_layout.js) put them. Only finite
+    numbers for components of this flow are taken; anything else in `positions` is ignored, so a stale or odd
+    message cannot half-move the flow or add a card."""
+    if not isinstance(positions, Mapping):
+        return flow
+    out = copy.deepcopy(flow)
+    for node in out.get("nodes") or []:
+        pos = positions.get(str(node["id"]))
+        if not isinstance(pos, Mapping):
+            continue
+        x, y = pos.get("x"), pos.get("y")
+        if all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in (x, y)):
+            node["position"] = {"x": float(x), "y": float(y)}
     return out
 
 

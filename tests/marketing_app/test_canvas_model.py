@@ -111,3 +111,54 @@ def test_unclutter_moves_new_cards_off_others() -> None:
     moved = next(n for n in out["nodes"] if n["id"] == "n2")["position"]
     assert moved["x"] == 10 and moved["y"] != 10
     assert model.unclutter(out, ["n2"]) == out
+
+
+def _chain(length: int) -> tuple[dict, list[str]]:
+    flow, first = ops.add_node(ops.empty(), "target_audience", config={"audience_id": 1})
+    ids = [first]
+    for _ in range(length - 1):
+        flow, nid = ops.add_node(flow, "text_sms", after=(ids[-1], "out"), position=model.place(flow, ids[-1], "out"))
+        ids.append(nid)
+    return flow, ids
+
+
+def test_a_long_chain_wraps_onto_a_new_row() -> None:
+    flow, ids = _chain(10)
+    at = {str(n["id"]): n["position"] for n in flow["nodes"]}
+    xs = sorted({p["x"] for p in at.values()})
+    assert len(xs) == model.ROW_COLUMNS, "no row is wider than ROW_COLUMNS cards"
+    rows = sorted({p["y"] for p in at.values()})
+    assert len(rows) == 3 and all(b - a >= model.HEAD_H + model.ROW_GAP for a, b in zip(rows, rows[1:], strict=False))
+    # the 5th card starts the second row under the first card
+    assert at[ids[4]] == {"x": at[ids[0]]["x"], "y": rows[1]}
+
+
+def test_a_splits_branches_never_wrap() -> None:
+    flow, ids = _chain(4)
+    flow, split = ops.add_node(flow, "ab_test", after=(ids[-1], "out"), config=model.starter_config("ab_test"),
+                               position=model.place(flow, ids[-1], "out"))
+    split_at = next(n["position"] for n in flow["nodes"] if n["id"] == split)
+    assert split_at["y"] > 0, "the split itself is the 5th column: it wraps"
+    for branch in ("group_1", "group_2"):
+        spot = model.place(flow, split, branch)
+        if spot is not None:  # off the cards already there, still in the column beside the split
+            assert spot["x"] == split_at["x"] + ops.X_STEP
+
+
+def test_with_positions_takes_only_finite_numbers_for_known_cards() -> None:
+    flow, ids = _chain(3)
+    before = [dict(n["position"]) for n in flow["nodes"]]
+    out = model.with_positions(flow, {ids[0]: {"x": 10, "y": 20.5}, ids[1]: {"x": float("nan"), "y": 1},
+                                      ids[2]: {"x": True, "y": 1}, "n99": {"x": 1, "y": 1}})
+    assert [n["position"] for n in out["nodes"]] == [{"x": 10.0, "y": 20.5}, before[1], before[2]]
+    assert [n["position"] for n in flow["nodes"]] == before, "the flow given is not changed"
+    assert len(out["nodes"]) == 3
+    assert model.with_positions(flow, "not a mapping") is flow
+
+
+def test_cards_without_a_saved_position_are_flagged_for_layout() -> None:
+    flow = {"nodes": [{"id": "n1", "type": "target_audience", "config": {}},
+                      {"id": "n2", "type": "end", "config": {}, "position": {"x": 5, "y": 6}}],
+            "edges": [{"source": "n1", "branch": "out", "target": "n2"}]}
+    nodes, _ = model.view(flow)
+    assert [(n["id"], n["auto"]) for n in nodes] == [("n1", True), ("n2", False)]
