@@ -20,6 +20,7 @@ from engine.components.behavior_event import BehaviorEventConfig, event_matches,
 from engine.db import read_session
 from engine.flow.graph import FlowGraph, graph_for_text
 from engine.models import Activity, ActivityVersion, ExecutionRecord, RecordTrigger
+from engine.runtime import redis_state
 from engine.runtime.connection import get_redis
 from engine.runtime.entered import continued_rounds
 from engine.runtime.ports import RuntimePorts
@@ -42,7 +43,7 @@ def on_events(workspace_id: int, events: list[Event], *, enqueue: Enqueue) -> in
 
         triggers = event_triggers(session=session, workspace_id=workspace_id)
         activity_ids = {a for name in names for a in triggers.get(name, [])}
-        for record_id, version_id, takes_over in _open_rounds(session, activity_ids):
+        for record_id, version_id, takes_over in _open_rounds(session, activity_ids, store):
             trigger_id, config = _trigger(session, version_id)
             props: dict[int, dict[str, Any]] = {}
             for customer_id, name, properties, _ in events:
@@ -61,7 +62,8 @@ def on_events(workspace_id: int, events: list[Event], *, enqueue: Enqueue) -> in
 
 
 _OPEN_ROUNDS = Compiled(
-    select(ExecutionRecord.id, Activity.live_version_id, ExecutionRecord.trigger)  # type: ignore[call-overload]
+    select(ExecutionRecord.id, Activity.live_version_id, ExecutionRecord.trigger,  # type: ignore[call-overload]
+           ExecutionRecord.dispatched_at)
     .join(Activity, col(Activity.id) == col(ExecutionRecord.activity_id))
     .where(col(ExecutionRecord.activity_id) == bindparam("activity_id"),
            Activity.status == ActivityStatus.IN_PROGRESS, col(Activity.live_version_id).is_not(None),
@@ -71,16 +73,22 @@ _OPEN_ROUNDS = Compiled(
     .order_by(col(ExecutionRecord.number).desc()).limit(1))
 
 
-def _open_rounds(session: Session, activity_ids: set[int]) -> list[tuple[int, int, bool]]:
+def _open_rounds(session: Session, activity_ids: set[int], store: RoundStore) -> list[tuple[int, int, bool]]:
     """(record, version, took over from drained rounds) of the open round of each in-progress activity: its
     newest open round on the live version (a round a republish drained has its entry closed: new customers
     enter the new version's round; only a republish round has rounds it continues). One raw read per
-    activity (engine/compiled.py): this runs for every request of behaviour events."""
+    activity (engine/compiled.py): this runs for every request of behaviour events.
+
+    A round the scheduler has not dispatched yet (published a moment ago) has no Redis marker: its Redis state
+    begins here, as it would with the dispatch (engine/scheduler.py), or its first walk would find the round
+    "lost" and end it Abnormal End."""
     found: list[tuple[int, int, bool]] = []
     for activity_id in sorted(activity_ids):
         row = _OPEN_ROUNDS.first(session, activity_id=activity_id)
         if row is not None:
-            record_id, version_id, trigger = row
+            record_id, version_id, trigger, dispatched_at = row
+            if dispatched_at is None:
+                redis_state.mark(store.r, int(record_id))
             found.append((int(record_id), int(version_id), trigger == RecordTrigger.REPUBLISH))
     return found
 
