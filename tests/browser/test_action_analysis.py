@@ -215,11 +215,14 @@ def test_live_charts_labels_periods_and_generate_crowd(stack: LiveStack, page: P
     expect(record).to_contain_text("Succeeded")
     shot(page, "generate-crowd-done")
     # between the request and the worker the operation is running: the panel shows its progress; the worker
-    # then builds it (the request is made here through the service, the message goes to the stack's broker)
+    # then builds it (the request is made here through the service and stamped as sent, so the scheduler's
+    # outbox leaves it alone: it stays running until this test hands its message to the stack's broker)
     with db.write_session() as session:
         user = session.exec(select(User).where(User.username == "marketer")).one()
         waiting = crowds.request_crowd(session=session, actor=user, record_id=record_id, node_id="sms",
                                        result="failed", name="Welcome back — failed")
+        waiting.dispatched_at = clock.now()
+        session.add(waiting)
     expect(found.locator("#crowd-progress")).to_be_visible()
     expect(page.locator('.crowd-operation[data-name="Welcome back — failed"]')).to_have_attribute(
         "data-status", "running")
