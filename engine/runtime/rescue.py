@@ -54,7 +54,7 @@ def orphans(store: RoundStore, record_id: int) -> list[str]:
 
 
 def rescue(store: RoundStore, record_id: int, trigger_id: str,
-           send: Callable[[int, str, str, bool], None]) -> list[str]:
+           send: Callable[[int, str, str, bool], object]) -> list[str]:
     lost = orphans(store, record_id)
     for batch in lost:
         node, resume = start_of(batch, trigger_id)

@@ -24,6 +24,7 @@ from engine.models import (
     Schedule,
     User,
     Workspace,
+    row_id,
 )
 from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
 from engine.permissions import can_see, require, require_writer
@@ -124,7 +125,7 @@ def _apply_input(session: Session, activity: Activity, data: ActivityInput, subs
     activity.max_runs = data.max_runs
     session.exec(delete(ActivityCampaignLink).where(col(ActivityCampaignLink.activity_id) == activity.id))
     for cid in subs:
-        session.add(ActivityCampaignLink(activity_id=activity.id, campaign_id=cid))
+        session.add(ActivityCampaignLink(activity_id=row_id(activity), campaign_id=cid))
 
 
 def transition_or_conflict(activity: Activity, action: Action, **kw: bool) -> ActivityStatus:
@@ -150,13 +151,13 @@ def create_activity(
     subs = validate_input(session=session, actor=actor, data=data)
     if flow is not None and (malformed := shape_problems(flow)):
         raise Invalid("The flow cannot be saved: " + " ".join(p.message for p in malformed))
-    activity = Activity(workspace_id=actor.workspace_id, name=data.name.strip(), owner_id=actor.id,
+    activity = Activity(workspace_id=actor.workspace_id, name=data.name.strip(), owner_id=row_id(actor),
                         template_key=template_key, is_public=is_public)
     session.add(activity)
     session.flush()
     _apply_input(session, activity, data, subs)
     flow = secret_service.absorb(session=session, activity=activity, flow=flow, actor=actor) if flow else None
-    version = ActivityVersion(activity_id=activity.id, number=1, author_id=actor.id,
+    version = ActivityVersion(activity_id=row_id(activity), number=1, author_id=row_id(actor),
                               flow=flow or {"nodes": [], "edges": []})
     session.add(version)
     session.flush()
@@ -187,7 +188,7 @@ def _editable_version(session: Session, actor: User, activity: Activity) -> Acti
         return current
     last = session.exec(select(func.max(ActivityVersion.number)).where(
         ActivityVersion.activity_id == activity.id)).one() or 0
-    version = ActivityVersion(activity_id=activity.id, number=last + 1, author_id=actor.id,
+    version = ActivityVersion(activity_id=row_id(activity), number=last + 1, author_id=row_id(actor),
                               flow=dict(current.flow) if current else {"nodes": [], "edges": []})
     session.add(version)
     session.flush()
@@ -207,7 +208,7 @@ def _save(session: Session, actor: User, activity: Activity, data: ActivityInput
         version.flow = secret_service.absorb(session=session, activity=activity, flow=flow, actor=actor)
     version.state = VersionState.DRAFT
     version.published_at = None
-    version.author_id = actor.id
+    version.author_id = row_id(actor)
     session.add(version)
     return version
 
@@ -253,7 +254,9 @@ def new_record(session: Session, activity: Activity, trigger: RecordTrigger,
                 rerun_of: ExecutionRecord | None = None) -> ExecutionRecord:
     last = session.exec(select(func.max(ExecutionRecord.number)).where(
         ExecutionRecord.activity_id == activity.id)).one() or 0
-    record = ExecutionRecord(activity_id=activity.id, version_id=activity.live_version_id, number=last + 1,
+    if activity.live_version_id is None:
+        raise ValueError(f"activity {activity.id} has no live version to run")
+    record = ExecutionRecord(activity_id=row_id(activity), version_id=activity.live_version_id, number=last + 1,
                              trigger=trigger, rerun_of_id=rerun_of.id if rerun_of else None)
     if trigger not in (RecordTrigger.RERUN, RecordTrigger.REPUBLISH):
         activity.runs_used += 1
@@ -418,7 +421,7 @@ def batch_delete(*, session: Session, actor: User, activity_ids: list[int]) -> i
     """Delete Draft / Stopped / Completed / Abnormal End activities with their versions and records."""
     activities = _load_many(session, actor, activity_ids, Action.DELETE)
     _all_or_nothing(activities, Action.DELETE, "deleted")
-    ids = [a.id for a in activities]
+    ids = [row_id(a) for a in activities]
     session.exec(delete(ActivityCampaignLink).where(col(ActivityCampaignLink.activity_id).in_(ids)))
     session.exec(delete(ExecutionRecord).where(col(ExecutionRecord.activity_id).in_(ids)))
     session.exec(delete(ActivityVersion).where(col(ActivityVersion.activity_id).in_(ids)))

@@ -239,7 +239,7 @@ def mark_dispatched(operation_id: int) -> None:
                         .values(dispatched_at=clock.now()))
 
 
-def dispatch_waiting(*, send: Callable[[int], None], now: datetime | None = None) -> list[int]:
+def dispatch_waiting(*, send: Callable[[int], object], now: datetime | None = None) -> list[int]:
     """The outbox sweep (the scheduler's tick): send every running operation that has no message yet, then
     stamp it. Sent before the stamp commits, so a crash in between sends it again (harmless: see run_operation)."""
     with write_session() as session:
