@@ -22,18 +22,18 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, column, delete, select, text
+from sqlalchemy import BindParameter, Integer, String, bindparam, column, delete, select, text
 from sqlalchemy.sql import Subquery
 from sqlmodel import Session, col
 
 from engine.components.base import Outcome
 from engine.components.registry import COMPONENTS
 from engine.components.sending import SendingComponent
-from engine.models import ActivityVersion, CustomerRoute, CustomerStep, ExecutionRecord
+from engine.models import ActivityVersion, CustomerRoute, CustomerStep, ExecutionRecord, table_of
 from engine.runtime.sql import insert_ignore_rows
 
-STEP_TABLE = CustomerStep.__table__  # type: ignore[attr-defined]
-ROUTE_TABLE = CustomerRoute.__table__  # type: ignore[attr-defined]
+STEP_TABLE = table_of(CustomerStep)
+ROUTE_TABLE = table_of(CustomerRoute)
 STEP_COLUMNS = ("record_id", "node_id", "customer_id", "branch", "result", "reason", "at")
 ROUTE_COLUMNS = ("record_id", "customer_id", "start_node", "at", "route")
 SEND_TYPES: frozenset[str] = frozenset(t for t, c in COMPONENTS.items() if isinstance(c, SendingComponent))
@@ -134,7 +134,7 @@ def steps(session: Session, record_id: int, *, node_id: str | None = None,
     sql = _PG_VALUE if session.get_bind().dialect.name == "postgresql" else _SQLITE_VALUE
     where = ["r.record_id = :record_id"]
     params: dict[str, Any] = {"record_id": record_id}
-    binds = []
+    binds: list[BindParameter[Any]] = []
     if node_id is not None:
         where.append("j.key = :node_id")
         params["node_id"] = node_id
@@ -198,7 +198,7 @@ def entered_ids(session: Session, record_ids: Iterable[int]) -> set[int]:
     ids = list(record_ids)
     if not ids:
         return set()
-    versions = dict(session.execute(select(ExecutionRecord.id, ActivityVersion.flow)  # type: ignore[call-overload]
+    versions = dict(session.execute(select(col(ExecutionRecord.id), col(ActivityVersion.flow))
                                     .join(ActivityVersion, col(ActivityVersion.id) == ExecutionRecord.version_id)
                                     .where(col(ExecutionRecord.id).in_(ids))).all())
     out: set[int] = set()

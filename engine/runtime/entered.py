@@ -9,6 +9,7 @@ nobody. "Who entered" is read in one place, `engine/runtime/details.py` `entered
 """
 
 from collections.abc import Iterable
+from typing import cast
 
 from sqlmodel import Session, col, select
 
@@ -37,7 +38,7 @@ def pending_ids(store: RoundStore, record_ids: Iterable[int]) -> set[int]:
     """Customers in the rounds' pending batches (entered or parked, not walked to the end yet)."""
     inside: set[int] = set()
     for record_id in record_ids:
-        for batch in store.r.smembers(f"pending:{record_id}"):
+        for batch in cast(set[bytes | str], store.r.smembers(f"pending:{record_id}")):  # redis-py: Awaitable | Any
             inside.update(store.get_batch(record_id, batch.decode() if isinstance(batch, bytes) else batch))
     return inside
 

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from engine import clock
 from engine.errors import Conflict
-from engine.models import Activity, ActivityVersion, ExecutionRecord, RecordTrigger, Schedule
+from engine.models import Activity, ActivityVersion, ExecutionRecord, RecordTrigger, Schedule, row_id
 from engine.runtime.details import purge
 from engine.services.activities import new_record, require_capacity
 from engine.status import Action, ActivityStatus, RecordStatus, StatusError, transition
@@ -49,7 +49,7 @@ def begin_due(session: Session, now: datetime) -> list[int]:
     """Not Started → In Progress at the start time."""
     due = session.exec(select(Activity).where(Activity.status == ActivityStatus.NOT_STARTED,
                                               col(Activity.start_time) <= now)).all()
-    return [a.id for a in due if not (a.end_time and a.end_time <= now) and
+    return [row_id(a) for a in due if not (a.end_time and a.end_time <= now) and
             _enter_in_progress(session, a, Action.BEGIN, now)]
 
 
@@ -70,7 +70,7 @@ def end_due(session: Session, now: datetime) -> list[int]:
                 continue  # its audience enters all at once when the round starts (it was due before the end)
             record.entry_closed = True
             session.add(record)
-    return [a.id for a in due]
+    return [row_id(a) for a in due]
 
 
 def _rerun_running(session: Session, activity: Activity) -> bool:
@@ -85,7 +85,7 @@ def _audience_round(session: Session, record: ExecutionRecord) -> bool:
     version = session.get(ActivityVersion, record.version_id)
     if version is None:
         return False
-    graph = graph_for(version.id, version.flow)
+    graph = graph_for(record.version_id, version.flow)
     return graph.nodes.get(graph.trigger_id or "", {}).get("type") == "target_audience"
 
 
@@ -111,7 +111,7 @@ def cycles_due(session: Session, now: datetime) -> list[int]:
         # one period at a time: a scheduler that was down catches up cycle by cycle, skipping none
         activity.next_run_at = next_cycle(activity, activity.next_run_at)
         session.add(activity)
-        started.append(activity.id)
+        started.append(row_id(activity))
     return started
 
 
@@ -141,7 +141,7 @@ def reruns_due(session: Session, now: datetime) -> list[int]:
             rerun = start_rerun(session, activity, failed)  # checks (status machine, cap) before it writes
         except (StatusError, Conflict):
             continue
-        created.append(int(rerun.id))  # type: ignore[arg-type]
+        created.append(row_id(rerun))
         started[failed.activity_id] = rerun.number
     return created
 

@@ -12,12 +12,14 @@ from engine import clock
 from engine.channels.base import Message, SendResult, SendStatus
 from engine.components.conditions import matches_where
 from engine.components.text_sms import short_code
-from engine.models import Audience, AudienceKind, AudienceMember, BehaviorEvent, CustomerTag
+from engine.models import Audience, AudienceKind, AudienceMember, BehaviorEvent, CustomerTag, row_id, table_of
 from engine.runtime.sql import insert_ignore, upsert
 from engine.runtime.store import SENDING, RoundStore, send_status
 from engine.settings import get_settings
 
 SHORT_LINKS_KEY = "shortlinks"
+_TAGS = table_of(CustomerTag)
+_MEMBERS = table_of(AudienceMember)
 
 
 class RuntimePorts:
@@ -54,7 +56,7 @@ class RuntimePorts:
                 BehaviorEvent.occurred_at >= since, BehaviorEvent.occurred_at <= until)
         if not where:
             rows = self.session.exec(select(BehaviorEvent.customer_id, func.count()).where(*base)
-                                     .group_by(BehaviorEvent.customer_id)).all()
+                                     .group_by(col(BehaviorEvent.customer_id))).all()
             return {cid: int(n) for cid, n in rows}
         counts: dict[int, int] = defaultdict(int)
         for cid, props in self.session.exec(select(BehaviorEvent.customer_id, BehaviorEvent.properties).where(*base)):
@@ -76,7 +78,7 @@ class RuntimePorts:
 
     def set_tag(self, customer_ids: list[int], tag: str, value: str) -> None:
         rows = [{"customer_id": cid, "tag": tag, "value": value, "updated_at": clock.now()} for cid in customer_ids]
-        self._writes.append(lambda s: upsert(s, CustomerTag.__table__,  # type: ignore[arg-type]
+        self._writes.append(lambda s: upsert(s, _TAGS,
                                              rows, keys=["customer_id", "tag"], update=["value", "updated_at"]))
 
     def add_to_audience(self, *, record_id: int, node_id: str, name: str, customer_ids: list[int]) -> int:
@@ -93,8 +95,8 @@ class RuntimePorts:
                                     source=source)
                 session.add(audience)
                 session.flush()
-            insert_ignore(session, AudienceMember.__table__,  # type: ignore[arg-type]
-                          [{"audience_id": audience.id, "customer_id": cid} for cid in ids])
+            audience_id = row_id(audience)
+            insert_ignore(session, _MEMBERS, [{"audience_id": audience_id, "customer_id": cid} for cid in ids])
 
         self._writes.append(write)
         existing = self.session.exec(select(Audience.id).where(Audience.workspace_id == self.workspace_id,

@@ -189,7 +189,7 @@ def retry_late(*, store: RoundStore, limit: int = 50_000) -> int:
     if not raw:
         return 0
     items = [json.loads(r) for r in raw]
-    settled: list[Settled] = [tuple(i[:5]) for i in items]  # type: ignore[misc]
+    settled: list[Settled] = [tuple(i[:5]) for i in items]
     first_seen = {tuple(i[:3]): i[5] for i in items}
     still = record_details(settled, store=store)
     now = time.time()

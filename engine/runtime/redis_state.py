@@ -30,7 +30,7 @@ import logging
 import time
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import redis
 from dramatiq.middleware import Middleware, MiddlewareError
@@ -81,7 +81,7 @@ def bind(r: redis.Redis, *, clear: bool) -> str:
     "bound" (Redis held no round's state), "adopted" (unbound state of a database with rounds) or "cleared" (another
     database's state, removed because `clear`). Raises ForeignRedis when the state is foreign and not `clear`."""
     mine = database_identity()
-    raw = r.get(IDENTITY_KEY)
+    raw = cast(bytes | None, r.get(IDENTITY_KEY))  # redis-py types replies Awaitable | Any
     theirs = raw.decode() if raw else None
     if theirs == mine:
         return "ours"
@@ -129,7 +129,7 @@ def _mark_visible_rounds(r: redis.Redis) -> None:
 
 def _verify(r: redis.Redis, mine: str, outcome: str) -> str:
     """Another process may have bound Redis between our read and our SET NX: the binding must be ours."""
-    now = (r.get(IDENTITY_KEY) or b"").decode()
+    now = (cast(bytes | None, r.get(IDENTITY_KEY)) or b"").decode()
     if now != mine:
         raise ForeignRedis(f"Redis at {_where(r)} was bound to database {now} meanwhile, not to this one ({mine}).")
     return outcome
@@ -218,9 +218,10 @@ def on_lost(record_id: int, *, store: Any) -> str | None:
         record = session.get(ExecutionRecord, record_id)
         if record is None or record.status != RecordStatus.IN_PROGRESS or present(store.r, record_id):
             return None
-        walked = session.execute(select(exists().where(CustomerStep.record_id == record_id))).scalar()
+        walked = session.execute(select(exists().where(col(CustomerStep.record_id) == record_id))).scalar()
         graph = load_graph(session, record)
-        audience_round = bool(graph.trigger_id) and graph.node(graph.trigger_id)["type"] == "target_audience"
+        trigger_id = graph.trigger_id
+        audience_round = bool(trigger_id and graph.node(trigger_id)["type"] == "target_audience")
         if audience_round and not record.entry_closed and not walked:
             record.dispatched_at = None  # the outbox dispatches it again; start_round writes a new marker
             session.add(record)

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from engine import clock
 from engine.db import read_session, write_session
-from engine.models import Activity, ExecutionRecord, NodeCounter, RecordTrigger, Schedule
+from engine.models import Activity, ExecutionRecord, NodeCounter, RecordTrigger, Schedule, row_id, table_of
 from engine.models.record import CROWD_DATA_FAILURE
 from engine.runtime import live, redis_state
 from engine.runtime.entered import already_inside, continued_rounds
@@ -34,8 +34,9 @@ def start_round(record_id: int, *, enqueue: Enqueue, store: RoundStore, batch_si
         if record is None or record.status != RecordStatus.IN_PROGRESS or record.entry_closed:
             return
         graph = load_graph(session, record)
-        trigger = graph.node(graph.trigger_id) if graph.trigger_id else None
-        if trigger is None:
+        trigger_id = graph.trigger_id
+        trigger = graph.node(trigger_id) if trigger_id else None
+        if trigger is None or not trigger_id:
             _end(session, record, store, failure=("The flow has no trigger component.", "component"))
             return
         if trigger["type"] != "target_audience":
@@ -68,7 +69,7 @@ def start_round(record_id: int, *, enqueue: Enqueue, store: RoundStore, batch_si
         # Enqueued before the commit: a failure from here on rolls back and the retry enqueues again (a walk of
         # a batch already walked is a no-op), so no batch is left pending without a message.
         for key in keys:
-            enqueue(record_id, graph.trigger_id, key)
+            enqueue(record_id, trigger_id, key)
         record.entry_closed = True  # everyone who will enter is in a pending batch now
         session.add(record)
     finish_if_done(record_id, store=store)
@@ -91,7 +92,7 @@ def enter(record_id: int, customers: dict[int, dict[str, Any]], *, enqueue: Enqu
 def _open_trigger(record_id: int, trigger_id: str | None) -> str | None:
     """The round's trigger node while it takes entrants (In Progress, entry open), else None."""
     with read_session() as session:
-        open_round = session.execute(select(ExecutionRecord.status, ExecutionRecord.entry_closed).where(  # type: ignore[call-overload]
+        open_round = session.execute(select(ExecutionRecord.status, ExecutionRecord.entry_closed).where(
             ExecutionRecord.id == record_id)).first()
         if open_round is None or open_round[0] != RecordStatus.IN_PROGRESS or open_round[1]:
             return None
@@ -116,11 +117,13 @@ def _enter_batch(record_id: int, customers: dict[int, dict[str, Any]], *, enqueu
     return key
 
 
+_COUNTERS = table_of(NodeCounter)
+
+
 def persist_counters(session: Session, record_id: int, store: RoundStore) -> None:
     rows = [{"record_id": record_id, "node_id": node, "metric": metric, "value": value}
             for node, metrics in store.counters(record_id).items() for metric, value in metrics.items()]
-    upsert(session, NodeCounter.__table__, rows, keys=["record_id", "node_id", "metric"],  # type: ignore[arg-type]
-           update=["value"])
+    upsert(session, _COUNTERS, rows, keys=["record_id", "node_id", "metric"], update=["value"])
 
 
 def finish_if_done(record_id: int, *, store: RoundStore) -> bool:
@@ -144,7 +147,7 @@ def finish_if_done(record_id: int, *, store: RoundStore) -> bool:
 
 def _end(session: Session, record: ExecutionRecord, store: RoundStore, *,
          failure: tuple[str, str] | None) -> None:
-    persist_counters(session, record.id, store)
+    persist_counters(session, row_id(record), store)
     action = RecordAction.FAIL if failure else RecordAction.COMPLETE
     record.status = record_transition(record.status, action)
     record.ended_at = clock.now()

@@ -65,7 +65,7 @@ def parked_key(batch: str, node_id: str, index: int) -> str:
 def load_graph(session: Session, record: ExecutionRecord) -> FlowGraph:
     version = session.get(ActivityVersion, record.version_id)
     assert version is not None
-    return graph_for(version.id, version.flow)
+    return graph_for(record.version_id, version.flow)
 
 
 def metrics_for(node_type: str, category: Category, entered: int, outcome: Outcome) -> dict[str, int]:

@@ -17,6 +17,9 @@
 - trigger props   `tp:{record}`                 hash customer id → JSON of the triggering event's properties
 - parked waits    `waits`                       sorted set, score = wake time, member = JSON (record,node,batch)
 - failures        `failed:{record}`             hash node → reason (a component failed: Abnormal End)
+
+redis-py types every reply as `Awaitable[Any] | Any` (its sync and asyncio clients share one signature), so
+replies read here are `cast` to what the sync client returns.
 """
 
 import json
@@ -28,7 +31,7 @@ import time
 import uuid
 from array import array
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import redis
 from redis.exceptions import LockNotOwnedError
@@ -154,7 +157,7 @@ class RoundStore:
         (pipe or self.r).set(f"b:{record_id}:{batch}", _ids_to_bytes(ids), ex=TTL)
 
     def get_batch(self, record_id: int, batch: str) -> list[int]:
-        return _bytes_to_ids(self.r.get(f"b:{record_id}:{batch}"))
+        return _bytes_to_ids(cast(bytes | None, self.r.get(f"b:{record_id}:{batch}")))
 
     def add_pending(self, record_id: int, batches: list[str], pipe: Any = None) -> None:
         if batches:
@@ -173,7 +176,7 @@ class RoundStore:
         return int(pipe.execute()[1])
 
     def pending(self, record_id: int) -> int:
-        return int(self.r.scard(f"pending:{record_id}"))
+        return cast(int, self.r.scard(f"pending:{record_id}"))
 
     # ---- counters
     def count(self, record_id: int, node_id: str, batch: str, metrics: dict[str, int], pipe: Any = None) -> None:
@@ -186,7 +189,7 @@ class RoundStore:
         for node_id, batch, metrics in entries:
             for metric, value in metrics.items():
                 key = f"c:{record_id}:{node_id}:{metric}"
-                target.hset(key, batch, int(value))
+                target.hset(key, batch, str(int(value)))  # what redis-py would send for the int
                 target.expire(key, TTL)
                 names.append(f"{node_id}:{metric}")
         if names:
@@ -210,7 +213,7 @@ class RoundStore:
         """Stored values as they are (sending, +success, ...)."""
         if not ids:
             return {}
-        values = self.r.hmget(f"r:{record_id}:{node_id}", ids)
+        values = cast(list[bytes | None], self.r.hmget(f"r:{record_id}:{node_id}", ids))
         return {cid: v.decode() for cid, v in zip(ids, values, strict=True) if v is not None}
 
     def results(self, record_id: int, node_id: str, ids: list[int]) -> dict[int, str]:
@@ -248,7 +251,7 @@ class RoundStore:
     def trigger_props(self, record_id: int, ids: list[int]) -> dict[int, dict[str, Any]]:
         if not ids:
             return {}
-        values = self.r.hmget(f"tp:{record_id}", ids)
+        values = cast(list[bytes | None], self.r.hmget(f"tp:{record_id}", ids))
         return {cid: json.loads(v) for cid, v in zip(ids, values, strict=True) if v is not None}
 
     # ---- waits
@@ -258,7 +261,7 @@ class RoundStore:
 
     def due_waits(self, now_ts: float, limit: int = 500) -> list[tuple[str, dict[str, Any]]]:
         upper = "+inf" if now_ts == float("inf") else now_ts
-        raw = self.r.zrangebyscore("waits", "-inf", upper, start=0, num=limit)
+        raw = cast(list[bytes], self.r.zrangebyscore("waits", "-inf", upper, start=0, num=limit))
         return [(m.decode(), json.loads(m)) for m in raw]
 
     def unpark(self, member: str) -> None:
@@ -270,7 +273,8 @@ class RoundStore:
         self.r.expire(f"failed:{record_id}", TTL)
 
     def failures(self, record_id: int) -> dict[str, str]:
-        return {k.decode(): v.decode() for k, v in self.r.hgetall(f"failed:{record_id}").items()}
+        failed = cast(dict[bytes, bytes], self.r.hgetall(f"failed:{record_id}"))
+        return {k.decode(): v.decode() for k, v in failed.items()}
 
     # ---- stop flag (a stopped round routes nobody further)
     def stop(self, record_id: int) -> None:

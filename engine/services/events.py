@@ -48,7 +48,7 @@ RECEIPT_STATUSES = ("delivered", "failed")
 
 #: (customer id, event name, properties, occurred at)
 InsertedEvent = tuple[int, str, dict[str, Any], datetime]
-EntryHook = Callable[[int, list[InsertedEvent]], None]
+EntryHook = Callable[[int, list[InsertedEvent]], object]  # what it returns (e.g. a count) is ignored
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Receipt:
     reason: str | None = None
 
 
-ReceiptHook = Callable[[list[Receipt]], None]
+ReceiptHook = Callable[[list[Receipt]], object]  # what it returns (e.g. a count) is ignored
 
 _entry_hooks: list[EntryHook] = []
 _receipt_hooks: list[ReceiptHook] = []
