@@ -25,7 +25,7 @@ from sqlmodel import Session, col
 
 from engine import clock
 from engine.db import write_session
-from engine.models import CustomerStep, ExecutionRecord
+from engine.models import CustomerStep, ExecutionRecord, table_of
 from engine.runtime.sql import runtime_write
 from engine.runtime.store import TTL, RoundStore
 from engine.status import RecordStatus
@@ -160,7 +160,7 @@ def _not_written(session: Session, settled: list[Settled]) -> list[Settled]:
     for s in settled:
         by_node[(s[0], s[1])].append(s)
     missing: list[Settled] = []
-    table = CustomerStep.__table__  # type: ignore[attr-defined]
+    table = table_of(CustomerStep)
     for (record_id, node_id), group in by_node.items():
         for start in range(0, len(group), 5000):
             part = group[start:start + 5000]
@@ -205,7 +205,7 @@ def retry_late(*, store: RoundStore, limit: int = 50_000) -> int:
 def expire_pending(*, store: RoundStore, now: datetime | None = None) -> int:
     """No receipt within 72 hours: the send counts as failed."""
     cutoff = (now or clock.now()) - NO_RECEIPT_AFTER
-    table = CustomerStep.__table__  # type: ignore[attr-defined]
+    table = table_of(CustomerStep)
     with write_session() as session:
         stale = session.execute(select(table.c.record_id, table.c.node_id, table.c.customer_id).where(
             table.c.result == "pending", table.c.at < cutoff).limit(10_000)).all()

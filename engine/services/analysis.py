@@ -37,7 +37,7 @@ from engine.components.text_sms import SHORT_LINK, TextSms
 from engine.components.wait_until import WaitUntil
 from engine.errors import Invalid, NotFound
 from engine.flow.registry import Category
-from engine.models import Activity, ActivityVersion, Customer, ExecutionRecord, User
+from engine.models import Activity, ActivityVersion, Customer, ExecutionRecord, User, row_id
 from engine.runtime.connection import get_redis
 from engine.runtime.details import node_steps
 from engine.runtime.lifecycle import RETENTION
@@ -305,7 +305,7 @@ def label_filter(ctx: Context, key: str, step: Subquery) -> ColumnElement[bool] 
 def _mine(session: Session, ctx: Context) -> Subquery:
     """The component's per-step rows in the round: its send rows, or the route entries naming it
     (engine/runtime/details.py); either way CustomerStep's columns."""
-    return node_steps(session, int(ctx.record.id), str(ctx.node["id"]), str(ctx.node.get("type")))  # type: ignore[arg-type]
+    return node_steps(session, row_id(ctx.record), str(ctx.node["id"]), str(ctx.node.get("type")))
 
 
 def _minute(session: Session, step: Subquery) -> Any:
@@ -458,8 +458,8 @@ def node_analysis(*, session: Session, actor: User, record_id: int, node_id: str
     awaiting = status != RecordStatus.IN_PROGRESS and ctx.kind == SEND and metrics.get("pending", 0) > 0 and \
         not _ended_before(record, NO_RECEIPT_AFTER)
     return NodeAnalysis(
-        activity_id=int(ctx.activity.id), activity_name=ctx.activity.name,  # type: ignore[arg-type]
-        record_id=int(record.id), record_number=record.number,  # type: ignore[arg-type]
+        activity_id=row_id(ctx.activity), activity_name=ctx.activity.name,
+        record_id=row_id(record), record_number=record.number,
         record_status=status.value, record_status_label=status.label, started_at=record.started_at,
         node_id=node_id, node=ctx.node, component_label=ctx.component.label,
         category=ctx.component.category.value, kind=ctx.kind, live=status == RecordStatus.IN_PROGRESS,
@@ -485,7 +485,7 @@ def _component_failure(record: ExecutionRecord, node_id: str) -> str:
     try:
         from engine.runtime.store import RoundStore
 
-        return RoundStore(get_redis()).failures(int(record.id)).get(node_id, "")  # type: ignore[arg-type]
+        return RoundStore(get_redis()).failures(row_id(record)).get(node_id, "")
     except redis.RedisError:
         return ""
 

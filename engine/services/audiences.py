@@ -26,7 +26,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import IO, Any
+from typing import IO, Any, TypeGuard
 
 from sqlalchemy import ColumnElement, Float, Select, and_, exists, false, func, not_, or_, true
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,7 +36,7 @@ from sqlmodel import Session, col, select
 
 from engine import clock
 from engine.errors import Conflict, Invalid, NotFound, ServiceError
-from engine.models import Audience, AudienceKind, AudienceMember, User
+from engine.models import Audience, AudienceKind, AudienceMember, User, row_id, table_of
 from engine.permissions import require_writer
 from engine.services.customers import (
     CUSTOMER,
@@ -124,7 +124,7 @@ def _is_scalar(value: Any) -> bool:
     return isinstance(value, str | int | float | bool) and not (isinstance(value, float) and value != value)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -248,9 +248,22 @@ def _like(value: str) -> str:
     return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _attr_eq(expr: Any, value: Any) -> ColumnElement[bool]:
+def _compared(target: ColumnElement[Any], op: str, value: object) -> ColumnElement[bool]:
+    """`target <op> value` for the ordering operators of _COMPARE."""
+    if op == "gt":
+        return target > value
+    if op == "gte":
+        return target >= value
+    if op == "lt":
+        return target < value
+    if op == "lte":
+        return target <= value
+    raise ValueError(f"operator {op} is not an ordering")
+
+
+def _attr_eq(expr: Any, value: object) -> ColumnElement[bool]:
     """A JSON attribute equals a value of the value's type (never a cast that can fail on other data)."""
-    text = expr.as_string()
+    text: ColumnElement[str] = expr.as_string()
     if isinstance(value, bool):  # JSON true reads "true" (PostgreSQL) or "1" (SQLite)
         return text.in_(("true", "1") if value else ("false", "0"))
     if _is_number(value):
@@ -260,7 +273,7 @@ def _attr_eq(expr: Any, value: Any) -> ColumnElement[bool]:
 
 def _attr_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
     expr = CUSTOMER.c.attributes[key]
-    present = expr.as_string().is_not(None)
+    present: ColumnElement[bool] = expr.as_string().is_not(None)
     if op == "exists":
         return present if value in (None, True) else not_(present)
     if op == "within_days":
@@ -269,7 +282,8 @@ def _attr_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
         return and_(expr.as_string() >= (now - timedelta(days=value)).isoformat(),
                     expr.as_string() <= (now + timedelta(days=1)).isoformat())
     if op == "contains":
-        return expr.as_string().like(_like(value), escape="\\")
+        text: ColumnElement[str] = expr.as_string()
+        return text.like(_like(value), escape="\\")
     if op in ("eq", "neq"):
         match = _attr_eq(expr, value)
         return match if op == "eq" else or_(not_(present), not_(match))
@@ -277,7 +291,7 @@ def _attr_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
         match = or_(*[_attr_eq(expr, v) for v in value])
         return match if op == "in" else or_(not_(present), not_(match))
     target = as_number(expr.as_string()) if _is_number(value) else expr.as_string()
-    return getattr(target, _COMPARE[op])(value)
+    return _compared(target, op, value)
 
 
 def _tag_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
@@ -301,7 +315,7 @@ def _tag_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
         return match if op == "in" else not_(match)
     if op in _COMPARE:
         target = as_number(TAG.c.value) if _is_number(value) else TAG.c.value
-        return has(getattr(target, _COMPARE[op])(value))
+        return has(_compared(target, op, value))
     raise ValueError(f"operator {op} does not apply to tags")
 
 
@@ -313,7 +327,7 @@ def _column_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
         if op == "within_days":
             return column >= clock.now() - timedelta(days=value)
         value = [parse_time(v) for v in value] if isinstance(value, list) else parse_time(value)
-        present = column.is_not(None)
+        present: ColumnElement[bool] = column.is_not(None)
     else:
         present = and_(column.is_not(None), column != "")
     if op == "exists":
@@ -326,7 +340,7 @@ def _column_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
     if op in ("in", "not_in"):
         match = column.in_(value)
         return match if op == "in" else or_(not_(present), not_(match))
-    return getattr(column, _COMPARE[op])(value)
+    return _compared(column, op, value)
 
 
 def compile_rule(rule: dict[str, Any]) -> ColumnElement[bool]:
@@ -335,7 +349,10 @@ def compile_rule(rule: dict[str, Any]) -> ColumnElement[bool]:
     def cond(item: dict[str, Any]) -> ColumnElement[bool]:
         if {"all", "any"} & set(item):
             return group(item)
-        kind, key = _split_field(item["field"])  # type: ignore[misc]
+        split = _split_field(item["field"])
+        if split is None:
+            raise TypeError(f"unknown field {item['field']!r}: validate the rule first")
+        kind, key = split
         op, value = item["op"], item.get("value")
         if kind == "tag":
             return _tag_cond(key, op, value)
@@ -471,7 +488,7 @@ def add_members(*, session: Session, audience_id: int, customer_ids: list[int]) 
     ids = list(dict.fromkeys(customer_ids))
     if not ids:
         return 0
-    table = AudienceMember.__table__  # type: ignore[attr-defined]
+    table = table_of(AudienceMember)
     dialect_insert = _dialect_insert(session)
     rows = [{"audience_id": audience_id, "customer_id": cid} for cid in ids]
     if dialect_insert is not None:
@@ -491,7 +508,7 @@ def create_static_audience(*, session: Session, workspace_id: int, name: str, cu
                         kind=AudienceKind.STATIC, source=source[:120], created_by=created_by)
     session.add(audience)
     session.flush()
-    add_members(session=session, audience_id=audience.id, customer_ids=customer_ids)
+    add_members(session=session, audience_id=row_id(audience), customer_ids=customer_ids)
     session.flush()
     return audience
 
@@ -501,8 +518,8 @@ def delete_audience(*, session: Session, actor: User, audience_id: int) -> None:
     data" on their next run, which the execution records show."""
     require_writer(actor)
     audience = get_audience(session=session, actor=actor, audience_id=audience_id)
-    session.exec(AudienceMember.__table__.delete().where(  # type: ignore[attr-defined,call-overload]
-        AudienceMember.__table__.c.audience_id == audience.id))  # type: ignore[attr-defined]
+    members = table_of(AudienceMember)
+    session.execute(members.delete().where(members.c.audience_id == audience.id))
     session.delete(audience)
     session.flush()
 
@@ -526,9 +543,12 @@ class ImportResult:
 
 
 def _read_text(csv_text: str | None, file: IO[str] | IO[bytes] | None) -> str:
-    if (csv_text is None) == (file is None):
+    if csv_text is not None and file is None:
+        data: str | bytes = csv_text
+    elif file is not None and csv_text is None:
+        data = file.read()
+    else:
         raise Invalid("Give either the CSV text or a file.")
-    data: Any = csv_text if csv_text is not None else file.read()  # type: ignore[union-attr]
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")

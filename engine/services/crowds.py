@@ -32,7 +32,7 @@ from sqlmodel import Session, col, func, select
 from engine import clock
 from engine.db import read_session, write_session
 from engine.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
-from engine.models import Audience, AudienceKind, Customer, CustomerStep, User
+from engine.models import Audience, AudienceKind, Customer, CustomerStep, User, row_id
 from engine.models.crowd import CrowdOperation, CrowdStatus
 from engine.permissions import require_writer
 from engine.runtime.connection import get_redis
@@ -130,7 +130,7 @@ def request_crowd(*, session: Session, actor: User, record_id: int, node_id: str
             raise Conflict(f"{note} No crowd can be generated from this round.")
         raise Invalid(f"No customer has the result “{CROWD_RESULTS[result]}” at this component.")
     operation = CrowdOperation(workspace_id=workspace_id, record_id=record_id, node_id=node_id, result=result,
-                               name=name, requested=found, created_by=int(actor.id))  # type: ignore[arg-type]
+                               name=name, requested=found, created_by=row_id(actor))
     session.add(operation)
     session.flush()
     return operation
@@ -246,10 +246,10 @@ def dispatch_waiting(*, send: Callable[[int], object], now: datetime | None = No
         waiting = session.exec(select(CrowdOperation).where(
             CrowdOperation.status == CrowdStatus.RUNNING, col(CrowdOperation.dispatched_at).is_(None))).all()
         for operation in waiting:
-            send(int(operation.id))  # type: ignore[arg-type]
+            send(row_id(operation))
             operation.dispatched_at = now or clock.now()
             session.add(operation)
-        return [int(op.id) for op in waiting]  # type: ignore[arg-type]
+        return [row_id(op) for op in waiting]
 
 
 def list_operations(*, session: Session, actor: User, record_id: int, node_id: str) -> list[OperationRow]:
@@ -261,7 +261,7 @@ def list_operations(*, session: Session, actor: User, record_id: int, node_id: s
                         .order_by(col(CrowdOperation.id).desc())).all()
     running = [op.id for op, _ in rows if op.status == CrowdStatus.RUNNING]
     fractions = _progress(running)
-    return [OperationRow(id=int(op.id), created_at=op.created_at, finished_at=op.finished_at,  # type: ignore[arg-type]
+    return [OperationRow(id=row_id(op), created_at=op.created_at, finished_at=op.finished_at,
                          who=who, result=op.result, result_label=CROWD_RESULTS.get(op.result, op.result),
                          name=op.name, status=op.status.value, requested=op.requested, count=op.count,
                          reason=op.reason or "", audience_id=op.audience_id,

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from engine import clock
 from engine.errors import Invalid, NotFound
-from engine.models import Customer, CustomerTag
+from engine.models import Customer, CustomerTag, table_of
 
 #: optional contact/profile columns of a customer, besides qaid, attributes and tags
 PROFILE_FIELDS = ("name", "phone", "email", "wechat_openid", "push_token", "timezone")
@@ -33,8 +33,8 @@ _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 #: rows per `IN (...)` lookup: well under SQLite's bound-parameter limit
 CHUNK = 500
 
-CUSTOMER: Table = Customer.__table__  # type: ignore[assignment]
-TAG: Table = CustomerTag.__table__  # type: ignore[assignment]
+CUSTOMER: Table = table_of(Customer)
+TAG: Table = table_of(CustomerTag)
 
 
 @lru_cache

@@ -18,19 +18,19 @@ no hook registered they are accepted and dropped.
 import json
 import logging
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import redis
 from sqlalchemy import event, insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine import clock
 from engine.errors import Invalid
-from engine.models import Activity, ActivityVersion, BehaviorEvent
+from engine.models import Activity, ActivityVersion, BehaviorEvent, table_of
 from engine.services.customers import QAID_MAX, ensure_customers, parse_time
 from engine.settings import get_settings
 from engine.status import ActivityStatus
@@ -205,9 +205,9 @@ def validate_events(events: Any, *, max_batch: int = MAX_BATCH) -> list[ValidEve
                 when = _parse_time(item["occurred_at"], now)
             except ValueError as err:
                 bad(i, "occurred_at", str(err))
-        if len(errors) == before:
-            valid.append(ValidEvent(qaid=qaid.strip(), name=name.strip(), properties=props,  # type: ignore[union-attr]
-                                    occurred_at=when))
+        # no error for this item: each field has its type (the isinstance checks say so to the type checker)
+        if len(errors) == before and isinstance(qaid, str) and isinstance(name, str) and isinstance(props, dict):
+            valid.append(ValidEvent(qaid=qaid.strip(), name=name.strip(), properties=props, occurred_at=when))
     if errors:
         raise PayloadError(errors)
     return valid
@@ -232,7 +232,7 @@ def ingest(*, session: Session, workspace_id: int, events: list[dict[str, Any]],
     now = clock.now()
     rows = [{"workspace_id": workspace_id, "customer_id": ids[e.qaid], "name": e.name, "properties": e.properties,
              "occurred_at": e.occurred_at, "received_at": now} for e in valid]
-    session.execute(insert(BehaviorEvent.__table__), rows)  # type: ignore[arg-type]
+    session.execute(insert(table_of(BehaviorEvent)), rows)
     session.flush()
     triggering: list[InsertedEvent] = []
     if _entry_hooks:
@@ -276,7 +276,7 @@ def _index_key(workspace_id: int, version: int) -> str:
     return f"am:trigger-index:{workspace_id}:{version}"
 
 
-def trigger_of(flow: dict[str, Any]) -> str | None:
+def trigger_of(flow: Mapping[str, Any]) -> str | None:
     """The event name of a flow whose trigger (first component) is a Behaviour Event, else None."""
     nodes = flow.get("nodes") or []
     targets = {str(e.get("target")) for e in flow.get("edges") or []}
@@ -292,15 +292,15 @@ def compute_event_triggers(*, session: Session, workspace_id: int) -> dict[str, 
     starts with a Behaviour Event on it (ascending)."""
     rows = session.exec(
         select(Activity.id, ActivityVersion.flow)
-        .join(ActivityVersion, ActivityVersion.id == Activity.live_version_id)  # type: ignore[arg-type]
+        .join(ActivityVersion, col(ActivityVersion.id) == Activity.live_version_id)
         .where(Activity.workspace_id == workspace_id, Activity.status == ActivityStatus.IN_PROGRESS)
-        .order_by(Activity.id)  # type: ignore[arg-type]
+        .order_by(col(Activity.id))
     ).all()
     index: dict[str, list[int]] = {}
     for activity_id, flow in rows:
         name = trigger_of(flow or {})
-        if name:
-            index.setdefault(name, []).append(int(activity_id))  # type: ignore[arg-type]
+        if name and activity_id is not None:
+            index.setdefault(name, []).append(activity_id)
     return index
 
 
@@ -315,8 +315,8 @@ def event_triggers(*, session: Session, workspace_id: int) -> dict[str, list[int
     """The trigger index, from Redis when cached for the current version, else computed and cached."""
     try:
         client = _redis()
-        raw_version, cached = client.eval(_CACHED_INDEX, 1, _version_key(workspace_id),
-                                          f"am:trigger-index:{workspace_id}:")
+        reply = client.eval(_CACHED_INDEX, 1, _version_key(workspace_id), f"am:trigger-index:{workspace_id}:")
+        raw_version, cached = cast(list[Any], reply)  # redis-py types a reply Awaitable | Any
         version = int(raw_version)
         if cached:
             return {str(k): [int(i) for i in v] for k, v in json.loads(cached).items()}
@@ -369,7 +369,8 @@ def parse_receipts(items: Any, *, max_batch: int = MAX_BATCH) -> list[Receipt]:
             continue
         mid = item.get("message_id", item.get("id"))
         parts = mid.split(":") if isinstance(mid, str) else []
-        if len(parts) < 3 or not parts[0].isdigit() or not parts[-1].isdigit() or not all(parts[1:-1]):
+        if (not isinstance(mid, str) or len(parts) < 3 or not parts[0].isdigit() or not parts[-1].isdigit()
+                or not all(parts[1:-1])):
             errors.append({"index": i, "field": "message_id", "message": "must be 'record:node:customer'"})
             continue
         status = item.get("status")

@@ -5,9 +5,11 @@ pages can never reveal a private activity of someone else. Searches apply inside
 """
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, and_, func
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from engine.errors import Invalid
@@ -18,17 +20,18 @@ from engine.models import (
     ActivityVersion,
     MarketingCampaign,
     User,
+    row_id,
 )
 from engine.permissions import visible_clause
 from engine.status import FINISHED_STATUSES, ActivityStatus
 
-SORTABLE = {
-    "name": Activity.name,
-    "status": Activity.status,
-    "created_at": Activity.created_at,
-    "updated_at": Activity.updated_at,
-    "start_time": Activity.start_time,
-    "end_time": Activity.end_time,
+SORTABLE: dict[str, Mapped[Any]] = {
+    "name": col(Activity.name),
+    "status": col(Activity.status),
+    "created_at": col(Activity.created_at),
+    "updated_at": col(Activity.updated_at),
+    "start_time": col(Activity.start_time),
+    "end_time": col(Activity.end_time),
 }
 #: the status-bar filter accepts every status plus "finished" (normal and abnormal ends together)
 STATUS_FILTERS = {s.value for s in ActivityStatus} | {"finished"}
@@ -108,7 +111,7 @@ def _status_clause(status: str) -> ColumnElement[bool]:
         raise Invalid(f"Unknown status filter '{status}'.")
     if status == "finished":
         return col(Activity.status).in_([s.value for s in FINISHED_STATUSES])
-    return Activity.status == status
+    return col(Activity.status) == status
 
 
 def list_activities(*, session: Session, actor: User, query: ListQuery) -> ActivityPage:
@@ -134,9 +137,9 @@ def list_activities(*, session: Session, actor: User, query: ListQuery) -> Activ
                 col(Activity.id).desc() if query.descending else col(Activity.id).asc()]
     stmt = (
         select(Activity, User.display_name, ActivityGroup.name, ActivityVersion.number)
-        .join(User, User.id == Activity.owner_id)
-        .outerjoin(ActivityGroup, ActivityGroup.id == Activity.group_id)
-        .outerjoin(ActivityVersion, ActivityVersion.id == Activity.current_version_id)
+        .join(User, col(User.id) == Activity.owner_id)
+        .outerjoin(ActivityGroup, col(ActivityGroup.id) == Activity.group_id)
+        .outerjoin(ActivityVersion, col(ActivityVersion.id) == Activity.current_version_id)
         .where(where)
         .order_by(*ordering)
         .offset((page - 1) * page_size)
@@ -146,11 +149,11 @@ def list_activities(*, session: Session, actor: User, query: ListQuery) -> Activ
     campaigns = _campaign_names(session=session, activity_ids=[a.id for a, *_ in found])
     rows = [
         ActivityRow(
-            id=a.id, name=a.name, description=a.description, status=a.status,
+            id=row_id(a), name=a.name, description=a.description, status=a.status,
             status_label=ActivityStatus(a.status).label, owner_id=a.owner_id, owner_name=owner,
             is_public=a.is_public, group_id=a.group_id, group_name=gname or "Ungrouped",
             start_time=a.start_time, end_time=a.end_time, created_at=a.created_at, updated_at=a.updated_at,
-            version_number=vnum, template_key=a.template_key, campaigns=campaigns.get(a.id, []),
+            version_number=vnum, template_key=a.template_key, campaigns=campaigns.get(row_id(a), []),
         )
         for a, owner, gname, vnum in found
     ]
@@ -162,7 +165,7 @@ def _campaign_names(*, session: Session, activity_ids: list[int | None]) -> dict
         return {}
     pairs = session.exec(
         select(ActivityCampaignLink.activity_id, MarketingCampaign.name)
-        .join(MarketingCampaign, MarketingCampaign.id == ActivityCampaignLink.campaign_id)
+        .join(MarketingCampaign, col(MarketingCampaign.id) == ActivityCampaignLink.campaign_id)
         .where(col(ActivityCampaignLink.activity_id).in_(activity_ids))
         .order_by(MarketingCampaign.name)
     ).all()

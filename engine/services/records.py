@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from engine import clock
 from engine.errors import Conflict, Invalid, NotFound
-from engine.models import Activity, ActivityVersion, ExecutionRecord, RecordTrigger, Schedule, User
+from engine.models import Activity, ActivityVersion, ExecutionRecord, RecordTrigger, Schedule, User, row_id
 from engine.permissions import require
 from engine.services import activities
 from engine.services.events import after_commit
@@ -78,7 +78,7 @@ def list_records(*, session: Session, actor: User, activity_id: int, status: str
     activity = activities.get_activity(session=session, actor=actor, activity_id=activity_id)
     stmt = (
         select(ExecutionRecord, ActivityVersion.number)
-        .join(ActivityVersion, ActivityVersion.id == ExecutionRecord.version_id)
+        .join(ActivityVersion, col(ActivityVersion.id) == ExecutionRecord.version_id)
         .where(ExecutionRecord.activity_id == activity.id)
         .order_by(ExecutionRecord.number.desc())  # type: ignore[attr-defined]
     )
@@ -94,9 +94,9 @@ def list_records(*, session: Session, actor: User, activity_id: int, status: str
     rows = []
     for r, vnum in session.exec(stmt).all():
         role = round_role(r.status, drained=r.drained_by_id is not None)
-        refusal = rerun_refusal(r, activity, rerun_as=rerun_as.get(int(r.id)))  # type: ignore[arg-type]
+        refusal = rerun_refusal(r, activity, rerun_as=rerun_as.get(row_id(r)))
         rows.append(RecordRow(
-            id=r.id, number=r.number, version_number=vnum, status=r.status,
+            id=row_id(r), number=r.number, version_number=vnum, status=r.status,
             status_label=RecordStatus(r.status).label, role=role.value if role else "",
             role_label=role.label if role else "", trigger=r.trigger, started_at=r.started_at, ended_at=r.ended_at,
             failure_reason=r.failure_reason, can_stop=record_allowed(r.status, RecordAction.STOP),
@@ -136,7 +136,7 @@ def stop_record(*, session: Session, actor: User, record_id: int) -> ExecutionRe
     session.add(record)
     if activity.schedule == Schedule.ONCE and activity.status == ActivityStatus.IN_PROGRESS \
             and not _in_progress(session, activity, besides=record.id, live_only=True):
-        activities.stop(session=session, actor=actor, activity_id=activity.id)
+        activities.stop(session=session, actor=actor, activity_id=row_id(activity))
     session.flush()
     after_commit(session, lambda rid=int(record.id): _persist_stopped(rid))  # type: ignore[arg-type,misc]
     return record
