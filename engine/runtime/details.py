@@ -20,9 +20,9 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BindParameter, Integer, String, bindparam, column, delete, select, text
+from sqlalchemy import BindParameter, CursorResult, Integer, String, bindparam, column, delete, select, text
 from sqlalchemy.sql import Subquery
 from sqlmodel import Session, col
 
@@ -213,6 +213,7 @@ def entered_ids(session: Session, record_ids: Iterable[int]) -> set[int]:
 
 def purge(session: Session, cutoff: datetime) -> int:
     """Delete the details older than `cutoff` (route rows by their walk's time, sends by theirs)."""
-    routes = session.execute(delete(ROUTE_TABLE).where(ROUTE_TABLE.c.at < cutoff))
-    sends = session.execute(delete(STEP_TABLE).where(STEP_TABLE.c.at < cutoff))
-    return int(routes.rowcount or 0) + int(sends.rowcount or 0)  # type: ignore[attr-defined]
+    # a DELETE's result is a CursorResult (it has rowcount); Session.execute is typed for any statement
+    routes = cast(CursorResult[Any], session.execute(delete(ROUTE_TABLE).where(ROUTE_TABLE.c.at < cutoff)))
+    sends = cast(CursorResult[Any], session.execute(delete(STEP_TABLE).where(STEP_TABLE.c.at < cutoff)))
+    return int(routes.rowcount or 0) + int(sends.rowcount or 0)

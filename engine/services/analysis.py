@@ -23,6 +23,7 @@ from typing import Any
 
 import redis
 from sqlalchemy import ColumnElement, func, literal
+from sqlalchemy import select as sa_select  # typed for 7 columns (sqlmodel's select: up to 4)
 from sqlalchemy.sql import Subquery
 from sqlmodel import Session, col, select
 
@@ -510,8 +511,8 @@ def customer_details(*, session: Session, actor: User, record_id: int, node_id: 
     pages = max(1, math.ceil(total / page_size))
     page = max(1, min(int(page), pages))
     rows = session.execute(
-        select(step.c.customer_id, Customer.qaid, Customer.name, step.c.result, step.c.branch, step.c.reason,
-               step.c.at)
+        sa_select(step.c.customer_id, col(Customer.qaid), col(Customer.name), step.c.result, step.c.branch,
+                  step.c.reason, step.c.at)
         .select_from(step)
         .join(Customer, col(Customer.id) == step.c.customer_id, isouter=True)
         .where(*where)

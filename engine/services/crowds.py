@@ -24,9 +24,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 import redis
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlmodel import Session, col, func, select
 
 from engine import clock
@@ -206,8 +207,8 @@ def run_operation(*, operation_id: int, chunk: int = CHUNK, progress: Progress |
             session.add(audience)
             session.flush()
             for start in range(0, total, chunk):
-                add_members(session=session, audience_id=int(audience.id), customer_ids=ids[start:start + chunk])
-                report(total + min(start + chunk, total), 2 * total)  # type: ignore[arg-type]
+                add_members(session=session, audience_id=row_id(audience), customer_ids=ids[start:start + chunk])
+                report(total + min(start + chunk, total), 2 * total)
             fresh.count, fresh.audience_id = total, audience.id
             session.add(fresh)
         return CrowdStatus.DONE
@@ -223,12 +224,12 @@ def _finish_first(session: Session, operation_id: int) -> bool:
     """Mark the operation done as the transaction's first write, if it is still running: the row is then held by
     this transaction (PostgreSQL's row lock, SQLite's write lock), so a duplicate attempt waits and finds it
     done. Rolled back with everything else on a failure."""
-    done = session.execute(update(CrowdOperation)
-                           .where(col(CrowdOperation.id) == operation_id,
-                                  col(CrowdOperation.status) == CrowdStatus.RUNNING)
-                           .values(status=CrowdStatus.DONE, finished_at=clock.now()))
+    done = cast(CursorResult[Any], session.execute(  # an UPDATE's result is a CursorResult: it has rowcount
+        update(CrowdOperation)
+        .where(col(CrowdOperation.id) == operation_id, col(CrowdOperation.status) == CrowdStatus.RUNNING)
+        .values(status=CrowdStatus.DONE, finished_at=clock.now())))
     session.expire_all()
-    return done.rowcount == 1  # type: ignore[attr-defined]
+    return done.rowcount == 1
 
 
 def mark_dispatched(operation_id: int) -> None:
@@ -265,7 +266,7 @@ def list_operations(*, session: Session, actor: User, record_id: int, node_id: s
                          who=who, result=op.result, result_label=CROWD_RESULTS.get(op.result, op.result),
                          name=op.name, status=op.status.value, requested=op.requested, count=op.count,
                          reason=op.reason or "", audience_id=op.audience_id,
-                         progress=1.0 if op.status == CrowdStatus.DONE else fractions.get(int(op.id), 0.0))
+                         progress=1.0 if op.status == CrowdStatus.DONE else fractions.get(row_id(op), 0.0))
             for op, who in rows]
 
 
@@ -282,7 +283,7 @@ def _progress(operation_ids: list[int | None]) -> dict[int, float]:
     if not ids:
         return {}
     try:
-        values = get_redis().mget([_progress_key(i) for i in ids])
+        values = cast(list[bytes | None], get_redis().mget([_progress_key(i) for i in ids]))  # redis-py: Awaitable|Any
     except redis.RedisError:
         return {}
     out: dict[int, float] = {}

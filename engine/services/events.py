@@ -26,6 +26,7 @@ from typing import Any, cast
 
 import redis
 from sqlalchemy import event, insert
+from sqlalchemy.orm import Session as OrmSession  # what the flush listeners get: sqlmodel's Session is one
 from sqlmodel import Session, col, select
 
 from engine import clock
@@ -96,7 +97,7 @@ def register_receipt_hook(fn: ReceiptHook) -> Callable[[], None]:
     return lambda: _receipt_hooks.remove(fn) if fn in _receipt_hooks else None
 
 
-def after_commit(session: Session, fn: Callable[[], None]) -> None:
+def after_commit(session: OrmSession, fn: Callable[[], None]) -> None:
     """Run `fn` once the session's current transaction commits (dropped if it rolls back). Errors in `fn`
     are logged, never raised: the data is already committed."""
     pending: list[Callable[[], None]] = session.info.setdefault("engine_after_commit", [])

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from engine import clock
@@ -119,7 +119,7 @@ def incoming_users(*, session: Session, actor: User, record_id: int, window: str
     trigger = graph.trigger_id or ""
     now = clock.now()
     # who entered: the route rows of the walks that began at the trigger (a resumed walk begins at its wait)
-    where = [RouteRow.record_id == record.id, RouteRow.start_node == trigger]
+    where: list[ColumnElement[bool]] = [col(RouteRow.record_id) == record.id, col(RouteRow.start_node) == trigger]
     span = WINDOWS[window]
     if span is not None:
         where.append(col(RouteRow.at) >= now - span)

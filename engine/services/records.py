@@ -10,6 +10,7 @@ A round In Progress is live, or draining when a newer version's round took over 
 """
 
 from datetime import datetime
+from functools import partial
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
@@ -138,7 +139,7 @@ def stop_record(*, session: Session, actor: User, record_id: int) -> ExecutionRe
             and not _in_progress(session, activity, besides=record.id, live_only=True):
         activities.stop(session=session, actor=actor, activity_id=row_id(activity))
     session.flush()
-    after_commit(session, lambda rid=int(record.id): _persist_stopped(rid))  # type: ignore[arg-type,misc]
+    after_commit(session, partial(_persist_stopped, row_id(record)))
     return record
 
 

@@ -5,6 +5,7 @@ removes the flags its transaction set. One listener, so no code path that stops 
 Manage Versions, Execution Records) can forget it."""
 
 import logging
+from typing import TYPE_CHECKING
 
 import redis
 from sqlalchemy import event, inspect
@@ -14,11 +15,14 @@ from engine.models import ExecutionRecord
 from engine.runtime import live
 from engine.status import RecordStatus
 
+if TYPE_CHECKING:
+    from engine.runtime.store import RoundStore
+
 log = logging.getLogger(__name__)
 _FLAGGED = "stop_flags_set"
 
 
-def _store():  # noqa: ANN202 — imported late: the runtime imports services' siblings
+def _store() -> "RoundStore":  # imported late: the runtime imports services' siblings
     from engine.runtime.connection import get_redis
     from engine.runtime.store import RoundStore
 
