@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, make_url, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engine.settings import get_settings
 
@@ -157,4 +157,4 @@ def lock_workspace(session: Session, workspace_id: int) -> None:
     from engine.models import Workspace
 
     if session.get_bind().dialect.name != "sqlite":  # SQLite already holds the lock (BEGIN IMMEDIATE)
-        session.execute(select(Workspace.id).where(Workspace.id == workspace_id).with_for_update())
+        session.execute(select(col(Workspace.id)).where(col(Workspace.id) == workspace_id).with_for_update())

@@ -234,7 +234,7 @@ class SmtpEmailChannel:
         # round trip after another, so 600 recipients over 16 connections finish sooner as 16 × 38 than 6 × 100
         size = max(1, min(self.max_recipients, -(-len(messages) // self.concurrency)))
         units: list[list[Message]] = []
-        open_groups: dict[tuple, list[Message]] = {}
+        open_groups: dict[tuple[str, str, str, str], list[Message]] = {}  # (subject, body, from, reply_to)
         for m in messages:
             if not self.plain(m):
                 units.append([m])

@@ -6,6 +6,7 @@ collects them. Executors are pure over their inputs: the customers of one batch,
 (engine.runtime) owns batching, counters, idempotency and routing; a component only decides.
 """
 
+import builtins
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -103,7 +104,7 @@ class Component(ABC):
     type: ClassVar[str]
     label: ClassVar[str]
     category: ClassVar[Category]
-    Config: ClassVar[type[BaseModel]]
+    Config: ClassVar[builtins.type[BaseModel]]  # builtins.: `type` in this class body is the attribute above
     #: False for components that decide on customer ids alone (the runtime then does not load the customers'
     #: profiles and tags for them; their `CustomerView`s carry the id only)
     uses_profile: ClassVar[bool] = True

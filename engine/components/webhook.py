@@ -15,6 +15,7 @@ from engine.components.text_sms import is_http_url
 from engine.flow.registry import Category
 
 CustomerField = Literal["name", "phone", "email", "wechat_openid", "push_token", "timezone", "attributes", "tags"]
+DEFAULT_FIELDS: tuple[CustomerField, ...] = ("name", "phone", "email", "attributes")
 HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 RESERVED_HEADERS = {"content-length", "host", "content-type", "transfer-encoding", "connection"}
 
@@ -27,7 +28,7 @@ class WebhookConfig(BaseModel):
     headers: SecretMap(is_secret_header) = Field(  # type: ignore[valid-type]
         default_factory=dict, max_length=20, title="Headers",
         description="Extra HTTP headers; Authorization, X-Api-Key and other credentials are write-only")
-    fields: list[CustomerField] = Field(default_factory=lambda: ["name", "phone", "email", "attributes"],
+    fields: list[CustomerField] = Field(default_factory=lambda: list(DEFAULT_FIELDS),
                                         title="Customer fields", description="Sent with customer_id and qaid")
     retries: int = Field(3, ge=0, le=10, title="Retries", description="Retries after a failed POST")
     timeout_seconds: int = Field(10, ge=1, le=60, title="Timeout (seconds)")

@@ -24,6 +24,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import asdict
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -45,7 +46,7 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-async def _post_receipts(sim: Simulator, client: httpx.AsyncClient, url: str, receipts: list[dict],
+async def _post_receipts(sim: Simulator, client: httpx.AsyncClient, url: str, receipts: list[dict[str, Any]],
                          gate: asyncio.Semaphore) -> None:
     config = sim.config
     headers = {"Content-Type": "application/json"}
@@ -76,7 +77,7 @@ async def _post_receipts(sim: Simulator, client: httpx.AsyncClient, url: str, re
 
 async def _receipt_loop(sim: Simulator, client: httpx.AsyncClient) -> None:
     gate = asyncio.Semaphore(MAX_PARALLEL_POSTS)
-    tasks: set[asyncio.Task] = set()
+    tasks: set[asyncio.Task[None]] = set()
     try:
         while True:
             try:

@@ -164,7 +164,7 @@ class Simulator:
                 self.stats["requests_refused"] += 1
             return refuse
 
-    def receive(self, channel: str, messages: list[dict[str, Any]], callback_url: str | None) -> list[dict]:
+    def receive(self, channel: str, messages: list[dict[str, Any]], callback_url: str | None) -> list[dict[str, Any]]:
         """Record a request's messages and answer each (accepted / delivered / rejected)."""
         now = time.time()
         answers = []
@@ -202,7 +202,7 @@ class Simulator:
                 answers.append(self._answer(message_id, provider_id, outcome))
         return answers
 
-    def lookup(self, message_ids: list[str]) -> list[dict]:
+    def lookup(self, message_ids: list[str]) -> list[dict[str, Any]]:
         """The send answers of the ids it received (unknown ids left out); not counted as messages."""
         with self.lock:
             self.stats["lookups"] += 1
