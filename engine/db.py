@@ -13,13 +13,14 @@ which wakes the next one at once. The turn ends with the commit or rollback, bef
 
 import fcntl
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, make_url, select
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, select
 from sqlmodel import Session, col
 
 from engine.settings import get_settings
@@ -31,7 +32,7 @@ def _prepare_sqlite(engine: Engine, url: str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (pysqlite's own is broken)
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -43,7 +44,7 @@ def _prepare_sqlite(engine: Engine, url: str) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get("sqlite_immediate", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
@@ -147,9 +148,9 @@ def write_session() -> Iterator[Session]:
             session.rollback()
             raise
         finally:
-            if held:  # neither listener ran (e.g. the connection could not be opened)
+            if held and path is not None:  # neither listener ran (e.g. the connection could not be opened)
                 held = False
-                _TURN.release(path)  # type: ignore[arg-type]
+                _TURN.release(path)
 
 
 def lock_workspace(session: Session, workspace_id: int) -> None:

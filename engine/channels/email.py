@@ -172,7 +172,8 @@ class SmtpEmailChannel:
         return ("\r\n".join(lines) + "\r\n\r\n" + body.replace("\n", "\r\n") + "\r\n").encode()
 
     # -- sending ---------------------------------------------------------------------------------------
-    def _refused(self, exc: smtplib.SMTPException, message: Message) -> SendResult | None:
+    def _refused(self, exc: smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused | smtplib.SMTPDataError,
+                 message: Message) -> SendResult:
         if isinstance(exc, smtplib.SMTPRecipientsRefused):
             code, text = exc.recipients.get(message.to, (None, b"refused"))
             return SendResult(message.customer_id, SendStatus.FAILED,
@@ -180,10 +181,8 @@ class SmtpEmailChannel:
         if isinstance(exc, smtplib.SMTPSenderRefused):
             return SendResult(message.customer_id, SendStatus.FAILED,
                               reason=f"sender refused: {_answer(exc.smtp_code, exc.smtp_error)}")
-        if isinstance(exc, smtplib.SMTPDataError):
-            return SendResult(message.customer_id, SendStatus.FAILED,
-                              reason=f"message refused: {_answer(exc.smtp_code, exc.smtp_error)}")
-        return None
+        return SendResult(message.customer_id, SendStatus.FAILED,
+                          reason=f"message refused: {_answer(exc.smtp_code, exc.smtp_error)}")
 
     def _send_one(self, smtp: smtplib.SMTP, message: Message) -> SendResult:
         try:
@@ -198,7 +197,7 @@ class SmtpEmailChannel:
                 message_id = data.split(b"Message-ID: ", 1)[1].split(b"\r\n", 1)[0].decode()
                 _transaction(smtp, sender, [message.to], data)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-            return self._refused(exc, message)  # type: ignore[return-value]
+            return self._refused(exc, message)
         except (UnicodeError, ValueError) as exc:
             return SendResult(message.customer_id, SendStatus.FAILED, reason=f"cannot encode email: {exc}")
         return SendResult(message.customer_id, SendStatus.SUCCESS, provider_message_id=message_id)
@@ -215,7 +214,7 @@ class SmtpEmailChannel:
         except smtplib.SMTPRecipientsRefused as exc:
             refused = exc.recipients
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-            return [self._refused(exc, m) for m in group]  # type: ignore[misc]
+            return [self._refused(exc, m) for m in group]
         results = []
         for m in group:
             if m.to in refused:

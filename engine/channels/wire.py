@@ -9,7 +9,7 @@ from typing import Any
 try:
     import orjson
 except ImportError:  # pragma: no cover — an environment installed before orjson became a dependency
-    orjson = None  # type: ignore[assignment]
+    orjson = None  # type: ignore[assignment]  # the module or None: the usual optional import
 
 _OPTIONS = (orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS) \
     if orjson is not None else 0

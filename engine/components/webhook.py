@@ -22,10 +22,10 @@ RESERVED_HEADERS = {"content-length", "host", "content-type", "transfer-encoding
 
 class WebhookConfig(BaseModel):
     url: str = Field(min_length=1, max_length=2000, title="URL", description="http(s) address the POST goes to")
-    secret: Secret(min_length=8, max_length=128) = Field(  # type: ignore[valid-type]
+    secret: Secret(min_length=8, max_length=128) = Field(  # type: ignore[valid-type]  # an Annotated built at runtime
         None, title="Signing secret",
         description="If set, the body is signed with HMAC-SHA256 in a signature header (write-only)")
-    headers: SecretMap(is_secret_header) = Field(  # type: ignore[valid-type]
+    headers: SecretMap(is_secret_header) = Field(  # type: ignore[valid-type]  # an Annotated built at runtime
         default_factory=dict, max_length=20, title="Headers",
         description="Extra HTTP headers; Authorization, X-Api-Key and other credentials are write-only")
     fields: list[CustomerField] = Field(default_factory=lambda: list(DEFAULT_FIELDS),

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from engine.components.base import CustomerView
 from engine.models import Customer, CustomerTag, table_of
+from engine.runtime.sql import raw_cursor
 
 CHUNK = 5000  # ids per IN (...): well under SQLite's limit of bound parameters
 _C = table_of(Customer).c
@@ -45,7 +46,7 @@ def load_views(session: Session, ids: list[int]) -> list[CustomerView]:
 
 def _load_sqlite(session: Session, ids: list[int], attributes: bool) -> dict[int, CustomerView]:
     out: dict[int, CustomerView] = {}
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = raw_cursor(session)
     loads = json.loads
     try:
         for start in range(0, len(ids), 50_000):

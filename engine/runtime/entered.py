@@ -13,7 +13,7 @@ from typing import cast
 
 from sqlmodel import Session, col, select
 
-from engine.models import ExecutionRecord
+from engine.models import ExecutionRecord, pk_ids
 from engine.runtime import details
 from engine.runtime.store import RoundStore
 
@@ -23,8 +23,8 @@ def continued_rounds(session: Session, record_id: int) -> list[int]:
     found: list[int] = []
     frontier = [record_id]
     while frontier:
-        frontier = [int(i) for i in session.exec(select(ExecutionRecord.id).where(  # type: ignore[arg-type]
-            col(ExecutionRecord.drained_by_id).in_(frontier))).all() if i not in found]
+        frontier = [i for i in pk_ids(session.exec(select(ExecutionRecord.id).where(
+            col(ExecutionRecord.drained_by_id).in_(frontier))).all()) if i not in found]
         found += frontier
     return found
 

@@ -25,8 +25,8 @@ from sqlmodel import Session, col
 
 from engine import clock
 from engine.db import write_session
-from engine.models import CustomerStep, ExecutionRecord, table_of
-from engine.runtime.sql import runtime_write
+from engine.models import CustomerStep, ExecutionRecord, pk_ids, table_of
+from engine.runtime.sql import raw_cursor, runtime_write
 from engine.runtime.store import TTL, RoundStore
 from engine.status import RecordStatus
 
@@ -129,8 +129,8 @@ def record_details(settled: list[Settled], *, store: RoundStore) -> list[Settled
         updated = _update_steps(session, settled)
         missing = _not_written(session, settled) if updated != len(settled) else []
         touched = {s[0] for s in settled}
-        closed = session.execute(select(ExecutionRecord.id).where(  # type: ignore[call-overload]
-            col(ExecutionRecord.id).in_(touched), ExecutionRecord.status != RecordStatus.IN_PROGRESS)).scalars().all()
+        closed = pk_ids(session.execute(select(col(ExecutionRecord.id)).where(
+            col(ExecutionRecord.id).in_(touched), col(ExecutionRecord.status) != RecordStatus.IN_PROGRESS)).scalars())
         for record_id in closed:  # a finished round's persisted counters follow its late receipts
             persist_counters(session, record_id, store)
     return missing
@@ -142,7 +142,7 @@ def _update_steps(session: Session, settled: list[Settled]) -> int:
     rows = [(status, reason, record_id, node_id, customer_id)
             for record_id, node_id, customer_id, status, reason in settled]
     if session.get_bind().dialect.name == "sqlite":
-        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = raw_cursor(session)
         try:
             cursor.executemany(sql, rows)
             return int(cursor.rowcount)

@@ -38,7 +38,7 @@ from sqlalchemy import exists, select
 from sqlmodel import col
 
 from engine.db import read_session, write_session
-from engine.models import CustomerStep, DatabaseIdentity, ExecutionRecord
+from engine.models import CustomerStep, DatabaseIdentity, ExecutionRecord, pk_ids
 from engine.runtime.store import TTL
 from engine.settings import get_settings
 from engine.status import RecordStatus
@@ -120,8 +120,8 @@ def _mark_visible_rounds(r: redis.Redis) -> None:
     """Adopting an unbound Redis (upgrade from before markers): rounds In Progress whose state is visibly there
     get their marker; the others are found lost by the scheduler."""
     with read_session() as session:
-        ids = session.execute(select(ExecutionRecord.id).where(  # type: ignore[call-overload]
-            ExecutionRecord.status == RecordStatus.IN_PROGRESS)).scalars().all()
+        ids = pk_ids(session.execute(select(col(ExecutionRecord.id)).where(
+            col(ExecutionRecord.status) == RecordStatus.IN_PROGRESS)).scalars())
     for record_id in ids:
         if r.exists(f"pending:{record_id}", f"ck:{record_id}", f"entered:{record_id}"):
             mark(r, record_id)
@@ -238,9 +238,9 @@ def on_lost(record_id: int, *, store: Any) -> str | None:
 def check_rounds(*, store: Any) -> dict[str, list[int]]:
     """The scheduler's pass: every dispatched round In Progress without its marker goes to `on_lost`."""
     with read_session() as session:
-        ids = session.execute(select(ExecutionRecord.id).where(  # type: ignore[call-overload]
-            ExecutionRecord.status == RecordStatus.IN_PROGRESS,
-            col(ExecutionRecord.dispatched_at).is_not(None))).scalars().all()
+        ids = pk_ids(session.execute(select(col(ExecutionRecord.id)).where(
+            col(ExecutionRecord.status) == RecordStatus.IN_PROGRESS,
+            col(ExecutionRecord.dispatched_at).is_not(None))).scalars())
     done: dict[str, list[int]] = {"lost": [], "redispatched": []}
     for record_id in missing(store.r, ids):
         outcome = on_lost(record_id, store=store)

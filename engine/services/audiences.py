@@ -31,6 +31,7 @@ from typing import IO, Any, TypeGuard
 from sqlalchemy import ColumnElement, Float, Select, and_, exists, false, func, not_, or_, true
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
@@ -221,8 +222,8 @@ class as_number(FunctionElement[float]):  # noqa: N801 (reads like the SQL funct
     inherit_cache = True
 
 
-def _arg(element: as_number, compiler: Any, **kw: Any) -> str:
-    return compiler.process(next(iter(element.clauses)), **kw)  # type: ignore[no-any-return]
+def _arg(element: as_number, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(next(iter(element.clauses)), **kw)
 
 
 @compiles(as_number)

@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import redis
-from sqlalchemy import CursorResult, update
+from sqlalchemy import ColumnElement, CursorResult, update
 from sqlmodel import Session, col, func, select
 
 from engine import clock
@@ -88,8 +88,9 @@ def check_name(session: Session, workspace_id: int, name: str) -> str:
     return name
 
 
-def _with_result(record_id: int, node_id: str, result: str) -> tuple:  # type: ignore[type-arg]
-    return (CustomerStep.record_id == record_id, CustomerStep.node_id == node_id, CustomerStep.result == result)
+def _with_result(record_id: int, node_id: str, result: str) -> tuple[ColumnElement[bool], ...]:
+    return (col(CustomerStep.record_id) == record_id, col(CustomerStep.node_id) == node_id,
+            col(CustomerStep.result) == result)
 
 
 def count_with_result(session: Session, record_id: int, node_id: str, result: str) -> int:

@@ -206,8 +206,10 @@ def _send_nodes(session: Session, version_ids: set[int]) -> dict[int, dict[str, 
     out: dict[int, dict[str, str]] = {}
     for vid, flow in session.exec(select(ActivityVersion.id, ActivityVersion.flow)
                                   .where(col(ActivityVersion.id).in_(version_ids))).all():
+        if vid is None:  # a primary key: never
+            continue
         nodes: list[dict[str, Any]] = (flow or {}).get("nodes", [])
-        out[int(vid)] = {str(n["id"]): n["type"] for n in nodes  # type: ignore[arg-type]
+        out[vid] = {str(n["id"]): n["type"] for n in nodes
                          if isinstance(n, dict) and n.get("type") in SEND_COMPONENTS}
     return out
 

@@ -81,7 +81,7 @@ def list_records(*, session: Session, actor: User, activity_id: int, status: str
         select(ExecutionRecord, ActivityVersion.number)
         .join(ActivityVersion, col(ActivityVersion.id) == ExecutionRecord.version_id)
         .where(ExecutionRecord.activity_id == activity.id)
-        .order_by(ExecutionRecord.number.desc())  # type: ignore[attr-defined]
+        .order_by(col(ExecutionRecord.number).desc())
     )
     if status:
         if status not in {s.value for s in RecordStatus}:
@@ -91,7 +91,8 @@ def list_records(*, session: Session, actor: User, activity_id: int, status: str
     for of_id, number in session.exec(select(ExecutionRecord.rerun_of_id, ExecutionRecord.number).where(
             ExecutionRecord.activity_id == activity.id, col(ExecutionRecord.rerun_of_id).is_not(None))
             .order_by(col(ExecutionRecord.number).desc())):
-        rerun_as[int(of_id)] = int(number)  # type: ignore[arg-type]  # the first re-run wins (ascending last)
+        if of_id is not None:  # the WHERE says so
+            rerun_as[of_id] = number  # the first re-run wins (ascending last)
     rows = []
     for r, vnum in session.exec(stmt).all():
         role = round_role(r.status, drained=r.drained_by_id is not None)

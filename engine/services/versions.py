@@ -48,7 +48,7 @@ def list_versions(*, session: Session, actor: User, activity_id: int) -> list[Ve
         select(ActivityVersion, User.display_name)
         .join(User, col(User.id) == ActivityVersion.author_id)
         .where(ActivityVersion.activity_id == activity.id)
-        .order_by(ActivityVersion.number.desc())  # type: ignore[attr-defined]
+        .order_by(col(ActivityVersion.number).desc())
     ).all()
     draining = draining_versions(session, activity)
     return [
