@@ -1,4 +1,4 @@
-"""The component registry as the canvas and the validator see it: the 21 component types, their category,
+"""The component registry as the canvas and the validator see it: the component types, their category,
 their config schema, validation and output branches — all derived from `engine.components.registry`, where
 each type is one module (config schema + validate + branches + execute).
 
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from engine.components.base import Component
+    from engine.components.meta import Meta
 
 
 class Category(StrEnum):
@@ -54,18 +55,30 @@ class ComponentSpec:
         """JSON schema of the config, for the canvas form."""
         return self.component.schema()
 
+    @property
+    def meta(self) -> "Meta":
+        """How the canvas shows the type (icon, blurb, summary line, starter config)."""
+        return self.component.meta
 
-#: type -> spec, in palette order (built on first access)
+    @property
+    def sends(self) -> bool:
+        """Whether the type hands messages to a channel."""
+        return self.component.sends
+
+
+#: type -> spec, in palette order (built on first access, again after a type is registered)
 REGISTRY: dict[str, ComponentSpec]
 _registry: dict[str, ComponentSpec] | None = None
+_generation = -1
 
 
 def _specs() -> dict[str, ComponentSpec]:
-    global _registry
-    if _registry is None:
-        from engine.components.registry import COMPONENTS
+    global _registry, _generation
+    from engine.components import registry
 
-        _registry = {t: ComponentSpec(c) for t, c in COMPONENTS.items()}
+    if _registry is None or _generation != registry.generation:
+        _registry = {t: ComponentSpec(c) for t, c in registry.COMPONENTS.items()}
+        _generation = registry.generation
     return _registry
 
 
