@@ -30,7 +30,7 @@ class AudienceJudgmentConfig(BaseModel):
 def summary(config: Mapping[str, Any], ctx: SummaryContext) -> str:
     """The audiences' names, in order."""
     groups = [g for g in config.get("groups") or [] if isinstance(g, Mapping)]
-    names = [ctx.audiences.get(g.get("audience_id"), "") for g in groups]
+    names = [ctx.audiences.get(a, "") if isinstance(a := g.get("audience_id"), int) else "" for g in groups]
     return short(", ".join(n for n in names if n)) if any(names) else ""
 
 

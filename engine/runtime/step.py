@@ -34,13 +34,13 @@ from sqlmodel import Session
 from engine import clock
 from engine.compiled import Compiled
 from engine.components.base import Batch, Component, CustomerView, Outcome
-from engine.components.registry import get_component
+from engine.components.registry import get_component, is_send
 from engine.db import get_engine, read_session
 from engine.flow.graph import FlowGraph, graph_for, graph_for_text
 from engine.flow.registry import Category
 from engine.models import Activity, ActivityVersion, ExecutionRecord
 from engine.runtime.customers import load_view_map
-from engine.runtime.details import STEP_COLUMNS, STEP_TABLE, Routes, insert_routes, is_send
+from engine.runtime.details import STEP_COLUMNS, STEP_TABLE, Routes, insert_routes
 from engine.runtime.ports import RuntimePorts
 from engine.runtime.sql import insert_ignore_rows, runtime_write
 from engine.runtime.store import RoundStore
