@@ -3,9 +3,10 @@ their config schema, validation and output branches — all derived from `engine
 each type is one module (config schema + validate + branches + execute).
 
 `Category` lives here (the components import it); the specs are built on first use, so importing this module
-never imports the components (that would be circular).
+never imports the components (that would be circular), and again after a type is registered.
 """
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -66,15 +67,14 @@ class ComponentSpec:
         return self.component.sends
 
 
-#: type -> spec, in palette order (built on first access, again after a type is registered)
-REGISTRY: dict[str, ComponentSpec]
 _registry: dict[str, ComponentSpec] | None = None
 _generation = -1
 
 
 def _specs() -> dict[str, ComponentSpec]:
+    """The specs of the registered types, rebuilt after a type is registered or removed."""
     global _registry, _generation
-    from engine.components import registry
+    from engine.components import registry  # not at the top: the components import Category from here
 
     if _registry is None or _generation != registry.generation:
         _registry = {t: ComponentSpec(c) for t, c in registry.COMPONENTS.items()}
@@ -82,10 +82,21 @@ def _specs() -> dict[str, ComponentSpec]:
     return _registry
 
 
-def __getattr__(name: str) -> Any:
-    if name == "REGISTRY":
-        return _specs()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+class _Specs(Mapping[str, ComponentSpec]):
+    """A live view: always the types registered now (so `from ... import REGISTRY` never holds a stale copy)."""
+
+    def __getitem__(self, component_type: str) -> ComponentSpec:
+        return _specs()[component_type]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_specs())
+
+    def __len__(self) -> int:
+        return len(_specs())
+
+
+#: type -> spec, in palette order (built on first use: importing this module never imports the components)
+REGISTRY: Mapping[str, ComponentSpec] = _Specs()
 
 
 def get_spec(component_type: str) -> ComponentSpec | None:
