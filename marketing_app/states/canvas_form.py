@@ -3,10 +3,11 @@
 `rows(...)` walks the pydantic JSON schema of the selected component (engine.flow.registry: spec.schema()) with
 its current config and returns flat `FieldRow`s that one `rx.foreach` renders: plain fields by JSON type (text,
 number, switch, select for enums, checkboxes for lists of choices, key/value lists for string maps), lists of
-objects as sections of numbered items with Add / Remove, and hand-made widgets where a schema is not enough:
-audience pickers, condition rows (subject · operator · value), message editors with variable chips and
-{short_link}, time-of-day pickers, ratio totals that must reach 100 %, the earlier component a Result Judgment
-reads. Which fields show can depend on another one (Wait Until's mode, WeChat's message type).
+objects as sections of numbered items with Add / Remove, condition rows (subject · operator · value), and the
+widgets a field asks for in its hints (engine.components.meta.hints, in the schema under "ui"): audience pickers,
+message editors with variable chips, time-of-day pickers, ratio totals that must reach 100 %, the earlier send a
+Result Judgment reads, enum labels, item names, fields shown only for some value of another one. Nothing here
+names a component type: a new type gets its panel from its own module.
 
 Pure: no Reflex state here; paths are dotted and 0-based ("groups.0.conditions.1.value"); the engine's messages
 count from 1 ("groups.1.conditions.2.value"), `one_based` converts.
