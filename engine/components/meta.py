@@ -26,8 +26,8 @@ class FieldHints(TypedDict, total=False):
     widget: Widget
     #: the variables a message editor offers as chips, e.g. "{name}"
     chips: list[str]
-    #: the field shows only while another top-level field has one of these values: {field: [values]}; a missing
-    #: value counts as that field's default
+    #: the field shows only while another field of the same object has one of these values: {field: [values]};
+    #: a missing value counts as that field's default
     shown_when: dict[str, list[str]]
     #: labels of an enum's values in its select (others: the value, capitalised)
     enum_labels: dict[str, str]

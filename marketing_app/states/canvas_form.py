@@ -287,11 +287,9 @@ def rows(component_type: str, config: Config, ctx: Context) -> list[FieldRow]:
     return out
 
 
-def _visible(schema: dict[str, Any], config: Config, path: str, prop: dict[str, Any]) -> bool:
-    """Whether a field shows: its `shown_when` hint against the other field's value (or that field's default).
-    Only top-level fields depend on another one."""
-    if path:
-        return True
+def _visible(schema: dict[str, Any], config: Config, prop: dict[str, Any]) -> bool:
+    """Whether a field shows: its `shown_when` hint against the value of the other field of the same object (or
+    that field's default)."""
     for other, values in (hints_of(prop).get("shown_when") or {}).items():
         default = schema.get("properties", {}).get(other, {}).get("default")
         if str(config.get(other) or default or "") not in values:
@@ -309,7 +307,7 @@ def _object(out: list[FieldRow], root: dict[str, Any], schema: dict[str, Any], v
     value = value if isinstance(value, dict) else {}
     required = set(schema.get("required", []))
     for name, prop in schema.get("properties", {}).items():
-        if not _visible(schema, value, path, prop):
+        if not _visible(schema, value, prop):
             continue
         sub = f"{path}.{name}" if path else name
         _field(out, root, _resolve(prop, root), value.get(name, prop.get("default")), sub, name, depth, ctx,

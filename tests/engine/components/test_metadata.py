@@ -97,8 +97,8 @@ def test_field_hints_name_what_exists(component_type: str) -> None:
         for chip in hint.get("chips", []):
             assert re.fullmatch(r"\{\w+\}", chip)
         for other, values in hint.get("shown_when", {}).items():
-            assert owner is root and other in root["properties"], f"{name} depends on an unknown field {other}"
-            assert set(values) <= set(_resolve(root["properties"][other], root)["enum"])
+            assert other in owner["properties"], f"{name} depends on an unknown field {other}"
+            assert set(values) <= set(_resolve(owner["properties"][other], root)["enum"])
         if {"item_name", "branch_items", "ratio_total", "new_item", "value_placeholder"} & set(hint):
             assert field.get("type") == "array"
         if hint.get("ratio_total"):
