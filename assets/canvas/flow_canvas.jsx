@@ -11,7 +11,9 @@
 // execution (node id → the round's numbers, drawn above each card; a click calls onExecution(node id)) and
 // route (one customer's route: its cards and lines green, the rest dimmed). Both live in their own context,
 // so a live refresh of the numbers re-renders the cards only, never the graph.
-import React, { createContext, memo, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import React, {
+  createContext, memo, startTransition, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState,
+} from "react";
 import {
   Background,
   BaseEdge,
@@ -370,7 +372,7 @@ function Palette({ items, empty, notify, onDragging }) {
                    window.__fcDragging = it;
                    onDragging(true);
                  }}
-                 onDragEnd={() => { window.__fcDragging = null; onDragging(false); }}
+                 onDragEnd={() => { window.__fcDragging = null; startTransition(() => onDragging(false)); }}
                  onClick={() => notify(empty && !it.trigger ? "The first component must be a trigger: Target Audience or Behaviour Event."
                                                              : "Drag it onto a + on the canvas, or click a + and choose it.")}>
               <span className="fc-palette-icon"><Icon name={it.icon} size={15} /></span>
@@ -657,7 +659,8 @@ function Canvas(props) {
     e.preventDefault();
     clearOver();
     const type = e.dataTransfer.getData(DRAG_TYPE) || (window.__fcDragging && window.__fcDragging.type);
-    setDragging2(false);
+    // the end of the drag's look (every line's tools shown) is not urgent: the new graph the drop asks for is
+    startTransition(() => setDragging2(false));
     const item = (props.palette || []).find((p) => p.type === type);
     window.__fcDragging = null;
     if (!item) return;
