@@ -21,7 +21,7 @@ from engine.components.splitting import (
     split,
     split_problems,
 )
-from engine.flow.registry import Category
+from engine.components.category import Category
 
 INFLOW = "inflow_"  # metric prefix: inflow_group_1 ...
 ACHIEVED = "targets_achieved_"  # metric prefix: targets_achieved_group_1 ...

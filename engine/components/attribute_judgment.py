@@ -14,7 +14,7 @@ from engine.components.conditions import (
     lookup,
 )
 from engine.components.judging import JudgmentComponent
-from engine.flow.registry import Category
+from engine.components.category import Category
 
 
 class AttributeGroup(ConditionGroupBase):

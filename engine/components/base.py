@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from engine.channels.base import Message, SendResult
 from engine.components import secret
-from engine.flow.registry import Category
+from engine.components.category import Category
 
 
 @dataclass(slots=True)  # not frozen (a million per large round): see engine.channels.base.Message

@@ -11,7 +11,7 @@ from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView
 from engine.components.sending import SendingComponent
 from engine.components.templating import render, template_problems
-from engine.flow.registry import Category
+from engine.components.category import Category
 
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 SENDER = re.compile(r"^([^<>]*<[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+>|[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+)$")

@@ -10,7 +10,7 @@ from engine.components.base import Batch, CustomerView, Ports
 from engine.components.behavior_event import MAX_WINDOW_HOURS, check_event_name, did_event
 from engine.components.conditions import MAX_CONDITIONS, MAX_GROUPS, ConditionGroupBase, PropertyCondition, to_where
 from engine.components.judging import JudgmentComponent
-from engine.flow.registry import Category
+from engine.components.category import Category
 
 
 class EventCondition(BaseModel):

@@ -5,7 +5,7 @@ from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, Component, Outcome, Ports
 from engine.components.splitting import unique
-from engine.flow.registry import Category
+from engine.components.category import Category
 
 
 class GenerateAudienceConfig(BaseModel):

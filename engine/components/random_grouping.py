@@ -14,7 +14,7 @@ from engine.components.splitting import (
     split,
     split_problems,
 )
-from engine.flow.registry import Category
+from engine.components.category import Category
 
 
 class RandomGroupingConfig(BaseModel):

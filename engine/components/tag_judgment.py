@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from engine.components.base import Batch, CustomerView, Ports
 from engine.components.conditions import MAX_CONDITIONS, MAX_GROUPS, ConditionBase, ConditionGroupBase
 from engine.components.judging import JudgmentComponent
-from engine.flow.registry import Category
+from engine.components.category import Category
 
 
 class TagCondition(ConditionBase):

@@ -10,7 +10,7 @@ from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView, Ports
 from engine.components.sending import SendingComponent
 from engine.components.templating import render, template_problems, variables
-from engine.flow.registry import Category
+from engine.components.category import Category
 
 SHORT_LINK = "short_link"
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

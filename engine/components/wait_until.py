@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from engine.components.base import Batch, Component, CustomerView, Outcome, Ports
 from engine.components.splitting import unique
-from engine.flow.registry import Category
+from engine.components.category import Category
 
 DEFAULT_TIMEZONE = CustomerView.__dataclass_fields__["timezone"].default
 MAX_DAYS = 365

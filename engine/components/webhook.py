@@ -12,7 +12,7 @@ from engine.components.base import Batch, CustomerView
 from engine.components.secret import Secret, SecretMap, SecretRef, is_secret_header
 from engine.components.sending import SendingComponent, customer_payload
 from engine.components.text_sms import is_http_url
-from engine.flow.registry import Category
+from engine.components.category import Category
 
 CustomerField = Literal["name", "phone", "email", "wechat_openid", "push_token", "timezone", "attributes", "tags"]
 HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")

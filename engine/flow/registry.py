@@ -2,24 +2,18 @@
 their config schema, validation and output branches — all derived from `engine.components.registry`, where
 each type is one module (config schema + validate + branches + execute).
 
-`Category` lives here (the components import it); the specs are built on first use, so importing this module
-never imports the components (that would be circular).
+`Category` lives in `engine.components.category` (below the components, which import it); it is re-exported
+here for the canvas and the validator.
 """
 
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from engine.components.base import Component
+from engine.components.base import Component
+from engine.components.category import Category
+from engine.components.registry import COMPONENTS
 
-
-class Category(StrEnum):
-    TRIGGER = "Trigger Mode"
-    TOUCH = "Marketing Touch"
-    CONTROL = "Process Control"
-    JUDGMENT = "Judgment Condition"
-    DATA_PUSH = "Data Push"
+__all__ = ["REGISTRY", "Category", "ComponentSpec", "get_spec"]
 
 
 @dataclass(frozen=True)
@@ -63,8 +57,6 @@ _registry: dict[str, ComponentSpec] | None = None
 def _specs() -> dict[str, ComponentSpec]:
     global _registry
     if _registry is None:
-        from engine.components.registry import COMPONENTS
-
         _registry = {t: ComponentSpec(c) for t, c in COMPONENTS.items()}
     return _registry
 
