@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, CustomerView, Ports
+from engine.components.category import Category
 from engine.components.conditions import (
     MAX_CONDITIONS,
     MAX_GROUPS,
@@ -14,7 +15,6 @@ from engine.components.conditions import (
     lookup,
 )
 from engine.components.judging import JudgmentComponent
-from engine.components.category import Category
 
 
 class AttributeGroup(ConditionGroupBase):

@@ -5,8 +5,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from engine.components.base import Batch, Component, Outcome, Ports
-from engine.components.splitting import unique
 from engine.components.category import Category
+from engine.components.splitting import unique
 
 
 class EndConfig(BaseModel):

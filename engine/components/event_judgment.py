@@ -8,9 +8,9 @@ from pydantic import BaseModel, Field, field_validator
 
 from engine.components.base import Batch, CustomerView, Ports
 from engine.components.behavior_event import MAX_WINDOW_HOURS, check_event_name, did_event
+from engine.components.category import Category
 from engine.components.conditions import MAX_CONDITIONS, MAX_GROUPS, ConditionGroupBase, PropertyCondition, to_where
 from engine.components.judging import JudgmentComponent
-from engine.components.category import Category
 
 
 class EventCondition(BaseModel):

@@ -4,8 +4,8 @@ e.g. after an Event Judgment or a Result Judgment branch."""
 from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, Component, Outcome, Ports
-from engine.components.splitting import unique
 from engine.components.category import Category
+from engine.components.splitting import unique
 
 
 class GenerateAudienceConfig(BaseModel):

@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, Component, Outcome, Ports
+from engine.components.category import Category
 from engine.components.splitting import (
     MAX_GROUPS,
     SplitGroup,
@@ -14,7 +15,6 @@ from engine.components.splitting import (
     split,
     split_problems,
 )
-from engine.components.category import Category
 
 
 class RandomGroupingConfig(BaseModel):

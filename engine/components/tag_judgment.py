@@ -6,9 +6,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, CustomerView, Ports
+from engine.components.category import Category
 from engine.components.conditions import MAX_CONDITIONS, MAX_GROUPS, ConditionBase, ConditionGroupBase
 from engine.components.judging import JudgmentComponent
-from engine.components.category import Category
 
 
 class TagCondition(ConditionBase):

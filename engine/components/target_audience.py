@@ -7,8 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, Component, Outcome, Ports
-from engine.components.splitting import unique
 from engine.components.category import Category
+from engine.components.splitting import unique
 
 
 class TargetAudienceConfig(BaseModel):

@@ -8,9 +8,9 @@ from pydantic import BaseModel, Field
 
 from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView
+from engine.components.category import Category
 from engine.components.sending import SendingComponent
 from engine.components.templating import render, template_problems
-from engine.components.category import Category
 
 KEYWORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 

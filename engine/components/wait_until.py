@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, field_validator
 
 from engine.components.base import Batch, Component, CustomerView, Outcome, Ports
-from engine.components.splitting import unique
 from engine.components.category import Category
+from engine.components.splitting import unique
 
 DEFAULT_TIMEZONE = CustomerView.__dataclass_fields__["timezone"].default
 MAX_DAYS = 365
