@@ -1,6 +1,6 @@
 """The trigger index: which event names start which in-progress activities of a workspace. Computed from the
 database, cached in Redis under a per-workspace version number; `bump_trigger_index` (called after publish /
-stop / start / finish, engine/services/trigger_watch.py) increments the version, so the next read recomputes. A
+stop / start / finish, engine/shared/trigger_watch.py) increments the version, so the next read recomputes. A
 stale entry can never be read after a bump: entries are keyed by version and readers read the version first.
 Without Redis the index is computed from the database each time (correct, slower). Below the services and the
 runtime: the events service filters an ingested batch with it, the runtime's entry path finds the rounds.

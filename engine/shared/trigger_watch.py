@@ -1,6 +1,7 @@
 """Keep the behaviour-event trigger index fresh: whenever a flush changes an activity's status or live
 version, the workspace's index is invalidated once, after the commit. One listener, so no code path that
-moves an activity (services, scheduler, runtime) can forget it."""
+moves an activity (services, scheduler, runtime) can forget it: the services and the runtime modules that move
+activities (engine/runtime/lifecycle.py, rounds.py) import it."""
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
