@@ -35,7 +35,7 @@ def main() -> None:
         from engine.db import read_session, write_session
         from engine.models import Customer, ExecutionRecord
         from engine.runtime.connection import get_redis
-        from engine.runtime.entry import install_hooks
+        from engine.api.app import install_hooks
         from engine.runtime.rounds import start_round
         from engine.runtime.step import run_step
         from engine.runtime.store import RoundStore
