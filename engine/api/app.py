@@ -42,6 +42,7 @@ from engine.runtime.receipts import apply_settled
 from engine.runtime.store import RoundStore
 from engine.services import audiences, events
 from engine.settings import get_settings
+from engine.shared import trigger_index
 
 from .keys import workspace_for_key
 from .shortlinks import follow_short_link
@@ -148,7 +149,7 @@ async def health(request: Request) -> JSONResponse:
             log.exception("health: database unreachable")
             db_ok = False
         try:
-            redis_ok = bool(events._redis().ping())
+            redis_ok = bool(trigger_index._redis().ping())  # the client the events path uses (short timeouts)
         except Exception:
             redis_ok = False
         return db_ok, redis_ok
