@@ -1,11 +1,11 @@
 """Behaviour events → customers entering event-triggered rounds, within a second of the event's arrival.
 
-The events service calls `on_events` after it committed a batch, with only the events whose name has an
+The events service's entry hook (engine/api/app.py `install_hooks`, through `inbox.enter_or_keep`) calls
+`on_events` after it committed a batch, with only the events whose name has an
 in-progress event-triggered activity (the trigger index). For each such activity the customer must have done
 the event N times within the window (and match its property filters); a customer enters a round once.
 """
 
-import logging
 import weakref
 from datetime import datetime
 from typing import Any
@@ -29,7 +29,6 @@ from engine.shared.trigger_index import event_triggers
 from engine.status import ActivityStatus, RecordStatus
 
 Event = tuple[int, str, dict[str, Any], datetime]  # customer id, name, properties, occurred at
-log = logging.getLogger("engine.entry")
 
 
 def on_events(workspace_id: int, events: list[Event], *, enqueue: Enqueue) -> int:

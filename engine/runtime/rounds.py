@@ -5,6 +5,8 @@ start_round   materialise the trigger's audience into batches and hand them to t
 enter         customers entering an event-triggered round (micro-batches from the events API)
 finish_if_done  when no batch is pending and entry is closed: persist counters, close the record, and move the
               activity on through the status machine
+on_lost / check_rounds  a round whose Redis state was lost (engine/runtime/redis_state.py's markers): begun
+              again when it had not begun, else Abnormal End (re-runnable)
 """
 
 import json
