@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from engine.components.base import Batch, Component, Outcome, Ports
 from engine.components.category import Category
+from engine.components.meta import Meta
 from engine.components.splitting import unique
 
 
@@ -18,6 +19,7 @@ class End(Component):
     label = "End"
     category = Category.CONTROL
     Config = EndConfig
+    meta = Meta(icon="FlagTriangleRight", blurb="The link ends here", order=40, terminal=True)
     uses_profile = False
 
     def branches(self, config: Any) -> list[str]:
