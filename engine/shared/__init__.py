@@ -5,6 +5,6 @@ checks: the services check before they call it, the runtime acts for nobody) and
 - audiences.py      who is in an audience: the rule format, validator and compiler; materialise, count, membership
 - trigger_index.py  which event names start which in-progress activities (cached in Redis)
 - trigger_watch.py  the session listener that invalidates it whenever an activity's status or live version moves
-- in_progress.py     an activity entering In Progress: status check, the in-progress cap, a new execution record,
+- in_progress.py    an activity entering In Progress: status check, the in-progress cap, a new execution record,
                     a re-run round
 """
