@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from engine.models import ExecutionRecord
 from engine.runtime import live
+from engine.runtime.connection import get_redis
+from engine.runtime.store import RoundStore
 from engine.status import RecordStatus
 
 if TYPE_CHECKING:
@@ -22,10 +24,7 @@ log = logging.getLogger(__name__)
 _FLAGGED = "stop_flags_set"
 
 
-def _store() -> "RoundStore":  # imported late: the runtime imports services' siblings
-    from engine.runtime.connection import get_redis
-    from engine.runtime.store import RoundStore
-
+def _store() -> RoundStore:
     return RoundStore(get_redis())
 
 
