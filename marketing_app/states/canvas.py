@@ -137,6 +137,12 @@ class CanvasState(rx.State):
         query = self.router.url.query_parameters
         version_id, record_id = _number(query.get("version", "")), _number(query.get("record", ""))
         mode = "details" if query.get("mode") == "details" else "edit"
+        return await self.open(aid, mode=mode, version_id=version_id, record_id=record_id)
+
+    async def open(self, aid: int | None, *, mode: str = "edit", version_id: int | None = None,
+                   record_id: int | None = None) -> Any:
+        """Show activity `aid` (None: not a number) as the canvas view service says; the page's query in
+        arguments, so tests open a canvas without a router."""
         self.reset()
         for state in (CanvasPanelState, CanvasHeaderState, CanvasVersionsState, CanvasTemplateState):
             (await self.get_state(state)).reset()
