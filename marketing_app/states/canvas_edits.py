@@ -43,7 +43,7 @@ class Edit:
 
 
 def _after_add(flow: Flow, node_id: str, component_type: str) -> Edit:
-    return Edit(flow=flow, select="" if component_type == "end" else node_id)
+    return Edit(flow=flow, select="" if model.terminal(component_type) else node_id)
 
 
 def add_first(flow: Flow, a: dict[str, Any], _clip: ops.Clipboard | None) -> Edit:

@@ -10,7 +10,7 @@ from typing import Any
 
 import reflex as rx
 
-from engine.flow.registry import Category, get_spec
+from engine.flow.registry import get_spec
 from marketing_app.states import canvas_form as form
 from marketing_app.states import canvas_model as model
 
@@ -21,18 +21,6 @@ EMPTY: dict[str, Any] = {"node_id": "", "rows": [], "title": "", "kind": "", "ca
 
 def clean(message: str) -> str:
     return message.replace("String should have at least 1 character", "required")
-
-
-def _sources(flow: Flow, node_id: str) -> list[tuple[str, str]]:
-    """The sends before a Result Judgment (what it may judge)."""
-    nodes = {str(n["id"]): n for n in flow.get("nodes") or []}
-    labels = model.node_labels(flow)
-    out = []
-    for nid in model.ancestors(flow, node_id):
-        s = get_spec(str(nodes[nid].get("type")))
-        if s and s.category in (Category.TOUCH, Category.DATA_PUSH) and s.type not in ("tag", "generate_audience"):
-            out.append((nid, labels[nid]))
-    return out
 
 
 def panel_view(flow: Flow, selected: str, *, gen: int, audiences: list[tuple[int, str]],
@@ -47,7 +35,7 @@ def panel_view(flow: Flow, selected: str, *, gen: int, audiences: list[tuple[int
     config = node.get("config") or {}
     problems = [clean(p) for p in spec.validate(config)]
     ctx = form.Context(spec.type, gen=gen, audiences=list(audiences),
-                       sources=_sources(flow, selected) if spec.type == "result_judgment" else [],
+                       sources=model.send_sources(flow, selected),
                        errors={k: clean(v) for k, v in form.problems_by_path(problems).items()},
                        replacing=replacing)
     return {"node_id": selected, "rows": form.rows(spec.type, config, ctx), "title": spec.label, "kind": spec.type,
