@@ -11,14 +11,17 @@ variables) go as one SMTP transaction with up to that many envelope recipients (
 the way bulk mailers hand a newsletter to their relay; each recipient still succeeds or fails on its own (the
 server's answer to its RCPT). Personalised messages always go one per transaction.
 
-A batch goes over up to SMTP_CONCURRENCY connections at once (each transaction waits on the server for every
-command, so one connection is latency-bound).
+A batch goes over up to SMTP_CONCURRENCY connections at once (a transaction waits on the server, so one
+connection is latency-bound). With a server that offers PIPELINING (RFC 2920; Postfix and the local peer
+scripts/smtp_sink.sh do) a transaction is two round trips: MAIL, RCPT... and DATA in one write, then the content;
+without it, one round trip per command.
 
 Plain-text messages are written as bytes directly (the stdlib `EmailMessage` costs ~0.3 ms a message);
 HTML alternatives and unusual content take the `EmailMessage` path.
 """
 
 import logging
+import re
 import smtplib
 import ssl
 import threading
@@ -161,7 +164,7 @@ class SmtpEmailChannel:
         if not subject.isascii():
             subject = Header(subject, "utf-8").encode()
         lines = [f"From: {sender}", f"To: {message.to if to is None else to}", f"Subject: {subject}",
-                 f"Date: {formatdate(usegmt=True)}",
+                 f"Date: {_date_now()}",
                  f"Message-ID: {message_id or '<' + message.dedupe_key.replace(':', '.') + '@' + domain + '>'}"]
         if dedupe:
             lines.append(f"X-Dedupe-Key: {message.dedupe_key}")
@@ -334,6 +337,18 @@ class SmtpEmailChannel:
             pool.shutdown(wait=True)
 
 
+_DATE: tuple[int, str] = (0, "")
+
+
+def _date_now() -> str:
+    """The Date header of now, formatted once a second (formatdate costs ~5 µs: 5 CPU-s over a million mails)."""
+    global _DATE
+    second = int(time.time())
+    if _DATE[0] != second:
+        _DATE = (second, formatdate(second, usegmt=True))
+    return _DATE[1]
+
+
 @lru_cache(maxsize=256)
 def _address(sender: str) -> tuple[str, str, str]:
     """(display name, address, domain) of a From value, parsed once."""
@@ -341,10 +356,23 @@ def _address(sender: str) -> tuple[str, str, str]:
     return name, address, address.rpartition("@")[2] or "localhost"
 
 
+def _plain_address(address: str) -> bool:
+    """An address that goes into a command as it is: ASCII, no brackets, spaces or line breaks."""
+    return address.isascii() and not any(c in address for c in "<> \r\n")
+
+
 def _transaction(smtp: smtplib.SMTP, sender: str, recipients: list[str], data: bytes) -> dict[str, tuple[int, bytes]]:
-    """`SMTP.sendmail` for plain addresses, without parsing each recipient again (smtplib's `rcpt` runs the
-    email address parser per recipient). Returns the refused recipients, raises like `sendmail`."""
-    code, answer = smtp.mail(sender)
+    """`SMTP.sendmail` for plain addresses, without parsing each address again (smtplib's `mail` and `rcpt` run
+    the email address parser, a quarter of a message's CPU). With a server that offers PIPELINING (RFC 2920)
+    MAIL, every RCPT and DATA leave in one write and their answers are read after: two round trips a message
+    instead of 3 + recipients, half the system calls on both ends. Returns the refused recipients, raises like
+    `sendmail`."""
+    if _plain_address(sender) and all(_plain_address(to) for to in recipients):
+        if smtp.does_esmtp and smtp.has_extn("pipelining"):
+            return _pipelined(smtp, sender, recipients, data)
+        code, answer = smtp.docmd("MAIL", f"FROM:<{sender}>")
+    else:
+        code, answer = smtp.mail(sender)
     if code != 250:
         if code == 421:
             smtp.close()
@@ -366,6 +394,53 @@ def _transaction(smtp: smtplib.SMTP, sender: str, recipients: list[str], data: b
         smtp.rset()
         raise smtplib.SMTPRecipientsRefused(refused)
     code, answer = smtp.data(data)
+    if code != 250:
+        if code == 421:
+            smtp.close()
+        else:
+            smtp.rset()
+        raise smtplib.SMTPDataError(code, answer)
+    return refused
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _pipelined(smtp: smtplib.SMTP, sender: str, recipients: list[str], data: bytes) -> dict[str, tuple[int, bytes]]:
+    """One transaction with MAIL, RCPT... and DATA in one group (RFC 2920), then the content. Every answer of
+    the group is read before deciding, so the connection stays in step whatever the server refused."""
+    smtp.send("".join([f"MAIL FROM:<{sender}>\r\n", *(f"RCPT TO:<{to}>\r\n" for to in recipients), "DATA\r\n"]))
+    mail_code, mail_answer = smtp.getreply()
+    refused: dict[str, tuple[int, bytes]] = {}
+    closing: tuple[int, bytes] | None = (mail_code, mail_answer) if mail_code == 421 else None
+    for to in recipients:
+        code, answer = smtp.getreply()
+        if code not in (250, 251):
+            refused[to] = (code, answer)
+        if code == 421:
+            closing = (code, answer)
+    data_code, data_answer = smtp.getreply()
+    failed = mail_code != 250 or len(refused) == len(recipients)
+    if failed and data_code == 354:  # a server that took DATA anyway gets an empty message, then RSET below
+        smtp.send(b".\r\n")
+        smtp.getreply()
+    if closing is not None or data_code == 421:
+        smtp.close()
+    elif failed or data_code != 354:
+        smtp.rset()
+    if mail_code != 250:
+        raise smtplib.SMTPSenderRefused(mail_code, mail_answer, sender)
+    if closing is not None:  # the server is leaving: no content was sent, so nobody got it
+        raise smtplib.SMTPRecipientsRefused({to: refused.get(to, closing) for to in recipients})
+    if failed:
+        raise smtplib.SMTPRecipientsRefused(refused)
+    if data_code != 354:
+        raise smtplib.SMTPDataError(data_code, data_answer)
+    content = _LEADING_DOT.sub(b"..", data)
+    if not content.endswith(b"\r\n"):
+        content += b"\r\n"
+    smtp.send(content + b".\r\n")
+    code, answer = smtp.getreply()
     if code != 250:
         if code == 421:
             smtp.close()

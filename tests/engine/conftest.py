@@ -31,6 +31,13 @@ class SmtpSink:
     refused: set[str] = field(default_factory=set)
     received: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
     logins: list[tuple[str, str]] = field(default_factory=list)
+    pipelining: bool = False  # offer PIPELINING (RFC 2920) like Postfix; aiosmtpd reads grouped commands in order
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refused:

@@ -100,3 +100,35 @@ def test_starttls(smtp_server, tls_files):
         assert [r[1] for r in smtp_server.received] == [["b@example.com"]]
     finally:
         controller.stop()
+
+
+def test_a_pipelining_server_gets_grouped_commands_and_each_answer_counts(smtp_server):
+    """With PIPELINING offered, MAIL / RCPT / DATA leave in one write (engine/channels/email.py `_pipelined`):
+    a refused recipient still fails alone (single and grouped), the connection stays in step for the next
+    transactions, and a body line starting with a dot arrives as written (dot-stuffed on the wire)."""
+    smtp_server.pipelining = True
+    smtp_server.refused.add("gone@example.com")
+    singles = channel_for(smtp_server).send_batch(
+        [email(1, "a@example.com"), email(2, "gone@example.com"), email(3, "b@example.com"),
+         msg(4, channel="email", to="c@example.com", record_id=7, node_id="n4", subject="Dots",
+             body=".hidden?\n..two dots\nend")])
+    by_id = {r.customer_id: r for r in singles}
+    assert [by_id[i].status for i in (1, 3, 4)] == [SendStatus.SUCCESS] * 3
+    assert by_id[2].status == SendStatus.FAILED and by_id[2].reason.startswith("recipient refused: 550")
+    received = {rcpts[0]: m for _sender, rcpts, m in smtp_server.received}
+    assert sorted(received) == ["a@example.com", "b@example.com", "c@example.com"]
+    assert received["c@example.com"].get_payload(decode=True).decode().splitlines() == [
+        ".hidden?", "..two dots", "end"]
+    assert received["a@example.com"]["X-Dedupe-Key"] == "7:n4:1"
+
+    smtp_server.received.clear()
+    grouped = channel_for(smtp_server, max_recipients=10, concurrency=1).send_batch(
+        [msg(i, channel="email", to=to, record_id=7, node_id="n5", subject="Sale", body="Same for all")
+         for i, to in enumerate(["x@example.com", "gone@example.com", "y@example.com"], start=1)]
+        + [msg(9, channel="email", to="gone@example.com", record_id=7, node_id="n5", subject="Solo",
+               body="Only to the refused one")])
+    by_id = {r.customer_id: r for r in grouped}
+    assert by_id[1].status == by_id[3].status == SendStatus.SUCCESS
+    assert by_id[2].status == by_id[9].status == SendStatus.FAILED
+    assert by_id[9].reason.startswith("recipient refused: 550")
+    assert [sorted(rcpts) for _sender, rcpts, _m in smtp_server.received] == [["x@example.com", "y@example.com"]]
