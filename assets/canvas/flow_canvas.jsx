@@ -11,7 +11,9 @@
 // execution (node id → the round's numbers, drawn above each card; a click calls onExecution(node id)) and
 // route (one customer's route: its cards and lines green, the rest dimmed). Both live in their own context,
 // so a live refresh of the numbers re-renders the cards only, never the graph.
-import React, { createContext, memo, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import React, {
+  createContext, memo, startTransition, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState,
+} from "react";
 import {
   Background,
   BaseEdge,
@@ -258,6 +260,33 @@ function stubsFor(step, readOnly) {
   }));
 }
 
+// A card React Flow has not measured yet is hidden, and its lines wait, until a ResizeObserver reports its size a
+// frame or two after the commit. A new card (a drop, an insert) gets its size and handles estimated from the CSS
+// instead (flow_canvas.css: .fc-node, .fc-node-head, .fc-branch), so it and its lines are drawn in the commit that
+// adds it; React Flow still measures it and replaces the estimate with the real bounds right after.
+const CARD_W = 196, END_W = 112, HEAD_H = 55, END_H = 40, BRANCH_TOP = 5, BRANCH_H = 24, BRANCHES_PAD = 5;
+function estimated(n) {
+  const w = n.end ? END_W : CARD_W;
+  const multi = n.branches.length > 1 || n.branches.some((b) => b.label);
+  const head = n.end ? END_H : HEAD_H;
+  const h = head + (multi ? BRANCH_TOP + BRANCH_H * n.branches.length + BRANCHES_PAD : 0);
+  const handles = [];
+  if (!n.trigger) handles.push({ type: "target", position: Position.Left, x: -5, y: h / 2 - 5, width: 10, height: 10 });
+  n.branches.forEach((b, i) => {
+    const cy = multi ? head + BRANCH_TOP + BRANCH_H * i + BRANCH_H / 2 : h / 2;
+    handles.push({ id: b.key, type: "source", position: Position.Right, x: w - 7, y: cy - 7, width: 14, height: 14 });
+  });
+  return { initialWidth: w, initialHeight: h, handles };
+}
+function measuredOnly(n) {
+  const { handles, initialWidth, initialHeight, ...rest } = n;  // eslint-disable-line no-unused-vars
+  return rest;
+}
+const PLUS_ESTIMATE = {
+  initialWidth: 26, initialHeight: 28,
+  handles: [{ type: "target", position: Position.Left, x: -5, y: 9, width: 10, height: 10 }],
+};
+
 // Server updates replace the whole graph; cards and lines whose content did not change keep their previous
 // objects, so React Flow re-renders only what changed (a 60-card flow re-renders one card, not 60).
 const same = (a, b) => a === b || JSON.stringify(a) === JSON.stringify(b);
@@ -280,12 +309,14 @@ function buildNodes(props, prev, dragging, selected, auto = null) {
     const position = old && dragging.has(n.id) ? old.position : { x: at.x, y: at.y };
     const step = { id: n.id, type: "step", position, data: { node: n }, selected: isSel, draggable, connectable };
     if (old && old.measured) step.measured = old.measured;
+    else Object.assign(step, estimated(n));
     out.push(step);
   }
   const stubs = out.flatMap((s) => stubsFor(s, props.readOnly || props.preview)).map((s) => {
     const old = before.get(s.id);
     if (old && old.position.x === s.position.x && old.position.y === s.position.y) return old;
     if (old && old.measured) s.measured = old.measured;
+    else Object.assign(s, PLUS_ESTIMATE);
     return s;
   });
   const extra = [];
@@ -341,7 +372,7 @@ function Palette({ items, empty, notify, onDragging }) {
                    window.__fcDragging = it;
                    onDragging(true);
                  }}
-                 onDragEnd={() => { window.__fcDragging = null; onDragging(false); }}
+                 onDragEnd={() => { window.__fcDragging = null; startTransition(() => onDragging(false)); }}
                  onClick={() => notify(empty && !it.trigger ? "The first component must be a trigger: Target Audience or Behaviour Event."
                                                              : "Drag it onto a + on the canvas, or click a + and choose it.")}>
               <span className="fc-palette-icon"><Icon name={it.icon} size={15} /></span>
@@ -553,7 +584,8 @@ function Canvas(props) {
     const kept = changes.filter((c) => c.type === "position" || c.type === "dimensions");
     if (!kept.length) return;
     setNodes((nds) => {
-      const next = applyNodeChanges(kept, nds);
+      // once measured, a new card drops its estimate: React Flow's measured handle bounds are kept from then on
+      const next = applyNodeChanges(kept, nds).map((n) => (n.handles && n.measured && n.measured.width ? measuredOnly(n) : n));
       if (!kept.some((c) => c.type === "position")) return next;
       // the "+" stubs follow their component while it is dragged
       const steps = new Map(next.filter((n) => n.type === "step").map((n) => [n.id, n]));
@@ -627,7 +659,8 @@ function Canvas(props) {
     e.preventDefault();
     clearOver();
     const type = e.dataTransfer.getData(DRAG_TYPE) || (window.__fcDragging && window.__fcDragging.type);
-    setDragging2(false);
+    // the end of the drag's look (every line's tools shown) is not urgent: the new graph the drop asks for is
+    startTransition(() => setDragging2(false));
     const item = (props.palette || []).find((p) => p.type === type);
     window.__fcDragging = null;
     if (!item) return;

@@ -5,6 +5,7 @@ The executor routes and counts inflows per group (metrics "inflow_group_i"). Whe
 (`window_closes`), the runtime/scheduler calls `targets_achieved` for each group and `winning_group` over the
 totals — both pure over their inputs."""
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,12 +13,16 @@ from pydantic import BaseModel, Field, field_validator
 
 from engine.components.base import Batch, Component, Outcome, Ports
 from engine.components.behavior_event import check_event_name, did_event
-from engine.components.conditions import MAX_CONDITIONS, PropertyCondition, to_where
+from engine.components.conditions import FILTERS, MAX_CONDITIONS, PropertyCondition, to_where
+from engine.components.meta import Meta, SummaryContext
 from engine.components.splitting import (
+    GROUPS_HINTS,
     MAX_GROUPS,
+    STARTER_GROUPS,
     SplitGroup,
     draft_group_count,
     group_branches,
+    ratios_summary,
     split,
     split_problems,
 )
@@ -29,16 +34,24 @@ ACHIEVED = "targets_achieved_"  # metric prefix: targets_achieved_group_1 ...
 
 class AbTestConfig(BaseModel):
     groups: list[SplitGroup] = Field(min_length=1, max_length=MAX_GROUPS, title="Groups",
-                                     description="Ratios in percent, adding up to 100 (e.g. 50/50)")
+                                     description="Ratios in percent, adding up to 100 (e.g. 50/50)",
+                                     json_schema_extra=GROUPS_HINTS)
     target_event: str = Field(min_length=1, max_length=60, title="Target event",
                               description="The event that counts as reaching the target, e.g. purchase")
     window_hours: int = Field(72, ge=1, le=24 * 90, title="Within (hours)",
                               description="How long after entering a target event still counts")
     target_filters: list[PropertyCondition] = Field(default_factory=list, max_length=MAX_CONDITIONS,
                                                     title="Target event filters",
-                                                    description="Only target events meeting all of these count")
+                                                    description="Only target events meeting all of these count",
+                                                    json_schema_extra=FILTERS)
 
     _event = field_validator("target_event")(check_event_name)
+
+
+def summary(config: Mapping[str, Any], ctx: SummaryContext) -> str:
+    """"50% / 50% · goal purchase"."""
+    goal = f" · goal {config['target_event']}" if config.get("target_event") else ""
+    return ratios_summary(config, ctx) + goal
 
 
 class AbTest(Component):
@@ -46,6 +59,8 @@ class AbTest(Component):
     label = "AB Test"
     category = Category.CONTROL
     Config = AbTestConfig
+    meta = Meta(icon="Split", blurb="Compare variants by ratio", order=20, summary=summary, starter=STARTER_GROUPS,
+                splits=True)
     uses_profile = False
 
     def check(self, config: AbTestConfig) -> list[str]:

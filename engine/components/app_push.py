@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView
+from engine.components.meta import Meta, field_summary, hints
 from engine.components.sending import SendingComponent
 from engine.components.templating import render, template_problems
 from engine.flow.registry import Category
@@ -13,9 +14,11 @@ from engine.flow.registry import Category
 
 class AppPushConfig(BaseModel):
     title: str = Field(min_length=1, max_length=100, title="Title", description="Variables such as {name}")
-    body: str = Field(min_length=1, max_length=500, title="Body", description="Variables such as {name}")
+    body: str = Field(min_length=1, max_length=500, title="Body", description="Variables such as {name}",
+                      json_schema_extra=hints(widget="message", chips=["{name}"]))
     url: str = Field("", max_length=2000, title="Open link", description="Deep link or URL opened on tap")
-    platform: Literal["all", "ios", "android"] = Field("all", title="Platform")
+    platform: Literal["all", "ios", "android"] = Field("all", title="Platform", json_schema_extra=hints(
+        enum_labels={"all": "All devices", "ios": "iOS", "android": "Android"}))
 
 
 class AppPush(SendingComponent):
@@ -23,6 +26,7 @@ class AppPush(SendingComponent):
     label = "APP PUSH"
     category = Category.TOUCH
     Config = AppPushConfig
+    meta = Meta(icon="BellRing", blurb="Mobile push notification", order=60, summary=field_summary("subject", "title"))
     address_field = "push_token"
     missing_reason = "no push token"
 

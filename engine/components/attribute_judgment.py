@@ -7,6 +7,8 @@ from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, CustomerView, Ports
 from engine.components.conditions import (
+    CONDITIONS,
+    JUDGMENT_GROUPS,
     MAX_CONDITIONS,
     MAX_GROUPS,
     ConditionGroupBase,
@@ -14,16 +16,19 @@ from engine.components.conditions import (
     lookup,
 )
 from engine.components.judging import JudgmentComponent
+from engine.components.meta import Meta, groups_summary
 from engine.flow.registry import Category
 
 
 class AttributeGroup(ConditionGroupBase):
-    conditions: list[PropertyCondition] = Field(min_length=1, max_length=MAX_CONDITIONS, title="Conditions (all)")
+    conditions: list[PropertyCondition] = Field(min_length=1, max_length=MAX_CONDITIONS, title="Conditions (all)",
+                                   json_schema_extra=CONDITIONS)
 
 
 class AttributeJudgmentConfig(BaseModel):
     groups: list[AttributeGroup] = Field(min_length=1, max_length=MAX_GROUPS, title="Groups",
-                                         description="Tried in order; a customer takes the first group it matches")
+                                         description="Tried in order; a customer takes the first group it matches",
+                                   json_schema_extra=JUDGMENT_GROUPS)
 
 
 class AttributeJudgment(JudgmentComponent):
@@ -31,6 +36,8 @@ class AttributeJudgment(JudgmentComponent):
     label = "Attribute Judgment"
     category = Category.JUDGMENT
     Config = AttributeJudgmentConfig
+    meta = Meta(icon="SlidersHorizontal", blurb="Split by the event's properties", order=30, summary=groups_summary,
+                starter={"groups": [{"name": "", "conditions": [{"op": "eq", "value": None}]}]})
     uses_profile = False
 
     def matching(self, batch: Batch, config: Any, ports: Ports, group: AttributeGroup,

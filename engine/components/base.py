@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from engine.channels.base import Message, SendResult
 from engine.components import secret
+from engine.components.meta import Meta
 from engine.flow.registry import Category
 
 
@@ -100,10 +101,19 @@ class Ports(Protocol):
 
 
 class Component(ABC):
+    """A component type: one module in this package defines a concrete subclass with the class attributes
+    below, its `Config` (field widget hints via `engine.components.meta.hints`) and `execute`; the registry
+    finds it there. Nothing else in the code base keys on its type name."""
+
     type: ClassVar[str]
     label: ClassVar[str]
     category: ClassVar[Category]
     Config: ClassVar[type[BaseModel]]
+    #: how the canvas shows it: icon, palette blurb, summary line, starter config, ...
+    meta: ClassVar[Meta]
+    #: True for the types that hand messages to a channel (SendingComponent): their passages are stored per
+    #: customer with a send result, and their counters include sent / success / failed / pending
+    sends: ClassVar[bool] = False
     #: False for components that decide on customer ids alone (the runtime then does not load the customers'
     #: profiles and tags for them; their `CustomerView`s carry the id only)
     uses_profile: ClassVar[bool] = True

@@ -7,13 +7,15 @@ of the customers who qualify. The executor lets the whole batch through.
 """
 
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
 from engine.components.base import Batch, Component, Outcome, Ports
-from engine.components.conditions import MAX_CONDITIONS, PropertyCondition, matches_where, to_where
+from engine.components.conditions import FILTERS, MAX_CONDITIONS, PropertyCondition, matches_where, to_where
+from engine.components.meta import Meta, SummaryContext
 from engine.components.splitting import unique
 from engine.flow.registry import Category
 
@@ -35,9 +37,17 @@ class BehaviorEventConfig(BaseModel):
                               description="The N times must fall within this many hours")
     filters: list[PropertyCondition] = Field(default_factory=list, max_length=MAX_CONDITIONS,
                                              title="Property filters",
-                                             description="Only events whose properties meet all of these count")
+                                             description="Only events whose properties meet all of these count",
+                                             json_schema_extra=FILTERS)
 
     _event = field_validator("event")(check_event_name)
+
+
+def summary(config: Mapping[str, Any], ctx: SummaryContext) -> str:
+    """"browse_h5 × 3 within 1 h"."""
+    if not config.get("event"):
+        return ""
+    return f"{config['event']} × {config.get('times', 1)} within {config.get('window_hours', 24)} h"
 
 
 class BehaviorEvent(Component):
@@ -45,6 +55,7 @@ class BehaviorEvent(Component):
     label = "Behaviour Event"
     category = Category.TRIGGER
     Config = BehaviorEventConfig
+    meta = Meta(icon="MousePointerClick", blurb="Enter when a customer does something", order=20, summary=summary)
     uses_profile = False
 
     def execute(self, batch: Batch, config: BehaviorEventConfig, ports: Ports) -> Outcome:

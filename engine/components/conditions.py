@@ -11,11 +11,18 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from engine.components.meta import hints
+
 Scalar = str | int | float | bool
 Value = Scalar | list[Scalar] | None
 
 MAX_GROUPS = 10
 MAX_CONDITIONS = 10
+
+#: panel hints of the list fields judgments share: condition groups (each a branch), conditions, event filters
+JUDGMENT_GROUPS = hints(item_name="Group", branch_items=True)
+CONDITIONS = hints(item_name="Condition")
+FILTERS = hints(item_name="Filter")
 
 
 class Op(StrEnum):

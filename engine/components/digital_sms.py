@@ -1,12 +1,14 @@
 """Digital SMS (touch): a multimedia SMS from an approved template (text, images, audio, video); the
 template's parameters are filled per customer from variables."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView
+from engine.components.meta import Meta, SummaryContext, short
 from engine.components.sending import SendingComponent
 from engine.components.templating import render, template_problems
 from engine.flow.registry import Category
@@ -20,11 +22,16 @@ class DigitalSmsConfig(BaseModel):
                                    description="Parameter -> text; variables such as {name} are filled in")
 
 
+def summary(config: Mapping[str, Any], ctx: SummaryContext) -> str:
+    return f"Template {short(config['template_id'], 30)}" if config.get("template_id") else ""
+
+
 class DigitalSms(SendingComponent):
     type = "digital_sms"
     label = "Digital SMS"
     category = Category.TOUCH
     Config = DigitalSmsConfig
+    meta = Meta(icon="Image", blurb="Rich SMS from an approved template", order=20, summary=summary)
     address_field = "phone"
     missing_reason = "no phone number"
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView
+from engine.components.meta import Meta, field_summary, hints
 from engine.components.sending import SendingComponent
 from engine.components.templating import render, template_problems
 from engine.flow.registry import Category
@@ -27,7 +28,8 @@ def plain_text(markup: str) -> str:
 
 class EmailConfig(BaseModel):
     subject: str = Field(min_length=1, max_length=200, title="Subject", description="Variables such as {name}")
-    body: str = Field(min_length=1, max_length=50_000, title="Body", description="Variables such as {name}")
+    body: str = Field(min_length=1, max_length=50_000, title="Body", description="Variables such as {name}",
+                      json_schema_extra=hints(widget="message", chips=["{name}", "{qaid}"]))
     html: bool = Field(False, title="HTML body", description="The body is HTML (a text version is sent with it)")
     sender: str = Field("", max_length=200, title="From",
                         description="e.g. Shop <news@shop.example>; empty: the platform's sender")
@@ -39,6 +41,7 @@ class Email(SendingComponent):
     label = "Email"
     category = Category.TOUCH
     Config = EmailConfig
+    meta = Meta(icon="Mail", blurb="Send an email", order=30, summary=field_summary("subject", "title"))
     address_field = "email"
     missing_reason = "no email address"
 

@@ -5,6 +5,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from engine.components.base import Batch, Component, Outcome, Ports
+from engine.components.meta import Meta
 from engine.components.splitting import unique
 from engine.flow.registry import Category
 
@@ -18,6 +19,7 @@ class End(Component):
     label = "End"
     category = Category.CONTROL
     Config = EndConfig
+    meta = Meta(icon="FlagTriangleRight", blurb="The link ends here", order=40, terminal=True)
     uses_profile = False
 
     def branches(self, config: Any) -> list[str]:

@@ -8,8 +8,18 @@ from pydantic import BaseModel, Field, field_validator
 
 from engine.components.base import Batch, CustomerView, Ports
 from engine.components.behavior_event import MAX_WINDOW_HOURS, check_event_name, did_event
-from engine.components.conditions import MAX_CONDITIONS, MAX_GROUPS, ConditionGroupBase, PropertyCondition, to_where
+from engine.components.conditions import (
+    CONDITIONS,
+    FILTERS,
+    JUDGMENT_GROUPS,
+    MAX_CONDITIONS,
+    MAX_GROUPS,
+    ConditionGroupBase,
+    PropertyCondition,
+    to_where,
+)
 from engine.components.judging import JudgmentComponent
+from engine.components.meta import Meta, groups_summary
 from engine.flow.registry import Category
 
 
@@ -19,18 +29,20 @@ class EventCondition(BaseModel):
     times: int = Field(1, ge=1, le=1000, title="At least (times)")
     window_hours: int = Field(24, ge=1, le=MAX_WINDOW_HOURS, title="Within the last (hours)")
     filters: list[PropertyCondition] = Field(default_factory=list, max_length=MAX_CONDITIONS,
-                                             title="Property filters")
+                                             title="Property filters", json_schema_extra=FILTERS)
 
     _event = field_validator("event")(check_event_name)
 
 
 class EventGroup(ConditionGroupBase):
-    conditions: list[EventCondition] = Field(min_length=1, max_length=MAX_CONDITIONS, title="Conditions (all)")
+    conditions: list[EventCondition] = Field(min_length=1, max_length=MAX_CONDITIONS, title="Conditions (all)",
+                                   json_schema_extra=CONDITIONS)
 
 
 class EventJudgmentConfig(BaseModel):
     groups: list[EventGroup] = Field(min_length=1, max_length=MAX_GROUPS, title="Groups",
-                                     description="Tried in order; a customer takes the first group it matches")
+                                     description="Tried in order; a customer takes the first group it matches",
+                                   json_schema_extra=JUDGMENT_GROUPS)
 
 
 class EventJudgment(JudgmentComponent):
@@ -38,6 +50,9 @@ class EventJudgment(JudgmentComponent):
     label = "Event Judgment"
     category = Category.JUDGMENT
     Config = EventJudgmentConfig
+    meta = Meta(icon="CalendarCheck", blurb="Did they do an event?", order=20, summary=groups_summary,
+                starter={"groups": [{"name": "", "conditions": [{"performed": True, "times": 1,
+                                                                "window_hours": 24}]}]})
     uses_profile = False
 
     def context(self, batch: Batch, config: Any, ports: Ports, customers: list[CustomerView]) -> datetime:

@@ -4,6 +4,7 @@ e.g. after an Event Judgment or a Result Judgment branch."""
 from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, Component, Outcome, Ports
+from engine.components.meta import Meta, field_summary
 from engine.components.splitting import unique
 from engine.flow.registry import Category
 
@@ -18,6 +19,7 @@ class GenerateAudience(Component):
     label = "Generate Audience"
     category = Category.TOUCH
     Config = GenerateAudienceConfig
+    meta = Meta(icon="UserPlus", blurb="Save as an audience", order=80, summary=field_summary("audience_name"))
     uses_profile = False
 
     def check(self, config: GenerateAudienceConfig) -> list[str]:

@@ -2,6 +2,7 @@
 record key is the QAID, so one customer's records stay in order on one partition."""
 
 import re
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -9,6 +10,7 @@ from pydantic import BaseModel, Field
 from engine import outbound
 from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView
+from engine.components.meta import Meta, SummaryContext, short
 from engine.components.secret import Secret, SecretRef
 from engine.components.sending import SendingComponent, customer_payload
 from engine.components.webhook import CustomerField
@@ -36,11 +38,16 @@ def servers(value: str) -> list[str]:
     return [s.strip() for s in value.split(",") if s.strip()]
 
 
+def summary(config: Mapping[str, Any], ctx: SummaryContext) -> str:
+    return f"Topic {short(config['topic'], 30)}" if config.get("topic") else ""
+
+
 class PushKafka(SendingComponent):
     type = "push_kafka"
     label = "Push Kafka"
     category = Category.DATA_PUSH
     Config = PushKafkaConfig
+    meta = Meta(icon="Server", blurb="Push user ids to Kafka", order=20, summary=summary)
 
     def check(self, config: PushKafkaConfig) -> list[str]:
         problems = []

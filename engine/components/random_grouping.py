@@ -6,11 +6,15 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, Component, Outcome, Ports
+from engine.components.meta import Meta
 from engine.components.splitting import (
+    GROUPS_HINTS,
     MAX_GROUPS,
+    STARTER_GROUPS,
     SplitGroup,
     draft_group_count,
     group_branches,
+    ratios_summary,
     split,
     split_problems,
 )
@@ -19,7 +23,7 @@ from engine.flow.registry import Category
 
 class RandomGroupingConfig(BaseModel):
     groups: list[SplitGroup] = Field(min_length=1, max_length=MAX_GROUPS, title="Groups",
-                                     description="Ratios in percent, adding up to 100")
+                                     description="Ratios in percent, adding up to 100", json_schema_extra=GROUPS_HINTS)
 
 
 class RandomGrouping(Component):
@@ -27,6 +31,8 @@ class RandomGrouping(Component):
     label = "Random Grouping"
     category = Category.CONTROL
     Config = RandomGroupingConfig
+    meta = Meta(icon="Shuffle", blurb="Split randomly by ratio", order=30, summary=ratios_summary,
+                starter=STARTER_GROUPS, splits=True)
     uses_profile = False
 
     def check(self, config: RandomGroupingConfig) -> list[str]:

@@ -3,16 +3,26 @@ component (success, failed, pending, or a receipt value), e.g. one hour after a 
 send failed and keep WeChat for those where it succeeded. A customer who never passed that component has no
 result (matches only neq / not_in / exists=false)."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, CustomerView, Ports
-from engine.components.conditions import MAX_CONDITIONS, MAX_GROUPS, ConditionBase, ConditionGroupBase
+from engine.components.conditions import (
+    JUDGMENT_GROUPS,
+    MAX_CONDITIONS,
+    MAX_GROUPS,
+    ConditionBase,
+    ConditionGroupBase,
+)
 from engine.components.judging import JudgmentComponent
+from engine.components.meta import Meta, SummaryContext, hints
 from engine.flow.registry import Category
 
 RESULT_VALUES = ("success", "failed", "pending")
+#: a new condition asks for the sends that succeeded
+FIRST_CONDITION = {"op": "eq", "value": "success"}
 
 
 class ResultCondition(ConditionBase):
@@ -20,14 +30,24 @@ class ResultCondition(ConditionBase):
 
 
 class ResultGroup(ConditionGroupBase):
-    conditions: list[ResultCondition] = Field(min_length=1, max_length=MAX_CONDITIONS, title="Conditions (all)")
+    conditions: list[ResultCondition] = Field(min_length=1, max_length=MAX_CONDITIONS, title="Conditions (all)",
+                                            json_schema_extra=hints(item_name="Condition", new_item=FIRST_CONDITION,
+                                                                    value_placeholder=" / ".join(RESULT_VALUES)))
 
 
 class ResultJudgmentConfig(BaseModel):
     node_id: str = Field(min_length=1, max_length=40, title="Component",
-                         description="The earlier Marketing Touch or Data Push component whose results are read")
+                         description="The earlier Marketing Touch or Data Push component whose results are read",
+                         json_schema_extra=hints(widget="earlier_send"))
     groups: list[ResultGroup] = Field(min_length=1, max_length=MAX_GROUPS, title="Groups",
-                                      description="Tried in order; a customer takes the first group it matches")
+                                      description="Tried in order; a customer takes the first group it matches",
+                                      json_schema_extra=JUDGMENT_GROUPS)
+
+
+def summary(config: Mapping[str, Any], ctx: SummaryContext) -> str:
+    """"Results of Text SMS (n3)"."""
+    source = config.get("node_id")
+    return f"Results of {ctx.labels.get(str(source), source)}" if source else ""
 
 
 class ResultJudgment(JudgmentComponent):
@@ -35,6 +55,8 @@ class ResultJudgment(JudgmentComponent):
     label = "Result Judgment"
     category = Category.JUDGMENT
     Config = ResultJudgmentConfig
+    meta = Meta(icon="CheckCheck", blurb="Split by a send's result", order=40, summary=summary,
+                starter={"groups": [{"name": "", "conditions": [dict(FIRST_CONDITION)]}]})
     uses_profile = False
 
     def context(self, batch: Batch, config: ResultJudgmentConfig, ports: Ports,

@@ -14,6 +14,7 @@ _STATUS_VALUES = {s: s.value for s in SendStatus}  # a status (member or its tex
 
 
 class SendingComponent(Component):
+    sends = True
     #: CustomerView attribute holding the address (None: the address comes from the config, e.g. a URL)
     address_field: ClassVar[str | None] = None
     #: failure reason for a customer without that address

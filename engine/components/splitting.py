@@ -1,14 +1,20 @@
 """Deterministic splits (AB Test, Random Grouping): a customer's bucket is a stable hash of (record, node,
 customer), so a retried or re-batched customer always lands in the same group."""
 
+from collections.abc import Mapping
 from hashlib import blake2b
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, CustomerView
+from engine.components.meta import SummaryContext, hints
 
 MIN_GROUPS, MAX_GROUPS = 2, 10
+#: a new split starts with two 50/50 groups (its branches show at once)
+STARTER_GROUPS = {"groups": [{"name": "", "ratio": 50}, {"name": "", "ratio": 50}]}
+#: the panel hints of a split's `groups` field: numbered branches whose ratios must total 100 %
+GROUPS_HINTS = hints(item_name="Group", branch_items=True, ratio_total=True)
 
 
 class SplitGroup(BaseModel):
@@ -24,6 +30,12 @@ def split_problems(groups: list[SplitGroup]) -> list[str]:
     if groups and total != 100:
         problems.append(f"groups: the ratios must add up to 100% (now {total}%)")
     return problems
+
+
+def ratios_summary(config: Mapping[str, Any], ctx: SummaryContext) -> str:
+    """The card's line of a split: "30% / 70%"."""
+    groups = config.get("groups") or []
+    return " / ".join(str(g.get("ratio")) + "%" for g in groups if isinstance(g, Mapping) and g.get("ratio"))
 
 
 def unit_hash(record_id: int, node_id: str, customer_id: int) -> float:

@@ -1,8 +1,12 @@
 """Tag: writes a tag value on every customer who enters (e.g. "membership level" = "VIP")."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, Component, Outcome, Ports
+from engine.components.meta import Meta, SummaryContext, short
 from engine.components.splitting import unique
 from engine.flow.registry import Category
 
@@ -12,11 +16,16 @@ class TagConfig(BaseModel):
     value: str = Field(min_length=1, max_length=120, title="Value", description="e.g. VIP")
 
 
+def summary(config: Mapping[str, Any], ctx: SummaryContext) -> str:
+    return short(f"{config['tag']} = {config.get('value', '')}") if config.get("tag") else ""
+
+
 class Tag(Component):
     type = "tag"
     label = "Tag"
     category = Category.TOUCH
     Config = TagConfig
+    meta = Meta(icon="Tag", blurb="Tag the customers", order=70, summary=summary)
     uses_profile = False
 
     def check(self, config: TagConfig) -> list[str]:

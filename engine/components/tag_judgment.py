@@ -6,8 +6,16 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, CustomerView, Ports
-from engine.components.conditions import MAX_CONDITIONS, MAX_GROUPS, ConditionBase, ConditionGroupBase
+from engine.components.conditions import (
+    CONDITIONS,
+    JUDGMENT_GROUPS,
+    MAX_CONDITIONS,
+    MAX_GROUPS,
+    ConditionBase,
+    ConditionGroupBase,
+)
 from engine.components.judging import JudgmentComponent
+from engine.components.meta import Meta, groups_summary
 from engine.flow.registry import Category
 
 
@@ -16,12 +24,14 @@ class TagCondition(ConditionBase):
 
 
 class TagGroup(ConditionGroupBase):
-    conditions: list[TagCondition] = Field(min_length=1, max_length=MAX_CONDITIONS, title="Conditions (all)")
+    conditions: list[TagCondition] = Field(min_length=1, max_length=MAX_CONDITIONS, title="Conditions (all)",
+                                   json_schema_extra=CONDITIONS)
 
 
 class TagJudgmentConfig(BaseModel):
     groups: list[TagGroup] = Field(min_length=1, max_length=MAX_GROUPS, title="Groups",
-                                   description="Tried in order; a customer takes the first group it matches")
+                                   description="Tried in order; a customer takes the first group it matches",
+                                   json_schema_extra=JUDGMENT_GROUPS)
 
 
 class TagJudgment(JudgmentComponent):
@@ -29,6 +39,8 @@ class TagJudgment(JudgmentComponent):
     label = "Tag Judgment"
     category = Category.JUDGMENT
     Config = TagJudgmentConfig
+    meta = Meta(icon="Tags", blurb="Split by tags", order=10, summary=groups_summary,
+                starter={"groups": [{"name": "", "conditions": [{"op": "eq", "value": None}]}]})
 
     def uses_attributes(self, config: Any) -> bool:
         return False

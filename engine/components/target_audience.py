@@ -2,21 +2,33 @@
 The runtime materialises the audience (a failure is the "failed to obtain crowd data" case); the batches it
 makes are the audience's members, so the executor lets all of them through."""
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, Component, Outcome, Ports
+from engine.components.meta import Meta, SummaryContext, hints
 from engine.components.splitting import unique
 from engine.flow.registry import Category
 
 
 class TargetAudienceConfig(BaseModel):
-    audience_id: int = Field(ge=1, title="Audience", description="The audience whose members enter the flow")
+    audience_id: int = Field(ge=1, title="Audience", description="The audience whose members enter the flow",
+                             json_schema_extra=hints(widget="audience"))
     entry_mode: Literal["once", "periodic"] = Field(
         "once", title="Entry",
         description="once: the audience enters one time; periodic: it is re-read and enters again on every "
-                    "cycle of the activity's schedule (e.g. monthly)")
+                    "cycle of the activity's schedule (e.g. monthly)",
+        json_schema_extra=hints(enum_labels={"once": "Once — the audience enters one time",
+                                             "periodic": "Every cycle — re-read on each run of the schedule"}))
+
+
+def summary(config: Mapping[str, Any], ctx: SummaryContext) -> str:
+    """"VIP list · every cycle"."""
+    audience_id = config.get("audience_id")
+    name = ctx.audiences.get(audience_id) if isinstance(audience_id, int) else None
+    return f"{name} · {'every cycle' if config.get('entry_mode') == 'periodic' else 'once'}" if name else ""
 
 
 class TargetAudience(Component):
@@ -24,6 +36,7 @@ class TargetAudience(Component):
     label = "Target Audience"
     category = Category.TRIGGER
     Config = TargetAudienceConfig
+    meta = Meta(icon="Users", blurb="An audience enters the flow", order=10, summary=summary)
     uses_profile = False
 
     def execute(self, batch: Batch, config: TargetAudienceConfig, ports: Ports) -> Outcome:

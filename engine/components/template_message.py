@@ -2,12 +2,14 @@
 customer, e.g. the address keyword becomes each customer's nearest store from their attributes."""
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView
+from engine.components.meta import Meta, SummaryContext, short
 from engine.components.sending import SendingComponent
 from engine.components.templating import render, template_problems
 from engine.flow.registry import Category
@@ -23,11 +25,16 @@ class TemplateMessageConfig(BaseModel):
     url: str = Field("", max_length=2000, title="Link", description="Opened when the message is tapped")
 
 
+def summary(config: Mapping[str, Any], ctx: SummaryContext) -> str:
+    return f"Template {short(config['template_id'], 30)}" if config.get("template_id") else ""
+
+
 class TemplateMessage(SendingComponent):
     type = "template_message"
     label = "Template Message"
     category = Category.TOUCH
     Config = TemplateMessageConfig
+    meta = Meta(icon="FileText", blurb="WeChat template", order=50, summary=summary)
     address_field = "wechat_openid"
     missing_reason = "no WeChat open id"
 

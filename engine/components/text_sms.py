@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView, Ports
+from engine.components.meta import Meta, field_summary, hints
 from engine.components.sending import SendingComponent
 from engine.components.templating import render, template_problems, variables
 from engine.flow.registry import Category
@@ -32,7 +33,8 @@ def is_http_url(value: str) -> bool:
 
 class TextSmsConfig(BaseModel):
     content: str = Field(min_length=1, max_length=500, title="Content",
-                         description="Message text; variables: {name}, {qaid}, {short_link}, any attribute key")
+                         description="Message text; variables: {name}, {qaid}, {short_link}, any attribute key",
+                         json_schema_extra=hints(widget="message", chips=["{name}", "{qaid}", "{short_link}"]))
     signature: str = Field("", max_length=20, title="Signature", description="Sender signature, e.g. Shop")
     link_url: str = Field("", max_length=2000, title="Short link target",
                           description="Where {short_link} leads (https://...); clicks are counted")
@@ -43,6 +45,8 @@ class TextSms(SendingComponent):
     label = "Text SMS"
     category = Category.TOUCH
     Config = TextSmsConfig
+    meta = Meta(icon="MessageSquareText", blurb="SMS with variables and short links", order=10,
+                summary=field_summary("content", "title"))
     address_field = "phone"
     missing_reason = "no phone number"
 

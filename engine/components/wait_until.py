@@ -7,6 +7,7 @@ resumes them on "out". Modes:
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, field_validator
 
 from engine.components.base import Batch, Component, CustomerView, Outcome, Ports
+from engine.components.meta import Meta, SummaryContext, hints, plural
 from engine.components.splitting import unique
 from engine.flow.registry import Category
 
@@ -25,11 +27,17 @@ CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 class WaitUntilConfig(BaseModel):
     mode: Literal["period", "clock", "days_at"] = Field(
         title="Wait", description="period: for a duration; clock: until the next HH:MM; days_at: until HH:MM "
-                                  "after N days (in each customer's time zone)")
-    days: int = Field(0, ge=0, le=MAX_DAYS, title="Days", description="period: days; days_at: days later")
-    hours: int = Field(0, ge=0, le=24 * MAX_DAYS, title="Hours", description="period only")
-    minutes: int = Field(0, ge=0, le=60 * 24 * MAX_DAYS, title="Minutes", description="period only")
-    at: str = Field("", max_length=5, title="Time (HH:MM)", description="clock and days_at: local time, e.g. 12:00")
+                                  "after N days (in each customer's time zone)",
+        json_schema_extra=hints(enum_labels={"period": "For a duration", "clock": "Until the next time of day",
+                                             "days_at": "Until a time, N days later"}))
+    days: int = Field(0, ge=0, le=MAX_DAYS, title="Days", description="period: days; days_at: days later",
+                      json_schema_extra=hints(shown_when={"mode": ["period", "days_at"]}))
+    hours: int = Field(0, ge=0, le=24 * MAX_DAYS, title="Hours", description="period only",
+                       json_schema_extra=hints(shown_when={"mode": ["period"]}))
+    minutes: int = Field(0, ge=0, le=60 * 24 * MAX_DAYS, title="Minutes", description="period only",
+                         json_schema_extra=hints(shown_when={"mode": ["period"]}))
+    at: str = Field("", max_length=5, title="Time (HH:MM)", description="clock and days_at: local time, e.g. 12:00",
+                    json_schema_extra=hints(widget="time", shown_when={"mode": ["clock", "days_at"]}))
 
     @field_validator("at")
     @classmethod
@@ -75,11 +83,27 @@ def wake_time(config: WaitUntilConfig, now: datetime, timezone: str | None) -> d
     return target.astimezone(UTC)
 
 
+def summary(config: Mapping[str, Any], ctx: SummaryContext) -> str:
+    """"Wait 2 d 3 h", "Until the next 12:00", "Until 18:00, 7 days later"."""
+    mode = config.get("mode")
+    if mode == "clock" and config.get("at"):
+        return f"Until the next {config['at']}"
+    if mode == "days_at" and config.get("at"):
+        return f"Until {config['at']}, {plural(int(config.get('days') or 0), 'day')} later"
+    if mode == "period":
+        parts = [f"{config[k]} {u}" for k, u in (("days", "d"), ("hours", "h"), ("minutes", "min"))
+                 if isinstance(config.get(k), int) and config[k] > 0]
+        return "Wait " + " ".join(parts) if parts else ""
+    return ""
+
+
 class WaitUntil(Component):
     type = "wait_until"
     label = "Wait Until"
     category = Category.CONTROL
     Config = WaitUntilConfig
+    meta = Meta(icon="Hourglass", blurb="Wait a while or until a time", order=10, summary=summary,
+                starter={"mode": "period"})
 
     def uses_attributes(self, config: Any) -> bool:
         return False

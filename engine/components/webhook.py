@@ -2,13 +2,16 @@
 channel retries and, with a secret, signs the body (HMAC-SHA256 header)."""
 
 import re
+from collections.abc import Mapping
 from typing import Any, Literal
+from urllib.parse import urlparse
 
 from pydantic import BaseModel, Field
 
 from engine import outbound
 from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView
+from engine.components.meta import Meta, SummaryContext, short
 from engine.components.secret import Secret, SecretMap, SecretRef, is_secret_header
 from engine.components.sending import SendingComponent, customer_payload
 from engine.components.text_sms import is_http_url
@@ -33,11 +36,17 @@ class WebhookConfig(BaseModel):
     timeout_seconds: int = Field(10, ge=1, le=60, title="Timeout (seconds)")
 
 
+def summary(config: Mapping[str, Any], ctx: SummaryContext) -> str:
+    """The host the POST goes to."""
+    return short(urlparse(str(config["url"])).netloc or config["url"], 36) if config.get("url") else ""
+
+
 class Webhook(SendingComponent):
     type = "webhook"
     label = "Webhook"
     category = Category.DATA_PUSH
     Config = WebhookConfig
+    meta = Meta(icon="Webhook", blurb="POST to your system", order=10, summary=summary)
 
     def check(self, config: WebhookConfig) -> list[str]:
         problems = [] if is_http_url(config.url) else ["url: must be an http:// or https:// address"]

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView
+from engine.components.meta import Meta, field_summary, hints
 from engine.components.sending import SendingComponent
 from engine.components.templating import render, template_problems
 from engine.flow.registry import Category
@@ -20,14 +21,24 @@ NEEDS: dict[str, tuple[str, ...]] = {
 
 
 class WechatMessageConfig(BaseModel):
-    msg_type: MsgType = Field("text", title="Message type")
-    content: str = Field("", max_length=2000, title="Text", description="Text messages; variables such as {name}")
-    media_id: str = Field("", max_length=128, title="Media", description="Image, voice or video media id")
-    title: str = Field("", max_length=64, title="Title", description="Image-text and mini program title")
-    description: str = Field("", max_length=120, title="Description", description="Image-text summary")
-    url: str = Field("", max_length=2000, title="Link", description="Image-text link (https://...)")
-    appid: str = Field("", max_length=64, title="Mini program app id")
-    pagepath: str = Field("", max_length=200, title="Mini program page")
+    msg_type: MsgType = Field("text", title="Message type", json_schema_extra=hints(enum_labels={
+        "text": "Text", "image": "Image", "news": "Image-text (news)", "voice": "Voice", "video": "Video",
+        "miniprogram": "Mini program"}))
+    content: str = Field("", max_length=2000, title="Text", description="Text messages; variables such as {name}",
+                         json_schema_extra=hints(widget="message", chips=["{name}"], shown_when={"msg_type": ["text"]}))
+    media_id: str = Field("", max_length=128, title="Media", description="Image, voice or video media id",
+                          json_schema_extra=hints(shown_when={"msg_type": ["image", "voice", "video", "news",
+                                                                           "miniprogram"]}))
+    title: str = Field("", max_length=64, title="Title", description="Image-text and mini program title",
+                       json_schema_extra=hints(shown_when={"msg_type": ["video", "news", "miniprogram"]}))
+    description: str = Field("", max_length=120, title="Description", description="Image-text summary",
+                             json_schema_extra=hints(shown_when={"msg_type": ["video", "news"]}))
+    url: str = Field("", max_length=2000, title="Link", description="Image-text link (https://...)",
+                     json_schema_extra=hints(shown_when={"msg_type": ["news"]}))
+    appid: str = Field("", max_length=64, title="Mini program app id",
+                       json_schema_extra=hints(shown_when={"msg_type": ["miniprogram"]}))
+    pagepath: str = Field("", max_length=200, title="Mini program page",
+                          json_schema_extra=hints(shown_when={"msg_type": ["miniprogram"]}))
 
 
 class WechatMessage(SendingComponent):
@@ -35,6 +46,8 @@ class WechatMessage(SendingComponent):
     label = "WeChat Message"
     category = Category.TOUCH
     Config = WechatMessageConfig
+    meta = Meta(icon="MessageCircle", blurb="Official account message", order=40,
+                summary=field_summary("content", "title"))
     address_field = "wechat_openid"
     missing_reason = "no WeChat open id"
 

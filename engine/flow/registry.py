@@ -1,17 +1,19 @@
-"""The component registry as the canvas and the validator see it: the 21 component types, their category,
+"""The component registry as the canvas and the validator see it: the component types, their category,
 their config schema, validation and output branches — all derived from `engine.components.registry`, where
 each type is one module (config schema + validate + branches + execute).
 
 `Category` lives here (the components import it); the specs are built on first use, so importing this module
-never imports the components (that would be circular).
+never imports the components (that would be circular), and again after a type is registered.
 """
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from engine.components.base import Component
+    from engine.components.meta import Meta
 
 
 class Category(StrEnum):
@@ -54,25 +56,47 @@ class ComponentSpec:
         """JSON schema of the config, for the canvas form."""
         return self.component.schema()
 
+    @property
+    def meta(self) -> "Meta":
+        """How the canvas shows the type (icon, blurb, summary line, starter config)."""
+        return self.component.meta
 
-#: type -> spec, in palette order (built on first access)
-REGISTRY: dict[str, ComponentSpec]
+    @property
+    def sends(self) -> bool:
+        """Whether the type hands messages to a channel."""
+        return self.component.sends
+
+
 _registry: dict[str, ComponentSpec] | None = None
+_generation = -1
 
 
 def _specs() -> dict[str, ComponentSpec]:
-    global _registry
-    if _registry is None:
-        from engine.components.registry import COMPONENTS
+    """The specs of the registered types, rebuilt after a type is registered or removed."""
+    global _registry, _generation
+    from engine.components import registry  # not at the top: the components import Category from here
 
-        _registry = {t: ComponentSpec(c) for t, c in COMPONENTS.items()}
+    if _registry is None or _generation != registry.generation:
+        _registry = {t: ComponentSpec(c) for t, c in registry.COMPONENTS.items()}
+        _generation = registry.generation
     return _registry
 
 
-def __getattr__(name: str) -> Any:
-    if name == "REGISTRY":
-        return _specs()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+class _Specs(Mapping[str, ComponentSpec]):
+    """A live view: always the types registered now (so `from ... import REGISTRY` never holds a stale copy)."""
+
+    def __getitem__(self, component_type: str) -> ComponentSpec:
+        return _specs()[component_type]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_specs())
+
+    def __len__(self) -> int:
+        return len(_specs())
+
+
+#: type -> spec, in palette order (built on first use: importing this module never imports the components)
+REGISTRY: Mapping[str, ComponentSpec] = _Specs()
 
 
 def get_spec(component_type: str) -> ComponentSpec | None:

@@ -10,7 +10,7 @@ trigger; Result Judgment reads a Marketing Touch or Data Push component placed b
 from dataclasses import dataclass
 from typing import Any
 
-from engine.flow.registry import Category, get_spec
+from engine.flow.registry import get_spec
 
 
 @dataclass(frozen=True)
@@ -142,9 +142,7 @@ def _cross_component_problems(nodes: dict[str, dict[str, Any]], outgoing: dict[s
         source = config.get("node_id") if isinstance(config, dict) else None
         if node.get("type") == "result_judgment" and source:
             source_spec = get_spec(str(nodes.get(str(source), {}).get("type")))
-            if (str(source) not in ancestors(nid) or source_spec is None
-                    or source_spec.category not in (Category.TOUCH, Category.DATA_PUSH)
-                    or source_spec.type in ("tag", "generate_audience")):
+            if str(source) not in ancestors(nid) or source_spec is None or not source_spec.sends:
                 problems.append(FlowProblem(nid, f"{label}: '{source}' must be a Marketing Touch or Data Push "
                                                  "component before it."))
     return problems

@@ -27,8 +27,7 @@ from sqlalchemy.sql import Subquery
 from sqlmodel import Session, col
 
 from engine.components.base import Outcome
-from engine.components.registry import COMPONENTS
-from engine.components.sending import SendingComponent
+from engine.components.registry import is_send
 from engine.models import ActivityVersion, CustomerRoute, CustomerStep, ExecutionRecord
 from engine.runtime.sql import insert_ignore_rows
 
@@ -36,12 +35,6 @@ STEP_TABLE = CustomerStep.__table__  # type: ignore[attr-defined]
 ROUTE_TABLE = CustomerRoute.__table__  # type: ignore[attr-defined]
 STEP_COLUMNS = ("record_id", "node_id", "customer_id", "branch", "result", "reason", "at")
 ROUTE_COLUMNS = ("record_id", "customer_id", "start_node", "at", "route")
-SEND_TYPES: frozenset[str] = frozenset(t for t, c in COMPONENTS.items() if isinstance(c, SendingComponent))
-
-
-def is_send(node_type: str) -> bool:
-    """Whether a component type's passages are CustomerStep rows (sends) rather than route entries."""
-    return node_type in SEND_TYPES
 
 
 # ---------------------------------------------------------------------------------------------- writing

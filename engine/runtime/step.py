@@ -34,21 +34,19 @@ from sqlmodel import Session
 from engine import clock
 from engine.compiled import Compiled
 from engine.components.base import Batch, Component, CustomerView, Outcome
-from engine.components.registry import get_component
+from engine.components.registry import get_component, is_send
 from engine.db import get_engine, read_session
 from engine.flow.graph import FlowGraph, graph_for, graph_for_text
 from engine.flow.registry import Category
 from engine.models import Activity, ActivityVersion, ExecutionRecord
 from engine.runtime.customers import load_view_map
-from engine.runtime.details import STEP_COLUMNS, STEP_TABLE, Routes, insert_routes, is_send
+from engine.runtime.details import STEP_COLUMNS, STEP_TABLE, Routes, insert_routes
 from engine.runtime.ports import RuntimePorts
 from engine.runtime.sql import insert_ignore_rows, runtime_write
 from engine.runtime.store import RoundStore
 from engine.status import RecordStatus
 
 Enqueue = Callable[[int, str, str], None]  # (record id, node id, batch key)
-SEND_TYPES = {"text_sms", "digital_sms", "email", "wechat_message", "template_message", "app_push", "webhook",
-              "push_kafka"}
 SEND_ZEROS = {"sent": 0, "success": 0, "failed": 0, "pending": 0}
 COLLECT_EVERY = 8  # walks of a process between young collections (see run_step)
 _WALKS = itertools.count(1)
@@ -80,7 +78,7 @@ def metrics_for(node_type: str, category: Category, entered: int, outcome: Outco
         metrics["passed"] = sum(routed.values())
     for branch, n in routed.items():
         metrics[f"branch:{branch}"] = n
-    if node_type in SEND_TYPES:
+    if is_send(node_type):
         # customers without an address are `not_sent`: never handed to a channel, not "actually sent"
         metrics["not_sent"] = outcome.metrics.get("not_sent", 0)
     metrics["parked"] = sum(len(ids) for _, ids in outcome.parked)
@@ -285,7 +283,7 @@ class Walk:
         store, record_id = self.store, self.record_id
         pipe = store.r.pipeline(transaction=True)
         entering = {"entered": len(ids)}
-        if self.plan.components[node_id].type in SEND_TYPES:
+        if self.plan.components[node_id].sends:
             entering.update(SEND_ZEROS)  # the outcome counters exist (at 0) from the first customer on
         store.count_many(record_id, [*self.counts, (node_id, self.batch, entering)], pipe)
         pipe.exists(f"stopped:{record_id}")
@@ -317,10 +315,10 @@ class Walk:
                 ports.discard()
                 traceback.print_exc()
                 outcome = Outcome(results={cid: ("failed", reason) for cid in ids},
-                                  metrics={"not_sent": len(ids)} if node_type in SEND_TYPES else {})
+                                  metrics={"not_sent": len(ids)} if component.sends else {})
             writes = ports.take_writes()
         self.counts.append((node_id, self.batch, metrics_for(node_type, component.category, len(ids), outcome)))
-        if is_send(node_type):
+        if component.sends:
             self._rows(node_id, ids, outcome)
         else:
             self.routes.add(node_id, ids, outcome)

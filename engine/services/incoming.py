@@ -18,11 +18,12 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from engine import clock
+from engine.components.registry import is_send
 from engine.errors import Invalid, NotFound
 from engine.flow.graph import FlowGraph, graph_for
 from engine.models import ActivityVersion, Customer, ExecutionRecord, User
 from engine.models import CustomerRoute as RouteRow
-from engine.runtime.details import customer_steps, is_send
+from engine.runtime.details import customer_steps
 from engine.runtime.lifecycle import RETENTION
 from engine.services import activities
 from engine.services.execution import END, display_kind

@@ -22,7 +22,7 @@ import reflex as rx
 
 from engine.errors import NotFound
 from engine.flow import ops
-from engine.flow.registry import Category, get_spec
+from engine.flow.registry import get_spec
 from engine.flow.templates import get_template
 from engine.flow.validate import FlowProblem, validate_flow
 from engine.models import User
@@ -375,16 +375,7 @@ class CanvasState(CampaignChoice, rx.State):
                     "issues": 0}
         config = node.get("config") or {}
         problems = [_clean(p) for p in spec.validate(config)]
-        sources = []
-        if spec.type == "result_judgment":
-            flow = self._flow
-            nodes = {str(n["id"]): n for n in flow.get("nodes") or []}
-            labels = model.node_labels(flow)
-            for nid in model.ancestors(flow, self.selected):
-                s = get_spec(str(nodes[nid].get("type")))
-                if s and s.category in (Category.TOUCH, Category.DATA_PUSH) and s.type not in (
-                        "tag", "generate_audience"):
-                    sources.append((nid, labels[nid]))
+        sources = model.send_sources(self._flow, self.selected)
         ctx = form.Context(spec.type, gen=self._panel_gen, audiences=list(self._audiences), sources=sources,
                            errors={k: _clean(v) for k, v in form.problems_by_path(problems).items()},
                            replacing={k.partition(":")[2] for k in self._replacing
@@ -464,7 +455,7 @@ class CanvasState(CampaignChoice, rx.State):
         return model.starter_config(component_type)
 
     def _after_add(self, flow: dict[str, Any], node_id: str, component_type: str) -> None:
-        self._commit(flow, select="" if component_type == "end" else node_id)
+        self._commit(flow, select="" if model.terminal(component_type) else node_id)
 
     def _do_add_first(self, a: dict[str, Any]):
         t = str(a.get("type"))

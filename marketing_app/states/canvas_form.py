@@ -3,10 +3,11 @@
 `rows(...)` walks the pydantic JSON schema of the selected component (engine.flow.registry: spec.schema()) with
 its current config and returns flat `FieldRow`s that one `rx.foreach` renders: plain fields by JSON type (text,
 number, switch, select for enums, checkboxes for lists of choices, key/value lists for string maps), lists of
-objects as sections of numbered items with Add / Remove, and hand-made widgets where a schema is not enough:
-audience pickers, condition rows (subject · operator · value), message editors with variable chips and
-{short_link}, time-of-day pickers, ratio totals that must reach 100 %, the earlier component a Result Judgment
-reads. Which fields show can depend on another one (Wait Until's mode, WeChat's message type).
+objects as sections of numbered items with Add / Remove, condition rows (subject · operator · value), and the
+widgets a field asks for in its hints (engine.components.meta.hints, in the schema under "ui"): audience pickers,
+message editors with variable chips, time-of-day pickers, ratio totals that must reach 100 %, the earlier send a
+Result Judgment reads, enum labels, item names, fields shown only for some value of another one. Nothing here
+names a component type: a new type gets its panel from its own module.
 
 Pure: no Reflex state here; paths are dotted and 0-based ("groups.0.conditions.1.value"); the engine's messages
 count from 1 ("groups.1.conditions.2.value"), `one_based` converts.
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.components.conditions import OP_LABELS, Op
+from engine.components.meta import hints_of
 from engine.components.secret import MARKER, SecretMapMark, is_marker, secret_fields
 from engine.flow.registry import get_spec
 
@@ -170,32 +172,6 @@ def starter_item(root: dict[str, Any], item_schema: dict[str, Any]) -> Any:
 # ------------------------------------------------------------------------------------------------ values
 
 
-VARIABLE_CHIPS = {
-    "text_sms": ["{name}", "{qaid}", "{short_link}"],
-    "email": ["{name}", "{qaid}"],
-    "app_push": ["{name}"],
-    "wechat_message": ["{name}"],
-}
-MESSAGE_FIELDS = {("text_sms", "content"), ("email", "body"), ("app_push", "body"), ("wechat_message", "content")}
-TIME_FIELDS = {("wait_until", "at")}
-#: which fields show for a WeChat message type (engine.components.wechat_message.NEEDS, plus the optional ones)
-WECHAT_FIELDS = {
-    "text": {"content"}, "image": {"media_id"}, "voice": {"media_id"}, "video": {"media_id", "title", "description"},
-    "news": {"title", "description", "url", "media_id"}, "miniprogram": {"title", "appid", "pagepath", "media_id"},
-}
-WAIT_FIELDS = {"period": {"days", "hours", "minutes"}, "clock": {"at"}, "days_at": {"days", "at"}}
-ENUM_LABELS = {
-    "once": "Once — the audience enters one time",
-    "periodic": "Every cycle — re-read on each run of the schedule",
-    "period": "For a duration", "clock": "Until the next time of day", "days_at": "Until a time, N days later",
-    "text": "Text", "image": "Image", "news": "Image-text (news)", "voice": "Voice", "video": "Video",
-    "miniprogram": "Mini program", "all": "All devices", "ios": "iOS", "android": "Android",
-}
-RESULT_VALUES = ["success", "failed", "pending"]
-SPLIT_TYPES = ("ab_test", "random_grouping")
-ITEM_NAMES = {"groups": "Group", "conditions": "Condition", "filters": "Filter", "target_filters": "Filter"}
-
-
 def value_text(value: Any) -> str:
     """A condition value as the text box shows it: lists comma-separated."""
     if value is None:
@@ -270,10 +246,11 @@ def describe_path(component_type: str, path: str) -> str:
     root = spec.schema()
     words: list[str] = []
     zero: list[str] = []
+    schema: dict[str, Any] = root
     parts = path.split(".")
     for i, part in enumerate(parts):
         if part.isdigit():
-            noun = ITEM_NAMES.get(parts[i - 1], "Item") if i else "Item"
+            noun = hints_of(schema).get("item_name", "Item") if i else "Item"
             words[-1:] = [f"{noun} {part}"]
             zero.append(str(int(part) - 1))
             continue
@@ -310,14 +287,13 @@ def rows(component_type: str, config: Config, ctx: Context) -> list[FieldRow]:
     return out
 
 
-def _visible(ctx: Context, config: Config, path: str, name: str) -> bool:
-    if path:  # only top-level fields depend on another one
-        return True
-    if ctx.component_type == "wait_until" and name in {"days", "hours", "minutes", "at"}:
-        return name in WAIT_FIELDS.get(str(config.get("mode") or ""), set())
-    if ctx.component_type == "wechat_message" and name in {"content", "media_id", "title", "description", "url",
-                                                           "appid", "pagepath"}:
-        return name in WECHAT_FIELDS.get(str(config.get("msg_type") or "text"), set())
+def _visible(schema: dict[str, Any], config: Config, prop: dict[str, Any]) -> bool:
+    """Whether a field shows: its `shown_when` hint against the value of the other field of the same object (or
+    that field's default)."""
+    for other, values in (hints_of(prop).get("shown_when") or {}).items():
+        default = schema.get("properties", {}).get(other, {}).get("default")
+        if str(config.get(other) or default or "") not in values:
+            return False
     return True
 
 
@@ -331,7 +307,7 @@ def _object(out: list[FieldRow], root: dict[str, Any], schema: dict[str, Any], v
     value = value if isinstance(value, dict) else {}
     required = set(schema.get("required", []))
     for name, prop in schema.get("properties", {}).items():
-        if not _visible(ctx, value, path, name):
+        if not _visible(schema, value, prop):
             continue
         sub = f"{path}.{name}" if path else name
         _field(out, root, _resolve(prop, root), value.get(name, prop.get("default")), sub, name, depth, ctx,
@@ -346,16 +322,17 @@ def _base(ctx: Context, schema: dict[str, Any], path: str, kind: str, depth: int
 
 def _field(out: list[FieldRow], root: dict[str, Any], schema: dict[str, Any], value: Any, path: str, name: str,
            depth: int, ctx: Context, required: bool) -> None:
-    t = ctx.component_type
     types = _types(schema)
-    if name == "audience_id":
+    hint = hints_of(schema)
+    widget = hint.get("widget")
+    if widget == "audience":
         row = _base(ctx, schema, path, "select", depth, required)
         row.value = str(value) if isinstance(value, int) else ""
         row.options = [Choice(str(i), n) for i, n in ctx.audiences]
         row.placeholder = "Choose an audience"
         out.append(row)
         return
-    if t == "result_judgment" and path == "node_id":
+    if widget == "earlier_send":
         row = _base(ctx, schema, path, "select", depth, required)
         row.value = str(value or "")
         row.options = [Choice(i, label) for i, label in ctx.sources]
@@ -368,7 +345,8 @@ def _field(out: list[FieldRow], root: dict[str, Any], schema: dict[str, Any], va
     if "enum" in schema and "string" in types:
         row = _base(ctx, schema, path, "select", depth, required)
         row.value = str(value or "")
-        row.options = [Choice(str(v), ENUM_LABELS.get(str(v), str(v).replace("_", " ").capitalize()))
+        labels = hint.get("enum_labels") or {}
+        row.options = [Choice(str(v), labels.get(str(v), str(v).replace("_", " ").capitalize()))
                        for v in schema["enum"]]
         row.placeholder = "Choose"
         out.append(row)
@@ -402,10 +380,8 @@ def _field(out: list[FieldRow], root: dict[str, Any], schema: dict[str, Any], va
         return
     if "string" in types or not types:
         text = "" if value is None else str(value)
-        if (t, path) in TIME_FIELDS:
-            kind = "time"
-        elif (t, path) in MESSAGE_FIELDS:
-            kind = "message"
+        if widget in ("time", "message"):
+            kind = str(widget)
         elif int(schema.get("maxLength", 0)) > 2000:
             kind = "textarea"
         else:
@@ -413,7 +389,7 @@ def _field(out: list[FieldRow], root: dict[str, Any], schema: dict[str, Any], va
         row = _base(ctx, schema, path, kind, depth, required)
         row.value = text
         if kind == "message":
-            row.chips = VARIABLE_CHIPS.get(t, [])
+            row.chips = list(hint.get("chips") or [])
         if schema.get("maxLength") and kind in ("message", "textarea"):
             row.count = f"{len(text)} / {schema['maxLength']}"
         out.append(row)
@@ -424,9 +400,8 @@ def _list(out: list[FieldRow], root: dict[str, Any], schema: dict[str, Any], ite
     head = _base(ctx, schema, path, "section", depth, required)
     out.append(head)
     low, high = int(schema.get("minItems", 0)), int(schema.get("maxItems", 100))
-    noun = ITEM_NAMES.get(name, "Item")
-    if ctx.component_type == "audience_judgment":
-        noun = "Audience"
+    hint = hints_of(schema)
+    noun = hint.get("item_name", "Item")
     for i, value in enumerate(items):
         sub = f"{path}.{i}"
         if _is_condition(item):
@@ -440,13 +415,13 @@ def _list(out: list[FieldRow], root: dict[str, Any], schema: dict[str, Any], ite
             row.value2 = op
             row.value3 = value_text(value.get("value")) if isinstance(value, dict) else ""
             row.options = [Choice(o.value, OP_LABELS[o]) for o in Op]
-            row.placeholder = _value_placeholder(ctx.component_type, op)
+            row.placeholder = _value_placeholder(hint.get("value_placeholder", ""), op)
             for part in ("value", "op", subject):
                 row.error = row.error or ctx.error(f"{sub}.{part}")
             out.append(row)
             continue
         title = f"{noun} {i + 1}"
-        if ctx.component_type in SPLIT_TYPES or (name == "groups" and ctx.component_type.endswith("judgment")):
+        if hint.get("branch_items"):
             title = f"{noun} {i + 1} · branch"
         out.append(FieldRow(key=_key(ctx, sub), path=sub, kind="item", label=title, depth=depth + 1,
                             removable=len(items) > low, error=ctx.error(sub)))
@@ -454,7 +429,7 @@ def _list(out: list[FieldRow], root: dict[str, Any], schema: dict[str, Any], ite
     if len(items) < high:
         out.append(FieldRow(key=_key(ctx, path + ".+"), path=path, kind="add", label=f"Add {noun.lower()}",
                             depth=depth))
-    if ctx.component_type in SPLIT_TYPES and name == "groups":
+    if hint.get("ratio_total"):
         ratios = [v.get("ratio") for v in items if isinstance(v, dict)]
         total = sum(r for r in ratios if isinstance(r, int))
         out.append(FieldRow(key=_key(ctx, path + ".total"), path=path, kind="total", depth=depth,
@@ -462,14 +437,12 @@ def _list(out: list[FieldRow], root: dict[str, Any], schema: dict[str, Any], ite
                             help="The ratios must add up to 100%." if total != 100 else ""))
 
 
-def _value_placeholder(component_type: str, op: str) -> str:
+def _value_placeholder(declared: str, op: str) -> str:
     if op in (Op.IN, Op.NOT_IN):
         return "a, b, c"
     if op == Op.EXISTS:
         return "true / false"
-    if component_type == "result_judgment":
-        return "success / failed / pending"
-    return "value"
+    return declared or "value"
 
 
 SECRET_SET, SECRET_NOT_COPIED = "set", "not copied"
@@ -539,8 +512,9 @@ def set_text(component_type: str, config: Config, path: str, text: str) -> Confi
         current = get_at(config, owner + ".value")
         out = set_at(config, path, text)
         return set_at(out, owner + ".value", parse_value(text, value_text(current)))
-    value, remove = parse_input(schema_at(root, path), text)
-    if component_type in ("target_audience", "audience_judgment") and parts[-1] == "audience_id":
+    schema = schema_at(root, path)
+    value, remove = parse_input(schema, text)
+    if hints_of(schema).get("widget") == "audience":
         value, remove = (int(text), False) if str(text).isdigit() else (None, True)
     return set_at(config, path, value, remove=remove)
 
@@ -549,11 +523,12 @@ def add_item(component_type: str, config: Config, path: str) -> Config:
     spec = get_spec(component_type)
     root = spec.schema() if spec else {}
     items = list(get_at(config, path, []) or [])
-    item = starter_item(root, schema_at(root, path).get("items", {}))
-    if component_type in SPLIT_TYPES and path == "groups":
-        item = {"name": "", "ratio": max(1, 100 - sum(g.get("ratio", 0) for g in items if isinstance(g, dict)))}
-    if component_type == "result_judgment" and path.endswith("conditions"):
-        item = {"op": "eq", "value": "success"}
+    schema = schema_at(root, path)
+    hint = hints_of(schema)
+    item = copy.deepcopy(hint["new_item"]) if "new_item" in hint else starter_item(root, schema.get("items", {}))
+    if hint.get("ratio_total"):  # the new group takes what is left of 100 %
+        taken = sum(r for g in items if isinstance(g, dict) and isinstance(r := g.get("ratio"), int))
+        item = {"name": "", "ratio": max(1, 100 - taken)}
     return set_at(config, path, [*items, item])
 
 

@@ -9,9 +9,9 @@ import copy
 import math
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlparse
 
 from engine.components.conditions import OP_LABELS, Op
+from engine.components.meta import SummaryContext, hints_of
 from engine.flow import ops
 from engine.flow.registry import REGISTRY, Category, get_spec
 from engine.flow.validate import FlowProblem
@@ -25,28 +25,19 @@ CATEGORY_KEY = {
     Category.TRIGGER: "trigger", Category.TOUCH: "touch", Category.CONTROL: "control",
     Category.JUDGMENT: "judgment", Category.DATA_PUSH: "push",
 }
-#: lucide icon (component name in lucide-react) of each component type
-ICONS = {
-    "target_audience": "Users", "behavior_event": "MousePointerClick", "text_sms": "MessageSquareText",
-    "digital_sms": "Image", "email": "Mail", "wechat_message": "MessageCircle", "template_message": "FileText",
-    "app_push": "BellRing", "tag": "Tag", "generate_audience": "UserPlus", "wait_until": "Hourglass",
-    "ab_test": "Split", "random_grouping": "Shuffle", "end": "FlagTriangleRight", "tag_judgment": "Tags",
-    "event_judgment": "CalendarCheck", "attribute_judgment": "SlidersHorizontal", "result_judgment": "CheckCheck",
-    "audience_judgment": "UserCheck", "webhook": "Webhook", "push_kafka": "Server",
-}
-#: one line under each palette item
-BLURBS = {
-    "target_audience": "An audience enters the flow", "behavior_event": "Enter when a customer does something",
-    "text_sms": "SMS with variables and short links", "digital_sms": "Rich SMS from an approved template",
-    "email": "Send an email", "wechat_message": "Official account message", "template_message": "WeChat template",
-    "app_push": "Mobile push notification", "tag": "Tag the customers", "generate_audience": "Save as an audience",
-    "wait_until": "Wait a while or until a time", "ab_test": "Compare variants by ratio",
-    "random_grouping": "Split randomly by ratio", "end": "The link ends here", "tag_judgment": "Split by tags",
-    "event_judgment": "Did they do an event?", "attribute_judgment": "Split by the event's properties",
-    "result_judgment": "Split by a send's result", "audience_judgment": "Split by audience, with priority",
-    "webhook": "POST to your system", "push_kafka": "Push user ids to Kafka",
-}
-SPLITS = ("ab_test", "random_grouping")
+#: the icon of a component whose type is unknown (a flow saved by a newer version)
+DEFAULT_ICON = "Box"
+
+
+def icons() -> dict[str, str]:
+    """Type -> lucide icon (component name in lucide-react) of every component type, as each declares it."""
+    return {t: spec.meta.icon for t, spec in REGISTRY.items()}
+
+
+def terminal(component_type: str) -> bool:
+    """Whether the type ends the route (End): drawn as a small cap, nothing to configure, not selected when added."""
+    spec = get_spec(component_type)
+    return spec is not None and spec.meta.terminal
 
 
 def palette() -> list[dict[str, Any]]:
@@ -56,8 +47,8 @@ def palette() -> list[dict[str, Any]]:
         for spec in REGISTRY.values():
             if spec.category == category:
                 items.append({"type": spec.type, "label": spec.label, "category": category.value,
-                              "cat": CATEGORY_KEY[category], "icon": ICONS.get(spec.type, "Box"),
-                              "blurb": BLURBS.get(spec.type, ""), "trigger": spec.is_trigger})
+                              "cat": CATEGORY_KEY[category], "icon": spec.meta.icon,
+                              "blurb": spec.meta.blurb, "trigger": spec.is_trigger})
     return items
 
 
@@ -65,23 +56,11 @@ def palette() -> list[dict[str, Any]]:
 
 
 def starter_config(component_type: str) -> dict[str, Any]:
-    """The configuration a new component starts with: enough structure for its branches to show (one condition
-    group, two 50/50 split groups), never a guessed value the marketer has to notice and correct."""
-    if component_type in SPLITS:
-        return {"groups": [{"name": "", "ratio": 50}, {"name": "", "ratio": 50}]}
-    if component_type == "tag_judgment":
-        return {"groups": [{"name": "", "conditions": [{"op": "eq", "value": None}]}]}
-    if component_type == "attribute_judgment":
-        return {"groups": [{"name": "", "conditions": [{"op": "eq", "value": None}]}]}
-    if component_type == "result_judgment":
-        return {"groups": [{"name": "", "conditions": [{"op": "eq", "value": "success"}]}]}
-    if component_type == "event_judgment":
-        return {"groups": [{"name": "", "conditions": [{"performed": True, "times": 1, "window_hours": 24}]}]}
-    if component_type == "audience_judgment":
-        return {"groups": [{"name": ""}]}
-    if component_type == "wait_until":
-        return {"mode": "period"}
-    return {}
+    """The configuration a new component starts with (its `meta.starter`): enough structure for its branches to
+    show (one condition group, two 50/50 split groups), never a guessed value the marketer has to notice and
+    correct."""
+    spec = get_spec(component_type)
+    return spec.meta.starter_config() if spec else {}
 
 
 # ------------------------------------------------------------------------------------------------ labels
@@ -104,7 +83,8 @@ def branch_label(node: Mapping[str, Any], branch: str) -> str:
     if branch.startswith("group_") and branch[6:].isdigit():
         index = int(branch[6:]) - 1
         name = _group_name(config, index) or f"Group {index + 1}"
-        if node.get("type") in SPLITS:
+        spec = get_spec(str(node.get("type")))
+        if spec is not None and spec.meta.splits:
             groups = config.get("groups") or []
             ratio = groups[index].get("ratio") if index < len(groups) and isinstance(groups[index], Mapping) else None
             return f"{name} · {ratio}%" if isinstance(ratio, int) else name
@@ -112,76 +92,12 @@ def branch_label(node: Mapping[str, Any], branch: str) -> str:
     return branch
 
 
-def _short(text: Any, limit: int = 44) -> str:
-    value = " ".join(str(text or "").split())
-    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
-def _wait(config: Mapping[str, Any]) -> str:
-    mode = config.get("mode")
-    if mode == "clock" and config.get("at"):
-        return f"Until the next {config['at']}"
-    if mode == "days_at" and config.get("at"):
-        return f"Until {config['at']}, {_plural(int(config.get('days') or 0), 'day')} later"
-    if mode == "period":
-        parts = [f"{config[k]} {u}" for k, u in (("days", "d"), ("hours", "h"), ("minutes", "min"))
-                 if isinstance(config.get(k), int) and config[k] > 0]
-        return "Wait " + " ".join(parts) if parts else ""
-    return ""
-
-
-def _conditions(config: Mapping[str, Any]) -> str:
-    groups = config.get("groups") or []
-    if not isinstance(groups, list) or not groups:
-        return ""
-    return f"{_plural(len(groups), 'group')} + others"
-
-
 def summary(node: Mapping[str, Any], audiences: Mapping[int, str], labels: Mapping[str, str]) -> str:
-    """One line under the component's name: what it is set to do."""
-    t, c = node.get("type"), node.get("config") or {}
-    if not isinstance(c, Mapping):
+    """One line under the component's name: what it is set to do (its type's `meta.summary`)."""
+    spec, config = get_spec(str(node.get("type"))), node.get("config") or {}
+    if spec is None or not isinstance(config, Mapping):
         return ""
-    if t == "target_audience":
-        name = audiences.get(c.get("audience_id")) if isinstance(c.get("audience_id"), int) else None
-        return f"{name} · {'every cycle' if c.get('entry_mode') == 'periodic' else 'once'}" if name else ""
-    if t == "behavior_event" and c.get("event"):
-        return f"{c['event']} × {c.get('times', 1)} within {c.get('window_hours', 24)} h"
-    if t in ("text_sms", "wechat_message"):
-        return _short(c.get("content") or c.get("title"))
-    if t in ("email", "app_push"):
-        return _short(c.get("subject") or c.get("title"))
-    if t in ("digital_sms", "template_message") and c.get("template_id"):
-        return f"Template {_short(c['template_id'], 30)}"
-    if t == "tag" and c.get("tag"):
-        return _short(f"{c['tag']} = {c.get('value', '')}")
-    if t == "generate_audience":
-        return _short(c.get("audience_name"))
-    if t == "wait_until":
-        return _wait(c)
-    if t in SPLITS:
-        groups = c.get("groups") or []
-        ratios = [str(g.get("ratio")) + "%" for g in groups if isinstance(g, Mapping) and g.get("ratio")]
-        goal = f" · goal {c['target_event']}" if t == "ab_test" and c.get("target_event") else ""
-        return " / ".join(ratios) + goal
-    if t == "result_judgment":
-        source = c.get("node_id")
-        return f"Results of {labels.get(str(source), source)}" if source else ""
-    if t == "audience_judgment":
-        groups = [g for g in c.get("groups") or [] if isinstance(g, Mapping)]
-        names = [audiences.get(g.get("audience_id"), "") for g in groups]
-        return _short(", ".join(n for n in names if n)) if any(names) else ""
-    if t in ("tag_judgment", "event_judgment", "attribute_judgment"):
-        return _conditions(c)
-    if t == "webhook" and c.get("url"):
-        return _short(urlparse(str(c["url"])).netloc or c["url"], 36)
-    if t == "push_kafka" and c.get("topic"):
-        return f"Topic {_short(c['topic'], 30)}"
-    return ""
+    return spec.meta.summary(config, SummaryContext(audiences=audiences, labels=labels))
 
 
 def op_label(op: str) -> str:
@@ -236,12 +152,12 @@ def view(flow: Flow, *, problems: list[FlowProblem] | None = None, audiences: Ma
             "type": str(node.get("type")),
             "label": node.get("label") or (spec.label if spec else str(node.get("type"))),
             "cat": CATEGORY_KEY[cat],
-            "icon": ICONS.get(str(node.get("type")), "Box"),
+            "icon": spec.meta.icon if spec else DEFAULT_ICON,
             "summary": summary(node, audiences, labels) or ("" if ok else "Not configured"),
             "configured": ok,
             "problem": nid in flagged,
             "trigger": bool(spec and spec.is_trigger),
-            "end": node.get("type") == "end",
+            "end": terminal(str(node.get("type"))),
             "position": {"x": float(pos.get("x", 0)), "y": float(pos.get("y", 0))},
             "auto": not isinstance(node.get("position"), Mapping),  # no saved place: the canvas lays it out
             "branches": [{"key": b, "label": branch_label(node, b), "open": (nid, b) not in linked,
@@ -315,7 +231,7 @@ CARD_W, END_W, HEAD_H, BRANCH_H = 196, 112, 56, 24
 def _box(node: dict[str, Any]) -> tuple[float, float, float, float]:
     pos = node.get("position") or {"x": 0, "y": 0}
     x, y = float(pos.get("x", 0)), float(pos.get("y", 0))
-    if node.get("type") == "end":
+    if terminal(str(node.get("type"))):
         return x, y, x + END_W, y + 40
     branches = ops.branches_of(node)
     rows = len(branches) if len(branches) > 1 or any(b != "out" for b in branches) else 0
@@ -370,3 +286,16 @@ def ancestors(flow: Flow, node_id: str) -> list[str]:
     """Components on the links before `node_id` (what a Result Judgment may read)."""
     return [str(n["id"]) for n in flow.get("nodes") or []
             if str(n["id"]) != node_id and node_id in ops.descendants(flow, str(n["id"]))]
+
+
+def send_sources(flow: Flow, node_id: str) -> list[tuple[str, str]]:
+    """(node id, label) of the sending components before `node_id`: the choices of its field whose widget is
+    "earlier_send" (Result Judgment reads their results); [] when its type has no such field."""
+    nodes = {str(n["id"]): n for n in flow.get("nodes") or []}
+    spec = get_spec(str(nodes.get(node_id, {}).get("type")))
+    fields = spec.schema().get("properties", {}).values() if spec else []
+    if not any(hints_of(f).get("widget") == "earlier_send" for f in fields):
+        return []
+    labels = node_labels(flow)
+    return [(nid, labels[nid]) for nid in ancestors(flow, node_id)
+            if (source := get_spec(str(nodes[nid].get("type")))) is not None and source.sends]

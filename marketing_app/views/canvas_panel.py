@@ -321,8 +321,8 @@ def _status() -> rx.Component:
     )
 
 
-#: rx.icon names of the lucide icons the canvas cards use (canvas_model.ICONS)
-_ICON_NAMES = {t: re.sub(r"(?<!^)(?=[A-Z0-9])", "_", name).lower() for t, name in model.ICONS.items()}
+#: rx.icon names of the lucide icons the canvas cards use (each component type's meta.icon)
+_ICON_NAMES = {t: re.sub(r"(?<!^)(?=[A-Z0-9])", "_", name).lower() for t, name in model.icons().items()}
 _CATEGORY_COLORS = {"trigger": "violet", "touch": "blue", "control": "amber", "judgment": "teal", "push": "orange"}
 
 

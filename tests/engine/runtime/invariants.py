@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from engine.runtime.step import SEND_TYPES
+from engine.components.registry import is_send
 
 Counters = dict[str, dict[str, int]]
 
@@ -28,7 +28,7 @@ def violations(flow: dict[str, Any], counters: Counters, audience: int) -> list[
         m = defaultdict(int, counters.get(node_id, {}))
         found += [f"{node_id}.{k} = {v} < 0" for k, v in m.items() if v < 0]
         entered = m["entered"]
-        if node_type in SEND_TYPES:
+        if is_send(node_type):
             sent, success, failed, pending = m["sent"], m["success"], m["failed"], m["pending"]
             if sent != success + failed + pending:
                 found.append(f"{node_id}: sent {sent} != success {success} + failed {failed} + pending {pending}")

@@ -92,6 +92,20 @@ def scheduler(env: dict[str, str], log_dir: Path) -> Proc:
     return Proc("scheduler", [sys.executable, "-m", "engine.scheduler"], env, log_dir)
 
 
+def redis_missed(scheduler, timeout: float = 30.0) -> None:  # noqa: ANN001 — engine.scheduler.Scheduler
+    """Wait until the engine has noticed Redis is gone: the in-process scheduler's tick fails to reach it. A fault
+    test holds Redis down until then instead of for a fixed time (which a slow machine may not even reach)."""
+
+    def missed() -> bool:
+        try:
+            scheduler.tick()
+        except (redis.ConnectionError, redis.TimeoutError):
+            return True
+        return False
+
+    wait_for(missed, timeout, what="the scheduler to find Redis gone")
+
+
 def scheduler_ticks(r: redis.Redis, count: int, timeout: float = 30.0) -> None:
     """Wait until the scheduler process has finished `count` more ticks. Observed through its lease: the run loop
     renews it (its TTL jumps back up, or the key reappears) only after the previous tick returned."""

@@ -124,7 +124,7 @@ def test_redis_restarted_mid_run_resumes_and_completes_with_the_same_result(env,
             s.wait_for(lambda: s.received(sim) >= 300, 60, tick=scheduler.tick, what="sends to start")
             server.stop()  # mid-run: workers, scheduler and broker lose Redis
             assert s.received(sim) < unique
-            time.sleep(1.5)
+            s.redis_missed(scheduler)  # down until the engine has seen it gone
             server.start()  # the same port and files: the append-only file brings everything back
             s.wait_for(lambda: s.records_status(record_id) != RecordStatus.IN_PROGRESS, 90, tick=scheduler.tick,
                        what="the round to complete after Redis came back")
@@ -196,11 +196,11 @@ def test_scheduler_killed_and_restarted_across_start_cycles_and_end(env, monkeyp
         set_time(begun + timedelta(hours=2, minutes=5))  # two cycles come due while it is dead
         sched.start()
         s.wait_for(lambda: rounds_done(3), 30, what="two cycles, one at a time")
-        for pause in (0.2, 0.5, 0.9):  # killed again and again in the middle of catching up
+        for ticks in (0, 1, 2):  # killed again and again in the middle of catching up: at start, after 1, 2 ticks
             sched.kill()
             set_time(begun + timedelta(hours=3, minutes=5))
             sched.start()
-            time.sleep(pause)
+            s.scheduler_ticks(get_redis(), ticks)
         s.wait_for(lambda: rounds_done(4), 30, what="the third cycle")
         sched.kill()
         set_time(end + timedelta(hours=1, minutes=30))  # past the end time, and past one more cycle time

@@ -5,7 +5,6 @@
   in words, re-runnable — never Completed with customers unsent.
 The scheduler runs in this process (as in test_faults.py) against the same Redis and database."""
 
-import time
 from pathlib import Path
 
 import httpx
@@ -41,15 +40,15 @@ def env(database: str, persistent_redis: RedisProcess, sim: SimulatorServer, mon
 
 def _kill_mid_run(sim: SimulatorServer, redis_server: RedisProcess, scheduler, record_id: int, *,
                   wipe: bool) -> int:
-    """Wait until sends are under way, SIGKILL Redis (and with `wipe` delete its files), start it again a second
-    later. Returns how many messages the simulator had when Redis died."""
+    """Wait until sends are under way, SIGKILL Redis (and with `wipe` delete its files), start it again once the
+    engine has noticed. Returns how many messages the simulator had when Redis died."""
     s.wait_for(lambda: s.received(sim) >= 3000, 120, tick=scheduler.tick, what="sends to start")
     redis_server.kill()
     at_kill = s.received(sim)
     assert s.records_status(record_id) == RecordStatus.IN_PROGRESS
     if wipe:
         redis_server.wipe()
-    time.sleep(1.0)
+    s.redis_missed(scheduler)  # down until the engine has seen it gone
     redis_server.start()
     return at_kill
 

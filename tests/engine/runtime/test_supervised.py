@@ -66,6 +66,9 @@ def test_a_killed_worker_is_restarted_alone_and_the_round_completes_exactly_once
 
     assert s.records_status(record_id) == RecordStatus.COMPLETED, supervisor.logs()
     # supervisord restarted worker-0 (a new dramatiq parent and worker process) and said so; worker-1 went on
+    # (the round may finish before supervisord's startsecs have passed: the restarted one is STARTING until then)
+    s.wait_for(lambda: supervisor.status()["worker:worker-0"][0] == "RUNNING", 60,
+               what="supervisord to report the restarted worker-0 RUNNING")
     after = supervisor.status()
     assert after["worker:worker-0"][0] == "RUNNING" and after["worker:worker-0"][1] != workers["worker:worker-0"]
     assert after["worker:worker-1"] == ("RUNNING", workers["worker:worker-1"])
