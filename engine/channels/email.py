@@ -13,8 +13,10 @@ server's answer to its RCPT). Personalised messages always go one per transactio
 
 A batch goes over up to SMTP_CONCURRENCY connections at once (a transaction waits on the server, so one
 connection is latency-bound). With a server that offers PIPELINING (RFC 2920; Postfix and the local peer
-scripts/smtp_sink.sh do) a transaction is two round trips: MAIL, RCPT... and DATA in one write, then the content;
-without it, one round trip per command.
+scripts/smtp_sink.sh do) MAIL, RCPT... and DATA leave in one write, and a run of single-recipient plain mails is
+a chain: each content leaves with the next mail's MAIL, RCPT and DATA, one write and one round trip per mail
+(on the benchmark's SMTP peer: 43 → 17–19 µs of the worker's CPU per mail, the peer's 16 → 5 µs). Without
+PIPELINING, one round trip per command.
 
 Plain-text messages are written as bytes directly (the stdlib `EmailMessage` costs ~0.3 ms a message);
 HTML alternatives and unusual content take the `EmailMessage` path.
@@ -285,6 +287,7 @@ class SmtpEmailChannel:
         try:
             while index < len(units):
                 unit = units[index]
+                before = len(results)  # a chain of transactions appends its results one by one
                 if not proceed():  # the round was stopped: no transaction leaves after that
                     results.extend(stopped_results([m for u in units[index:] for m in u]))
                     return results
@@ -296,13 +299,20 @@ class SmtpEmailChannel:
                                        for u in units[index:] for m in u)
                         return results
                 try:
+                    if len(unit) == 1 and smtp.does_esmtp and smtp.has_extn("pipelining"):
+                        self._send_chain(smtp, units, index, proceed, results)
+                        if len(results) > before:
+                            index += len(results) - before
+                            continue
                     if len(unit) == 1:
                         results.append(self._send_one(smtp, unit[0]))
                     else:
                         results.extend(self._send_many(smtp, unit))
                 except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, OSError) as exc:
                     # the connection broke: reopen once and retry this message, then give up on the rest
-                    log.warning("SMTP connection lost at message %s: %s", unit[0].dedupe_key, exc)
+                    index += len(results) - before  # what a chain finished before it broke stays finished
+                    at = units[min(index, len(units) - 1)][0]
+                    log.warning("SMTP connection lost at message %s: %s", at.dedupe_key, exc)
                     try:
                         smtp.close()
                     except Exception:
@@ -316,8 +326,12 @@ class SmtpEmailChannel:
                     reopened = True
                     continue
                 except Exception as exc:  # anything unexpected fails these customers, not the batch
+                    index += len(results) - before
+                    if index >= len(units):
+                        break
                     results.extend(SendResult(m.customer_id, SendStatus.FAILED,
-                                              reason=f"email error: {type(exc).__name__}: {exc}") for m in unit)
+                                              reason=f"email error: {type(exc).__name__}: {exc}")
+                                   for m in units[index])
                 index += 1
         finally:
             if smtp is not None:
@@ -329,6 +343,102 @@ class SmtpEmailChannel:
                     except Exception:
                         pass
         return results
+
+    def _chain_item(self, message: Message) -> tuple[str, bytes, str] | None:
+        """(sender, content, Message-ID) of a message a chain can carry: plain text, plain addresses."""
+        data = self.raw(message)
+        if data is None:
+            return None
+        sender = _address(str(message.options.get("from") or self.sender))[1]
+        if not (_plain_address(sender) and _plain_address(message.to)):
+            return None
+        message_id = data.split(b"Message-ID: ", 1)[1].split(b"\r\n", 1)[0].decode()
+        return sender, data, message_id
+
+    def _send_chain(self, smtp: smtplib.SMTP, units: list[list[Message]], index: int, proceed: Proceed,
+                    results: list[SendResult]) -> None:
+        """Single-recipient plain messages from `units[index]` on, one write each (RFC 2920): a message's content
+        leaves with the next message's MAIL, RCPT and DATA, so a mail costs one round trip instead of two. Results
+        are appended in the units' order, each once the server answered it; stops at the first message it cannot
+        carry (HTML, a group) or when `proceed()` says no (asked before each transaction after the first: the
+        caller asked about that one). Raises like a broken connection; the caller reopens and goes on after the
+        last result."""
+        Item = tuple[int, Message, str, bytes, str]  # position, message, sender, content, Message-ID
+
+        def envelope(item: Item) -> bytes:
+            return f"MAIL FROM:<{item[2]}>\r\nRCPT TO:<{item[1].to}>\r\nDATA\r\n".encode()
+
+        def next_item(position: int, ask: bool) -> tuple[Item | None, list[SendResult]]:
+            """The next message the chain carries, and the results of those skipped (cannot be encoded)."""
+            skipped: list[SendResult] = []
+            while position < len(units) and len(units[position]) == 1:
+                message = units[position][0]
+                if ask and not proceed():
+                    break
+                try:
+                    found = self._chain_item(message)
+                except (UnicodeError, ValueError) as exc:
+                    skipped.append(SendResult(message.customer_id, SendStatus.FAILED,
+                                              reason=f"cannot encode email: {exc}"))
+                    position += 1
+                    continue
+                if found is None:
+                    break
+                return (position, message, *found), skipped
+            return None, skipped
+
+        current, skipped = next_item(index, ask=False)
+        if current is None:
+            return  # the first unit is not for a chain (the caller sends it another way)
+        smtp.send(envelope(current))
+        while True:
+            _position, message, _sender, data, message_id = current
+            replies = [smtp.getreply() for _ in range(3)]  # MAIL, RCPT, DATA
+            closing = next((reply for reply in replies if reply[0] == 421), None)
+            if closing is not None:
+                smtp.close()
+                raise smtplib.SMTPServerDisconnected(_answer(*closing))
+            (mail_code, mail_answer), (rcpt_code, rcpt_answer), (data_code, data_answer) = replies
+            accepted = mail_code == 250 and rcpt_code in (250, 251) and data_code == 354
+            refusal: SendResult | None = None
+            if not accepted:
+                if mail_code != 250:
+                    reason = f"sender refused: {_answer(mail_code, mail_answer)}"
+                elif rcpt_code not in (250, 251):
+                    reason = f"recipient refused: {_answer(rcpt_code, rcpt_answer)}"
+                else:
+                    reason = f"message refused: {_answer(data_code, data_answer)}"
+                refusal = SendResult(message.customer_id, SendStatus.FAILED, reason=reason)
+                if data_code == 354:  # took DATA although it refused the envelope: an empty message, then RSET
+                    smtp.send(b".\r\n")
+                    smtp.getreply()
+            following, skipped = next_item(current[0] + 1, ask=True)
+            out = b""
+            if accepted:
+                content = _LEADING_DOT.sub(b"..", data)
+                out = content + (b".\r\n" if content.endswith(b"\r\n") else b"\r\n.\r\n")
+            else:
+                out = b"RSET\r\n"  # the refused transaction is cleared before the next one
+            if following is not None:
+                out += envelope(following)
+            smtp.send(out)
+            code, answer = smtp.getreply()  # the content's answer, or RSET's
+            if refusal is not None:
+                results.append(refusal)
+                if code != 250:
+                    raise smtplib.SMTPResponseException(code, answer)
+            elif code == 250:
+                results.append(SendResult(message.customer_id, SendStatus.SUCCESS, provider_message_id=message_id))
+            else:
+                results.append(SendResult(message.customer_id, SendStatus.FAILED,
+                                          reason=f"message refused: {_answer(code, answer)}"))
+                if code == 421:
+                    smtp.close()
+                    raise smtplib.SMTPServerDisconnected(_answer(code, answer))
+            results.extend(skipped)
+            if following is None:
+                return
+            current = following
 
     def close(self) -> None:
         with self._lock:

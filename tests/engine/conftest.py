@@ -32,6 +32,7 @@ class SmtpSink:
     received: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
     logins: list[tuple[str, str]] = field(default_factory=list)
     pipelining: bool = False  # offer PIPELINING (RFC 2920) like Postfix; aiosmtpd reads grouped commands in order
+    closing: dict[str, int] = field(default_factory=dict)  # address → RCPTs answered 421 (closing) before it is taken
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
@@ -42,6 +43,9 @@ class SmtpSink:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refused:
             return f"550 5.1.1 <{address}>: mailbox unavailable"
+        if self.closing.get(address, 0) > 0:
+            self.closing[address] -= 1
+            return "421 4.3.2 service shutting down"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -132,3 +132,34 @@ def test_a_pipelining_server_gets_grouped_commands_and_each_answer_counts(smtp_s
     assert by_id[2].status == by_id[9].status == SendStatus.FAILED
     assert by_id[9].reason.startswith("recipient refused: 550")
     assert [sorted(rcpts) for _sender, rcpts, _m in smtp_server.received] == [["x@example.com", "y@example.com"]]
+
+
+def test_a_chain_of_pipelined_mails_survives_a_closing_server_html_and_a_stop(smtp_server):
+    """Plain single-recipient mails go as a chain (a content leaves with the next MAIL/RCPT/DATA): a 421 in the
+    middle reopens the connection and goes on without losing or doubling a mail, an HTML mail is sent its own
+    way between chained ones, and once `proceed()` says no nothing more is sent (the rest come back STOPPED)."""
+    smtp_server.pipelining = True
+    smtp_server.closing["c4@example.com"] = 1
+    batch = [email(i, f"c{i}@example.com") for i in range(1, 9)]
+    batch[5] = email(6, "c6@example.com", options={"html": "<p>Hi</p>"})
+    results = channel_for(smtp_server, concurrency=1).send_batch(batch)
+    assert sorted(r.customer_id for r in results) == list(range(1, 9))
+    assert {r.status for r in results} == {SendStatus.SUCCESS}, [r.reason for r in results]
+    delivered = [rcpts[0] for _sender, rcpts, _m in smtp_server.received]
+    assert sorted(delivered) == [f"c{i}@example.com" for i in range(1, 9)]  # each once
+    by_to = {rcpts[0]: m for _sender, rcpts, m in smtp_server.received}
+    assert by_to["c6@example.com"].is_multipart() and by_to["c7@example.com"]["X-Dedupe-Key"] == "7:n4:7"
+
+    smtp_server.received.clear()
+    asked = 0
+
+    def proceed() -> bool:
+        nonlocal asked
+        asked += 1
+        return asked <= 3  # three transactions may leave, then the round is stopped
+
+    stopped = channel_for(smtp_server, concurrency=1).send_batch([email(i, f"s{i}@example.com") for i in range(1, 7)],
+                                                                 proceed)
+    by_id = {r.customer_id: r.status for r in stopped}
+    assert [by_id[i] for i in range(1, 7)] == [SendStatus.SUCCESS] * 3 + [SendStatus.STOPPED] * 3
+    assert sorted(rcpts[0] for _sender, rcpts, _m in smtp_server.received) == [f"s{i}@example.com" for i in (1, 2, 3)]
