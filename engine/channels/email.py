@@ -1,10 +1,12 @@
-"""Email over SMTP (stdlib smtplib): one connection per batch, STARTTLS / implicit TLS / AUTH when configured.
+"""Email over SMTP (stdlib smtplib): STARTTLS / implicit TLS / AUTH when configured; a batch's connections are
+kept (one per lane, up to 20 s idle) for the next batch instead of a connection per lane and batch.
 
 Each message becomes a plain-text email (plus an HTML alternative when `options["html"]` is given) with a
 stable `Message-ID` derived from the dedupe key and an `X-Dedupe-Key` header. A refused recipient or a
 refused message fails that customer with the server's answer; a server that cannot be reached (after
 SMTP_MAX_ATTEMPTS connection attempts with backoff) fails the whole batch with the reason. A connection
-dropped in the middle of a batch is reopened once for the rest. Never raises.
+dropped in the middle of a batch is reopened once for the rest (a kept one found dead when the batch begins
+is replaced without counting). Never raises.
 
 Bulk mail: with SMTP_MAX_RECIPIENTS > 1, messages whose rendered content is identical (no per-customer
 variables) go as one SMTP transaction with up to that many envelope recipients (To: undisclosed-recipients),
@@ -28,6 +30,7 @@ import smtplib
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from email.header import Header
 from email.message import EmailMessage
@@ -68,6 +71,7 @@ class SmtpEmailChannel:
         self.concurrency = max(1, concurrency)
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+        self._idle: list[tuple[float, smtplib.SMTP]] = []  # (given back at, connection): reused by the next batch
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> "SmtpEmailChannel":
@@ -282,6 +286,7 @@ class SmtpEmailChannel:
         """Send units (one message, or a group of recipients) over one connection, in order."""
         results: list[SendResult] = []
         reopened = False
+        reused = False  # the connection came from the idle ones and has not carried a mail yet
         smtp: smtplib.SMTP | None = None
         index = 0
         try:
@@ -293,7 +298,7 @@ class SmtpEmailChannel:
                     return results
                 if smtp is None:
                     try:
-                        smtp = self._open()
+                        smtp, reused = self._take()
                     except RuntimeError as exc:
                         results.extend(SendResult(m.customer_id, SendStatus.FAILED, reason=str(exc))
                                        for u in units[index:] for m in u)
@@ -303,6 +308,7 @@ class SmtpEmailChannel:
                         self._send_chain(smtp, units, index, proceed, results)
                         if len(results) > before:
                             index += len(results) - before
+                            reused = False
                             continue
                     if len(unit) == 1:
                         results.append(self._send_one(smtp, unit[0]))
@@ -318,6 +324,10 @@ class SmtpEmailChannel:
                     except Exception:
                         pass
                     smtp = None
+                    if reused and len(results) == before:  # an idle connection the server had dropped
+                        reused = False
+                        continue
+                    reused = False
                     if reopened:
                         reason = f"SMTP connection lost: {exc or type(exc).__name__}"
                         results.extend(SendResult(m.customer_id, SendStatus.FAILED, reason=reason)
@@ -326,6 +336,8 @@ class SmtpEmailChannel:
                     reopened = True
                     continue
                 except Exception as exc:  # anything unexpected fails these customers, not the batch
+                    _quit(smtp)  # and the connection: it may be in the middle of a transaction
+                    smtp = None
                     index += len(results) - before
                     if index >= len(units):
                         break
@@ -333,16 +345,39 @@ class SmtpEmailChannel:
                                               reason=f"email error: {type(exc).__name__}: {exc}")
                                    for m in units[index])
                 index += 1
+                reused = False
         finally:
             if smtp is not None:
-                try:
-                    smtp.quit()
-                except Exception:
-                    try:
-                        smtp.close()
-                    except Exception:
-                        pass
+                self._give_back(smtp)
         return results
+
+    def _take(self) -> tuple[smtplib.SMTP, bool]:
+        """A connection for a lane: an idle one given back by an earlier batch (True), else a new one. A batch
+        of a walk is a few hundred mails over up to SMTP_CONCURRENCY lanes: a connection (TCP, EHLO, maybe TLS
+        and AUTH) per lane and batch cost about as much CPU as the lane's mails."""
+        now = time.monotonic()
+        stale: list[smtplib.SMTP] = []
+        found: smtplib.SMTP | None = None
+        with self._lock:
+            while self._idle:
+                given_back, smtp = self._idle.pop()
+                if now - given_back <= IDLE_REUSE_S:
+                    found = smtp
+                    break
+                stale.append(smtp)
+        for smtp in stale:
+            _quit(smtp)
+        return (found, True) if found is not None else (self._open(), False)
+
+    def _give_back(self, smtp: smtplib.SMTP) -> None:
+        """Keep a connection between transactions for the next batch (up to one per lane), or say goodbye."""
+        if smtp.sock is None:
+            return
+        with self._lock:
+            if len(self._idle) < self.concurrency:
+                self._idle.append((time.monotonic(), smtp))
+                return
+        _quit(smtp)
 
     def _chain_item(self, message: Message) -> tuple[str, bytes, str] | None:
         """(sender, content, Message-ID) of a message a chain can carry: plain text, plain addresses."""
@@ -387,10 +422,31 @@ class SmtpEmailChannel:
                 return (position, message, *found), skipped
             return None, skipped
 
-        current, skipped = next_item(index, ask=False)
+        current, skipped = next_item(index, False)
+        if skipped:  # the first messages cannot be encoded: their results, and the caller goes on after them
+            results.extend(skipped)
+            return
         if current is None:
             return  # the first unit is not for a chain (the caller sends it another way)
-        smtp.send(envelope(current))
+        try:
+            smtp.send(envelope(current))
+            self._chain_loop(smtp, current, next_item, envelope, results)
+        except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, OSError):
+            raise
+        except BaseException as exc:
+            # stopped between two writes (proceed() failed, the thread is interrupted): the server may be
+            # waiting for a content; the connection cannot be used again
+            smtp.close()
+            if isinstance(exc, Exception):
+                raise smtplib.SMTPServerDisconnected(f"mail chain interrupted: {type(exc).__name__}: {exc}") from exc
+            raise
+
+    def _chain_loop(self, smtp: smtplib.SMTP, current: tuple[int, Message, str, bytes, str],
+                    next_item: Callable[[int, bool], tuple[tuple[int, Message, str, bytes, str] | None,
+                                                          list[SendResult]]],
+                    envelope: Callable[[tuple[int, Message, str, bytes, str]], bytes],
+                    results: list[SendResult]) -> None:
+        """The chain after its first envelope left (see `_send_chain`)."""
         while True:
             _position, message, _sender, data, message_id = current
             replies = [smtp.getreply() for _ in range(3)]  # MAIL, RCPT, DATA
@@ -412,7 +468,7 @@ class SmtpEmailChannel:
                 if data_code == 354:  # took DATA although it refused the envelope: an empty message, then RSET
                     smtp.send(b".\r\n")
                     smtp.getreply()
-            following, skipped = next_item(current[0] + 1, ask=True)
+            following, skipped = next_item(current[0] + 1, True)
             out = b""
             if accepted:
                 content = _LEADING_DOT.sub(b"..", data)
@@ -443,8 +499,27 @@ class SmtpEmailChannel:
     def close(self) -> None:
         with self._lock:
             pool, self._pool = self._pool, None
+            idle, self._idle = self._idle, []
         if pool is not None:
             pool.shutdown(wait=True)
+        for _given_back, smtp in idle:
+            _quit(smtp)
+
+
+#: an idle connection is reused within this many seconds, else closed (servers drop idle clients after minutes;
+#: one dropped anyway is noticed at its first command and replaced, the mail is not lost)
+IDLE_REUSE_S = 20.0
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    """QUIT, or at least close, never raising."""
+    try:
+        smtp.quit()
+    except Exception:
+        try:
+            smtp.close()
+        except Exception:
+            pass
 
 
 _DATE: tuple[int, str] = (0, "")

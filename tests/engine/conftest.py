@@ -32,10 +32,12 @@ class SmtpSink:
     received: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
     logins: list[tuple[str, str]] = field(default_factory=list)
     pipelining: bool = False  # offer PIPELINING (RFC 2920) like Postfix; aiosmtpd reads grouped commands in order
+    ehlos: int = 0
     closing: dict[str, int] = field(default_factory=dict)  # address → RCPTs answered 421 (closing) before it is taken
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
+        self.ehlos += 1  # one per connection the channel opens
         if self.pipelining:
             responses.insert(-1, "250-PIPELINING")
         return responses

@@ -163,3 +163,26 @@ def test_a_chain_of_pipelined_mails_survives_a_closing_server_html_and_a_stop(sm
     by_id = {r.customer_id: r.status for r in stopped}
     assert [by_id[i] for i in range(1, 7)] == [SendStatus.SUCCESS] * 3 + [SendStatus.STOPPED] * 3
     assert sorted(rcpts[0] for _sender, rcpts, _m in smtp_server.received) == [f"s{i}@example.com" for i in (1, 2, 3)]
+
+
+def test_a_connection_carries_the_next_batch_and_one_dropped_while_idle_is_replaced(smtp_server):
+    """A lane's connection is kept for the next batch (a walk's batch is a few hundred mails: a connection per
+    lane and batch cost about as much as its mails); one that died while idle is replaced, no mail lost."""
+    import socket
+
+    smtp_server.pipelining = True
+    channel = channel_for(smtp_server, concurrency=1)
+    assert {r.status for r in channel.send_batch([email(1, "a@example.com"), email(2, "b@example.com")])} == {
+        SendStatus.SUCCESS}
+    assert [r.status for r in channel.send_batch([email(3, "c@example.com")])] == [SendStatus.SUCCESS]
+    assert smtp_server.ehlos == 1
+    channel._idle[0][1].sock.shutdown(socket.SHUT_RDWR)  # dead while idle
+    smtp_server.closing["e@example.com"] = 1  # and the server closes the next one in the middle of the batch
+    third = channel.send_batch([email(4, "d@example.com"), email(5, "e@example.com"), email(6, "f@example.com")])
+    # the dead idle connection is not the batch's one reconnection: the server's close still gets its own
+    assert [r.status for r in third] == [SendStatus.SUCCESS] * 3, [r.reason for r in third]
+    assert sorted(rcpts[0] for _sender, rcpts, _m in smtp_server.received) == [
+        f"{c}@example.com" for c in "abcdef"]
+    assert smtp_server.ehlos == 3
+    channel.close()
+    assert channel._idle == []
