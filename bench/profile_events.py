@@ -32,10 +32,10 @@ def main() -> None:
         stack.start_services(workers=False, scheduler=False)
         from sqlmodel import col, select
 
+        from engine.api.app import install_hooks
         from engine.db import read_session, write_session
         from engine.models import Customer, ExecutionRecord
         from engine.runtime.connection import get_redis
-        from engine.runtime.entry import install_hooks
         from engine.runtime.rounds import start_round
         from engine.runtime.step import run_step
         from engine.runtime.store import RoundStore

@@ -27,6 +27,7 @@ from engine.runtime.redis_state import BootCheck
 from engine.runtime.rounds import finish_if_done, start_round
 from engine.runtime.step import BatchBusy, run_step
 from engine.runtime.store import RoundStore
+from engine.settings import get_settings
 
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per provider call drowns the worker log
 log = logging.getLogger("engine.actors")
@@ -73,8 +74,6 @@ def run_batch(record_id: int, node_id: str, batch: str, resume: bool = False) ->
     try:
         through_redis_outages(work)
     except BatchBusy as busy:
-        from engine.settings import get_settings
-
         raise Retry(str(busy), delay=min(2000, max(200, get_settings().engine_claim_ttl_ms // 3))) from None
 
 

@@ -12,17 +12,22 @@ which wakes the next one at once. The turn ends with the commit or rollback, bef
 """
 
 import fcntl
+import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url, select
 from sqlmodel import Session
 
+from engine.models import Workspace
 from engine.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 
 def _prepare_sqlite(engine: Engine, url: str) -> None:
@@ -154,7 +159,28 @@ def write_session() -> Iterator[Session]:
 
 def lock_workspace(session: Session, workspace_id: int) -> None:
     """Serialise workspace-wide rules (the in-progress cap) across processes."""
-    from engine.models import Workspace
-
     if session.get_bind().dialect.name != "sqlite":  # SQLite already holds the lock (BEGIN IMMEDIATE)
         session.execute(select(Workspace.id).where(Workspace.id == workspace_id).with_for_update())
+
+
+def after_commit(session: Session, fn: Callable[[], None]) -> None:
+    """Run `fn` once the session's current transaction commits (dropped if it rolls back). Errors in `fn`
+    are logged, never raised: the data is already committed."""
+    pending: list[Callable[[], None]] = session.info.setdefault("engine_after_commit", [])
+    if not session.info.get("engine_after_commit_listening"):
+        def run(sess: Session) -> None:
+            todo = list(sess.info.get("engine_after_commit", []))
+            sess.info["engine_after_commit"] = []
+            for job in todo:
+                try:
+                    job()
+                except Exception:
+                    log.exception("after-commit job failed")
+
+        def drop(sess: Session, _transaction: Any = None) -> None:
+            sess.info["engine_after_commit"] = []
+
+        event.listen(session, "after_commit", run)
+        event.listen(session, "after_rollback", drop)
+        session.info["engine_after_commit_listening"] = True
+    pending.append(fn)

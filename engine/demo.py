@@ -17,6 +17,8 @@ from sqlmodel import Session, select
 
 from engine import clock
 from engine.db import write_session
+from engine.demo_customers import WORKSPACE, seed_customers
+from engine.demo_live import refresh_schedules, seed_live
 from engine.models import (
     Activity,
     ActivityCampaignLink,
@@ -35,7 +37,6 @@ from engine.services.auth import hash_password
 from engine.services.outbound_allow import ensure_entry
 from engine.status import ActivityStatus, RecordStatus, VersionState
 
-WORKSPACE = "Demo Retail"
 DEMO_CRM = "127.0.0.1:8099"  # where the demo flows' webhooks go (engine/demo_traffic.py's sink)
 #: a retailer in China: its people type times in Shanghai time (the inputs show the UTC they mean)
 TIME_ZONE = "Asia/Shanghai"
@@ -244,9 +245,6 @@ def seed(session: Session) -> bool:
 
 
 def main() -> None:
-    from engine.demo_customers import seed_customers
-    from engine.demo_live import refresh_schedules, seed_live
-
     with write_session() as session:
         created = seed(session)
     with write_session() as session:

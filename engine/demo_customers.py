@@ -1,8 +1,9 @@
-"""Demo customer base for the demo workspace (engine.demo.WORKSPACE): ~5,000 customers with contact channels
+"""Demo customer base for the demo workspace (WORKSPACE, made by engine.demo): ~5,000 customers with contact channels
 (some missing), time zones, attributes and tags, ~30,000 behaviour events over the last 60 days, audiences,
 and the workspace's documented API key. Deterministic (seeded random) and idempotent.
 
-    python -m engine.demo_customers          # also creates the demo workspace if needed
+    python -m engine.demo                    # the workspace, its users and activities, then these customers
+    python -m engine.demo_customers          # only the customers (into the demo workspace engine.demo made)
 
 Audiences (ids 1 and 2 are guaranteed in a fresh database; the demo flows use them):
     1 All members                 rule: has a member_level tag
@@ -26,9 +27,11 @@ from engine.api.keys import set_api_key
 from engine.db import write_session
 from engine.models import Audience, AudienceKind, BehaviorEvent, Customer, Role, User, Workspace
 from engine.services.audiences import import_csv, import_csv_for_workspace
-from engine.services.customers import upsert_customers
+from engine.shared.customers import upsert_customers
 
 #: documented in the README: `curl -H "Authorization: Bearer amk_demo_retail_local_only_0001" ...`
+#: the demo workspace's name: engine.demo creates it (and imports it from here, the lower of the two modules)
+WORKSPACE = "Demo Retail"
 DEMO_API_KEY = "amk_demo_retail_local_only_0001"
 CUSTOMERS = 5000
 EVENTS = 30_000
@@ -223,8 +226,6 @@ def seed_customers(session: Session) -> bool:
     """Fill the demo workspace with customers, tags, events and audiences, and install DEMO_API_KEY (when the
     workspace has no key). Returns True when it created the customers; False when the demo workspace is
     missing or already has customers."""
-    from engine.demo import WORKSPACE  # here, so engine.demo may import this module at its top
-
     ws = session.exec(select(Workspace).where(Workspace.name == WORKSPACE)).first()
     if ws is None:
         return False
@@ -245,14 +246,12 @@ def seed_customers(session: Session) -> bool:
 
 
 def main() -> None:
-    from engine.demo import seed
-
     started = time.perf_counter()
     with write_session() as session:
-        seed(session)
         created = seed_customers(session)
     took = time.perf_counter() - started
-    print(f"demo customers created in {took:.1f}s" if created else "demo customers already present")
+    print(f"demo customers created in {took:.1f}s" if created else
+          "demo customers already present (or no demo workspace yet: python -m engine.demo makes it)")
     print(f"demo API key: {DEMO_API_KEY}")
 
 

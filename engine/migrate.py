@@ -12,6 +12,8 @@ import sys
 from alembic import command
 from alembic.config import Config
 
+from engine.runtime import redis_state
+from engine.runtime.connection import get_redis
 from engine.settings import PROJECT_ROOT
 
 
@@ -23,9 +25,6 @@ def upgrade_to_head() -> None:
 
 def bind_redis() -> str | None:
     """Bind the engine's Redis to this database, clearing another database's state (see the module doc)."""
-    from engine.runtime import redis_state
-    from engine.runtime.connection import get_redis
-
     return redis_state.bind_at_boot(get_redis(), clear=True, wait_s=30.0)
 
 

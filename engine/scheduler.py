@@ -24,10 +24,11 @@ from sqlmodel import col, select
 from engine import clock
 from engine.db import read_session, write_session
 from engine.models import ExecutionRecord
-from engine.runtime import abtest, inbox, lifecycle, redis_state
+from engine.runtime import abtest, inbox, lifecycle, redis_state, rescue
 from engine.runtime.connection import get_redis
 from engine.runtime.receipts import expire_pending, retry_late
-from engine.runtime.rounds import finish_if_done, persist_counters
+from engine.runtime.rounds import check_rounds, finish_if_done, persist_counters
+from engine.runtime.step import round_context
 from engine.runtime.store import RoundStore
 from engine.services import crowds
 from engine.settings import get_settings
@@ -72,7 +73,7 @@ class Scheduler:
         now = now or clock.now()
         done: dict[str, list] = {}
         redis_state.rebind_if_empty(self.store.r)  # Redis restarted empty: its lost rounds are found next
-        done.update(redis_state.check_rounds(store=self.store))  # before closing rounds: lost ≠ done
+        done.update(check_rounds(store=self.store))  # before closing rounds: lost ≠ done
         done["inbox"] = [inbox.drain(store=self.store, enqueue=lambda *walk: self._enqueue()(*walk))]
         for name, step in (("begun", lifecycle.begin_due), ("cycles", lifecycle.cycles_due),
                            ("reruns", lifecycle.reruns_due), ("ended", lifecycle.end_due)):
@@ -119,6 +120,8 @@ class Scheduler:
     def _enqueue(self) -> Callable[[int, str, str], None]:
         """How kept events' customers are handed to the workers (the actors' queue, or the test's)."""
         if self.enter is None:
+            # lazily on purpose (tests/engine/test_layers.py): importing engine.actors declares the actors on the
+            # process's broker and tunes its GC for a worker; only a scheduler that sends to the workers needs that
             from engine.actors import enqueue_step
 
             self.enter = enqueue_step
@@ -127,7 +130,7 @@ class Scheduler:
     def _send_crowd(self) -> Callable[[int], None]:
         """How Generate Crowd operations are handed to the workers (the actor's queue, or the test's)."""
         if self.crowd is None:
-            from engine.crowd_actor import generate_crowd
+            from engine.crowd_actor import generate_crowd  # lazily on purpose, as in _enqueue (declares an actor)
 
             self.crowd = generate_crowd.send
         return self.crowd
@@ -156,9 +159,6 @@ class Scheduler:
 
     def _rescue_stalled_rounds(self) -> list[str]:
         """Rounds whose pending batches have not changed for `stall_s`: re-enqueue batches with no message."""
-        from engine.runtime import rescue
-        from engine.runtime.step import round_context
-
         with write_session() as session:
             ids = session.exec(select(ExecutionRecord.id).where(
                 ExecutionRecord.status == RecordStatus.IN_PROGRESS)).all()
@@ -202,7 +202,7 @@ class Scheduler:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    from engine.actors import begin_round, resume_waiting, run_batch
+    from engine.actors import begin_round, resume_waiting, run_batch  # lazily on purpose, as in Scheduler._enqueue
 
     redis_state.bind_at_boot(get_redis())  # refuses another database's Redis (engine/runtime/redis_state.py)
     Scheduler(dispatch=begin_round.send, resume=resume_waiting,

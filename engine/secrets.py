@@ -16,6 +16,8 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from engine.components.secret import SecretRef
+from engine.db import read_session
+from engine.models.secret import SecretValue
 from engine.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -78,9 +80,6 @@ def decrypt(token: bytes) -> str:
 
 
 def _load(secret_id: str) -> str:
-    from engine.db import read_session
-    from engine.models.secret import SecretValue
-
     with read_session() as session:
         return _decrypted(session.get(SecretValue, secret_id), secret_id)
 

@@ -20,6 +20,7 @@ receipts answer 202 with "kept": true). At start the runtime app checks that Red
 
 import hmac
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -35,9 +36,13 @@ from engine.channels.wire import loads
 from engine.db import read_session, write_session
 from engine.errors import Conflict, Invalid, ServiceError
 from engine.receipt_token import receipt_token
-from engine.runtime import inbox
+from engine.runtime import inbox, redis_state
+from engine.runtime.connection import get_redis
+from engine.runtime.receipts import apply_settled
+from engine.runtime.store import RoundStore
 from engine.services import audiences, events
 from engine.settings import get_settings
+from engine.shared import trigger_index
 
 from .keys import workspace_for_key
 from .shortlinks import follow_short_link
@@ -144,7 +149,7 @@ async def health(request: Request) -> JSONResponse:
             log.exception("health: database unreachable")
             db_ok = False
         try:
-            redis_ok = bool(events._redis().ping())
+            redis_ok = bool(trigger_index._redis().ping())  # the client the events path uses (short timeouts)
         except Exception:
             redis_ok = False
         return db_ok, redis_ok
@@ -292,13 +297,28 @@ def create_app() -> Starlette:
 app = create_app()
 
 
+def install_hooks() -> Callable[[], None]:
+    """Register the runtime with the events service (called by the API process at start): behaviour events enter
+    rounds (or the inbox), receipts reach the sends. Returns a function that unregisters them (tests)."""
+    # lazily on purpose (tests/engine/test_layers.py): importing engine.actors declares the Dramatiq actors and
+    # tunes the process's GC for a worker; only a process that hands events to the workers needs it
+    from engine.actors import enqueue_step
+
+    undo_entry = events.register_entry_hook(lambda ws, evs: inbox.enter_or_keep(ws, evs, enqueue=enqueue_step))
+    undo_receipts = events.register_receipt_hook(lambda receipts: apply_settled(
+        [(r.record_id, r.node_id, r.customer_id, "success" if r.status in ("delivered", "success") else "failed",
+          r.reason) for r in receipts], store=RoundStore(get_redis())))
+
+    def uninstall() -> None:
+        undo_entry()
+        undo_receipts()
+
+    return uninstall
+
+
 def runtime_app() -> Starlette:
     """The app as the run command serves it: events enter rounds and receipts reach counters (the runtime's
     hooks are registered in the serving process)."""
-    from engine.runtime import redis_state
-    from engine.runtime.connection import get_redis
-    from engine.runtime.entry import install_hooks
-
     redis_state.bind_at_boot(get_redis(), wait_s=5.0, required=False)  # refuses a foreign Redis
     install_hooks()
     receipt_token()  # generated at first start (unless RECEIPT_CALLBACK_TOKEN), before any provider calls back

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from engine.components.base import Batch, Component, Outcome, Ports
 from engine.components.behavior_event import check_event_name, did_event
+from engine.components.category import Category
 from engine.components.conditions import FILTERS, MAX_CONDITIONS, PropertyCondition, to_where
 from engine.components.meta import Meta, SummaryContext
 from engine.components.splitting import (
@@ -26,7 +27,6 @@ from engine.components.splitting import (
     split,
     split_problems,
 )
-from engine.flow.registry import Category
 
 INFLOW = "inflow_"  # metric prefix: inflow_group_1 ...
 ACHIEVED = "targets_achieved_"  # metric prefix: targets_achieved_group_1 ...

@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, CustomerView, Ports
+from engine.components.category import Category
 from engine.components.conditions import (
     CONDITIONS,
     JUDGMENT_GROUPS,
@@ -17,7 +18,6 @@ from engine.components.conditions import (
 )
 from engine.components.judging import JudgmentComponent
 from engine.components.meta import Meta, groups_summary
-from engine.flow.registry import Category
 
 
 class AttributeGroup(ConditionGroupBase):

@@ -8,10 +8,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, CustomerView, Ports
+from engine.components.category import Category
 from engine.components.conditions import MAX_GROUPS
 from engine.components.judging import JudgmentComponent
 from engine.components.meta import Meta, SummaryContext, hints, short
-from engine.flow.registry import Category
 
 
 class AudienceGroup(BaseModel):

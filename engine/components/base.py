@@ -15,8 +15,8 @@ from pydantic import BaseModel, ValidationError
 
 from engine.channels.base import Message, SendResult
 from engine.components import secret
+from engine.components.category import Category
 from engine.components.meta import Meta
-from engine.flow.registry import Category
 
 
 @dataclass(slots=True)  # not frozen (a million per large round): see engine.channels.base.Message

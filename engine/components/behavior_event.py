@@ -14,10 +14,10 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from engine.components.base import Batch, Component, Outcome, Ports
+from engine.components.category import Category
 from engine.components.conditions import FILTERS, MAX_CONDITIONS, PropertyCondition, matches_where, to_where
 from engine.components.meta import Meta, SummaryContext
 from engine.components.splitting import unique
-from engine.flow.registry import Category
 
 EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:\-]+$")
 MAX_WINDOW_HOURS = 24 * 366

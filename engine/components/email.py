@@ -9,10 +9,10 @@ from pydantic import BaseModel, Field
 
 from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView
+from engine.components.category import Category
 from engine.components.meta import Meta, field_summary, hints
 from engine.components.sending import SendingComponent
 from engine.components.templating import render, template_problems
-from engine.flow.registry import Category
 
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 SENDER = re.compile(r"^([^<>]*<[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+>|[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+)$")

@@ -5,9 +5,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from engine.components.base import Batch, Component, Outcome, Ports
+from engine.components.category import Category
 from engine.components.meta import Meta
 from engine.components.splitting import unique
-from engine.flow.registry import Category
 
 
 class EndConfig(BaseModel):

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from engine.components.base import Batch, CustomerView, Ports
 from engine.components.behavior_event import MAX_WINDOW_HOURS, check_event_name, did_event
+from engine.components.category import Category
 from engine.components.conditions import (
     CONDITIONS,
     FILTERS,
@@ -20,7 +21,6 @@ from engine.components.conditions import (
 )
 from engine.components.judging import JudgmentComponent
 from engine.components.meta import Meta, groups_summary
-from engine.flow.registry import Category
 
 
 class EventCondition(BaseModel):

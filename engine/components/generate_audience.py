@@ -4,9 +4,9 @@ e.g. after an Event Judgment or a Result Judgment branch."""
 from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, Component, Outcome, Ports
+from engine.components.category import Category
 from engine.components.meta import Meta, field_summary
 from engine.components.splitting import unique
-from engine.flow.registry import Category
 
 
 class GenerateAudienceConfig(BaseModel):

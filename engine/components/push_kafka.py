@@ -10,11 +10,11 @@ from pydantic import BaseModel, Field
 from engine import outbound
 from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView
+from engine.components.category import Category
 from engine.components.meta import Meta, SummaryContext, short
 from engine.components.secret import Secret, SecretRef
 from engine.components.sending import SendingComponent, customer_payload
 from engine.components.webhook import CustomerField
-from engine.flow.registry import Category
 
 TOPIC = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 SERVER = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$")

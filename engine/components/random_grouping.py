@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, Component, Outcome, Ports
+from engine.components.category import Category
 from engine.components.meta import Meta
 from engine.components.splitting import (
     GROUPS_HINTS,
@@ -18,7 +19,6 @@ from engine.components.splitting import (
     split,
     split_problems,
 )
-from engine.flow.registry import Category
 
 
 class RandomGroupingConfig(BaseModel):

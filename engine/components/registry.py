@@ -10,7 +10,7 @@ from types import ModuleType
 
 import engine.components as package  # this module's own package (already loaded when this runs)
 from engine.components.base import Component
-from engine.flow.registry import Category
+from engine.components.category import Category
 
 _CATEGORY_ORDER = list(Category)
 

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, CustomerView, Ports
+from engine.components.category import Category
 from engine.components.conditions import (
     JUDGMENT_GROUPS,
     MAX_CONDITIONS,
@@ -18,7 +19,6 @@ from engine.components.conditions import (
 )
 from engine.components.judging import JudgmentComponent
 from engine.components.meta import Meta, SummaryContext, hints
-from engine.flow.registry import Category
 
 RESULT_VALUES = ("success", "failed", "pending")
 #: a new condition asks for the sends that succeeded

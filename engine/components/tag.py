@@ -6,9 +6,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, Component, Outcome, Ports
+from engine.components.category import Category
 from engine.components.meta import Meta, SummaryContext, short
 from engine.components.splitting import unique
-from engine.flow.registry import Category
 
 
 class TagConfig(BaseModel):

@@ -8,9 +8,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from engine.components.base import Batch, Component, Outcome, Ports
+from engine.components.category import Category
 from engine.components.meta import Meta, SummaryContext, hints
 from engine.components.splitting import unique
-from engine.flow.registry import Category
 
 
 class TargetAudienceConfig(BaseModel):

@@ -9,10 +9,10 @@ from pydantic import BaseModel, Field
 
 from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView
+from engine.components.category import Category
 from engine.components.meta import Meta, SummaryContext, short
 from engine.components.sending import SendingComponent
 from engine.components.templating import render, template_problems
-from engine.flow.registry import Category
 
 KEYWORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 

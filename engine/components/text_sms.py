@@ -8,10 +8,10 @@ from pydantic import BaseModel, Field
 
 from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView, Ports
+from engine.components.category import Category
 from engine.components.meta import Meta, field_summary, hints
 from engine.components.sending import SendingComponent
 from engine.components.templating import render, template_problems, variables
-from engine.flow.registry import Category
 
 SHORT_LINK = "short_link"
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

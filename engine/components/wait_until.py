@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, field_validator
 
 from engine.components.base import Batch, Component, CustomerView, Outcome, Ports
+from engine.components.category import Category
 from engine.components.meta import Meta, SummaryContext, hints, plural
 from engine.components.splitting import unique
-from engine.flow.registry import Category
 
 DEFAULT_TIMEZONE = CustomerView.__dataclass_fields__["timezone"].default
 MAX_DAYS = 365

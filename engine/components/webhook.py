@@ -11,11 +11,11 @@ from pydantic import BaseModel, Field
 from engine import outbound
 from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView
+from engine.components.category import Category
 from engine.components.meta import Meta, SummaryContext, short
 from engine.components.secret import Secret, SecretMap, SecretRef, is_secret_header
 from engine.components.sending import SendingComponent, customer_payload
 from engine.components.text_sms import is_http_url
-from engine.flow.registry import Category
 
 CustomerField = Literal["name", "phone", "email", "wechat_openid", "push_token", "timezone", "attributes", "tags"]
 HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")

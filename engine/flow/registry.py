@@ -2,26 +2,20 @@
 their config schema, validation and output branches — all derived from `engine.components.registry`, where
 each type is one module (config schema + validate + branches + execute).
 
-`Category` lives here (the components import it); the specs are built on first use, so importing this module
-never imports the components (that would be circular), and again after a type is registered.
+`Category` lives in `engine.components.category` (below the components, which import it); it is re-exported
+here for the canvas and the validator. The specs are built on first use, and again after a type is registered.
 """
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from engine.components.base import Component
-    from engine.components.meta import Meta
+from engine.components import registry
+from engine.components.base import Component
+from engine.components.category import Category
+from engine.components.meta import Meta
 
-
-class Category(StrEnum):
-    TRIGGER = "Trigger Mode"
-    TOUCH = "Marketing Touch"
-    CONTROL = "Process Control"
-    JUDGMENT = "Judgment Condition"
-    DATA_PUSH = "Data Push"
+__all__ = ["REGISTRY", "Category", "ComponentSpec", "get_spec"]
 
 
 @dataclass(frozen=True)
@@ -74,8 +68,6 @@ _generation = -1
 def _specs() -> dict[str, ComponentSpec]:
     """The specs of the registered types, rebuilt after a type is registered or removed."""
     global _registry, _generation
-    from engine.components import registry  # not at the top: the components import Category from here
-
     if _registry is None or _generation != registry.generation:
         _registry = {t: ComponentSpec(c) for t, c in registry.COMPONENTS.items()}
         _generation = registry.generation
@@ -95,7 +87,7 @@ class _Specs(Mapping[str, ComponentSpec]):
         return len(_specs())
 
 
-#: type -> spec, in palette order (built on first use: importing this module never imports the components)
+#: type -> spec, in palette order (built on first use)
 REGISTRY: Mapping[str, ComponentSpec] = _Specs()
 
 

@@ -1,17 +1,15 @@
 """Behaviour events → customers entering event-triggered rounds, within a second of the event's arrival.
 
-The events service calls `on_events` after it committed a batch, with only the events whose name has an
+The events service's entry hook (engine/api/app.py `install_hooks`, through `inbox.enter_or_keep`) calls
+`on_events` after it committed a batch, with only the events whose name has an
 in-progress event-triggered activity (the trigger index). For each such activity the customer must have done
 the event N times within the window (and match its property filters); a customer enters a round once.
 """
 
-import logging
 import weakref
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import redis
 from sqlalchemy import Text, bindparam, cast
 from sqlmodel import Session, col, select
 
@@ -27,10 +25,10 @@ from engine.runtime.ports import RuntimePorts
 from engine.runtime.rounds import enter
 from engine.runtime.step import Enqueue
 from engine.runtime.store import TTL, RoundStore
+from engine.shared.trigger_index import event_triggers
 from engine.status import ActivityStatus, RecordStatus
 
 Event = tuple[int, str, dict[str, Any], datetime]  # customer id, name, properties, occurred at
-log = logging.getLogger("engine.entry")
 
 
 def on_events(workspace_id: int, events: list[Event], *, enqueue: Enqueue) -> int:
@@ -39,8 +37,6 @@ def on_events(workspace_id: int, events: list[Event], *, enqueue: Enqueue) -> in
     names = {name for _, name, _, _ in events}
     entered = 0
     with read_session() as session:
-        from engine.services.events import event_triggers
-
         triggers = event_triggers(session=session, workspace_id=workspace_id)
         activity_ids = {a for name in names for a in triggers.get(name, [])}
         for record_id, version_id, takes_over in _open_rounds(session, activity_ids, store):
@@ -133,37 +129,4 @@ def _first_entries(store: RoundStore, record_id: int, customer_ids: list[int], *
     return fresh
 
 
-def enter_or_keep(workspace_id: int, events: list[Event], *, enqueue: Enqueue) -> int:
-    """`on_events`, or — while Redis is unavailable, or events kept earlier still wait — keep the events in the
-    database inbox; the scheduler enters them once Redis answers (engine/runtime/inbox.py)."""
-    from engine.runtime import inbox
-
-    if not inbox.waiting():
-        try:
-            return on_events(workspace_id, events, enqueue=enqueue)
-        except (redis.ConnectionError, redis.TimeoutError) as err:  # a customer enters a round once: replay is safe
-            log.warning("events: Redis unavailable (%s); keeping them in the inbox", err)
-    inbox.keep_events(workspace_id, events)
-    return 0
-
-
-def install_hooks() -> Callable[[], None]:
-    """Register the runtime with the events service (called by the API process at start); returns a function
-    that unregisters them (tests)."""
-    from engine.actors import enqueue_step
-    from engine.runtime.receipts import apply_settled
-    from engine.services import events
-
-    undo_entry = events.register_entry_hook(lambda ws, evs: enter_or_keep(ws, evs, enqueue=enqueue_step))
-    undo_receipts = events.register_receipt_hook(lambda receipts: apply_settled(
-        [(r.record_id, r.node_id, r.customer_id, "success" if r.status in ("delivered", "success") else "failed",
-          r.reason) for r in receipts], store=RoundStore(get_redis())))
-
-    def uninstall() -> None:
-        undo_entry()
-        undo_receipts()
-
-    return uninstall
-
-
-__all__ = ["enter_or_keep", "on_events", "install_hooks"]
+__all__ = ["on_events"]

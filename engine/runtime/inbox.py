@@ -20,6 +20,9 @@ from sqlmodel import col, select
 
 from engine.db import read_session, write_session
 from engine.models import InboxItem, InboxKind
+from engine.runtime.entry import on_events
+from engine.runtime.receipts import apply_receipts
+from engine.runtime.step import Enqueue
 
 log = logging.getLogger("engine.inbox")
 
@@ -63,9 +66,6 @@ def pending_count() -> int:
 def drain(*, store: Any, enqueue: Callable[[int, str, str], None], limit: int = 200) -> int:
     """Apply up to `limit` rows in order; stops at the first that meets Redis unavailable. Returns how many
     rows were applied (and deleted)."""
-    from engine.runtime.entry import on_events
-    from engine.runtime.receipts import apply_receipts
-
     with read_session() as session:
         rows = session.exec(select(InboxItem).order_by(col(InboxItem.id)).limit(limit)).all()
     applied = 0
@@ -84,3 +84,15 @@ def drain(*, store: Any, enqueue: Callable[[int, str, str], None], limit: int = 
     if applied:
         log.info("inbox: applied %d kept request(s)", applied)
     return applied
+
+
+def enter_or_keep(workspace_id: int, events: list[Event], *, enqueue: Enqueue) -> int:
+    """`on_events`, or — while Redis is unavailable, or events kept earlier still wait — keep the events in the
+    database inbox; the scheduler enters them once Redis answers (`drain`)."""
+    if not waiting():
+        try:
+            return on_events(workspace_id, events, enqueue=enqueue)
+        except (redis.ConnectionError, redis.TimeoutError) as err:  # a customer enters a round once: replay is safe
+            log.warning("events: Redis unavailable (%s); keeping them in the inbox", err)
+    keep_events(workspace_id, events)
+    return 0

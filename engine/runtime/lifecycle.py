@@ -9,9 +9,11 @@ from sqlmodel import Session, col, select
 
 from engine import clock
 from engine.errors import Conflict
+from engine.flow.graph import graph_for
 from engine.models import Activity, ActivityVersion, ExecutionRecord, RecordTrigger, Schedule
 from engine.runtime.details import purge
-from engine.services.activities import new_record, require_capacity
+from engine.shared import trigger_watch  # noqa: F401  (session listener: trigger index follows activity status)
+from engine.shared.in_progress import new_record, require_capacity, start_rerun
 from engine.status import Action, ActivityStatus, RecordStatus, StatusError, transition
 
 RETENTION = timedelta(days=7)
@@ -80,8 +82,6 @@ def _rerun_running(session: Session, activity: Activity) -> bool:
 
 
 def _audience_round(session: Session, record: ExecutionRecord) -> bool:
-    from engine.flow.graph import graph_for
-
     version = session.get(ActivityVersion, record.version_id)
     if version is None:
         return False
@@ -121,8 +121,6 @@ def reruns_due(session: Session, now: datetime) -> list[int]:
     the window and the run count). One per activity per tick: a second queued one then waits for this one. An
     activity that is not In Progress needs a cap slot: at the cap the re-run stays queued and starts when a slot
     frees (tried every tick)."""
-    from engine.services.records import start_rerun
-
     created: list[int] = []
     started: dict[int, int] = {}  # activity → number of the re-run started for it in this tick
     queued = session.exec(select(ExecutionRecord).where(col(ExecutionRecord.rerun_pending).is_(True))

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, func, select
 
 from engine import clock
 from engine.channels.base import Message, SendResult, SendStatus
+from engine.channels.registry import channel_for
 from engine.channels.wire import dumps
 from engine.components.conditions import matches_where
 from engine.components.text_sms import short_code
@@ -16,6 +17,7 @@ from engine.models import Audience, AudienceKind, AudienceMember, BehaviorEvent,
 from engine.runtime.sql import insert_ignore, upsert
 from engine.runtime.store import SENDING, RoundStore, send_status
 from engine.settings import get_settings
+from engine.shared.audiences import CrowdDataError, members_among
 
 SHORT_LINKS_KEY = "shortlinks"
 
@@ -63,8 +65,6 @@ class RuntimePorts:
         return dict(counts)
 
     def audience_members(self, audience_id: int, customer_ids: list[int]) -> set[int]:
-        from engine.services.audiences import CrowdDataError, members_among
-
         try:
             return set(members_among(session=self.session, audience_id=audience_id, customer_ids=customer_ids,
                                      workspace_id=self.workspace_id))
@@ -141,8 +141,6 @@ class RuntimePorts:
                 status = send_status(value)
                 results.append(SendResult(customer_id=m.customer_id, status=SendStatus(status)
                                           if status in _STATUSES else SendStatus.SUCCESS))
-        from engine.channels.registry import channel_for
-
         by_channel: dict[str, list[Message]] = defaultdict(list)
         for message in unsure:
             by_channel[message.channel].append(message)

@@ -26,6 +26,7 @@ from sqlmodel import Session, col
 from engine import clock
 from engine.db import write_session
 from engine.models import CustomerStep, ExecutionRecord
+from engine.runtime.rounds import persist_counters
 from engine.runtime.sql import runtime_write
 from engine.runtime.store import TTL, RoundStore
 from engine.status import RecordStatus
@@ -123,8 +124,6 @@ def apply_settled(candidates: list[Settled], *, store: RoundStore) -> int:
 def record_details(settled: list[Settled], *, store: RoundStore) -> list[Settled]:
     """Write settled sends into the per-customer details; returns those whose step row is not there yet.
     Persists the counters of finished rounds (their totals follow late receipts)."""
-    from engine.runtime.rounds import persist_counters
-
     with runtime_write() as session:
         updated = _update_steps(session, settled)
         missing = _not_written(session, settled) if updated != len(settled) else []

@@ -20,7 +20,7 @@ Lost state. Every round that has Redis state carries a marker `rs:{record}`, wri
 dispatches it and with its pending set when it starts (refreshed, never created, when customers enter, and
 hourly by the scheduler while the round runs). A round In Progress without its marker lost its Redis state
 (Redis restarted empty, or from a snapshot older than the round): `finish_if_done` and the scheduler hand it to
-`on_lost` instead of completing it, which
+`rounds.on_lost` (engine/runtime/rounds.py) instead of completing it, which
 - re-dispatches a round that had not begun (an audience round whose entry is still open and that has no step
   row: nothing was walked, so nothing is lost — the outbox hands it to the workers again);
 - otherwise ends it Abnormal End with the reason in words and the re-runnable failure kind `state_lost`.
@@ -37,8 +37,9 @@ from dramatiq.middleware import Middleware, MiddlewareError
 from sqlalchemy import exists, select
 from sqlmodel import col
 
-from engine.db import read_session, write_session
-from engine.models import CustomerStep, DatabaseIdentity, ExecutionRecord
+from engine.db import read_session
+from engine.models import DatabaseIdentity, ExecutionRecord
+from engine.runtime.connection import get_redis
 from engine.runtime.store import TTL
 from engine.settings import get_settings
 from engine.status import RecordStatus
@@ -205,55 +206,10 @@ def refresh(r: redis.Redis, record_ids: Iterable[int]) -> None:
     pipe.execute()
 
 
-# ---------------------------------------------------------------- lost rounds
-
-
-def on_lost(record_id: int, *, store: Any) -> str | None:
-    """A round In Progress whose Redis state is gone: "redispatched" (it had not begun), "lost" (Abnormal End,
-    re-runnable) or None (not In Progress any more, or its marker is back: nothing to do)."""
-    from engine.runtime.rounds import _end
-    from engine.runtime.step import load_graph
-
-    with write_session() as session:
-        record = session.get(ExecutionRecord, record_id)
-        if record is None or record.status != RecordStatus.IN_PROGRESS or present(store.r, record_id):
-            return None
-        walked = session.execute(select(exists().where(CustomerStep.record_id == record_id))).scalar()
-        graph = load_graph(session, record)
-        audience_round = bool(graph.trigger_id) and graph.node(graph.trigger_id)["type"] == "target_audience"
-        if audience_round and not record.entry_closed and not walked:
-            record.dispatched_at = None  # the outbox dispatches it again; start_round writes a new marker
-            session.add(record)
-            log.warning("record %s: Redis lost its state before the round began; dispatched again", record_id)
-            return "redispatched"
-        log.error("record %s: Redis state lost while In Progress: ending it Abnormal End (re-runnable)", record_id)
-        _end(session, record, store, failure=(LOST_REASON, STATE_LOST_FAILURE))
-    from engine.runtime import live
-
-    live.publish(store.r, record_id)
-    return "lost"
-
-
-def check_rounds(*, store: Any) -> dict[str, list[int]]:
-    """The scheduler's pass: every dispatched round In Progress without its marker goes to `on_lost`."""
-    with read_session() as session:
-        ids = session.execute(select(ExecutionRecord.id).where(  # type: ignore[call-overload]
-            ExecutionRecord.status == RecordStatus.IN_PROGRESS,
-            col(ExecutionRecord.dispatched_at).is_not(None))).scalars().all()
-    done: dict[str, list[int]] = {"lost": [], "redispatched": []}
-    for record_id in missing(store.r, ids):
-        outcome = on_lost(record_id, store=store)
-        if outcome:
-            done[outcome].append(record_id)
-    return done
-
-
 class BootCheck(Middleware):
     """A worker process refuses to start on another database's Redis (binds an empty one)."""
 
     def before_worker_boot(self, broker: Any, worker: Any) -> None:
-        from engine.runtime.connection import get_redis
-
         try:
             bind_at_boot(get_redis())
         except ForeignRedis as err:

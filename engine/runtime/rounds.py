@@ -5,17 +5,21 @@ start_round   materialise the trigger's audience into batches and hand them to t
 enter         customers entering an event-triggered round (micro-batches from the events API)
 finish_if_done  when no batch is pending and entry is closed: persist counters, close the record, and move the
               activity on through the status machine
+on_lost / check_rounds  a round whose Redis state was lost (engine/runtime/redis_state.py's markers): begun
+              again when it had not begun, else Abnormal End (re-runnable)
 """
 
 import json
+import logging
 import uuid
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import exists
+from sqlmodel import Session, col, select
 
 from engine import clock
 from engine.db import read_session, write_session
-from engine.models import Activity, ExecutionRecord, NodeCounter, RecordTrigger, Schedule
+from engine.models import Activity, CustomerStep, ExecutionRecord, NodeCounter, RecordTrigger, Schedule
 from engine.models.record import CROWD_DATA_FAILURE
 from engine.runtime import live, redis_state
 from engine.runtime.entered import already_inside, continued_rounds
@@ -23,7 +27,11 @@ from engine.runtime.sql import upsert
 from engine.runtime.step import Enqueue, load_graph
 from engine.runtime.store import TTL, RoundStore
 from engine.settings import get_settings
+from engine.shared import trigger_watch  # noqa: F401  (session listener: trigger index follows activity status)
+from engine.shared.audiences import CrowdDataError, materialize
 from engine.status import Action, RecordAction, RecordStatus, StatusError, record_transition, transition
+
+log = logging.getLogger("engine.redis_state")  # the lost-round lines keep their logger
 
 
 def start_round(record_id: int, *, enqueue: Enqueue, store: RoundStore, batch_size: int | None = None) -> None:
@@ -41,8 +49,6 @@ def start_round(record_id: int, *, enqueue: Enqueue, store: RoundStore, batch_si
         if trigger["type"] != "target_audience":
             redis_state.mark(store.r, record_id)  # the round's Redis state begins (its loss is noticed)
             return  # event-triggered: customers enter through `enter` while the round is open
-        from engine.services.audiences import CrowdDataError, materialize
-
         try:
             activity = session.get(Activity, record.activity_id)
             ids = materialize(session=session, audience_id=int((trigger.get("config") or {})["audience_id"]),
@@ -130,7 +136,7 @@ def finish_if_done(record_id: int, *, store: RoundStore) -> bool:
     if store.pending(record_id):
         return False
     if not redis_state.present(store.r, record_id):
-        return redis_state.on_lost(record_id, store=store) == "lost"
+        return on_lost(record_id, store=store) == "lost"
     with write_session() as session:
         record = session.get(ExecutionRecord, record_id)
         if record is None or record.status != RecordStatus.IN_PROGRESS or not record.entry_closed:
@@ -168,3 +174,41 @@ def _end(session: Session, record: ExecutionRecord, store: RoundStore, *,
         return  # the activity moved on meanwhile (stopped, republished): the record's end is enough
     activity.updated_at = clock.now()
     session.add(activity)
+
+
+# ---------------------------------------------------------------- lost rounds
+
+
+def on_lost(record_id: int, *, store: Any) -> str | None:
+    """A round In Progress whose Redis state is gone: "redispatched" (it had not begun), "lost" (Abnormal End,
+    re-runnable) or None (not In Progress any more, or its marker is back: nothing to do)."""
+    with write_session() as session:
+        record = session.get(ExecutionRecord, record_id)
+        if record is None or record.status != RecordStatus.IN_PROGRESS or redis_state.present(store.r, record_id):
+            return None
+        walked = session.execute(select(exists().where(CustomerStep.record_id == record_id))).scalar()
+        graph = load_graph(session, record)
+        audience_round = bool(graph.trigger_id) and graph.node(graph.trigger_id)["type"] == "target_audience"
+        if audience_round and not record.entry_closed and not walked:
+            record.dispatched_at = None  # the outbox dispatches it again; start_round writes a new marker
+            session.add(record)
+            log.warning("record %s: Redis lost its state before the round began; dispatched again", record_id)
+            return "redispatched"
+        log.error("record %s: Redis state lost while In Progress: ending it Abnormal End (re-runnable)", record_id)
+        _end(session, record, store, failure=(redis_state.LOST_REASON, redis_state.STATE_LOST_FAILURE))
+    live.publish(store.r, record_id)
+    return "lost"
+
+
+def check_rounds(*, store: Any) -> dict[str, list[int]]:
+    """The scheduler's pass: every dispatched round In Progress without its marker goes to `on_lost`."""
+    with read_session() as session:
+        ids = session.execute(select(ExecutionRecord.id).where(  # type: ignore[call-overload]
+            ExecutionRecord.status == RecordStatus.IN_PROGRESS,
+            col(ExecutionRecord.dispatched_at).is_not(None))).scalars().all()
+    done: dict[str, list[int]] = {"lost": [], "redispatched": []}
+    for record_id in redis_state.missing(store.r, ids):
+        outcome = on_lost(record_id, store=store)
+        if outcome:
+            done[outcome].append(record_id)
+    return done

@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, col, delete, func, select
 
 from engine import clock
-from engine.db import lock_workspace
 from engine.errors import Conflict, Invalid, NotFound
+from engine.flow.templates import get_template
 from engine.flow.validate import shape_problems, validate_flow
 from engine.models import (
     Activity,
@@ -23,12 +23,12 @@ from engine.models import (
     RecordTrigger,
     Schedule,
     User,
-    Workspace,
 )
 from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
 from engine.permissions import can_see, require, require_writer
 from engine.services import secrets as secret_service
 from engine.services.listing import expand_campaigns
+from engine.shared.in_progress import new_record, require_capacity, transition_or_conflict
 from engine.status import (
     RERUN_WITHDRAWN_BY,
     Action,
@@ -127,13 +127,6 @@ def _apply_input(session: Session, activity: Activity, data: ActivityInput, subs
         session.add(ActivityCampaignLink(activity_id=activity.id, campaign_id=cid))
 
 
-def transition_or_conflict(activity: Activity, action: Action, **kw: bool) -> ActivityStatus:
-    try:
-        return transition(activity.status, action, **kw)
-    except StatusError as err:
-        raise Conflict(f"“{activity.name}”: {err}") from err
-
-
 def _touch(activity: Activity) -> None:
     activity.updated_at = clock.now()
 
@@ -168,8 +161,6 @@ def create_activity(
 
 def create_from_template(*, session: Session, actor: User, data: ActivityInput, template_key: str) -> Activity:
     """New from Template: the template's preset flow, remembered as the activity's template origin."""
-    from engine.flow.templates import get_template
-
     template = get_template(template_key)
     if template is None:
         raise NotFound("Template not found.")
@@ -177,13 +168,21 @@ def create_from_template(*, session: Session, actor: User, data: ActivityInput, 
                            template_key=template.key)
 
 
-def _editable_version(session: Session, actor: User, activity: Activity) -> ActivityVersion:
-    """Draft / Not Started edit the current version; an executed activity gets a new version (once)."""
-    current = session.get(ActivityVersion, activity.current_version_id)
+def saving_creates_version(activity: Activity, current: ActivityVersion | None) -> bool:
+    """Whether a save makes a new version: Draft / Not Started edit the current version in place, as does any
+    activity whose current version is still a draft; an executed activity's published version gets a new one
+    (once: the next saves update that draft). The canvas's view (services.canvas) shows this same decision."""
+    if current is None:
+        return True
     in_place = activity.status in (ActivityStatus.DRAFT, ActivityStatus.NOT_STARTED) or (
-        current is not None and current.state == VersionState.DRAFT
-    )
-    if current is not None and in_place:
+        current.state == VersionState.DRAFT)
+    return not in_place
+
+
+def _editable_version(session: Session, actor: User, activity: Activity) -> ActivityVersion:
+    """The version a save writes (see saving_creates_version)."""
+    current = session.get(ActivityVersion, activity.current_version_id)
+    if current is not None and not saving_creates_version(activity, current):
         return current
     last = session.exec(select(func.max(ActivityVersion.number)).where(
         ActivityVersion.activity_id == activity.id)).one() or 0
@@ -230,36 +229,6 @@ def save_draft(
 
 
 # ---------------------------------------------------------------- running
-
-
-def require_capacity(session: Session, activity: Activity) -> None:
-    """The workspace's in-progress cap (default 100), checked under the workspace lock."""
-    lock_workspace(session, activity.workspace_id)
-    workspace = session.get(Workspace, activity.workspace_id)
-    cap = workspace.in_progress_cap if workspace else 100
-    running = session.exec(select(func.count()).select_from(Activity).where(
-        Activity.workspace_id == activity.workspace_id,
-        Activity.status == ActivityStatus.IN_PROGRESS,
-        Activity.id != activity.id,
-    )).one()
-    if running >= cap:
-        raise Conflict(
-            f"{cap} activities are already in progress in this workspace, the most it can run at once. "
-            "Wait for one to finish, or stop one, before starting another."
-        )
-
-
-def new_record(session: Session, activity: Activity, trigger: RecordTrigger,
-                rerun_of: ExecutionRecord | None = None) -> ExecutionRecord:
-    last = session.exec(select(func.max(ExecutionRecord.number)).where(
-        ExecutionRecord.activity_id == activity.id)).one() or 0
-    record = ExecutionRecord(activity_id=activity.id, version_id=activity.live_version_id, number=last + 1,
-                             trigger=trigger, rerun_of_id=rerun_of.id if rerun_of else None)
-    if trigger not in (RecordTrigger.RERUN, RecordTrigger.REPUBLISH):
-        activity.runs_used += 1
-    session.add(record)
-    session.flush()
-    return record
 
 
 def _enter(session: Session, activity: Activity, next_status: ActivityStatus, trigger: RecordTrigger) -> None:

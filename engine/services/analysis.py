@@ -42,6 +42,7 @@ from engine.runtime.connection import get_redis
 from engine.runtime.details import node_steps
 from engine.runtime.lifecycle import RETENTION
 from engine.runtime.receipts import NO_RECEIPT_AFTER
+from engine.runtime.store import RoundStore
 from engine.services import activities
 from engine.services.execution import counters_of
 from engine.status import RecordStatus
@@ -483,8 +484,6 @@ def _ended_before(record: ExecutionRecord, span: timedelta) -> bool:
 def _component_failure(record: ExecutionRecord, node_id: str) -> str:
     """Why the component failed in this round (the runtime's failure hash), "" when it did not."""
     try:
-        from engine.runtime.store import RoundStore
-
         return RoundStore(get_redis()).failures(int(record.id)).get(node_id, "")  # type: ignore[arg-type]
     except redis.RedisError:
         return ""

@@ -5,11 +5,8 @@ an unknown QAID — events often arrive before the CRM sync, and refusing them w
 good — bulk-inserts the events, and, after the transaction commits, hands the events whose name triggers an
 in-progress activity to the entry hooks (the runtime registers one with `register_entry_hook`).
 
-Which event names trigger which in-progress activities is the trigger index (`event_triggers`): computed
-from the database, cached in Redis under a per-workspace version number; `bump_trigger_index` (called on
-publish / stop / start / finish) increments the version, so the next read recomputes. A stale entry can
-never be read after a bump: entries are keyed by version and readers read the version first. Without
-Redis the index is computed from the database each time (correct, slower).
+Which event names trigger which in-progress activities is the trigger index (engine/shared/trigger_index.py,
+shared with the runtime's entry path).
 
 Receipts (`accept_receipts`) are parsed and handed to the receipt hooks (the runtime stores them); with
 no hook registered they are accepted and dropped.
@@ -21,19 +18,17 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
-import redis
-from sqlalchemy import event, insert
-from sqlmodel import Session, select
+from sqlalchemy import insert
+from sqlmodel import Session
 
 from engine import clock
+from engine.db import after_commit
 from engine.errors import Invalid
-from engine.models import Activity, ActivityVersion, BehaviorEvent
-from engine.services.customers import QAID_MAX, ensure_customers, parse_time
-from engine.settings import get_settings
-from engine.status import ActivityStatus
+from engine.models import BehaviorEvent
+from engine.shared.customers import QAID_MAX, ensure_customers, parse_time
+from engine.shared.trigger_index import event_triggers
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +36,6 @@ NAME_MAX = 60
 MAX_BATCH = 1000
 PROPERTIES_MAX_BYTES = 16_384
 FUTURE_TOLERANCE = timedelta(minutes=10)
-TRIGGER_TYPE = "behavior_event"
-INDEX_TTL = 300  # seconds; a safety net only (bumps invalidate at once)
 EVENT_KEYS = frozenset({"qaid", "name", "properties", "occurred_at"})
 RECEIPT_STATUSES = ("delivered", "failed")
 
@@ -96,29 +89,6 @@ def register_receipt_hook(fn: ReceiptHook) -> Callable[[], None]:
     if fn not in _receipt_hooks:
         _receipt_hooks.append(fn)
     return lambda: _receipt_hooks.remove(fn) if fn in _receipt_hooks else None
-
-
-def after_commit(session: Session, fn: Callable[[], None]) -> None:
-    """Run `fn` once the session's current transaction commits (dropped if it rolls back). Errors in `fn`
-    are logged, never raised: the data is already committed."""
-    pending: list[Callable[[], None]] = session.info.setdefault("engine_after_commit", [])
-    if not session.info.get("engine_after_commit_listening"):
-        def run(sess: Session) -> None:
-            todo = list(sess.info.get("engine_after_commit", []))
-            sess.info["engine_after_commit"] = []
-            for job in todo:
-                try:
-                    job()
-                except Exception:
-                    log.exception("after-commit job failed")
-
-        def drop(sess: Session, _transaction: Any = None) -> None:
-            sess.info["engine_after_commit"] = []
-
-        event.listen(session, "after_commit", run)
-        event.listen(session, "after_rollback", drop)
-        session.info["engine_after_commit_listening"] = True
-    pending.append(fn)
 
 
 # ---------------------------------------------------------------- validation
@@ -256,94 +226,6 @@ def ingest(*, session: Session, workspace_id: int, events: list[dict[str, Any]],
 
             after_commit(session, call)
     return IngestResult(accepted=len(rows), customers_created=created, triggering=len(triggering))
-
-
-# ---------------------------------------------------------------- trigger index
-
-
-@lru_cache
-def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0)
-
-
-def _redis() -> redis.Redis:
-    return _client(get_settings().redis_url)
-
-
-def _version_key(workspace_id: int) -> str:
-    return f"am:trigger-index:{workspace_id}:version"
-
-
-def _index_key(workspace_id: int, version: int) -> str:
-    return f"am:trigger-index:{workspace_id}:{version}"
-
-
-def trigger_of(flow: dict[str, Any]) -> str | None:
-    """The event name of a flow whose trigger (first component) is a Behaviour Event, else None."""
-    nodes = flow.get("nodes") or []
-    targets = {str(e.get("target")) for e in flow.get("edges") or []}
-    for node in nodes:
-        if node.get("type") == TRIGGER_TYPE and str(node.get("id")) not in targets:
-            name = (node.get("config") or {}).get("event")
-            return name.strip() if isinstance(name, str) and name.strip() else None
-    return None
-
-
-def compute_event_triggers(*, session: Session, workspace_id: int) -> dict[str, list[int]]:
-    """The trigger index from the database: event name -> ids of in-progress activities whose live version
-    starts with a Behaviour Event on it (ascending)."""
-    rows = session.exec(
-        select(Activity.id, ActivityVersion.flow)
-        .join(ActivityVersion, ActivityVersion.id == Activity.live_version_id)  # type: ignore[arg-type]
-        .where(Activity.workspace_id == workspace_id, Activity.status == ActivityStatus.IN_PROGRESS)
-        .order_by(Activity.id)  # type: ignore[arg-type]
-    ).all()
-    index: dict[str, list[int]] = {}
-    for activity_id, flow in rows:
-        name = trigger_of(flow or {})
-        if name:
-            index.setdefault(name, []).append(int(activity_id))  # type: ignore[arg-type]
-    return index
-
-
-#: the current version and its cached index in one round trip (this runs for every request of events)
-_CACHED_INDEX = """
-local version = redis.call('GET', KEYS[1]) or '0'
-return {version, redis.call('GET', ARGV[1] .. version)}
-"""
-
-
-def event_triggers(*, session: Session, workspace_id: int) -> dict[str, list[int]]:
-    """The trigger index, from Redis when cached for the current version, else computed and cached."""
-    try:
-        client = _redis()
-        raw_version, cached = client.eval(_CACHED_INDEX, 1, _version_key(workspace_id),
-                                          f"am:trigger-index:{workspace_id}:")
-        version = int(raw_version)
-        if cached:
-            return {str(k): [int(i) for i in v] for k, v in json.loads(cached).items()}
-    except redis.RedisError as err:
-        log.warning("trigger index: Redis unavailable (%s); reading the database", err)
-        return compute_event_triggers(session=session, workspace_id=workspace_id)
-    index = compute_event_triggers(session=session, workspace_id=workspace_id)
-    try:
-        client.set(_index_key(workspace_id, version), json.dumps(index), ex=INDEX_TTL)
-    except redis.RedisError as err:
-        log.warning("trigger index: could not cache (%s)", err)
-    return index
-
-
-def bump_trigger_index(workspace_id: int, *, session: Session | None = None) -> None:
-    """Invalidate the workspace's trigger index (an activity started, stopped, was republished or ended).
-    With `session`, the bump happens after that session's transaction commits (so no reader can cache the
-    old state under the new version); call it without a session only after the change is committed."""
-    if session is not None:
-        after_commit(session, lambda: bump_trigger_index(workspace_id))
-        return
-    try:
-        _redis().incr(_version_key(workspace_id))
-    except redis.RedisError as err:
-        log.warning("trigger index: could not invalidate workspace %s (%s)", workspace_id, err)
 
 
 # ---------------------------------------------------------------- receipts

@@ -20,6 +20,7 @@ from engine.models import (
     User,
 )
 from engine.permissions import visible_clause
+from engine.services.groups import subtree_ids
 from engine.status import FINISHED_STATUSES, ActivityStatus
 
 SORTABLE = {
@@ -83,8 +84,6 @@ def _scope(*, session: Session, actor: User, group_id: int | None, ungrouped: bo
     if ungrouped:
         clauses.append(col(Activity.group_id).is_(None))
     elif group_id is not None:
-        from engine.services.groups import subtree_ids
-
         clauses.append(col(Activity.group_id).in_(subtree_ids(session=session, workspace_id=actor.workspace_id,
                                                               group_id=group_id)))
     return clauses

@@ -7,9 +7,9 @@ within engine.outbound.STORED_REFRESH_S (this process at once). OUTBOUND_ALLOW a
 from sqlmodel import Session, col, select
 
 from engine import outbound
+from engine.db import after_commit
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import OutboundAllow, Role, User
-from engine.services.events import after_commit
 
 NOTE_MAX = 200
 

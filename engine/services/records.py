@@ -15,11 +15,15 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from engine import clock
+from engine.db import after_commit, write_session
 from engine.errors import Conflict, Invalid, NotFound
-from engine.models import Activity, ActivityVersion, ExecutionRecord, RecordTrigger, Schedule, User
+from engine.models import Activity, ActivityVersion, ExecutionRecord, Schedule, User
 from engine.permissions import require
+from engine.runtime.connection import get_redis
+from engine.runtime.rounds import persist_counters
+from engine.runtime.store import RoundStore
 from engine.services import activities
-from engine.services.events import after_commit
+from engine.shared.in_progress import start_rerun
 from engine.status import (
     RECORD_RULES,
     RERUNNABLE_FAILURES,
@@ -145,11 +149,6 @@ def stop_record(*, session: Session, actor: User, record_id: int) -> ExecutionRe
 def _persist_stopped(record_id: int) -> None:
     """Persist the stopped round's counters so far (Redis keeps them 8 days; a walk still finishing adds to
     them there, and counters_of overlays Redis on the persisted copy while it has them)."""
-    from engine.db import write_session
-    from engine.runtime.connection import get_redis
-    from engine.runtime.rounds import persist_counters
-    from engine.runtime.store import RoundStore
-
     store = RoundStore(get_redis())
     with write_session() as session:
         persist_counters(session, record_id, store)
@@ -177,17 +176,3 @@ def rerun_record(*, session: Session, actor: User, record_id: int) -> ExecutionR
         return record
     return start_rerun(session, activity, record)
 
-
-def start_rerun(session: Session, activity: Activity, record: ExecutionRecord) -> ExecutionRecord:
-    """The re-run round of `record` (now, or when its queue is due): the activity enters In Progress through
-    the status machine (a cap slot when it was not In Progress: Conflict at the cap)."""
-    next_status = activities.transition_or_conflict(activity, Action.RERUN)
-    if next_status == ActivityStatus.IN_PROGRESS and activity.status != ActivityStatus.IN_PROGRESS:
-        activities.require_capacity(session, activity)
-    activity.status = next_status
-    activity.updated_at = clock.now()
-    record.rerun_pending, record.rerun_after = False, None
-    rerun = activities.new_record(session, activity, RecordTrigger.RERUN, rerun_of=record)
-    session.add_all([activity, record])
-    session.flush()
-    return rerun

@@ -12,16 +12,15 @@ from sqlalchemy.orm import Session
 
 from engine.models import ExecutionRecord
 from engine.runtime import live
+from engine.runtime.connection import get_redis
+from engine.runtime.store import RoundStore
 from engine.status import RecordStatus
 
 log = logging.getLogger(__name__)
 _FLAGGED = "stop_flags_set"
 
 
-def _store():  # noqa: ANN202 — imported late: the runtime imports services' siblings
-    from engine.runtime.connection import get_redis
-    from engine.runtime.store import RoundStore
-
+def _store() -> RoundStore:
     return RoundStore(get_redis())
 
 

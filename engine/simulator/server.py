@@ -6,6 +6,7 @@ import time
 
 import uvicorn
 
+from engine.channels.kafka_mock import MockKafkaCluster
 from engine.simulator.app import create_app
 from engine.simulator.state import SimConfig, Simulator
 
@@ -21,8 +22,6 @@ class SimulatorServer:
         self._kafka = None
         bootstrap = None
         if kafka:
-            from engine.channels.kafka_mock import MockKafkaCluster
-
             self._kafka = MockKafkaCluster()
             bootstrap = self._kafka.bootstrap_servers
         self.simulator = Simulator(config or SimConfig.from_settings(), kafka_bootstrap_servers=bootstrap)

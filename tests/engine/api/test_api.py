@@ -18,6 +18,7 @@ from engine.errors import Forbidden
 from engine.models import Audience, AudienceMember, BehaviorEvent, Customer, CustomerTag, Role, User, Workspace
 from engine.services import events as ev
 from engine.settings import PROJECT_ROOT, get_settings
+from engine.shared import trigger_index as index
 from engine.status import ActivityStatus
 from tests import factories as f
 from tests.conftest import RECEIPT_TOKEN
@@ -153,7 +154,7 @@ def test_event_reaches_the_entry_hook_of_a_running_activity(client: TestClient, 
     assert len(calls) == 1 and calls[0][0] == tenant.workspace_id
     assert [(name, props) for _, name, props, _ in calls[0][1]] == [("add_to_cart", {"sku": "S1"})]
     with db.read_session() as s:
-        assert ev.event_triggers(session=s, workspace_id=tenant.workspace_id) == {"add_to_cart": [activity_id]}
+        assert index.event_triggers(session=s, workspace_id=tenant.workspace_id) == {"add_to_cart": [activity_id]}
 
 
 # ---------------------------------------------------------------- audiences

@@ -9,7 +9,7 @@ from engine.api.app import create_app
 from engine.demo import WORKSPACE, seed
 from engine.demo_customers import CUSTOMERS, DEMO_API_KEY, seed_customers
 from engine.models import Audience, AudienceKind, BehaviorEvent, Customer, CustomerTag, Workspace
-from engine.services.audiences import materialize
+from engine.shared.audiences import materialize
 
 
 def test_demo_customers_are_idempotent_and_referenced_audiences_exist(database: str) -> None:

@@ -12,11 +12,11 @@ from pydantic import BaseModel, Field
 
 from engine.channels.base import Message
 from engine.components.base import Batch, CustomerView
+from engine.components.category import Category
 from engine.components.meta import Meta, SummaryContext, hints, short
 from engine.components.registry import register, unregister
 from engine.components.sending import SendingComponent
 from engine.components.templating import render, template_problems
-from engine.flow.registry import Category
 
 TYPE = "postcard"
 

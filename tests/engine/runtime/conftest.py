@@ -103,8 +103,7 @@ def sim() -> Iterator[SimulatorServer]:
 @pytest.fixture
 def api(engine):
     """The API as the run command serves it (runtime hooks installed), on a real uvicorn server."""
-    from engine.api.app import create_app
-    from engine.runtime.entry import install_hooks
+    from engine.api.app import create_app, install_hooks
 
     uninstall = install_hooks()
     port = free_port()

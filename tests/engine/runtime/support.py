@@ -19,7 +19,7 @@ from engine.models import ExecutionRecord, NodeCounter, Role, User
 from engine.services import activities as svc
 from engine.services.activities import ActivityInput
 from engine.services.audiences import create_static_audience
-from engine.services.customers import upsert_customers
+from engine.shared.customers import upsert_customers
 from engine.status import RecordStatus
 from tests import factories as f
 

@@ -10,7 +10,7 @@ from engine.models import ExecutionRecord, Role
 from engine.runtime.entry import on_events
 from engine.services import activities as svc
 from engine.services.activities import ActivityInput
-from engine.services.customers import upsert_customers
+from engine.shared.customers import upsert_customers
 from engine.status import RecordStatus
 from tests import factories as f
 from tests.engine.runtime.support import steps_of, wait_for

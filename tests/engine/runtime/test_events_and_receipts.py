@@ -12,7 +12,7 @@ from engine.models import ExecutionRecord, Role, User
 from engine.runtime.details import all_steps
 from engine.services import activities as svc
 from engine.services.activities import ActivityInput
-from engine.services.customers import upsert_customers
+from engine.shared.customers import upsert_customers
 from engine.status import RecordStatus
 from tests import factories as f
 

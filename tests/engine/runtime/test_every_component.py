@@ -22,7 +22,7 @@ from engine.models import (
 from engine.services import activities as svc
 from engine.services.activities import ActivityInput
 from engine.services.audiences import create_static_audience
-from engine.services.customers import upsert_customers
+from engine.shared.customers import upsert_customers
 from engine.status import ActivityStatus, RecordStatus
 from tests import factories as f
 from tests.engine.runtime.support import steps_of

@@ -9,8 +9,8 @@ from engine.runtime.step import run_step
 from engine.services import activities as svc
 from engine.services.activities import ActivityInput
 from engine.services.audiences import create_static_audience
-from engine.services.customers import upsert_customers
 from engine.settings import get_settings
+from engine.shared.customers import upsert_customers
 from tests import factories as f
 from tests.engine.runtime.support import steps_of
 
@@ -76,7 +76,7 @@ def test_a_version_edited_in_place_runs_its_new_flow(database, redis_url, simula
     flow cached from an earlier round (plans are cached by flow content, not version id)."""
     from engine.channels.registry import reset_channels
     from engine.models import Activity, ActivityVersion, RecordTrigger
-    from engine.services.activities import new_record
+    from engine.shared.in_progress import new_record
     from tests.engine.runtime import support as s
 
     monkeypatch.setenv("PROVIDER_URL", simulator.url)

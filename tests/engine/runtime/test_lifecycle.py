@@ -13,7 +13,7 @@ from engine.services import activities as svc
 from engine.services import records
 from engine.services.activities import ActivityInput
 from engine.services.audiences import create_static_audience
-from engine.services.customers import upsert_customers
+from engine.shared.customers import upsert_customers
 from engine.status import ActivityStatus, RecordStatus
 from tests import factories as f
 

@@ -15,9 +15,9 @@ from engine.services import activities as svc
 from engine.services.activities import ActivityInput
 from engine.services.analysis import node_analysis
 from engine.services.audiences import create_static_audience
-from engine.services.customers import upsert_customers
 from engine.services.execution import execution_view
 from engine.settings import get_settings
+from engine.shared.customers import upsert_customers
 from engine.status import RecordStatus
 from tests import factories as f
 from tests.engine.runtime.invariants import Sampler

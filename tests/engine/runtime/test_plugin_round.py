@@ -13,8 +13,8 @@ from engine.models import Role, User
 from engine.services import activities as svc
 from engine.services.activities import ActivityInput
 from engine.services.audiences import create_static_audience
-from engine.services.customers import upsert_customers
 from engine.settings import get_settings
+from engine.shared.customers import upsert_customers
 from tests import factories as f
 from tests.engine.components import postcard
 from tests.engine.runtime import support as s

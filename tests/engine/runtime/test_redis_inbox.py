@@ -21,8 +21,8 @@ from engine.runtime.store import RoundStore
 from engine.scheduler import Scheduler
 from engine.services import activities as svc
 from engine.services.activities import ActivityInput
-from engine.services.customers import upsert_customers
 from engine.settings import get_settings
+from engine.shared.customers import upsert_customers
 from tests import factories as f
 from tests.conftest import RECEIPT_TOKEN
 from tests.engine.runtime import support as s
@@ -32,7 +32,7 @@ KEY = "amk_test_inbox_key_00000000000001"
 
 @pytest.fixture
 def client(database: str, persistent_redis, sim, monkeypatch) -> Iterator[TestClient]:
-    from engine.runtime.entry import install_hooks
+    from engine.api.app import install_hooks
 
     monkeypatch.setenv("PROVIDER_URL", sim.url)
     get_settings.cache_clear()

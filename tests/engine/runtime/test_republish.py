@@ -14,7 +14,7 @@ from engine.models import Activity, Customer, CustomerStep, User
 from engine.services import activities as svc
 from engine.services import records, versions
 from engine.services.audiences import add_members
-from engine.services.customers import upsert_customers
+from engine.shared.customers import upsert_customers
 from engine.status import Action, ActivityStatus, RecordStatus
 from tests.engine.runtime.support import records as rounds
 from tests.engine.runtime.support import seed_activity
@@ -156,7 +156,7 @@ def test_a_round_superseded_before_it_started_enters_nobody(engine) -> None:
 def test_event_entrants_take_the_new_version_and_nobody_enters_twice(engine) -> None:
     """Event-triggered: after the republish new customers enter V2's round only; a customer who entered V1 and
     does the event again enters no round again (one entry per run, as within one round)."""
-    from engine.runtime.entry import install_hooks
+    from engine.api.app import install_hooks
     from engine.services.events import ingest
     from tests import factories as f
 

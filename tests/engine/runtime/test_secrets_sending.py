@@ -15,7 +15,7 @@ from engine.runtime.connection import get_redis
 from engine.services import activities as svc
 from engine.services.activities import ActivityInput
 from engine.services.audiences import create_static_audience
-from engine.services.customers import upsert_customers
+from engine.shared.customers import upsert_customers
 from tests import factories as f
 from tests.engine.runtime import support as s
 

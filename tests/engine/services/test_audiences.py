@@ -12,7 +12,8 @@ from engine import clock
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Audience, AudienceKind, AudienceMember, Customer, CustomerTag, Role
 from engine.services import audiences as aud
-from engine.services import customers as cust
+from engine.shared import audiences as who
+from engine.shared import customers as cust
 from tests import factories as f
 
 
@@ -103,7 +104,7 @@ def test_import_csv_creates_static_audience_and_upserts_customers(session: Sessi
     assert (audience.name, audience.kind, audience.source, audience.created_by) == (
         "Spring VIPs", AudienceKind.STATIC, "CSV import", marketer.id)
     ids = cust.ids_for_qaids(session=session, workspace_id=ws.id, qaids=["Q1", "Q2", "Q3"])
-    assert aud.materialize(session=session, audience_id=audience.id) == sorted(ids.values())
+    assert who.materialize(session=session, audience_id=audience.id) == sorted(ids.values())
     q1 = cust.get_customer(session=session, workspace_id=ws.id, qaid="Q1")
     assert (q1.name, q1.phone, q1.attributes) == ("Wang Fang", "+8613800000001", {"age": 31, "zip": "00123"})
     assert cust.get_tags(session=session, customer_ids=[q1.id]) == {q1.id: {"level": "vip"}}  # later row wins
@@ -191,7 +192,7 @@ def test_import_of_100k_rows(session: Session) -> None:
     csv_text = "qaid,name,tag:segment\n" + "".join(f"U{i},Customer {i},s{i % 7}\n" for i in range(100_000))
     result = aud.import_csv(session=session, actor=marketer, name="Big", csv_text=csv_text)
     assert (result.members, result.customers_created, result.customers_updated) == (100_000, 50_000, 50_000)
-    assert aud.count_members(session=session, audience_id=result.audience.id) == 100_000
+    assert who.count_members(session=session, audience_id=result.audience.id) == 100_000
 
 
 # ---------------------------------------------------------------- rules
@@ -267,7 +268,7 @@ def test_rule_operators(session: Session, people: tuple[Any, dict[str, int]], co
     ws, ids = people
     admin = f.user(session, ws, Role.ADMIN)
     audience = aud.create_rule_audience(session=session, actor=admin, name="R", rule={"all": [cond]})
-    got = aud.materialize(session=session, audience_id=audience.id)
+    got = who.materialize(session=session, audience_id=audience.id)
     assert got == sorted(ids[q] for q in expected)
     assert aud.preview_rule(session=session, actor=admin, rule={"all": [cond]}) == len(expected)
 
@@ -278,12 +279,12 @@ def test_created_at_and_date_attributes(session: Session, people: tuple[Any, dic
     since = (clock.now() - timedelta(days=50)).isoformat()
     joined = aud.create_rule_audience(session=session, actor=admin, name="Joined",
                                       rule={"all": [{"field": "created_at", "op": "gte", "value": since}]})
-    assert aud.materialize(session=session, audience_id=joined.id) == sorted(ids[q] for q in ("P1", "P2", "P4"))
+    assert who.materialize(session=session, audience_id=joined.id) == sorted(ids[q] for q in ("P1", "P2", "P4"))
     recent = (clock.now() - timedelta(days=2)).isoformat()
     cust.upsert_customers(session=session, workspace_id=ws.id, rows=[{"qaid": "P2", "attributes": {"last": recent}}])
     last = aud.create_rule_audience(session=session, actor=admin, name="Last",
                                     rule={"all": [{"field": "attr:last", "op": "within_days", "value": 7}]})
-    assert aud.materialize(session=session, audience_id=last.id) == [ids["P2"]]
+    assert who.materialize(session=session, audience_id=last.id) == [ids["P2"]]
 
 
 def test_all_any_and_nested_groups(session: Session, people: tuple[Any, dict[str, int]]) -> None:
@@ -293,14 +294,14 @@ def test_all_any_and_nested_groups(session: Session, people: tuple[Any, dict[str
             "any": [{"field": "tag:level", "op": "eq", "value": "bronze"},
                     {"all": [{"field": "attr:age", "op": "lt", "value": 30}, {"field": "email", "op": "exists"}]}]}
     audience = aud.create_rule_audience(session=session, actor=admin, name="Nested", rule=rule)
-    assert aud.materialize(session=session, audience_id=audience.id) == sorted([ids["P1"], ids["P3"]])
+    assert who.materialize(session=session, audience_id=audience.id) == sorted([ids["P1"], ids["P3"]])
     anyone = aud.create_rule_audience(session=session, actor=admin, name="Any", rule={"any": [
         {"field": "tag:level", "op": "eq", "value": "silver"},
         {"field": "timezone", "op": "eq", "value": "Asia/Tokyo"}]})
-    assert aud.materialize(session=session, audience_id=anyone.id) == sorted([ids["P2"], ids["P4"]])
-    among = aud.members_among(session=session, audience_id=anyone.id, customer_ids=[ids["P1"], ids["P2"]])
+    assert who.materialize(session=session, audience_id=anyone.id) == sorted([ids["P2"], ids["P4"]])
+    among = who.members_among(session=session, audience_id=anyone.id, customer_ids=[ids["P1"], ids["P2"]])
     assert among == {ids["P2"]}
-    assert aud.count_members(session=session, audience_id=anyone.id) == 2
+    assert who.count_members(session=session, audience_id=anyone.id) == 2
 
 
 @pytest.mark.parametrize("rule, words", [
@@ -336,31 +337,31 @@ def test_crowd_data_errors(session: Session, people: tuple[Any, dict[str, int]])
     good = aud.create_rule_audience(session=session, actor=admin, name="Gold",
                                     rule={"all": [{"field": "tag:level", "op": "eq", "value": "gold"}]})
     # another workspace asking for it
-    with pytest.raises(aud.CrowdDataError, match="another workspace") as caught:
-        aud.materialize(session=session, audience_id=good.id, workspace_id=ws.id + 1)
+    with pytest.raises(who.CrowdDataError, match="another workspace") as caught:
+        who.materialize(session=session, audience_id=good.id, workspace_id=ws.id + 1)
     assert caught.value.audience_id == good.id
-    assert aud.materialize(session=session, audience_id=good.id, workspace_id=ws.id) == [ids["P1"]]
+    assert who.materialize(session=session, audience_id=good.id, workspace_id=ws.id) == [ids["P1"]]
     # a rule broken after it was saved (e.g. edited in the database)
     broken = Audience(workspace_id=ws.id, name="Broken", kind=AudienceKind.RULE, rule={"all": [{"field": "x"}]})
     session.add(broken)
     session.flush()
-    with pytest.raises(aud.CrowdDataError, match="^Failed to obtain crowd data: the rule of audience “Broken”"):
-        aud.materialize(session=session, audience_id=broken.id)
+    with pytest.raises(who.CrowdDataError, match="^Failed to obtain crowd data: the rule of audience “Broken”"):
+        who.materialize(session=session, audience_id=broken.id)
     # deleted
     aud.delete_audience(session=session, actor=admin, audience_id=good.id)
-    with pytest.raises(aud.CrowdDataError, match=f"audience {good.id} no longer exists"):
-        aud.materialize(session=session, audience_id=good.id)
-    with pytest.raises(aud.CrowdDataError):
-        aud.members_among(session=session, audience_id=good.id, customer_ids=[ids["P1"]])
+    with pytest.raises(who.CrowdDataError, match=f"audience {good.id} no longer exists"):
+        who.materialize(session=session, audience_id=good.id)
+    with pytest.raises(who.CrowdDataError):
+        who.members_among(session=session, audience_id=good.id, customer_ids=[ids["P1"]])
     # the database fails while reading
     session.execute(text("DROP TABLE customertag"))
     tagged = Audience(workspace_id=ws.id, name="Tagged", kind=AudienceKind.RULE,
                       rule={"all": [{"field": "tag:level", "op": "exists"}]})
     session.add(tagged)
     session.flush()
-    with pytest.raises(aud.CrowdDataError, match="the database failed while reading audience “Tagged” "
+    with pytest.raises(who.CrowdDataError, match="the database failed while reading audience “Tagged” "
                                                  r"\((OperationalError|ProgrammingError)\)"):  # SQLite | PostgreSQL
-        aud.materialize(session=session, audience_id=tagged.id)
+        who.materialize(session=session, audience_id=tagged.id)
 
 
 def test_empty_audiences_are_not_errors(session: Session) -> None:
@@ -369,8 +370,8 @@ def test_empty_audiences_are_not_errors(session: Session) -> None:
     rule = aud.create_rule_audience(session=session, actor=admin, name="Nobody",
                                     rule={"all": [{"field": "tag:level", "op": "eq", "value": "diamond"}]})
     static = aud.create_static_audience(session=session, workspace_id=ws.id, name="Empty", customer_ids=[])
-    assert aud.materialize(session=session, audience_id=rule.id) == []
-    assert aud.materialize(session=session, audience_id=static.id) == []
+    assert who.materialize(session=session, audience_id=rule.id) == []
+    assert who.materialize(session=session, audience_id=static.id) == []
 
 
 # ---------------------------------------------------------------- reading and permissions
@@ -395,7 +396,7 @@ def test_list_get_create_delete_permissions(session: Session) -> None:
     with pytest.raises(NotFound):
         aud.get_audience(session=session, actor=stranger, audience_id=everyone.id)
     assert aud.static_sizes(session=session, audience_ids=[static.id, everyone.id]) == {static.id: 2}
-    assert aud.materialize(session=session, audience_id=static.id) == sorted(ids.values())
+    assert who.materialize(session=session, audience_id=static.id) == sorted(ids.values())
     with pytest.raises(Forbidden):
         aud.delete_audience(session=session, actor=manager, audience_id=static.id)
     with pytest.raises(NotFound):
@@ -421,4 +422,4 @@ def test_numeric_comparisons_skip_values_that_are_not_numbers(session: Session) 
         ({"field": "tag:score", "op": "neq", "value": 0}, {"N1", "N3"}),
     ]:
         audience = aud.create_rule_audience(session=session, actor=admin, name=f"{cond}"[:60], rule={"all": [cond]})
-        assert aud.materialize(session=session, audience_id=audience.id) == sorted(ids[q] for q in expected), cond
+        assert who.materialize(session=session, audience_id=audience.id) == sorted(ids[q] for q in expected), cond

@@ -12,8 +12,9 @@ from sqlmodel import Session, func, select
 from engine import clock, db
 from engine.models import Activity, BehaviorEvent, Customer, Role
 from engine.services import events as ev
-from engine.services.customers import get_customer
 from engine.settings import get_settings
+from engine.shared import trigger_index as index
+from engine.shared.customers import get_customer
 from engine.status import ActivityStatus
 from tests import factories as f
 from tests.engine.channels.helpers import free_port
@@ -94,7 +95,7 @@ def test_validation_of_the_batch_and_accepted_forms() -> None:
 
 def test_ingest_stores_events_and_creates_unknown_customers(session: Session) -> None:
     ws = f.workspace(session)
-    from engine.services.customers import upsert_customers
+    from engine.shared.customers import upsert_customers
 
     upsert_customers(session=session, workspace_id=ws.id, rows=[{"qaid": "known", "name": "Known"}])
     result = ev.ingest(session=session, workspace_id=ws.id, events=[
@@ -141,7 +142,7 @@ def test_entry_hook_runs_after_commit_with_triggering_events_only(
     assert (name, props) == ("add_to_cart", {"sku": "A"}) and isinstance(occurred, datetime)
     with db.read_session() as s:
         assert get_customer(session=s, workspace_id=ws_id, qaid="c1").id == customer_id
-        assert ev.event_triggers(session=s, workspace_id=ws_id) == {"add_to_cart": [cart_id]}
+        assert index.event_triggers(session=s, workspace_id=ws_id) == {"add_to_cart": [cart_id]}
 
     # a rolled-back ingest calls nothing, and the next commit does not replay it
     with pytest.raises(RuntimeError), db.write_session() as s:
@@ -190,28 +191,28 @@ def test_trigger_index_reads_in_progress_event_triggered_activities(session: Ses
     other = f.workspace(session)
     f.activity(session, f.user(session, other), status=ActivityStatus.IN_PROGRESS, flow=event_flow("search"))
     expected = {"add_to_cart": [a.id, b.id], "purchase": [c.id]}
-    assert ev.compute_event_triggers(session=session, workspace_id=ws.id) == expected
-    assert ev.event_triggers(session=session, workspace_id=ws.id) == expected
-    assert ev.trigger_of({"nodes": [{"id": "x", "type": "behavior_event", "config": {}}], "edges": []}) is None
+    assert index.compute_event_triggers(session=session, workspace_id=ws.id) == expected
+    assert index.event_triggers(session=session, workspace_id=ws.id) == expected
+    assert index.trigger_of({"nodes": [{"id": "x", "type": "behavior_event", "config": {}}], "edges": []}) is None
 
 
 def test_trigger_index_is_cached_until_bumped(session: Session, redis_url: str) -> None:
     ws = f.workspace(session)
     owner = f.user(session, ws, Role.ADMIN)
     a = f.activity(session, owner, status=ActivityStatus.IN_PROGRESS, flow=event_flow("add_to_cart"))
-    assert ev.event_triggers(session=session, workspace_id=ws.id) == {"add_to_cart": [a.id]}
+    assert index.event_triggers(session=session, workspace_id=ws.id) == {"add_to_cart": [a.id]}
     client = redis.Redis.from_url(redis_url)
     assert client.get(f"am:trigger-index:{ws.id}:0") is not None
-    assert 0 < client.ttl(f"am:trigger-index:{ws.id}:0") <= ev.INDEX_TTL
+    assert 0 < client.ttl(f"am:trigger-index:{ws.id}:0") <= index.INDEX_TTL
 
     a.status = ActivityStatus.STOPPED
     session.add(a)
     session.flush()
-    assert ev.event_triggers(session=session, workspace_id=ws.id) == {"add_to_cart": [a.id]}  # cached (no bump)
-    ev.bump_trigger_index(ws.id)
-    assert ev.event_triggers(session=session, workspace_id=ws.id) == {}
+    assert index.event_triggers(session=session, workspace_id=ws.id) == {"add_to_cart": [a.id]}  # cached (no bump)
+    index.bump_trigger_index(ws.id)
+    assert index.event_triggers(session=session, workspace_id=ws.id) == {}
     assert int(client.get(f"am:trigger-index:{ws.id}:version")) == 1
-    ev.bump_trigger_index(ws.id + 1)  # other workspaces are untouched
+    index.bump_trigger_index(ws.id + 1)  # other workspaces are untouched
     assert client.get(f"am:trigger-index:{ws.id}:version") == b"1"
     client.close()
 
@@ -223,18 +224,18 @@ def test_bump_with_a_session_waits_for_the_commit(database: str, redis_url: str)
         owner = f.user(s, ws, Role.ADMIN)
         ws_id = ws.id
     with db.read_session() as s:
-        assert ev.event_triggers(session=s, workspace_id=ws_id) == {}
+        assert index.event_triggers(session=s, workspace_id=ws_id) == {}
     with db.write_session() as s:
         a = f.activity(s, s.merge(owner), status=ActivityStatus.IN_PROGRESS, flow=event_flow("login"))
-        ev.bump_trigger_index(ws_id, session=s)
+        index.bump_trigger_index(ws_id, session=s)
         assert client.get(f"am:trigger-index:{ws_id}:version") is None  # not yet
         a_id = a.id
     committed = int(client.get(f"am:trigger-index:{ws_id}:version"))
     assert committed >= 1  # the explicit bump, and the status watcher's for the new activity
     with db.read_session() as s:
-        assert ev.event_triggers(session=s, workspace_id=ws_id) == {"login": [a_id]}
+        assert index.event_triggers(session=s, workspace_id=ws_id) == {"login": [a_id]}
     with pytest.raises(RuntimeError), db.write_session() as s:
-        ev.bump_trigger_index(ws_id, session=s)
+        index.bump_trigger_index(ws_id, session=s)
         raise RuntimeError("rolled back")
     assert int(client.get(f"am:trigger-index:{ws_id}:version")) == committed
     client.close()
@@ -246,8 +247,8 @@ def test_without_redis_the_index_comes_from_the_database(session: Session, monke
     ws = f.workspace(session)
     a = f.activity(session, f.user(session, ws, Role.ADMIN), status=ActivityStatus.IN_PROGRESS,
                    flow=event_flow("login"))
-    assert ev.event_triggers(session=session, workspace_id=ws.id) == {"login": [a.id]}
-    ev.bump_trigger_index(ws.id)  # logged, not raised
+    assert index.event_triggers(session=session, workspace_id=ws.id) == {"login": [a.id]}
+    index.bump_trigger_index(ws.id)  # logged, not raised
     get_settings.cache_clear()
 
 
@@ -256,7 +257,7 @@ def test_activity_window_check_is_the_runtimes_business(session: Session, redis_
     ws = f.workspace(session)
     a = f.activity(session, f.user(session, ws, Role.ADMIN), status=ActivityStatus.IN_PROGRESS,
                    flow=event_flow("login"), end_time=clock.now() - timedelta(minutes=1))
-    assert ev.event_triggers(session=session, workspace_id=ws.id) == {"login": [a.id]}
+    assert index.event_triggers(session=session, workspace_id=ws.id) == {"login": [a.id]}
     assert session.get(Activity, a.id) is not None
 
 

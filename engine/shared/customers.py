@@ -9,12 +9,12 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
-from sqlalchemy import Table, bindparam, delete, insert, tuple_, update
+from sqlalchemy import Table, bindparam, delete, func, insert, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -233,8 +233,6 @@ def get_customer(*, session: Session, workspace_id: int, qaid: str) -> Customer:
 
 
 def count_customers(*, session: Session, workspace_id: int) -> int:
-    from sqlalchemy import func
-
     return int(session.execute(select(func.count()).select_from(CUSTOMER).where(
         CUSTOMER.c.workspace_id == workspace_id)).scalar_one())
 
@@ -304,8 +302,6 @@ def tag_values(*, session: Session, workspace_id: int) -> dict[str, list[str]]:
 
 def parse_time(value: str) -> datetime:
     """ISO-8601 to an aware UTC datetime (a naive time is taken as UTC); ValueError when unparseable."""
-    from datetime import UTC
-
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"

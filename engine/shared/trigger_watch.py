@@ -1,11 +1,14 @@
 """Keep the behaviour-event trigger index fresh: whenever a flush changes an activity's status or live
 version, the workspace's index is invalidated once, after the commit. One listener, so no code path that
-moves an activity (services, scheduler, runtime) can forget it."""
+moves an activity (services, scheduler, runtime) can forget it: the services and the runtime modules that move
+activities (engine/runtime/lifecycle.py, rounds.py) import it."""
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from engine.db import after_commit
 from engine.models import Activity
+from engine.shared.trigger_index import bump_trigger_index
 
 _PENDING = "trigger_index_bumps"
 
@@ -21,8 +24,6 @@ def _watch(session: Session, _context: object, _instances: object) -> None:
     pending: set[int] = session.info.setdefault(_PENDING, set())
     fresh = changed - pending
     if fresh:
-        from engine.services.events import after_commit, bump_trigger_index
-
         pending.update(fresh)
         for workspace_id in fresh:
             after_commit(session, lambda ws=workspace_id: bump_trigger_index(ws))  # type: ignore[arg-type]

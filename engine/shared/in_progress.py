@@ -1,0 +1,63 @@
+"""An activity entering In Progress, for the services (publish, start, re-run) and the runtime's scheduler
+(start times, periodic cycles, queued re-runs) alike: the status machine (refused with a Conflict naming the
+activity), the workspace's in-progress cap, and the execution record each round is."""
+
+from sqlmodel import Session, func, select
+
+from engine import clock
+from engine.db import lock_workspace
+from engine.errors import Conflict
+from engine.models import Activity, ExecutionRecord, RecordTrigger, Workspace
+from engine.status import Action, ActivityStatus, StatusError, transition
+
+
+def transition_or_conflict(activity: Activity, action: Action, **kw: bool) -> ActivityStatus:
+    try:
+        return transition(activity.status, action, **kw)
+    except StatusError as err:
+        raise Conflict(f"“{activity.name}”: {err}") from err
+
+
+def require_capacity(session: Session, activity: Activity) -> None:
+    """The workspace's in-progress cap (default 100), checked under the workspace lock."""
+    lock_workspace(session, activity.workspace_id)
+    workspace = session.get(Workspace, activity.workspace_id)
+    cap = workspace.in_progress_cap if workspace else 100
+    running = session.exec(select(func.count()).select_from(Activity).where(
+        Activity.workspace_id == activity.workspace_id,
+        Activity.status == ActivityStatus.IN_PROGRESS,
+        Activity.id != activity.id,
+    )).one()
+    if running >= cap:
+        raise Conflict(
+            f"{cap} activities are already in progress in this workspace, the most it can run at once. "
+            "Wait for one to finish, or stop one, before starting another."
+        )
+
+
+def new_record(session: Session, activity: Activity, trigger: RecordTrigger,
+                rerun_of: ExecutionRecord | None = None) -> ExecutionRecord:
+    last = session.exec(select(func.max(ExecutionRecord.number)).where(
+        ExecutionRecord.activity_id == activity.id)).one() or 0
+    record = ExecutionRecord(activity_id=activity.id, version_id=activity.live_version_id, number=last + 1,
+                             trigger=trigger, rerun_of_id=rerun_of.id if rerun_of else None)
+    if trigger not in (RecordTrigger.RERUN, RecordTrigger.REPUBLISH):
+        activity.runs_used += 1
+    session.add(record)
+    session.flush()
+    return record
+
+
+def start_rerun(session: Session, activity: Activity, record: ExecutionRecord) -> ExecutionRecord:
+    """The re-run round of `record` (now, or when its queue is due): the activity enters In Progress through
+    the status machine (a cap slot when it was not In Progress: Conflict at the cap)."""
+    next_status = transition_or_conflict(activity, Action.RERUN)
+    if next_status == ActivityStatus.IN_PROGRESS and activity.status != ActivityStatus.IN_PROGRESS:
+        require_capacity(session, activity)
+    activity.status = next_status
+    activity.updated_at = clock.now()
+    record.rerun_pending, record.rerun_after = False, None
+    rerun = new_record(session, activity, RecordTrigger.RERUN, rerun_of=record)
+    session.add_all([activity, record])
+    session.flush()
+    return rerun
