@@ -1,5 +1,6 @@
 """Email through a real SMTP server (aiosmtpd on loopback)."""
 
+import socket
 import ssl
 
 from aiosmtpd.controller import Controller
@@ -168,8 +169,6 @@ def test_a_chain_of_pipelined_mails_survives_a_closing_server_html_and_a_stop(sm
 def test_a_connection_carries_the_next_batch_and_one_dropped_while_idle_is_replaced(smtp_server):
     """A lane's connection is kept for the next batch (a walk's batch is a few hundred mails: a connection per
     lane and batch cost about as much as its mails); one that died while idle is replaced, no mail lost."""
-    import socket
-
     smtp_server.pipelining = True
     channel = channel_for(smtp_server, concurrency=1)
     assert {r.status for r in channel.send_batch([email(1, "a@example.com"), email(2, "b@example.com")])} == {
