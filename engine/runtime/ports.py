@@ -1,6 +1,5 @@
 """The real Ports: the database, Redis and the channel adapters, as the executors see them."""
 
-import json
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
@@ -11,6 +10,7 @@ from sqlmodel import Session, col, func, select
 from engine import clock
 from engine.channels.base import Message, SendResult, SendStatus
 from engine.channels.registry import channel_for
+from engine.channels.wire import dumps
 from engine.components.conditions import matches_where
 from engine.components.text_sms import short_code
 from engine.models import Audience, AudienceKind, AudienceMember, BehaviorEvent, CustomerTag, row_id, table_of
@@ -109,7 +109,7 @@ class RuntimePorts:
         codes = {cid: short_code(record_id, node_id, cid) for cid in customer_ids}
         if codes:
             pipe = self.store.r.pipeline(transaction=False)
-            pipe.hset(SHORT_LINKS_KEY, mapping={code: json.dumps([record_id, node_id, cid, url])
+            pipe.hset(SHORT_LINKS_KEY, mapping={code: dumps([record_id, node_id, cid, url])
                                                 for cid, code in codes.items()})
             pipe.execute()
         return {cid: f"{base}/{code}" for cid, code in codes.items()}
