@@ -11,6 +11,7 @@ from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import Activity, ExecutionRecord, Role, Schedule, Workspace
 from engine.services import activities as svc
 from engine.services.activities import ActivityInput
+from engine.services.listing import ListQuery, list_activities, schedule_label
 from engine.status import ActivityStatus, RecordStatus
 from tests import factories as f
 from tests.engine.services.test_activities import snapshot
@@ -170,3 +171,31 @@ def test_a_manager_reads_only(session: Session, marketer, status) -> None:
     with pytest.raises(Forbidden):
         call()
     assert snapshot(session) == before
+
+
+@pytest.mark.parametrize(("schedule", "every", "label"), [
+    (Schedule.ONCE, 1, "Once"), (Schedule.MINUTES, 15, "Every 15 minutes"), (Schedule.MINUTES, 1, "Every 1 minute"),
+    (Schedule.HOURLY, 1, "Hourly"), (Schedule.HOURLY, 2, "Every 2 hours"), (Schedule.DAILY, 1, "Daily"),
+    (Schedule.MONTHLY, 1, "Monthly"), (Schedule.MONTHLY, 3, "Every 3 months"),
+])
+def test_schedule_labels(schedule, every, label) -> None:
+    assert schedule_label(schedule, every) == label
+
+
+def test_the_list_shows_the_schedule_and_the_next_run(session: Session, marketer) -> None:
+    start, end = f.later(2), f.later(100)
+    waiting = svc.create_activity(session=session, actor=marketer, data=ActivityInput(
+        name="Waits", schedule=Schedule.DAILY, start_time=start, end_time=end))
+    waiting.status = S.NOT_STARTED
+    running = f.activity(session, marketer, status=S.IN_PROGRESS, name="Runs", end_time=end)
+    running.schedule, running.schedule_every, running.next_run_at = Schedule.HOURLY, 2, f.later(1)
+    last = f.activity(session, marketer, status=S.IN_PROGRESS, name="Last cycle done", end_time=f.later(1))
+    last.schedule, last.next_run_at = Schedule.HOURLY, f.later(1)  # the next cycle would be at the end: none
+    paused = f.activity(session, marketer, status=S.PAUSED, name="Paused")
+    paused.schedule = Schedule.DAILY
+    session.add_all([waiting, running, last, paused])
+    session.flush()
+    page = list_activities(session=session, actor=marketer, query=ListQuery(page_size=50))
+    got = {r.name: (r.schedule, r.next_run) for r in page.rows}
+    assert got == {"Waits": ("Daily", start), "Runs": ("Every 2 hours", running.next_run_at),
+                   "Last cycle done": ("Hourly", None), "Paused": ("Daily", None)}
