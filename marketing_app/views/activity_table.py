@@ -148,7 +148,8 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
                             title=row["description"])),
             # the schedule, and the next run when one is planned (from the row: no query of its own)
             rx.text(row["schedule"], rx.cond(row["next_run"] != "", " · next " + row["next_run"] + " UTC", ""),
-                    size="1", color=styles.MUTED, class_name="activity-schedule truncate"),
+                    size="1", color=styles.MUTED, class_name="activity-schedule truncate",
+                    title=rx.cond(row["next_run"] != "", "Next run " + row["next_run"] + " UTC", "No run planned")),
             class_name="col-name",
         ),
         rx.el.td(status_badge(row["status"], row["status_label"]), class_name="col-status"),
