@@ -180,13 +180,21 @@ def create_from_template(*, session: Session, actor: User, data: ActivityInput, 
                            template_key=template.key)
 
 
-def _editable_version(session: Session, actor: User, activity: Activity) -> ActivityVersion:
-    """Draft / Not Started edit the current version; an executed activity gets a new version (once)."""
-    current = session.get(ActivityVersion, activity.current_version_id)
+def saving_creates_version(activity: Activity, current: ActivityVersion | None) -> bool:
+    """Whether a save makes a new version: Draft / Not Started edit the current version in place, as does any
+    activity whose current version is still a draft; an executed activity's published version gets a new one
+    (once: the next saves update that draft). The canvas's view (services.canvas) shows this same decision."""
+    if current is None:
+        return True
     in_place = activity.status in (ActivityStatus.DRAFT, ActivityStatus.NOT_STARTED) or (
-        current is not None and current.state == VersionState.DRAFT
-    )
-    if current is not None and in_place:
+        current.state == VersionState.DRAFT)
+    return not in_place
+
+
+def _editable_version(session: Session, actor: User, activity: Activity) -> ActivityVersion:
+    """The version a save writes (see saving_creates_version)."""
+    current = session.get(ActivityVersion, activity.current_version_id)
+    if current is not None and not saving_creates_version(activity, current):
         return current
     last = session.exec(select(func.max(ActivityVersion.number)).where(
         ActivityVersion.activity_id == activity.id)).one() or 0

@@ -17,6 +17,7 @@ from engine.services import preferences
 from engine.services.campaigns import list_catalogue
 from engine.services.listing import SORTABLE, ListQuery, list_activities, status_counts
 from engine.status import Action, ActivityStatus
+from marketing_app.routes import canvas_route
 from marketing_app.states.campaigns import CampaignChoice, to_options
 from marketing_app.states.groups import ALL, UNGROUPED, GroupTreeState
 from marketing_app.states.rows import row_to_dict
@@ -40,11 +41,6 @@ COLUMN_WIDTHS: dict[str, int] = {
 NAME_MIN_WIDTH = 200
 #: sorts that start descending (newest / latest first); the others start ascending
 _DESCENDING_FIRST = {"created_at", "updated_at", "start_time", "end_time"}
-
-
-def canvas_route(activity_id: int | str, **query: str | int) -> str:
-    tail = "&".join(f"{k}={v}" for k, v in query.items())
-    return f"/activities/{activity_id}/canvas" + (f"?{tail}" if tail else "")
 
 
 @dataclass

@@ -7,8 +7,6 @@ are typed as "YYYY-MM-DD HH:MM" (24-hour) in the workspace's time zone, read by 
 whose message names the field; each shows its UTC equivalent as it is typed.
 """
 
-from datetime import UTC, datetime
-
 import reflex as rx
 
 from engine.errors import Invalid
@@ -18,13 +16,6 @@ from engine.services.activities import ActivityInput
 from marketing_app.states.auth import AuthState
 from marketing_app.states.campaigns import CampaignChoice
 from marketing_app.states.groups import ALL, UNGROUPED
-
-
-def parse_local(value: str) -> datetime | None:
-    """A UTC "YYYY-MM-DD HH:MM" (or datetime-local "…T…") value; ValueError when unreadable. Used by the canvas's
-    Basic information dialog until it moves to the time fields of this form (marketing_app/components/time_field.py)."""
-    value = (value or "").strip()
-    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
 
 
 class ActivityForm(CampaignChoice, mixin=True):
