@@ -14,7 +14,7 @@ from engine.models import Activity, ActivityVersion, ExecutionRecord, RecordTrig
 from engine.runtime.details import purge
 from engine.shared import trigger_watch  # noqa: F401  (session listener: trigger index follows activity status)
 from engine.shared.in_progress import new_record, require_capacity, start_rerun
-from engine.status import Action, ActivityStatus, RecordStatus, StatusError, transition
+from engine.status import Action, ActivityStatus, RecordStatus, StatusError, allowed, transition
 
 RETENTION = timedelta(days=7)
 
@@ -41,7 +41,9 @@ def _enter_in_progress(session: Session, activity: Activity, action: Action, now
     activity.status = next_status
     new_record(session, activity, RecordTrigger.SCHEDULE)
     if activity.schedule != Schedule.ONCE:
-        activity.next_run_at = next_cycle(activity, now)
+        # cycles keep to the start time ("daily at 09:00"), not to the tick that noticed it
+        start = activity.start_time if activity.start_time and activity.start_time <= now else now
+        activity.next_run_at = next_cycle(activity, start)
     activity.updated_at = now
     session.add(activity)
     return True
@@ -56,14 +58,14 @@ def begin_due(session: Session, now: datetime) -> list[int]:
 
 
 def end_due(session: Session, now: datetime) -> list[int]:
-    """At the end time the activity is Finished: nobody new enters; customers inside finish the flow. A re-run
-    ignores the end time (seed 000): while one runs the activity stays In Progress, and the round's end (or the
-    next tick, for a periodic activity) finishes it."""
+    """At the end time the activity is Finished (also a Paused one): nobody new enters; customers inside finish
+    the flow. A re-run ignores the end time (seed 000): while one runs the activity stays In Progress, and the
+    round's end (or the next tick, for a periodic activity) finishes it."""
     due = [a for a in session.exec(select(Activity).where(
-        col(Activity.status).in_([ActivityStatus.IN_PROGRESS, ActivityStatus.NOT_STARTED]),
+        col(Activity.status).in_([s for s in ActivityStatus if allowed(s, Action.END_TIME)]),
         col(Activity.end_time) <= now)).all() if not _rerun_running(session, a)]
     for activity in due:
-        activity.status = transition(activity.status, Action.COMPLETE)
+        activity.status = transition(activity.status, Action.END_TIME)
         activity.updated_at = now
         session.add(activity)
         for record in session.exec(select(ExecutionRecord).where(

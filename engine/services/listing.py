@@ -19,6 +19,7 @@ from engine.models import (
     ActivityGroup,
     ActivityVersion,
     MarketingCampaign,
+    Schedule,
     User,
     row_id,
 )
@@ -69,6 +70,8 @@ class ActivityRow(BaseModel):
     version_number: int | None
     template_key: str | None
     campaigns: list[str]
+    schedule: str = "Once"  # schedule_label
+    next_run: datetime | None = None  # when the scheduler starts its next round (None: nothing planned)
 
 
 class ActivityPage(BaseModel):
@@ -153,10 +156,38 @@ def list_activities(*, session: Session, actor: User, query: ListQuery) -> Activ
             is_public=a.is_public, group_id=a.group_id, group_name=gname or "Ungrouped",
             start_time=a.start_time, end_time=a.end_time, created_at=a.created_at, updated_at=a.updated_at,
             version_number=vnum, template_key=a.template_key, campaigns=campaigns.get(row_id(a), []),
+            schedule=schedule_label(a.schedule, a.schedule_every), next_run=next_run(a),
         )
         for a, owner, gname, vnum in found
     ]
     return ActivityPage(rows=rows, total=total, page=page, page_size=page_size)
+
+
+_UNITS = {Schedule.MINUTES: "minute", Schedule.HOURLY: "hour", Schedule.DAILY: "day", Schedule.MONTHLY: "month"}
+_EVERY_ONE = {Schedule.HOURLY: "Hourly", Schedule.DAILY: "Daily", Schedule.MONTHLY: "Monthly"}
+
+
+def schedule_label(schedule: Schedule | str, every: int = 1) -> str:
+    """"Once", "Daily", "Every 15 minutes", "Every 2 months": what the list and the dialogs call a schedule."""
+    schedule = Schedule(schedule)
+    if schedule == Schedule.ONCE:
+        return "Once"
+    if every <= 1 and schedule in _EVERY_ONE:
+        return _EVERY_ONE[schedule]
+    return f"Every {every} {_UNITS[schedule]}{'s' if every != 1 else ''}"
+
+
+def next_run(activity: Activity) -> datetime | None:
+    """When the scheduler starts the activity's next round, from the row alone (no query: the list stays as fast):
+    a Not Started one at its start time; an In Progress periodic one at its next cycle while that is before the
+    end time (engine/runtime/lifecycle.py cycles_due); anything else has none planned (a Paused one waits for
+    Resume and its new start time)."""
+    if activity.status == ActivityStatus.NOT_STARTED:
+        return activity.start_time
+    if activity.status == ActivityStatus.IN_PROGRESS and activity.schedule != Schedule.ONCE and activity.next_run_at:
+        if activity.end_time is None or activity.next_run_at < activity.end_time:
+            return activity.next_run_at
+    return None
 
 
 def _campaign_names(*, session: Session, activity_ids: list[int | None]) -> dict[int, list[str]]:
