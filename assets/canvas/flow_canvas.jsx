@@ -12,7 +12,7 @@
 // route (one customer's route: its cards and lines green, the rest dimmed). Both live in their own context,
 // so a live refresh of the numbers re-renders the cards only, never the graph.
 import React, {
-  createContext, memo, startTransition, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState,
+  createContext, memo, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState,
 } from "react";
 import {
   Background,
@@ -372,7 +372,7 @@ function Palette({ items, empty, notify, onDragging }) {
                    window.__fcDragging = it;
                    onDragging(true);
                  }}
-                 onDragEnd={() => { window.__fcDragging = null; startTransition(() => onDragging(false)); }}
+                 onDragEnd={() => { window.__fcDragging = null; onDragging(false); }}
                  onClick={() => notify(empty && !it.trigger ? "The first component must be a trigger: Target Audience or Behaviour Event."
                                                              : "Drag it onto a + on the canvas, or click a + and choose it.")}>
               <span className="fc-palette-icon"><Icon name={it.icon} size={15} /></span>
@@ -461,6 +461,7 @@ function Toolbar({ act, canUndo, canRedo, readOnly, onView, onTidy, tidying }) {
 function Canvas(props) {
   const { onAction, readOnly = false, preview = false, copyMode = "", selected = "", rev = 0 } = props;
   const wrapper = useRef(null);
+  const root = useRef(null);
   const dragging = useRef(new Set());
   const [nodes, setNodes] = useState(() => buildNodes(props, [], dragging.current, selected));
   const [localSel, setLocalSel] = useState(selected);
@@ -468,7 +469,6 @@ function Canvas(props) {
   const [note, setNote] = useState("");
   const [edgeSel, setEdgeSel] = useState("");
   const [hoverEdge, setHoverEdge] = useState("");
-  const [dragging2, setDragging2] = useState(false);
   const hoverTimer = useRef(null);
   const hover = useCallback((id) => {
     clearTimeout(hoverTimer.current);
@@ -509,6 +509,11 @@ function Canvas(props) {
     window.__fc = { kind: payload.kind, t0: performance.now(), rev };
     onAction(payload);
   }, [onAction, rev]);
+
+  // The look of a palette drag (every line's insert button shown as a drop target) is an attribute set on the DOM,
+  // not React state: as state it re-rendered the canvas and the palette when the drag began and again at the drop,
+  // in the frames that draw the dropped card; the CSS (.fc-root[data-dragging]) needs no render.
+  const dragLook = useCallback((on) => { if (root.current) root.current.toggleAttribute("data-dragging", on); }, []);
 
   const notify = useCallback((text) => {
     setNote(text);
@@ -659,8 +664,7 @@ function Canvas(props) {
     e.preventDefault();
     clearOver();
     const type = e.dataTransfer.getData(DRAG_TYPE) || (window.__fcDragging && window.__fcDragging.type);
-    // the end of the drag's look (every line's tools shown) is not urgent: the new graph the drop asks for is
-    startTransition(() => setDragging2(false));
+    dragLook(false);
     const item = (props.palette || []).find((p) => p.type === type);
     window.__fcDragging = null;
     if (!item) return;
@@ -681,7 +685,7 @@ function Canvas(props) {
     } else if (d.drop === "link") {
       act({ kind: "insert", type, source: d.source, branch: d.branch, target: d.target });
     }
-  }, [act, notify, props.palette, props.nodes]);
+  }, [act, notify, dragLook, props.palette, props.nodes]);
 
   // ---- keyboard: undo / redo, copy / paste, delete, escape
   useEffect(() => {
@@ -791,10 +795,10 @@ function Canvas(props) {
      <HoverCtx.Provider value={hoverCtx}>
      <ExecCtx.Provider value={execCtx}>
       <div className={"fc-root" + (preview ? " preview" : "") + (readOnly ? " read-only" : "") + (copyMode ? " copying" : "")
-                      + (dragging2 ? " dragging" : "") + (routeNodes ? " routing" : "")}
-           data-rev={rev} data-copy-mode={copyMode} data-lines={shownEdges.length} data-route={routeKey}>
+                      + (routeNodes ? " routing" : "")}
+           ref={root} data-rev={rev} data-copy-mode={copyMode} data-lines={shownEdges.length} data-route={routeKey}>
         {!readOnly && !preview && <Palette items={props.palette || []} empty={!(props.nodes || []).length} notify={notify}
-                                            onDragging={setDragging2} />}
+                                            onDragging={dragLook} />}
         <div className="fc-flow" ref={wrapper} onDragOver={onDragOver} onDrop={onDrop}
              onDragLeave={(e) => { if (!wrapper.current.contains(e.relatedTarget)) clearOver(); }}>
           <ReactFlow
