@@ -142,7 +142,7 @@ def list_activities(*, session: Session, actor: User, query: ListQuery) -> Activ
         .limit(page_size)
     )
     found = session.exec(stmt).all()
-    campaigns = _campaign_names(session=session, activity_ids=[a.id for a, *_ in found])
+    campaigns = campaign_names(session=session, activity_ids=[a.id for a, *_ in found])
     rows = [
         ActivityRow(
             id=a.id, name=a.name, description=a.description, status=a.status,
@@ -156,7 +156,8 @@ def list_activities(*, session: Session, actor: User, query: ListQuery) -> Activ
     return ActivityPage(rows=rows, total=total, page=page, page_size=page_size)
 
 
-def _campaign_names(*, session: Session, activity_ids: list[int | None]) -> dict[int, list[str]]:
+def campaign_names(*, session: Session, activity_ids: list[int | None]) -> dict[int, list[str]]:
+    """activity id -> its sub-activities' names (the list's and the reach tasks' Sub-activities column)."""
     if not activity_ids:
         return {}
     pairs = session.exec(
