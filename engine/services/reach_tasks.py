@@ -89,6 +89,7 @@ STATUS_LABELS = {TaskStatus.TO_BE_SENT: "To be sent", TaskStatus.SENDING: "Sendi
 SORTABLE = ("name", "activity", "started_at", "audience", "sent", "success", "failed", "status")
 MAX_PAGE_SIZE = 200
 TOP_REASONS = 3
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 SCHEDULE_LABELS = {Schedule.MINUTES: "every {n} min", Schedule.HOURLY: "hourly", Schedule.DAILY: "daily",
                    Schedule.MONTHLY: "monthly"}
 
@@ -267,7 +268,11 @@ def _sending_type(activity: Activity) -> str:
 
 
 def _platform() -> str:
-    return urlsplit(get_settings().provider_url).netloc or "provider"
+    """The provider the channel sends through: the local simulator (a loopback address), else its host."""
+    host = urlsplit(get_settings().provider_url).hostname or ""
+    if host in LOOPBACK:
+        return "Provider simulator"
+    return host or "Provider"
 
 
 def _task(session: Session, c: _Candidate, channel: Channel, campaigns: list[str], now: datetime) -> ReachTask:

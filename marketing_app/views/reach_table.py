@@ -70,14 +70,14 @@ def filters() -> rx.Component:
     )
 
 
-#: (key, header, width px, sort key or "", numeric)
+#: (key, header, width px, sort key or "", numeric); the platform and the sending type carry a second line (the
+#: SMS type, the send time) so that every column, Status included, fits a 1440-pixel window without scrolling
 COLUMNS: list[tuple[str, str, int, str, bool]] = [
-    ("name", "Task", 0, "name", False), ("campaigns", "Sub-activities", 110, "", False),
-    ("content", "Content", 220, "", False), ("audience", "Audience", 150, "audience", True),
-    ("sent", "Actually sent", 120, "sent", True), ("success", "Succeeded", 110, "success", True),
-    ("failed", "Failed", 90, "failed", True), ("platform", "SMS platform", 130, "", False),
-    ("channel_type", "SMS type", 100, "", False), ("sending_type", "Sending type", 150, "", False),
-    ("status", "Status", 140, "status", False), ("started", "Sent at (UTC)", 140, "started_at", False),
+    ("name", "Task", 190, "name", False), ("campaigns", "Sub-activities", 92, "", False),
+    ("content", "Content", 0, "", False), ("audience", "Audience", 100, "audience", True),
+    ("sent", "Actually sent", 104, "sent", True), ("success", "Succeeded", 88, "success", True),
+    ("failed", "Failed", 70, "failed", True), ("platform", "SMS platform · type", 124, "", False),
+    ("started", "Sending type · time", 140, "started_at", False), ("status", "Status", 124, "status", False),
 ]
 
 
@@ -127,24 +127,24 @@ def _status(r: rx.Var[dict[str, str]]) -> rx.Component:
 def _row(r: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.el.tr(
         rx.el.td(
-            rx.text(r["name"], class_name="task-name truncate", title=r["name"], weight="medium"),
-            rx.link(r["activity"], href=r["activity_href"], class_name="activity-link truncate", size="1",
-                    title="Open the round on the canvas"),
+            rx.text(r["name"], class_name="task-name truncate", title=r["name"], weight="medium", size="2"),
+            rx.link("Open the round on the canvas", href=r["activity_href"], class_name="activity-link truncate",
+                    size="1"),
         ),
         rx.el.td(_campaigns(r)),
         rx.el.td(rx.text(r["content"], class_name="truncate", title=r["content"], size="2")),
-        rx.el.td(rx.text(r["audience"], class_name="num-line"),
+        rx.el.td(rx.text(r["audience"]),
                  rx.text(r["audience_name"], size="1", class_name="muted truncate", title=r["audience_name"]),
                  class_name="num", custom_attrs={"data-col": "audience"}),
-        rx.el.td(rx.tooltip(rx.el.span(r["sent"]), content=r["sent_hint"]), class_name="num",
-                 custom_attrs={"data-col": "sent"}),
+        rx.el.td(rx.tooltip(rx.el.span(r["sent"], class_name="sent-number"), content=r["sent_hint"]),
+                 class_name="num", custom_attrs={"data-col": "sent"}),
         rx.el.td(r["success"], class_name="num", custom_attrs={"data-col": "success"}),
         rx.el.td(_failed(r), class_name="num", custom_attrs={"data-col": "failed"}),
-        rx.el.td(r["platform"], class_name="muted-cell truncate"),
-        rx.el.td(r["channel_type"], class_name="muted-cell"),
-        rx.el.td(r["sending_type"], class_name="muted-cell truncate"),
+        rx.el.td(rx.text(r["platform"], size="2", class_name="truncate", title=r["platform"]),
+                 rx.text(r["channel_type"], size="1", class_name="muted"), custom_attrs={"data-col": "platform"}),
+        rx.el.td(rx.text(r["sending_type"], size="2", class_name="truncate", title=r["sending_type"]),
+                 rx.text(r["started"], size="1", class_name="muted"), custom_attrs={"data-col": "sending"}),
         rx.el.td(_status(r), custom_attrs={"data-col": "status"}),
-        rx.el.td(r["started"], class_name="muted-cell"),
         class_name="task-row",
         custom_attrs={"data-id": r["id"], "data-name": r["name"], "data-status": r["status"],
                       "data-record": r["record"], "data-audience": r["raw_audience"], "data-sent": r["raw_sent"],

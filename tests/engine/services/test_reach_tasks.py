@@ -73,6 +73,7 @@ def test_a_round_is_one_task_per_sms_component_with_the_canvas_numbers(simulator
     [task] = tasks(who["owner"])
     assert (task.record_id, task.node_id, task.name) == (record_id, "sms", "Faults · round 1")
     assert task.content == "Hi {name}" and task.channel_type == "Text SMS" and task.sending_type == "Once"
+    assert task.platform == "Provider simulator"  # PROVIDER_URL is the simulator on 127.0.0.1
     assert task.campaigns == ["Coupons", "VIP"] and task.audience_name == "All"
     with read_session() as session:  # the canvas's numbers for the same component
         view = execution_view(session=session, actor=session.get(User, who["owner"].id), activity_id=activity_id)
