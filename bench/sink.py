@@ -6,7 +6,6 @@ X-Signature as a receiver should (engine/channels/signature.py: 5 minutes' toler
 answered 401 and counted in `bad_signatures`."""
 
 import argparse
-import json
 import os
 
 import uvicorn
@@ -16,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from engine.channels import signature
+from engine.channels.wire import loads
 
 
 def create_app(secret: str = "") -> Starlette:
@@ -27,7 +27,7 @@ def create_app(secret: str = "") -> Starlette:
         if secret and not signature.is_valid(raw, secret, request.headers.get(signature.HEADER)):
             stats["bad_signatures"] += 1
             return JSONResponse({"error": "bad signature"}, status_code=401)
-        body = json.loads(raw)
+        body = loads(raw)  # orjson: the standard library's decoder was half of the sink's CPU
         items = body["items"] if isinstance(body, dict) and "items" in body else [body]
         stats["posts"] += 1
         for item in items:

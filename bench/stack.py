@@ -142,6 +142,19 @@ class Stack:
             self.start_workers()
         if scheduler:
             self._spawn("scheduler", [PYTHON, "-m", "engine.scheduler"])
+            # ready before anything is measured: its start (imports, ~1.3 CPU-s without bytecode caches) is not
+            # the engine's work, and it competed with the workers in the first seconds of a run
+            self.wait_log("scheduler", b"scheduler running")
+
+    def wait_log(self, name: str, text: bytes, timeout: float = 60) -> None:
+        """Until the process `name` has written `text` to its log."""
+        deadline = time.monotonic() + timeout
+        while text not in (self.dir / f"{name}.log").read_bytes():
+            if self.procs[name].poll() is not None:
+                raise RuntimeError(f"{name} exited; see {self.dir / f'{name}.log'}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not log {text!r} within {timeout:.0f} s")
+            time.sleep(0.05)
 
     def start_workers(self) -> None:
         self._spawn("workers", [str(BIN / "dramatiq"), self.actors, "--processes", str(self.workers),

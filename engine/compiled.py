@@ -7,14 +7,15 @@ round, an event's open rounds and trigger) run thousands of times a second, so t
 str enums). Statements with expanding parameters (`IN` lists) are not supported: they compile per call.
 """
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
 
 class Compiled:
-    def __init__(self, statement: Select) -> None:  # type: ignore[type-arg]
+    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self.statement = statement
         self._sql: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
 
@@ -26,7 +27,9 @@ class Compiled:
             compiled = self.statement.compile(dialect=dialect)
             positions = tuple(compiled.positiontup) if compiled.positiontup is not None else None
             # the statement's own values (e.g. a status literal), as the column types bind them (enum -> text)
-            processors = compiled._bind_processors  # noqa: SLF001 — the public API would process per call
+            # a bind's processors are a sequence only for tuple binds, which these statements do not use
+            processors = cast(Mapping[str, Callable[[Any], Any]],
+                              compiled._bind_processors)  # noqa: SLF001 — the public API would process per call
             defaults = {name: processors[name](value) if name in processors else value
                         for name, value in compiled.construct_params(_check=False).items() if value is not None}
             found = self._sql[dialect.name] = (str(compiled), positions, defaults)

@@ -14,6 +14,7 @@ which wakes the next one at once. The turn ends with the commit or rollback, bef
 import fcntl
 import logging
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,8 +22,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, select
-from sqlmodel import Session
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, select
+from sqlalchemy.orm import Session as OrmSession  # what the flush listeners get: sqlmodel's Session is one
+from sqlmodel import Session, col
 
 from engine.models import Workspace
 from engine.settings import get_settings
@@ -36,7 +38,7 @@ def _prepare_sqlite(engine: Engine, url: str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (pysqlite's own is broken)
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -48,7 +50,7 @@ def _prepare_sqlite(engine: Engine, url: str) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get("sqlite_immediate", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
@@ -152,18 +154,18 @@ def write_session() -> Iterator[Session]:
             session.rollback()
             raise
         finally:
-            if held:  # neither listener ran (e.g. the connection could not be opened)
+            if held and path is not None:  # neither listener ran (e.g. the connection could not be opened)
                 held = False
-                _TURN.release(path)  # type: ignore[arg-type]
+                _TURN.release(path)
 
 
 def lock_workspace(session: Session, workspace_id: int) -> None:
     """Serialise workspace-wide rules (the in-progress cap) across processes."""
     if session.get_bind().dialect.name != "sqlite":  # SQLite already holds the lock (BEGIN IMMEDIATE)
-        session.execute(select(Workspace.id).where(Workspace.id == workspace_id).with_for_update())
+        session.execute(select(col(Workspace.id)).where(col(Workspace.id) == workspace_id).with_for_update())
 
 
-def after_commit(session: Session, fn: Callable[[], None]) -> None:
+def after_commit(session: OrmSession, fn: Callable[[], None]) -> None:
     """Run `fn` once the session's current transaction commits (dropped if it rolls back). Errors in `fn`
     are logged, never raised: the data is already committed."""
     pending: list[Callable[[], None]] = session.info.setdefault("engine_after_commit", [])

@@ -31,6 +31,7 @@ from engine.models import (
     Schedule,
     User,
     Workspace,
+    row_id,
 )
 from engine.models.record import CROWD_DATA_FAILURE
 from engine.services.auth import hash_password
@@ -146,7 +147,7 @@ def demo_flow(kind: int) -> dict[str, Any]:
 def _groups(session: Session, ws: Workspace, tree: dict[str, Any], parent: ActivityGroup | None,
             out: dict[str, ActivityGroup]) -> None:
     for position, (name, children) in enumerate(tree.items()):
-        group = ActivityGroup(workspace_id=ws.id, name=name, parent_id=parent.id if parent else None,
+        group = ActivityGroup(workspace_id=row_id(ws), name=name, parent_id=parent.id if parent else None,
                               position=position)
         session.add(group)
         session.flush()
@@ -167,7 +168,7 @@ def _records(session: Session, activity: Activity, version: ActivityVersion, rng
         started = now - timedelta(days=(rounds - number) * 1 + 1, hours=rng.randint(1, 12))
         status = finals[activity.status] if last else RecordStatus.COMPLETED
         record = ExecutionRecord(
-            activity_id=activity.id, version_id=version.id, number=number, status=status,
+            activity_id=row_id(activity), version_id=row_id(version), number=number, status=status,
             trigger=RecordTrigger.PUBLISH if number == 1 else RecordTrigger.SCHEDULE, started_at=started,
             ended_at=None if status == RecordStatus.IN_PROGRESS else started + timedelta(minutes=rng.randint(5, 90)),
         )
@@ -191,7 +192,7 @@ def seed(session: Session) -> bool:
     session.flush()
     users: dict[str, User] = {}
     for username, password, display, role in USERS:
-        users[username] = User(workspace_id=ws.id, username=username, display_name=display, role=role,
+        users[username] = User(workspace_id=row_id(ws), username=username, display_name=display, role=role,
                                password_hash=hash_password(password, rounds=10))
         session.add(users[username])
     session.flush()
@@ -199,11 +200,11 @@ def seed(session: Session) -> bool:
     _groups(session, ws, GROUPS, None, groups)
     subs: list[MarketingCampaign] = []
     for primary_name, sub_names in CAMPAIGNS.items():
-        primary = MarketingCampaign(workspace_id=ws.id, name=primary_name)
+        primary = MarketingCampaign(workspace_id=row_id(ws), name=primary_name)
         session.add(primary)
         session.flush()
         for sub_name in sub_names:
-            sub = MarketingCampaign(workspace_id=ws.id, name=sub_name, parent_id=primary.id)
+            sub = MarketingCampaign(workspace_id=row_id(ws), name=sub_name, parent_id=primary.id)
             session.add(sub)
             subs.append(sub)
     session.flush()
@@ -211,7 +212,7 @@ def seed(session: Session) -> bool:
     for i, (name, owner, status, group, public, template, n_versions, schedule) in enumerate(ACTIVITIES):
         created = now - timedelta(days=40 - i, hours=rng.randint(0, 20))
         activity = Activity(
-            workspace_id=ws.id, name=name, description=f"{name} — demo activity", owner_id=users[owner].id,
+            workspace_id=row_id(ws), name=name, description=f"{name} — demo activity", owner_id=row_id(users[owner]),
             is_public=public, group_id=groups[group].id if group else None, status=status,
             schedule=schedule, template_key=template, created_at=created,
             schedule_every=MINUTES_EVERY if schedule == Schedule.MINUTES else 1,
@@ -222,13 +223,13 @@ def seed(session: Session) -> bool:
         session.add(activity)
         session.flush()
         for sub in rng.sample(subs, k=rng.randint(0, 2)):
-            session.add(ActivityCampaignLink(activity_id=activity.id, campaign_id=sub.id))
+            session.add(ActivityCampaignLink(activity_id=row_id(activity), campaign_id=row_id(sub)))
         version = None
         for number in range(1, n_versions + 1):
             published = status != S.DRAFT
             version = ActivityVersion(
-                activity_id=activity.id, number=number, flow=demo_flow((i + number) % 3),
-                author_id=users[owner].id, created_at=created + timedelta(hours=number),
+                activity_id=row_id(activity), number=number, flow=demo_flow((i + number) % 3),
+                author_id=row_id(users[owner]), created_at=created + timedelta(hours=number),
                 state=VersionState.PUBLISHED if published else VersionState.DRAFT,
                 published_at=created + timedelta(hours=number) if published else None,
             )

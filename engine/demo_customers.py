@@ -25,7 +25,7 @@ from sqlmodel import Session, col, func, select
 from engine import clock
 from engine.api.keys import set_api_key
 from engine.db import write_session
-from engine.models import Audience, AudienceKind, BehaviorEvent, Customer, Role, User, Workspace
+from engine.models import Audience, AudienceKind, BehaviorEvent, Customer, Role, User, Workspace, row_id, table_of
 from engine.services.audiences import import_csv, import_csv_for_workspace
 from engine.shared.customers import upsert_customers
 
@@ -198,8 +198,8 @@ def _audiences(session: Session, ws: Workspace, people: list[dict[str, Any]], ad
     # ids 1 and 2 are what the demo flows reference: take them explicitly when free
     free = not session.exec(select(Audience.id).where(col(Audience.id).in_([1, 2]))).first()
     member = {"field": "tag:member_level", "op": "exists"}
-    _rule_audience(session, ws.id, "All members", {"all": [member]}, 1 if free else None)
-    _rule_audience(session, ws.id, "New members last 30 days",
+    _rule_audience(session, row_id(ws), "All members", {"all": [member]}, 1 if free else None)
+    _rule_audience(session, row_id(ws), "New members last 30 days",
                    {"all": [{"field": "created_at", "op": "within_days", "value": 30}, member]}, 2 if free else None)
     if free and session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT setval(pg_get_serial_sequence('audience', 'id'), "
@@ -210,15 +210,15 @@ def _audiences(session: Session, ws: Workspace, people: list[dict[str, Any]], ad
     if admin is not None:
         import_csv(session=session, actor=admin, name="VIP list", csv_text=csv_text)
     else:
-        import_csv_for_workspace(session=session, workspace_id=ws.id, name="VIP list", csv_text=csv_text)
-    _rule_audience(session, ws.id, "Shanghai female members", {"all": [
+        import_csv_for_workspace(session=session, workspace_id=row_id(ws), name="VIP list", csv_text=csv_text)
+    _rule_audience(session, row_id(ws), "Shanghai female members", {"all": [
         {"field": "attr:city", "op": "eq", "value": "Shanghai"}, {"field": "tag:gender", "op": "eq", "value": "female"},
         member]})
-    _rule_audience(session, ws.id, "High spenders (5,000+)",
+    _rule_audience(session, row_id(ws), "High spenders (5,000+)",
                    {"all": [{"field": "attr:total_spend", "op": "gte", "value": 5000}]})
-    _rule_audience(session, ws.id, "At risk or dormant",
+    _rule_audience(session, row_id(ws), "At risk or dormant",
                    {"all": [{"field": "tag:lifecycle_stage", "op": "in", "value": ["at_risk", "dormant"]}]})
-    _rule_audience(session, ws.id, "Overseas customers",
+    _rule_audience(session, row_id(ws), "Overseas customers",
                    {"all": [{"field": "timezone", "op": "neq", "value": "Asia/Shanghai"}]})
 
 
@@ -230,15 +230,15 @@ def seed_customers(session: Session) -> bool:
     if ws is None:
         return False
     if ws.api_key_hash is None:
-        set_api_key(session=session, workspace_id=ws.id, key=DEMO_API_KEY)
-    if session.exec(select(func.count()).select_from(Customer).where(Customer.workspace_id == ws.id)).one():
+        set_api_key(session=session, workspace_id=row_id(ws), key=DEMO_API_KEY)
+    if session.exec(select(func.count()).select_from(Customer).where(Customer.workspace_id == row_id(ws))).one():
         return False
     rng = random.Random(SEED)
     now = clock.now()
     people = [_person(rng, i, now) for i in range(CUSTOMERS)]
-    result = upsert_customers(session=session, workspace_id=ws.id, rows=people)
-    session.execute(insert(BehaviorEvent.__table__), _events(rng, people, result.ids, ws.id, now))  # type: ignore[arg-type]
-    admin = session.exec(select(User).where(User.workspace_id == ws.id, User.role == Role.ADMIN)
+    result = upsert_customers(session=session, workspace_id=row_id(ws), rows=people)
+    session.execute(insert(table_of(BehaviorEvent)), _events(rng, people, result.ids, row_id(ws), now))
+    admin = session.exec(select(User).where(User.workspace_id == row_id(ws), User.role == Role.ADMIN)
                          .order_by(col(User.id))).first()
     _audiences(session, ws, people, admin)
     session.flush()

@@ -22,7 +22,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from engine import clock
-from engine.models import Activity, Audience, Schedule, User, Workspace
+from engine.models import Activity, Audience, Schedule, User, Workspace, row_id
 from engine.runtime.lifecycle import next_cycle
 from engine.services import activities as svc
 from engine.services.activities import ActivityInput
@@ -101,7 +101,7 @@ def seed_live(session: Session, workspace: Workspace) -> list[int]:
     """Create and publish the live demo activities the workspace lacks (by name); returns the new ids."""
     existing = set(session.exec(select(Activity.name).where(Activity.workspace_id == workspace.id)).all())
     users = {u.username: u for u in session.exec(select(User).where(User.workspace_id == workspace.id)).all()}
-    audiences = {a.name: int(a.id) for a in session.exec(  # type: ignore[arg-type]
+    audiences = {a.name: row_id(a) for a in session.exec(
         select(Audience).where(Audience.workspace_id == workspace.id)).all()}
     created: list[int] = []
     for live in LIVE_ACTIVITIES:
@@ -113,8 +113,8 @@ def seed_live(session: Session, workspace: Workspace) -> list[int]:
             name=live.name, description=live.description, schedule=live.schedule, schedule_every=live.every))
         activity.is_public = live.public
         session.add(activity)
-        svc.publish(session=session, actor=owner, activity_id=int(activity.id))  # type: ignore[arg-type]
-        created.append(int(activity.id))  # type: ignore[arg-type]
+        svc.publish(session=session, actor=owner, activity_id=row_id(activity))
+        created.append(row_id(activity))
     return created
 
 

@@ -8,6 +8,7 @@ records, charts).
 """
 
 from sqlalchemy import ColumnElement, and_, or_, true
+from sqlmodel import col
 
 from engine.errors import Forbidden
 from engine.models import Activity, Role, User
@@ -19,10 +20,10 @@ _CREATE_FROM = frozenset({Action.COPY})
 
 def visible_clause(actor: User) -> ColumnElement[bool]:
     """SQL filter for the activities `actor` may see (always scoped to the actor's workspace)."""
-    same_ws = Activity.workspace_id == actor.workspace_id
+    same_ws = col(Activity.workspace_id) == actor.workspace_id
     if actor.role == Role.ADMIN:
         return same_ws
-    return and_(same_ws, or_(Activity.is_public == true(), Activity.owner_id == actor.id))
+    return and_(same_ws, or_(col(Activity.is_public) == true(), col(Activity.owner_id) == actor.id))
 
 
 def can_see(actor: User, activity: Activity) -> bool:

@@ -14,7 +14,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from redis.exceptions import LockNotOwnedError
@@ -23,7 +23,7 @@ from sqlmodel import col, select
 
 from engine import clock
 from engine.db import read_session, write_session
-from engine.models import ExecutionRecord
+from engine.models import ExecutionRecord, pk_ids, row_id
 from engine.runtime import abtest, inbox, lifecycle, redis_state, rescue
 from engine.runtime.connection import get_redis
 from engine.runtime.receipts import expire_pending, retry_late
@@ -39,10 +39,11 @@ LEASE_KEY = "scheduler:lease"
 
 
 class Scheduler:
-    def __init__(self, *, dispatch: Callable[[int], None], resume: Callable[[int, str, str], None],
-                 store: RoundStore | None = None, walk: Callable[[int, str, str, bool], None] | None = None,
+    def __init__(self, *, dispatch: Callable[[int], object], resume: Callable[[int, str, str], None],
+                 store: RoundStore | None = None, walk: Callable[[int, str, str, bool], object] | None = None,
                  stall_s: float | None = None, enter: Callable[[int, str, str], None] | None = None,
-                 crowd: Callable[[int], None] | None = None) -> None:
+                 crowd: Callable[[int], object] | None = None) -> None:
+        # dispatch/walk/crowd may return what they enqueued (an actor's `send` returns its Message): ignored
         self.dispatch = dispatch  # start a round on the workers
         self.resume = resume  # continue a parked batch after its wait
         self.walk = walk  # enqueue a walk of a batch (record, node, batch, resume): rescues lost batches
@@ -66,12 +67,12 @@ class Scheduler:
                 return self._lease.reacquire()
             except LockNotOwnedError:
                 self._lease.local.token = None  # lapsed: taken by another, or free to take again below
-        return self._lease.acquire(blocking=False, token=self.identity)
+        return bool(self._lease.acquire(blocking=False, token=self.identity))
 
-    def tick(self, now: datetime | None = None) -> dict[str, list]:
+    def tick(self, now: datetime | None = None) -> dict[str, Sequence[object]]:
         """One pass over everything time-driven; returns what it did (for logs and tests)."""
         now = now or clock.now()
-        done: dict[str, list] = {}
+        done: dict[str, Sequence[object]] = {}
         redis_state.rebind_if_empty(self.store.r)  # Redis restarted empty: its lost rounds are found next
         done.update(check_rounds(store=self.store))  # before closing rounds: lost ≠ done
         done["inbox"] = [inbox.drain(store=self.store, enqueue=lambda *walk: self._enqueue()(*walk))]
@@ -99,8 +100,8 @@ class Scheduler:
     def refresh_ab_tests(self, now: datetime) -> list[int]:
         with write_session() as session:
             refreshed = abtest.refresh_recent(session, self.store, now)
-            closed = session.exec(select(ExecutionRecord.id).where(
-                col(ExecutionRecord.id).in_(refreshed), ExecutionRecord.status != RecordStatus.IN_PROGRESS)).all()
+            closed = pk_ids(session.exec(select(ExecutionRecord.id).where(
+                col(ExecutionRecord.id).in_(refreshed), ExecutionRecord.status != RecordStatus.IN_PROGRESS)).all())
             for record_id in closed:
                 persist_counters(session, record_id, self.store)
         return refreshed
@@ -111,11 +112,11 @@ class Scheduler:
                 ExecutionRecord.status == RecordStatus.IN_PROGRESS,
                 col(ExecutionRecord.dispatched_at).is_(None))).all()
             for record in records:
-                redis_state.mark(self.store.r, record.id)  # its Redis state begins with the message
-                self.dispatch(record.id)  # before the commit: a crash here re-dispatches (start is idempotent)
+                redis_state.mark(self.store.r, row_id(record))  # its Redis state begins with the message
+                self.dispatch(row_id(record))  # before the commit: a crash here re-dispatches (start is idempotent)
                 record.dispatched_at = now
                 session.add(record)
-            return [r.id for r in records]
+            return [row_id(r) for r in records]
 
     def _enqueue(self) -> Callable[[int, str, str], None]:
         """How kept events' customers are handed to the workers (the actors' queue, or the test's)."""
@@ -127,7 +128,7 @@ class Scheduler:
             self.enter = enqueue_step
         return self.enter
 
-    def _send_crowd(self) -> Callable[[int], None]:
+    def _send_crowd(self) -> Callable[[int], object]:
         """How Generate Crowd operations are handed to the workers (the actor's queue, or the test's)."""
         if self.crowd is None:
             from engine.crowd_actor import generate_crowd  # lazily on purpose, as in _enqueue (declares an actor)
@@ -140,7 +141,7 @@ class Scheduler:
         with read_session() as session:
             ids = session.exec(select(ExecutionRecord.id).where(
                 ExecutionRecord.status == RecordStatus.IN_PROGRESS)).all()
-        redis_state.refresh(self.store.r, [i for i in ids if i is not None])
+        redis_state.refresh(self.store.r, pk_ids(ids))
 
     def _release_waits(self, now: datetime) -> list[str]:
         released = []
@@ -152,16 +153,16 @@ class Scheduler:
 
     def _finish_closed_rounds(self) -> list[int]:
         with write_session() as session:
-            ids = session.exec(select(ExecutionRecord.id).where(
+            ids = pk_ids(session.exec(select(ExecutionRecord.id).where(
                 ExecutionRecord.status == RecordStatus.IN_PROGRESS,
-                col(ExecutionRecord.entry_closed).is_(True))).all()
+                col(ExecutionRecord.entry_closed).is_(True))).all())
         return [rid for rid in ids if finish_if_done(rid, store=self.store)]
 
     def _rescue_stalled_rounds(self) -> list[str]:
         """Rounds whose pending batches have not changed for `stall_s`: re-enqueue batches with no message."""
         with write_session() as session:
-            ids = session.exec(select(ExecutionRecord.id).where(
-                ExecutionRecord.status == RecordStatus.IN_PROGRESS)).all()
+            ids = pk_ids(session.exec(select(ExecutionRecord.id).where(
+                ExecutionRecord.status == RecordStatus.IN_PROGRESS)).all())
         now = time.monotonic()
         rescued: list[str] = []
         for record_id in ids:

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     session_days: int = 14
 
     # --- Channels (engine/channels): every default runs on one machine ---------------------------------
-    # Email over SMTP: one connection per batch; STARTTLS / implicit TLS / login only when set.
+    # Email over SMTP: connections kept between batches (channels/email.py); STARTTLS, TLS, login when set.
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
     smtp_username: str = ""  # empty = no AUTH

@@ -15,6 +15,7 @@ class ActivityStatus(StrEnum):
     STOPPED = "stopped"
     COMPLETED = "completed"  # normal end of a Finished activity
     ABNORMAL_END = "abnormal_end"
+    PAUSED = "paused"  # no new round or entrant; customers inside finish; Resume asks for a new start time
 
     @property
     def label(self) -> str:
@@ -28,6 +29,7 @@ ACTIVITY_STATUS_LABELS: dict[ActivityStatus, str] = {
     ActivityStatus.STOPPED: "Stopped",
     ActivityStatus.COMPLETED: "Completed",
     ActivityStatus.ABNORMAL_END: "Abnormal End",
+    ActivityStatus.PAUSED: "Paused",
 }
 
 #: "Finished" on the status bar counts both normal and abnormal ends.
@@ -49,15 +51,19 @@ class Action(StrEnum):
     DETAILS = "details"
     EXECUTION_RECORDS = "execution_records"
     RERUN = "rerun"
+    PAUSE = "pause"
+    RESUME = "resume"  # with a new start time later than now
+    MODIFY = "modify"  # the schedule, effective period and basic information, from the list
     # system actions (scheduler / engine)
     BEGIN = "begin"  # start time reached
-    COMPLETE = "complete"  # one-time flow completed, or end time reached
+    COMPLETE = "complete"  # one-time flow completed (or its run count used up)
+    END_TIME = "end_time"  # the end time of the effective period reached
     FAIL = "fail"  # a component failed
 
 
 S = ActivityStatus
 ALL = frozenset(S)
-EXECUTED = frozenset({S.IN_PROGRESS, S.STOPPED, S.COMPLETED, S.ABNORMAL_END})
+EXECUTED = frozenset({S.IN_PROGRESS, S.PAUSED, S.STOPPED, S.COMPLETED, S.ABNORMAL_END})
 
 
 @dataclass(frozen=True)
@@ -77,13 +83,24 @@ ACTIVITY_RULES: dict[Action, Rule] = {
     Action.EDIT: Rule(ALL, None, "This activity cannot be edited."),
     # Saving an executed, no-longer-running activity as a draft makes it a Draft (a new version); a running
     # one keeps running its published version while the draft waits (see services.activities.save_draft).
+    # A Paused one stays Paused (Resume, or a publish with a new start time, restarts it).
     Action.SAVE_DRAFT: Rule(ALL, S.DRAFT, "This activity cannot be saved as a draft.",
-                            keeps=frozenset({S.IN_PROGRESS})),
+                            keeps=frozenset({S.IN_PROGRESS, S.PAUSED})),
+    # Publishing a Paused activity restarts it: the service asks for a start time later than now (as Resume),
+    # so it always waits as Not Started.
     Action.PUBLISH: Rule(ALL, S.IN_PROGRESS, "This activity cannot be published.", S.NOT_STARTED),
     Action.STOP: Rule(
-        frozenset({S.IN_PROGRESS, S.NOT_STARTED}), S.STOPPED,
-        "Only an activity that is In Progress or Not Started can be stopped.",
+        frozenset({S.IN_PROGRESS, S.NOT_STARTED, S.PAUSED}), S.STOPPED,
+        "Only an activity that is In Progress, Not Started or Paused can be stopped.",
     ),
+    # Seed 002: later triggers and rounds stop; customers already inside finish the flow they are in.
+    Action.PAUSE: Rule(frozenset({S.IN_PROGRESS}), S.PAUSED, "Only an In Progress activity can be paused."),
+    # Restarting asks for a new start time later than now: it waits as Not Started and the scheduler begins it
+    # then (the start time is never "now": one rule, the same as the dialog's).
+    Action.RESUME: Rule(frozenset({S.PAUSED}), S.NOT_STARTED,
+                        "Only a Paused activity can be resumed (a Stopped one is started)."),
+    Action.MODIFY: Rule(frozenset({S.NOT_STARTED, S.PAUSED}), None,
+                        "Only a Not Started or Paused activity can be modified; pause it first."),
     # Started again before its start time, a Stopped activity waits as Not Started.
     Action.START: Rule(frozenset({S.STOPPED}), S.IN_PROGRESS, "Only a Stopped activity can be started.",
                        S.NOT_STARTED),
@@ -92,12 +109,14 @@ ACTIVITY_RULES: dict[Action, Rule] = {
     # it waited for completed a one-time activity, or the end time passed), Abnormal End, Stopped (a Re-run asked
     # after the Stop; a Stop withdraws queued ones, see RERUN_WITHDRAWN_BY), or Draft (an executed activity
     # saved as a draft: the published version runs while the draft waits, as SAVE_DRAFT keeps a running one).
-    # Not Started is refused: nothing ran since it was stopped and started again before its start time.
-    Action.RERUN: Rule(ALL - {S.NOT_STARTED}, S.IN_PROGRESS,
-                       "A Not Started activity cannot re-run a round: wait for its start time."),
+    # Not Started is refused: nothing ran since it was stopped and started again before its start time; Paused
+    # too: a re-run would start it again, which only Resume (with a new start time) does.
+    Action.RERUN: Rule(ALL - {S.NOT_STARTED, S.PAUSED}, S.IN_PROGRESS,
+                       "A Not Started or Paused activity cannot re-run a round: wait for its start time."),
+    # Seed 002: never while In Progress. Deleting a Paused one stops the rounds still draining first.
     Action.DELETE: Rule(
-        frozenset({S.DRAFT, S.STOPPED, S.COMPLETED, S.ABNORMAL_END}), None,
-        "Only Draft, Stopped, Completed or Abnormal End activities can be deleted; stop it first.",
+        ALL - {S.IN_PROGRESS}, None,
+        "An In Progress activity cannot be deleted: pause or stop it first.",
     ),
     Action.COPY: Rule(ALL, None, "This activity cannot be copied."),
     Action.MOVE: Rule(ALL, None, "This activity cannot be moved."),
@@ -106,17 +125,22 @@ ACTIVITY_RULES: dict[Action, Rule] = {
     Action.DETAILS: Rule(ALL, None, "No details."),
     Action.EXECUTION_RECORDS: Rule(EXECUTED, None, "This activity has not been executed yet."),
     Action.BEGIN: Rule(frozenset({S.NOT_STARTED}), S.IN_PROGRESS, "Only a Not Started activity can begin."),
+    # A Paused one-time activity whose round drained stays Paused (Resume runs it again).
     Action.COMPLETE: Rule(frozenset({S.IN_PROGRESS, S.NOT_STARTED}), S.COMPLETED, "Not running."),
-    Action.FAIL: Rule(frozenset({S.IN_PROGRESS}), S.ABNORMAL_END, "Not running."),
+    # The effective period is over: a Paused activity is finished too.
+    Action.END_TIME: Rule(frozenset({S.IN_PROGRESS, S.NOT_STARTED, S.PAUSED}), S.COMPLETED, "Not running."),
+    # A component failure in a round still draining after a Pause ends the activity as any round's does.
+    Action.FAIL: Rule(frozenset({S.IN_PROGRESS, S.PAUSED}), S.ABNORMAL_END, "Not running."),
 }
 
 #: Actions after which a queued Re-run no longer starts by itself (its Re-run button is enabled again): a Stop
 #: of the activity is the marketer saying "nothing more runs"; a re-run starting right after would undo it.
-RERUN_WITHDRAWN_BY = frozenset({Action.STOP})
+RERUN_WITHDRAWN_BY = frozenset({Action.STOP, Action.PAUSE})
 
 #: Actions a user triggers from the list, in the order the UI shows them.
 USER_ACTIONS: tuple[Action, ...] = (
-    Action.EDIT, Action.DETAILS, Action.COPY, Action.STOP, Action.START, Action.DELETE,
+    Action.EDIT, Action.DETAILS, Action.COPY, Action.PAUSE, Action.STOP, Action.RESUME, Action.START,
+    Action.MODIFY, Action.DELETE,
     Action.EXECUTION_RECORDS, Action.SET_PUBLIC, Action.CANCEL_PUBLIC, Action.MOVE,
 )
 #: Actions that only read; managers may perform these.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # THE test command: install what is missing, check the lock, lint, then every test on 2 xdist workers.
-#   bash scripts/test.sh                  # ruff + all of tests/
+#   bash scripts/test.sh                  # ruff + mypy + all of tests/
 #   bash scripts/test.sh tests/browser    # extra arguments go to pytest instead of "tests"
 # Tests that need Redis start their own redis-server on a free port (tests/conftest.py: redis_server), so a
 # developer's Redis on 6379 is never touched. The engine's integration tests (tests/engine/{runtime,services,api})
@@ -18,6 +18,10 @@ echo "[test] uv.lock matches pyproject.toml" >&2
 
 echo "[test] ruff check" >&2
 ruff check .
+
+# strict on engine/ ([tool.mypy] in pyproject.toml): a type error fails the tests like a lint error
+echo "[test] mypy (strict, engine/)" >&2
+mypy
 
 source scripts/pg.sh
 if [[ -z "${TEST_POSTGRES_URL:-}" ]]; then

@@ -1,6 +1,7 @@
 """GET /s/{code}: the short links of Text SMS. Counts a click on the (record, component) and redirects."""
 
 import json
+from typing import cast
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -14,7 +15,7 @@ from engine.runtime.store import TTL
 async def follow_short_link(request: Request) -> Response:
     code = request.path_params["code"]
     r = get_redis()
-    raw = r.hget(SHORT_LINKS_KEY, code)
+    raw = cast(bytes | None, r.hget(SHORT_LINKS_KEY, code))  # redis-py types replies Awaitable | Any
     if raw is None:
         return JSONResponse({"error": "not_found", "message": "This link does not exist or has expired."}, 404)
     record_id, node_id, customer_id, url = json.loads(raw)

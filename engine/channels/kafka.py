@@ -22,6 +22,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -149,7 +150,7 @@ class KafkaChannel:
         timeout_s = int(extra.get("message.timeout.ms") or self.message_timeout_ms) / 1000
         timed_out = f"Kafka did not acknowledge within {timeout_s:g}s (brokers {servers} unreachable?)"
 
-        def on_delivery(index: int, customer_id: int):
+        def on_delivery(index: int, customer_id: int) -> Callable[[KafkaError | None, Any], None]:
             def callback(err: KafkaError | None, record: Any) -> None:
                 if err is not None:
                     reason = timed_out if err.code() == KafkaError._MSG_TIMED_OUT else f"Kafka: {err.str()}"

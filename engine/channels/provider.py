@@ -33,7 +33,7 @@ import httpx
 
 from engine.channels.base import Message, Proceed, SendResult, SendStatus, go_on, stopped_results
 from engine.channels.retry import RetryPolicy, post_with_retries
-from engine.channels.wire import dumps
+from engine.channels.wire import dumps, loads
 from engine.settings import Settings, get_settings
 
 PROVIDER_CHANNELS = ("text_sms", "digital_sms", "wechat_message", "template_message", "app_push")
@@ -110,7 +110,7 @@ class ProviderChannel:
             return [SendResult(m.customer_id, SendStatus.FAILED, reason=reason) for m in chunk]
         assert outcome.response is not None
         try:
-            answers = {str(r["id"]): r for r in outcome.response.json()["results"]}
+            answers = {str(r["id"]): r for r in loads(outcome.response.content)["results"]}
         except (ValueError, KeyError, TypeError):
             reason = "provider answered with an unreadable response"
             return [SendResult(m.customer_id, SendStatus.FAILED, reason=reason) for m in chunk]

@@ -26,7 +26,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
-        wait = self.backoff * (2 ** (attempt - 1))
+        wait = self.backoff * (2.0 ** (attempt - 1))  # a float: int ** int is typed Any (a negative power)
         if retry_after is not None:
             wait = max(wait, retry_after)
         return min(wait, self.backoff_max)
@@ -68,8 +68,8 @@ def post_with_retries(client: httpx.Client, url: str, *, content: bytes, headers
     for attempt in range(1, attempts + 1):
         retry_after = None
         try:
-            kwargs = {} if timeout is None else {"timeout": timeout}
-            response = client.post(url, content=content, headers=headers, **kwargs)
+            response = client.post(url, content=content, headers=headers,
+                                   timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout)
         except httpx.TimeoutException:
             last_error = "timed out"
         except httpx.InvalidURL as exc:

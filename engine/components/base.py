@@ -6,6 +6,7 @@ collects them. Executors are pure over their inputs: the customers of one batch,
 (engine.runtime) owns batching, counters, idempotency and routing; a component only decides.
 """
 
+import builtins
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -108,7 +109,7 @@ class Component(ABC):
     type: ClassVar[str]
     label: ClassVar[str]
     category: ClassVar[Category]
-    Config: ClassVar[type[BaseModel]]
+    Config: ClassVar[builtins.type[BaseModel]]  # builtins.: `type` in this class body is the attribute above
     #: how the canvas shows it: icon, palette blurb, summary line, starter config, ...
     meta: ClassVar[Meta]
     #: True for the types that hand messages to a channel (SendingComponent): their passages are stored per

@@ -5,7 +5,7 @@ Values compare as numbers when both sides read as numbers ("3" == 3, tags are st
 booleans read as "true"/"false". A missing value matches only neq / not_in / exists=false.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -113,10 +113,9 @@ def compare(actual: Any, op: Op | str, expected: Value) -> bool:
         return _equal(actual, expected)
     if op == Op.NEQ:
         return not _equal(actual, expected)
-    if op == Op.IN:
-        return any(_equal(actual, e) for e in expected or [])
-    if op == Op.NOT_IN:
-        return not any(_equal(actual, e) for e in expected or [])
+    if op in (Op.IN, Op.NOT_IN):
+        choices = expected if isinstance(expected, list | str) else ()  # value_problem refuses a number here
+        return any(_equal(actual, e) for e in choices) == (op == Op.IN)
     if op == Op.CONTAINS:
         if isinstance(actual, list | tuple | set):
             return any(_equal(a, expected) for a in actual)
@@ -129,7 +128,7 @@ def compare(actual: Any, op: Op | str, expected: Value) -> bool:
     return {Op.GT: order > 0, Op.GTE: order >= 0, Op.LT: order < 0, Op.LTE: order <= 0}[op]
 
 
-def lookup(data: dict[str, Any] | None, key: str) -> Any:
+def lookup(data: Mapping[str, Any] | None, key: str) -> Any:
     """`data[key]`, following dots into nested dicts ("address.city") when the plain key is absent."""
     if not data:
         return None
@@ -143,7 +142,7 @@ def lookup(data: dict[str, Any] | None, key: str) -> Any:
     return current
 
 
-def matches_where(properties: dict[str, Any] | None, where: dict[str, Any] | None) -> bool:
+def matches_where(properties: Mapping[str, Any] | None, where: dict[str, Any] | None) -> bool:
     """Evaluate an event filter as passed to `Ports.event_counts(where=...)` on one event's properties:
     property -> plain value (equality) or property -> [{"op", "value"}, ...] (all must hold)."""
     for key, rule in (where or {}).items():

@@ -42,5 +42,6 @@ class JudgmentComponent(Component):
             routes[branch] = [c.id for c in remaining if c.id in matched]
             remaining = [c for c in remaining if c.id not in matched]
         routes[OTHERS] = [c.id for c in remaining]
-        results = {cid: (branch, None) for branch, ids in routes.items() for cid in ids}
+        results: dict[int, tuple[str, str | None]] = {
+            cid: (branch, None) for branch, ids in routes.items() for cid in ids}
         return Outcome(routes=routes, results=results)

@@ -30,7 +30,7 @@ class PushKafkaConfig(BaseModel):
         "PLAINTEXT", title="Security protocol", description="SASL_SSL for a managed Kafka with a user name")
     sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field("PLAIN", title="SASL mechanism")
     sasl_username: str = Field("", max_length=200, title="SASL user name")
-    sasl_password: Secret(max_length=500) = Field(  # type: ignore[valid-type]
+    sasl_password: Secret(max_length=500) = Field(  # type: ignore[valid-type]  # an Annotated built at runtime
         None, title="SASL password", description="Write-only: stored encrypted, never shown again")
 
 

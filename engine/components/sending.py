@@ -2,6 +2,7 @@
 send them in one call, and let every entered customer continue on "out" (Result Judgment reads the results).
 A customer without an address fails with the reason and is never sent."""
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from engine.channels.base import Message, SendStatus
@@ -36,7 +37,8 @@ class SendingComponent(Component):
         """Why a present address cannot be used (None = fine)."""
         return None
 
-    def extras(self, batch: Batch, config: Any, ports: Ports, customers: list[CustomerView]) -> dict[int, dict]:
+    def extras(self, batch: Batch, config: Any, ports: Ports,
+               customers: list[CustomerView]) -> dict[int, dict[str, Any]]:
         """Per-customer extra template values computed for the whole batch at once (e.g. short links)."""
         return {}
 
@@ -80,7 +82,7 @@ def _texts(value: Any) -> list[str]:
     return []
 
 
-def customer_payload(customer: CustomerView, fields: list[str]) -> dict[str, Any]:
+def customer_payload(customer: CustomerView, fields: Sequence[str]) -> dict[str, Any]:
     """The customer fields a data push sends (customer_id and qaid always)."""
     payload: dict[str, Any] = {"customer_id": customer.id, "qaid": customer.qaid}
     for f in fields:

@@ -74,7 +74,8 @@ class TextSms(SendingComponent):
             text = f"【{config.signature}】{text}"
         data: dict[str, Any] = {}
         if SHORT_LINK in extra:
-            data = {"short_code": short_code(batch.record_id, batch.node_id, customer.id),
+            # the link is "<base>/<code>" (Ports.short_links): the code is not hashed a second time
+            data = {"short_code": extra[SHORT_LINK].rpartition("/")[2],
                     "short_link": extra[SHORT_LINK], "link_url": config.link_url}
         return Message(record_id=batch.record_id, node_id=batch.node_id, customer_id=customer.id,
                        channel=self.type, to=to, body=text, data=data)

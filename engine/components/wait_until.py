@@ -19,7 +19,7 @@ from engine.components.category import Category
 from engine.components.meta import Meta, SummaryContext, hints, plural
 from engine.components.splitting import unique
 
-DEFAULT_TIMEZONE = CustomerView.__dataclass_fields__["timezone"].default
+DEFAULT_TIMEZONE = str(CustomerView.__dataclass_fields__["timezone"].default)
 MAX_DAYS = 365
 CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -51,7 +51,10 @@ class WaitUntilConfig(BaseModel):
         return timedelta(days=self.days, hours=self.hours, minutes=self.minutes)
 
     def clock(self) -> time:
-        hour, minute = CLOCK.match(self.at).groups()  # type: ignore[union-attr]
+        match = CLOCK.match(self.at)
+        if match is None:  # the validator lets only HH:MM or "" (a period wait, which has no clock) through
+            raise ValueError(f"no time of day set (at={self.at!r})")
+        hour, minute = match.groups()
         return time(int(hour), int(minute))
 
 

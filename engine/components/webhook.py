@@ -18,19 +18,20 @@ from engine.components.sending import SendingComponent, customer_payload
 from engine.components.text_sms import is_http_url
 
 CustomerField = Literal["name", "phone", "email", "wechat_openid", "push_token", "timezone", "attributes", "tags"]
+DEFAULT_FIELDS: tuple[CustomerField, ...] = ("name", "phone", "email", "attributes")
 HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 RESERVED_HEADERS = {"content-length", "host", "content-type", "transfer-encoding", "connection"}
 
 
 class WebhookConfig(BaseModel):
     url: str = Field(min_length=1, max_length=2000, title="URL", description="http(s) address the POST goes to")
-    secret: Secret(min_length=8, max_length=128) = Field(  # type: ignore[valid-type]
+    secret: Secret(min_length=8, max_length=128) = Field(  # type: ignore[valid-type]  # an Annotated built at runtime
         None, title="Signing secret",
         description="If set, the body is signed with HMAC-SHA256 in a signature header (write-only)")
-    headers: SecretMap(is_secret_header) = Field(  # type: ignore[valid-type]
+    headers: SecretMap(is_secret_header) = Field(  # type: ignore[valid-type]  # an Annotated built at runtime
         default_factory=dict, max_length=20, title="Headers",
         description="Extra HTTP headers; Authorization, X-Api-Key and other credentials are write-only")
-    fields: list[CustomerField] = Field(default_factory=lambda: ["name", "phone", "email", "attributes"],
+    fields: list[CustomerField] = Field(default_factory=lambda: list(DEFAULT_FIELDS),
                                         title="Customer fields", description="Sent with customer_id and qaid")
     retries: int = Field(3, ge=0, le=10, title="Retries", description="Retries after a failed POST")
     timeout_seconds: int = Field(10, ge=1, le=60, title="Timeout (seconds)")

@@ -135,7 +135,8 @@ def insert_on_link(flow: Flow, *, source: str, branch: str, target: str, compone
         raise FlowError("A trigger can only be the first component.")
     out, node_id = add_node(_remove_edge(flow, source, branch, target), component_type, after=(source, branch),
                             config=config)
-    first = (branches_of(_nodes(out)[node_id]) or [None])[0]
+    branches = branches_of(_nodes(out)[node_id])
+    first = branches[0] if branches else None
     if first is not None:
         out["edges"].append({"source": node_id, "branch": first, "target": target})
     out = _shift_right(out, [target, *descendants(out, target)])

@@ -10,6 +10,7 @@ from engine.models.identity import DatabaseIdentity
 from engine.models.inbox import InboxItem, InboxKind
 from engine.models.outbound import OutboundAllow
 from engine.models.record import ExecutionRecord, RecordTrigger
+from engine.models.rows import HasId, pk_ids, row_id, table_of
 from engine.models.secret import SecretValue
 from engine.models.user import AuthSession, Role, User, UserPreference
 from engine.models.version import ActivityVersion
@@ -21,5 +22,5 @@ __all__ = [
     "NodeCounter", "OutboundAllow", "ActivityGroup", "ActivityVersion", "AuthSession",
     "ExecutionRecord", "MarketingCampaign", "RecordTrigger", "Role", "Schedule", "SecretValue", "User",
     "UserPreference",
-    "Workspace",
+    "Workspace", "HasId", "pk_ids", "row_id", "table_of",
 ]

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from engine.components.ab_test import INFLOW, AbTestConfig, targets_achieved, winning_group
 from engine.flow.graph import graph_for
-from engine.models import Activity, ActivityVersion, ExecutionRecord
+from engine.models import Activity, ActivityVersion, ExecutionRecord, row_id
 from engine.runtime.details import steps
 from engine.runtime.ports import RuntimePorts
 from engine.runtime.store import RoundStore
@@ -23,14 +23,14 @@ def refresh_record(session: Session, store: RoundStore, record: ExecutionRecord)
     activity = session.get(Activity, record.activity_id)
     if version is None or activity is None:
         return {}
-    graph = graph_for(version.id, version.flow)
+    graph = graph_for(record.version_id, version.flow)
     out: dict[str, dict[str, int]] = {}
     for node_id, node in graph.nodes.items():
         if node.get("type") != "ab_test":
             continue
         config = AbTestConfig.model_validate(node.get("config") or {})
         by_time: dict[datetime, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-        step = steps(session, int(record.id), node_id=node_id)  # type: ignore[arg-type]
+        step = steps(session, row_id(record), node_id=node_id)
         for cid, branch, at in session.execute(select(step.c.customer_id, step.c.branch, step.c.at)):
             by_time[at.replace(second=0, microsecond=0)][branch].append(cid)
         ports = RuntimePorts(session, store, activity.workspace_id)
@@ -38,22 +38,22 @@ def refresh_record(session: Session, store: RoundStore, record: ExecutionRecord)
         for entered_at, routes in by_time.items():
             for branch, n in targets_achieved(config, dict(routes), entered_at, ports).items():
                 achieved[branch] += n
-        inflow = {k.removeprefix(INFLOW): v for k, v in store.counters(record.id).get(node_id, {}).items()
+        inflow = {k.removeprefix(INFLOW): v for k, v in store.counters(row_id(record)).get(node_id, {}).items()
                   if k.startswith(INFLOW)}
         winner = winning_group(inflow, dict(achieved))
         metrics = {"targets_achieved": sum(achieved.values()),
                    "winner": int(winner.removeprefix("group_")) if winner else 0,
                    **{f"target:{branch}": n for branch, n in achieved.items()}}
-        store.count(record.id, node_id, "ab", metrics)
+        store.count(row_id(record), node_id, "ab", metrics)
         out[node_id] = metrics
     return out
 
 
 def refresh_recent(session: Session, store: RoundStore, now: datetime) -> list[int]:
     """Every record of the last days whose flow has an AB test."""
-    refreshed = []
+    refreshed: list[int] = []
     records = session.exec(select(ExecutionRecord).where(col(ExecutionRecord.started_at) >= now - LOOKBACK)).all()
     for record in records:
         if refresh_record(session, store, record):
-            refreshed.append(record.id)
+            refreshed.append(row_id(record))
     return refreshed

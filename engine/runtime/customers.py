@@ -9,11 +9,12 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from engine.components.base import CustomerView
-from engine.models import Customer, CustomerTag
+from engine.models import Customer, CustomerTag, table_of
+from engine.runtime.sql import raw_cursor
 
 CHUNK = 5000  # ids per IN (...): well under SQLite's limit of bound parameters
-_C = Customer.__table__.c  # type: ignore[attr-defined]
-_T = CustomerTag.__table__.c  # type: ignore[attr-defined]
+_C = table_of(Customer).c
+_T = table_of(CustomerTag).c
 _COLUMNS = (_C.id, _C.qaid, _C.name, _C.phone, _C.email, _C.wechat_openid, _C.push_token, _C.timezone, _C.attributes)
 
 
@@ -29,9 +30,9 @@ def load_view_map(session: Session, ids: list[int], *, attributes: bool = True) 
         for cid, tag, value in session.execute(select(_T.customer_id, _T.tag, _T.value)
                                                .where(_T.customer_id.in_(part))):
             tags[cid][tag] = value
-        for cid, qaid, name, phone, email, openid, token, tz, attributes in session.execute(
+        for cid, qaid, name, phone, email, openid, token, tz, attrs in session.execute(
                 select(*_COLUMNS).where(_C.id.in_(part))):
-            out[cid] = CustomerView(cid, qaid, name, phone, email, openid, token, tz, attributes or {},
+            out[cid] = CustomerView(cid, qaid, name, phone, email, openid, token, tz, attrs or {},
                                     tags.get(cid) or {})
     return out
 
@@ -45,7 +46,7 @@ def load_views(session: Session, ids: list[int]) -> list[CustomerView]:
 
 def _load_sqlite(session: Session, ids: list[int], attributes: bool) -> dict[int, CustomerView]:
     out: dict[int, CustomerView] = {}
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = raw_cursor(session)
     loads = json.loads
     try:
         for start in range(0, len(ids), 50_000):

@@ -20,19 +20,19 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, String, bindparam, column, delete, select, text
+from sqlalchemy import BindParameter, CursorResult, Integer, String, bindparam, column, delete, select, text
 from sqlalchemy.sql import Subquery
 from sqlmodel import Session, col
 
 from engine.components.base import Outcome
 from engine.components.registry import is_send
-from engine.models import ActivityVersion, CustomerRoute, CustomerStep, ExecutionRecord
+from engine.models import ActivityVersion, CustomerRoute, CustomerStep, ExecutionRecord, table_of
 from engine.runtime.sql import insert_ignore_rows
 
-STEP_TABLE = CustomerStep.__table__  # type: ignore[attr-defined]
-ROUTE_TABLE = CustomerRoute.__table__  # type: ignore[attr-defined]
+STEP_TABLE = table_of(CustomerStep)
+ROUTE_TABLE = table_of(CustomerRoute)
 STEP_COLUMNS = ("record_id", "node_id", "customer_id", "branch", "result", "reason", "at")
 ROUTE_COLUMNS = ("record_id", "customer_id", "start_node", "at", "route")
 
@@ -127,7 +127,7 @@ def steps(session: Session, record_id: int, *, node_id: str | None = None,
     sql = _PG_VALUE if session.get_bind().dialect.name == "postgresql" else _SQLITE_VALUE
     where = ["r.record_id = :record_id"]
     params: dict[str, Any] = {"record_id": record_id}
-    binds = []
+    binds: list[BindParameter[Any]] = []
     if node_id is not None:
         where.append("j.key = :node_id")
         params["node_id"] = node_id
@@ -191,7 +191,7 @@ def entered_ids(session: Session, record_ids: Iterable[int]) -> set[int]:
     ids = list(record_ids)
     if not ids:
         return set()
-    versions = dict(session.execute(select(ExecutionRecord.id, ActivityVersion.flow)  # type: ignore[call-overload]
+    versions = dict(session.execute(select(col(ExecutionRecord.id), col(ActivityVersion.flow))
                                     .join(ActivityVersion, col(ActivityVersion.id) == ExecutionRecord.version_id)
                                     .where(col(ExecutionRecord.id).in_(ids))).all())
     out: set[int] = set()
@@ -206,6 +206,7 @@ def entered_ids(session: Session, record_ids: Iterable[int]) -> set[int]:
 
 def purge(session: Session, cutoff: datetime) -> int:
     """Delete the details older than `cutoff` (route rows by their walk's time, sends by theirs)."""
-    routes = session.execute(delete(ROUTE_TABLE).where(ROUTE_TABLE.c.at < cutoff))
-    sends = session.execute(delete(STEP_TABLE).where(STEP_TABLE.c.at < cutoff))
-    return int(routes.rowcount or 0) + int(sends.rowcount or 0)  # type: ignore[attr-defined]
+    # a DELETE's result is a CursorResult (it has rowcount); Session.execute is typed for any statement
+    routes = cast(CursorResult[Any], session.execute(delete(ROUTE_TABLE).where(ROUTE_TABLE.c.at < cutoff)))
+    sends = cast(CursorResult[Any], session.execute(delete(STEP_TABLE).where(STEP_TABLE.c.at < cutoff)))
+    return int(routes.rowcount or 0) + int(sends.rowcount or 0)

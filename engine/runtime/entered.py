@@ -9,10 +9,11 @@ nobody. "Who entered" is read in one place, `engine/runtime/details.py` `entered
 """
 
 from collections.abc import Iterable
+from typing import cast
 
 from sqlmodel import Session, col, select
 
-from engine.models import ExecutionRecord
+from engine.models import ExecutionRecord, pk_ids
 from engine.runtime import details
 from engine.runtime.store import RoundStore
 
@@ -22,8 +23,8 @@ def continued_rounds(session: Session, record_id: int) -> list[int]:
     found: list[int] = []
     frontier = [record_id]
     while frontier:
-        frontier = [int(i) for i in session.exec(select(ExecutionRecord.id).where(  # type: ignore[arg-type]
-            col(ExecutionRecord.drained_by_id).in_(frontier))).all() if i not in found]
+        frontier = [i for i in pk_ids(session.exec(select(ExecutionRecord.id).where(
+            col(ExecutionRecord.drained_by_id).in_(frontier))).all()) if i not in found]
         found += frontier
     return found
 
@@ -37,7 +38,7 @@ def pending_ids(store: RoundStore, record_ids: Iterable[int]) -> set[int]:
     """Customers in the rounds' pending batches (entered or parked, not walked to the end yet)."""
     inside: set[int] = set()
     for record_id in record_ids:
-        for batch in store.r.smembers(f"pending:{record_id}"):
+        for batch in cast(set[bytes | str], store.r.smembers(f"pending:{record_id}")):  # redis-py: Awaitable | Any
             inside.update(store.get_batch(record_id, batch.decode() if isinstance(batch, bytes) else batch))
     return inside
 

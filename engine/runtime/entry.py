@@ -58,7 +58,7 @@ def on_events(workspace_id: int, events: list[Event], *, enqueue: Enqueue) -> in
 
 
 _OPEN_ROUNDS = Compiled(
-    select(ExecutionRecord.id, Activity.live_version_id, ExecutionRecord.trigger,  # type: ignore[call-overload]
+    select(ExecutionRecord.id, Activity.live_version_id, ExecutionRecord.trigger,
            ExecutionRecord.dispatched_at)
     .join(Activity, col(Activity.id) == col(ExecutionRecord.activity_id))
     .where(col(ExecutionRecord.activity_id) == bindparam("activity_id"),
@@ -90,7 +90,7 @@ def _open_rounds(session: Session, activity_ids: set[int], store: RoundStore) ->
 
 
 _TRIGGERS: "weakref.WeakKeyDictionary[FlowGraph, tuple[str, BehaviorEventConfig]]" = weakref.WeakKeyDictionary()
-_FLOW_TEXT = Compiled(select(cast(ActivityVersion.flow, Text))  # type: ignore[call-overload]
+_FLOW_TEXT = Compiled(select(cast(ActivityVersion.flow, Text))
                       .where(ActivityVersion.id == bindparam("version_id")))
 
 

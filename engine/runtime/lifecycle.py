@@ -10,11 +10,11 @@ from sqlmodel import Session, col, select
 from engine import clock
 from engine.errors import Conflict
 from engine.flow.graph import graph_for
-from engine.models import Activity, ActivityVersion, ExecutionRecord, RecordTrigger, Schedule
+from engine.models import Activity, ActivityVersion, ExecutionRecord, RecordTrigger, Schedule, row_id
 from engine.runtime.details import purge
 from engine.shared import trigger_watch  # noqa: F401  (session listener: trigger index follows activity status)
 from engine.shared.in_progress import new_record, require_capacity, start_rerun
-from engine.status import Action, ActivityStatus, RecordStatus, StatusError, transition
+from engine.status import Action, ActivityStatus, RecordStatus, StatusError, allowed, transition
 
 RETENTION = timedelta(days=7)
 
@@ -41,7 +41,9 @@ def _enter_in_progress(session: Session, activity: Activity, action: Action, now
     activity.status = next_status
     new_record(session, activity, RecordTrigger.SCHEDULE)
     if activity.schedule != Schedule.ONCE:
-        activity.next_run_at = next_cycle(activity, now)
+        # cycles keep to the start time ("daily at 09:00"), not to the tick that noticed it
+        start = activity.start_time if activity.start_time and activity.start_time <= now else now
+        activity.next_run_at = next_cycle(activity, start)
     activity.updated_at = now
     session.add(activity)
     return True
@@ -51,19 +53,19 @@ def begin_due(session: Session, now: datetime) -> list[int]:
     """Not Started → In Progress at the start time."""
     due = session.exec(select(Activity).where(Activity.status == ActivityStatus.NOT_STARTED,
                                               col(Activity.start_time) <= now)).all()
-    return [a.id for a in due if not (a.end_time and a.end_time <= now) and
+    return [row_id(a) for a in due if not (a.end_time and a.end_time <= now) and
             _enter_in_progress(session, a, Action.BEGIN, now)]
 
 
 def end_due(session: Session, now: datetime) -> list[int]:
-    """At the end time the activity is Finished: nobody new enters; customers inside finish the flow. A re-run
-    ignores the end time (seed 000): while one runs the activity stays In Progress, and the round's end (or the
-    next tick, for a periodic activity) finishes it."""
+    """At the end time the activity is Finished (also a Paused one): nobody new enters; customers inside finish
+    the flow. A re-run ignores the end time (seed 000): while one runs the activity stays In Progress, and the
+    round's end (or the next tick, for a periodic activity) finishes it."""
     due = [a for a in session.exec(select(Activity).where(
-        col(Activity.status).in_([ActivityStatus.IN_PROGRESS, ActivityStatus.NOT_STARTED]),
+        col(Activity.status).in_([s for s in ActivityStatus if allowed(s, Action.END_TIME)]),
         col(Activity.end_time) <= now)).all() if not _rerun_running(session, a)]
     for activity in due:
-        activity.status = transition(activity.status, Action.COMPLETE)
+        activity.status = transition(activity.status, Action.END_TIME)
         activity.updated_at = now
         session.add(activity)
         for record in session.exec(select(ExecutionRecord).where(
@@ -72,7 +74,7 @@ def end_due(session: Session, now: datetime) -> list[int]:
                 continue  # its audience enters all at once when the round starts (it was due before the end)
             record.entry_closed = True
             session.add(record)
-    return [a.id for a in due]
+    return [row_id(a) for a in due]
 
 
 def _rerun_running(session: Session, activity: Activity) -> bool:
@@ -85,7 +87,7 @@ def _audience_round(session: Session, record: ExecutionRecord) -> bool:
     version = session.get(ActivityVersion, record.version_id)
     if version is None:
         return False
-    graph = graph_for(version.id, version.flow)
+    graph = graph_for(record.version_id, version.flow)
     return graph.nodes.get(graph.trigger_id or "", {}).get("type") == "target_audience"
 
 
@@ -111,7 +113,7 @@ def cycles_due(session: Session, now: datetime) -> list[int]:
         # one period at a time: a scheduler that was down catches up cycle by cycle, skipping none
         activity.next_run_at = next_cycle(activity, activity.next_run_at)
         session.add(activity)
-        started.append(activity.id)
+        started.append(row_id(activity))
     return started
 
 
@@ -139,7 +141,7 @@ def reruns_due(session: Session, now: datetime) -> list[int]:
             rerun = start_rerun(session, activity, failed)  # checks (status machine, cap) before it writes
         except (StatusError, Conflict):
             continue
-        created.append(int(rerun.id))  # type: ignore[arg-type]
+        created.append(row_id(rerun))
         started[failed.activity_id] = rerun.number
     return created
 

@@ -1,6 +1,5 @@
 """The real Ports: the database, Redis and the channel adapters, as the executors see them."""
 
-import json
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
@@ -11,15 +10,18 @@ from sqlmodel import Session, col, func, select
 from engine import clock
 from engine.channels.base import Message, SendResult, SendStatus
 from engine.channels.registry import channel_for
+from engine.channels.wire import dumps
 from engine.components.conditions import matches_where
 from engine.components.text_sms import short_code
-from engine.models import Audience, AudienceKind, AudienceMember, BehaviorEvent, CustomerTag
+from engine.models import Audience, AudienceKind, AudienceMember, BehaviorEvent, CustomerTag, row_id, table_of
 from engine.runtime.sql import insert_ignore, upsert
 from engine.runtime.store import SENDING, RoundStore, send_status
 from engine.settings import get_settings
 from engine.shared.audiences import CrowdDataError, members_among
 
 SHORT_LINKS_KEY = "shortlinks"
+_TAGS = table_of(CustomerTag)
+_MEMBERS = table_of(AudienceMember)
 
 
 class RuntimePorts:
@@ -56,7 +58,7 @@ class RuntimePorts:
                 BehaviorEvent.occurred_at >= since, BehaviorEvent.occurred_at <= until)
         if not where:
             rows = self.session.exec(select(BehaviorEvent.customer_id, func.count()).where(*base)
-                                     .group_by(BehaviorEvent.customer_id)).all()
+                                     .group_by(col(BehaviorEvent.customer_id))).all()
             return {cid: int(n) for cid, n in rows}
         counts: dict[int, int] = defaultdict(int)
         for cid, props in self.session.exec(select(BehaviorEvent.customer_id, BehaviorEvent.properties).where(*base)):
@@ -76,7 +78,7 @@ class RuntimePorts:
 
     def set_tag(self, customer_ids: list[int], tag: str, value: str) -> None:
         rows = [{"customer_id": cid, "tag": tag, "value": value, "updated_at": clock.now()} for cid in customer_ids]
-        self._writes.append(lambda s: upsert(s, CustomerTag.__table__,  # type: ignore[arg-type]
+        self._writes.append(lambda s: upsert(s, _TAGS,
                                              rows, keys=["customer_id", "tag"], update=["value", "updated_at"]))
 
     def add_to_audience(self, *, record_id: int, node_id: str, name: str, customer_ids: list[int]) -> int:
@@ -93,8 +95,8 @@ class RuntimePorts:
                                     source=source)
                 session.add(audience)
                 session.flush()
-            insert_ignore(session, AudienceMember.__table__,  # type: ignore[arg-type]
-                          [{"audience_id": audience.id, "customer_id": cid} for cid in ids])
+            audience_id = row_id(audience)
+            insert_ignore(session, _MEMBERS, [{"audience_id": audience_id, "customer_id": cid} for cid in ids])
 
         self._writes.append(write)
         existing = self.session.exec(select(Audience.id).where(Audience.workspace_id == self.workspace_id,
@@ -107,7 +109,7 @@ class RuntimePorts:
         codes = {cid: short_code(record_id, node_id, cid) for cid in customer_ids}
         if codes:
             pipe = self.store.r.pipeline(transaction=False)
-            pipe.hset(SHORT_LINKS_KEY, mapping={code: json.dumps([record_id, node_id, cid, url])
+            pipe.hset(SHORT_LINKS_KEY, mapping={code: dumps([record_id, node_id, cid, url])
                                                 for cid, code in codes.items()})
             pipe.execute()
         return {cid: f"{base}/{code}" for cid, code in codes.items()}

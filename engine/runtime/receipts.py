@@ -25,9 +25,9 @@ from sqlmodel import Session, col
 
 from engine import clock
 from engine.db import write_session
-from engine.models import CustomerStep, ExecutionRecord
+from engine.models import CustomerStep, ExecutionRecord, pk_ids, table_of
 from engine.runtime.rounds import persist_counters
-from engine.runtime.sql import runtime_write
+from engine.runtime.sql import raw_cursor, runtime_write
 from engine.runtime.store import TTL, RoundStore
 from engine.status import RecordStatus
 
@@ -128,8 +128,8 @@ def record_details(settled: list[Settled], *, store: RoundStore) -> list[Settled
         updated = _update_steps(session, settled)
         missing = _not_written(session, settled) if updated != len(settled) else []
         touched = {s[0] for s in settled}
-        closed = session.execute(select(ExecutionRecord.id).where(  # type: ignore[call-overload]
-            col(ExecutionRecord.id).in_(touched), ExecutionRecord.status != RecordStatus.IN_PROGRESS)).scalars().all()
+        closed = pk_ids(session.execute(select(col(ExecutionRecord.id)).where(
+            col(ExecutionRecord.id).in_(touched), col(ExecutionRecord.status) != RecordStatus.IN_PROGRESS)).scalars())
         for record_id in closed:  # a finished round's persisted counters follow its late receipts
             persist_counters(session, record_id, store)
     return missing
@@ -141,7 +141,7 @@ def _update_steps(session: Session, settled: list[Settled]) -> int:
     rows = [(status, reason, record_id, node_id, customer_id)
             for record_id, node_id, customer_id, status, reason in settled]
     if session.get_bind().dialect.name == "sqlite":
-        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = raw_cursor(session)
         try:
             cursor.executemany(sql, rows)
             return int(cursor.rowcount)
@@ -159,7 +159,7 @@ def _not_written(session: Session, settled: list[Settled]) -> list[Settled]:
     for s in settled:
         by_node[(s[0], s[1])].append(s)
     missing: list[Settled] = []
-    table = CustomerStep.__table__  # type: ignore[attr-defined]
+    table = table_of(CustomerStep)
     for (record_id, node_id), group in by_node.items():
         for start in range(0, len(group), 5000):
             part = group[start:start + 5000]
@@ -188,7 +188,7 @@ def retry_late(*, store: RoundStore, limit: int = 50_000) -> int:
     if not raw:
         return 0
     items = [json.loads(r) for r in raw]
-    settled: list[Settled] = [tuple(i[:5]) for i in items]  # type: ignore[misc]
+    settled: list[Settled] = [tuple(i[:5]) for i in items]
     first_seen = {tuple(i[:3]): i[5] for i in items}
     still = record_details(settled, store=store)
     now = time.time()
@@ -204,7 +204,7 @@ def retry_late(*, store: RoundStore, limit: int = 50_000) -> int:
 def expire_pending(*, store: RoundStore, now: datetime | None = None) -> int:
     """No receipt within 72 hours: the send counts as failed."""
     cutoff = (now or clock.now()) - NO_RECEIPT_AFTER
-    table = CustomerStep.__table__  # type: ignore[attr-defined]
+    table = table_of(CustomerStep)
     with write_session() as session:
         stale = session.execute(select(table.c.record_id, table.c.node_id, table.c.customer_id).where(
             table.c.result == "pending", table.c.at < cutoff).limit(10_000)).all()

@@ -30,7 +30,7 @@ import logging
 import time
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import redis
 from dramatiq.middleware import Middleware, MiddlewareError
@@ -38,7 +38,7 @@ from sqlalchemy import exists, select
 from sqlmodel import col
 
 from engine.db import read_session
-from engine.models import DatabaseIdentity, ExecutionRecord
+from engine.models import DatabaseIdentity, ExecutionRecord, pk_ids
 from engine.runtime.connection import get_redis
 from engine.runtime.store import TTL
 from engine.settings import get_settings
@@ -82,7 +82,7 @@ def bind(r: redis.Redis, *, clear: bool) -> str:
     "bound" (Redis held no round's state), "adopted" (unbound state of a database with rounds) or "cleared" (another
     database's state, removed because `clear`). Raises ForeignRedis when the state is foreign and not `clear`."""
     mine = database_identity()
-    raw = r.get(IDENTITY_KEY)
+    raw = cast(bytes | None, r.get(IDENTITY_KEY))  # redis-py types replies Awaitable | Any
     theirs = raw.decode() if raw else None
     if theirs == mine:
         return "ours"
@@ -121,8 +121,8 @@ def _mark_visible_rounds(r: redis.Redis) -> None:
     """Adopting an unbound Redis (upgrade from before markers): rounds In Progress whose state is visibly there
     get their marker; the others are found lost by the scheduler."""
     with read_session() as session:
-        ids = session.execute(select(ExecutionRecord.id).where(  # type: ignore[call-overload]
-            ExecutionRecord.status == RecordStatus.IN_PROGRESS)).scalars().all()
+        ids = pk_ids(session.execute(select(col(ExecutionRecord.id)).where(
+            col(ExecutionRecord.status) == RecordStatus.IN_PROGRESS)).scalars())
     for record_id in ids:
         if r.exists(f"pending:{record_id}", f"ck:{record_id}", f"entered:{record_id}"):
             mark(r, record_id)
@@ -130,7 +130,7 @@ def _mark_visible_rounds(r: redis.Redis) -> None:
 
 def _verify(r: redis.Redis, mine: str, outcome: str) -> str:
     """Another process may have bound Redis between our read and our SET NX: the binding must be ours."""
-    now = (r.get(IDENTITY_KEY) or b"").decode()
+    now = (cast(bytes | None, r.get(IDENTITY_KEY)) or b"").decode()
     if now != mine:
         raise ForeignRedis(f"Redis at {_where(r)} was bound to database {now} meanwhile, not to this one ({mine}).")
     return outcome

@@ -12,6 +12,7 @@ harmless (idempotent), a missing one would leave the round open forever.
 import json
 import logging
 from collections.abc import Callable
+from typing import cast
 
 from engine.runtime.store import RoundStore
 
@@ -24,7 +25,7 @@ def referenced_batches(store: RoundStore, record_id: int) -> set[str]:
     """Batch keys of `record_id` that some unacknowledged message of the steps queues will walk."""
     found: set[str] = set()
     for queue in QUEUES:
-        for raw in store.r.hvals(f"{NAMESPACE}:{queue}.msgs"):
+        for raw in cast(list[bytes], store.r.hvals(f"{NAMESPACE}:{queue}.msgs")):  # redis-py: Awaitable | Any
             try:
                 args = json.loads(raw).get("args") or []
             except (ValueError, AttributeError):
@@ -44,7 +45,7 @@ def start_of(batch: str, trigger_id: str) -> tuple[str, bool]:
 
 
 def orphans(store: RoundStore, record_id: int) -> list[str]:
-    pending = {m.decode() for m in store.r.smembers(f"pending:{record_id}")}
+    pending = {m.decode() for m in cast(set[bytes], store.r.smembers(f"pending:{record_id}"))}
     if not pending:
         return []
     pending -= referenced_batches(store, record_id)
@@ -54,7 +55,7 @@ def orphans(store: RoundStore, record_id: int) -> list[str]:
 
 
 def rescue(store: RoundStore, record_id: int, trigger_id: str,
-           send: Callable[[int, str, str, bool], None]) -> list[str]:
+           send: Callable[[int, str, str, bool], object]) -> list[str]:
     lost = orphans(store, record_id)
     for batch in lost:
         node, resume = start_of(batch, trigger_id)

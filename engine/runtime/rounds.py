@@ -19,7 +19,17 @@ from sqlmodel import Session, col, select
 
 from engine import clock
 from engine.db import read_session, write_session
-from engine.models import Activity, CustomerStep, ExecutionRecord, NodeCounter, RecordTrigger, Schedule
+from engine.models import (
+    Activity,
+    CustomerStep,
+    ExecutionRecord,
+    NodeCounter,
+    RecordTrigger,
+    Schedule,
+    pk_ids,
+    row_id,
+    table_of,
+)
 from engine.models.record import CROWD_DATA_FAILURE
 from engine.runtime import live, redis_state
 from engine.runtime.entered import already_inside, continued_rounds
@@ -42,8 +52,9 @@ def start_round(record_id: int, *, enqueue: Enqueue, store: RoundStore, batch_si
         if record is None or record.status != RecordStatus.IN_PROGRESS or record.entry_closed:
             return
         graph = load_graph(session, record)
-        trigger = graph.node(graph.trigger_id) if graph.trigger_id else None
-        if trigger is None:
+        trigger_id = graph.trigger_id
+        trigger = graph.node(trigger_id) if trigger_id else None
+        if trigger is None or not trigger_id:
             _end(session, record, store, failure=("The flow has no trigger component.", "component"))
             return
         if trigger["type"] != "target_audience":
@@ -74,7 +85,7 @@ def start_round(record_id: int, *, enqueue: Enqueue, store: RoundStore, batch_si
         # Enqueued before the commit: a failure from here on rolls back and the retry enqueues again (a walk of
         # a batch already walked is a no-op), so no batch is left pending without a message.
         for key in keys:
-            enqueue(record_id, graph.trigger_id, key)
+            enqueue(record_id, trigger_id, key)
         record.entry_closed = True  # everyone who will enter is in a pending batch now
         session.add(record)
     finish_if_done(record_id, store=store)
@@ -97,7 +108,7 @@ def enter(record_id: int, customers: dict[int, dict[str, Any]], *, enqueue: Enqu
 def _open_trigger(record_id: int, trigger_id: str | None) -> str | None:
     """The round's trigger node while it takes entrants (In Progress, entry open), else None."""
     with read_session() as session:
-        open_round = session.execute(select(ExecutionRecord.status, ExecutionRecord.entry_closed).where(  # type: ignore[call-overload]
+        open_round = session.execute(select(ExecutionRecord.status, ExecutionRecord.entry_closed).where(
             ExecutionRecord.id == record_id)).first()
         if open_round is None or open_round[0] != RecordStatus.IN_PROGRESS or open_round[1]:
             return None
@@ -122,11 +133,13 @@ def _enter_batch(record_id: int, customers: dict[int, dict[str, Any]], *, enqueu
     return key
 
 
+_COUNTERS = table_of(NodeCounter)
+
+
 def persist_counters(session: Session, record_id: int, store: RoundStore) -> None:
     rows = [{"record_id": record_id, "node_id": node, "metric": metric, "value": value}
             for node, metrics in store.counters(record_id).items() for metric, value in metrics.items()]
-    upsert(session, NodeCounter.__table__, rows, keys=["record_id", "node_id", "metric"],  # type: ignore[arg-type]
-           update=["value"])
+    upsert(session, _COUNTERS, rows, keys=["record_id", "node_id", "metric"], update=["value"])
 
 
 def finish_if_done(record_id: int, *, store: RoundStore) -> bool:
@@ -150,7 +163,7 @@ def finish_if_done(record_id: int, *, store: RoundStore) -> bool:
 
 def _end(session: Session, record: ExecutionRecord, store: RoundStore, *,
          failure: tuple[str, str] | None) -> None:
-    persist_counters(session, record.id, store)
+    persist_counters(session, row_id(record), store)
     action = RecordAction.FAIL if failure else RecordAction.COMPLETE
     record.status = record_transition(record.status, action)
     record.ended_at = clock.now()
@@ -186,9 +199,10 @@ def on_lost(record_id: int, *, store: Any) -> str | None:
         record = session.get(ExecutionRecord, record_id)
         if record is None or record.status != RecordStatus.IN_PROGRESS or redis_state.present(store.r, record_id):
             return None
-        walked = session.execute(select(exists().where(CustomerStep.record_id == record_id))).scalar()
+        walked = session.execute(select(exists().where(col(CustomerStep.record_id) == record_id))).scalar()
         graph = load_graph(session, record)
-        audience_round = bool(graph.trigger_id) and graph.node(graph.trigger_id)["type"] == "target_audience"
+        trigger_id = graph.trigger_id
+        audience_round = bool(trigger_id and graph.node(trigger_id)["type"] == "target_audience")
         if audience_round and not record.entry_closed and not walked:
             record.dispatched_at = None  # the outbox dispatches it again; start_round writes a new marker
             session.add(record)
@@ -203,9 +217,9 @@ def on_lost(record_id: int, *, store: Any) -> str | None:
 def check_rounds(*, store: Any) -> dict[str, list[int]]:
     """The scheduler's pass: every dispatched round In Progress without its marker goes to `on_lost`."""
     with read_session() as session:
-        ids = session.execute(select(ExecutionRecord.id).where(  # type: ignore[call-overload]
-            ExecutionRecord.status == RecordStatus.IN_PROGRESS,
-            col(ExecutionRecord.dispatched_at).is_not(None))).scalars().all()
+        ids = pk_ids(session.execute(select(col(ExecutionRecord.id)).where(
+            col(ExecutionRecord.status) == RecordStatus.IN_PROGRESS,
+            col(ExecutionRecord.dispatched_at).is_not(None))).scalars())
     done: dict[str, list[int]] = {"lost": [], "redispatched": []}
     for record_id in redis_state.missing(store.r, ids):
         outcome = on_lost(record_id, store=store)

@@ -20,6 +20,15 @@ def runtime_write() -> Iterator[Session]:
         yield session
 
 
+def raw_cursor(session: Session) -> Any:
+    """A cursor of the driver's own connection (sqlite3, psycopg) under the session's, for the hot paths that skip
+    SQLAlchemy's per-row work; the caller closes it."""
+    driver = session.connection().connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the session's DBAPI connection is closed")
+    return driver.cursor()
+
+
 def insert_ignore(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
@@ -46,7 +55,7 @@ def insert_ignore_rows(session: Session, table: Table, columns: tuple[str, ...],
     if session.get_bind().dialect.name == "sqlite":
         sql = (f"INSERT OR IGNORE INTO {table.name} ({', '.join(columns)}) "
                f"VALUES ({', '.join('?' for _ in columns)})")
-        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = raw_cursor(session)
         try:
             cursor.executemany(sql, rows)
         finally:

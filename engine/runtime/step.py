@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Text, bindparam, cast, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engine import clock
 from engine.compiled import Compiled
@@ -63,7 +63,7 @@ def parked_key(batch: str, node_id: str, index: int) -> str:
 def load_graph(session: Session, record: ExecutionRecord) -> FlowGraph:
     version = session.get(ActivityVersion, record.version_id)
     assert version is not None
-    return graph_for(version.id, version.flow)
+    return graph_for(record.version_id, version.flow)
 
 
 def metrics_for(node_type: str, category: Category, entered: int, outcome: Outcome) -> dict[str, int]:
@@ -207,11 +207,11 @@ class RoundContext:
     plan: Plan
 
 
-_ROUND = Compiled(select(ExecutionRecord.status, ExecutionRecord.version_id,  # type: ignore[call-overload]
-                          Activity.workspace_id, cast(ActivityVersion.flow, Text))
-                   .join(Activity, Activity.id == ExecutionRecord.activity_id)
-                   .join(ActivityVersion, ActivityVersion.id == ExecutionRecord.version_id)
-                   .where(ExecutionRecord.id == bindparam("record_id")))
+_ROUND = Compiled(select(col(ExecutionRecord.status), col(ExecutionRecord.version_id),
+                          col(Activity.workspace_id), cast(col(ActivityVersion.flow), Text))
+                   .join(Activity, col(Activity.id) == ExecutionRecord.activity_id)
+                   .join(ActivityVersion, col(ActivityVersion.id) == ExecutionRecord.version_id)
+                   .where(col(ExecutionRecord.id) == bindparam("record_id")))
 
 
 def round_context(record_id: int) -> RoundContext | None:

@@ -12,6 +12,7 @@ the BLPOP comes. A stale token (its message already fetched by another consumer)
 """
 
 import time
+from typing import Any
 
 import dramatiq
 import redis
@@ -33,7 +34,7 @@ def wake_key(broker: RedisBroker, queue_name: str) -> str:
 class WakeOnEnqueue(Middleware):
     """After each enqueue, a token on the queue's wake list (the delay queue's for a delayed message)."""
 
-    def after_enqueue(self, broker: dramatiq.Broker, message: Message, delay: int | None) -> None:
+    def after_enqueue(self, broker: dramatiq.Broker, message: Message[Any], delay: int | None) -> None:
         if not isinstance(broker, RedisBroker):
             return
         key = wake_key(broker, message.queue_name)

@@ -1,4 +1,5 @@
-"""Activity lifecycle: create, save draft, publish, stop, start, delete, copy, move, Set Public.
+"""Activity lifecycle: create, save draft, publish, stop, start, pause, resume, modify, delete, copy, move,
+Set Public.
 
 Each function validates everything first (input, visibility, role, status machine, cap), then writes, so a
 refused request leaves the database as it was; callers run it inside `engine.db.write_session()`.
@@ -23,6 +24,7 @@ from engine.models import (
     RecordTrigger,
     Schedule,
     User,
+    row_id,
 )
 from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
 from engine.permissions import can_see, require, require_writer
@@ -113,6 +115,16 @@ def validate_input(*, session: Session, actor: User, data: ActivityInput) -> lis
     return subs
 
 
+PAST_START = "The start time must be later than now."
+
+
+def check_start(data: ActivityInput, previous: datetime | None = None) -> None:
+    """Seed 002: a start time is later than now. Only a start time being set is checked: one kept unchanged
+    (an activity that began, saved again) is history, not a request."""
+    if data.start_time is not None and data.start_time != previous and data.start_time <= clock.now():
+        raise Invalid(PAST_START)
+
+
 def _apply_input(session: Session, activity: Activity, data: ActivityInput, subs: list[int]) -> None:
     activity.name = data.name.strip()
     activity.description = data.description
@@ -124,7 +136,7 @@ def _apply_input(session: Session, activity: Activity, data: ActivityInput, subs
     activity.max_runs = data.max_runs
     session.exec(delete(ActivityCampaignLink).where(col(ActivityCampaignLink.activity_id) == activity.id))
     for cid in subs:
-        session.add(ActivityCampaignLink(activity_id=activity.id, campaign_id=cid))
+        session.add(ActivityCampaignLink(activity_id=row_id(activity), campaign_id=cid))
 
 
 def _touch(activity: Activity) -> None:
@@ -141,15 +153,16 @@ def create_activity(
     """A new private Draft with version 1 (the canvas opens on it)."""
     require_writer(actor)
     subs = validate_input(session=session, actor=actor, data=data)
+    check_start(data)
     if flow is not None and (malformed := shape_problems(flow)):
         raise Invalid("The flow cannot be saved: " + " ".join(p.message for p in malformed))
-    activity = Activity(workspace_id=actor.workspace_id, name=data.name.strip(), owner_id=actor.id,
+    activity = Activity(workspace_id=actor.workspace_id, name=data.name.strip(), owner_id=row_id(actor),
                         template_key=template_key, is_public=is_public)
     session.add(activity)
     session.flush()
     _apply_input(session, activity, data, subs)
     flow = secret_service.absorb(session=session, activity=activity, flow=flow, actor=actor) if flow else None
-    version = ActivityVersion(activity_id=activity.id, number=1, author_id=actor.id,
+    version = ActivityVersion(activity_id=row_id(activity), number=1, author_id=row_id(actor),
                               flow=flow or {"nodes": [], "edges": []})
     session.add(version)
     session.flush()
@@ -168,17 +181,25 @@ def create_from_template(*, session: Session, actor: User, data: ActivityInput, 
                            template_key=template.key)
 
 
-def _editable_version(session: Session, actor: User, activity: Activity) -> ActivityVersion:
-    """Draft / Not Started edit the current version; an executed activity gets a new version (once)."""
-    current = session.get(ActivityVersion, activity.current_version_id)
+def saving_creates_version(activity: Activity, current: ActivityVersion | None) -> bool:
+    """Whether a save makes a new version: Draft / Not Started edit the current version in place, as does any
+    activity whose current version is still a draft; an executed activity's published version gets a new one
+    (once: the next saves update that draft). The canvas's view (services.canvas) shows this same decision."""
+    if current is None:
+        return True
     in_place = activity.status in (ActivityStatus.DRAFT, ActivityStatus.NOT_STARTED) or (
-        current is not None and current.state == VersionState.DRAFT
-    )
-    if current is not None and in_place:
+        current.state == VersionState.DRAFT)
+    return not in_place
+
+
+def _editable_version(session: Session, actor: User, activity: Activity) -> ActivityVersion:
+    """The version a save writes (see saving_creates_version)."""
+    current = session.get(ActivityVersion, activity.current_version_id)
+    if current is not None and not saving_creates_version(activity, current):
         return current
     last = session.exec(select(func.max(ActivityVersion.number)).where(
         ActivityVersion.activity_id == activity.id)).one() or 0
-    version = ActivityVersion(activity_id=activity.id, number=last + 1, author_id=actor.id,
+    version = ActivityVersion(activity_id=row_id(activity), number=last + 1, author_id=row_id(actor),
                               flow=dict(current.flow) if current else {"nodes": [], "edges": []})
     session.add(version)
     session.flush()
@@ -190,6 +211,7 @@ def _save(session: Session, actor: User, activity: Activity, data: ActivityInput
           flow: dict[str, Any] | None) -> ActivityVersion:
     if data is not None:
         subs = validate_input(session=session, actor=actor, data=data)
+        check_start(data, activity.start_time)
         _apply_input(session, activity, data, subs)
     if flow is not None and (malformed := shape_problems(flow)):
         raise Invalid("The flow cannot be saved: " + " ".join(p.message for p in malformed))
@@ -198,7 +220,7 @@ def _save(session: Session, actor: User, activity: Activity, data: ActivityInput
         version.flow = secret_service.absorb(session=session, activity=activity, flow=flow, actor=actor)
     version.state = VersionState.DRAFT
     version.published_at = None
-    version.author_id = actor.id
+    version.author_id = row_id(actor)
     session.add(version)
     return version
 
@@ -239,6 +261,9 @@ def publish(
     """Save and publish: In Progress now (a new execution record), or Not Started until the start time."""
     activity = get_activity(session=session, actor=actor, activity_id=activity_id)
     require(actor, activity, Action.PUBLISH)
+    start_time = data.start_time if data is not None else activity.start_time
+    if activity.status == ActivityStatus.PAUSED and not (start_time and start_time > clock.now()):
+        raise Invalid(f"“{activity.name}” is paused: set a new start time (later than now) to publish it.")
     version = _save(session, actor, activity, data, flow)
     problems = validate_flow(version.flow)
     if problems:
@@ -371,15 +396,80 @@ def start(*, session: Session, actor: User, activity_id: int, version_id: int | 
     return activity
 
 
+def pause(*, session: Session, actor: User, activity_id: int) -> Activity:
+    """In Progress → Paused (seed 002): no later cycle or trigger starts a round and nobody new enters the rounds
+    in progress (their entry closes); customers already inside finish the flow they are in. Queued re-runs are
+    withdrawn (status.RERUN_WITHDRAWN_BY). Resume asks for a new start time."""
+    activity = get_activity(session=session, actor=actor, activity_id=activity_id)
+    require(actor, activity, Action.PAUSE)
+    activity.status = transition_or_conflict(activity, Action.PAUSE)
+    for record in session.exec(select(ExecutionRecord).where(
+            ExecutionRecord.activity_id == activity.id, ExecutionRecord.status == RecordStatus.IN_PROGRESS)):
+        record.entry_closed = True  # drains: finish_if_done ends it once its customers are through
+        session.add(record)
+    if Action.PAUSE in RERUN_WITHDRAWN_BY:
+        _withdraw_reruns(session, activity)
+    activity.next_run_at = None
+    _touch(activity)
+    session.add(activity)
+    session.flush()
+    return activity
+
+
+def resume(*, session: Session, actor: User, activity_id: int, start_time: datetime,
+           end_time: datetime | None = None) -> Activity:
+    """Paused → Not Started with a new start time later than now (and, when given, a new end time); the
+    scheduler begins it then, as any Not Started activity: a new round, and a periodic one's cycles from it."""
+    activity = get_activity(session=session, actor=actor, activity_id=activity_id)
+    require(actor, activity, Action.RESUME)
+    next_status = transition_or_conflict(activity, Action.RESUME)
+    if start_time <= clock.now():
+        raise Invalid(PAST_START)
+    end = end_time if end_time is not None else activity.end_time
+    if end is not None and end <= start_time:
+        raise Invalid("The end time must be later than the start time.")
+    if activity.max_runs is not None and activity.runs_used >= activity.max_runs:
+        raise Conflict(f"“{activity.name}” cannot resume: it has used all of its {activity.max_runs} runs.")
+    if activity.live_version_id is None:
+        raise Conflict(f"“{activity.name}” has never been published.")
+    activity.status = next_status
+    activity.start_time, activity.end_time = start_time, end
+    activity.next_run_at = None
+    _touch(activity)
+    session.add(activity)
+    session.flush()
+    return activity
+
+
+def modify(*, session: Session, actor: User, activity_id: int, data: ActivityInput) -> Activity:
+    """The list's Modify (seed 002): basic information, schedule and effective period of a Not Started or Paused
+    activity; its flow and status are unchanged. A new start time must be later than now; a Not Started
+    activity keeps one (the scheduler begins it then)."""
+    activity = get_activity(session=session, actor=actor, activity_id=activity_id)
+    require(actor, activity, Action.MODIFY)
+    transition_or_conflict(activity, Action.MODIFY)
+    subs = validate_input(session=session, actor=actor, data=data)
+    check_start(data, activity.start_time)
+    if activity.status == ActivityStatus.NOT_STARTED and data.start_time is None:
+        raise Invalid("A Not Started activity needs a start time: it begins then.")
+    _apply_input(session, activity, data, subs)
+    _touch(activity)
+    session.add(activity)
+    session.flush()
+    return activity
+
+
 def delete_activity(*, session: Session, actor: User, activity_id: int) -> None:
     batch_delete(session=session, actor=actor, activity_ids=[activity_id])
 
 
 def batch_delete(*, session: Session, actor: User, activity_ids: list[int]) -> int:
-    """Delete Draft / Stopped / Completed / Abnormal End activities with their versions and records."""
+    """Delete activities that are not In Progress, with their versions and records."""
     activities = _load_many(session, actor, activity_ids, Action.DELETE)
     _all_or_nothing(activities, Action.DELETE, "deleted")
-    ids = [a.id for a in activities]
+    for activity in activities:
+        _stop_records(session, activity)  # a Paused one's draining rounds: no walk outlives its activity
+    ids = [row_id(a) for a in activities]
     session.exec(delete(ActivityCampaignLink).where(col(ActivityCampaignLink.activity_id).in_(ids)))
     session.exec(delete(ExecutionRecord).where(col(ExecutionRecord.activity_id).in_(ids)))
     session.exec(delete(ActivityVersion).where(col(ActivityVersion.activity_id).in_(ids)))
@@ -404,10 +494,14 @@ def copy_activity(*, session: Session, actor: User, activity_id: int, version_id
         flow = current_flow(session=session, activity=source)
     campaign_ids = list(session.exec(select(ActivityCampaignLink.campaign_id).where(
         ActivityCampaignLink.activity_id == source.id)).all())
+    # a start or end time already past is not copied (the copy would refuse it): the copy starts on publish
+    now = clock.now()
+    start_time = source.start_time if source.start_time and source.start_time > now else None
+    end_time = source.end_time if source.end_time and source.end_time > now else None
     data = ActivityInput(
         name=source.name[: NAME_MAX - len(COPY_SUFFIX)] + COPY_SUFFIX, description=source.description,
-        group_id=source.group_id, campaign_ids=campaign_ids, start_time=source.start_time,
-        end_time=source.end_time, schedule=source.schedule, schedule_every=source.schedule_every,
+        group_id=source.group_id, campaign_ids=campaign_ids, start_time=start_time,
+        end_time=end_time, schedule=source.schedule, schedule_every=source.schedule_every,
         max_runs=source.max_runs,
     )
     return create_activity(session=session, actor=actor, data=data, flow=secret_service.drop(flow),

@@ -23,6 +23,7 @@ from typing import Any
 
 import redis
 from sqlalchemy import ColumnElement, func, literal
+from sqlalchemy import select as sa_select  # typed for 7 columns (sqlmodel's select: up to 4)
 from sqlalchemy.sql import Subquery
 from sqlmodel import Session, col, select
 
@@ -37,7 +38,7 @@ from engine.components.text_sms import SHORT_LINK, TextSms
 from engine.components.wait_until import WaitUntil
 from engine.errors import Invalid, NotFound
 from engine.flow.registry import Category
-from engine.models import Activity, ActivityVersion, Customer, ExecutionRecord, User
+from engine.models import Activity, ActivityVersion, Customer, ExecutionRecord, User, row_id
 from engine.runtime.connection import get_redis
 from engine.runtime.details import node_steps
 from engine.runtime.lifecycle import RETENTION
@@ -306,7 +307,7 @@ def label_filter(ctx: Context, key: str, step: Subquery) -> ColumnElement[bool] 
 def _mine(session: Session, ctx: Context) -> Subquery:
     """The component's per-step rows in the round: its send rows, or the route entries naming it
     (engine/runtime/details.py); either way CustomerStep's columns."""
-    return node_steps(session, int(ctx.record.id), str(ctx.node["id"]), str(ctx.node.get("type")))  # type: ignore[arg-type]
+    return node_steps(session, row_id(ctx.record), str(ctx.node["id"]), str(ctx.node.get("type")))
 
 
 def _minute(session: Session, step: Subquery) -> Any:
@@ -459,8 +460,8 @@ def node_analysis(*, session: Session, actor: User, record_id: int, node_id: str
     awaiting = status != RecordStatus.IN_PROGRESS and ctx.kind == SEND and metrics.get("pending", 0) > 0 and \
         not _ended_before(record, NO_RECEIPT_AFTER)
     return NodeAnalysis(
-        activity_id=int(ctx.activity.id), activity_name=ctx.activity.name,  # type: ignore[arg-type]
-        record_id=int(record.id), record_number=record.number,  # type: ignore[arg-type]
+        activity_id=row_id(ctx.activity), activity_name=ctx.activity.name,
+        record_id=row_id(record), record_number=record.number,
         record_status=status.value, record_status_label=status.label, started_at=record.started_at,
         node_id=node_id, node=ctx.node, component_label=ctx.component.label,
         category=ctx.component.category.value, kind=ctx.kind, live=status == RecordStatus.IN_PROGRESS,
@@ -484,7 +485,7 @@ def _ended_before(record: ExecutionRecord, span: timedelta) -> bool:
 def _component_failure(record: ExecutionRecord, node_id: str) -> str:
     """Why the component failed in this round (the runtime's failure hash), "" when it did not."""
     try:
-        return RoundStore(get_redis()).failures(int(record.id)).get(node_id, "")  # type: ignore[arg-type]
+        return RoundStore(get_redis()).failures(row_id(record)).get(node_id, "")
     except redis.RedisError:
         return ""
 
@@ -509,8 +510,8 @@ def customer_details(*, session: Session, actor: User, record_id: int, node_id: 
     pages = max(1, math.ceil(total / page_size))
     page = max(1, min(int(page), pages))
     rows = session.execute(
-        select(step.c.customer_id, Customer.qaid, Customer.name, step.c.result, step.c.branch, step.c.reason,
-               step.c.at)
+        sa_select(step.c.customer_id, col(Customer.qaid), col(Customer.name), step.c.result, step.c.branch,
+                  step.c.reason, step.c.at)
         .select_from(step)
         .join(Customer, col(Customer.id) == step.c.customer_id, isouter=True)
         .where(*where)

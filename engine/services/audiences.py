@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from engine.errors import Conflict, Invalid, NotFound
-from engine.models import Audience, AudienceKind, AudienceMember, User
+from engine.models import Audience, AudienceKind, AudienceMember, User, row_id, table_of
 from engine.permissions import require_writer
 from engine.shared.audiences import rule_query, validate_rule
 from engine.shared.customers import (
@@ -114,7 +114,7 @@ def add_members(*, session: Session, audience_id: int, customer_ids: list[int]) 
     ids = list(dict.fromkeys(customer_ids))
     if not ids:
         return 0
-    table = AudienceMember.__table__  # type: ignore[attr-defined]
+    table = table_of(AudienceMember)
     dialect_insert = _dialect_insert(session)
     rows = [{"audience_id": audience_id, "customer_id": cid} for cid in ids]
     if dialect_insert is not None:
@@ -134,7 +134,7 @@ def create_static_audience(*, session: Session, workspace_id: int, name: str, cu
                         kind=AudienceKind.STATIC, source=source[:120], created_by=created_by)
     session.add(audience)
     session.flush()
-    add_members(session=session, audience_id=audience.id, customer_ids=customer_ids)
+    add_members(session=session, audience_id=row_id(audience), customer_ids=customer_ids)
     session.flush()
     return audience
 
@@ -144,8 +144,8 @@ def delete_audience(*, session: Session, actor: User, audience_id: int) -> None:
     data" on their next run, which the execution records show."""
     require_writer(actor)
     audience = get_audience(session=session, actor=actor, audience_id=audience_id)
-    session.exec(AudienceMember.__table__.delete().where(  # type: ignore[attr-defined,call-overload]
-        AudienceMember.__table__.c.audience_id == audience.id))  # type: ignore[attr-defined]
+    members = table_of(AudienceMember)
+    session.execute(members.delete().where(members.c.audience_id == audience.id))
     session.delete(audience)
     session.flush()
 
@@ -169,9 +169,12 @@ class ImportResult:
 
 
 def _read_text(csv_text: str | None, file: IO[str] | IO[bytes] | None) -> str:
-    if (csv_text is None) == (file is None):
+    if csv_text is not None and file is None:
+        data: str | bytes = csv_text
+    elif file is not None and csv_text is None:
+        data = file.read()
+    else:
         raise Invalid("Give either the CSV text or a file.")
-    data: Any = csv_text if csv_text is not None else file.read()  # type: ignore[union-attr]
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")

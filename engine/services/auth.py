@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from engine import clock
 from engine.errors import Invalid
-from engine.models import AuthSession, User
+from engine.models import AuthSession, User, row_id
 from engine.services import login_throttle
 from engine.settings import get_settings
 
@@ -59,7 +59,7 @@ def login(*, session: Session, username: str, password: str, address: str = "") 
     login_throttle.succeeded(attempt)
     token = secrets.token_urlsafe(32)
     expires = clock.now() + timedelta(days=get_settings().session_days)
-    session.add(AuthSession(token_hash=_digest(token), user_id=user.id, expires_at=expires))
+    session.add(AuthSession(token_hash=_digest(token), user_id=row_id(user), expires_at=expires))
     session.flush()
     return token
 

@@ -3,7 +3,7 @@
 from pydantic import BaseModel
 from sqlmodel import Session, select
 
-from engine.models import MarketingCampaign, User
+from engine.models import MarketingCampaign, User, row_id
 
 
 class CampaignNode(BaseModel):
@@ -15,8 +15,8 @@ class CampaignNode(BaseModel):
 def list_catalogue(*, session: Session, actor: User) -> list[CampaignNode]:
     rows = session.exec(select(MarketingCampaign).where(MarketingCampaign.workspace_id == actor.workspace_id)
                         .order_by(MarketingCampaign.name)).all()
-    primaries = {c.id: CampaignNode(id=c.id, name=c.name) for c in rows if c.parent_id is None}
+    primaries = {c.id: CampaignNode(id=row_id(c), name=c.name) for c in rows if c.parent_id is None}
     for c in rows:
         if c.parent_id in primaries:
-            primaries[c.parent_id].subs.append(CampaignNode(id=c.id, name=c.name))
+            primaries[c.parent_id].subs.append(CampaignNode(id=row_id(c), name=c.name))
     return list(primaries.values())

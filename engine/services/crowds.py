@@ -24,15 +24,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 import redis
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, CursorResult, update
 from sqlmodel import Session, col, func, select
 
 from engine import clock
 from engine.db import read_session, write_session
 from engine.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
-from engine.models import Audience, AudienceKind, Customer, CustomerStep, User
+from engine.models import Audience, AudienceKind, Customer, CustomerStep, User, row_id
 from engine.models.crowd import CrowdOperation, CrowdStatus
 from engine.permissions import require_writer
 from engine.runtime.connection import get_redis
@@ -87,8 +88,9 @@ def check_name(session: Session, workspace_id: int, name: str) -> str:
     return name
 
 
-def _with_result(record_id: int, node_id: str, result: str) -> tuple:  # type: ignore[type-arg]
-    return (CustomerStep.record_id == record_id, CustomerStep.node_id == node_id, CustomerStep.result == result)
+def _with_result(record_id: int, node_id: str, result: str) -> tuple[ColumnElement[bool], ...]:
+    return (col(CustomerStep.record_id) == record_id, col(CustomerStep.node_id) == node_id,
+            col(CustomerStep.result) == result)
 
 
 def count_with_result(session: Session, record_id: int, node_id: str, result: str) -> int:
@@ -130,7 +132,7 @@ def request_crowd(*, session: Session, actor: User, record_id: int, node_id: str
             raise Conflict(f"{note} No crowd can be generated from this round.")
         raise Invalid(f"No customer has the result “{CROWD_RESULTS[result]}” at this component.")
     operation = CrowdOperation(workspace_id=workspace_id, record_id=record_id, node_id=node_id, result=result,
-                               name=name, requested=found, created_by=int(actor.id))  # type: ignore[arg-type]
+                               name=name, requested=found, created_by=row_id(actor))
     session.add(operation)
     session.flush()
     return operation
@@ -206,8 +208,8 @@ def run_operation(*, operation_id: int, chunk: int = CHUNK, progress: Progress |
             session.add(audience)
             session.flush()
             for start in range(0, total, chunk):
-                add_members(session=session, audience_id=int(audience.id), customer_ids=ids[start:start + chunk])
-                report(total + min(start + chunk, total), 2 * total)  # type: ignore[arg-type]
+                add_members(session=session, audience_id=row_id(audience), customer_ids=ids[start:start + chunk])
+                report(total + min(start + chunk, total), 2 * total)
             fresh.count, fresh.audience_id = total, audience.id
             session.add(fresh)
         return CrowdStatus.DONE
@@ -223,12 +225,12 @@ def _finish_first(session: Session, operation_id: int) -> bool:
     """Mark the operation done as the transaction's first write, if it is still running: the row is then held by
     this transaction (PostgreSQL's row lock, SQLite's write lock), so a duplicate attempt waits and finds it
     done. Rolled back with everything else on a failure."""
-    done = session.execute(update(CrowdOperation)
-                           .where(col(CrowdOperation.id) == operation_id,
-                                  col(CrowdOperation.status) == CrowdStatus.RUNNING)
-                           .values(status=CrowdStatus.DONE, finished_at=clock.now()))
+    done = cast(CursorResult[Any], session.execute(  # an UPDATE's result is a CursorResult: it has rowcount
+        update(CrowdOperation)
+        .where(col(CrowdOperation.id) == operation_id, col(CrowdOperation.status) == CrowdStatus.RUNNING)
+        .values(status=CrowdStatus.DONE, finished_at=clock.now())))
     session.expire_all()
-    return done.rowcount == 1  # type: ignore[attr-defined]
+    return done.rowcount == 1
 
 
 def mark_dispatched(operation_id: int) -> None:
@@ -239,17 +241,17 @@ def mark_dispatched(operation_id: int) -> None:
                         .values(dispatched_at=clock.now()))
 
 
-def dispatch_waiting(*, send: Callable[[int], None], now: datetime | None = None) -> list[int]:
+def dispatch_waiting(*, send: Callable[[int], object], now: datetime | None = None) -> list[int]:
     """The outbox sweep (the scheduler's tick): send every running operation that has no message yet, then
     stamp it. Sent before the stamp commits, so a crash in between sends it again (harmless: see run_operation)."""
     with write_session() as session:
         waiting = session.exec(select(CrowdOperation).where(
             CrowdOperation.status == CrowdStatus.RUNNING, col(CrowdOperation.dispatched_at).is_(None))).all()
         for operation in waiting:
-            send(int(operation.id))  # type: ignore[arg-type]
+            send(row_id(operation))
             operation.dispatched_at = now or clock.now()
             session.add(operation)
-        return [int(op.id) for op in waiting]  # type: ignore[arg-type]
+        return [row_id(op) for op in waiting]
 
 
 def list_operations(*, session: Session, actor: User, record_id: int, node_id: str) -> list[OperationRow]:
@@ -261,11 +263,11 @@ def list_operations(*, session: Session, actor: User, record_id: int, node_id: s
                         .order_by(col(CrowdOperation.id).desc())).all()
     running = [op.id for op, _ in rows if op.status == CrowdStatus.RUNNING]
     fractions = _progress(running)
-    return [OperationRow(id=int(op.id), created_at=op.created_at, finished_at=op.finished_at,  # type: ignore[arg-type]
+    return [OperationRow(id=row_id(op), created_at=op.created_at, finished_at=op.finished_at,
                          who=who, result=op.result, result_label=CROWD_RESULTS.get(op.result, op.result),
                          name=op.name, status=op.status.value, requested=op.requested, count=op.count,
                          reason=op.reason or "", audience_id=op.audience_id,
-                         progress=1.0 if op.status == CrowdStatus.DONE else fractions.get(int(op.id), 0.0))
+                         progress=1.0 if op.status == CrowdStatus.DONE else fractions.get(row_id(op), 0.0))
             for op, who in rows]
 
 
@@ -282,7 +284,7 @@ def _progress(operation_ids: list[int | None]) -> dict[int, float]:
     if not ids:
         return {}
     try:
-        values = get_redis().mget([_progress_key(i) for i in ids])
+        values = cast(list[bytes | None], get_redis().mget([_progress_key(i) for i in ids]))  # redis-py: Awaitable|Any
     except redis.RedisError:
         return {}
     out: dict[int, float] = {}

@@ -31,7 +31,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from engine import clock
-from engine.models import Activity, ActivityVersion, ExecutionRecord, User
+from engine.models import Activity, ActivityVersion, ExecutionRecord, User, row_id
 from engine.permissions import visible_clause
 from engine.services.dashboard_sends import HOUR_FORMAT, RESULTS, SEND_COMPONENTS, Counts, Round, SendHistory
 from engine.status import ActivityStatus, RecordStatus
@@ -115,11 +115,11 @@ def dashboard(*, session: Session, actor: User, now: datetime | None = None,
     since = hours[0]
     found = session.exec(
         select(Activity, User.display_name)
-        .join(User, User.id == Activity.owner_id)
+        .join(User, col(User.id) == Activity.owner_id)
         .where(visible_clause(actor), Activity.status == ActivityStatus.IN_PROGRESS)
         .order_by(col(Activity.name), col(Activity.id))
     ).all()
-    activities = {int(a.id): (a, owner) for a, owner in found}  # type: ignore[arg-type]
+    activities = {row_id(a): (a, owner) for a, owner in found}
     rounds, activity_of, version_of = _rounds(session, list(activities), since)
     flows = _send_nodes(session, set(version_of.values())
                         | {a.live_version_id for a, _ in activities.values() if a.live_version_id})
@@ -171,17 +171,17 @@ def _rounds(session: Session, activity_ids: list[int], since: datetime
     only while it is in progress) — with each one's activity and version."""
     if not activity_ids:
         return {}, {}, {}
-    rows = session.exec(
-        select(ExecutionRecord.id, ExecutionRecord.activity_id, ExecutionRecord.version_id,
+    rows = session.exec(  # sqlmodel's select is typed up to 4 columns: this one has 5
+        select(ExecutionRecord.id, ExecutionRecord.activity_id, ExecutionRecord.version_id,  # type: ignore[call-overload]
                ExecutionRecord.started_at, ExecutionRecord.status)
         .where(col(ExecutionRecord.activity_id).in_(activity_ids),
-               or_(ExecutionRecord.status == RecordStatus.IN_PROGRESS, col(ExecutionRecord.ended_at).is_(None),
+               or_(col(ExecutionRecord.status) == RecordStatus.IN_PROGRESS, col(ExecutionRecord.ended_at).is_(None),
                    col(ExecutionRecord.ended_at) >= since))
     ).all()
     rounds = {int(rid): Round(id=int(rid), started_at=_aware(started), in_progress=status == RecordStatus.IN_PROGRESS)
-              for rid, _aid, _vid, started, status in rows}  # type: ignore[arg-type]
-    return (rounds, {int(rid): int(aid) for rid, aid, *_ in rows},  # type: ignore[arg-type]
-            {int(rid): int(vid) for rid, _aid, vid, *_ in rows})  # type: ignore[arg-type]
+              for rid, _aid, _vid, started, status in rows}
+    return (rounds, {int(rid): int(aid) for rid, aid, *_ in rows},
+            {int(rid): int(vid) for rid, _aid, vid, *_ in rows})
 
 
 def _aware(when: datetime) -> datetime:
@@ -195,7 +195,7 @@ def _latest_starts(session: Session, activity_ids: list[int]) -> dict[int, datet
         return {}
     rows = session.exec(select(ExecutionRecord.activity_id, func.max(ExecutionRecord.started_at))
                         .where(col(ExecutionRecord.activity_id).in_(activity_ids))
-                        .group_by(ExecutionRecord.activity_id)).all()
+                        .group_by(col(ExecutionRecord.activity_id))).all()
     return {int(aid): _aware(started) for aid, started in rows if started is not None}
 
 
@@ -206,8 +206,10 @@ def _send_nodes(session: Session, version_ids: set[int]) -> dict[int, dict[str, 
     out: dict[int, dict[str, str]] = {}
     for vid, flow in session.exec(select(ActivityVersion.id, ActivityVersion.flow)
                                   .where(col(ActivityVersion.id).in_(version_ids))).all():
+        if vid is None:  # a primary key: never
+            continue
         nodes: list[dict[str, Any]] = (flow or {}).get("nodes", [])
-        out[int(vid)] = {str(n["id"]): n["type"] for n in nodes  # type: ignore[arg-type]
+        out[vid] = {str(n["id"]): n["type"] for n in nodes
                          if isinstance(n, dict) and n.get("type") in SEND_COMPONENTS}
     return out
 

@@ -20,9 +20,11 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import redis
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_
+from sqlalchemy import select as sa_select  # typed for 5 columns (sqlmodel's select: up to 4)
 from sqlmodel import Session, col, select
 
 from engine.components.registry import COMPONENTS
@@ -46,6 +48,7 @@ _TERMS_PER_QUERY = 50  # bound parameters stay well under SQLite's limit
 
 Pair = tuple[int, str]  # (record id, node id)
 Counts = dict[tuple[str, str], int]  # (hour, success | failed | pending | not_sent) -> customers
+Fingerprint = tuple[tuple[str, int], ...]  # a component's counters, sorted (metric, value) pairs
 
 
 @dataclass
@@ -60,7 +63,7 @@ class Round:
 @dataclass
 class _Entry:
     since: datetime
-    fingerprint: tuple | None
+    fingerprint: Fingerprint | None
     read_at: float  # time.monotonic() of the read
     cost: float  # seconds the read took
     counts: Counts = field(default_factory=dict)
@@ -80,7 +83,7 @@ class SendHistory:
     def counts(self, session: Session, rounds: dict[int, Round], pairs: list[Pair], since: datetime
                ) -> dict[Pair, Counts]:
         """(record, node) -> its counts since `since` (each pair's record must be in `rounds`)."""
-        db = str(session.get_bind().url)
+        db = str(session.get_bind().engine.url)
         prints = fingerprints(session, [rounds[rid] for rid in {rid for rid, _ in pairs}], pairs)
         now = time.monotonic()
         out: dict[Pair, Counts] = {}
@@ -116,7 +119,7 @@ class SendHistory:
         return out
 
 
-def _adds_up(counts: Counts, fingerprint: tuple | None) -> bool:
+def _adds_up(counts: Counts, fingerprint: Fingerprint | None) -> bool:
     """Do the step rows say what the counters say (success, failed, pending, not sent)?"""
     if fingerprint is None:
         return False
@@ -127,7 +130,7 @@ def _adds_up(counts: Counts, fingerprint: tuple | None) -> bool:
     return all(totals[r] == metrics.get(r, 0) for r in (*RESULTS, "not_sent"))
 
 
-def fingerprints(session: Session, rounds: list[Round], pairs: list[Pair]) -> dict[Pair, tuple]:
+def fingerprints(session: Session, rounds: list[Round], pairs: list[Pair]) -> dict[Pair, Fingerprint]:
     """(record, node) -> its counters as a sorted tuple of (metric, value); missing when there are none.
     Finished rounds: their persisted counters, in one query; running ones: `counters_of` (live from Redis)."""
     wanted = set(pairs)
@@ -167,22 +170,22 @@ def step_counts(session: Session, pairs: list[Pair], since: datetime) -> dict[Pa
     rows. A failed row whose reason is a not-sent reason is `not_sent`; anything not settled is pending."""
     out: dict[Pair, Counts] = defaultdict(dict)
     for stmt in count_statements(session, pairs, since):
-        for record_id, node_id, at_hour, result, n in session.exec(stmt).all():  # type: ignore[call-overload]
+        for record_id, node_id, at_hour, result, n in session.execute(stmt).all():
             counts = out[(int(record_id), str(node_id))]
             key = (str(at_hour), str(result))
             counts[key] = counts.get(key, 0) + int(n)
     return dict(out)
 
 
-def count_statements(session: Session, pairs: list[Pair], since: datetime) -> list[Select]:
+def count_statements(session: Session, pairs: list[Pair], since: datetime) -> list[Select[*tuple[Any, ...]]]:
     """The aggregate queries of `step_counts`. The rounds of one version share their send components: one
     (records IN, nodes IN) term per component set, which the step table's primary key answers (a row-value
     IN (VALUES ...) would make SQLite scan the whole table)."""
     if not pairs:
         return []
-    failed = CustomerStep.result == "failed"
+    failed = col(CustomerStep.result) == "failed"
     outcome = case(
-        (CustomerStep.result == "success", literal("success")),
+        (col(CustomerStep.result) == "success", literal("success")),
         (failed & col(CustomerStep.reason).in_(sorted(NOT_SENT_REASONS)), literal("not_sent")),
         (failed, literal("failed")),
         else_=literal("pending"),
@@ -197,8 +200,8 @@ def count_statements(session: Session, pairs: list[Pair], since: datetime) -> li
     terms = [and_(col(CustomerStep.record_id).in_(rids), col(CustomerStep.node_id).in_(nodes))
              for nodes, rids in by_nodes.items()]
     return [
-        select(CustomerStep.record_id, CustomerStep.node_id, hour, outcome, func.count())
+        sa_select(col(CustomerStep.record_id), col(CustomerStep.node_id), hour, outcome, func.count())
         .where(or_(*terms[start:start + _TERMS_PER_QUERY]), col(CustomerStep.at) >= since)
-        .group_by(CustomerStep.record_id, CustomerStep.node_id, hour, outcome)
+        .group_by(col(CustomerStep.record_id), col(CustomerStep.node_id), hour, outcome)
         for start in range(0, len(terms), _TERMS_PER_QUERY)
     ]

@@ -32,7 +32,7 @@ from engine.components.registry import UnknownComponent, get_component
 from engine.components.sending import SendingComponent
 from engine.errors import NotFound
 from engine.flow.registry import Category
-from engine.models import Activity, ActivityVersion, ExecutionRecord, NodeCounter, User
+from engine.models import Activity, ActivityVersion, ExecutionRecord, NodeCounter, User, row_id
 from engine.runtime.connection import get_redis
 from engine.runtime.receipts import NO_RECEIPT_AFTER
 from engine.runtime.store import RoundStore
@@ -59,9 +59,9 @@ def counters_of(session: Session, record: ExecutionRecord) -> dict[str, dict[str
     Redis is the source while it holds the round (8 days): an ended round's persisted copy is overlaid with it,
     since receipts, the AB refresh and a walk still finishing when its round was stopped keep counting there.
     After Redis has forgotten the round, the persisted copy is all there is."""
-    persisted = persisted_counters(session, int(record.id))  # type: ignore[arg-type]
+    persisted = persisted_counters(session, row_id(record))
     try:
-        live = RoundStore(get_redis()).counters(int(record.id))  # type: ignore[arg-type]
+        live = RoundStore(get_redis()).counters(row_id(record))
     except redis.RedisError as err:
         log.warning("live counters of record %s unavailable: %s", record.id, err)
         return persisted
@@ -183,11 +183,11 @@ def _shown(session: Session, activity: Activity, record_id: int | None,
         version = session.get(ActivityVersion, version_id)
         if version is None or version.activity_id != activity.id:
             raise NotFound("Version not found.")
-        return version, _latest_record(session, int(activity.id), version_id)  # type: ignore[arg-type]
+        return version, _latest_record(session, row_id(activity), version_id)
     version = session.get(ActivityVersion, activity.current_version_id)
     if version is None:
         raise NotFound("Version not found.")
-    return version, _latest_record(session, int(activity.id))  # type: ignore[arg-type]
+    return version, _latest_record(session, row_id(activity))
 
 
 def execution_view(*, session: Session, actor: User, activity_id: int, record_id: int | None = None,
@@ -199,7 +199,7 @@ def execution_view(*, session: Session, actor: User, activity_id: int, record_id
     round's version, or is another type there, shows none (it did not run)."""
     activity = activities.get_activity(session=session, actor=actor, activity_id=activity_id)
     version, record = _shown(session, activity, record_id, version_id)
-    view = ExecutionView(activity_id=int(activity.id), version_id=int(version.id),  # type: ignore[arg-type]
+    view = ExecutionView(activity_id=row_id(activity), version_id=row_id(version),
                          version_number=version.number)
     if record is None:
         return view

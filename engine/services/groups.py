@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.errors import Conflict, Invalid, NotFound
-from engine.models import Activity, ActivityGroup, User
+from engine.models import Activity, ActivityGroup, User, row_id
 from engine.models.group import GROUP_NAME_MAX, MAX_GROUP_DEPTH
 from engine.permissions import require_writer, visible_clause
 
@@ -45,7 +45,7 @@ def _workspace_groups(session: Session, workspace_id: int) -> list[ActivityGroup
     stmt = (
         select(ActivityGroup)
         .where(ActivityGroup.workspace_id == workspace_id)
-        .order_by(ActivityGroup.position, ActivityGroup.id)
+        .order_by(col(ActivityGroup.position), col(ActivityGroup.id))
     )
     return list(session.exec(stmt).all())
 
@@ -84,7 +84,7 @@ class _Tree:
                 continue
             seen.add(gid)
             out.append(gid)
-            queue.extend(c.id for c in self.children.get(gid, []))
+            queue.extend(row_id(c) for c in self.children.get(gid, []))
         return out
 
     def height(self, group_id: int) -> int:
@@ -140,14 +140,15 @@ def _nodes(groups: list[ActivityGroup], counts: dict[int, int]) -> list[GroupNod
     def build(parent_id: int | None, depth: int, seen: set[int]) -> list[GroupNode]:
         nodes = []
         for g in tree.children.get(parent_id, []):
-            if g.id in seen:  # defensive: a corrupted cycle must not recurse forever
+            gid = row_id(g)
+            if gid in seen:  # defensive: a corrupted cycle must not recurse forever
                 continue
-            count = counts.get(g.id, 0)
+            count = counts.get(gid, 0)
             nodes.append(
                 GroupNode(
-                    id=g.id, name=g.name, parent_id=g.parent_id, depth=depth, position=g.position,
+                    id=gid, name=g.name, parent_id=g.parent_id, depth=depth, position=g.position,
                     has_activities=count > 0, activity_count=count,
-                    children=build(g.id, depth + 1, seen | {g.id}),
+                    children=build(gid, depth + 1, seen | {gid}),
                 )
             )
         return nodes
@@ -157,11 +158,11 @@ def _nodes(groups: list[ActivityGroup], counts: dict[int, int]) -> list[GroupNod
 
 def _visible_counts(session: Session, actor: User) -> dict[int, int]:
     stmt = (
-        select(Activity.group_id, func.count(Activity.id))
-        .where(visible_clause(actor), Activity.group_id.is_not(None))
-        .group_by(Activity.group_id)
+        select(col(Activity.group_id), func.count(col(Activity.id)))
+        .where(visible_clause(actor), col(Activity.group_id).is_not(None))
+        .group_by(col(Activity.group_id))
     )
-    return {gid: n for gid, n in session.exec(stmt).all()}
+    return {gid: n for gid, n in session.exec(stmt).all() if gid is not None}
 
 
 def list_tree(*, session: Session, actor: User) -> list[GroupNode]:
@@ -171,7 +172,7 @@ def list_tree(*, session: Session, actor: User) -> list[GroupNode]:
 
 
 def ungrouped_count(*, session: Session, actor: User) -> int:
-    stmt = select(func.count(Activity.id)).where(visible_clause(actor), Activity.group_id.is_(None))
+    stmt = select(func.count(col(Activity.id))).where(visible_clause(actor), col(Activity.group_id).is_(None))
     return int(session.exec(stmt).one())
 
 
@@ -186,8 +187,8 @@ def search_groups(*, session: Session, actor: User, text: str) -> list[GroupNode
     for g in groups:
         if needle in g.name.casefold():
             current: ActivityGroup | None = g
-            while current is not None and current.id not in keep:
-                keep.add(current.id)
+            while current is not None and row_id(current) not in keep:
+                keep.add(row_id(current))
                 current = by_id.get(current.parent_id) if current.parent_id is not None else None
     return _nodes([g for g in groups if g.id in keep], _visible_counts(session, actor))
 
@@ -216,7 +217,7 @@ def create_group(
     else:
         anchor = _get_group(session, actor.workspace_id, relative_to)
         if as_child:
-            if tree.depth(anchor.id) + 1 > MAX_GROUP_DEPTH:
+            if tree.depth(relative_to) + 1 > MAX_GROUP_DEPTH:
                 raise Conflict(f"{_DEPTH_MESSAGE} \"{anchor.name}\" is already at level {MAX_GROUP_DEPTH}.")
             parent_id = anchor.id
         else:
@@ -265,13 +266,13 @@ def move_group(
     tree = _Tree(_workspace_groups(session, actor.workspace_id))
 
     if new_parent_id is not None:
-        new_parent = _get_group(session, actor.workspace_id, new_parent_id)
-        if new_parent.id in set(tree.subtree(group.id)):
+        _get_group(session, actor.workspace_id, new_parent_id)
+        if new_parent_id in set(tree.subtree(group_id)):
             raise Conflict("A group cannot be moved into itself or one of its own subgroups.")
-        new_depth = tree.depth(new_parent.id) + 1
+        new_depth = tree.depth(new_parent_id) + 1
     else:
         new_depth = 1
-    deepest = new_depth + tree.height(group.id) - 1
+    deepest = new_depth + tree.height(group_id) - 1
     if deepest > MAX_GROUP_DEPTH:
         raise Conflict(f"{_DEPTH_MESSAGE} Moving \"{group.name}\" there would make its subgroups level {deepest}.")
 
@@ -298,9 +299,9 @@ def delete_group(*, session: Session, actor: User, group_id: int) -> None:
     require_writer(actor)
     group = _get_group(session, actor.workspace_id, group_id)
     subgroups = session.exec(
-        select(func.count(ActivityGroup.id)).where(ActivityGroup.parent_id == group.id)
+        select(func.count(col(ActivityGroup.id))).where(ActivityGroup.parent_id == group.id)
     ).one()
-    activities = session.exec(select(func.count(Activity.id)).where(Activity.group_id == group.id)).one()
+    activities = session.exec(select(func.count(col(Activity.id))).where(Activity.group_id == group.id)).one()
     reasons = []
     if subgroups:
         reasons.append(f"{subgroups} subgroup" + ("s" if subgroups != 1 else ""))

@@ -14,14 +14,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from engine import clock
 from engine.components.registry import is_send
 from engine.errors import Invalid, NotFound
 from engine.flow.graph import FlowGraph, graph_for
-from engine.models import ActivityVersion, Customer, ExecutionRecord, User
+from engine.models import ActivityVersion, Customer, ExecutionRecord, User, row_id
 from engine.models import CustomerRoute as RouteRow
 from engine.runtime.details import customer_steps
 from engine.runtime.lifecycle import RETENTION
@@ -79,7 +79,7 @@ def _record(session: Session, actor: User, record_id: int) -> tuple[ExecutionRec
     version = session.get(ActivityVersion, record.version_id)
     if version is None:
         raise NotFound("Version not found.")
-    return record, graph_for(int(version.id), version.flow)  # type: ignore[arg-type]
+    return record, graph_for(row_id(version), version.flow)
 
 
 def _steps_of(session: Session, record_id: int, graph: FlowGraph, customer_ids: list[int]) -> dict[int, list[Any]]:
@@ -120,7 +120,7 @@ def incoming_users(*, session: Session, actor: User, record_id: int, window: str
     trigger = graph.trigger_id or ""
     now = clock.now()
     # who entered: the route rows of the walks that began at the trigger (a resumed walk begins at its wait)
-    where = [RouteRow.record_id == record.id, RouteRow.start_node == trigger]
+    where: list[ColumnElement[bool]] = [col(RouteRow.record_id) == record.id, col(RouteRow.start_node) == trigger]
     span = WINDOWS[window]
     if span is not None:
         where.append(col(RouteRow.at) >= now - span)
@@ -138,13 +138,13 @@ def incoming_users(*, session: Session, actor: User, record_id: int, window: str
         .where(*where)
         .order_by(col(RouteRow.at).desc(), col(RouteRow.customer_id))
         .offset((page - 1) * page_size).limit(page_size)).all()
-    steps = _steps_of(session, int(record.id), graph, [cid for cid, *_ in entered])  # type: ignore[arg-type]
+    steps = _steps_of(session, row_id(record), graph, [cid for cid, *_ in entered])
     rows = []
     for cid, at, qaid, name in entered:
         status, reason, node = _outcome(record, graph, steps.get(cid, []))
         rows.append(IncomingRow(customer_id=cid, qaid=qaid, name=name, entered_at=at, status=status, reason=reason,
                                 node_id=node))
-    return IncomingPage(record_id=int(record.id), record_number=record.number,  # type: ignore[arg-type]
+    return IncomingPage(record_id=row_id(record), record_number=record.number,
                         trigger_id=trigger, window=window, rows=rows, total=total, page=page, pages=pages,
                         page_size=page_size, expired=expired)
 
@@ -152,7 +152,7 @@ def incoming_users(*, session: Session, actor: User, record_id: int, window: str
 def customer_route(*, session: Session, actor: User, record_id: int, customer_id: int) -> CustomerRoute:
     """The components one customer passed in a round and the links they took between them."""
     record, graph = _record(session, actor, record_id)
-    steps = _steps_of(session, int(record.id), graph, [customer_id]).get(customer_id, [])  # type: ignore[arg-type]
+    steps = _steps_of(session, row_id(record), graph, [customer_id]).get(customer_id, [])
     if not steps:
         raise NotFound("This customer's details in the round are no longer kept (7 days) or never existed.")
     customer = session.get(Customer, customer_id)

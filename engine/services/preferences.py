@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from engine.models import User, UserPreference
+from engine.models import User, UserPreference, row_id
 
 
 def get_preference(*, session: Session, actor: User, key: str, default: Any = None) -> Any:
@@ -14,7 +14,7 @@ def get_preference(*, session: Session, actor: User, key: str, default: Any = No
 
 
 def set_preference(*, session: Session, actor: User, key: str, value: Any) -> None:
-    row = session.get(UserPreference, (actor.id, key)) or UserPreference(user_id=actor.id, key=key)
+    row = session.get(UserPreference, (actor.id, key)) or UserPreference(user_id=row_id(actor), key=key)
     row.value = json.dumps(value)
     session.add(row)
     session.flush()

@@ -40,7 +40,7 @@ from engine.models import Activity, ActivityVersion, Audience, CustomerStep, Exe
 from engine.permissions import can_see, visible_clause
 from engine.runtime.receipts import NO_RECEIPT_AFTER
 from engine.services.execution import counters_of
-from engine.services.listing import campaign_names
+from engine.services.listing import campaign_names, schedule_label
 from engine.settings import get_settings
 from engine.status import RecordStatus
 
@@ -90,8 +90,6 @@ SORTABLE = ("name", "activity", "started_at", "audience", "sent", "success", "fa
 MAX_PAGE_SIZE = 200
 TOP_REASONS = 3
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-SCHEDULE_LABELS = {Schedule.MINUTES: "every {n} min", Schedule.HOURLY: "hourly", Schedule.DAILY: "daily",
-                   Schedule.MONTHLY: "monthly"}
 
 
 class TaskQuery(BaseModel):
@@ -264,7 +262,7 @@ def _reasons(session: Session, record_id: int, node_id: str) -> list[tuple[str, 
 def _sending_type(activity: Activity) -> str:
     if activity.schedule == Schedule.ONCE:
         return "Once"
-    return "Scheduled · " + SCHEDULE_LABELS[Schedule(activity.schedule)].format(n=activity.schedule_every)
+    return "Scheduled · " + schedule_label(activity.schedule, activity.schedule_every)
 
 
 def _platform() -> str:

@@ -10,6 +10,7 @@ A round In Progress is live, or draining when a newer version's round took over 
 """
 
 from datetime import datetime
+from functools import partial
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
@@ -17,7 +18,7 @@ from sqlmodel import Session, col, select
 from engine import clock
 from engine.db import after_commit, write_session
 from engine.errors import Conflict, Invalid, NotFound
-from engine.models import Activity, ActivityVersion, ExecutionRecord, Schedule, User
+from engine.models import Activity, ActivityVersion, ExecutionRecord, Schedule, User, row_id
 from engine.permissions import require
 from engine.runtime.connection import get_redis
 from engine.runtime.rounds import persist_counters
@@ -82,9 +83,9 @@ def list_records(*, session: Session, actor: User, activity_id: int, status: str
     activity = activities.get_activity(session=session, actor=actor, activity_id=activity_id)
     stmt = (
         select(ExecutionRecord, ActivityVersion.number)
-        .join(ActivityVersion, ActivityVersion.id == ExecutionRecord.version_id)
+        .join(ActivityVersion, col(ActivityVersion.id) == ExecutionRecord.version_id)
         .where(ExecutionRecord.activity_id == activity.id)
-        .order_by(ExecutionRecord.number.desc())  # type: ignore[attr-defined]
+        .order_by(col(ExecutionRecord.number).desc())
     )
     if status:
         if status not in {s.value for s in RecordStatus}:
@@ -94,13 +95,14 @@ def list_records(*, session: Session, actor: User, activity_id: int, status: str
     for of_id, number in session.exec(select(ExecutionRecord.rerun_of_id, ExecutionRecord.number).where(
             ExecutionRecord.activity_id == activity.id, col(ExecutionRecord.rerun_of_id).is_not(None))
             .order_by(col(ExecutionRecord.number).desc())):
-        rerun_as[int(of_id)] = int(number)  # type: ignore[arg-type]  # the first re-run wins (ascending last)
+        if of_id is not None:  # the WHERE says so
+            rerun_as[of_id] = number  # the first re-run wins (ascending last)
     rows = []
     for r, vnum in session.exec(stmt).all():
         role = round_role(r.status, drained=r.drained_by_id is not None)
-        refusal = rerun_refusal(r, activity, rerun_as=rerun_as.get(int(r.id)))  # type: ignore[arg-type]
+        refusal = rerun_refusal(r, activity, rerun_as=rerun_as.get(row_id(r)))
         rows.append(RecordRow(
-            id=r.id, number=r.number, version_number=vnum, status=r.status,
+            id=row_id(r), number=r.number, version_number=vnum, status=r.status,
             status_label=RecordStatus(r.status).label, role=role.value if role else "",
             role_label=role.label if role else "", trigger=r.trigger, started_at=r.started_at, ended_at=r.ended_at,
             failure_reason=r.failure_reason, can_stop=record_allowed(r.status, RecordAction.STOP),
@@ -140,9 +142,9 @@ def stop_record(*, session: Session, actor: User, record_id: int) -> ExecutionRe
     session.add(record)
     if activity.schedule == Schedule.ONCE and activity.status == ActivityStatus.IN_PROGRESS \
             and not _in_progress(session, activity, besides=record.id, live_only=True):
-        activities.stop(session=session, actor=actor, activity_id=activity.id)
+        activities.stop(session=session, actor=actor, activity_id=row_id(activity))
     session.flush()
-    after_commit(session, lambda rid=int(record.id): _persist_stopped(rid))  # type: ignore[arg-type,misc]
+    after_commit(session, partial(_persist_stopped, row_id(record)))
     return record
 
 

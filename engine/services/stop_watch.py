@@ -5,6 +5,7 @@ removes the flags its transaction set. One listener, so no code path that stops 
 Manage Versions, Execution Records) can forget it."""
 
 import logging
+from typing import TYPE_CHECKING
 
 import redis
 from sqlalchemy import event, inspect
@@ -15,6 +16,9 @@ from engine.runtime import live
 from engine.runtime.connection import get_redis
 from engine.runtime.store import RoundStore
 from engine.status import RecordStatus
+
+if TYPE_CHECKING:
+    from engine.runtime.store import RoundStore
 
 log = logging.getLogger(__name__)
 _FLAGGED = "stop_flags_set"

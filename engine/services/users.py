@@ -4,7 +4,7 @@ password. The password rule is deliberately simple and explained in its messages
 from sqlmodel import Session, select
 
 from engine.errors import Conflict, Invalid
-from engine.models import Role, User, Workspace
+from engine.models import Role, User, Workspace, row_id
 from engine.services.auth import hash_password
 
 PASSWORD_MIN = 12
@@ -43,7 +43,7 @@ def create_admin(*, session: Session, username: str, password: str, display_name
     if session.exec(select(User).where(User.username == username)).first() is not None:
         raise Conflict(f'A user named "{username}" already exists.')
     ws = _workspace(session, workspace.strip())
-    user = User(workspace_id=ws.id, username=username, display_name=(display_name.strip() or username)[:60],
+    user = User(workspace_id=row_id(ws), username=username, display_name=(display_name.strip() or username)[:60],
                 password_hash=hash_password(password), role=Role.ADMIN)
     session.add(user)
     session.flush()

@@ -4,10 +4,10 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.errors import Conflict, NotFound
-from engine.models import Activity, ActivityVersion, ExecutionRecord, User
+from engine.models import Activity, ActivityVersion, ExecutionRecord, User, row_id
 from engine.permissions import role_refusal
 from engine.services import activities
 from engine.status import Action, ActivityStatus, RecordStatus, RoundRole, VersionState, why_not
@@ -46,13 +46,13 @@ def list_versions(*, session: Session, actor: User, activity_id: int) -> list[Ve
     activity = activities.get_activity(session=session, actor=actor, activity_id=activity_id)
     found = session.exec(
         select(ActivityVersion, User.display_name)
-        .join(User, User.id == ActivityVersion.author_id)
+        .join(User, col(User.id) == ActivityVersion.author_id)
         .where(ActivityVersion.activity_id == activity.id)
-        .order_by(ActivityVersion.number.desc())  # type: ignore[attr-defined]
+        .order_by(col(ActivityVersion.number).desc())
     ).all()
     draining = draining_versions(session, activity)
     return [
-        VersionRow(id=v.id, number=v.number, state=v.state, status_label=_label(activity, v, draining),
+        VersionRow(id=row_id(v), number=v.number, state=v.state, status_label=_label(activity, v, draining),
                    author_name=author,
                    created_at=v.created_at, published_at=v.published_at,
                    is_live=v.id == activity.live_version_id, is_current=v.id == activity.current_version_id)
@@ -76,7 +76,8 @@ def view_version(*, session: Session, actor: User, version_id: int) -> dict[str,
 
 def copy_version(*, session: Session, actor: User, version_id: int) -> Activity:
     activity, version = _version(session, actor, version_id)
-    return activities.copy_activity(session=session, actor=actor, activity_id=activity.id, version_id=version.id)
+    return activities.copy_activity(session=session, actor=actor, activity_id=row_id(activity),
+                                    version_id=row_id(version))
 
 
 def _version_rule(activity: Activity, number: int, *, live: bool, state: str, action: Action) -> str | None:
@@ -105,10 +106,10 @@ def stop_version(*, session: Session, actor: User, version_id: int) -> Activity:
                            state=version.state, action=Action.STOP)
     if reason:
         raise Conflict(reason)
-    return activities.stop(session=session, actor=actor, activity_id=activity.id)
+    return activities.stop(session=session, actor=actor, activity_id=row_id(activity))
 
 
 def start_version(*, session: Session, actor: User, version_id: int) -> Activity:
     """Start a Stopped activity on this (published) version, from its first component."""
     activity, version = _version(session, actor, version_id)
-    return activities.start(session=session, actor=actor, activity_id=activity.id, version_id=version.id)
+    return activities.start(session=session, actor=actor, activity_id=row_id(activity), version_id=row_id(version))

@@ -24,11 +24,12 @@ the "failed to obtain crowd data" Abnormal End (re-runnable).
 """
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import ColumnElement, Float, Select, and_, exists, false, func, not_, or_, true
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
@@ -68,7 +69,7 @@ def _is_scalar(value: Any) -> bool:
     return isinstance(value, str | int | float | bool) and not (isinstance(value, float) and value != value)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -165,8 +166,8 @@ class as_number(FunctionElement[float]):  # noqa: N801 (reads like the SQL funct
     inherit_cache = True
 
 
-def _arg(element: as_number, compiler: Any, **kw: Any) -> str:
-    return compiler.process(next(iter(element.clauses)), **kw)  # type: ignore[no-any-return]
+def _arg(element: as_number, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(next(iter(element.clauses)), **kw)
 
 
 @compiles(as_number)
@@ -192,9 +193,22 @@ def _like(value: str) -> str:
     return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _attr_eq(expr: Any, value: Any) -> ColumnElement[bool]:
+def _compared(target: ColumnElement[Any], op: str, value: object) -> ColumnElement[bool]:
+    """`target <op> value` for the ordering operators of _COMPARE."""
+    if op == "gt":
+        return target > value
+    if op == "gte":
+        return target >= value
+    if op == "lt":
+        return target < value
+    if op == "lte":
+        return target <= value
+    raise ValueError(f"operator {op} is not an ordering")
+
+
+def _attr_eq(expr: Any, value: object) -> ColumnElement[bool]:
     """A JSON attribute equals a value of the value's type (never a cast that can fail on other data)."""
-    text = expr.as_string()
+    text: ColumnElement[str] = expr.as_string()
     if isinstance(value, bool):  # JSON true reads "true" (PostgreSQL) or "1" (SQLite)
         return text.in_(("true", "1") if value else ("false", "0"))
     if _is_number(value):
@@ -204,7 +218,7 @@ def _attr_eq(expr: Any, value: Any) -> ColumnElement[bool]:
 
 def _attr_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
     expr = CUSTOMER.c.attributes[key]
-    present = expr.as_string().is_not(None)
+    present: ColumnElement[bool] = expr.as_string().is_not(None)
     if op == "exists":
         return present if value in (None, True) else not_(present)
     if op == "within_days":
@@ -213,7 +227,8 @@ def _attr_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
         return and_(expr.as_string() >= (now - timedelta(days=value)).isoformat(),
                     expr.as_string() <= (now + timedelta(days=1)).isoformat())
     if op == "contains":
-        return expr.as_string().like(_like(value), escape="\\")
+        text: ColumnElement[str] = expr.as_string()
+        return text.like(_like(value), escape="\\")
     if op in ("eq", "neq"):
         match = _attr_eq(expr, value)
         return match if op == "eq" else or_(not_(present), not_(match))
@@ -221,7 +236,7 @@ def _attr_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
         match = or_(*[_attr_eq(expr, v) for v in value])
         return match if op == "in" else or_(not_(present), not_(match))
     target = as_number(expr.as_string()) if _is_number(value) else expr.as_string()
-    return getattr(target, _COMPARE[op])(value)
+    return _compared(target, op, value)
 
 
 def _tag_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
@@ -245,7 +260,7 @@ def _tag_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
         return match if op == "in" else not_(match)
     if op in _COMPARE:
         target = as_number(TAG.c.value) if _is_number(value) else TAG.c.value
-        return has(getattr(target, _COMPARE[op])(value))
+        return has(_compared(target, op, value))
     raise ValueError(f"operator {op} does not apply to tags")
 
 
@@ -257,7 +272,7 @@ def _column_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
         if op == "within_days":
             return column >= clock.now() - timedelta(days=value)
         value = [parse_time(v) for v in value] if isinstance(value, list) else parse_time(value)
-        present = column.is_not(None)
+        present: ColumnElement[bool] = column.is_not(None)
     else:
         present = and_(column.is_not(None), column != "")
     if op == "exists":
@@ -270,7 +285,7 @@ def _column_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
     if op in ("in", "not_in"):
         match = column.in_(value)
         return match if op == "in" else or_(not_(present), not_(match))
-    return getattr(column, _COMPARE[op])(value)
+    return _compared(column, op, value)
 
 
 def compile_rule(rule: dict[str, Any]) -> ColumnElement[bool]:
@@ -279,7 +294,10 @@ def compile_rule(rule: dict[str, Any]) -> ColumnElement[bool]:
     def cond(item: dict[str, Any]) -> ColumnElement[bool]:
         if {"all", "any"} & set(item):
             return group(item)
-        kind, key = _split_field(item["field"])  # type: ignore[misc]
+        split = _split_field(item["field"])
+        if split is None:
+            raise TypeError(f"unknown field {item['field']!r}: validate the rule first")
+        kind, key = split
         op, value = item["op"], item.get("value")
         if kind == "tag":
             return _tag_cond(key, op, value)

@@ -7,7 +7,7 @@ the CSV import (which reports them per line) and `upsert_customers` (which refus
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from engine import clock
 from engine.errors import Invalid, NotFound
-from engine.models import Customer, CustomerTag
+from engine.models import Customer, CustomerTag, table_of
 
 #: optional contact/profile columns of a customer, besides qaid, attributes and tags
 PROFILE_FIELDS = ("name", "phone", "email", "wechat_openid", "push_token", "timezone")
@@ -33,8 +33,8 @@ _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 #: rows per `IN (...)` lookup: well under SQLite's bound-parameter limit
 CHUNK = 500
 
-CUSTOMER: Table = Customer.__table__  # type: ignore[assignment]
-TAG: Table = CustomerTag.__table__  # type: ignore[assignment]
+CUSTOMER: Table = table_of(Customer)
+TAG: Table = table_of(CustomerTag)
 
 
 @lru_cache
@@ -118,9 +118,14 @@ class UpsertResult:
     updated: int  # existing customers at least one of whose fields, attributes or tags were written
 
 
-def _dialect_insert(session: Session):  # type: ignore[no-untyped-def]
+def _dialect_insert(session: Session) -> Callable[[Table], sqlite.Insert | postgresql.Insert] | None:
+    """The dialect's INSERT that takes ON CONFLICT (SQLite, PostgreSQL); None on another database."""
     name = session.get_bind().dialect.name
-    return {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(name)
+    if name == "sqlite":
+        return sqlite.insert
+    if name == "postgresql":
+        return postgresql.insert
+    return None
 
 
 def ids_for_qaids(*, session: Session, workspace_id: int, qaids: Iterable[str]) -> dict[str, int]:
@@ -195,9 +200,9 @@ def upsert_customers(*, session: Session, workspace_id: int, rows: Iterable[dict
         if params:
             groups[tuple(sorted(params))].append({"b_id": cid, **params})
     for keys, params_list in groups.items():
-        stmt = update(CUSTOMER).where(CUSTOMER.c.id == bindparam("b_id")).values(
+        change = update(CUSTOMER).where(CUSTOMER.c.id == bindparam("b_id")).values(
             {k[2:]: bindparam(k) for k in keys})
-        session.execute(stmt, params_list)
+        session.execute(change, params_list)
 
     ids = {q: e[0] for q, e in existing.items()}
     if new_rows:

@@ -7,7 +7,7 @@ from sqlmodel import Session, func, select
 from engine import clock
 from engine.db import lock_workspace
 from engine.errors import Conflict
-from engine.models import Activity, ExecutionRecord, RecordTrigger, Workspace
+from engine.models import Activity, ExecutionRecord, RecordTrigger, Workspace, row_id
 from engine.status import Action, ActivityStatus, StatusError, transition
 
 
@@ -39,7 +39,9 @@ def new_record(session: Session, activity: Activity, trigger: RecordTrigger,
                 rerun_of: ExecutionRecord | None = None) -> ExecutionRecord:
     last = session.exec(select(func.max(ExecutionRecord.number)).where(
         ExecutionRecord.activity_id == activity.id)).one() or 0
-    record = ExecutionRecord(activity_id=activity.id, version_id=activity.live_version_id, number=last + 1,
+    if activity.live_version_id is None:
+        raise ValueError(f"activity {activity.id} has no live version to run")
+    record = ExecutionRecord(activity_id=row_id(activity), version_id=activity.live_version_id, number=last + 1,
                              trigger=trigger, rerun_of_id=rerun_of.id if rerun_of else None)
     if trigger not in (RecordTrigger.RERUN, RecordTrigger.REPUBLISH):
         activity.runs_used += 1

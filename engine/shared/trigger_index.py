@@ -8,11 +8,12 @@ runtime: the events service filters an ingested batch with it, the runtime's ent
 
 import json
 import logging
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import redis
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.db import after_commit
 from engine.models import Activity, ActivityVersion
@@ -42,7 +43,7 @@ def _index_key(workspace_id: int, version: int) -> str:
     return f"am:trigger-index:{workspace_id}:{version}"
 
 
-def trigger_of(flow: dict[str, Any]) -> str | None:
+def trigger_of(flow: Mapping[str, Any]) -> str | None:
     """The event name of a flow whose trigger (first component) is a Behaviour Event, else None."""
     nodes = flow.get("nodes") or []
     targets = {str(e.get("target")) for e in flow.get("edges") or []}
@@ -58,15 +59,15 @@ def compute_event_triggers(*, session: Session, workspace_id: int) -> dict[str, 
     starts with a Behaviour Event on it (ascending)."""
     rows = session.exec(
         select(Activity.id, ActivityVersion.flow)
-        .join(ActivityVersion, ActivityVersion.id == Activity.live_version_id)  # type: ignore[arg-type]
+        .join(ActivityVersion, col(ActivityVersion.id) == Activity.live_version_id)
         .where(Activity.workspace_id == workspace_id, Activity.status == ActivityStatus.IN_PROGRESS)
-        .order_by(Activity.id)  # type: ignore[arg-type]
+        .order_by(col(Activity.id))
     ).all()
     index: dict[str, list[int]] = {}
     for activity_id, flow in rows:
         name = trigger_of(flow or {})
-        if name:
-            index.setdefault(name, []).append(int(activity_id))  # type: ignore[arg-type]
+        if name and activity_id is not None:
+            index.setdefault(name, []).append(activity_id)
     return index
 
 
@@ -81,8 +82,8 @@ def event_triggers(*, session: Session, workspace_id: int) -> dict[str, list[int
     """The trigger index, from Redis when cached for the current version, else computed and cached."""
     try:
         client = _redis()
-        raw_version, cached = client.eval(_CACHED_INDEX, 1, _version_key(workspace_id),
-                                          f"am:trigger-index:{workspace_id}:")
+        reply = client.eval(_CACHED_INDEX, 1, _version_key(workspace_id), f"am:trigger-index:{workspace_id}:")
+        raw_version, cached = cast(list[Any], reply)  # redis-py types a reply Awaitable | Any
         version = int(raw_version)
         if cached:
             return {str(k): [int(i) for i in v] for k, v in json.loads(cached).items()}

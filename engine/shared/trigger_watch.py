@@ -3,6 +3,8 @@ version, the workspace's index is invalidated once, after the commit. One listen
 moves an activity (services, scheduler, runtime) can forget it: the services and the runtime modules that move
 activities (engine/runtime/lifecycle.py, rounds.py) import it."""
 
+from functools import partial
+
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
@@ -26,7 +28,7 @@ def _watch(session: Session, _context: object, _instances: object) -> None:
     if fresh:
         pending.update(fresh)
         for workspace_id in fresh:
-            after_commit(session, lambda ws=workspace_id: bump_trigger_index(ws))  # type: ignore[arg-type]
+            after_commit(session, partial(bump_trigger_index, workspace_id))
 
 
 @event.listens_for(Session, "after_commit")

@@ -24,6 +24,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import asdict
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -32,6 +33,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engine.channels.provider import PROVIDER_CHANNELS
+from engine.channels.wire import dumps, loads
 from engine.receipt_token import receipt_token
 from engine.simulator.state import Simulator
 
@@ -45,12 +47,18 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-async def _post_receipts(sim: Simulator, client: httpx.AsyncClient, url: str, receipts: list[dict],
+def _fast_json(content: Any) -> Response:
+    """The hot answers (send, status) through orjson: the same compact JSON as JSONResponse, a fraction of the
+    simulator's CPU (the standard library's encoder was a fifth of it at a million messages)."""
+    return Response(dumps(content), media_type="application/json")
+
+
+async def _post_receipts(sim: Simulator, client: httpx.AsyncClient, url: str, receipts: list[dict[str, Any]],
                          gate: asyncio.Semaphore) -> None:
     config = sim.config
     headers = {"Content-Type": "application/json"}
     headers["Authorization"] = f"Bearer {config.callback_token or receipt_token()}"  # the API requires it
-    body = json.dumps({"receipts": receipts}, separators=(",", ":"), default=str).encode()
+    body = dumps({"receipts": receipts})
     async with gate:
         last = ""
         for attempt in range(1, config.receipt_attempts + 1):
@@ -76,7 +84,7 @@ async def _post_receipts(sim: Simulator, client: httpx.AsyncClient, url: str, re
 
 async def _receipt_loop(sim: Simulator, client: httpx.AsyncClient) -> None:
     gate = asyncio.Semaphore(MAX_PARALLEL_POSTS)
-    tasks: set[asyncio.Task] = set()
+    tasks: set[asyncio.Task[None]] = set()
     try:
         while True:
             try:
@@ -100,7 +108,7 @@ def create_app(sim: Simulator) -> Starlette:
         if channel not in PROVIDER_CHANNELS:
             return _error(404, f"unknown channel {channel!r}; one of {', '.join(PROVIDER_CHANNELS)}")
         try:
-            payload = json.loads(await request.body())
+            payload = loads(await request.body())
             messages = payload["messages"]
             if not isinstance(messages, list) or not all(isinstance(m, dict) and m.get("id") for m in messages):
                 raise ValueError("every message needs an id")
@@ -113,19 +121,19 @@ def create_app(sim: Simulator) -> Starlette:
         delay = sim.config.response_delay
         if delay > 0:
             await asyncio.sleep(delay)
-        return JSONResponse({"results": results})
+        return _fast_json({"results": results})
 
     async def status(request: Request) -> Response:
         channel = request.path_params["channel"]
         if channel not in PROVIDER_CHANNELS:
             return _error(404, f"unknown channel {channel!r}; one of {', '.join(PROVIDER_CHANNELS)}")
         try:
-            ids = json.loads(await request.body())["ids"]
+            ids = loads(await request.body())["ids"]
             if not isinstance(ids, list):
                 raise ValueError("ids must be a list")
         except (ValueError, KeyError, TypeError) as exc:
             return _error(400, f"bad request: expected {{\"ids\": [...]}} ({exc})")
-        return JSONResponse({"results": sim.lookup([str(i) for i in ids])})
+        return _fast_json({"results": sim.lookup([str(i) for i in ids])})
 
     async def stats(request: Request) -> Response:
         return JSONResponse(sim.snapshot())

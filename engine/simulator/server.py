@@ -33,7 +33,7 @@ class SimulatorServer:
 
     @property
     def port(self) -> int:
-        return self.server.servers[0].sockets[0].getsockname()[1]
+        return int(self.server.servers[0].sockets[0].getsockname()[1])
 
     @property
     def url(self) -> str:

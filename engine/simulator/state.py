@@ -6,6 +6,7 @@ import heapq
 import itertools
 import threading
 import time
+from collections import deque
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -135,7 +136,10 @@ class Simulator:
         with self.lock:
             self.records: dict[str, Rec] = {}
             self.kept_bodies = 0
-            self.receipts: list[tuple[float, int, str, dict[str, Any]]] = []  # heap: (due, seq, url, receipt)
+            # (due, seq, url, receipt): with one receipt delay the due times only grow, so the queue is a deque
+            # (O(1) each way); one due earlier than the last queued (the delay was lowered) goes to a heap
+            self.receipts: deque[tuple[float, int, str, dict[str, Any]]] = deque()
+            self._early: list[tuple[float, int, str, dict[str, Any]]] = []
             self._seq = itertools.count()
             self.request_no = 0
             self.stats: dict[str, int] = dict.fromkeys(
@@ -164,7 +168,7 @@ class Simulator:
                 self.stats["requests_refused"] += 1
             return refuse
 
-    def receive(self, channel: str, messages: list[dict[str, Any]], callback_url: str | None) -> list[dict]:
+    def receive(self, channel: str, messages: list[dict[str, Any]], callback_url: str | None) -> list[dict[str, Any]]:
         """Record a request's messages and answer each (accepted / delivered / rejected)."""
         now = time.time()
         answers = []
@@ -197,12 +201,16 @@ class Simulator:
                     receipt = {"id": message_id, "provider_id": provider_id, "channel": channel,
                                "customer_id": rec.customer_id, "status": outcome,
                                "reason": self._reason(message_id, FAILURE_REASONS) if outcome == "failed" else None}
-                    heapq.heappush(self.receipts, (now + c.receipt_delay, next(self._seq), url, receipt))
+                    entry = (now + c.receipt_delay, next(self._seq), url, receipt)
+                    if not self.receipts or entry[0] >= self.receipts[-1][0]:
+                        self.receipts.append(entry)
+                    else:
+                        heapq.heappush(self._early, entry)
                     self.stats["receipts_scheduled"] += 1
                 answers.append(self._answer(message_id, provider_id, outcome))
         return answers
 
-    def lookup(self, message_ids: list[str]) -> list[dict]:
+    def lookup(self, message_ids: list[str]) -> list[dict[str, Any]]:
         """The send answers of the ids it received (unknown ids left out); not counted as messages."""
         with self.lock:
             self.stats["lookups"] += 1
@@ -226,8 +234,12 @@ class Simulator:
         now = time.time() if now is None else now
         due: dict[str, list[dict[str, Any]]] = {}
         with self.lock:
-            while self.receipts and self.receipts[0][0] <= now:
-                _, _, url, receipt = heapq.heappop(self.receipts)
+            queue, early = self.receipts, self._early
+            while queue and queue[0][0] <= now:
+                _, _, url, receipt = queue.popleft()
+                due.setdefault(url, []).append(receipt)
+            while early and early[0][0] <= now:
+                _, _, url, receipt = heapq.heappop(early)
                 due.setdefault(url, []).append(receipt)
         stamp = datetime.now(UTC).isoformat()
         for receipts in due.values():
@@ -242,7 +254,7 @@ class Simulator:
     # -- inspection ------------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
-            return {**self.stats, "receipts_pending": len(self.receipts),
+            return {**self.stats, "receipts_pending": len(self.receipts) + len(self._early),
                     "by_channel": dict(self.by_channel)}
 
     def messages(self, *, channel: str | None = None, message_id: str | None = None, prefix: str | None = None,

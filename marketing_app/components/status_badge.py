@@ -6,6 +6,7 @@ import reflex as rx
 STATUS_COLORS: dict[str, str] = {
     "in_progress": "green",
     "not_started": "blue",
+    "paused": "orange",
     "stopped": "amber",
     "completed": "gray",
     "abnormal_end": "red",

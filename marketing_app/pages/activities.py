@@ -13,6 +13,7 @@ from marketing_app.views.drawers import records_drawer, versions_drawer
 from marketing_app.views.group_tree import add_group_dialog, delete_group_dialog, group_panel, rename_group_dialog
 from marketing_app.views.list_footer import list_footer
 from marketing_app.views.new_activity import new_activity_dialog
+from marketing_app.views.schedule_dialogs import modify_dialog, resume_dialog
 from marketing_app.views.status_bar import status_bar
 from marketing_app.views.toolbar import toolbar
 
@@ -66,6 +67,8 @@ def activities() -> rx.Component:
         confirm_dialog(),
         move_dialog(),
         new_activity_dialog(),
+        modify_dialog(),
+        resume_dialog(),
         add_group_dialog(),
         rename_group_dialog(),
         delete_group_dialog(),

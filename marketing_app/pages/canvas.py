@@ -14,8 +14,10 @@ from marketing_app.components.flow_canvas import flow_canvas
 from marketing_app.components.live_follow import live_follow
 from marketing_app.states.auth import AuthState
 from marketing_app.states.canvas import CanvasState
+from marketing_app.states.canvas_header import CanvasHeaderState
 from marketing_app.states.canvas_templates import TemplatesState
 from marketing_app.states.execution import ExecutionState
+from marketing_app.states.execution_incoming import IncomingState
 from marketing_app.templates import template
 from marketing_app.views.analysis_panel import analysis_panel
 from marketing_app.views.canvas_dialogs import (
@@ -42,9 +44,9 @@ def _stylesheet() -> rx.Component:
 def _canvas() -> rx.Component:
     return flow_canvas(
         nodes=S.nodes, edges=S.edges, palette=S.palette, selected=S.selected, rev=S.rev, read_only=S.read_only,
-        preview=False, copy_mode=S.copy_mode, can_undo=S.can_undo, can_redo=S.can_redo, dirty=S.dirty,
-        focus=S.focus, view_key=S.view_key, on_action=S.act,
-        execution=ExecutionState.data, route=ExecutionState.route, on_execution=ExecutionState.open_data,
+        preview=False, copy_mode=S.copy_mode, can_undo=S.can_undo, can_redo=S.can_redo,
+        dirty=S.dirty | CanvasHeaderState.changed, focus=S.focus, view_key=S.view_key, on_action=S.act,
+        execution=ExecutionState.data, route=IncomingState.route, on_execution=ExecutionState.open_data,
     )
 
 

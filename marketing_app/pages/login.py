@@ -4,7 +4,8 @@ import reflex as rx
 
 from marketing_app import styles
 from marketing_app.components.brand import PRODUCT_NAME, brand
-from marketing_app.states.auth import LOGIN_ROUTE, AuthState
+from marketing_app.routes import LOGIN_ROUTE
+from marketing_app.states.auth import AuthState
 
 
 def _field(label: str, name: str, kind: str, autocomplete: str) -> rx.Component:

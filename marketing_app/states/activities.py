@@ -17,6 +17,7 @@ from engine.services import preferences
 from engine.services.campaigns import list_catalogue
 from engine.services.listing import SORTABLE, ListQuery, list_activities, status_counts
 from engine.status import Action, ActivityStatus
+from marketing_app.routes import canvas_route
 from marketing_app.states.campaigns import CampaignChoice, to_options
 from marketing_app.states.groups import ALL, UNGROUPED, GroupTreeState
 from marketing_app.states.rows import row_to_dict
@@ -40,11 +41,6 @@ COLUMN_WIDTHS: dict[str, int] = {
 NAME_MIN_WIDTH = 200
 #: sorts that start descending (newest / latest first); the others start ascending
 _DESCENDING_FIRST = {"created_at", "updated_at", "start_time", "end_time"}
-
-
-def canvas_route(activity_id: int | str, **query: str | int) -> str:
-    tail = "&".join(f"{k}={v}" for k, v in query.items())
-    return f"/activities/{activity_id}/canvas" + (f"?{tail}" if tail else "")
 
 
 @dataclass
@@ -107,7 +103,7 @@ class ActivitiesState(CampaignChoice, rx.State):
     write_refusal: str = ""  # the role's refusal of every change ("" for admins and marketers)
 
     confirm_open: bool = False
-    confirm_kind: str = ""  # stop | delete | batch_stop | batch_delete
+    confirm_kind: str = ""  # pause | stop | delete | batch_stop | batch_delete
     confirm_title: str = ""
     confirm_body: str = ""
     move_open: bool = False
@@ -338,6 +334,13 @@ class ActivitiesState(CampaignChoice, rx.State):
                   "again later; it then restarts from its first component.")
 
     @rx.event
+    def ask_pause(self, activity_id: str):
+        self._ask("pause", [int(activity_id)], "Pause activity?",
+                  f"“{self._name(activity_id)}” pauses now: no later cycle or trigger starts it and nobody new "
+                  "enters; customers already inside finish their flow. To restart it, Resume asks for a new start "
+                  "time.")
+
+    @rx.event
     def ask_delete(self, activity_id: str):
         self._ask("delete", [int(activity_id)], "Delete activity?",
                   f"“{self._name(activity_id)}” is deleted with its versions and execution records. "
@@ -364,6 +367,12 @@ class ActivitiesState(CampaignChoice, rx.State):
     async def confirm(self):
         kind, ids = self.confirm_kind, list(self._confirm_ids)
         self.confirm_open = False
+        if kind == "pause":
+            out = await run(self, lambda s, u: activity_service.pause(session=s, actor=u, activity_id=ids[0]),
+                            write=True)
+            if not out.ok:
+                return out.problem()
+            return events(rx.toast.success(f"Paused “{self._name(ids[0])}”."), await self._refresh())
         stopping = kind in ("stop", "batch_stop")
         if stopping:
             out = await run(self, lambda s, u: len(activity_service.batch_stop(session=s, actor=u, activity_ids=ids)),

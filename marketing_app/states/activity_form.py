@@ -1,28 +1,21 @@
-"""The activity basics form shared by New activity and New from Template: name, description, sub-activities,
-start / end, group — the fields, their setters (each clears the error) and the ActivityInput they make.
+"""The activity basics form shared by New activity, New from Template and the list's Modify: name, description,
+sub-activities, schedule (once, or every N minutes / hours / days / months), start / end (the effective period),
+group — the fields, their setters (each clears the error) and the ActivityInput they make.
 
 The limits live in engine.services.activities (validate_input); the browser shows counters only. Start and end
 are typed as "YYYY-MM-DD HH:MM" (24-hour) in the workspace's time zone, read by engine.services.local_time,
 whose message names the field; each shows its UTC equivalent as it is typed.
 """
 
-from datetime import UTC, datetime
-
 import reflex as rx
 
 from engine.errors import Invalid
+from engine.models import Schedule
 from engine.services import local_time
 from engine.services.activities import ActivityInput
 from marketing_app.states.auth import AuthState
 from marketing_app.states.campaigns import CampaignChoice
 from marketing_app.states.groups import ALL, UNGROUPED
-
-
-def parse_local(value: str) -> datetime | None:
-    """A UTC "YYYY-MM-DD HH:MM" (or datetime-local "…T…") value; ValueError when unreadable. Used by the canvas's
-    Basic information dialog until it moves to the time fields of this form (marketing_app/components/time_field.py)."""
-    value = (value or "").strip()
-    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
 
 
 class ActivityForm(CampaignChoice, mixin=True):
@@ -32,6 +25,8 @@ class ActivityForm(CampaignChoice, mixin=True):
     start: str = ""
     end: str = ""
     group: str = UNGROUPED
+    schedule: str = Schedule.ONCE.value
+    every: str = "1"  # the N of "every N minutes / hours / days / months"
     error: str = ""
     saving: bool = False
     time_zone: str = "UTC"
@@ -80,8 +75,30 @@ class ActivityForm(CampaignChoice, mixin=True):
     def set_group(self, value: str):
         self.group, self.error = value, ""
 
+    @rx.event
+    def set_schedule(self, value: str):
+        self.schedule, self.error = value, ""
+
+    @rx.event
+    def set_every(self, value: str):
+        self.every, self.error = value, ""
+
+    def fill(self, data: ActivityInput) -> None:
+        """Show what an activity has (the list's Modify), times in the workspace's zone."""
+        self.name, self.description = data.name, data.description
+        self.group = str(data.group_id) if data.group_id is not None else UNGROUPED
+        self.campaign_ids = list(data.campaign_ids)
+        self.start = local_time.format_local(data.start_time, self.time_zone)
+        self.end = local_time.format_local(data.end_time, self.time_zone)
+        self.schedule, self.every = Schedule(data.schedule).value, str(data.schedule_every)
+        self.error = ""
+
     def form_input(self) -> ActivityInput | None:
         """The form as the services take it, or None with `error` set when a time cannot be read."""
+        every = self.every.strip() if self.schedule != Schedule.ONCE else "1"
+        if not every.isdigit():
+            self.error = "The schedule interval must be a whole number of minutes, hours, days or months."
+            return None
         try:
             return ActivityInput(
                 name=self.name, description=self.description,
@@ -89,6 +106,7 @@ class ActivityForm(CampaignChoice, mixin=True):
                 campaign_ids=list(self.campaign_ids),
                 start_time=local_time.parse_local(self.start, self.time_zone, label="Start time"),
                 end_time=local_time.parse_local(self.end, self.time_zone, label="End time"),
+                schedule=Schedule(self.schedule), schedule_every=int(every),
             )
         except Invalid as err:
             self.error = err.message

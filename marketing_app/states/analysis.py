@@ -21,6 +21,7 @@ from typing import Any
 
 import reflex as rx
 
+from engine import crowd_actor
 from engine.errors import ServiceError
 from engine.services import analysis as svc
 from engine.services import crowds
@@ -398,8 +399,6 @@ class AnalysisState(rx.State):
 
 def _enqueue(operation_id: int) -> str:
     """Hand the operation to the Generate Crowd actor; "" or why it could not be queued (then recorded failed)."""
-    from engine import crowd_actor
-
     try:
         crowd_actor.enqueue(operation_id)
     except Exception as err:  # noqa: BLE001 — the operation was marked failed with the reason

@@ -22,9 +22,8 @@ from engine.models import User
 from engine.services import auth as auth_service
 from engine.services.local_time import workspace_time_zone
 from engine.settings import get_settings
+from marketing_app.routes import HOME_ROUTE, LOGIN_ROUTE
 
-LOGIN_ROUTE = "/login"
-HOME_ROUTE = "/"
 COOKIE_NAME = "am_session"
 SECURE_COOKIE_NAME = "__Secure-am_session"
 UNAVAILABLE = "Sign-in is unavailable right now (the engine's Redis cannot be reached). Try again shortly."
@@ -143,20 +142,9 @@ class AuthState(rx.State):
         self._show(await self._actor())
         yield rx.redirect(HOME_ROUTE, replace=True)
 
-    @rx.event
-    async def logout(self):
+    async def sign_out(self) -> None:
+        """End the session (SignOutState.logout also forgets what the pages showed)."""
         if self.session_token:
             await asyncio.to_thread(_logout, self.session_token)
         self._set_token("", https=False)
         self._show(None)
-        # Forget what the last user saw, so the next login in this tab never glimpses it.
-        from marketing_app.states.activities import ActivitiesState  # imported here: they import this module
-        from marketing_app.states.canvas import CanvasState
-        from marketing_app.states.create import NewActivityState
-        from marketing_app.states.drawers import RecordsState, VersionsState
-        from marketing_app.states.groups import GroupTreeState
-
-        for page_state in (ActivitiesState, GroupTreeState, NewActivityState, VersionsState, RecordsState,
-                           CanvasState):
-            (await self.get_state(page_state)).reset()
-        return rx.redirect(LOGIN_ROUTE, replace=True)

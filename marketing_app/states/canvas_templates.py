@@ -13,8 +13,8 @@ from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
 from engine.services import groups as group_service
 from engine.services.activities import create_from_template
 from engine.services.campaigns import list_catalogue
+from marketing_app.routes import canvas_route
 from marketing_app.states import canvas_model as model
-from marketing_app.states.activities import canvas_route
 from marketing_app.states.activity_form import ActivityForm
 from marketing_app.states.campaigns import to_options
 from marketing_app.states.groups import UNGROUPED, GroupOption, options

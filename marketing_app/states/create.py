@@ -10,7 +10,8 @@ import reflex as rx
 
 from engine.services.activities import create_activity
 from engine.services.campaigns import list_catalogue
-from marketing_app.states.activities import ActivitiesState, canvas_route
+from marketing_app.routes import canvas_route
+from marketing_app.states.activities import ActivitiesState
 from marketing_app.states.activity_form import ActivityForm
 from marketing_app.states.campaigns import to_options
 from marketing_app.states.groups import ALL, UNGROUPED, GroupTreeState

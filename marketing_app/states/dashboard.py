@@ -20,9 +20,9 @@ from engine.clock import now
 from engine.db import read_session
 from engine.services import auth as auth_service
 from engine.services.dashboard import ActivityPulse, Dashboard, dashboard
+from marketing_app.routes import LOGIN_ROUTE, canvas_route
 from marketing_app.states import live as live_pages
-from marketing_app.states.activities import canvas_route
-from marketing_app.states.auth import LOGIN_ROUTE, AuthState
+from marketing_app.states.auth import AuthState
 from marketing_app.states.dashboard_charts import channel_figure
 
 ROUTE = "/dashboard"

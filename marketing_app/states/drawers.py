@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import reflex as rx
 from sqlmodel import Session, col, select
 
+from engine.db import read_session
 from engine.errors import ServiceError
 from engine.models import Activity, ExecutionRecord, User
 from engine.permissions import role_refusal
@@ -22,8 +23,9 @@ from engine.services import records as record_service
 from engine.services import versions as version_service
 from engine.services.activities import get_activity
 from engine.status import RECORD_RULES, Action, ActivityStatus, RecordAction, RecordStatus
+from marketing_app.routes import canvas_route
 from marketing_app.states import live as live_pages
-from marketing_app.states.activities import ActivitiesState, canvas_route
+from marketing_app.states.activities import ActivitiesState
 from marketing_app.states.auth import AuthState
 from marketing_app.states.rows import format_time
 from marketing_app.states.service import _SignedOut, call_as, events, run
@@ -91,8 +93,6 @@ def _records(session, actor: User, activity_id: int, status: str) -> _Head:
 
 def _activities_of(record_ids: set[int]) -> dict[int, int]:
     """record id → activity id (the drawer tells its own rounds from other activities' notices)."""
-    from engine.db import read_session
-
     with read_session() as session:
         return _owners(session, record_ids)
 

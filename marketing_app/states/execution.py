@@ -22,6 +22,7 @@ from engine.services.execution import ExecutionView, NodeExecution, execution_vi
 from marketing_app.states import live as live_pages
 from marketing_app.states.analysis import AnalysisState
 from marketing_app.states.auth import AuthState
+from marketing_app.states.execution_incoming import IncomingState
 from marketing_app.states.service import _SignedOut, call_as
 
 #: label and colour of each value the engine returns (keys of NodeExecution.values)
@@ -94,7 +95,6 @@ class ExecutionState(rx.State):
     data: dict[str, dict[str, Any]] = {}  # node id → display(...)
     triggers: list[str] = []
     labels: dict[str, str] = {}  # node id → "Behaviour Event (t)", for the panels' titles
-    route: dict[str, Any] = {"nodes": [], "edges": [], "qaid": ""}  # a customer's route, drawn green
 
     _record_query: int | None = None
     _version_query: int | None = None
@@ -162,23 +162,10 @@ class ExecutionState(rx.State):
         """A component's execution data was clicked."""
         if not self.record_id or node_id not in self.data:
             return None
-        from marketing_app.states.execution_incoming import IncomingState
-
         incoming = await self.get_state(IncomingState)
         if node_id in self.triggers:
             problem = await incoming.open_for(self.record_id, self.labels.get(node_id, node_id))
             return [AnalysisState.close_panel, problem] if problem is not None else AnalysisState.close_panel
         incoming.close_quietly()
-        self.clear_route_quietly()
         return AnalysisState.open_panel(self.record_id, node_id)
 
-    def draw_route(self, nodes: list[str], edges: list[str], qaid: str) -> None:
-        self.route = {"nodes": nodes, "edges": edges, "qaid": qaid}
-
-    def clear_route_quietly(self) -> None:
-        if self.route.get("nodes"):
-            self.route = {"nodes": [], "edges": [], "qaid": ""}
-
-    @rx.event
-    def clear_route(self):
-        self.clear_route_quietly()

@@ -1,6 +1,7 @@
 """The Incoming Users panel of a round (opened from a trigger's execution data): who entered, when, and what
 became of them; Last 5 Minutes / To Date; pages. Clicking a row draws that customer's route green on the
-canvas (ExecutionState.route). Everything comes from engine.services.incoming, which enforces visibility."""
+canvas (`route`, which the canvas page passes to the React Flow component). Everything comes from
+engine.services.incoming, which enforces visibility."""
 
 from typing import Any
 
@@ -37,6 +38,7 @@ class IncomingState(rx.State):
     retention_days: int = 7
     selected: str = ""  # the customer whose route is drawn
     loading: bool = False
+    route: dict[str, Any] = {"nodes": [], "edges": [], "qaid": ""}  # the selected customer's route, drawn green
 
     async def _load(self) -> Any:
         rid, window, page = self.record_id, self.window, self.page
@@ -56,21 +58,21 @@ class IncomingState(rx.State):
         problem = await self._load()
         if problem is None:
             self.open = True
-        await self._clear_route()
+        self.clear_route_quietly()
         return problem
 
     def close_quietly(self) -> None:
+        """Closed by the canvas (another component's data, another canvas): the route goes too."""
         self.open, self.selected = False, ""
+        self.clear_route_quietly()
 
-    async def _clear_route(self) -> None:
-        from marketing_app.states.execution import ExecutionState
-
-        (await self.get_state(ExecutionState)).clear_route_quietly()
+    def clear_route_quietly(self) -> None:
+        if self.route.get("nodes"):
+            self.route = {"nodes": [], "edges": [], "qaid": ""}
 
     @rx.event
-    async def close(self):
+    def close(self):
         self.close_quietly()
-        await self._clear_route()
 
     @rx.event
     async def set_window(self, value: str | list[str]):
@@ -94,12 +96,9 @@ class IncomingState(rx.State):
     @rx.event
     async def pick(self, customer_id: str):
         """Draw this customer's route (a second click on the same row clears it)."""
-        from marketing_app.states.execution import ExecutionState
-
-        execution = await self.get_state(ExecutionState)
         if customer_id == self.selected:
             self.selected = ""
-            execution.clear_route_quietly()
+            self.clear_route_quietly()
             return None
         rid, cid = self.record_id, int(customer_id)
         out = await run(self, lambda s, u: incoming_service.customer_route(session=s, actor=u, record_id=rid,
@@ -107,6 +106,6 @@ class IncomingState(rx.State):
         if not out.ok or out.value is None:
             return out.problem()
         self.selected = customer_id
-        execution.draw_route(out.value.nodes, out.value.edges, out.value.qaid)
+        self.route = {"nodes": out.value.nodes, "edges": out.value.edges, "qaid": out.value.qaid}
         return None
 

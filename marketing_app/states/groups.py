@@ -122,6 +122,7 @@ class GroupTreeState(rx.State):
     panel_open: bool = True
     can_write: bool = False
     dragging: int = 0
+    _list_stale: bool = False  # set by an event after which the activity list must follow (see _list_moved)
     options: list[GroupOption] = []
 
     # add dialog ("+"): anchor 0 is "All activities" (a new top-level group)
@@ -189,17 +190,17 @@ class GroupTreeState(rx.State):
             return "Ungrouped"
         return " / ".join(n.name for n in path_of(self._nodes, int(self.selected)))
 
-    async def _list_changed(self):
-        from marketing_app.states.activities import ActivitiesState  # it imports this module
-
-        return await (await self.get_state(ActivitiesState)).group_selected(self.selected, self.selection_label())
+    def _list_moved(self) -> None:
+        """The activity list must follow (the selection, or a group it shows, changed): GroupListState, which
+        the tree's view calls, refreshes it after the event; this state stays below the list's."""
+        self._list_stale = True
 
     # ------------------------------------------------------------------------------------------- viewing
 
     @rx.event
     async def select(self, key: str):
         self.selected = key
-        return await self._list_changed()
+        self._list_moved()
 
     @rx.event
     def toggle(self, group_id: int):
@@ -286,7 +287,7 @@ class GroupTreeState(rx.State):
             return None
         self.rename_open = False
         return events(await self.reload() or rx.toast.success(f"Renamed to “{out.value}”."),
-                      await self._list_changed())
+                      self._list_moved())
 
     # ------------------------------------------------------------------------------------------- delete
 
@@ -315,7 +316,7 @@ class GroupTreeState(rx.State):
         if self.selected == str(gid):
             self.selected = ALL
         return events(await self.reload() or rx.toast.success(f"Group “{name}” deleted."),
-                      await self._list_changed())
+                      self._list_moved())
 
     # ------------------------------------------------------------------------------------------- drag & drop
 
@@ -339,7 +340,7 @@ class GroupTreeState(rx.State):
         if parent and parent not in self._expanded:
             self._expanded = [*self._expanded, parent]
         return events(await self.reload() or rx.toast.success(f"Moved “{out.value}”."),
-                      await self._list_changed())
+                      self._list_moved())
 
     @rx.event
     async def drop_into(self, target: int):

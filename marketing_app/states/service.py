@@ -19,7 +19,8 @@ from engine.db import read_session, write_session
 from engine.errors import ServiceError
 from engine.models import User
 from engine.services import auth as auth_service
-from marketing_app.states.auth import LOGIN_ROUTE, AuthState
+from marketing_app.routes import LOGIN_ROUTE
+from marketing_app.states.auth import AuthState
 
 T = TypeVar("T")
 Call = Callable[[Session, User], T]

@@ -12,13 +12,14 @@ from marketing_app import styles
 from marketing_app.components.brand import PRODUCT_NAME
 from marketing_app.components.sidebar import sidebar
 from marketing_app.states.auth import AuthState
+from marketing_app.states.sign_out import SignOutState
 
 PageFn = Callable[[], rx.Component]
 
 
 def _shell(content: rx.Component) -> rx.Component:
     return rx.hstack(
-        sidebar(AuthState.display_name, AuthState.role_label, AuthState.logout),
+        sidebar(AuthState.display_name, AuthState.role_label, SignOutState.logout),
         rx.box(
             rx.box(content, max_width=styles.CONTENT_MAX_WIDTH, margin_x="auto", width="100%"),
             flex="1",

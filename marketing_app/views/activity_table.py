@@ -12,6 +12,7 @@ from marketing_app.components.guarded import guarded_button, guarded_menu_item
 from marketing_app.components.status_badge import status_badge
 from marketing_app.states.activities import COLUMN_WIDTHS, OPTIONAL_COLUMNS, ActivitiesState
 from marketing_app.states.drawers import RecordsState, VersionsState
+from marketing_app.states.schedule_actions import ModifyState, ResumeState
 
 S = ActivitiesState
 #: the optional columns whose header sorts (the service's SORTABLE keys)
@@ -66,10 +67,16 @@ def _more_menu(row: rx.Var[dict[str, str]]) -> rx.Component:
                       class_name="more-trigger"),
         ),
         rx.menu.content(
+            guarded_menu_item("Pause", reason=row["deny_pause"], on_click=S.ask_pause(rid), action="pause",
+                              icon="circle_pause"),
             guarded_menu_item("Stop", reason=row["deny_stop"], on_click=S.ask_stop(rid), action="stop",
                               icon="circle_stop"),
+            guarded_menu_item("Resume", reason=row["deny_resume"], on_click=ResumeState.open_for(rid),
+                              action="resume", icon="rotate_ccw"),
             guarded_menu_item("Start", reason=row["deny_start"], on_click=S.start(rid), action="start",
                               icon="circle_play"),
+            guarded_menu_item("Modify", reason=row["deny_modify"], on_click=ModifyState.open_for(rid),
+                              action="modify", icon="calendar_clock"),
             guarded_menu_item("Delete", reason=row["deny_delete"], on_click=S.ask_delete(rid), action="delete",
                               icon="trash_2", color="red"),
             rx.menu.separator(),
@@ -139,6 +146,10 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
             rx.cond(row["description"] != "",
                     rx.text(row["description"], size="1", color=styles.MUTED, class_name="activity-desc truncate",
                             title=row["description"])),
+            # the schedule, and the next run when one is planned (from the row: no query of its own)
+            rx.text(row["schedule"], rx.cond(row["next_run"] != "", " · next " + row["next_run"] + " UTC", ""),
+                    size="1", color=styles.MUTED, class_name="activity-schedule truncate",
+                    title=rx.cond(row["next_run"] != "", "Next run " + row["next_run"] + " UTC", "No run planned")),
             class_name="col-name",
         ),
         rx.el.td(status_badge(row["status"], row["status_label"]), class_name="col-status"),

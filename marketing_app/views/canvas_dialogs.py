@@ -7,10 +7,15 @@ import reflex as rx
 from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
 from marketing_app import styles
 from marketing_app.components.campaign_picker import campaign_picker
-from marketing_app.states.canvas import CanvasState, KeyItem, Problem
+from marketing_app.components.time_field import time_field
+from marketing_app.states.canvas import CanvasState, Problem
+from marketing_app.states.canvas_header import CanvasHeaderState
+from marketing_app.states.canvas_template import CanvasTemplateState, KeyItem
 from marketing_app.states.groups import GroupOption
 
-S = CanvasState
+S = CanvasState  # confirmations, publish problems
+H = CanvasHeaderState  # the pencil's Basic information
+T = CanvasTemplateState  # template details and hints
 
 
 def confirm_dialog() -> rx.Component:
@@ -47,7 +52,7 @@ def _group_item(option: rx.Var[GroupOption]) -> rx.Component:
 
 def info_dialog() -> rx.Component:
     trigger = rx.button(rx.icon("tags", size=14),
-                        rx.cond(S.campaign_summary != "", S.campaign_summary, "Choose sub-activities"),
+                        rx.cond(H.campaign_summary != "", H.campaign_summary, "Choose sub-activities"),
                         rx.spacer(), rx.icon("chevron_down", size=12), variant="surface", color_scheme="gray",
                         width="100%", type="button", id="info-campaigns", justify="start")
     return rx.dialog.root(
@@ -56,41 +61,39 @@ def info_dialog() -> rx.Component:
             rx.dialog.description("Saved with the flow when you Save Draft or Publish.", size="2",
                                   color=styles.MUTED, margin_bottom="14px"),
             rx.vstack(
-                rx.vstack(_label("Name", "info-name", rx.text(S.info_name.length(), f"/{NAME_MAX}", size="1",
+                rx.vstack(_label("Name", "info-name", rx.text(H.info_name.length(), f"/{NAME_MAX}", size="1",
                                                                color=styles.MUTED)),
-                          rx.input(value=S.info_name, on_change=S.set_info_name, max_length=NAME_MAX, id="info-name",
+                          rx.input(value=H.info_name, on_change=H.set_info_name, max_length=NAME_MAX, id="info-name",
                                    width="100%"),
                           spacing="1", width="100%"),
                 rx.vstack(_label("Description", "info-description",
-                                 rx.text(S.info_description.length(), f"/{DESCRIPTION_MAX}", size="1",
+                                 rx.text(H.info_description.length(), f"/{DESCRIPTION_MAX}", size="1",
                                          color=styles.MUTED)),
-                          rx.text_area(value=S.info_description, on_change=S.set_info_description,
+                          rx.text_area(value=H.info_description, on_change=H.set_info_description,
                                        max_length=DESCRIPTION_MAX, id="info-description", width="100%", rows="2"),
                           spacing="1", width="100%"),
                 rx.vstack(_label("Sub-activities", "info-campaigns"),
-                          campaign_picker(S, trigger, picker_id="info-campaigns"), spacing="1", width="100%"),
+                          campaign_picker(H, trigger, picker_id="info-campaigns"), spacing="1", width="100%"),
                 rx.hstack(
-                    rx.vstack(_label("Start time (UTC)", "info-start"),
-                              rx.input(type="datetime-local", value=S.info_start, on_change=S.set_info_start,
-                                       id="info-start", width="100%"), spacing="1", flex="1"),
-                    rx.vstack(_label("End time (UTC)", "info-end"),
-                              rx.input(type="datetime-local", value=S.info_end, on_change=S.set_info_end,
-                                       id="info-end", width="100%"), spacing="1", flex="1"),
+                    time_field("Start time", value=H.info_start, on_change=H.set_info_start, input_id="info-start",
+                               time_zone=H.time_zone, utc=H.info_start_utc),
+                    time_field("End time", value=H.info_end, on_change=H.set_info_end, input_id="info-end",
+                               time_zone=H.time_zone, utc=H.info_end_utc),
                     spacing="3", width="100%",
                 ),
                 rx.text("No start time: the activity starts when it is published.", size="1", color=styles.MUTED,
                         margin_top="-8px"),
                 rx.vstack(_label("Group", "info-group"),
                           rx.select.root(rx.select.trigger(width="100%", id="info-group"),
-                                         rx.select.content(rx.foreach(S.group_options, _group_item),
+                                         rx.select.content(rx.foreach(H.group_options, _group_item),
                                                            position="popper"),
-                                         value=S.info_group, on_change=S.set_info_group),
+                                         value=H.info_group, on_change=H.set_info_group),
                           spacing="1", width="100%"),
-                rx.cond(S.info_error != "", rx.callout(S.info_error, icon="circle_alert", color_scheme="red",
+                rx.cond(H.info_error != "", rx.callout(H.info_error, icon="circle_alert", color_scheme="red",
                                                        size="1", id="info-error", width="100%")),
                 rx.hstack(
                     rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                    rx.button("OK", on_click=S.submit_info, id="info-submit", disabled=S.info_name.strip() == ""),
+                    rx.button("OK", on_click=H.submit_info, id="info-submit", disabled=H.info_name.strip() == ""),
                     justify="end", spacing="3", width="100%",
                 ),
                 spacing="4",
@@ -98,31 +101,31 @@ def info_dialog() -> rx.Component:
             max_width="520px",
             id="info-dialog",
         ),
-        open=S.info_open,
-        on_open_change=S.set_info_open,
+        open=H.info_open,
+        on_open_change=H.set_info_open,
     )
 
 
 def hint_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title(S.hint_title),
+            rx.dialog.title(T.hint_title),
             rx.dialog.description(
-                rx.cond(S.hint_action == "View rules", "The audience filtering rules this template recommends.",
+                rx.cond(T.hint_action == "View rules", "The audience filtering rules this template recommends.",
                         "The message this template recommends; copy it into your component."),
                 size="2", color=styles.MUTED, margin_bottom="12px"),
-            rx.box(rx.text(S.hint_detail, size="2", id="hint-detail"), padding="12px 14px", border_radius="8px",
+            rx.box(rx.text(T.hint_detail, size="2", id="hint-detail"), padding="12px 14px", border_radius="8px",
                    background="var(--gray-a3)", font_family="var(--code-font-family)", white_space="pre-wrap"),
             rx.hstack(
-                rx.button(rx.icon("copy", size=14), "Copy", variant="soft", on_click=S.copy_hint, id="hint-copy"),
+                rx.button(rx.icon("copy", size=14), "Copy", variant="soft", on_click=T.copy_hint, id="hint-copy"),
                 rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")),
                 justify="end", spacing="3", margin_top="16px",
             ),
             max_width="480px",
             id="hint-dialog",
         ),
-        open=S.hint_open,
-        on_open_change=S.set_hint_open,
+        open=T.hint_open,
+        on_open_change=T.set_hint_open,
     )
 
 
@@ -173,7 +176,7 @@ def _key_item(k: rx.Var[KeyItem]) -> rx.Component:
                 color=rx.cond(k.configured, "var(--green-10)", "var(--amber-10)")),
         rx.vstack(rx.text(k.label, size="2", weight="medium"), rx.text(k.hint, size="1", color=styles.MUTED),
                   spacing="0", align="start"),
-        on_click=S.show_key_component(k.node_id),
+        on_click=S.show_problem(k.node_id),
         class_name="key-item",
         custom_attrs={"data-node": k.node_id},
         type="button",
@@ -182,27 +185,27 @@ def _key_item(k: rx.Var[KeyItem]) -> rx.Component:
 
 def template_window() -> rx.Component:
     return rx.cond(
-        S.template_visible,
+        T.template_visible,
         rx.vstack(
             rx.hstack(
                 rx.icon("lightbulb", size=16, color="var(--amber-10)"),
                 rx.vstack(rx.text("Template details", weight="bold", size="2"),
-                          rx.text(S.template_name, size="1", color=styles.MUTED), spacing="0"),
+                          rx.text(T.template_name, size="1", color=styles.MUTED), spacing="0"),
                 rx.spacer(),
-                rx.icon_button(rx.icon(rx.cond(S.template_open, "chevron_down", "chevron_up"), size=15), size="1",
-                               variant="ghost", color_scheme="gray", on_click=S.toggle_template,
-                               id="template-toggle", title=rx.cond(S.template_open, "Fold", "Expand")),
+                rx.icon_button(rx.icon(rx.cond(T.template_open, "chevron_down", "chevron_up"), size=15), size="1",
+                               variant="ghost", color_scheme="gray", on_click=T.toggle_template,
+                               id="template-toggle", title=rx.cond(T.template_open, "Fold", "Expand")),
                 align="center", width="100%", spacing="2",
             ),
             rx.cond(
-                S.template_open,
+                T.template_open,
                 rx.vstack(
                     rx.text("Key components to configure — click one to see its hint on the canvas.", size="1",
                             color=styles.MUTED),
-                    rx.vstack(rx.foreach(S.key_items, _key_item), spacing="1", width="100%"),
+                    rx.vstack(rx.foreach(T.key_items, _key_item), spacing="1", width="100%"),
                     rx.hstack(rx.spacer(),
                               rx.button("Don't show again", size="1", variant="ghost", color_scheme="gray",
-                                        on_click=S.hide_template_for_good, id="template-hide"),
+                                        on_click=S.hide_template, id="template-hide"),
                               width="100%"),
                     spacing="2", width="100%",
                 ),

@@ -5,11 +5,15 @@ import reflex as rx
 
 from marketing_app import styles
 from marketing_app.components.status_badge import status_badge
-from marketing_app.states.canvas import CanvasState, VersionChoice
+from marketing_app.states.canvas import CanvasState
+from marketing_app.states.canvas_header import CanvasHeaderState
+from marketing_app.states.canvas_versions import CanvasVersionsState, VersionChoice
 from marketing_app.states.drawers import VersionsState
 from marketing_app.views.execution_badge import execution_badge
 
-S = CanvasState
+S = CanvasState  # the document: read-only, dirty, back / save / publish
+H = CanvasHeaderState
+V = CanvasVersionsState
 
 
 def _version_item(v: rx.Var[VersionChoice]) -> rx.Component:
@@ -24,7 +28,7 @@ def _version_item(v: rx.Var[VersionChoice]) -> rx.Component:
             spacing="2",
             width="100%",
         ),
-        on_click=S.open_version(v.id),
+        on_click=V.open_version(v.id),
         class_name="version-choice",
         custom_attrs={"data-version": v.label},
     )
@@ -33,11 +37,11 @@ def _version_item(v: rx.Var[VersionChoice]) -> rx.Component:
 def _version_menu() -> rx.Component:
     return rx.menu.root(
         rx.menu.trigger(
-            rx.button(rx.icon("git_branch", size=13), rx.text(S.version, id="canvas-version"),
+            rx.button(rx.icon("git_branch", size=13), rx.text(V.version, id="canvas-version"),
                       rx.icon("chevron_down", size=12), size="1", variant="soft", color_scheme="gray",
                       id="canvas-version-menu"),
         ),
-        rx.menu.content(rx.foreach(S.versions, _version_item), min_width="340px", id="canvas-version-list"),
+        rx.menu.content(rx.foreach(V.versions, _version_item), min_width="340px", id="canvas-version-list"),
     )
 
 
@@ -47,26 +51,26 @@ def header() -> rx.Component:
                        on_click=S.back, id="canvas-back", title="Back to Automated Marketing"),
         rx.vstack(
             rx.hstack(
-                rx.text(S.name, weight="bold", size="4", id="canvas-name", class_name="truncate", max_width="460px",
-                        title=S.name),
+                rx.text(H.name, weight="bold", size="4", id="canvas-name", class_name="truncate", max_width="460px",
+                        title=H.name),
                 rx.cond(~S.read_only,
                         rx.icon_button(rx.icon("pencil", size=14), variant="ghost", color_scheme="gray", size="1",
-                                       on_click=S.open_info, id="canvas-edit-info",
+                                       on_click=H.open_info, id="canvas-edit-info",
                                        title="Edit name, description, sub-activities, times and group")),
-                status_badge(S.status, S.status_label),
+                status_badge(H.status, H.status_label),
                 _version_menu(),
-                rx.cond(S.dirty, rx.badge("Unsaved changes", size="1", variant="outline", color_scheme="amber",
-                                          id="canvas-dirty")),
+                rx.cond(S.dirty | H.changed, rx.badge("Unsaved changes", size="1", variant="outline",
+                                                      color_scheme="amber", id="canvas-dirty")),
                 align="center",
                 spacing="2",
             ),
             rx.hstack(
-                rx.text(S.version_note, size="1", color=styles.MUTED, id="canvas-version-note"),
+                rx.text(V.version_note, size="1", color=styles.MUTED, id="canvas-version-note"),
                 rx.text("·", size="1", color=styles.MUTED),
-                rx.text("Start ", S.start_label, " · End ", S.end_label, size="1", color=styles.MUTED,
-                        id="canvas-times"),
+                rx.text("Start ", H.start_label, " · End ", H.end_label, " (", H.time_zone, ")", size="1",
+                        color=styles.MUTED, id="canvas-times"),
                 execution_badge(),
-                rx.cond(S.editing_note != "", rx.text(S.editing_note, size="1", color="var(--amber-11)",
+                rx.cond(V.editing_note != "", rx.text(V.editing_note, size="1", color="var(--amber-11)",
                                                       id="canvas-editing-note")),
                 rx.cond(S.read_only, rx.badge(rx.icon("eye", size=11), "Read-only", size="1", variant="soft",
                                               color_scheme="gray", id="canvas-mode", title=S.read_only_reason)),
@@ -82,8 +86,10 @@ def header() -> rx.Component:
         rx.cond(
             ~S.read_only,
             rx.hstack(
-                rx.button("Save Draft", variant="outline", size="2", on_click=S.save_draft, id="canvas-save"),
-                rx.button(rx.icon("send", size=14), "Publish", size="2", on_click=S.publish, id="canvas-publish"),
+                rx.button("Save Draft", variant="outline", size="2", on_click=S.save_draft, id="canvas-save",
+                          disabled=S.save_refusal != "", title=S.save_refusal),
+                rx.button(rx.icon("send", size=14), "Publish", size="2", on_click=S.publish, id="canvas-publish",
+                          disabled=S.publish_refusal != "", title=S.publish_refusal),
                 spacing="2",
             ),
         ),

@@ -1,10 +1,10 @@
 """The right-hand configuration panel of the selected component, rendered from canvas_form's rows.
 
-One `rx.foreach` over `CanvasState.panel_rows` and an `rx.match` on each row's kind. Text fields are uncontrolled
+One `rx.foreach` over `CanvasPanelState.rows` and an `rx.match` on each row's kind. Text fields are uncontrolled
 (`default_value` + `on_blur`, keyed by the row's key), so typing sends nothing until the field is left; choices
 (selects, switches, checkboxes) apply at once. Each change is one configure step on the canvas (undo-able), and
 the red dot / dashed line follow live. Secret fields are write-only: "set · replace" or an empty password box
-whose value goes straight to the secret service and never comes back (CanvasState.set_secret).
+whose value goes straight to the secret service and never comes back (CanvasConfigState.set_secret).
 """
 
 import re
@@ -13,10 +13,11 @@ import reflex as rx
 
 from marketing_app import styles
 from marketing_app.states import canvas_model as model
-from marketing_app.states.canvas import CanvasPanelState, CanvasState
+from marketing_app.states.canvas_config import CanvasConfigState
 from marketing_app.states.canvas_form import Choice, FieldRow
+from marketing_app.states.canvas_panel import CanvasPanelState
 
-S = CanvasState  # the events: each edit is a configure step on the canvas's graph
+S = CanvasConfigState  # the events: each edit is a configure step on the canvas's graph
 P = CanvasPanelState  # what the panel shows (its own state: a graph change does not re-render the panel)
 PANEL_WIDTH = "372px"
 

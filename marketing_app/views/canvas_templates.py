@@ -6,6 +6,7 @@ import reflex as rx
 from marketing_app import styles
 from marketing_app.components.campaign_picker import campaign_picker
 from marketing_app.components.flow_canvas import flow_canvas
+from marketing_app.components.schedule_field import schedule_field
 from marketing_app.components.time_field import time_field
 from marketing_app.states.canvas_templates import DESCRIPTION_MAX, NAME_MAX, TemplateCard, TemplatesState
 from marketing_app.states.groups import GroupOption
@@ -95,6 +96,8 @@ def create_dialog() -> rx.Component:
                                        id="tpl-description", width="100%", rows="2"), spacing="1", width="100%"),
                 rx.vstack(_label("Sub-activities", "tpl-campaigns"),
                           campaign_picker(S, trigger, picker_id="tpl-campaigns"), spacing="1", width="100%"),
+                schedule_field(value=S.schedule, on_change=S.set_schedule, every=S.every,
+                               on_every_change=S.set_every, field_id="tpl-schedule"),
                 rx.hstack(
                     time_field("Start time", value=S.start, on_change=S.set_start, input_id="tpl-start",
                                time_zone=S.time_zone, utc=S.start_utc),
@@ -102,7 +105,8 @@ def create_dialog() -> rx.Component:
                                time_zone=S.time_zone, utc=S.end_utc),
                     spacing="3", width="100%",
                 ),
-                rx.text("No start time: the activity starts when it is published.", size="1", color=styles.MUTED,
+                rx.text("The start must be later than now; no start time: the activity starts when it is "
+                        "published.", size="1", color=styles.MUTED,
                         margin_top="-8px"),
                 rx.vstack(_label("Group", "tpl-group"),
                           rx.select.root(rx.select.trigger(width="100%", id="tpl-group"),

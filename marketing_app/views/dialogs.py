@@ -1,4 +1,4 @@
-"""The list's dialogs: confirmation of destructive actions (Stop, Delete, and their batch forms) and Move."""
+"""The list's dialogs: confirmation of destructive actions (Pause, Stop, Delete, and their batch forms) and Move."""
 
 import reflex as rx
 
@@ -17,7 +17,8 @@ def confirm_dialog() -> rx.Component:
             rx.alert_dialog.description(S.confirm_body, size="2", color=styles.MUTED),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", id="confirm-cancel")),
-                rx.button(rx.cond(deleting, "Delete", "Stop"), color_scheme=rx.cond(deleting, "red", "amber"),
+                rx.button(rx.cond(deleting, "Delete", rx.cond(S.confirm_kind == "pause", "Pause", "Stop")),
+                          color_scheme=rx.cond(deleting, "red", "amber"),
                           on_click=S.confirm, id="confirm-ok"),
                 justify="end",
                 spacing="3",

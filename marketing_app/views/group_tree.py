@@ -10,9 +10,11 @@ import reflex as rx
 from engine.models.group import GROUP_NAME_MAX
 from marketing_app import styles
 from marketing_app.components.dnd import DRAG_START, drag_box, drop_container
+from marketing_app.states.group_list import GroupListState
 from marketing_app.states.groups import ALL, UNGROUPED, GroupTreeState, TreeRow
 
 S = GroupTreeState
+L = GroupListState  # the tree's events after which the activity list follows
 INDENT_PX = 16
 
 
@@ -83,7 +85,7 @@ def _group_row(row: rx.Var[TreeRow]) -> rx.Component:
     return drag_box(
         drag_box(
             class_name="drop-before",
-            on_drop=S.drop_before(row.id).stop_propagation,
+            on_drop=L.drop_before(row.id).stop_propagation,
             custom_attrs={"data-drop": "before"},
         ),
         _chevron(row),
@@ -91,10 +93,10 @@ def _group_row(row: rx.Var[TreeRow]) -> rx.Component:
         rx.text(row.name, size="2", class_name="tree-name truncate", title=row.name),
         _count(row.count),
         _row_actions(row),
-        on_click=S.select(key),
+        on_click=L.select(key),
         on_drag_start=S.drag_start(row.id),
         on_drag_end=S.drag_end,
-        on_drop=S.drop_into(row.id),
+        on_drop=L.drop_into(row.id),
         draggable=S.can_write,
         class_name=rx.cond(S.selected == key, "tree-row selected", "tree-row"),
         padding_left=(row.depth * INDENT_PX - 8).to_string() + "px",
@@ -107,14 +109,14 @@ def _group_row(row: rx.Var[TreeRow]) -> rx.Component:
 
 def _fixed_row(key: str, label: str, icon: rx.Component, count: rx.Var[int], *, row_id: str,
                actions: rx.Component | None = None, drop: bool = False) -> rx.Component:
-    props = {"on_drop": S.drop_into(0), "custom_attrs": {"data-drop": "into"}} if drop else {}
+    props = {"on_drop": L.drop_into(0), "custom_attrs": {"data-drop": "into"}} if drop else {}
     return drag_box(
         rx.box(class_name="tree-chevron-space"),
         icon,
         rx.text(label, size="2", weight="medium", class_name="tree-name truncate"),
         _count(count),
         actions if actions is not None else rx.fragment(),
-        on_click=S.select(key),
+        on_click=L.select(key),
         class_name=rx.cond(S.selected == key, "tree-row selected", "tree-row"),
         padding_left=f"{INDENT_PX - 8}px",
         id=row_id,
@@ -285,7 +287,7 @@ def rename_group_dialog() -> rx.Component:
             rx.form(
                 rx.vstack(_name_input(S.rename_name, "rename-name"), _error(S.rename_error, "rename-group-error"),
                           _buttons("OK", "rename-group-submit"), spacing="4"),
-                on_submit=S.submit_rename,
+                on_submit=L.submit_rename,
                 reset_on_submit=False,
             ),
             max_width="440px",
@@ -316,7 +318,7 @@ def delete_group_dialog() -> rx.Component:
                     rx.alert_dialog.cancel(rx.button("OK", id="delete-group-ok")),
                     rx.fragment(
                         rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                        rx.button("Delete", color_scheme="red", on_click=S.confirm_delete, id="delete-group-confirm"),
+                        rx.button("Delete", color_scheme="red", on_click=L.confirm_delete, id="delete-group-confirm"),
                     ),
                 ),
                 justify="end",

@@ -4,7 +4,6 @@
 import reflex as rx
 
 from marketing_app import styles
-from marketing_app.states.execution import ExecutionState
 from marketing_app.states.execution_incoming import WINDOWS, IncomingState
 
 S = IncomingState
@@ -78,7 +77,7 @@ def _empty() -> rx.Component:
 
 
 def _route_note() -> rx.Component:
-    route = ExecutionState.route
+    route = S.route
     return rx.cond(
         S.selected != "",
         rx.hstack(

@@ -13,6 +13,7 @@ FILTERS: list[tuple[str, str]] = [
     ("", "All activities"),
     (S.IN_PROGRESS.value, S.IN_PROGRESS.label),
     (S.NOT_STARTED.value, S.NOT_STARTED.label),
+    (S.PAUSED.value, S.PAUSED.label),
     (S.STOPPED.value, S.STOPPED.label),
     ("finished", "Finished"),
     (S.DRAFT.value, S.DRAFT.label),

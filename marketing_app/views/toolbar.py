@@ -5,7 +5,8 @@ import reflex as rx
 from marketing_app import styles
 from marketing_app.components.campaign_picker import campaign_picker
 from marketing_app.states.activities import OPTIONAL_COLUMNS, ActivitiesState
-from marketing_app.states.groups import ALL, GroupTreeState
+from marketing_app.states.group_list import GroupListState
+from marketing_app.states.groups import ALL
 
 S = ActivitiesState
 
@@ -16,7 +17,7 @@ def _group_chip() -> rx.Component:
         rx.badge(
             rx.icon("folder", size=12), S.group_label,
             rx.icon_button(rx.icon("x", size=11), size="1", variant="ghost", color_scheme="gray", radius="full",
-                           on_click=GroupTreeState.select(ALL), aria_label="Show all groups", id="clear-group"),
+                           on_click=GroupListState.select(ALL), aria_label="Show all groups", id="clear-group"),
             size="2", variant="soft", color_scheme="indigo", radius="full", id="group-chip", max_width="260px",
             class_name="truncate",
         ),

@@ -6,10 +6,12 @@ version; Details and the manager's role show the canvas read-only. Expectations 
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from engine.demo import TIME_ZONE as ZONE
 from engine.flow.validate import validate_flow
 from engine.services import versions as version_service
 from engine.services.activities import activity_input, publish
@@ -106,9 +108,12 @@ def test_publish_waits_for_the_start_time_and_the_cap(app_server: RunningApp, pa
     sign_in(page, app_server.url, "marketer")
 
     open_canvas(page, app_server.url, later, mode="edit")
-    expect(page.locator("#canvas-times")).to_contain_text(f"Start {start:%Y-%m-%d %H:%M}")
+    local = start.astimezone(ZoneInfo(ZONE))  # times read in the workspace's zone
+    expect(page.locator("#canvas-times")).to_contain_text(f"Start {local:%Y-%m-%d %H:%M}")
+    expect(page.locator("#canvas-times")).to_contain_text(f"({ZONE})")
     page.click("#canvas-publish")
-    toast(page, f"Published “Starts in three days”: it starts at {start:%Y-%m-%d %H:%M} (Not Started until then).")
+    toast(page, f"Published “Starts in three days”: it starts at {local:%Y-%m-%d %H:%M} {ZONE} "
+                "(Not Started until then).")
     page.wait_for_url(re.compile(r".*/$"))
     assert saved(db, later)[0].status == ActivityStatus.NOT_STARTED
 
@@ -157,13 +162,19 @@ def test_leave_and_basic_information(app_server: RunningApp, page: Page) -> None
     page.click("#info-campaigns")
     page.locator('#info-campaigns-panel [data-primary="Member Day"]').click()
     page.keyboard.press("Escape")
-    page.fill("#info-start", "2031-05-01T09:30")
-    page.fill("#info-end", "2031-04-01T09:30")
+    expect(page.locator("#info-start-label")).to_have_text(f"Start time ({ZONE})")
+    expect(page.locator("#info-start")).to_have_attribute("type", "text")
+    page.fill("#info-start", "2031-05-01 09:30")
+    expect(page.locator("#info-start-utc")).to_have_text("= 2031-05-01 01:30 UTC")
+    page.fill("#info-end", "2031-04-01 9:30")
+    page.click("#info-submit")
+    expect(page.locator("#info-error")).to_contain_text("End time: enter the date and 24-hour time as YYYY-MM-DD HH:MM")
+    page.fill("#info-end", "2031-04-01 09:30")
     page.click("#info-group")
     page.get_by_role("option", name="Loyalty").click()
     page.click("#info-submit")
     expect(page.locator("#info-error")).to_have_text("The end time must be later than the start time.")
-    page.fill("#info-end", "2031-06-01T18:00")
+    page.fill("#info-end", "2031-06-01 18:00")
     page.click("#info-submit")
     expect(dialog).to_have_count(0)
     expect(page.locator("#canvas-name")).to_have_text("Basic info, renamed")
@@ -172,7 +183,7 @@ def test_leave_and_basic_information(app_server: RunningApp, page: Page) -> None
     page.wait_for_url(re.compile(r".*/$"))
     data = expected.call(db, "marketer", lambda s, u: activity_input(session=s, actor=u, activity_id=aid))
     assert (data.name, data.description) == ("Basic info, renamed", "Edited from the canvas")
-    assert data.start_time is not None and data.start_time.strftime("%Y-%m-%d %H:%M") == "2031-05-01 09:30"
+    assert data.start_time is not None and data.start_time.strftime("%Y-%m-%d %H:%M") == "2031-05-01 01:30"  # UTC
     assert data.group_id == expected.group_id(db, "Loyalty")
     assert data.campaign_ids == expected.sub_campaign_ids(db, "Member Day")
 

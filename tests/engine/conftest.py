@@ -31,10 +31,23 @@ class SmtpSink:
     refused: set[str] = field(default_factory=set)
     received: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
     logins: list[tuple[str, str]] = field(default_factory=list)
+    pipelining: bool = False  # offer PIPELINING (RFC 2920) like Postfix; aiosmtpd reads grouped commands in order
+    ehlos: int = 0
+    closing: dict[str, int] = field(default_factory=dict)  # address → RCPTs answered 421 (closing) before it is taken
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        self.ehlos += 1  # one per connection the channel opens
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refused:
             return f"550 5.1.1 <{address}>: mailbox unavailable"
+        if self.closing.get(address, 0) > 0:
+            self.closing[address] -= 1
+            return "421 4.3.2 service shutting down"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

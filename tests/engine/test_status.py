@@ -20,22 +20,31 @@ from engine.status import (
 S = ActivityStatus
 # (action, status) -> next status, for every allowed pair; anything absent must be refused.
 EXPECTED: dict[tuple[Action, ActivityStatus], ActivityStatus] = {
-    **{(Action.STOP, s): S.STOPPED for s in (S.IN_PROGRESS, S.NOT_STARTED)},
+    **{(Action.STOP, s): S.STOPPED for s in (S.IN_PROGRESS, S.NOT_STARTED, S.PAUSED)},
     (Action.START, S.STOPPED): S.IN_PROGRESS,
-    **{(Action.DELETE, s): s for s in (S.DRAFT, S.STOPPED, S.COMPLETED, S.ABNORMAL_END)},
+    # seed 002: pause only In Progress; restart from Paused asks for a new start time (waits as Not Started);
+    # modify only Pending (Not Started) or Paused; delete anything but In Progress
+    (Action.PAUSE, S.IN_PROGRESS): S.PAUSED,
+    (Action.RESUME, S.PAUSED): S.NOT_STARTED,
+    **{(Action.MODIFY, s): s for s in (S.NOT_STARTED, S.PAUSED)},
+    **{(Action.DELETE, s): s for s in (S.DRAFT, S.NOT_STARTED, S.PAUSED, S.STOPPED, S.COMPLETED, S.ABNORMAL_END)},
     **{(Action.PUBLISH, s): S.IN_PROGRESS for s in S},
-    **{(Action.SAVE_DRAFT, s): S.DRAFT for s in S if s != S.IN_PROGRESS},
+    **{(Action.SAVE_DRAFT, s): S.DRAFT for s in S if s not in (S.IN_PROGRESS, S.PAUSED)},
     (Action.SAVE_DRAFT, S.IN_PROGRESS): S.IN_PROGRESS,
+    (Action.SAVE_DRAFT, S.PAUSED): S.PAUSED,
     **{(a, s): s for a in (Action.EDIT, Action.COPY, Action.MOVE, Action.SET_PUBLIC, Action.CANCEL_PUBLIC,
                            Action.DETAILS) for s in S},
-    **{(Action.EXECUTION_RECORDS, s): s for s in (S.IN_PROGRESS, S.STOPPED, S.COMPLETED, S.ABNORMAL_END)},
+    **{(Action.EXECUTION_RECORDS, s): s for s in (S.IN_PROGRESS, S.PAUSED, S.STOPPED, S.COMPLETED, S.ABNORMAL_END)},
     # seed 000: a re-run runs when no round is in progress, outside the window and the run count, so also after
-    # the activity completed, was stopped or saved as a draft meanwhile; not while it waits for its start time
-    **{(Action.RERUN, s): S.IN_PROGRESS for s in S if s != S.NOT_STARTED},
+    # the activity completed, was stopped or saved as a draft meanwhile; not while it waits for its start time,
+    # nor while Paused (only Resume starts it again)
+    **{(Action.RERUN, s): S.IN_PROGRESS for s in S if s not in (S.NOT_STARTED, S.PAUSED)},
     (Action.BEGIN, S.NOT_STARTED): S.IN_PROGRESS,
     (Action.COMPLETE, S.IN_PROGRESS): S.COMPLETED,
     (Action.COMPLETE, S.NOT_STARTED): S.COMPLETED,
+    **{(Action.END_TIME, s): S.COMPLETED for s in (S.IN_PROGRESS, S.NOT_STARTED, S.PAUSED)},
     (Action.FAIL, S.IN_PROGRESS): S.ABNORMAL_END,
+    (Action.FAIL, S.PAUSED): S.ABNORMAL_END,
 }
 
 

@@ -1,5 +1,6 @@
 """Email through a real SMTP server (aiosmtpd on loopback)."""
 
+import socket
 import ssl
 
 from aiosmtpd.controller import Controller
@@ -100,3 +101,87 @@ def test_starttls(smtp_server, tls_files):
         assert [r[1] for r in smtp_server.received] == [["b@example.com"]]
     finally:
         controller.stop()
+
+
+def test_a_pipelining_server_gets_grouped_commands_and_each_answer_counts(smtp_server):
+    """With PIPELINING offered, MAIL / RCPT / DATA leave in one write (engine/channels/email.py `_pipelined`):
+    a refused recipient still fails alone (single and grouped), the connection stays in step for the next
+    transactions, and a body line starting with a dot arrives as written (dot-stuffed on the wire)."""
+    smtp_server.pipelining = True
+    smtp_server.refused.add("gone@example.com")
+    singles = channel_for(smtp_server).send_batch(
+        [email(1, "a@example.com"), email(2, "gone@example.com"), email(3, "b@example.com"),
+         msg(4, channel="email", to="c@example.com", record_id=7, node_id="n4", subject="Dots",
+             body=".hidden?\n..two dots\nend")])
+    by_id = {r.customer_id: r for r in singles}
+    assert [by_id[i].status for i in (1, 3, 4)] == [SendStatus.SUCCESS] * 3
+    assert by_id[2].status == SendStatus.FAILED and by_id[2].reason.startswith("recipient refused: 550")
+    received = {rcpts[0]: m for _sender, rcpts, m in smtp_server.received}
+    assert sorted(received) == ["a@example.com", "b@example.com", "c@example.com"]
+    assert received["c@example.com"].get_payload(decode=True).decode().splitlines() == [
+        ".hidden?", "..two dots", "end"]
+    assert received["a@example.com"]["X-Dedupe-Key"] == "7:n4:1"
+
+    smtp_server.received.clear()
+    grouped = channel_for(smtp_server, max_recipients=10, concurrency=1).send_batch(
+        [msg(i, channel="email", to=to, record_id=7, node_id="n5", subject="Sale", body="Same for all")
+         for i, to in enumerate(["x@example.com", "gone@example.com", "y@example.com"], start=1)]
+        + [msg(9, channel="email", to="gone@example.com", record_id=7, node_id="n5", subject="Solo",
+               body="Only to the refused one")])
+    by_id = {r.customer_id: r for r in grouped}
+    assert by_id[1].status == by_id[3].status == SendStatus.SUCCESS
+    assert by_id[2].status == by_id[9].status == SendStatus.FAILED
+    assert by_id[9].reason.startswith("recipient refused: 550")
+    assert [sorted(rcpts) for _sender, rcpts, _m in smtp_server.received] == [["x@example.com", "y@example.com"]]
+
+
+def test_a_chain_of_pipelined_mails_survives_a_closing_server_html_and_a_stop(smtp_server):
+    """Plain single-recipient mails go as a chain (a content leaves with the next MAIL/RCPT/DATA): a 421 in the
+    middle reopens the connection and goes on without losing or doubling a mail, an HTML mail is sent its own
+    way between chained ones, and once `proceed()` says no nothing more is sent (the rest come back STOPPED)."""
+    smtp_server.pipelining = True
+    smtp_server.closing["c4@example.com"] = 1
+    batch = [email(i, f"c{i}@example.com") for i in range(1, 9)]
+    batch[5] = email(6, "c6@example.com", options={"html": "<p>Hi</p>"})
+    results = channel_for(smtp_server, concurrency=1).send_batch(batch)
+    assert sorted(r.customer_id for r in results) == list(range(1, 9))
+    assert {r.status for r in results} == {SendStatus.SUCCESS}, [r.reason for r in results]
+    delivered = [rcpts[0] for _sender, rcpts, _m in smtp_server.received]
+    assert sorted(delivered) == [f"c{i}@example.com" for i in range(1, 9)]  # each once
+    by_to = {rcpts[0]: m for _sender, rcpts, m in smtp_server.received}
+    assert by_to["c6@example.com"].is_multipart() and by_to["c7@example.com"]["X-Dedupe-Key"] == "7:n4:7"
+
+    smtp_server.received.clear()
+    asked = 0
+
+    def proceed() -> bool:
+        nonlocal asked
+        asked += 1
+        return asked <= 3  # three transactions may leave, then the round is stopped
+
+    stopped = channel_for(smtp_server, concurrency=1).send_batch([email(i, f"s{i}@example.com") for i in range(1, 7)],
+                                                                 proceed)
+    by_id = {r.customer_id: r.status for r in stopped}
+    assert [by_id[i] for i in range(1, 7)] == [SendStatus.SUCCESS] * 3 + [SendStatus.STOPPED] * 3
+    assert sorted(rcpts[0] for _sender, rcpts, _m in smtp_server.received) == [f"s{i}@example.com" for i in (1, 2, 3)]
+
+
+def test_a_connection_carries_the_next_batch_and_one_dropped_while_idle_is_replaced(smtp_server):
+    """A lane's connection is kept for the next batch (a walk's batch is a few hundred mails: a connection per
+    lane and batch cost about as much as its mails); one that died while idle is replaced, no mail lost."""
+    smtp_server.pipelining = True
+    channel = channel_for(smtp_server, concurrency=1)
+    assert {r.status for r in channel.send_batch([email(1, "a@example.com"), email(2, "b@example.com")])} == {
+        SendStatus.SUCCESS}
+    assert [r.status for r in channel.send_batch([email(3, "c@example.com")])] == [SendStatus.SUCCESS]
+    assert smtp_server.ehlos == 1
+    channel._idle[0][1].sock.shutdown(socket.SHUT_RDWR)  # dead while idle
+    smtp_server.closing["e@example.com"] = 1  # and the server closes the next one in the middle of the batch
+    third = channel.send_batch([email(4, "d@example.com"), email(5, "e@example.com"), email(6, "f@example.com")])
+    # the dead idle connection is not the batch's one reconnection: the server's close still gets its own
+    assert [r.status for r in third] == [SendStatus.SUCCESS] * 3, [r.reason for r in third]
+    assert sorted(rcpts[0] for _sender, rcpts, _m in smtp_server.received) == [
+        f"{c}@example.com" for c in "abcdef"]
+    assert smtp_server.ehlos == 3
+    channel.close()
+    assert channel._idle == []

@@ -58,3 +58,21 @@ def test_bodies_are_kept_up_to_the_limit():
     sim.receive("app_push", [{"id": str(i), "to": f"t{i}", "body": f"b{i}"} for i in range(4)], None)
     kept = [sim.records[str(i)].body for i in range(4)]
     assert kept == ["b0", "b1", None, None]
+
+
+def test_a_lowered_receipt_delay_still_delivers_each_receipt_at_its_own_time():
+    """Receipts queue in arrival order (a deque) while their due times grow; one due before the last queued
+    (the delay was lowered) must not wait behind the later ones."""
+    sim = Simulator(SimConfig(success_rate=1.0, failure_rate=0.0, receipt_delay=10.0, callback_url="http://cb/r"))
+    sim.receive("text_sms", [{"id": "1:n:1", "to": "+1"}], None)
+    slow_at = sim.records["1:n:1"].received_at
+    sim.configure({"receipt_delay": 0.0})
+    sim.receive("text_sms", [{"id": "1:n:2", "to": "+2"}, {"id": "1:n:3", "to": "+3"}], None)
+    fast_at = sim.records["1:n:3"].received_at
+    assert sim.snapshot()["receipts_pending"] == 3
+    due = sim.due_receipts(now=fast_at)
+    assert sorted(r["id"] for r in due["http://cb/r"]) == ["1:n:2", "1:n:3"]
+    assert sim.due_receipts(now=slow_at + 9.9) == {} and sim.snapshot()["receipts_pending"] == 1
+    assert [r["id"] for r in sim.due_receipts(now=slow_at + 10.0)["http://cb/r"]] == ["1:n:1"]
+    sim.reset()
+    assert sim.snapshot()["receipts_pending"] == 0

@@ -82,3 +82,29 @@ def test_send_counters_obey_the_rules_after_every_operation(store, answers, rece
     assert (m["success"], m["failed"], m["pending"], m["stopped"]) == \
         (fate["success"], fate["failed"], 0, fate["stopped"])
     assert m["sent"] == C - fate["stopped"]
+
+
+def test_reserve_and_settle_over_many_customers_and_duplicates_count_each_customer_once(store) -> None:
+    """The scripts read and write the results 1,000 customers at a time (one HMGET, one HSET): the chunk
+    boundaries and a customer given twice in one call must not change what a customer-by-customer script did."""
+    record = next(_records)
+    ids = list(range(1, 2_503))
+    store.settle_results(record, "sms", {7: "success", 1_500: "failed"})  # settled by an earlier walk
+    # 3 and 1,200 twice in the same chunk, 2,000 twice in two chunks: the second time each finds "sending"
+    before = store.reserve(record, "sms", [3, *ids[:1_500], 1_200, *ids[1_500:], 2_000])
+    assert before == {7: "success", 1_500: "failed", 3: SENDING, 1_200: SENDING, 2_000: SENDING}
+    assert store.raw_results(record, "sms", [1, 1_001, 2_502]) == dict.fromkeys((1, 1_001, 2_502), SENDING)
+    answers = {c: "pending" if c % 2 else "success" for c in ids}
+    store._settle(keys=[f"r:{record}:sms"], args=[8 * 24 * 3600, record, "sms", 5, "failed",  # 5 twice: counted once
+                                                  *itertools.chain.from_iterable(answers.items())])
+    answers[5] = "failed"
+    m = Counter(store.counters(record)["sms"])
+    settled_before = {7: "success", 1_500: "failed"}
+    expected = Counter(answers[c] for c in ids if c not in settled_before)
+    expected.update(settled_before.values())
+    assert (m["success"], m["failed"], m["pending"]) == (expected["success"], expected["failed"], expected["pending"])
+    assert m["sent"] == len(ids)
+    assert store.raw_results(record, "sms", [5, 7, 1_500, 1_001, 2_502]) == {
+        5: "failed", 7: "success", 1_500: "failed", 1_001: "pending", 2_502: "success"}
+    store.settle_results(record, "sms", {c: "failed" for c in ids})  # a retried walk's answers: nothing moves
+    assert Counter(store.counters(record)["sms"]) == m

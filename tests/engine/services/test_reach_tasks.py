@@ -204,7 +204,7 @@ def test_filters_sorting_and_paging() -> None:
     assert [t.record_id for t in everything.rows] == [digest, r4, r3, r2, first]
     assert [name for _, name in everything.activities] == ["Faults", "Weekly digest"]
     weekly = next(t for t in everything.rows if t.record_id == digest)
-    assert weekly.sending_type == "Scheduled · every 30 min" and weekly.content == "Hi {name}"
+    assert weekly.sending_type == "Scheduled · Every 30 minutes" and weekly.content == "Hi {name}"
     assert [t.record_id for t in tasks(owner, search="WEEKLY")] == [digest]
     assert [t.record_id for t in tasks(owner, search="round 3")] == [r3]
     assert {t.record_id for t in tasks(owner, activity_id=activity_id)} == {first, r2, r3, r4}

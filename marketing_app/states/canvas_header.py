@@ -1,0 +1,137 @@
+"""The canvas header's activity and its Basic information dialog (the pencil): name, status, start / end, and
+the dialog's name, description, sub-activities, times and group.
+
+Filled by CanvasState.load from the canvas view (engine.services.canvas); the dialog edits a copy of the
+activity's input (`_data`) that Save Draft and Publish send with the flow. Times are typed "YYYY-MM-DD HH:MM"
+(24-hour) in the workspace's zone (components/time_field.py), read by engine.services.local_time.
+"""
+
+from typing import Any
+
+import reflex as rx
+
+from engine.errors import Invalid
+from engine.services import activities as activity_service
+from engine.services import local_time
+from engine.services.campaigns import list_catalogue
+from engine.services.canvas import NO_END, NO_START, CanvasView, time_label
+from engine.services.groups import list_tree
+from marketing_app.states.campaigns import CampaignChoice, to_options
+from marketing_app.states.groups import UNGROUPED, GroupOption, options
+from marketing_app.states.service import run
+
+
+def _info_options(session, actor) -> tuple[list[Any], list[GroupOption]]:  # noqa: ANN001 — run's call
+    return (to_options(list_catalogue(session=session, actor=actor)),
+            options(list_tree(session=session, actor=actor)))
+
+
+class CanvasHeaderState(CampaignChoice, rx.State):
+    name: str = ""
+    status: str = ""
+    status_label: str = ""
+    start_label: str = ""
+    end_label: str = ""
+    time_zone: str = "UTC"
+    changed: bool = False  # the dialog changed the basic information: not saved yet
+
+    # ---- the pencil's dialog
+    info_open: bool = False
+    info_name: str = ""
+    info_description: str = ""
+    info_start: str = ""
+    info_end: str = ""
+    info_group: str = UNGROUPED
+    info_error: str = ""
+    group_options: list[GroupOption] = []
+
+    _data: dict[str, Any] = {}  # the activity's input (ActivityInput) as Save Draft / Publish send it
+
+    def show(self, view: CanvasView) -> None:
+        self.name, self.status, self.status_label = view.name, view.status, view.status_label
+        self.start_label, self.end_label, self.time_zone = view.start_label, view.end_label, view.time_zone
+        self._data = view.data.model_dump()
+        self.changed = False
+
+    def activity_input(self) -> activity_service.ActivityInput:
+        return activity_service.ActivityInput(**self._data)
+
+    @rx.var
+    def info_start_utc(self) -> str:
+        return local_time.utc_hint(self.info_start, self.time_zone)
+
+    @rx.var
+    def info_end_utc(self) -> str:
+        return local_time.utc_hint(self.info_end, self.time_zone)
+
+    @rx.event
+    async def open_info(self):
+        out = await run(self, _info_options)
+        if not out.ok or out.value is None:
+            return out.problem()
+        self.catalogue, self.group_options = out.value
+        d = self._data
+        self.info_name, self.info_description = str(d.get("name") or ""), str(d.get("description") or "")
+        self.info_start = local_time.format_local(d.get("start_time"), self.time_zone)
+        self.info_end = local_time.format_local(d.get("end_time"), self.time_zone)
+        self.info_group = str(d["group_id"]) if d.get("group_id") else UNGROUPED
+        self.campaign_ids = list(d.get("campaign_ids") or [])
+        self.info_error = ""
+        self.info_open = True
+        return None
+
+    @rx.event
+    def set_info_open(self, is_open: bool):
+        self.info_open = is_open
+
+    @rx.event
+    def set_info_name(self, value: str):
+        self.info_name, self.info_error = value, ""
+
+    @rx.event
+    def set_info_description(self, value: str):
+        self.info_description, self.info_error = value, ""
+
+    @rx.event
+    def set_info_start(self, value: str):
+        self.info_start, self.info_error = value, ""
+
+    @rx.event
+    def set_info_end(self, value: str):
+        self.info_end, self.info_error = value, ""
+
+    @rx.event
+    def set_info_group(self, value: str):
+        self.info_group, self.info_error = value, ""
+
+    def info_input(self) -> activity_service.ActivityInput | None:
+        """The dialog as the services take it, or None with `info_error` set when a time cannot be read."""
+        try:
+            return activity_service.ActivityInput(**{
+                **self._data, "name": self.info_name, "description": self.info_description,
+                "group_id": None if self.info_group == UNGROUPED else int(self.info_group),
+                "campaign_ids": list(self.campaign_ids),
+                "start_time": local_time.parse_local(self.info_start, self.time_zone, label="Start time"),
+                "end_time": local_time.parse_local(self.info_end, self.time_zone, label="End time")})
+        except Invalid as err:
+            self.info_error = err.message
+            return None
+
+    @rx.event
+    async def submit_info(self):
+        data = self.info_input()
+        if data is None:
+            return None
+        out = await run(self, lambda s, u: activity_service.validate_input(session=s, actor=u, data=data))
+        if out.signed_out:
+            return out.problem()
+        if out.error:
+            self.info_error = out.error
+            return None
+        self._data = data.model_dump()
+        self.name = data.name.strip()
+        self.start_label = time_label(data.start_time, self.time_zone, NO_START)
+        self.end_label = time_label(data.end_time, self.time_zone, NO_END)
+        self.changed = True
+        self.info_open = False
+        return rx.toast.success("Basic information updated: Save Draft or Publish to keep it.")
