@@ -77,6 +77,25 @@ CHANNELS: dict[str, Channel] = {c.key: c for c in (
 )}
 
 
+#: GSM 03.38: the basic alphabet (one unit each) and its extension table (two units: escape + character); any
+#: other character sends the whole message as UCS-2
+GSM_BASIC = frozenset("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
+
+
+def sms_segments(text: str) -> tuple[int, int]:
+    """(length in units, segments) of an SMS: GSM-7 text is 160 units in one message, 153 per part when split;
+    anything else (Chinese, emoji) is UCS-2: 70 characters, 67 per part (UTF-16 units, so an emoji counts 2)."""
+    if all(c in GSM_BASIC or c in GSM_EXTENDED for c in text):
+        units, single, part = sum(2 if c in GSM_EXTENDED else 1 for c in text), 160, 153
+    else:
+        units, single, part = len(text.encode("utf-16-le")) // 2, 70, 67
+    if units <= single:
+        return units, 1 if units else 0
+    return units, -(-units // part)
+
+
 class TaskStatus:
     TO_BE_SENT = "to_be_sent"
     SENDING = "sending"
@@ -114,6 +133,7 @@ class ReachTask(BaseModel):
     node_id: str
     campaigns: list[str]
     content: str
+    segments: int  # SMS parts the content takes before variables are filled in (0 for other channels)
     audience_name: str
     audience: int  # customers who entered the component
     sent: int  # success + failed + no receipt yet
@@ -287,7 +307,8 @@ def _task(session: Session, c: _Candidate, channel: Channel, campaigns: list[str
         id=f"{rid}-{nid}", name=c.name, activity_id=int(c.activity.id),  # type: ignore[arg-type]
         activity_name=c.activity.name, is_public=c.activity.is_public, owner_id=c.activity.owner_id,
         record_id=rid, record_number=c.record.number, node_id=nid, campaigns=campaigns,
-        content=channel.content(c.node.get("config") or {}),
+        content=(content := channel.content(c.node.get("config") or {})),
+        segments=sms_segments(content)[1] if channel.component_type == "text_sms" else 0,
         audience_name=_audience_name(session, _trigger(session, c.record.version_id)),
         audience=m.get("entered", 0), sent=m.get("sent", 0), success=m.get("success", 0),
         failed=m.get("failed", 0), pending=m.get("pending", 0), not_sent=m.get("not_sent", 0),
@@ -351,5 +372,5 @@ def _activity_choices(session: Session, actor: User, channel: Channel) -> list[t
     return sorted(out.items(), key=lambda item: (item[1].lower(), item[0]))
 
 
-__all__ = ["CHANNELS", "STATUS_LABELS", "SORTABLE", "ReachTask", "TaskPage", "TaskQuery", "TaskStatus",
+__all__ = ["CHANNELS", "sms_segments", "STATUS_LABELS", "SORTABLE", "ReachTask", "TaskPage", "TaskQuery", "TaskStatus",
            "channel_of", "list_tasks", "task_status"]

@@ -42,6 +42,8 @@ def row(task: ReachTask) -> dict[str, str]:
         "activity_href": canvas_route(task.activity_id, mode="details", record=task.record_id),
         "campaigns": str(len(task.campaigns)) if task.campaigns else "",
         "campaigns_full": ", ".join(task.campaigns), "content": task.content,
+        "segments": (f"{task.segments} SMS segment{'s' if task.segments != 1 else ''} before variables"
+                     if task.segments else ""),
         "audience_name": task.audience_name or "—", "audience": number(task.audience),
         "sent": number(task.sent), "success": number(task.success), "failed": number(task.failed),
         "pending": number(task.pending), "not_sent": number(task.not_sent),

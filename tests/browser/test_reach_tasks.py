@@ -98,6 +98,7 @@ def test_a_running_sms_task_live_filtered_and_private_to_its_creator(stack: Live
     task = row(page, PUBLIC)
     expect(task.locator('[data-col="status"]')).to_have_text("Sending")  # the round is In Progress
     expect(task).to_contain_text("Hi {name}, thanks for visiting")
+    expect(task.locator('[data-col="content"]')).to_contain_text("1 SMS segment before variables")
     expect(task).to_contain_text("Behaviour event: reach_visit")
     shot(page, "sms-tasks", full=True)
 

@@ -17,7 +17,7 @@ from engine.models import Activity, CustomerStep, ExecutionRecord, RecordTrigger
 from engine.models.activity import ActivityCampaignLink
 from engine.runtime.receipts import apply_receipts, expire_pending
 from engine.services.execution import execution_view
-from engine.services.reach_tasks import TaskQuery, TaskStatus, list_tasks
+from engine.services.reach_tasks import TaskQuery, TaskStatus, list_tasks, sms_segments
 from engine.status import ActivityStatus, RecordStatus
 from tests import factories as f
 from tests.engine.runtime.support import seed_activity
@@ -73,7 +73,7 @@ def test_a_round_is_one_task_per_sms_component_with_the_canvas_numbers(simulator
     [task] = tasks(who["owner"])
     assert (task.record_id, task.node_id, task.name) == (record_id, "sms", "Faults · round 1")
     assert task.content == "Hi {name}" and task.channel_type == "Text SMS" and task.sending_type == "Once"
-    assert task.platform == "Provider simulator"  # PROVIDER_URL is the simulator on 127.0.0.1
+    assert task.platform == "Provider simulator" and task.segments == 1  # PROVIDER_URL is the simulator on 127.0.0.1
     assert task.campaigns == ["Coupons", "VIP"] and task.audience_name == "All"
     with read_session() as session:  # the canvas's numbers for the same component
         view = execution_view(session=session, actor=session.get(User, who["owner"].id), activity_id=activity_id)
@@ -237,3 +237,14 @@ def test_several_sms_components_are_several_tasks_named_apart() -> None:
     assert [(t.node_id, t.name, t.content) for t in found] == [
         ("a", "Faults · round 1 · SMS 1", "【Shop】First"), ("b", "Faults · round 1 · SMS 2", "Second")]
     assert activity_id == found[0].activity_id
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("", (0, 0)), ("a" * 160, (160, 1)), ("a" * 161, (161, 2)), ("a" * 306, (306, 2)), ("a" * 307, (307, 3)),
+    ("{x}" + "a" * 155, (160, 1)), ("{x}" + "a" * 156, (161, 2)),  # braces are GSM extension characters: two units each
+    ("中" * 70, (70, 1)), ("中" * 71, (71, 2)), ("中" * 134, (134, 2)), ("中" * 135, (135, 3)),
+    ("【Shop】" + "a" * 63, (69, 1)),  # one non-GSM character makes the whole message UCS-2: 70 per SMS
+    ("😀" * 35, (70, 1)), ("😀" * 36, (72, 2)),  # an emoji is two UTF-16 units
+])
+def test_sms_segments_follow_the_gsm_and_ucs2_limits(text: str, expected: tuple[int, int]) -> None:
+    assert sms_segments(text) == expected
