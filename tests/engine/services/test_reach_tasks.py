@@ -17,7 +17,7 @@ from engine.models import Activity, CustomerStep, ExecutionRecord, RecordTrigger
 from engine.models.activity import ActivityCampaignLink
 from engine.runtime.receipts import apply_receipts, expire_pending
 from engine.services.execution import execution_view
-from engine.services.reach_tasks import TaskQuery, TaskStatus, list_tasks, sms_segments
+from engine.services.reach_tasks import TaskQuery, TaskStatus, list_tasks, sms_segments, task_status
 from engine.status import ActivityStatus, RecordStatus
 from tests import factories as f
 from tests.engine.runtime.support import seed_activity
@@ -87,6 +87,8 @@ def test_a_round_is_one_task_per_sms_component_with_the_canvas_numbers(simulator
 
 
 def test_statuses_follow_the_round_and_its_receipts(simulator, http_sink) -> None:  # noqa: ANN001
+    # 60 % delivered, 20 % failed, 20 % never get a receipt: the 72-hour rule has sends to fail
+    httpx.post(f"{simulator.url}/admin/config", json={"success_rate": 0.6, "failure_rate": 0.2}).raise_for_status()
     activity_id, _owner, record_id = seeded()
     owner = users(activity_id)["owner"]
     batches = start(record_id, batch_size=40)
@@ -101,20 +103,19 @@ def test_statuses_follow_the_round_and_its_receipts(simulator, http_sink) -> Non
     assert task.pending > 0 and task.status == TaskStatus.SENDING and task.live
     settle_receipts(simulator, http_sink)
     [task] = tasks(owner)
-    if task.pending:  # the simulator leaves some sends without a receipt: they wait up to 72 hours
-        assert task.status == TaskStatus.SENDING
-        later = clock.now() + timedelta(hours=72, minutes=1)
-        clock.set_clock(lambda: later)
-        try:
-            assert expire_pending(store=store(), now=later) >= task.pending  # APP PUSH's too
-            [expired] = tasks(owner)
-        finally:
-            clock.set_clock(None)
-        assert expired.pending == 0 and expired.failed == task.failed + task.pending
-        assert expired.sent == task.sent and not expired.live
-        assert dict(expired.failure_reasons)["No receipt within 72 hours"] == task.pending
-        task = expired
-    assert task.status == TaskStatus.COMPLETED and task.status_label == "Completed"
+    assert task.pending > 0 and task.success > 0  # sends without a receipt wait up to 72 hours
+    assert task.status == TaskStatus.SENDING and task.live
+    later = clock.now() + timedelta(hours=72, minutes=1)
+    clock.set_clock(lambda: later)
+    try:
+        assert expire_pending(store=store(), now=later) >= task.pending  # APP PUSH's too
+        [expired] = tasks(owner)
+    finally:
+        clock.set_clock(None)
+    assert expired.pending == 0 and expired.failed == task.failed + task.pending
+    assert expired.sent == task.sent and not expired.live
+    assert dict(expired.failure_reasons)["No receipt within 72 hours"] == task.pending
+    assert expired.status == TaskStatus.COMPLETED and expired.status_label == "Completed"
 
 
 def test_execution_failed_says_why() -> None:
@@ -248,3 +249,27 @@ def test_several_sms_components_are_several_tasks_named_apart() -> None:
 ])
 def test_sms_segments_follow_the_gsm_and_ucs2_limits(text: str, expected: tuple[int, int]) -> None:
     assert sms_segments(text) == expected
+
+
+@pytest.mark.parametrize(("record_status", "ended_h", "metrics", "expected"), [
+    (RecordStatus.IN_PROGRESS, None, {}, TaskStatus.TO_BE_SENT),
+    (RecordStatus.IN_PROGRESS, None, {"entered": 5, "sent": 5, "pending": 5}, TaskStatus.SENDING),
+    (RecordStatus.COMPLETED, 1, {"entered": 5, "sent": 5, "success": 4, "pending": 1}, TaskStatus.SENDING),
+    # past 72 hours a pending send is the scheduler's to fail: the task no longer waits for it
+    (RecordStatus.COMPLETED, 73, {"entered": 5, "sent": 5, "success": 4, "pending": 1}, TaskStatus.COMPLETED),
+    (RecordStatus.COMPLETED, 1, {"entered": 5, "sent": 5, "success": 5}, TaskStatus.COMPLETED),
+    (RecordStatus.STOPPED, 1, {"entered": 5, "sent": 5, "success": 1, "failed": 4}, TaskStatus.COMPLETED),
+    (RecordStatus.COMPLETED, 1, {"entered": 5, "sent": 5, "failed": 5}, TaskStatus.FAILED),
+    (RecordStatus.COMPLETED, 1, {"entered": 2, "not_sent": 2}, TaskStatus.FAILED),  # nobody had a phone
+    (RecordStatus.COMPLETED, 1, {}, TaskStatus.COMPLETED),  # the round reached nobody here
+    (RecordStatus.ABNORMAL_END, 1, {"entered": 5, "sent": 5, "success": 5}, TaskStatus.FAILED),
+])
+def test_task_status_from_the_round_and_its_counters(record_status: RecordStatus, ended_h: float | None,
+                                                     metrics: dict[str, int], expected: str) -> None:
+    now = clock.now()
+    record = ExecutionRecord(activity_id=1, version_id=1, number=1, status=record_status,
+                             trigger=RecordTrigger.PUBLISH, started_at=now - timedelta(hours=80),
+                             ended_at=None if ended_h is None else now - timedelta(hours=ended_h))
+    status, why = task_status(record, metrics, now)
+    assert status == expected
+    assert bool(why) == (expected == TaskStatus.FAILED)
