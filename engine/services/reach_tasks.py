@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine import clock
 from engine.components.registry import get_component
@@ -207,17 +207,19 @@ class _Candidate:
 
 
 def _candidates(session: Session, actor: User, channel: Channel, query: TaskQuery) -> list[_Candidate]:
-    stmt = (select(ExecutionRecord, Activity, ActivityVersion.flow)
+    """Every visible round × component of the channel, named, filtered by activity and name. Each version's flow
+    is read once (a periodic activity has hundreds of rounds of one version)."""
+    stmt = (select(ExecutionRecord, Activity)
             .join(Activity, Activity.id == ExecutionRecord.activity_id)
-            .join(ActivityVersion, ActivityVersion.id == ExecutionRecord.version_id)
             .where(visible_clause(actor)))
     if query.activity_id is not None:
         stmt = stmt.where(ExecutionRecord.activity_id == query.activity_id)
+    found = session.exec(stmt).all()
+    sends = _channel_nodes(session, {r.version_id for r, _ in found}, channel)
     out: list[_Candidate] = []
     needle = query.search.strip().lower()
-    for record, activity, flow in session.exec(stmt).all():
-        nodes = [n for n in (flow or {}).get("nodes") or []
-                 if isinstance(n, dict) and n.get("type") == channel.component_type]
+    for record, activity in found:
+        nodes = sends.get(record.version_id, [])
         for i, node in enumerate(nodes, start=1):
             name = f"{activity.name} · round {record.number}"
             if len(nodes) > 1:
@@ -226,6 +228,17 @@ def _candidates(session: Session, actor: User, channel: Channel, query: TaskQuer
                 continue
             out.append(_Candidate(record=record, activity=activity, node=node, index=i, of=len(nodes), name=name))
     return out
+
+
+def _channel_nodes(session: Session, version_ids: set[int], channel: Channel) -> dict[int, list[dict[str, Any]]]:
+    """version id -> its components of the channel's type, in flow order."""
+    if not version_ids:
+        return {}
+    rows = session.exec(select(ActivityVersion.id, ActivityVersion.flow)
+                        .where(col(ActivityVersion.id).in_(version_ids))).all()
+    return {int(vid): [n for n in (flow or {}).get("nodes") or []  # type: ignore[arg-type]
+                       if isinstance(n, dict) and n.get("type") == channel.component_type]
+            for vid, flow in rows}
 
 
 def _measure(session: Session, found: list[_Candidate], now: datetime) -> None:
@@ -359,16 +372,12 @@ def list_tasks(*, session: Session, actor: User, channel: str, query: TaskQuery,
 def _activity_choices(session: Session, actor: User, channel: Channel) -> list[tuple[int, str]]:
     """Visible activities that have run a version with a component of the channel (the activity filter)."""
     rows = session.exec(
-        select(Activity.id, Activity.name, ActivityVersion.flow)
+        select(Activity.id, Activity.name, ExecutionRecord.version_id)
         .join(ExecutionRecord, ExecutionRecord.activity_id == Activity.id)
-        .join(ActivityVersion, ActivityVersion.id == ExecutionRecord.version_id)
-        .where(visible_clause(actor))
+        .where(visible_clause(actor)).distinct()
     ).all()
-    out: dict[int, str] = {}
-    for aid, name, flow in rows:
-        if any(isinstance(n, dict) and n.get("type") == channel.component_type
-               for n in (flow or {}).get("nodes") or []):
-            out[int(aid)] = name  # type: ignore[arg-type]
+    sends = _channel_nodes(session, {int(vid) for _aid, _name, vid in rows}, channel)
+    out = {int(aid): name for aid, name, vid in rows if sends.get(int(vid))}  # type: ignore[arg-type]
     return sorted(out.items(), key=lambda item: (item[1].lower(), item[0]))
 
 
