@@ -210,7 +210,7 @@ def _candidates(session: Session, actor: User, channel: Channel, query: TaskQuer
     """Every visible round × component of the channel, named, filtered by activity and name. Each version's flow
     is read once (a periodic activity has hundreds of rounds of one version)."""
     stmt = (select(ExecutionRecord, Activity)
-            .join(Activity, Activity.id == ExecutionRecord.activity_id)
+            .join(Activity, col(Activity.id) == col(ExecutionRecord.activity_id))
             .where(visible_clause(actor)))
     if query.activity_id is not None:
         stmt = stmt.where(ExecutionRecord.activity_id == query.activity_id)
@@ -373,7 +373,7 @@ def _activity_choices(session: Session, actor: User, channel: Channel) -> list[t
     """Visible activities that have run a version with a component of the channel (the activity filter)."""
     rows = session.exec(
         select(Activity.id, Activity.name, ExecutionRecord.version_id)
-        .join(ExecutionRecord, ExecutionRecord.activity_id == Activity.id)
+        .join(ExecutionRecord, col(ExecutionRecord.activity_id) == col(Activity.id))
         .where(visible_clause(actor)).distinct()
     ).all()
     sends = _channel_nodes(session, {int(vid) for _aid, _name, vid in rows}, channel)
