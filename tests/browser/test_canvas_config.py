@@ -95,8 +95,8 @@ def add(page: Page, path: str) -> None:
     page.locator(f'#config-panel .add-item[data-path="{path}"]').click()
 
 
-def pair(page: Page, path: str, key: str, value: str) -> None:
-    """Add a key / value pair to the map at `path`."""
+def pair(page: Page, path: str, key: str, value: str, *, secret: bool = False) -> None:
+    """Add a key / value pair to the map at `path` (`secret`: a name whose value is write-only)."""
     before = page.locator("#config-panel .panel-kv").count()
     add(page, path)
     expect(page.locator("#config-panel .panel-kv")).to_have_count(before + 1)
@@ -104,6 +104,8 @@ def pair(page: Page, path: str, key: str, value: str) -> None:
     row.locator("input").first.fill(key)
     row.locator("input").first.press("Tab")
     expect(page.locator("#config-panel .panel-kv").last.locator("input").first).to_have_value(key)
+    if secret:  # the server has taken the name: the row became write-only (a value typed before would be plain)
+        expect(page.locator("#config-panel .panel-kv").last).to_have_attribute("data-kind", "kv-secret")
     row = page.locator("#config-panel .panel-kv").last
     row.locator("input").nth(1).fill(value)
     row.locator("input").nth(1).press("Tab")
@@ -188,7 +190,7 @@ def test_configure_every_component_type(app_server: RunningApp, page: Page, shot
     open_card(page, ids["webhook"], "webhook")
     fill(page, "url", "https://crm.example.com/hook")
     fill(page, "secret", "s3cret-key")
-    pair(page, "headers", "Authorization", "Bearer abc")
+    pair(page, "headers", "Authorization", "Bearer abc", secret=True)
     check(page, "fields", "email")
     check(page, "fields", "phone")
     fill(page, "retries", "5")
