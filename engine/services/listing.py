@@ -148,7 +148,7 @@ def list_activities(*, session: Session, actor: User, query: ListQuery) -> Activ
         .limit(page_size)
     )
     found = session.exec(stmt).all()
-    campaigns = _campaign_names(session=session, activity_ids=[a.id for a, *_ in found])
+    campaigns = campaign_names(session=session, activity_ids=[a.id for a, *_ in found])
     rows = [
         ActivityRow(
             id=row_id(a), name=a.name, description=a.description, status=a.status,
@@ -190,7 +190,8 @@ def next_run(activity: Activity) -> datetime | None:
     return None
 
 
-def _campaign_names(*, session: Session, activity_ids: list[int | None]) -> dict[int, list[str]]:
+def campaign_names(*, session: Session, activity_ids: list[int | None]) -> dict[int, list[str]]:
+    """activity id -> its sub-activities' names (the list's and the reach tasks' Sub-activities column)."""
     if not activity_ids:
         return {}
     pairs = session.exec(

@@ -9,11 +9,15 @@ from marketing_app.components.brand import brand
 NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Automated Marketing", "workflow", "/"),
     ("Dashboard", "layout-dashboard", "/dashboard"),
+    ("Reach Tasks", "send", "/reach/sms"),
 ]
 
 
 def _nav_item(label: str, icon: str, route: str) -> rx.Component:
-    active = rx.State.router.page.path == route
+    # a section with a route parameter (/reach/<channel>) is active on every page under its first segment
+    section = "/" + route.split("/")[1] + "/"
+    active = (rx.State.router.page.path == route) | (
+        rx.State.router.page.path.startswith(section) if route.count("/") > 1 else False)
     return rx.link(
         rx.hstack(
             rx.icon(icon, size=16),

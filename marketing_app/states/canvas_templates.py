@@ -9,7 +9,7 @@ from typing import Any
 import reflex as rx
 
 from engine.flow.templates import TEMPLATES, get_template
-from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
+from engine.models.activity import DESCRIPTION_MAX, NAME_MAX, Schedule
 from engine.services import groups as group_service
 from engine.services.activities import create_from_template
 from engine.services.campaigns import list_catalogue
@@ -72,6 +72,7 @@ class TemplatesState(ActivityForm, rx.State):
         self.key, self.template_name = template.key, template.name
         self.name, self.description = template.name[:NAME_MAX], ""
         self.start = self.end = ""
+        self.schedule, self.every = Schedule.ONCE.value, "1"  # each template starts from "once", not the last pick
         self.group, self.error, self.campaign_ids = UNGROUPED, "", []
         self.open = True
         return None

@@ -67,6 +67,11 @@ def _outcome(token: str, fn: Call[T], write: bool) -> Outcome[T]:
         return Outcome(error=err.message)
 
 
+def outcome_as(token: str, fn: Call[T], *, write: bool = False) -> Outcome[T]:
+    """`run` without a state, for a background re-read that already holds the session token."""
+    return _outcome(token, fn, write)
+
+
 async def run(state: rx.State, fn: Call[T], *, write: bool = False) -> Outcome[T]:
     """Call `fn(session, actor)` for the user of `state`'s session cookie, in a worker thread."""
     auth = await state.get_state(AuthState)

@@ -1,0 +1,385 @@
+"""Reach tasks: the sends of one touch channel, one task per (execution round × sending component of that
+channel in the round's version), for the Reach Tasks pages (`/reach/<channel>`, seed 003).
+
+Where the numbers come from: the round's counters (`execution.counters_of`), the very numbers the canvas and
+the action analysis panel show, so the three agree while a round sends:
+- audience size = customers who entered the component (`entered`);
+- actually sent = succeeded + failed + no receipt yet (`sent`; customers without a phone are `not_sent`,
+  never handed to the provider, as the seed's note on "numbers empty" says);
+- a send with no receipt 72 hours after it went out is failed by the scheduler (`receipts.expire_pending`,
+  reason "No receipt within 72 hours"): it moves from "no receipt" to failed and the task's failure reasons
+  name it.
+
+Status, derived from the round and the counters (`task_status`):
+- **To be sent**: the round is In Progress and nobody has reached the component yet;
+- **Sending**: the round is In Progress and customers reached it, or the round ended and sends still await
+  receipts (at most 72 hours);
+- **Execution Failed** (with why): the round ended Abnormal End (its failure reason), or it ended and not one
+  send succeeded while some customers reached the component (the top failure reasons);
+- **Completed**: the round ended and every send has its result.
+
+Visibility: `permissions.visible_clause` on the task's activity, the activity list's rule: a private
+activity's tasks only for its creator and admins; an activity filter naming one the actor cannot see is "not
+found" (also when typed into the URL). Reading only: managers see what a marketer would.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from engine import clock
+from engine.components.registry import get_component
+from engine.errors import Invalid, NotFound
+from engine.models import Activity, ActivityVersion, Audience, CustomerStep, ExecutionRecord, Schedule, User
+from engine.permissions import can_see, visible_clause
+from engine.runtime.receipts import NO_RECEIPT_AFTER
+from engine.services.execution import counters_of
+from engine.services.listing import campaign_names, schedule_label
+from engine.settings import get_settings
+from engine.status import RecordStatus
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A Reach Tasks page: its route segment, the component type it lists, how its content reads."""
+
+    key: str
+    label: str
+    component_type: str
+    content: Callable[[dict[str, Any]], str]
+
+
+def _sms_content(config: dict[str, Any]) -> str:
+    text = str(config.get("content") or "")
+    signature = str(config.get("signature") or "")
+    return f"【{signature}】{text}" if signature else text
+
+
+def _fields(*names: str) -> Callable[[dict[str, Any]], str]:
+    def read(config: dict[str, Any]) -> str:
+        return " · ".join(str(config[n]) for n in names if config.get(n))
+    return read
+
+
+CHANNELS: dict[str, Channel] = {c.key: c for c in (
+    Channel("sms", "SMS", "text_sms", _sms_content),
+    Channel("digital-sms", "Digital SMS", "digital_sms", _fields("title", "template_id")),
+    Channel("email", "Email", "email", _fields("subject")),
+    Channel("wechat", "WeChat", "wechat_message", _fields("content", "title")),
+    Channel("template-message", "Template Message", "template_message", _fields("template_id")),
+    Channel("app-push", "App Push", "app_push", _fields("title", "body")),
+)}
+
+
+#: GSM 03.38: the basic alphabet (one unit each) and its extension table (two units: escape + character); any
+#: other character sends the whole message as UCS-2
+GSM_BASIC = frozenset("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
+
+
+def sms_segments(text: str) -> tuple[int, int]:
+    """(length in units, segments) of an SMS: GSM-7 text is 160 units in one message, 153 per part when split;
+    anything else (Chinese, emoji) is UCS-2: 70 characters, 67 per part (UTF-16 units, so an emoji counts 2)."""
+    if all(c in GSM_BASIC or c in GSM_EXTENDED for c in text):
+        units, single, part = sum(2 if c in GSM_EXTENDED else 1 for c in text), 160, 153
+    else:
+        units, single, part = len(text.encode("utf-16-le")) // 2, 70, 67
+    if units <= single:
+        return units, 1 if units else 0
+    return units, -(-units // part)
+
+
+class TaskStatus:
+    TO_BE_SENT = "to_be_sent"
+    SENDING = "sending"
+    COMPLETED = "completed"
+    FAILED = "execution_failed"
+
+
+STATUS_LABELS = {TaskStatus.TO_BE_SENT: "To be sent", TaskStatus.SENDING: "Sending",
+                 TaskStatus.COMPLETED: "Completed", TaskStatus.FAILED: "Execution Failed"}
+SORTABLE = ("name", "activity", "started_at", "audience", "sent", "success", "failed", "status")
+MAX_PAGE_SIZE = 200
+TOP_REASONS = 3
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class TaskQuery(BaseModel):
+    search: str = ""  # in the task's name (which holds the activity's name)
+    activity_id: int | None = None
+    status: str | None = None
+    sort: str = "started_at"
+    descending: bool = True
+    page: int = 1
+    page_size: int = 20
+
+
+class ReachTask(BaseModel):
+    id: str  # "<record id>-<node id>"
+    name: str
+    activity_id: int
+    activity_name: str
+    is_public: bool
+    owner_id: int
+    record_id: int
+    record_number: int
+    node_id: str
+    campaigns: list[str]
+    content: str
+    segments: int  # SMS parts the content takes before variables are filled in (0 for other channels)
+    audience_name: str
+    audience: int  # customers who entered the component
+    sent: int  # success + failed + no receipt yet
+    success: int
+    failed: int
+    pending: int  # no receipt yet
+    not_sent: int  # no phone number: never handed to the provider
+    platform: str
+    channel_type: str  # the component's label ("Text SMS")
+    sending_type: str  # Once / Scheduled · daily ...
+    status: str
+    status_label: str
+    status_reason: str = ""  # why Execution Failed
+    failure_reasons: list[tuple[str, int]] = Field(default_factory=list)  # top reasons of the failed sends
+    started_at: datetime
+    ended_at: datetime | None = None
+    live: bool = False  # its numbers still move (round In Progress or receipts awaited)
+
+
+class TaskPage(BaseModel):
+    rows: list[ReachTask]
+    total: int
+    page: int
+    page_size: int
+    activities: list[tuple[int, str]]  # the filter's choices: visible activities with a task of the channel
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def channel_of(key: str) -> Channel:
+    try:
+        return CHANNELS[key]
+    except KeyError:
+        raise NotFound(f"No reach channel '{key}'.") from None
+
+
+def _aware(when: datetime | None) -> datetime | None:
+    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
+
+
+def task_status(record: ExecutionRecord, metrics: dict[str, int], now: datetime) -> tuple[str, str]:
+    """(status, why) of one task from its round and its component's counters (module docstring)."""
+    entered, pending = metrics.get("entered", 0), metrics.get("pending", 0)
+    success, failed = metrics.get("success", 0), metrics.get("failed", 0)
+    if record.status == RecordStatus.ABNORMAL_END:
+        return TaskStatus.FAILED, record.failure_reason or "The round ended abnormally."
+    if record.status == RecordStatus.IN_PROGRESS:
+        return (TaskStatus.SENDING if entered else TaskStatus.TO_BE_SENT), ""
+    ended = _aware(record.ended_at)
+    if pending and (ended is None or now - ended < NO_RECEIPT_AFTER):
+        return TaskStatus.SENDING, ""
+    if entered and not success:
+        if not failed and not pending:
+            return TaskStatus.FAILED, "No customer of the audience could be sent to (no phone number)."
+        return TaskStatus.FAILED, f"None of the {failed + pending:,} sends succeeded."
+    return TaskStatus.COMPLETED, ""
+
+
+@dataclass
+class _Candidate:
+    record: ExecutionRecord
+    activity: Activity
+    node: dict[str, Any]
+    index: int  # 1-based among the channel's components of the flow
+    of: int  # how many the flow has
+    name: str
+    metrics: dict[str, int] | None = None
+    status: tuple[str, str] | None = None
+
+
+def _candidates(session: Session, actor: User, channel: Channel, query: TaskQuery) -> list[_Candidate]:
+    """Every visible round × component of the channel, named, filtered by activity and name. Each version's flow
+    is read once (a periodic activity has hundreds of rounds of one version)."""
+    stmt = (select(ExecutionRecord, Activity)
+            .join(Activity, col(Activity.id) == col(ExecutionRecord.activity_id))
+            .where(visible_clause(actor)))
+    if query.activity_id is not None:
+        stmt = stmt.where(ExecutionRecord.activity_id == query.activity_id)
+    found = session.exec(stmt).all()
+    sends = _channel_nodes(session, {r.version_id for r, _ in found}, channel)
+    out: list[_Candidate] = []
+    needle = query.search.strip().lower()
+    for record, activity in found:
+        nodes = sends.get(record.version_id, [])
+        for i, node in enumerate(nodes, start=1):
+            name = f"{activity.name} · round {record.number}"
+            if len(nodes) > 1:
+                name += f" · {channel.label} {i}"
+            if needle and needle not in name.lower():
+                continue
+            out.append(_Candidate(record=record, activity=activity, node=node, index=i, of=len(nodes), name=name))
+    return out
+
+
+def _channel_nodes(session: Session, version_ids: set[int], channel: Channel) -> dict[int, list[dict[str, Any]]]:
+    """version id -> its components of the channel's type, in flow order."""
+    if not version_ids:
+        return {}
+    rows = session.exec(select(ActivityVersion.id, ActivityVersion.flow)
+                        .where(col(ActivityVersion.id).in_(version_ids))).all()
+    return {int(vid): [n for n in (flow or {}).get("nodes") or []  # type: ignore[arg-type]
+                       if isinstance(n, dict) and n.get("type") == channel.component_type]
+            for vid, flow in rows}
+
+
+def _measure(session: Session, found: list[_Candidate], now: datetime) -> None:
+    """Counters and status of each candidate (one counter read per round)."""
+    by_record: dict[int, dict[str, dict[str, int]]] = {}
+    for c in found:
+        rid = int(c.record.id)  # type: ignore[arg-type]
+        if rid not in by_record:
+            by_record[rid] = counters_of(session, c.record)
+        c.metrics = by_record[rid].get(str(c.node["id"]), {})
+        c.status = task_status(c.record, c.metrics, now)
+
+
+def _sort_key(sort: str) -> Callable[[_Candidate], Any]:
+    metric = {"audience": "entered", "sent": "sent", "success": "success", "failed": "failed"}
+    if sort == "name":
+        return lambda c: (c.name.lower(), c.record.id, c.index)
+    if sort == "activity":
+        return lambda c: (c.activity.name.lower(), c.record.number, c.index)
+    if sort == "status":
+        order = list(STATUS_LABELS)
+        return lambda c: (order.index(c.status[0]) if c.status else 0, c.record.id, c.index)
+    if sort in metric:
+        return lambda c: ((c.metrics or {}).get(metric[sort], 0), c.record.id, c.index)
+    return lambda c: (_aware(c.record.started_at), c.record.id, c.index)
+
+
+def _audience_name(session: Session, flow_trigger: dict[str, Any] | None) -> str:
+    if flow_trigger is None:
+        return ""
+    config = flow_trigger.get("config") or {}
+    if flow_trigger.get("type") == "target_audience" and config.get("audience_id"):
+        audience = session.get(Audience, config["audience_id"])
+        return audience.name if audience else ""
+    return "Behaviour event" + (f": {config['event']}" if config.get("event") else "")
+
+
+def _trigger(session: Session, version_id: int) -> dict[str, Any] | None:
+    version = session.get(ActivityVersion, version_id)
+    nodes = (version.flow if version else {}).get("nodes") or []
+    targets = {e.get("target") for e in (version.flow if version else {}).get("edges") or []}
+    return next((n for n in nodes if isinstance(n, dict) and n.get("id") not in targets), None)
+
+
+def _reasons(session: Session, record_id: int, node_id: str) -> list[tuple[str, int]]:
+    rows = session.exec(
+        select(CustomerStep.reason, func.count())
+        .where(CustomerStep.record_id == record_id, CustomerStep.node_id == node_id, CustomerStep.result == "failed")
+        .group_by(CustomerStep.reason).order_by(func.count().desc()).limit(TOP_REASONS)
+    ).all()
+    return [(reason or "Unknown reason", int(n)) for reason, n in rows]
+
+
+def _sending_type(activity: Activity) -> str:
+    if activity.schedule == Schedule.ONCE:
+        return "Once"
+    return "Scheduled · " + schedule_label(activity.schedule, activity.schedule_every)
+
+
+def _platform() -> str:
+    """The provider the channel sends through: the local simulator (a loopback address), else its host."""
+    host = urlsplit(get_settings().provider_url).hostname or ""
+    if host in LOOPBACK:
+        return "Provider simulator"
+    return host or "Provider"
+
+
+def _task(session: Session, c: _Candidate, channel: Channel, campaigns: list[str], now: datetime) -> ReachTask:
+    m = c.metrics or {}
+    status, why = c.status or (TaskStatus.TO_BE_SENT, "")
+    rid, nid = int(c.record.id), str(c.node["id"])  # type: ignore[arg-type]
+    reasons = _reasons(session, rid, nid) if m.get("failed") or m.get("not_sent") else []
+    if status == TaskStatus.FAILED and c.record.status != RecordStatus.ABNORMAL_END and reasons:
+        why += " Reasons: " + "; ".join(f"{r} ({n:,})" for r, n in reasons)
+    ended = _aware(c.record.ended_at)
+    live = c.record.status == RecordStatus.IN_PROGRESS or (
+        bool(m.get("pending")) and (ended is None or now - ended < NO_RECEIPT_AFTER))
+    return ReachTask(
+        id=f"{rid}-{nid}", name=c.name, activity_id=int(c.activity.id),  # type: ignore[arg-type]
+        activity_name=c.activity.name, is_public=c.activity.is_public, owner_id=c.activity.owner_id,
+        record_id=rid, record_number=c.record.number, node_id=nid, campaigns=campaigns,
+        content=(content := channel.content(c.node.get("config") or {})),
+        segments=sms_segments(content)[1] if channel.component_type == "text_sms" else 0,
+        audience_name=_audience_name(session, _trigger(session, c.record.version_id)),
+        audience=m.get("entered", 0), sent=m.get("sent", 0), success=m.get("success", 0),
+        failed=m.get("failed", 0), pending=m.get("pending", 0), not_sent=m.get("not_sent", 0),
+        platform=_platform(), channel_type=get_component(channel.component_type).label,
+        sending_type=_sending_type(c.activity), status=status, status_label=STATUS_LABELS[status],
+        status_reason=why.strip(), failure_reasons=reasons, started_at=_aware(c.record.started_at),  # type: ignore[arg-type]
+        ended_at=ended, live=live,
+    )
+
+
+def list_tasks(*, session: Session, actor: User, channel: str, query: TaskQuery,
+               now: datetime | None = None) -> TaskPage:
+    """One page of the channel's tasks the actor may see, filtered, sorted and paged (module docstring).
+
+    Counters are read for the page only, unless a status filter or a numeric / status sort needs them for every
+    task that passed the other filters."""
+    chan = channel_of(channel)
+    now = now or clock.now()
+    if query.sort not in SORTABLE:
+        raise Invalid(f"Cannot sort by '{query.sort}'.")
+    if query.status and query.status not in STATUS_LABELS:
+        raise Invalid(f"Unknown task status '{query.status}'.")
+    if query.activity_id is not None:
+        activity = session.get(Activity, query.activity_id)
+        if activity is None or not can_see(actor, activity):
+            raise NotFound("Activity not found.")
+    page_size = min(max(query.page_size, 1), MAX_PAGE_SIZE)
+    found = _candidates(session, actor, chan, query)
+    measured_all = bool(query.status) or query.sort in ("audience", "sent", "success", "failed", "status")
+    if measured_all:
+        _measure(session, found, now)
+    if query.status:
+        found = [c for c in found if c.status and c.status[0] == query.status]
+    found.sort(key=_sort_key(query.sort), reverse=query.descending)
+    total = len(found)
+    pages = max(1, -(-total // page_size))
+    page = min(max(query.page, 1), pages)
+    shown = found[(page - 1) * page_size: page * page_size]
+    if not measured_all:
+        _measure(session, shown, now)
+    campaigns = campaign_names(session=session, activity_ids=list({c.activity.id for c in shown}))
+    rows = [_task(session, c, chan, campaigns.get(int(c.activity.id), []), now)  # type: ignore[arg-type]
+            for c in shown]
+    return TaskPage(rows=rows, total=total, page=page, page_size=page_size,
+                    activities=_activity_choices(session, actor, chan))
+
+
+def _activity_choices(session: Session, actor: User, channel: Channel) -> list[tuple[int, str]]:
+    """Visible activities that have run a version with a component of the channel (the activity filter)."""
+    rows = session.exec(
+        select(Activity.id, Activity.name, ExecutionRecord.version_id)
+        .join(ExecutionRecord, col(ExecutionRecord.activity_id) == col(Activity.id))
+        .where(visible_clause(actor)).distinct()
+    ).all()
+    sends = _channel_nodes(session, {int(vid) for _aid, _name, vid in rows}, channel)
+    out = {int(aid): name for aid, name, vid in rows if sends.get(int(vid))}  # type: ignore[arg-type]
+    return sorted(out.items(), key=lambda item: (item[1].lower(), item[0]))
+
+
+__all__ = ["CHANNELS", "sms_segments", "STATUS_LABELS", "SORTABLE", "ReachTask", "TaskPage", "TaskQuery", "TaskStatus",
+           "channel_of", "list_tasks", "task_status"]

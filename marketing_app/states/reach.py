@@ -1,0 +1,239 @@
+"""The Reach Tasks page (`/reach/<channel>`): one page of a channel's tasks, filtered, sorted and paged by the
+engine (`engine.services.reach_tasks`), with numbers pushed while they move.
+
+Filters, sorting and paging are ordinary events that read one page through `states/service.run`. The page
+mounts a `LiveFollow` whose background follower (states/live.py) sleeps on the process's Redis subscription and
+re-reads the page after every change the engine announces (a walk's counters, a batch of receipts, a round's
+end; new rounds through the hub's status probe), in a worker thread outside the state lock. A re-read computed
+for filters the user has since changed is dropped (a generation counter), so a click always wins.
+`?activity=<id>` in the URL filters by that activity; one the user may not see is "Activity not found".
+"""
+
+import asyncio
+
+import reflex as rx
+
+from engine.clock import now
+from engine.services import reach_tasks
+from engine.services.reach_tasks import CHANNELS, STATUS_LABELS, ReachTask, TaskPage, TaskQuery
+from marketing_app.states import live as live_pages
+from marketing_app.states.activities import canvas_route, page_items
+from marketing_app.states.auth import LOGIN_ROUTE, AuthState
+from marketing_app.states.service import outcome_as, run
+
+PAGE_SIZES = ["10", "20", "50", "100"]
+ALL = "all"  # the selects' "no filter" (a Radix select item cannot have an empty value)
+#: the sorts that start descending (numbers and times: the biggest / newest first)
+_DESCENDING_FIRST = {"started_at", "audience", "sent", "success", "failed"}
+#: the channel links above the page
+CHANNEL_LINKS: list[tuple[str, str]] = [(c.key, c.label) for c in CHANNELS.values()]
+STATUS_CHOICES: list[tuple[str, str]] = [(ALL, "All statuses"), *STATUS_LABELS.items()]
+
+
+def number(n: int) -> str:
+    return f"{n:,}"
+
+
+def row(task: ReachTask) -> dict[str, str]:
+    """Display strings of one task (and raw numbers in data attributes for tests)."""
+    reasons = "\n".join(f"{reason}: {n:,}" for reason, n in task.failure_reasons)
+    return {
+        "id": task.id, "name": task.name, "activity": task.activity_name,
+        "activity_href": canvas_route(task.activity_id, mode="details", record=task.record_id),
+        "campaigns": str(len(task.campaigns)) if task.campaigns else "",
+        "campaigns_full": ", ".join(task.campaigns), "content": task.content,
+        "segments": (f"{task.segments} SMS segment{'s' if task.segments != 1 else ''} before variables"
+                     if task.segments else ""),
+        "audience_name": task.audience_name or "—", "audience": number(task.audience),
+        "sent": number(task.sent), "success": number(task.success), "failed": number(task.failed),
+        "pending": number(task.pending), "not_sent": number(task.not_sent),
+        "sent_hint": (f"{task.success:,} succeeded + {task.failed:,} failed + {task.pending:,} no receipt yet"
+                      + (f" · {task.not_sent:,} without a phone number, not sent" if task.not_sent else "")),
+        "reasons": reasons, "platform": task.platform, "channel_type": task.channel_type,
+        "sending_type": task.sending_type, "status": task.status, "status_label": task.status_label,
+        "status_reason": task.status_reason, "started": task.started_at.strftime("%Y-%m-%d %H:%M"),
+        "live": "1" if task.live else "",
+        "raw_audience": str(task.audience), "raw_sent": str(task.sent), "raw_success": str(task.success),
+        "raw_failed": str(task.failed), "raw_pending": str(task.pending), "record": str(task.record_id),
+    }
+
+
+class ReachState(rx.State):
+    channel: str = "sms"
+    channel_label: str = "SMS"
+    search: str = ""
+    activity: str = ALL
+    status: str = ALL
+    sort: str = "started_at"
+    descending: bool = True
+    page: int = 1
+    page_size: int = 20
+    total: int = 0
+    pages: int = 1
+    rows: list[dict[str, str]] = []
+    activities: list[list[str]] = []  # [id, name] of the activity filter's choices
+    error: str = ""
+    loaded: bool = False
+    updated_at: str = ""
+    _generation: int = 0
+    _busy: bool = False
+
+    @rx.var
+    def page_items(self) -> list[str]:
+        return page_items(self.page, self.pages)
+
+    @rx.var
+    def filtered(self) -> bool:
+        return bool(self.search or self.activity != ALL or self.status != ALL)
+
+    @rx.var
+    def live(self) -> bool:
+        return any(r["live"] for r in self.rows)
+
+    def _query(self) -> TaskQuery:
+        return TaskQuery(search=self.search, activity_id=int(self.activity) if self.activity.isdigit() else None,
+                         status=None if self.status == ALL else self.status, sort=self.sort,
+                         descending=self.descending, page=self.page, page_size=self.page_size)
+
+    def _show(self, data: TaskPage) -> None:
+        rows = [row(t) for t in data.rows]
+        if rows != self.rows:
+            self.rows = rows
+        self.total, self.pages, self.page = data.total, data.pages, data.page
+        activities = [[str(aid), name] for aid, name in data.activities]
+        if activities != self.activities:
+            self.activities = activities
+        self.error, self.loaded = "", True
+        self.updated_at = now().strftime("%H:%M:%S UTC")
+
+    async def _refresh(self):
+        """Read the page for the current filters (holding the state: a filter change is the user's click)."""
+        self._generation += 1
+        channel, query = self.channel, self._query()
+        out = await run(self, lambda s, u: reach_tasks.list_tasks(session=s, actor=u, channel=channel, query=query))
+        if out.signed_out:
+            return out.problem()
+        if out.error or out.value is None:
+            self.rows, self.total, self.pages, self.page = [], 0, 1, 1
+            self.error, self.loaded = out.error or "Not found.", True
+            return None
+        self._show(out.value)
+        return None
+
+    @rx.event
+    async def load(self):
+        channel = str(self.router.page.params.get("channel", "sms"))
+        query = self.router.url.query_parameters
+        self.reset()
+        self.channel = channel
+        self.channel_label = CHANNELS[channel].label if channel in CHANNELS else channel
+        wanted = str(query.get("activity", ""))
+        self.activity = wanted if wanted.isdigit() else ALL
+        return await self._refresh()
+
+    # ------------------------------------------------------------------ filters, sorting, paging
+
+    @rx.event
+    async def submit_search(self, form: dict[str, str]):
+        self.search = (form.get("search") or "").strip()
+        self.page = 1
+        return await self._refresh()
+
+    @rx.event
+    async def clear_search(self):
+        self.search, self.page = "", 1
+        return await self._refresh()
+
+    @rx.event
+    async def set_activity(self, value: str):
+        self.activity, self.page = value if value.isdigit() else ALL, 1
+        return await self._refresh()
+
+    @rx.event
+    async def set_status(self, value: str):
+        self.status, self.page = value if value in STATUS_LABELS else ALL, 1
+        return await self._refresh()
+
+    @rx.event
+    async def reset_filters(self):
+        self.search, self.activity, self.status, self.page = "", ALL, ALL, 1
+        return await self._refresh()
+
+    @rx.event
+    async def sort_by(self, key: str):
+        if key not in reach_tasks.SORTABLE:
+            return None
+        if key == self.sort:
+            self.descending = not self.descending
+        else:
+            self.sort, self.descending = key, key in _DESCENDING_FIRST
+        self.page = 1
+        return await self._refresh()
+
+    @rx.event
+    async def go_to(self, page: str):
+        if not page.isdigit() or int(page) == self.page:
+            return None
+        self.page = int(page)
+        return await self._refresh()
+
+    @rx.event
+    async def next_page(self):
+        if self.page < self.pages:
+            self.page += 1
+            return await self._refresh()
+        return None
+
+    @rx.event
+    async def prev_page(self):
+        if self.page > 1:
+            self.page -= 1
+            return await self._refresh()
+        return None
+
+    @rx.event
+    async def set_page_size(self, size: str):
+        self.page_size = int(size) if size in PAGE_SIZES else 20
+        self.page = 1
+        return await self._refresh()
+
+    # ------------------------------------------------------------------ live
+
+    async def _reread(self) -> bool:
+        """Re-read in a worker thread without holding the state; False when the session names nobody."""
+        async with self:
+            if self._busy or self.error:
+                return True
+            self._busy = True
+            generation, channel, query = self._generation, self.channel, self._query()
+            token = (await self.get_state(AuthState)).session_token
+        data: TaskPage | None = None
+        signed_out = False
+        try:  # a refused re-read (e.g. the filtered activity was made private) keeps the page as it is
+            out = await asyncio.to_thread(outcome_as, token, lambda s, u: reach_tasks.list_tasks(
+                session=s, actor=u, channel=channel, query=query))
+            data, signed_out = out.value, out.signed_out
+        finally:
+            async with self:
+                self._busy = False
+                if data is not None and generation == self._generation:
+                    self._show(data)
+        return not signed_out
+
+    @rx.event(background=True)
+    async def follow(self, follow_id: str):
+        """Re-read after every change the engine announces (LiveFollow mounted)."""
+        signed_out = False
+
+        async def refresh(_changed: set[int] | None) -> float:
+            nonlocal signed_out
+            signed_out = not await self._reread()
+            return 0 if signed_out else live_pages.SAFETY_S
+
+        await live_pages.follow(self, key="reach", follow_id=follow_id, records=None, refresh=refresh)
+        if signed_out:
+            yield rx.redirect(LOGIN_ROUTE, replace=True)
+
+    @rx.event
+    def unfollow(self, follow_id: str):
+        live_pages.unfollow(self, "reach", follow_id)
