@@ -107,6 +107,7 @@ ACTIVITIES: list[tuple[str, str, ActivityStatus, str | None, bool, str | None, i
     ("Festival lucky draw", "marketer2", S.COMPLETED, "Festivals", True, None, 1, Schedule.ONCE),
     ("Holiday opening hours notice", "admin", S.COMPLETED, "Festivals", True, None, 1, Schedule.ONCE),
     ("Clearance sale last call", "marketer", S.DRAFT, "Festivals", False, None, 1, Schedule.ONCE),
+    ("Weekly style picks", "marketer", S.PAUSED, "Loyalty", True, None, 1, Schedule.DAILY),
 ]
 
 
@@ -159,7 +160,8 @@ def _records(session: Session, activity: Activity, version: ActivityVersion, rng
     """Execution records consistent with the activity's status."""
     now = clock.now()
     finals = {S.COMPLETED: RecordStatus.COMPLETED, S.ABNORMAL_END: RecordStatus.ABNORMAL_END,
-              S.STOPPED: RecordStatus.STOPPED, S.IN_PROGRESS: RecordStatus.IN_PROGRESS}
+              S.STOPPED: RecordStatus.STOPPED, S.IN_PROGRESS: RecordStatus.IN_PROGRESS,
+              S.PAUSED: RecordStatus.COMPLETED}  # a paused activity's rounds finished: none starts until Resume
     if activity.status not in finals:
         return
     rounds = 3 if activity.schedule != Schedule.ONCE else 1

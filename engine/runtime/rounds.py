@@ -163,6 +163,11 @@ def finish_if_done(record_id: int, *, store: RoundStore) -> bool:
 
 def _end(session: Session, record: ExecutionRecord, store: RoundStore, *,
          failure: tuple[str, str] | None) -> None:
+    # The activity's row is locked first (PostgreSQL: FOR UPDATE; SQLite's write session is already exclusive), so
+    # two rounds of one activity ending at the same instant on two workers take turns: the second sees the first
+    # one's end committed, and whichever ends last completes the activity (without the lock each saw the other
+    # still In Progress and the activity stayed In Progress for ever).
+    activity = session.get(Activity, record.activity_id, with_for_update=True)
     persist_counters(session, row_id(record), store)
     action = RecordAction.FAIL if failure else RecordAction.COMPLETE
     record.status = record_transition(record.status, action)
@@ -171,7 +176,6 @@ def _end(session: Session, record: ExecutionRecord, store: RoundStore, *,
     if failure:
         record.failure_reason, record.failure_kind = failure[0][:500], failure[1]
     session.add(record)
-    activity = session.get(Activity, record.activity_id)
     if activity is None:
         return
     still_running = session.exec(select(ExecutionRecord.id).where(
