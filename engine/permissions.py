@@ -3,16 +3,21 @@
 - admin: every activity of the workspace, every action.
 - marketer: public activities and their own; changes only their own (may copy any visible one).
 - manager: reads what a marketer would see plus nothing private of others; changes nothing.
+- reviewer (seed 004): reads like a manager, plus every activity ever submitted for review (submitting shares
+  it with the reviewers); approves and rejects requests to go live, and changes nothing else.
 A private activity is visible only to its creator and admins, everywhere (lists, counts, search, versions,
 records, charts).
 """
 
-from sqlalchemy import ColumnElement, and_, or_, true
+from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlmodel import col
 
 from engine.errors import Forbidden
 from engine.models import Activity, Role, User
-from engine.status import READ_ACTIONS, Action
+from engine.status import READ_ACTIONS, REVIEW_ACTIONS, Action
+
+REVIEWERS_ONLY = "Only an admin or a reviewer can approve or reject a request to go live."
+REVIEWER_READS = "Reviewers read activities and decide requests to go live; ask a marketer or an admin to do this."
 
 # actions that create something new from a visible activity, rather than changing it
 _CREATE_FROM = frozenset({Action.COPY})
@@ -23,12 +28,15 @@ def visible_clause(actor: User) -> ColumnElement[bool]:
     same_ws = col(Activity.workspace_id) == actor.workspace_id
     if actor.role == Role.ADMIN:
         return same_ws
-    return and_(same_ws, or_(col(Activity.is_public) == true(), col(Activity.owner_id) == actor.id))
+    submitted = col(Activity.approval_status).is_not(None) if actor.role == Role.REVIEWER else false()
+    return and_(same_ws, or_(col(Activity.is_public) == true(), col(Activity.owner_id) == actor.id, submitted))
 
 
 def can_see(actor: User, activity: Activity) -> bool:
     if activity.workspace_id != actor.workspace_id:
         return False
+    if actor.role == Role.REVIEWER and activity.approval_status is not None:
+        return True
     return actor.role == Role.ADMIN or activity.is_public or activity.owner_id == actor.id
 
 
@@ -38,6 +46,10 @@ def role_refusal(actor: User, activity: Activity | None, action: Action) -> str 
         return None
     if actor.role == Role.MANAGER:
         return "Managers have read-only access: ask a marketer or an admin to do this."
+    if action in REVIEW_ACTIONS:
+        return None if actor.role in (Role.ADMIN, Role.REVIEWER) else REVIEWERS_ONLY
+    if actor.role == Role.REVIEWER:
+        return REVIEWER_READS
     if actor.role == Role.ADMIN or action in _CREATE_FROM or activity is None:
         return None
     if activity.owner_id != actor.id:
@@ -55,3 +67,10 @@ def require_writer(actor: User) -> None:
     """Creating activities and managing groups: admins and marketers."""
     if actor.role == Role.MANAGER:
         raise Forbidden("Managers have read-only access: ask a marketer or an admin to do this.")
+    if actor.role == Role.REVIEWER:
+        raise Forbidden(REVIEWER_READS)
+
+
+def can_write(actor: User) -> bool:
+    """Admins and marketers create and change activities; managers and reviewers read."""
+    return actor.role in (Role.ADMIN, Role.MARKETER)

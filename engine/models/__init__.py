@@ -1,6 +1,7 @@
 """SQLModel tables. Import from here: `from engine.models import Activity`."""
 
 from engine.models.activity import Activity, ActivityCampaignLink, Schedule
+from engine.models.approval import ActivityTester, ApprovalEvent, ApprovalEventKind, ApprovalRequest
 from engine.models.campaign import MarketingCampaign
 from engine.models.crowd import CrowdOperation as CrowdOperation
 from engine.models.customer import Audience, AudienceKind, AudienceMember, BehaviorEvent, Customer, CustomerTag
@@ -23,4 +24,5 @@ __all__ = [
     "ExecutionRecord", "MarketingCampaign", "RecordTrigger", "Role", "Schedule", "SecretValue", "User",
     "UserPreference",
     "Workspace", "HasId", "pk_ids", "row_id", "table_of",
+    "ActivityTester", "ApprovalEvent", "ApprovalEventKind", "ApprovalRequest",
 ]

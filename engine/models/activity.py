@@ -6,7 +6,7 @@ from sqlmodel import Field, SQLModel
 
 from engine.clock import now
 from engine.models.types import str_enum
-from engine.status import ActivityStatus
+from engine.status import ActivityStatus, ApprovalStatus
 
 NAME_MAX = 60
 DESCRIPTION_MAX = 90
@@ -54,6 +54,8 @@ class Activity(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=now)
     published_at: datetime | None = None
     next_run_at: datetime | None = None  # periodic schedules: when the scheduler starts the next cycle
+    #: seed 004: the latest request to go live (None: never asked); its rows are in `approvalrequest`
+    approval_status: ApprovalStatus | None = Field(default=None, sa_type=str_enum(ApprovalStatus, 20), nullable=True)
 
 
 class ActivityCampaignLink(SQLModel, table=True):

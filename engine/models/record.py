@@ -14,6 +14,7 @@ class RecordTrigger(StrEnum):
     SCHEDULE = "schedule"  # start time reached or a periodic cycle
     RESTART = "restart"
     RERUN = "rerun"  # after a crowd-data failure; not counted against max runs
+    TEST = "test"  # seed 004: a test run for the activity's testers
     REPUBLISH = "republish"  # a new version published while rounds ran: takes over from them (they drain)
 
 
@@ -42,3 +43,6 @@ class ExecutionRecord(SQLModel, table=True):
     rerun_of_id: int | None = Field(default=None, foreign_key="executionrecord.id")
     # the republish round that took over: this round is draining (entry closed; those inside finish on it)
     drained_by_id: int | None = Field(default=None, index=True)
+    #: seed 004: a test round (the testers only, the current draft version): never the activity's status, its
+    #: run count, its real rounds, the dashboard or the reach tasks
+    is_test: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})

@@ -11,6 +11,7 @@ class Role(StrEnum):
     ADMIN = "admin"  # sees and manages every activity of the workspace
     MARKETER = "marketer"  # creates activities; edits their own; sees public ones
     MANAGER = "manager"  # reads what is visible to them; changes nothing
+    REVIEWER = "reviewer"  # seed 004: reads like a manager (and what was submitted for review); approves/rejects
 
 
 class User(SQLModel, table=True):

@@ -19,4 +19,6 @@ class Workspace(SQLModel, table=True):
     api_key_hash: str | None = Field(default=None, max_length=64)
     #: IANA zone the UI's date-time inputs are typed in (engine/services/local_time.py); stored times stay UTC
     time_zone: str = Field(default="UTC", max_length=64, sa_column_kwargs={"server_default": "UTC"})
+    #: seed 004: activities go live only through an approved request (switched by an admin; migration 0013)
+    approval_required: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=now)

@@ -64,7 +64,7 @@ _OPEN_ROUNDS = Compiled(
     .where(col(ExecutionRecord.activity_id) == bindparam("activity_id"),
            Activity.status == ActivityStatus.IN_PROGRESS, col(Activity.live_version_id).is_not(None),
            ExecutionRecord.status == RecordStatus.IN_PROGRESS, col(ExecutionRecord.entry_closed).is_(False),
-           col(ExecutionRecord.drained_by_id).is_(None),
+           col(ExecutionRecord.drained_by_id).is_(None), col(ExecutionRecord.is_test).is_(False),
            col(ExecutionRecord.version_id) == col(Activity.live_version_id))
     .order_by(col(ExecutionRecord.number).desc()).limit(1))
 

@@ -100,7 +100,8 @@ def cycles_due(session: Session, now: datetime) -> list[int]:
     for activity in periodic:
         if activity.next_run_at is None:
             last = session.exec(select(ExecutionRecord.started_at).where(
-                ExecutionRecord.activity_id == activity.id).order_by(col(ExecutionRecord.started_at).desc())).first()
+                ExecutionRecord.activity_id == activity.id, col(ExecutionRecord.is_test).is_(False)
+            ).order_by(col(ExecutionRecord.started_at).desc())).first()
             activity.next_run_at = next_cycle(activity, last or now)
             session.add(activity)
         if activity.next_run_at > now or (activity.end_time and activity.next_run_at >= activity.end_time):

@@ -28,10 +28,11 @@ class RuntimePorts:
     """Reads go through `session` (a read transaction); writes are buffered and applied by `apply` in the
     step's short write transaction, so no worker holds the database write lock while it talks to a provider."""
 
-    def __init__(self, session: Session, store: RoundStore, workspace_id: int) -> None:
+    def __init__(self, session: Session, store: RoundStore, workspace_id: int, *, test: bool = False) -> None:
         self.session = session
         self.store = store
         self.workspace_id = workspace_id
+        self.test = test  # a test round (seed 004): every message says so
         self._writes: list[Callable[[Session], None]] = []
 
     def discard(self) -> None:
@@ -127,6 +128,8 @@ class RuntimePorts:
         is flushed, the rest are stored and counted "stopped", never sent."""
         if not messages:
             return []
+        if self.test:
+            mark_test(messages)
         first = messages[0]
         record_id, node_id = first.record_id, first.node_id
         stored = self.store.reserve(record_id, node_id, [m.customer_id for m in messages])
@@ -168,3 +171,15 @@ class RuntimePorts:
 
 
 _STATUSES = {s.value for s in SendStatus}
+TEST_MARK = "[Test] "
+
+
+def mark_test(messages: list[Message]) -> None:
+    """Seed 004: a tester sees that a message is a test (text and subject), and so does the receiver of a
+    payload (`data["test"]`)."""
+    for m in messages:
+        if not m.body.startswith(TEST_MARK):
+            m.body = TEST_MARK + m.body
+        if m.subject and not m.subject.startswith(TEST_MARK):
+            m.subject = TEST_MARK + m.subject
+        m.data["test"] = True

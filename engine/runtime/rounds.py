@@ -39,6 +39,7 @@ from engine.runtime.store import TTL, RoundStore
 from engine.settings import get_settings
 from engine.shared import trigger_watch  # noqa: F401  (session listener: trigger index follows activity status)
 from engine.shared.audiences import CrowdDataError, materialize
+from engine.shared.testers import tester_ids
 from engine.status import Action, RecordAction, RecordStatus, StatusError, record_transition, transition
 
 log = logging.getLogger("engine.redis_state")  # the lost-round lines keep their logger
@@ -57,13 +58,15 @@ def start_round(record_id: int, *, enqueue: Enqueue, store: RoundStore, batch_si
         if trigger is None or not trigger_id:
             _end(session, record, store, failure=("The flow has no trigger component.", "component"))
             return
-        if trigger["type"] != "target_audience":
+        if trigger["type"] != "target_audience" and not record.is_test:
             redis_state.mark(store.r, record_id)  # the round's Redis state begins (its loss is noticed)
             return  # event-triggered: customers enter through `enter` while the round is open
         try:
             activity = session.get(Activity, record.activity_id)
-            ids = materialize(session=session, audience_id=int((trigger.get("config") or {})["audience_id"]),
-                              workspace_id=activity.workspace_id if activity else None)
+            # seed 004: a test round's audience is the testers alone, entering at the trigger whatever it is
+            ids = tester_ids(session, record.activity_id) if record.is_test else materialize(
+                session=session, audience_id=int((trigger.get("config") or {})["audience_id"]),
+                workspace_id=activity.workspace_id if activity else None)
         except CrowdDataError as err:
             session.rollback()
             _end(session, record, store, failure=(str(err), CROWD_DATA_FAILURE))
@@ -178,9 +181,11 @@ def _end(session: Session, record: ExecutionRecord, store: RoundStore, *,
     session.add(record)
     if activity is None:
         return
+    if record.is_test:
+        return  # a test round never moves the activity (seed 004)
     still_running = session.exec(select(ExecutionRecord.id).where(
         ExecutionRecord.activity_id == activity.id, ExecutionRecord.status == RecordStatus.IN_PROGRESS,
-        ExecutionRecord.id != record.id)).first()
+        ExecutionRecord.id != record.id, col(ExecutionRecord.is_test).is_(False))).first()
     one_time_done = activity.schedule == Schedule.ONCE and not still_running
     try:
         if failure:

@@ -211,10 +211,12 @@ class RoundContext:
     record_id: int
     workspace_id: int
     plan: Plan
+    test: bool = False  # seed 004: a test round's sends are marked as tests (RuntimePorts.send)
 
 
 _ROUND = Compiled(select(col(ExecutionRecord.status), col(ExecutionRecord.version_id),
-                          col(Activity.workspace_id), cast(col(ActivityVersion.flow), Text))
+                          col(Activity.workspace_id), cast(col(ActivityVersion.flow), Text),
+                          col(ExecutionRecord.is_test))
                    .join(Activity, col(Activity.id) == ExecutionRecord.activity_id)
                    .join(ActivityVersion, col(ActivityVersion.id) == ExecutionRecord.version_id)
                    .where(col(ExecutionRecord.id) == bindparam("record_id")))
@@ -228,9 +230,9 @@ def round_context(record_id: int) -> RoundContext | None:
         row = _ROUND.first(session, record_id=record_id)
     if row is None or row[0] != RecordStatus.IN_PROGRESS:
         return None
-    _status, version_id, workspace_id, flow_text = row
+    _status, version_id, workspace_id, flow_text, is_test = row
     plan = plan_for(graph_for_text(int(version_id), flow_text))
-    return RoundContext(record_id=record_id, workspace_id=int(workspace_id), plan=plan)
+    return RoundContext(record_id=record_id, workspace_id=int(workspace_id), plan=plan, test=bool(is_test))
 
 
 class Walk:
@@ -307,7 +309,7 @@ class Walk:
         config = self.plan.configs[node_id]
         node_type = component.type
         with read_session() as session:
-            ports = RuntimePorts(session, self.store, self.ctx.workspace_id)
+            ports = RuntimePorts(session, self.store, self.ctx.workspace_id, test=self.ctx.test)
             try:
                 if isinstance(config, Exception):
                     raise config

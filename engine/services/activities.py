@@ -30,7 +30,7 @@ from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
 from engine.permissions import can_see, require, require_writer
 from engine.services import secrets as secret_service
 from engine.services.listing import expand_campaigns
-from engine.shared.in_progress import new_record, require_capacity, transition_or_conflict
+from engine.shared.in_progress import gate, new_record, require_capacity, transition_or_conflict
 from engine.status import (
     RERUN_WITHDRAWN_BY,
     Action,
@@ -295,7 +295,8 @@ def republish(session: Session, activity: Activity) -> ExecutionRecord | None:
     Without a round in progress (a periodic activity between cycles) there is nothing to take over: the next
     cycle runs the new version. The drained rounds keep their In Progress status but are not live rounds."""
     running = session.exec(select(ExecutionRecord).where(
-        ExecutionRecord.activity_id == activity.id, ExecutionRecord.status == RecordStatus.IN_PROGRESS)).all()
+        ExecutionRecord.activity_id == activity.id, ExecutionRecord.status == RecordStatus.IN_PROGRESS,
+        col(ExecutionRecord.is_test).is_(False))).all()
     if not running:
         return new_record(session, activity, RecordTrigger.PUBLISH) if activity.schedule == Schedule.ONCE else None
     successor = new_record(session, activity, RecordTrigger.REPUBLISH)
@@ -339,7 +340,7 @@ def _all_or_nothing(activities: list[Activity], action: Action, verb: str) -> li
     refused: list[str] = []
     for activity in activities:
         try:
-            results.append(transition(activity.status, action))
+            results.append(transition(activity.status, action, **gate(activity)))
         except StatusError:
             refused.append(f"“{activity.name}” ({ActivityStatus(activity.status).label})")
     if refused:

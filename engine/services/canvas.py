@@ -24,6 +24,7 @@ from engine.services import activities, execution, local_time, preferences, vers
 from engine.services.activities import ActivityInput
 from engine.services.audiences import list_audiences
 from engine.services.execution import ExecutionView
+from engine.shared.in_progress import gate
 from engine.status import Action, ActivityStatus, VersionState, why_not
 
 #: the user preference "Don't show again" of the template details window
@@ -130,9 +131,9 @@ def canvas_view(*, session: Session, actor: User, activity_id: int, mode: str = 
         flow={"nodes": list(flow.get("nodes") or []), "edges": list(flow.get("edges") or [])},
         read_only_reason=refusal, saving_creates_version=creates, editing_note=editing_note,
         save_why_not=refusal or role_refusal(actor, activity, Action.SAVE_DRAFT) or why_not(
-            status, Action.SAVE_DRAFT) or "",
+            status, Action.SAVE_DRAFT, **gate(activity)) or "",
         publish_why_not=refusal or role_refusal(actor, activity, Action.PUBLISH) or why_not(
-            status, Action.PUBLISH) or "",
+            status, Action.PUBLISH, **gate(activity)) or "",
         data=data, time_zone=zone, start_label=time_label(data.start_time, zone, NO_START),
         end_label=time_label(data.end_time, zone, NO_END),
         audiences=[(a.id, a.name) for a in list_audiences(session=session, actor=actor) if a.id is not None],

@@ -24,7 +24,7 @@ from engine.runtime.connection import get_redis
 from engine.runtime.rounds import persist_counters
 from engine.runtime.store import RoundStore
 from engine.services import activities
-from engine.shared.in_progress import start_rerun
+from engine.shared.in_progress import gate, start_rerun
 from engine.status import (
     RECORD_RULES,
     RERUNNABLE_FAILURES,
@@ -71,7 +71,7 @@ def rerun_refusal(record: ExecutionRecord, activity: Activity, *, rerun_as: int 
         return f"Already queued: it re-runs when {behind} (and any earlier round in progress) ends."
     if rerun_as is not None:
         return f"Already re-run as round #{rerun_as}."
-    return why_not(ActivityStatus(activity.status), Action.RERUN)
+    return why_not(ActivityStatus(activity.status), Action.RERUN, **gate(activity))
 
 
 def _rerun_as(session: Session, record: ExecutionRecord) -> int | None:

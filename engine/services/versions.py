@@ -10,6 +10,7 @@ from engine.errors import Conflict, NotFound
 from engine.models import Activity, ActivityVersion, ExecutionRecord, User, row_id
 from engine.permissions import role_refusal
 from engine.services import activities
+from engine.shared.in_progress import gate
 from engine.status import Action, ActivityStatus, RecordStatus, RoundRole, VersionState, why_not
 
 
@@ -95,7 +96,8 @@ def version_refusal(*, actor: User, activity: Activity, row: VersionRow, action:
     """Why Stop or Start of the version in `row` is refused for `actor` now (None: allowed): the role, the status
     machine, then the version's own rule — what stop_version / start_version would answer, for the drawer's
     buttons and their tooltips."""
-    return (role_refusal(actor, activity, action) or why_not(ActivityStatus(activity.status), action)
+    return (role_refusal(actor, activity, action) or why_not(ActivityStatus(activity.status), action,
+                                                             **gate(activity))
             or _version_rule(activity, row.number, live=row.is_live, state=row.state, action=action))
 
 

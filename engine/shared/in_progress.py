@@ -2,6 +2,9 @@
 (start times, periodic cycles, queued re-runs) alike: the status machine (refused with a Conflict naming the
 activity), the workspace's in-progress cap, and the execution record each round is."""
 
+from typing import Any
+
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, func, select
 
 from engine import clock
@@ -11,9 +14,21 @@ from engine.models import Activity, ExecutionRecord, RecordTrigger, Workspace, r
 from engine.status import Action, ActivityStatus, StatusError, transition
 
 
-def transition_or_conflict(activity: Activity, action: Action, **kw: bool) -> ActivityStatus:
+def requires_approval(activity: Activity) -> bool:
+    """Seed 004: whether the activity's workspace lets activities go live only through an approved request."""
+    session = object_session(activity)
+    workspace = session.get(Workspace, activity.workspace_id) if session is not None else None
+    return bool(workspace and workspace.approval_required)
+
+
+def gate(activity: Activity) -> dict[str, Any]:
+    """The machine's other coordinates for `activity`: its approval status and the workspace's setting."""
+    return {"approval": activity.approval_status, "approval_required": requires_approval(activity)}
+
+
+def transition_or_conflict(activity: Activity, action: Action, *, before_start: bool = False) -> ActivityStatus:
     try:
-        return transition(activity.status, action, **kw)
+        return transition(activity.status, action, before_start=before_start, **gate(activity))
     except StatusError as err:
         raise Conflict(f"“{activity.name}”: {err}") from err
 

@@ -27,7 +27,8 @@ EXPECTED: dict[tuple[Action, ActivityStatus], ActivityStatus] = {
     (Action.PAUSE, S.IN_PROGRESS): S.PAUSED,
     (Action.RESUME, S.PAUSED): S.NOT_STARTED,
     **{(Action.MODIFY, s): s for s in (S.NOT_STARTED, S.PAUSED)},
-    **{(Action.DELETE, s): s for s in (S.DRAFT, S.NOT_STARTED, S.PAUSED, S.STOPPED, S.COMPLETED, S.ABNORMAL_END)},
+    **{(Action.DELETE, s): s for s in (S.DRAFT, S.NOT_STARTED, S.PAUSED, S.STOPPED, S.COMPLETED, S.ABNORMAL_END,
+                                       S.TESTING)},
     **{(Action.PUBLISH, s): S.IN_PROGRESS for s in S},
     **{(Action.SAVE_DRAFT, s): S.DRAFT for s in S if s not in (S.IN_PROGRESS, S.PAUSED)},
     (Action.SAVE_DRAFT, S.IN_PROGRESS): S.IN_PROGRESS,
@@ -45,6 +46,11 @@ EXPECTED: dict[tuple[Action, ActivityStatus], ActivityStatus] = {
     **{(Action.END_TIME, s): S.COMPLETED for s in (S.IN_PROGRESS, S.NOT_STARTED, S.PAUSED)},
     (Action.FAIL, S.IN_PROGRESS): S.ABNORMAL_END,
     (Action.FAIL, S.PAUSED): S.ABNORMAL_END,
+    # seed 004, without an approval setting nor a request (tests/engine/test_approval_status.py has the rest):
+    # only Test is open — a Draft becomes Testing, a live one keeps its status while its new version is tested
+    (Action.TEST, S.DRAFT): S.TESTING,
+    (Action.TEST, S.TESTING): S.TESTING,
+    **{(Action.TEST, s): s for s in (S.NOT_STARTED, S.IN_PROGRESS, S.PAUSED)},
 }
 
 
