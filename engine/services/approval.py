@@ -213,8 +213,11 @@ def _go_live_problem(session: Session, activity: Activity, status_after: Activit
 
 
 def _status_after_approval(activity: Activity) -> ActivityStatus:
+    """Where an approval would take the activity (asked also when the request is made, to see whether it could
+    go live then)."""
     before_start = bool(activity.start_time and activity.start_time > clock.now())
-    return transition(activity.status, Action.APPROVE, before_start=before_start, **gate(activity))
+    return transition(activity.status, Action.APPROVE, before_start=before_start,
+                      approval=ApprovalStatus.UNDER_REVIEW, approval_required=True)
 
 
 def request_live(*, session: Session, actor: User, activity_id: int) -> ApprovalRequest:
