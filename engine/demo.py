@@ -47,6 +47,7 @@ USERS = [
     ("marketer", "marketer123", "Mia Marketer", Role.MARKETER),
     ("marketer2", "marketer123", "Leo Marketer", Role.MARKETER),
     ("manager", "manager123", "Max Manager", Role.MANAGER),
+    ("reviewer", "reviewer123", "Rita Reviewer", Role.REVIEWER),  # seed 004: approves requests to go live
 ]
 GROUPS: dict[str, Any] = {
     "Member Growth": {"New Members": {"First Order": {}, "Welcome Series": {}}, "Loyalty": {}},
@@ -108,6 +109,7 @@ ACTIVITIES: list[tuple[str, str, ActivityStatus, str | None, bool, str | None, i
     ("Holiday opening hours notice", "admin", S.COMPLETED, "Festivals", True, None, 1, Schedule.ONCE),
     ("Clearance sale last call", "marketer", S.DRAFT, "Festivals", False, None, 1, Schedule.ONCE),
     ("Weekly style picks", "marketer", S.PAUSED, "Loyalty", True, None, 1, Schedule.DAILY),
+    ("New arrivals pilot", "marketer", S.TESTING, "Festivals", True, None, 1, Schedule.ONCE),  # seed 004
 ]
 
 
@@ -228,7 +230,7 @@ def seed(session: Session) -> bool:
             session.add(ActivityCampaignLink(activity_id=row_id(activity), campaign_id=row_id(sub)))
         version = None
         for number in range(1, n_versions + 1):
-            published = status != S.DRAFT
+            published = status not in (S.DRAFT, S.TESTING)
             version = ActivityVersion(
                 activity_id=row_id(activity), number=number, flow=demo_flow((i + number) % 3),
                 author_id=row_id(users[owner]), created_at=created + timedelta(hours=number),
@@ -239,7 +241,7 @@ def seed(session: Session) -> bool:
             session.flush()
         assert version is not None
         activity.current_version_id = version.id
-        activity.live_version_id = version.id if status != S.DRAFT else None
+        activity.live_version_id = version.id if status not in (S.DRAFT, S.TESTING) else None
         activity.published_at = version.published_at
         _records(session, activity, version, rng)
         session.add(activity)

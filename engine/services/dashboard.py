@@ -174,7 +174,7 @@ def _rounds(session: Session, activity_ids: list[int], since: datetime
     rows = session.exec(  # sqlmodel's select is typed up to 4 columns: this one has 5
         select(ExecutionRecord.id, ExecutionRecord.activity_id, ExecutionRecord.version_id,  # type: ignore[call-overload]
                ExecutionRecord.started_at, ExecutionRecord.status)
-        .where(col(ExecutionRecord.activity_id).in_(activity_ids),
+        .where(col(ExecutionRecord.activity_id).in_(activity_ids), col(ExecutionRecord.is_test).is_(False),
                or_(col(ExecutionRecord.status) == RecordStatus.IN_PROGRESS, col(ExecutionRecord.ended_at).is_(None),
                    col(ExecutionRecord.ended_at) >= since))
     ).all()
@@ -194,7 +194,8 @@ def _latest_starts(session: Session, activity_ids: list[int]) -> dict[int, datet
     if not activity_ids:
         return {}
     rows = session.exec(select(ExecutionRecord.activity_id, func.max(ExecutionRecord.started_at))
-                        .where(col(ExecutionRecord.activity_id).in_(activity_ids))
+                        .where(col(ExecutionRecord.activity_id).in_(activity_ids),
+                               col(ExecutionRecord.is_test).is_(False))
                         .group_by(col(ExecutionRecord.activity_id))).all()
     return {int(aid): _aware(started) for aid, started in rows if started is not None}
 

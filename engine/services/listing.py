@@ -25,11 +25,12 @@ from engine.models import (
 )
 from engine.permissions import visible_clause
 from engine.services.groups import subtree_ids
-from engine.status import FINISHED_STATUSES, ActivityStatus
+from engine.status import FINISHED_STATUSES, ActivityStatus, ApprovalStatus, approval_label
 
 SORTABLE: dict[str, Mapped[Any]] = {
     "name": col(Activity.name),
     "status": col(Activity.status),
+    "approval_status": col(Activity.approval_status),
     "created_at": col(Activity.created_at),
     "updated_at": col(Activity.updated_at),
     "start_time": col(Activity.start_time),
@@ -37,11 +38,14 @@ SORTABLE: dict[str, Mapped[Any]] = {
 }
 #: the status-bar filter accepts every status plus "finished" (normal and abnormal ends together)
 STATUS_FILTERS = {s.value for s in ActivityStatus} | {"finished"}
+#: seed 004's second filter: an approval status, or "none" (never asked to go live: N/A)
+APPROVAL_FILTERS = {a.value for a in ApprovalStatus} | {"none"}
 MAX_PAGE_SIZE = 200
 
 
 class ListQuery(BaseModel):
     status: str | None = None
+    approval: str | None = None  # APPROVAL_FILTERS
     group_id: int | None = None
     ungrouped: bool = False
     search: str = ""
@@ -72,6 +76,8 @@ class ActivityRow(BaseModel):
     campaigns: list[str]
     schedule: str = "Once"  # schedule_label
     next_run: datetime | None = None  # when the scheduler starts its next round (None: nothing planned)
+    approval_status: str = ""  # seed 004: "" = never asked to go live
+    approval_label: str = "N/A"
 
 
 class ActivityPage(BaseModel):
@@ -123,6 +129,11 @@ def list_activities(*, session: Session, actor: User, query: ListQuery) -> Activ
     clauses = _scope(session=session, actor=actor, group_id=query.group_id, ungrouped=query.ungrouped)
     if query.status:
         clauses.append(_status_clause(query.status))
+    if query.approval:
+        if query.approval not in APPROVAL_FILTERS:
+            raise Invalid(f"Unknown approval status filter '{query.approval}'.")
+        clauses.append(col(Activity.approval_status).is_(None) if query.approval == "none"
+                       else col(Activity.approval_status) == query.approval)
     if query.search.strip():
         clauses.append(func.lower(Activity.name).contains(query.search.strip().lower(), autoescape=True))
     if query.campaign_ids:
@@ -157,6 +168,7 @@ def list_activities(*, session: Session, actor: User, query: ListQuery) -> Activ
             start_time=a.start_time, end_time=a.end_time, created_at=a.created_at, updated_at=a.updated_at,
             version_number=vnum, template_key=a.template_key, campaigns=campaigns.get(row_id(a), []),
             schedule=schedule_label(a.schedule, a.schedule_every), next_run=next_run(a),
+            approval_status=a.approval_status or "", approval_label=approval_label(a.approval_status),
         )
         for a, owner, gname, vnum in found
     ]

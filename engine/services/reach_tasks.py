@@ -211,7 +211,7 @@ def _candidates(session: Session, actor: User, channel: Channel, query: TaskQuer
     is read once (a periodic activity has hundreds of rounds of one version)."""
     stmt = (select(ExecutionRecord, Activity)
             .join(Activity, col(Activity.id) == col(ExecutionRecord.activity_id))
-            .where(visible_clause(actor)))
+            .where(visible_clause(actor), col(ExecutionRecord.is_test).is_(False)))  # seed 004: tests are no sends
     if query.activity_id is not None:
         stmt = stmt.where(ExecutionRecord.activity_id == query.activity_id)
     found = session.exec(stmt).all()
@@ -374,7 +374,7 @@ def _activity_choices(session: Session, actor: User, channel: Channel) -> list[t
     rows = session.exec(
         select(Activity.id, Activity.name, ExecutionRecord.version_id)
         .join(ExecutionRecord, col(ExecutionRecord.activity_id) == col(Activity.id))
-        .where(visible_clause(actor)).distinct()
+        .where(visible_clause(actor), col(ExecutionRecord.is_test).is_(False)).distinct()
     ).all()
     sends = _channel_nodes(session, {int(vid) for _aid, _name, vid in rows}, channel)
     out = {int(aid): name for aid, name, vid in rows if sends.get(int(vid))}  # type: ignore[arg-type]

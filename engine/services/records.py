@@ -84,7 +84,7 @@ def list_records(*, session: Session, actor: User, activity_id: int, status: str
     stmt = (
         select(ExecutionRecord, ActivityVersion.number)
         .join(ActivityVersion, col(ActivityVersion.id) == ExecutionRecord.version_id)
-        .where(ExecutionRecord.activity_id == activity.id)
+        .where(ExecutionRecord.activity_id == activity.id, col(ExecutionRecord.is_test).is_(False))
         .order_by(col(ExecutionRecord.number).desc())
     )
     if status:

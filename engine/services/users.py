@@ -12,7 +12,7 @@ USERNAME_MAX = 40  # User.username's column length
 DEFAULT_WORKSPACE = "Default"
 #: the most common choices and the demo's own passwords: refused whatever their length
 _COMMON = {"password", "password123", "123456789012", "qwertyuiop", "letmein", "welcome", "iloveyou",
-           "admin", "admin123", "marketer123", "manager123", "changeme", "administrator"}
+           "admin", "admin123", "marketer123", "manager123", "reviewer123", "changeme", "administrator"}
 
 
 def check_password(password: str, *, username: str) -> None:

@@ -40,7 +40,7 @@ def draining_versions(session: Session, activity: Activity) -> set[int]:
     """Versions other than the live one with a round still In Progress (the records drawer's draining rounds)."""
     return {int(v) for v in session.exec(select(ExecutionRecord.version_id).where(
         ExecutionRecord.activity_id == activity.id, ExecutionRecord.status == RecordStatus.IN_PROGRESS,
-        ExecutionRecord.version_id != activity.live_version_id)).all()}
+        ExecutionRecord.version_id != activity.live_version_id, col(ExecutionRecord.is_test).is_(False))).all()}
 
 
 def list_versions(*, session: Session, actor: User, activity_id: int) -> list[VersionRow]:

@@ -6,7 +6,8 @@ from playwright.sync_api import Locator, Page, expect
 
 from engine.services.listing import ActivityPage
 
-PASSWORDS = {"admin": "admin123", "marketer": "marketer123", "marketer2": "marketer123", "manager": "manager123"}
+PASSWORDS = {"admin": "admin123", "marketer": "marketer123", "marketer2": "marketer123", "manager": "manager123",
+             "reviewer": "reviewer123"}
 
 
 def sign_in(page: Page, base_url: str, username: str) -> None:
