@@ -34,9 +34,9 @@ from engine.models import (
     Workspace,
     row_id,
 )
-from engine.permissions import require, visible_clause
+from engine.permissions import require, role_refusal, visible_clause
 from engine.services.activities import _stop_records, _touch, _withdraw_reruns, get_activity, republish
-from engine.shared.in_progress import gate, new_record, require_capacity
+from engine.shared.in_progress import gate, new_record, require_capacity, requires_approval
 from engine.status import (
     Action,
     ActivityStatus,
@@ -45,7 +45,9 @@ from engine.status import (
     StatusError,
     VersionState,
     approval_after,
+    approval_label,
     transition,
+    why_not,
 )
 
 COMMENT_MAX = 500
@@ -472,3 +474,68 @@ def flow_diff(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]
         lines += [f"Linked {s} → {t} ({b})" for s, b, t in sorted(new_links - old_links)]
         lines += [f"Unlinked {s} → {t} ({b})" for s, b, t in sorted(old_links - new_links)]
     return lines or ["No change to the flow"]
+
+
+# ---------------------------------------------------------------- the details page's view
+
+
+#: the details page's buttons (seed 004: retest, copy, edit, start = request to go live, complete) and the
+#: reviewer's: key -> the machine's action
+PAGE_ACTIONS: dict[str, Action] = {
+    "test": Action.TEST, "request": Action.REQUEST_LIVE, "withdraw": Action.WITHDRAW, "finish": Action.FINISH,
+    "edit": Action.SAVE_DRAFT, "copy": Action.COPY, "approve": Action.APPROVE, "reject": Action.REJECT,
+}
+
+
+@dataclass(frozen=True)
+class ApprovalView:
+    activity_id: int
+    name: str
+    status: str
+    status_label: str
+    approval: str  # "" = never asked
+    approval_label: str
+    approval_required: bool
+    refusals: dict[str, str]  # PAGE_ACTIONS key -> why not ("" = allowed)
+    test_label: str  # "Test", or "Retest" once Testing
+    testers: list[TesterView]
+    tests: list[TestRound]
+    history: list[HistoryRow]
+    requester: str  # of the request under review ("" = none)
+
+
+def action_refusal(*, session: Session, actor: User, activity: Activity, action: Action) -> str:
+    """Why `actor` may not take `action` on `activity` now ("" = allowed): the role, the machine, then the
+    request's own rule (only the requester withdraws; nobody decides their own request) — what the service would
+    answer, for the buttons and their tooltips."""
+    reason = role_refusal(actor, activity, action) or why_not(activity.status, action, **gate(activity))
+    if reason:
+        return reason
+    if action in (Action.WITHDRAW, Action.APPROVE, Action.REJECT):
+        request = _open_request(session, activity)
+        own = request is not None and request.requested_by == actor.id
+        if action == Action.WITHDRAW and not own:
+            return "Only the requester can withdraw a request to go live."
+        if action != Action.WITHDRAW and own:
+            return "Nobody approves or rejects their own request: another admin or a reviewer decides."
+    if action == Action.TEST and not session.exec(select(ActivityTester.id).where(
+            ActivityTester.activity_id == activity.id)).first():
+        return "Add at least one tester (a customer's QAID) before testing."
+    return ""
+
+
+def approval_view(*, session: Session, actor: User, activity_id: int) -> ApprovalView:
+    activity = get_activity(session=session, actor=actor, activity_id=activity_id)
+    request = _open_request(session, activity)
+    requester = _names(session, {request.requested_by}).get(request.requested_by, "") if request else ""
+    return ApprovalView(
+        activity_id=activity_id, name=activity.name, status=str(activity.status),
+        status_label=ActivityStatus(activity.status).label, approval=activity.approval_status or "",
+        approval_label=approval_label(activity.approval_status),
+        approval_required=requires_approval(activity),
+        refusals={key: action_refusal(session=session, actor=actor, activity=activity, action=action)
+                  for key, action in PAGE_ACTIONS.items()},
+        test_label="Retest" if activity.status == ActivityStatus.TESTING else "Test",
+        testers=list_testers(session=session, actor=actor, activity_id=activity_id),
+        tests=test_rounds(session=session, actor=actor, activity_id=activity_id),
+        history=history(session=session, actor=actor, activity_id=activity_id), requester=requester)

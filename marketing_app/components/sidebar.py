@@ -11,6 +11,8 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Dashboard", "layout-dashboard", "/dashboard"),
     ("Reach Tasks", "send", "/reach/sms"),
 ]
+#: seed 004: the reviewer's queue, shown to admins and reviewers only
+REVIEWS_ITEM = ("Reviews", "clipboard-check", "/reviews")
 
 
 def _nav_item(label: str, icon: str, route: str) -> rx.Component:
@@ -67,7 +69,8 @@ def _user_block(user_name: rx.Var[str], role: rx.Var[str], on_logout: rx.EventHa
     )
 
 
-def sidebar(user_name: rx.Var[str], role: rx.Var[str], on_logout: rx.EventHandler) -> rx.Component:
+def sidebar(user_name: rx.Var[str], role: rx.Var[str], on_logout: rx.EventHandler,
+            reviews: rx.Var[bool] | bool = False) -> rx.Component:
     """A full-height column (its border runs down a long page) holding a sticky, viewport-high panel."""
     return rx.box(
         rx.vstack(
@@ -76,6 +79,7 @@ def sidebar(user_name: rx.Var[str], role: rx.Var[str], on_logout: rx.EventHandle
                 rx.text("WORKSPACE", size="1", weight="medium", color=styles.MUTED, padding_x="12px",
                         letter_spacing="0.04em"),
                 *[_nav_item(*item) for item in NAV_ITEMS],
+                rx.cond(reviews, _nav_item(*REVIEWS_ITEM)),
                 spacing="1",
                 width="100%",
                 padding_x="8px",

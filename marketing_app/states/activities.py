@@ -10,13 +10,14 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from engine.models import User
+from engine.models import Role, User
 from engine.permissions import role_refusal
 from engine.services import activities as activity_service
+from engine.services import approval as approval_service
 from engine.services import preferences
 from engine.services.campaigns import list_catalogue
 from engine.services.listing import SORTABLE, ListQuery, list_activities, status_counts
-from engine.status import Action, ActivityStatus
+from engine.status import APPROVAL_STATUS_LABELS, Action, ActivityStatus
 from marketing_app.routes import canvas_route
 from marketing_app.states.campaigns import CampaignChoice, to_options
 from marketing_app.states.groups import ALL, UNGROUPED, GroupTreeState
@@ -35,10 +36,14 @@ OPTIONAL_COLUMNS: list[tuple[str, str]] = [
 DEFAULT_COLUMNS = ["owner", "group", "updated_at"]
 #: column widths in px (fixed table layout); Name takes the rest, at least NAME_MIN_WIDTH
 COLUMN_WIDTHS: dict[str, int] = {
-    "select": 40, "status": 104, "owner": 112, "group": 120, "campaigns": 168, "version": 76, "visibility": 100,
+    "select": 40, "status": 104, "approval_status": 132, "owner": 112, "group": 120, "campaigns": 168,
+    "version": 76, "visibility": 100,
     "start_time": 152, "end_time": 152, "created_at": 152, "updated_at": 152, "actions": 178,
 }
 NAME_MIN_WIDTH = 200
+#: the Approval filter's choices (value, label): seed 004's approval statuses and N/A (never asked)
+APPROVAL_CHOICES: list[tuple[str, str]] = [("all", "All approval statuses"), ("none", "N/A"),
+                                           *[(a.value, label) for a, label in APPROVAL_STATUS_LABELS.items()]]
 #: sorts that start descending (newest / latest first); the others start ascending
 _DESCENDING_FIRST = {"created_at", "updated_at", "start_time", "end_time"}
 
@@ -51,6 +56,8 @@ class _Page:
     page: int
     pages: int
     write_refusal: str
+    approval_required: bool = False
+    is_admin: bool = False
 
 
 @dataclass
@@ -62,8 +69,9 @@ class _First:
 def _page(session, actor: User, query: ListQuery) -> _Page:
     found = list_activities(session=session, actor=actor, query=query)
     counts = status_counts(session=session, actor=actor, group_id=query.group_id, ungrouped=query.ungrouped)
-    return _Page([row_to_dict(r, actor) for r in found.rows], counts, found.total, found.page, found.pages,
-                 role_refusal(actor, None, Action.EDIT) or "")
+    required = approval_service.approval_required(session=session, workspace_id=actor.workspace_id)
+    return _Page([row_to_dict(r, actor, required) for r in found.rows], counts, found.total, found.page, found.pages,
+                 role_refusal(actor, None, Action.EDIT) or "", required, actor.role == Role.ADMIN)
 
 
 def _first(session, actor: User) -> _First:
@@ -88,6 +96,9 @@ class ActivitiesState(CampaignChoice, rx.State):
     rows: list[dict[str, str]] = []
     counts: dict[str, int] = {}
     status: str = ""  # "" = all; else a status value or "finished"
+    approval: str = ""  # seed 004's second filter: "" = all; an approval status value, or "none" (N/A)
+    approval_required: bool = False  # the workspace's setting (an admin switches it above the list)
+    is_admin: bool = False
     group_key: str = ALL
     group_label: str = ""
     search: str = ""
@@ -131,7 +142,8 @@ class ActivitiesState(CampaignChoice, rx.State):
     @rx.var
     def table_min_width(self) -> str:
         """Below this the table scrolls sideways (Actions stays pinned) instead of squeezing Name."""
-        fixed = ["select", "status", *[k for k, _ in OPTIONAL_COLUMNS if k in self.columns], "actions"]
+        fixed = ["select", "status", "approval_status", *[k for k, _ in OPTIONAL_COLUMNS if k in self.columns],
+                 "actions"]
         return f"{NAME_MIN_WIDTH + sum(COLUMN_WIDTHS[k] for k in fixed)}px"
 
     @rx.var
@@ -144,13 +156,14 @@ class ActivitiesState(CampaignChoice, rx.State):
 
     @rx.var
     def filtered(self) -> bool:
-        return bool(self.status or self.group_key or self.search or self.campaign_ids)
+        return bool(self.status or self.approval or self.group_key or self.search or self.campaign_ids)
 
     # ------------------------------------------------------------------------------------------- loading
 
     def _query(self) -> ListQuery:
         return ListQuery(
             status=self.status or None,
+            approval=self.approval or None,
             group_id=int(self.group_key) if self.group_key not in (ALL, UNGROUPED) else None,
             ungrouped=self.group_key == UNGROUPED,
             search=self.search, campaign_ids=list(self.campaign_ids), sort=self.sort, descending=self.descending,
@@ -166,6 +179,7 @@ class ActivitiesState(CampaignChoice, rx.State):
         found = out.value
         self.rows, self.counts, self.total = found.rows, found.counts, found.total
         self.page, self.pages, self.write_refusal = found.page, found.pages, found.write_refusal
+        self.approval_required, self.is_admin = found.approval_required, found.is_admin
         visible = {r["id"] for r in found.rows}
         self.selected = [i for i in self.selected if i in visible]
         self.loaded = True
@@ -199,6 +213,23 @@ class ActivitiesState(CampaignChoice, rx.State):
         self.status = "" if status == self.status else status
         self.page = 1
         return await self._refresh()
+
+    @rx.event
+    async def filter_approval(self, approval: str):
+        self.approval = "" if approval == "all" else approval
+        self.page = 1
+        return await self._refresh()
+
+    @rx.event
+    async def set_approval_required(self, required: bool):
+        """The admin's switch (seed 004): activities go live only through an approved request."""
+        out = await run(self, lambda s, u: approval_service.set_approval_required(
+            session=s, actor=u, required=required), write=True)
+        if not out.ok:
+            return out.problem()
+        done = ("Approval is now required: activities go live through Request to go live." if required
+                else "Approval is no longer required: Publish goes live.")
+        return events(rx.toast.success(done), await self._refresh())
 
     @rx.event
     async def submit_search(self, form: dict[str, str]):

@@ -11,7 +11,7 @@ from datetime import datetime
 from engine.models import Activity, User
 from engine.permissions import role_refusal
 from engine.services.listing import ActivityRow
-from engine.status import Action, ActivityStatus, why_not
+from engine.status import Action, ActivityStatus, ApprovalStatus, why_not
 
 EMPTY = "—"
 
@@ -36,18 +36,22 @@ def format_time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else EMPTY
 
 
-def refusal(actor: User, activity: Activity, action: Action) -> str:
-    """Why `actor` may not do `action` on `activity` now ("" when allowed): role first, then status."""
-    return role_refusal(actor, activity, action) or why_not(ActivityStatus(activity.status), action) or ""
+def refusal(actor: User, activity: Activity, action: Action, approval_required: bool = False) -> str:
+    """Why `actor` may not do `action` on `activity` now ("" when allowed): role first, then the machine's
+    (status, approval status) under the workspace's approval setting."""
+    return role_refusal(actor, activity, action) or why_not(
+        ActivityStatus(activity.status), action, approval=activity.approval_status,
+        approval_required=approval_required) or ""
 
 
 def _as_activity(row: ActivityRow, actor: User) -> Activity:
-    """The fields the rules read (owner, status), without another query."""
+    """The fields the rules read (owner, status, approval status), without another query."""
     return Activity(id=row.id, workspace_id=actor.workspace_id, name=row.name, owner_id=row.owner_id,
-                    status=ActivityStatus(row.status), is_public=row.is_public)
+                    status=ActivityStatus(row.status), is_public=row.is_public,
+                    approval_status=ApprovalStatus(row.approval_status) if row.approval_status else None)
 
 
-def row_to_dict(row: ActivityRow, actor: User) -> dict[str, str]:
+def row_to_dict(row: ActivityRow, actor: User, approval_required: bool = False) -> dict[str, str]:
     activity = _as_activity(row, actor)
     public_action = Action.CANCEL_PUBLIC if row.is_public else Action.SET_PUBLIC
     out = {
@@ -56,6 +60,8 @@ def row_to_dict(row: ActivityRow, actor: User) -> dict[str, str]:
         "description": row.description or "",
         "status": str(row.status),
         "status_label": row.status_label,
+        "approval": row.approval_status,
+        "approval_label": row.approval_label,
         "owner_name": row.owner_name,
         "group_name": row.group_name or "Ungrouped",
         "visibility": "Public" if row.is_public else "Private",
@@ -68,8 +74,8 @@ def row_to_dict(row: ActivityRow, actor: User) -> dict[str, str]:
         "created_at": format_time(row.created_at),
         "updated_at": format_time(row.updated_at),
         "public_label": "Cancel Public" if row.is_public else "Set Public",
-        "deny_public": refusal(actor, activity, public_action),
+        "deny_public": refusal(actor, activity, public_action, approval_required),
     }
     for key, action in ROW_ACTIONS.items():
-        out[f"deny_{key}"] = refusal(actor, activity, action)
+        out[f"deny_{key}"] = refusal(actor, activity, action, approval_required)
     return out

@@ -19,7 +19,8 @@ PageFn = Callable[[], rx.Component]
 
 def _shell(content: rx.Component) -> rx.Component:
     return rx.hstack(
-        sidebar(AuthState.display_name, AuthState.role_label, SignOutState.logout),
+        sidebar(AuthState.display_name, AuthState.role_label, SignOutState.logout,
+                reviews=(AuthState.role == "admin") | (AuthState.role == "reviewer")),
         rx.box(
             rx.box(content, max_width=styles.CONTENT_MAX_WIDTH, margin_x="auto", width="100%"),
             flex="1",

@@ -9,7 +9,7 @@ import reflex as rx
 
 from marketing_app import styles
 from marketing_app.components.guarded import guarded_button, guarded_menu_item
-from marketing_app.components.status_badge import status_badge
+from marketing_app.components.status_badge import approval_badge, status_badge
 from marketing_app.states.activities import COLUMN_WIDTHS, OPTIONAL_COLUMNS, ActivitiesState
 from marketing_app.states.drawers import RecordsState, VersionsState
 from marketing_app.states.schedule_actions import ModifyState, ResumeState
@@ -50,6 +50,7 @@ def _header() -> rx.Component:
                              id="select-page"), class_name="col-select", width=_width("select")),
         _sort_header("Name", "name", "col-name"),
         _sort_header("Status", "status", "col-status"),
+        _sort_header("Approval", "approval_status", "col-approval"),
     ]
     for key, label in OPTIONAL_COLUMNS:
         css = f"col-{key}"
@@ -153,6 +154,9 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
             class_name="col-name",
         ),
         rx.el.td(status_badge(row["status"], row["status_label"]), class_name="col-status"),
+        rx.el.td(rx.link(approval_badge(row["approval"], row["approval_label"]), href="/activities/" + rid +
+                         "/approval", title="Approval details: testers, requests and decisions"),
+                 class_name="col-approval"),
         *[rx.el.td(cell, class_name=f"col-{key}") for key, cell in optional.items()],
         rx.el.td(_actions(row), class_name="col-actions"),
         class_name=rx.cond(S.selected.contains(rid), "activity-row selected", "activity-row"),

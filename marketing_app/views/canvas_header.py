@@ -81,6 +81,10 @@ def header() -> rx.Component:
             min_width="0",
         ),
         rx.spacer(),
+        rx.link(rx.button(rx.icon("clipboard-check", size=14), "Approval", variant="soft", color_scheme="gray",
+                          size="2", id="canvas-approval"),
+                href="/activities/" + S.activity_id.to_string() + "/approval",
+                title="Testers, Test / Retest, Request to go live, Complete and the approval history"),
         rx.button(rx.icon("history", size=14), "Manage Versions", variant="soft", color_scheme="gray", size="2",
                   on_click=VersionsState.open_for(S.activity_id.to_string()), id="canvas-versions"),
         rx.cond(

@@ -4,7 +4,7 @@ import reflex as rx
 
 from marketing_app import styles
 from marketing_app.components.campaign_picker import campaign_picker
-from marketing_app.states.activities import OPTIONAL_COLUMNS, ActivitiesState
+from marketing_app.states.activities import APPROVAL_CHOICES, OPTIONAL_COLUMNS, ActivitiesState
 from marketing_app.states.group_list import GroupListState
 from marketing_app.states.groups import ALL
 
@@ -88,12 +88,39 @@ def _show_columns() -> rx.Component:
     )
 
 
+def _approval_filter() -> rx.Component:
+    """Seed 004: the Approval column's filter (the status bar filters the task status)."""
+    return rx.select.root(
+        rx.select.trigger(placeholder="All approval statuses", id="approval-filter"),
+        rx.select.content(*[rx.select.item(label, value=value) for value, label in APPROVAL_CHOICES]),
+        value=rx.cond(S.approval == "", "all", S.approval),
+        on_change=S.filter_approval,
+        size="2",
+    )
+
+
+def _approval_setting() -> rx.Component:
+    """Seed 004: only an admin switches it; everyone else reads it."""
+    return rx.tooltip(
+        rx.hstack(
+            rx.switch(checked=S.approval_required, on_change=S.set_approval_required, disabled=~S.is_admin,
+                      id="approval-required", size="1"),
+            rx.text("Approval required", size="2"),
+            align="center", spacing="2",
+        ),
+        content=rx.cond(S.is_admin, "Activities go live only through a request an admin or a reviewer approves.",
+                        "Only an admin changes whether activities need approval to go live."),
+    )
+
+
 def toolbar() -> rx.Component:
     return rx.hstack(
         _search(),
         _campaign_filter(),
+        _approval_filter(),
         _group_chip(),
         rx.spacer(),
+        _approval_setting(),
         _show_columns(),
         align="center",
         spacing="3",

@@ -33,8 +33,19 @@ def test_row_becomes_display_strings() -> None:
         "status_label": "In Progress", "owner_name": "Mia Marketer", "group_name": "Ungrouped",
         "visibility": "Public", "campaigns": "D11 Warm-up, Onboarding", "version": "V2", "start_time": EMPTY,
         "end_time": EMPTY, "created_at": "2026-01-02 03:04", "updated_at": "2026-05-06 07:08",
-        "public_label": "Cancel Public", "schedule": "Once", "next_run": "",
+        "public_label": "Cancel Public", "schedule": "Once", "next_run": "", "approval": "",
+        "approval_label": "N/A",
     }
+
+
+def test_rows_follow_the_approval_setting_and_status() -> None:
+    """Seed 004: with approval required Stop gives way to Complete; under review nothing is edited or deleted."""
+    off, on = row_to_dict(_row(), MIA), row_to_dict(_row(), MIA, approval_required=True)
+    assert off["deny_stop"] == ""
+    assert "complete the activity instead" in on["deny_stop"]
+    review = row_to_dict(_row(status="paused", approval_status="under_review", approval_label="Under Review"), MIA)
+    assert review["approval_label"] == "Under Review"
+    assert "withdraw it first" in review["deny_delete"] and "withdraw it first" in review["deny_modify"]
 
 
 def test_schedule_and_next_run() -> None:

@@ -20,6 +20,7 @@ from engine.models import (
 )
 from engine.services import activities as acts
 from engine.services import approval as svc
+from engine.services.listing import ListQuery, list_activities
 from engine.status import Action, ActivityStatus, ApprovalStatus, RecordStatus, VersionState
 from tests import factories as f
 from tests.engine.test_approval_status import expected
@@ -321,3 +322,21 @@ def test_only_an_admin_switches_the_setting(session: Session, ws, marketer) -> N
     assert svc.approval_required(session=session, workspace_id=ws.id)
     assert session.exec(select(func.count()).select_from(Workspace).where(
         Workspace.approval_required == True)).one() == 1  # noqa: E712
+
+
+def test_the_list_shows_and_filters_the_approval_status(session: Session, ws, marketer) -> None:
+    require_approval(session, ws)
+    asked = prepared(session, ws, marketer, S.TESTING, None)
+    svc.request_live(session=session, actor=marketer, activity_id=asked.id)
+    never = f.activity(session, marketer, status=S.DRAFT)
+
+    def names(approval: str | None) -> list[tuple[int, str]]:
+        page = list_activities(session=session, actor=marketer, query=ListQuery(approval=approval))
+        return sorted((r.id, r.approval_label) for r in page.rows)
+
+    assert names(None) == sorted([(asked.id, "Under Review"), (never.id, "N/A")])
+    assert names("under_review") == [(asked.id, "Under Review")]
+    assert names("none") == [(never.id, "N/A")]
+    assert names("rejected") == []
+    with pytest.raises(Invalid):
+        names("maybe")
