@@ -29,7 +29,7 @@ def _section(title: str, *children: rx.Component, **props) -> rx.Component:  # n
 
 def _actions() -> rx.Component:
     def button(key: str, label, icon: str, on_click, color: str = "gray", variant: str = "soft"):  # noqa: ANN001
-        return guarded_button(label, reason=A.refusals.get(key, ""), on_click=on_click, action=key, icon=icon,
+        return guarded_button(label, reason=A.refusals[key], on_click=on_click, action=key, icon=icon,
                               color=color, variant=variant, size="2")
 
     return rx.hstack(
@@ -54,7 +54,7 @@ def _testers() -> rx.Component:
             rx.hstack(
                 rx.input(name="qaid", placeholder="Customer QAID, e.g. C000001", value=A.qaid,
                          on_change=A.set_qaid, id="tester-qaid", width="260px"),
-                guarded_button("Add tester", reason=A.refusals.get("edit", ""), on_click=A.add_tester,
+                guarded_button("Add tester", reason=A.refusals["edit"], on_click=A.add_tester,
                                action="add-tester", icon="user-plus", variant="soft", size="2", type="submit"),
                 spacing="2",
             ),

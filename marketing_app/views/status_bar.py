@@ -17,6 +17,7 @@ FILTERS: list[tuple[str, str]] = [
     (S.STOPPED.value, S.STOPPED.label),
     ("finished", "Finished"),
     (S.DRAFT.value, S.DRAFT.label),
+    (S.TESTING.value, S.TESTING.label),  # seed 004
 ]
 
 

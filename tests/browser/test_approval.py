@@ -1,0 +1,176 @@
+"""Seed 004 in the browser, on a real running engine (tests/browser/live.py): an admin requires approval; a
+marketer adds a tester, tests (the tester receives the marked test SMS in the provider simulator, the real
+audience nothing), requests to go live; the reviewer sees the request with its changes in /reviews, rejects it
+(a comment is required), then approves the next request: the activity runs for the real audience; the history
+on the details page keeps every decision; the list shows the approval status and filters by it."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from engine import db
+from engine.models import Activity, ExecutionRecord
+from engine.services import activities as acts
+from engine.services.activities import ActivityInput
+from tests.browser.conftest import WEB_DIR, Shot
+from tests.browser.execution_ui import actor, audience_of, customers, edge, live_db, node, wait_until
+from tests.browser.live import LiveStack, live_stack
+from tests.browser.ui import expect_tooltip, sign_in, sign_out, toast
+
+pytestmark = pytest.mark.browser
+NAME = "Approval: spring launch SMS"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, redis_server: str) -> Iterator[LiveStack]:
+    with live_stack(tmp_path_factory.mktemp("live"), Path(WEB_DIR), redis_server) as running, live_db():
+        yield running
+
+
+def sim_messages(stack: LiveStack) -> list[dict]:
+    response = httpx.get(f"{stack.env['PROVIDER_URL']}/admin/messages", params={"limit": 100000}, timeout=30)
+    return response.json()["messages"]
+
+
+def of_records(stack: LiveStack, record_ids: list[int]) -> list[dict]:
+    """The simulator's messages of these rounds (a message id is <record>:<node>:<customer>)."""
+    prefixes = tuple(f"{r}:" for r in record_ids)
+    return [m for m in sim_messages(stack) if m["id"].startswith(prefixes)]
+
+
+def records(activity_id: int, *, test: bool) -> list[int]:
+    with db.read_session() as session:
+        return [int(r.id) for r in session.query(ExecutionRecord).filter(  # type: ignore[arg-type]
+            ExecutionRecord.activity_id == activity_id, ExecutionRecord.is_test == test)]
+
+
+def status_of(activity_id: int) -> tuple[str, str | None]:
+    with db.read_session() as session:
+        a = session.get(Activity, activity_id)
+        assert a is not None
+        return str(a.status), a.approval_status
+
+
+def test_test_request_reject_approve_and_the_history(stack: LiveStack, page: Page, shot: Shot) -> None:
+    people = [c for c in customers(40) if c.phone]
+    audience, tester = people[:10], people[20]
+    audience_id = audience_of("Approval real audience", audience)
+    flow = {"nodes": [node("t", "target_audience", 0, audience_id=audience_id),
+                      node("sms", "text_sms", 300, content="Spring is here, {name}"), node("e", "end", 600)],
+            "edges": [edge("t", "sms"), edge("sms", "e")]}
+    with db.write_session() as session:
+        created = acts.create_activity(session=session, actor=actor(session, "marketer"), flow=flow,
+                                       data=ActivityInput(name=NAME))
+        created.is_public = True
+        activity_id = int(created.id)  # type: ignore[arg-type]
+    details = f"{stack.url}/activities/{activity_id}/approval"
+
+    # an admin switches the workspace to "approval required"
+    sign_in(page, stack.url, "admin")
+    expect(page.locator("#approval-required")).not_to_be_disabled()
+    page.click("#approval-required")
+    toast(page, "Approval is now required")
+    expect(page.get_by_role("link", name="Reviews")).to_be_visible()
+    shot(page, "admin-requires-approval")
+    sign_out(page)
+
+    # the marketer: nothing goes live untested; a tester, then Test
+    sign_in(page, stack.url, "marketer")
+    expect(page.get_by_role("link", name="Reviews")).to_have_count(0)
+    expect(page.locator("#approval-required")).to_be_disabled()
+    page.goto(details)
+    expect(page.locator("#page-title")).to_have_text(NAME)
+    expect(page.locator("#approval-mode")).to_contain_text("requires approval")
+    request = page.locator('[data-action="request"]')
+    expect(request).to_be_disabled()
+    expect_tooltip(page, request.locator(".."), "Only a tested activity (Testing), or a new version of a running "
+                   "one, can request to go live. (status: Draft)")
+    expect_tooltip(page, page.locator('[data-action="test"]').locator(".."),
+                   "Add at least one tester (a customer's QAID) before testing.")
+    page.fill("#tester-qaid", tester.qaid)
+    page.click('[data-action="add-tester"]')
+    expect(page.locator(f'.tester-row[data-qaid="{tester.qaid}"]')).to_be_visible()
+    page.click('[data-action="test"]')
+    toast(page, "Test started")
+    expect(page.locator(".status-badge")).to_have_text("Testing")
+    [test_round] = records(activity_id, test=True)
+    wait_until(lambda: len(of_records(stack, [test_round])) == 1, "the test SMS to reach the simulator")
+    [sent] = of_records(stack, [test_round])
+    assert sent["customer_id"] == tester.id and sent["body"].startswith("[Test] Spring is here")
+    assert records(activity_id, test=False) == []  # the real audience: no round, nothing sent
+    page.reload()
+    expect(page.locator(".test-row")).to_have_count(1)
+    expect(page.locator('[data-action="test"]')).to_have_text("Retest")
+    shot(page, "tested", full=True)
+
+    page.click('[data-action="request"]')
+    toast(page, "Request sent")
+    expect(page.locator(".approval-badge")).to_have_text("Under Review")
+    expect(page.locator('[data-action="edit"]')).to_be_disabled()
+    expect_tooltip(page, page.locator('[data-action="edit"]').locator(".."),
+                   "The request to go live is under review: withdraw it first. (status: Testing; approval: "
+                   "Under Review)")
+    shot(page, "under-review")
+    sign_out(page)
+
+    # the reviewer: the queue with the changes; Reject needs a comment
+    sign_in(page, stack.url, "reviewer")
+    page.get_by_role("link", name="Reviews").click()
+    page.wait_for_url("**/reviews")
+    card = page.locator(f'.review-request[data-name="{NAME}"]')
+    expect(card).to_contain_text("Added Target Audience (t)")
+    expect(card).to_contain_text("Added Text SMS (sms)")
+    shot(page, "review-queue")
+    card.locator(".review-reject").click()
+    page.click("#decision-submit")
+    expect(page.locator("#decision-error")).to_contain_text("comment is required")
+    page.fill("#decision-comment", "Name the stores in the text")
+    shot(page, "reject-dialog")
+    page.click("#decision-submit")
+    toast(page, "rejected")
+    expect(card).to_have_count(0)
+    assert status_of(activity_id) == ("testing", "rejected")
+    sign_out(page)
+
+    # the marketer asks again; the reviewer approves: it runs for the real audience
+    sign_in(page, stack.url, "marketer")
+    page.goto(details)
+    expect(page.locator(".approval-badge")).to_have_text("Rejected")
+    expect(page.locator(".history-row").first).to_contain_text("Name the stores in the text")
+    page.click('[data-action="request"]')
+    toast(page, "Request sent")
+    sign_out(page)
+    sign_in(page, stack.url, "reviewer")
+    page.goto(f"{stack.url}/reviews")
+    card.locator(".review-approve").click()
+    page.click("#decision-submit")
+    toast(page, "approved")
+    wait_until(lambda: status_of(activity_id) == ("in_progress", "approved"), "the approved activity to run")
+    [real_round] = records(activity_id, test=False)
+    wait_until(lambda: len(of_records(stack, [real_round])) == len(audience), "the real audience's SMS")
+    real = of_records(stack, [real_round])
+    assert {m["customer_id"] for m in real} == {c.id for c in audience}
+    assert not any(m["body"].startswith("[Test]") for m in real)
+    sign_out(page)
+
+    # the history on the details page, and the list's Approval column and filter
+    sign_in(page, stack.url, "marketer")
+    page.goto(details)
+    expect(page.locator(".status-badge")).to_have_text("In Progress")
+    expect(page.locator(".history-row")).to_have_count(4)
+    expect(page.locator(".history-row").first).to_contain_text("Approved")
+    expect(page.locator('[data-action="finish"]')).not_to_be_disabled()
+    shot(page, "history", full=True)
+    page.goto(f"{stack.url}/")
+    page.click("#approval-filter")
+    page.get_by_role("option", name="Approved").click()
+    row = page.locator(f'.activity-row[data-name="{NAME}"]')
+    expect(row.locator(".approval-badge")).to_have_text("Approved")
+    expect(page.locator(".activity-row")).to_have_count(1)
+    stop = row.locator(".more-trigger")
+    stop.click()
+    expect(page.locator('.row-menu [data-action="stop"]')).to_have_attribute("aria-disabled", "true")
+    shot(page, "list-approval-filter")
