@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
+from sqlmodel import select
 
 from engine import db
 from engine.models import Activity, ExecutionRecord
@@ -43,8 +44,8 @@ def of_records(stack: LiveStack, record_ids: list[int]) -> list[dict]:
 
 def records(activity_id: int, *, test: bool) -> list[int]:
     with db.read_session() as session:
-        return [int(r.id) for r in session.query(ExecutionRecord).filter(  # type: ignore[arg-type]
-            ExecutionRecord.activity_id == activity_id, ExecutionRecord.is_test == test)]
+        return [int(i) for i in session.exec(select(ExecutionRecord.id).where(
+            ExecutionRecord.activity_id == activity_id, ExecutionRecord.is_test == test))]
 
 
 def status_of(activity_id: int) -> tuple[str, str | None]:
@@ -156,13 +157,17 @@ def test_test_request_reject_approve_and_the_history(stack: LiveStack, page: Pag
     assert not any(m["body"].startswith("[Test]") for m in real)
     sign_out(page)
 
-    # the history on the details page, and the list's Approval column and filter
+    # the one-time round ends: Completed, which never runs again; the history keeps every decision
+    wait_until(lambda: status_of(activity_id)[0] == "completed", "the one-time round to complete the activity")
     sign_in(page, stack.url, "marketer")
     page.goto(details)
-    expect(page.locator(".status-badge")).to_have_text("In Progress")
+    expect(page.locator(".status-badge")).to_have_text("Completed")
     expect(page.locator(".history-row")).to_have_count(4)
     expect(page.locator(".history-row").first).to_contain_text("Approved")
-    expect(page.locator('[data-action="finish"]')).not_to_be_disabled()
+    expect_tooltip(page, page.locator('[data-action="edit"]').locator(".."),
+                   "A Completed activity cannot run again: copy it instead. (status: Completed)")
+    expect(page.locator('[data-action="finish"]')).to_be_disabled()
+    expect(page.locator('[data-action="copy"]')).not_to_be_disabled()
     shot(page, "history", full=True)
     page.goto(f"{stack.url}/")
     page.click("#approval-filter")
@@ -174,3 +179,62 @@ def test_test_request_reject_approve_and_the_history(stack: LiveStack, page: Pag
     stop.click()
     expect(page.locator('.row-menu [data-action="stop"]')).to_have_attribute("aria-disabled", "true")
     shot(page, "list-approval-filter")
+
+
+def test_withdraw_self_approval_and_complete(stack: LiveStack, page: Page, shot: Shot) -> None:
+    """An admin's own request: withdrawn, asked again, never decidable by that admin; a reviewer approves; the
+    event-triggered activity runs until Complete ends it for good."""
+    tester = [c for c in customers(60) if c.phone][30]
+    flow = {"nodes": [node("t", "behavior_event", 0, event="approval_visit", times=1, window_hours=24),
+                      node("sms", "text_sms", 300, content="Welcome back"), node("e", "end", 600)],
+            "edges": [edge("t", "sms"), edge("sms", "e")]}
+    name = "Approval: welcome back"
+    with db.write_session() as session:
+        admin = actor(session, "admin")
+        created = acts.create_activity(session=session, actor=admin, flow=flow, data=ActivityInput(name=name))
+        activity_id = int(created.id)  # type: ignore[arg-type]
+    details = f"{stack.url}/activities/{activity_id}/approval"
+
+    sign_in(page, stack.url, "admin")
+    page.goto(details)
+    page.fill("#tester-qaid", tester.qaid)
+    page.click('[data-action="add-tester"]')
+    expect(page.locator(".tester-row")).to_have_count(1)
+    page.click('[data-action="test"]')
+    toast(page, "Test started")
+    page.click('[data-action="request"]')
+    toast(page, "Request sent")
+    page.click('[data-action="withdraw"]')
+    toast(page, "Request withdrawn")
+    expect(page.locator(".approval-badge")).to_have_text("Withdrawn")
+    page.click('[data-action="request"]')
+    toast(page, "Request sent")
+    # nobody decides their own request: the queue says so and its buttons are off
+    page.goto(f"{stack.url}/reviews")
+    card = page.locator(f'.review-request[data-name="{name}"]')
+    expect(card).to_contain_text("You asked: another admin or reviewer decides.")
+    expect(card.locator(".review-approve")).to_be_disabled()
+    shot(page, "own-request")
+    sign_out(page)
+
+    sign_in(page, stack.url, "reviewer")
+    page.goto(f"{stack.url}/reviews")
+    card.locator(".review-approve").click()
+    page.fill("#decision-comment", "Looks good")
+    page.click("#decision-submit")
+    toast(page, "approved")
+    wait_until(lambda: status_of(activity_id) == ("in_progress", "approved"), "the approved activity to run")
+    sign_out(page)
+
+    sign_in(page, stack.url, "admin")
+    page.goto(details)
+    expect(page.locator(".status-badge")).to_have_text("In Progress")
+    expect(page.locator('[data-action="withdraw"]')).to_be_disabled()
+    shot(page, "running")
+    page.click('[data-action="finish"]')
+    toast(page, "Completed")
+    expect(page.locator(".status-badge")).to_have_text("Completed")
+    assert status_of(activity_id)[0] == "completed"
+    expect(page.locator('[data-action="test"]')).to_be_disabled()
+    expect(page.locator(".history-row")).to_have_count(4)  # requested, withdrawn, requested, approved
+    shot(page, "completed", full=True)
