@@ -19,7 +19,10 @@ from engine.models import (
     Activity,
     ActivityCampaignLink,
     ActivityGroup,
+    ActivityTester,
     ActivityVersion,
+    ApprovalEvent,
+    ApprovalRequest,
     ExecutionRecord,
     RecordTrigger,
     Schedule,
@@ -473,6 +476,8 @@ def batch_delete(*, session: Session, actor: User, activity_ids: list[int]) -> i
     ids = [row_id(a) for a in activities]
     session.exec(delete(ActivityCampaignLink).where(col(ActivityCampaignLink.activity_id).in_(ids)))
     session.exec(delete(ExecutionRecord).where(col(ExecutionRecord.activity_id).in_(ids)))
+    for table in (ApprovalEvent, ApprovalRequest, ActivityTester):  # seed 004: its requests name its versions
+        session.exec(delete(table).where(col(table.activity_id).in_(ids)))
     session.exec(delete(ActivityVersion).where(col(ActivityVersion.activity_id).in_(ids)))
     secret_service.delete_for(session, ids)
     session.exec(delete(Activity).where(col(Activity.id).in_(ids)))

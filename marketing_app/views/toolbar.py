@@ -100,16 +100,24 @@ def _approval_filter() -> rx.Component:
 
 
 def _approval_setting() -> rx.Component:
-    """Seed 004: only an admin switches it; everyone else reads it."""
-    return rx.tooltip(
-        rx.hstack(
-            rx.switch(checked=S.approval_required, on_change=S.set_approval_required, disabled=~S.is_admin,
-                      id="approval-required", size="1"),
-            rx.text("Approval required", size="2"),
-            align="center", spacing="2",
+    """Seed 004: only an admin switches it; everyone else reads it as a badge."""
+    return rx.cond(
+        S.is_admin,
+        rx.tooltip(
+            rx.hstack(
+                rx.switch(checked=S.approval_required, on_change=S.set_approval_required, id="approval-required",
+                          size="1"),
+                rx.text("Approval required", size="2"),
+                align="center", spacing="2",
+            ),
+            content="Activities go live only through a request an admin or a reviewer approves.",
         ),
-        content=rx.cond(S.is_admin, "Activities go live only through a request an admin or a reviewer approves.",
-                        "Only an admin changes whether activities need approval to go live."),
+        rx.tooltip(
+            rx.badge(rx.cond(S.approval_required, "Approval required to go live", "No approval needed"),
+                     variant="soft", color_scheme=rx.cond(S.approval_required, "amber", "gray"),
+                     id="approval-setting"),
+            content="Only an admin changes whether activities need approval to go live.",
+        ),
     )
 
 

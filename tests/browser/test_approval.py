@@ -81,7 +81,8 @@ def test_test_request_reject_approve_and_the_history(stack: LiveStack, page: Pag
     # the marketer: nothing goes live untested; a tester, then Test
     sign_in(page, stack.url, "marketer")
     expect(page.get_by_role("link", name="Reviews")).to_have_count(0)
-    expect(page.locator("#approval-required")).to_be_disabled()
+    expect(page.locator("#approval-required")).to_have_count(0)  # an admin's switch; others read it
+    expect(page.locator("#approval-setting")).to_have_text("Approval required to go live")
     page.goto(details)
     expect(page.locator("#page-title")).to_have_text(NAME)
     expect(page.locator("#approval-mode")).to_contain_text("requires approval")

@@ -340,3 +340,14 @@ def test_the_list_shows_and_filters_the_approval_status(session: Session, ws, ma
     assert names("rejected") == []
     with pytest.raises(Invalid):
         names("maybe")
+
+
+def test_deleting_an_activity_takes_its_requests_history_and_testers(session: Session, ws, marketer,
+                                                                     reviewer) -> None:
+    require_approval(session, ws)
+    activity = prepared(session, ws, marketer, S.TESTING, None)
+    svc.request_live(session=session, actor=marketer, activity_id=activity.id)
+    svc.reject(session=session, actor=reviewer, activity_id=activity.id, comment="No")
+    acts.delete_activity(session=session, actor=marketer, activity_id=activity.id)
+    for table in (ApprovalRequest, ApprovalEvent, ActivityTester, Activity):
+        assert session.exec(select(func.count()).select_from(table)).one() == 0

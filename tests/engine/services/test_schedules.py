@@ -22,7 +22,8 @@ S = ActivityStatus
 PAUSE = {S.IN_PROGRESS: S.PAUSED}  # "You can only pause marketing activities that are in the In-progress state."
 RESUME = {S.PAUSED: S.NOT_STARTED}  # "After the activity is paused, you need to reset the start time."
 MODIFY = {S.NOT_STARTED: S.NOT_STARTED, S.PAUSED: S.PAUSED}  # "only ... in the Pending or Suspended state"
-DELETABLE = {S.DRAFT, S.NOT_STARTED, S.PAUSED, S.STOPPED, S.COMPLETED, S.ABNORMAL_END}  # "not ... In-progress"
+DELETABLE = {S.DRAFT, S.NOT_STARTED, S.PAUSED, S.STOPPED, S.COMPLETED, S.ABNORMAL_END,
+             S.TESTING}  # "not ... In-progress" (Testing: seed 004)
 
 
 @pytest.fixture
