@@ -16,6 +16,7 @@ import reflex as rx
 from engine.clock import now
 from engine.services import reach_tasks
 from engine.services.reach_tasks import CHANNELS, STATUS_LABELS, ReachTask, TaskPage, TaskQuery
+from marketing_app.routes import segment
 from marketing_app.states import live as live_pages
 from marketing_app.states.activities import canvas_route, page_items
 from marketing_app.states.auth import LOGIN_ROUTE, AuthState
@@ -122,7 +123,7 @@ class ReachState(rx.State):
 
     @rx.event
     async def load(self):
-        channel = str(self.router.page.params.get("channel", "sms"))
+        channel = segment(self.router.url.path, 1) or "sms"  # /reach/<channel>
         query = self.router.url.query_parameters
         self.reset()
         self.channel = channel
