@@ -11,7 +11,7 @@ import reflex as rx
 from engine.services import activities as activity_service
 from engine.services import approval as svc
 from engine.status import ApprovalStatus
-from marketing_app.routes import canvas_route
+from marketing_app.routes import canvas_route, segment
 from marketing_app.states.service import events, run
 
 REVIEWS_ROUTE = "/reviews"
@@ -50,7 +50,7 @@ class ApprovalState(rx.State):
 
     @rx.event
     async def load(self):
-        self.activity_id = _number(str(self.router.page.params.get("activity_id", "")))
+        self.activity_id = _number(segment(self.router.url.path, 1))  # /activities/<activity_id>/approval
         return await self._refresh()
 
     async def _refresh(self):
