@@ -125,6 +125,28 @@ def check_start(data: ActivityInput, previous: datetime | None = None) -> None:
         raise Invalid(PAST_START)
 
 
+def schedule_changed(activity: Activity, data: ActivityInput) -> bool:
+    """Whether `data` asks for another schedule (kind or interval) than the activity has."""
+    every = data.schedule_every if data.schedule != Schedule.ONCE else 1
+    kept = activity.schedule_every if activity.schedule != Schedule.ONCE else 1
+    return (Schedule(data.schedule), every) != (Schedule(activity.schedule), kept)
+
+
+def check_schedule_change(activity: Activity, data: ActivityInput) -> None:
+    """Seed 002: the schedule changes only where the status machine allows it (Action.SCHEDULE: Draft, Not
+    Started, Paused); otherwise the status machine's why-not. Keeping it unchanged is always fine."""
+    if schedule_changed(activity, data):
+        transition_or_conflict(activity, Action.SCHEDULE)
+
+
+def check_info(*, session: Session, actor: User, activity_id: int, data: ActivityInput) -> None:
+    """What the canvas's Basic information dialog checks before it keeps the change for Save Draft / Publish:
+    the fields, and a schedule change against the status machine (the same refusal the save gives)."""
+    activity = get_activity(session=session, actor=actor, activity_id=activity_id)
+    validate_input(session=session, actor=actor, data=data)
+    check_schedule_change(activity, data)
+
+
 def _apply_input(session: Session, activity: Activity, data: ActivityInput, subs: list[int]) -> None:
     activity.name = data.name.strip()
     activity.description = data.description
@@ -212,6 +234,7 @@ def _save(session: Session, actor: User, activity: Activity, data: ActivityInput
     if data is not None:
         subs = validate_input(session=session, actor=actor, data=data)
         check_start(data, activity.start_time)
+        check_schedule_change(activity, data)
         _apply_input(session, activity, data, subs)
     if flow is not None and (malformed := shape_problems(flow)):
         raise Invalid("The flow cannot be saved: " + " ".join(p.message for p in malformed))

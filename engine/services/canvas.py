@@ -24,6 +24,7 @@ from engine.services import activities, execution, local_time, preferences, vers
 from engine.services.activities import ActivityInput
 from engine.services.audiences import list_audiences
 from engine.services.execution import ExecutionView
+from engine.services.listing import next_run, schedule_label
 from engine.status import Action, ActivityStatus, VersionState, why_not
 
 #: the user preference "Don't show again" of the template details window
@@ -61,6 +62,9 @@ class CanvasView(BaseModel):
     time_zone: str = "UTC"
     start_label: str = NO_START
     end_label: str = NO_END
+    schedule_label: str = "Once"  # listing.schedule_label, as the list shows it
+    next_run_label: str = ""  # the next round's start in the workspace's zone, "" when none is planned
+    schedule_why_not: str = ""  # why the Basic information dialog cannot change the schedule ("" = it can)
     audiences: list[tuple[int, str]] = []
     template_key: str = ""  # the template the activity came from, "" when none or its details are hidden
     template_name: str = ""
@@ -135,6 +139,9 @@ def canvas_view(*, session: Session, actor: User, activity_id: int, mode: str = 
             status, Action.PUBLISH) or "",
         data=data, time_zone=zone, start_label=time_label(data.start_time, zone, NO_START),
         end_label=time_label(data.end_time, zone, NO_END),
+        schedule_label=schedule_label(activity.schedule, activity.schedule_every),
+        next_run_label=time_label(next_run(activity), zone, ""),
+        schedule_why_not=refusal or why_not(status, Action.SCHEDULE) or "",
         audiences=[(a.id, a.name) for a in list_audiences(session=session, actor=actor) if a.id is not None],
         template_key=template.key if template and not hidden else "",
         template_name=template.name if template else "",

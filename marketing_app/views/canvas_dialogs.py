@@ -7,6 +7,7 @@ import reflex as rx
 from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
 from marketing_app import styles
 from marketing_app.components.campaign_picker import campaign_picker
+from marketing_app.components.schedule_field import schedule_field
 from marketing_app.components.time_field import time_field
 from marketing_app.states.canvas import CanvasState, Problem
 from marketing_app.states.canvas_header import CanvasHeaderState
@@ -74,6 +75,11 @@ def info_dialog() -> rx.Component:
                           spacing="1", width="100%"),
                 rx.vstack(_label("Sub-activities", "info-campaigns"),
                           campaign_picker(H, trigger, picker_id="info-campaigns"), spacing="1", width="100%"),
+                schedule_field(value=H.info_schedule, on_change=H.set_info_schedule, every=H.info_every,
+                               on_every_change=H.set_info_every, field_id="info-schedule",
+                               disabled=H.schedule_why_not != ""),
+                rx.cond(H.schedule_why_not != "", rx.text(H.schedule_why_not, size="1", color=styles.MUTED,
+                                                          margin_top="-8px", id="info-schedule-why-not")),
                 rx.hstack(
                     time_field("Start time", value=H.info_start, on_change=H.set_info_start, input_id="info-start",
                                time_zone=H.time_zone, utc=H.info_start_utc),
