@@ -34,6 +34,7 @@ from engine.models import (
     row_id,
 )
 from engine.models.record import CROWD_DATA_FAILURE
+from engine.services.activities import sync_audiences
 from engine.services.auth import hash_password
 from engine.services.outbound_allow import ensure_entry
 from engine.status import ActivityStatus, RecordStatus, VersionState
@@ -237,6 +238,7 @@ def seed(session: Session) -> bool:
             )
             session.add(version)
             session.flush()
+            sync_audiences(session, version)
         assert version is not None
         activity.current_version_id = version.id
         activity.live_version_id = version.id if status != S.DRAFT else None
