@@ -18,6 +18,7 @@ from engine.services.campaigns import list_catalogue
 from engine.services.canvas import NO_END, NO_START, CanvasView, time_label
 from engine.services.groups import list_tree
 from engine.services.listing import schedule_label
+from engine.services.processes import save_process
 from marketing_app.states.campaigns import CampaignChoice, to_options
 from marketing_app.states.groups import UNGROUPED, GroupOption, options
 from marketing_app.states.service import run
@@ -52,6 +53,17 @@ class CanvasHeaderState(CampaignChoice, rx.State):
     info_error: str = ""
     group_options: list[GroupOption] = []
 
+    # ---- Save as process (engine.services.processes)
+    process_why_not: str = ""  # "" = the button is enabled
+    process_version_label: str = ""  # the published version it saves ("V3")
+    origin_process: str = ""  # the process this activity was created from
+    proc_open: bool = False
+    proc_name: str = ""
+    proc_description: str = ""
+    proc_error: str = ""
+    proc_saving: bool = False
+
+    _process_version_id: int | None = None
     _activity_id: int = 0
     _data: dict[str, Any] = {}  # the activity's input (ActivityInput) as Save Draft / Publish send it
 
@@ -61,6 +73,8 @@ class CanvasHeaderState(CampaignChoice, rx.State):
         self.schedule_label, self.next_run_label = view.schedule_label, view.next_run_label
         self.schedule_why_not = view.schedule_why_not
         self._activity_id = view.activity_id
+        self.process_why_not, self.process_version_label = view.process_why_not, view.process_version_label
+        self._process_version_id, self.origin_process = view.process_version_id, view.origin_process
         self._data = view.data.model_dump()
         self.changed = False
 
@@ -164,3 +178,44 @@ class CanvasHeaderState(CampaignChoice, rx.State):
         self.changed = True
         self.info_open = False
         return rx.toast.success("Basic information updated: Save Draft or Publish to keep it.")
+
+    # ------------------------------------------------------------------------------- Save as process
+
+    @rx.event
+    def open_process(self):
+        if self.process_why_not:
+            return rx.toast.error(self.process_why_not)
+        self.proc_name, self.proc_description, self.proc_error = self.name, "", ""
+        self.proc_open = True
+        return None
+
+    @rx.event
+    def set_proc_open(self, is_open: bool):
+        self.proc_open = is_open
+
+    @rx.event
+    def set_proc_name(self, value: str):
+        self.proc_name, self.proc_error = value, ""
+
+    @rx.event
+    def set_proc_description(self, value: str):
+        self.proc_description, self.proc_error = value, ""
+
+    @rx.event
+    async def submit_process(self):
+        activity_id, version_id = self._activity_id, self._process_version_id
+        name, description = self.proc_name, self.proc_description
+        self.proc_saving = True
+        yield
+        out = await run(self, lambda s, u: save_process(session=s, actor=u, activity_id=activity_id, name=name,
+                                                        description=description, version_id=version_id).name,
+                        write=True)
+        self.proc_saving = False
+        if out.signed_out:
+            yield out.problem()
+            return
+        if out.error:
+            self.proc_error = out.error
+            return
+        self.proc_open = False
+        yield rx.toast.success(f"Saved “{out.value}” as a process: New from Template lists it.")

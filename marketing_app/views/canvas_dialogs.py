@@ -112,6 +112,43 @@ def info_dialog() -> rx.Component:
     )
 
 
+def process_dialog() -> rx.Component:
+    """Save as process: the published version (the one shown, else the live one) under a name."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Save as process"),
+            rx.dialog.description(
+                "Saves ", rx.text.strong(H.process_version_label), ", the published flow, for reuse: New from "
+                "Template lists it beside the built-in templates. Secrets are not saved.",
+                size="2", color=styles.MUTED, margin_bottom="14px"),
+            rx.vstack(
+                rx.vstack(_label("Process name", "process-name",
+                                 rx.text(H.proc_name.length(), "/60", size="1", color=styles.MUTED)),
+                          rx.input(value=H.proc_name, on_change=H.set_proc_name, id="process-name", width="100%"),
+                          spacing="1", width="100%"),
+                rx.vstack(_label("Description", "process-description",
+                                 rx.text(H.proc_description.length(), "/90", size="1", color=styles.MUTED)),
+                          rx.text_area(value=H.proc_description, on_change=H.set_proc_description,
+                                       id="process-description", width="100%", rows="2"),
+                          spacing="1", width="100%"),
+                rx.cond(H.proc_error != "", rx.callout(H.proc_error, icon="circle_alert", color_scheme="red",
+                                                       size="1", id="process-error", width="100%")),
+                rx.hstack(
+                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                    rx.button("Save", on_click=H.submit_process, id="process-submit", loading=H.proc_saving,
+                              disabled=H.proc_name.strip() == ""),
+                    justify="end", spacing="3", width="100%",
+                ),
+                spacing="4",
+            ),
+            max_width="480px",
+            id="process-dialog",
+        ),
+        open=H.proc_open,
+        on_open_change=H.set_proc_open,
+    )
+
+
 def hint_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
