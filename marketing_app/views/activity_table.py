@@ -151,7 +151,7 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
                     size="1", color=styles.MUTED, class_name="activity-schedule truncate",
                     title=rx.cond(row["next_run"] != "", "Next run " + row["next_run"] + " UTC", "No run planned")),
             rx.cond(row["process"] != "",
-                    rx.text(rx.icon("workflow", size=11), " From process ", row["process"], size="1",
+                    rx.text("From process ", row["process"], size="1",
                             color=styles.MUTED, class_name="activity-process truncate",
                             title="Created from the process " + row["process"])),
             class_name="col-name",

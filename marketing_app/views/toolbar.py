@@ -38,7 +38,7 @@ def _search() -> rx.Component:
             default_value=S.search,
             placeholder="Search by name, press Enter",
             size="2",
-            width="280px",
+            width="230px",
             id="activity-search",
             auto_complete="off",
         ),
@@ -62,11 +62,10 @@ def _campaign_filter() -> rx.Component:
 
 
 def _option_filter(*, value: rx.Var[str], options: rx.Var[list[list[str]]], on_change: rx.EventHandler,
-                   everything: str, field_id: str, icon: str) -> rx.Component:
+                   everything: str, field_id: str) -> rx.Component:
     """A select of (id, name) options with "everything" first: the Process and Audience filters."""
     return rx.select.root(
-        rx.select.trigger(rx.hstack(rx.icon(icon, size=14), rx.select.value(), spacing="2", align="center"),
-                          id=field_id, max_width="220px",
+        rx.select.trigger(id=field_id, max_width="170px", aria_label=everything,
                           variant=rx.cond(value != ANY, "soft", "surface"),
                           color_scheme=rx.cond(value != ANY, "indigo", "gray")),
         rx.select.content(
@@ -113,9 +112,9 @@ def toolbar() -> rx.Component:
         _search(),
         _campaign_filter(),
         _option_filter(value=S.process_filter, options=S.process_options, on_change=S.filter_process,
-                       everything="All processes", field_id="process-filter", icon="workflow"),
+                       everything="All processes", field_id="process-filter"),
         _option_filter(value=S.audience_filter, options=S.audience_options, on_change=S.filter_audience,
-                       everything="All audiences", field_id="audience-filter", icon="users"),
+                       everything="All audiences", field_id="audience-filter"),
         _group_chip(),
         rx.spacer(),
         _show_columns(),

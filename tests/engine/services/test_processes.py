@@ -8,12 +8,14 @@ import pytest
 from sqlmodel import Session, select
 
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.models import Activity, Process, Role, VersionAudience, Workspace
+from engine.models import Activity, Process, Role, Schedule, VersionAudience, Workspace
 from engine.services import activities as svc
+from engine.services import local_time
 from engine.services import processes as proc
 from engine.services.activities import ActivityInput
+from engine.services.canvas import canvas_view
 from engine.services.listing import ListQuery, list_activities
-from engine.status import ActivityStatus
+from engine.status import Action, ActivityStatus, why_not
 from tests import factories as f
 from tests.engine.services.test_activities import snapshot
 
@@ -199,3 +201,23 @@ def test_a_private_activity_made_from_a_process_stays_hidden_from_the_filter(ses
     process = proc.save_process(session=session, actor=marketer, activity_id=source.id, name="Shared")
     proc.create_from_process(session=session, actor=marketer, data=ActivityInput(name="Mine"), process_id=process.id)
     assert list_activities(session=session, actor=other, query=ListQuery(process_id=process.id)).total == 0
+
+
+def test_the_canvas_view_says_schedule_next_run_and_process(session: Session, marketer) -> None:
+    running = f.activity(session, marketer, status=S.IN_PROGRESS)
+    running.schedule, running.next_run_at = Schedule.DAILY, f.later(3)
+    session.add(running)
+    view = canvas_view(session=session, actor=marketer, activity_id=running.id)
+    assert (view.schedule_label, view.schedule_why_not) == ("Daily", why_not(S.IN_PROGRESS, Action.SCHEDULE))
+    assert view.next_run_label == local_time.format_local(running.next_run_at, "UTC")
+    assert (view.process_why_not, view.process_version_label) == ("", "V1")
+    draft = f.activity(session, marketer, status=S.DRAFT)
+    draft_view = canvas_view(session=session, actor=marketer, activity_id=draft.id)
+    assert (draft_view.schedule_why_not, draft_view.next_run_label) == ("", "")
+    assert "publish the activity first" in draft_view.process_why_not
+    process = proc.save_process(session=session, actor=marketer, activity_id=running.id, name="P")
+    made = proc.create_from_process(session=session, actor=marketer, data=ActivityInput(name="M"),
+                                    process_id=process.id)
+    assert canvas_view(session=session, actor=marketer, activity_id=made.id).origin_process == "P"
+    proc.delete_process(session=session, actor=marketer, process_id=process.id)
+    assert canvas_view(session=session, actor=marketer, activity_id=made.id).origin_process == "P (deleted)"
