@@ -1,5 +1,6 @@
 """Seed 002's schedule follow-ups and reusable processes in Chromium: the canvas header shows the schedule and next
-run, its Basic information dialog greys the schedule with the status machine's why-not while In Progress; a
+run, its Basic information dialog greys the schedule with the status machine's why-not while In Progress (and
+changes a Draft's); a
 published activity is saved as a process from the canvas, New from Template lists it with a preview, an activity
 is created from it (the canvas names the process), and the list is filtered by process and by audience."""
 
@@ -82,12 +83,30 @@ def test_save_as_process_create_from_it_and_filter(app_server: RunningApp, page:
     created = expected.activity(db, MADE)
     assert (created.process_id, created.process_name) == (made_process.id, PROCESS)
 
+    # a Draft may change its schedule in the pencil; Save Draft keeps it and the list shows it
+    expect(page.locator("#canvas-schedule")).to_have_text("Once")
+    page.click("#canvas-edit-info")
+    expect(page.locator("#info-schedule")).to_be_enabled()
+    expect(page.locator("#info-schedule-why-not")).to_have_count(0)
+    page.click("#info-schedule")
+    page.get_by_role("option", name="Hourly", exact=True).click()
+    page.fill("#info-schedule-every", "3")
+    page.click("#info-submit")
+    expect(page.locator("#info-dialog")).to_have_count(0)
+    expect(page.locator("#canvas-schedule")).to_have_text("Every 3 hours")
+    shot(page, "draft-schedule-changed")
+    page.click("#canvas-save")
+    page.wait_for_url(re.compile(r".*/$"))
+    saved_draft = expected.activity(db, MADE)
+    assert (saved_draft.schedule, saved_draft.schedule_every) == ("hourly", 3)
+
     # the list: the row names its process; the Process filter shows exactly the service's page
     back_to_list(page, app_server.url)
     page.click("#process-filter")
     page.get_by_role("option", name=PROCESS, exact=True).click()
     expect_rows(page, expected.page(db, "marketer", process_id=made_process.id))
     expect(row(page, MADE).locator(".activity-process")).to_contain_text(f"From process {PROCESS}")
+    expect(row(page, MADE).locator(".activity-schedule")).to_have_text("Every 3 hours")
     shot(page, "list-filtered-by-process")
 
     # the Audience filter (with the process filter cleared): the activities whose trigger enters that audience
