@@ -7,6 +7,7 @@ import reflex as rx
 from marketing_app import styles
 from marketing_app.components.campaign_picker import campaign_picker
 from marketing_app.components.flow_canvas import flow_canvas
+from marketing_app.components.guarded import guarded_menu_item
 from marketing_app.components.schedule_field import schedule_field
 from marketing_app.components.time_field import time_field
 from marketing_app.states.canvas_templates import (
@@ -60,15 +61,15 @@ def _preview(nodes: rx.Var, edges: rx.Var) -> rx.Component:
 
 
 def _process_menu(p: rx.Var[ProcessCard]) -> rx.Component:
-    denied = p.manage_why_not != ""
     return rx.menu.root(
         rx.menu.trigger(rx.icon_button(rx.icon("ellipsis", size=14), size="1", variant="ghost", color_scheme="gray",
                                        class_name="process-more", aria_label="More")),
         rx.menu.content(
-            rx.menu.item("Rename", on_click=S.open_rename(p.id), disabled=denied, title=p.manage_why_not,
-                         class_name="process-rename"),
-            rx.menu.item("Delete", on_click=S.ask_delete(p.id), disabled=denied, title=p.manage_why_not,
-                         color="red", class_name="process-delete"),
+            guarded_menu_item("Rename", reason=p.manage_why_not, on_click=S.open_rename(p.id), action="rename",
+                              icon="pencil"),
+            guarded_menu_item("Delete", reason=p.manage_why_not, on_click=S.ask_delete(p.id), action="delete",
+                              icon="trash_2", color="red"),
+            class_name="process-menu",
         ),
     )
 

@@ -8,15 +8,28 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlmodel import Session, select
 
+from engine.db import make_engine
+from engine.models import User
 from engine.services import processes
+from engine.services.activities import ActivityInput
 from engine.services.audiences import list_audiences
 from engine.services.canvas import canvas_view
 from engine.status import Action, ActivityStatus, why_not
 from marketing_app.routes import canvas_route
 from tests.browser import expected
 from tests.browser.conftest import RunningApp, Shot
-from tests.browser.ui import back_to_list, dismiss_toasts, expect_rows, row, sign_in, toast
+from tests.browser.ui import (
+    back_to_list,
+    dismiss_toasts,
+    expect_rows,
+    expect_tooltip,
+    row,
+    sign_in,
+    sign_out,
+    toast,
+)
 
 pytestmark = pytest.mark.browser
 SOURCE = "Welcome SMS day 0"  # the demo's daily In Progress activity of `marketer`, public
@@ -121,3 +134,77 @@ def test_save_as_process_create_from_it_and_filter(app_server: RunningApp, page:
     assert 0 < found.total < expected.page(db, "marketer").total
     expect_rows(page, found)
     shot(page, "list-filtered-by-audience")
+
+
+def _kept(db: str, username: str, fn):  # noqa: ANN001, ANN202
+    """A service call made outside the page (another session of the marketer), committed."""
+    engine = make_engine(db)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            user = session.exec(select(User).where(User.username == username)).one()
+            out = fn(session, user)
+            session.commit()
+            return out
+    finally:
+        engine.dispose()
+
+
+def test_visibility_rename_and_delete(app_server: RunningApp, page: Page, shot: Shot) -> None:
+    db = app_server.database_url
+    public_source = expected.activity(db, "Birthday month coupon")  # marketer's, public, In Progress
+    private_source = expected.activity(db, "Welcome email day 3")  # marketer's, private, Not Started
+    shared = _kept(db, "marketer", lambda s, u: processes.save_process(
+        session=s, actor=u, activity_id=public_source.id, name="Birthday coupon flow").id)
+    _kept(db, "marketer", lambda s, u: processes.save_process(
+        session=s, actor=u, activity_id=private_source.id, name="Private welcome email"))
+    _kept(db, "marketer", lambda s, u: processes.create_from_process(
+        session=s, actor=u, data=ActivityInput(name="Birthday coupon for VIPs"), process_id=shared))
+
+    # another marketer: the public source's process, not the private one's; Rename / Delete greyed with why
+    sign_in(page, app_server.url, "marketer2")
+    page.goto(app_server.url + "/templates")
+    expect(page.locator('.process-card[data-name="Birthday coupon flow"]')).to_be_visible()
+    expect(page.locator('.process-card[data-name="Private welcome email"]')).to_have_count(0)
+    page.locator('.process-card[data-name="Birthday coupon flow"] .process-more').click()
+    menu = page.locator(".process-menu")
+    why = "Only the process's creator or an admin can rename or delete it."
+    expect(menu.locator('[data-action="rename"]')).to_have_attribute("aria-disabled", "true")
+    shot(page, "other-marketer-sees-public-process")
+    expect_tooltip(page, menu.locator('[data-action="delete"]'), why)
+    page.keyboard.press("Escape")
+    sign_out(page)
+
+    # its creator renames it: the activity made from it follows; then deletes it: the activity keeps the name
+    sign_in(page, app_server.url, "marketer")
+    page.goto(app_server.url + "/templates")
+    expect(page.locator('.process-card[data-name="Private welcome email"]')).to_be_visible()
+    page.locator('.process-card[data-name="Birthday coupon flow"] .process-more').click()
+    page.locator('.process-menu [data-action="rename"]').click()
+    page.fill("#rename-name", "Private welcome email")
+    page.click("#rename-submit")
+    expect(page.locator("#rename-error")).to_have_text("A process named “Private welcome email” already exists.")
+    page.fill("#rename-name", "Birthday coupon flow v2")
+    page.click("#rename-submit")
+    toast(page, "Renamed to “Birthday coupon flow v2”.")
+    expect(page.locator('.process-card[data-name="Birthday coupon flow v2"]')).to_be_visible()
+    shot(page, "renamed")
+    back_to_list(page, app_server.url)
+    expect(row(page, "Birthday coupon for VIPs").locator(".activity-process")).to_have_text(
+        "From process Birthday coupon flow v2")
+
+    page.goto(app_server.url + "/templates")
+    page.locator('.process-card[data-name="Birthday coupon flow v2"] .process-more').click()
+    page.locator('.process-menu [data-action="delete"]').click()
+    expect(page.locator("#process-delete-dialog")).to_contain_text("Activities created from it keep their flows")
+    shot(page, "confirm-delete")
+    page.click("#process-delete-ok")
+    toast(page, "Deleted the process “Birthday coupon flow v2”.")
+    expect(page.locator('.process-card[data-name="Birthday coupon flow v2"]')).to_have_count(0)
+    assert expected.activity(db, "Birthday coupon for VIPs").process_id is None
+    back_to_list(page, app_server.url)
+    expect(row(page, "Birthday coupon for VIPs").locator(".activity-process")).to_have_text(
+        "From process Birthday coupon flow v2 (deleted)")
+    page.click("#process-filter")
+    expect(page.get_by_role("option", name="Birthday coupon flow v2", exact=True)).to_have_count(0)
+    expect(page.get_by_role("option", name="Private welcome email", exact=True)).to_be_visible()
+    shot(page, "deleted-process-in-list")
