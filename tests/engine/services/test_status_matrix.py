@@ -11,6 +11,7 @@ from sqlmodel import Session
 from engine.errors import Conflict, Invalid
 from engine.models import Activity, Role, Schedule
 from engine.services import activities as svc
+from engine.services import processes
 from engine.services.activities import ActivityInput
 from engine.status import ActivityStatus
 from tests import factories as f
@@ -20,36 +21,45 @@ S = ActivityStatus
 NO = "refused"  # the service refuses, the database is unchanged
 GONE = "deleted"
 COPIED = "copied"  # the source is unchanged and a new private Draft exists
+SAVED = "saved"  # saved as a process (its published version); the activity is unchanged
 
 ACTIONS = ("publish", "publish_later", "save_draft", "schedule", "pause", "resume", "modify", "stop", "start",
-           "delete", "copy", "move", "set_public")
+           "delete", "copy", "move", "set_public", "save_process")
 
 # fmt: off
 MATRIX: dict[ActivityStatus, dict[str, Any]] = {
     #              publish        publish_later   save_draft     schedule     pause     resume         modify
-    #              stop        start          delete  copy    move           set_public
+    #              stop        start          delete  copy    move           set_public     save_process
+    # (a Draft has no published version yet: it cannot be saved as a process)
     S.DRAFT:       dict(publish=S.IN_PROGRESS, publish_later=S.NOT_STARTED, save_draft=S.DRAFT, schedule=S.DRAFT,
                         pause=NO, resume=NO, modify=NO, stop=NO, start=NO, delete=GONE, copy=COPIED,
-                        move=S.DRAFT, set_public=S.DRAFT),
+                        move=S.DRAFT, set_public=S.DRAFT,
+                        save_process=NO),
     S.NOT_STARTED: dict(publish=S.IN_PROGRESS, publish_later=S.NOT_STARTED, save_draft=S.DRAFT,
                         schedule=S.DRAFT, pause=NO, resume=NO, modify=S.NOT_STARTED, stop=S.STOPPED, start=NO,
-                        delete=GONE, copy=COPIED, move=S.NOT_STARTED, set_public=S.NOT_STARTED),
+                        delete=GONE, copy=COPIED, move=S.NOT_STARTED, set_public=S.NOT_STARTED,
+                        save_process=SAVED),
     S.IN_PROGRESS: dict(publish=S.IN_PROGRESS, publish_later=S.NOT_STARTED, save_draft=S.IN_PROGRESS,
                         schedule=NO, pause=S.PAUSED, resume=NO, modify=NO, stop=S.STOPPED, start=NO, delete=NO,
-                        copy=COPIED, move=S.IN_PROGRESS, set_public=S.IN_PROGRESS),
+                        copy=COPIED, move=S.IN_PROGRESS, set_public=S.IN_PROGRESS,
+                        save_process=SAVED),
     # a Paused activity restarts only with a new start time later than now (Resume, or Publish with one)
     S.PAUSED:      dict(publish=NO, publish_later=S.NOT_STARTED, save_draft=S.PAUSED, schedule=S.PAUSED,
                         pause=NO, resume=S.NOT_STARTED, modify=S.PAUSED, stop=S.STOPPED, start=NO, delete=GONE,
-                        copy=COPIED, move=S.PAUSED, set_public=S.PAUSED),
+                        copy=COPIED, move=S.PAUSED, set_public=S.PAUSED,
+                        save_process=SAVED),
     S.STOPPED:     dict(publish=S.IN_PROGRESS, publish_later=S.NOT_STARTED, save_draft=S.DRAFT, schedule=NO,
                         pause=NO, resume=NO, modify=NO, stop=NO, start=S.IN_PROGRESS, delete=GONE, copy=COPIED,
-                        move=S.STOPPED, set_public=S.STOPPED),
+                        move=S.STOPPED, set_public=S.STOPPED,
+                        save_process=SAVED),
     S.COMPLETED:   dict(publish=S.IN_PROGRESS, publish_later=S.NOT_STARTED, save_draft=S.DRAFT, schedule=NO,
                         pause=NO, resume=NO, modify=NO, stop=NO, start=NO, delete=GONE, copy=COPIED,
-                        move=S.COMPLETED, set_public=S.COMPLETED),
+                        move=S.COMPLETED, set_public=S.COMPLETED,
+                        save_process=SAVED),
     S.ABNORMAL_END: dict(publish=S.IN_PROGRESS, publish_later=S.NOT_STARTED, save_draft=S.DRAFT, schedule=NO,
                          pause=NO, resume=NO, modify=NO, stop=NO, start=NO, delete=GONE, copy=COPIED,
-                         move=S.ABNORMAL_END, set_public=S.ABNORMAL_END),
+                         move=S.ABNORMAL_END, set_public=S.ABNORMAL_END,
+                        save_process=SAVED),
 }
 # fmt: on
 
@@ -79,6 +89,7 @@ def _calls(session: Session, actor, activity: Activity) -> dict[str, Callable[[]
         "copy": lambda: svc.copy_activity(**kw),
         "move": lambda: svc.move(**kw, group_id=None),
         "set_public": lambda: svc.set_public(**kw, public=True),
+        "save_process": lambda: processes.save_process(**kw, name=f"Process of {activity.id}"),
     }
 
 
@@ -106,6 +117,10 @@ def test_status_by_action(session: Session, marketer, status: ActivityStatus, ac
         assert session.get(Activity, activity.id) is None
         return
     session.refresh(activity)
+    if expected == SAVED:
+        assert activity.status == status
+        assert processes.list_processes(session=session, actor=marketer)[0].source.endswith("· V1")
+        return
     if expected == COPIED:
         assert activity.status == status
         assert len(snapshot(session)) > count
