@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, or_, true
 from sqlmodel import col
 
 from engine.errors import Forbidden
-from engine.models import Activity, Role, User
+from engine.models import Activity, Process, Role, User
 from engine.status import READ_ACTIONS, Action
 
 # actions that create something new from a visible activity, rather than changing it
@@ -55,3 +55,30 @@ def require_writer(actor: User) -> None:
     """Creating activities and managing groups: admins and marketers."""
     if actor.role == Role.MANAGER:
         raise Forbidden("Managers have read-only access: ask a marketer or an admin to do this.")
+
+
+# ---- reusable processes (engine/services/processes.py): a process follows its source activity's visibility
+# when saved (public → the workspace; private → its creator and admins); renaming and deleting are for its
+# creator and admins; managers read.
+
+
+def process_visible_clause(actor: User) -> ColumnElement[bool]:
+    same_ws = col(Process.workspace_id) == actor.workspace_id
+    if actor.role == Role.ADMIN:
+        return same_ws
+    return and_(same_ws, or_(col(Process.is_public) == true(), col(Process.owner_id) == actor.id))
+
+
+def can_see_process(actor: User, process: Process) -> bool:
+    if process.workspace_id != actor.workspace_id:
+        return False
+    return actor.role == Role.ADMIN or process.is_public or process.owner_id == actor.id
+
+
+def process_refusal(actor: User, process: Process) -> str | None:
+    """None when `actor` may rename or delete `process`, else why not."""
+    if actor.role == Role.MANAGER:
+        return "Managers have read-only access: ask a marketer or an admin to do this."
+    if actor.role != Role.ADMIN and process.owner_id != actor.id:
+        return "Only the process's creator or an admin can rename or delete it."
+    return None

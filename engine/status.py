@@ -54,6 +54,7 @@ class Action(StrEnum):
     PAUSE = "pause"
     RESUME = "resume"  # with a new start time later than now
     MODIFY = "modify"  # the schedule, effective period and basic information, from the list
+    SCHEDULE = "schedule"  # change the schedule (once / every N …) from the canvas's Basic information dialog
     # system actions (scheduler / engine)
     BEGIN = "begin"  # start time reached
     COMPLETE = "complete"  # one-time flow completed (or its run count used up)
@@ -101,6 +102,11 @@ ACTIVITY_RULES: dict[Action, Rule] = {
                         "Only a Paused activity can be resumed (a Stopped one is started)."),
     Action.MODIFY: Rule(frozenset({S.NOT_STARTED, S.PAUSED}), None,
                         "Only a Not Started or Paused activity can be modified; pause it first."),
+    # The canvas's pencil may change the schedule only where Modify may (seed 002: Pending / Paused), and in a
+    # Draft, which has never run (its schedule is still being set up, as New activity sets it).
+    Action.SCHEDULE: Rule(frozenset({S.DRAFT, S.NOT_STARTED, S.PAUSED}), None,
+                          "The schedule can be changed only while the activity is a Draft, Not Started or Paused; "
+                          "pause it first."),
     # Started again before its start time, a Stopped activity waits as Not Started.
     Action.START: Rule(frozenset({S.STOPPED}), S.IN_PROGRESS, "Only a Stopped activity can be started.",
                        S.NOT_STARTED),

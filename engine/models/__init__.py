@@ -9,6 +9,7 @@ from engine.models.group import ActivityGroup
 from engine.models.identity import DatabaseIdentity
 from engine.models.inbox import InboxItem, InboxKind
 from engine.models.outbound import OutboundAllow
+from engine.models.process import Process, VersionAudience
 from engine.models.record import ExecutionRecord, RecordTrigger
 from engine.models.rows import HasId, pk_ids, row_id, table_of
 from engine.models.secret import SecretValue
@@ -21,6 +22,6 @@ __all__ = [
     "CustomerRoute", "CustomerStep", "CustomerTag", "DatabaseIdentity", "InboxItem", "InboxKind",
     "NodeCounter", "OutboundAllow", "ActivityGroup", "ActivityVersion", "AuthSession",
     "ExecutionRecord", "MarketingCampaign", "RecordTrigger", "Role", "Schedule", "SecretValue", "User",
-    "UserPreference",
+    "UserPreference", "Process", "VersionAudience",
     "Workspace", "HasId", "pk_ids", "row_id", "table_of",
 ]
