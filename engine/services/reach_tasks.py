@@ -369,6 +369,36 @@ def list_tasks(*, session: Session, actor: User, channel: str, query: TaskQuery,
                     activities=_activity_choices(session, actor, chan))
 
 
+def parse_task_id(task_id: str) -> tuple[int, str]:
+    """(record id, node id) of a task id "<record>-<node>"; NotFound when it is not one."""
+    record, sep, node_id = (task_id or "").partition("-")
+    if not sep or not record.isdigit() or not node_id:
+        raise NotFound("Task not found.")
+    return int(record), node_id
+
+
+def get_task(*, session: Session, actor: User, channel: str, task_id: str, now: datetime | None = None) -> ReachTask:
+    """One task by its id, as the list shows it; a task of an activity the actor may not see is "not found",
+    like a missing one (also typed into a URL)."""
+    chan = channel_of(channel)
+    now = now or clock.now()
+    record_id, node_id = parse_task_id(task_id)
+    record = session.get(ExecutionRecord, record_id)
+    activity = session.get(Activity, record.activity_id) if record is not None else None
+    if record is None or activity is None or not can_see(actor, activity):
+        raise NotFound("Task not found.")
+    nodes = _channel_nodes(session, {record.version_id}, chan).get(record.version_id, [])
+    index = next((i for i, n in enumerate(nodes, start=1) if str(n.get("id")) == node_id), 0)
+    if not index:
+        raise NotFound("Task not found.")
+    name = f"{activity.name} · round {record.number}" + (f" · {chan.label} {index}" if len(nodes) > 1 else "")
+    found = _Candidate(record=record, activity=activity, node=nodes[index - 1], index=index, of=len(nodes),
+                       name=name)
+    _measure(session, [found], now)
+    campaigns = campaign_names(session=session, activity_ids=[activity.id])
+    return _task(session, found, chan, campaigns.get(int(activity.id), []), now)  # type: ignore[arg-type]
+
+
 def _activity_choices(session: Session, actor: User, channel: Channel) -> list[tuple[int, str]]:
     """Visible activities that have run a version with a component of the channel (the activity filter)."""
     rows = session.exec(
@@ -382,4 +412,4 @@ def _activity_choices(session: Session, actor: User, channel: Channel) -> list[t
 
 
 __all__ = ["CHANNELS", "sms_segments", "STATUS_LABELS", "SORTABLE", "ReachTask", "TaskPage", "TaskQuery", "TaskStatus",
-           "channel_of", "list_tasks", "task_status"]
+           "channel_of", "get_task", "list_tasks", "parse_task_id", "task_status"]
