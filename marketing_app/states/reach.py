@@ -34,11 +34,11 @@ def number(n: int) -> str:
     return f"{n:,}"
 
 
-def row(task: ReachTask) -> dict[str, str]:
+def row(task: ReachTask, channel: str = "sms") -> dict[str, str]:
     """Display strings of one task (and raw numbers in data attributes for tests)."""
     reasons = "\n".join(f"{reason}: {n:,}" for reason, n in task.failure_reasons)
     return {
-        "id": task.id, "name": task.name, "activity": task.activity_name,
+        "id": task.id, "name": task.name, "details_href": f"/reach/{channel}/{task.id}", "activity": task.activity_name,
         "activity_href": canvas_route(task.activity_id, mode="details", record=task.record_id),
         "campaigns": str(len(task.campaigns)) if task.campaigns else "",
         "campaigns_full": ", ".join(task.campaigns), "content": task.content,
@@ -96,7 +96,7 @@ class ReachState(rx.State):
                          descending=self.descending, page=self.page, page_size=self.page_size)
 
     def _show(self, data: TaskPage) -> None:
-        rows = [row(t) for t in data.rows]
+        rows = [row(t, self.channel) for t in data.rows]
         if rows != self.rows:
             self.rows = rows
         self.total, self.pages, self.page = data.total, data.pages, data.page

@@ -128,8 +128,12 @@ def _row(r: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.el.tr(
         rx.el.td(
             rx.text(r["name"], class_name="task-name truncate", title=r["name"], weight="medium", size="2"),
-            rx.link("Open the round on the canvas", href=r["activity_href"], class_name="activity-link truncate",
-                    size="1"),
+            rx.hstack(
+                rx.link("View Details", href=r["details_href"], class_name="details-link", size="1"),
+                rx.link("Round on the canvas", href=r["activity_href"], class_name="activity-link truncate",
+                        size="1"),
+                spacing="2",
+            ),
         ),
         rx.el.td(_campaigns(r)),
         rx.el.td(rx.text(r["content"], class_name="truncate", title=r["content"], size="2"),
