@@ -8,6 +8,7 @@ from engine.models.execution import CustomerRoute, CustomerStep, NodeCounter
 from engine.models.group import ActivityGroup
 from engine.models.identity import DatabaseIdentity
 from engine.models.inbox import InboxItem, InboxKind
+from engine.models.moderation import BannedWord as BannedWord
 from engine.models.outbound import OutboundAllow
 from engine.models.record import ExecutionRecord, RecordTrigger
 from engine.models.rows import HasId, pk_ids, row_id, table_of

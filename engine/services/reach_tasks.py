@@ -36,6 +36,7 @@ from sqlmodel import Session, col, select
 from engine import clock
 from engine.components.registry import get_component
 from engine.errors import Invalid, NotFound
+from engine.flow.moderation import sms_segments, sms_text
 from engine.models import Activity, ActivityVersion, Audience, CustomerStep, ExecutionRecord, Schedule, User
 from engine.permissions import can_see, visible_clause
 from engine.runtime.receipts import NO_RECEIPT_AFTER
@@ -55,12 +56,6 @@ class Channel:
     content: Callable[[dict[str, Any]], str]
 
 
-def _sms_content(config: dict[str, Any]) -> str:
-    text = str(config.get("content") or "")
-    signature = str(config.get("signature") or "")
-    return f"【{signature}】{text}" if signature else text
-
-
 def _fields(*names: str) -> Callable[[dict[str, Any]], str]:
     def read(config: dict[str, Any]) -> str:
         return " · ".join(str(config[n]) for n in names if config.get(n))
@@ -68,32 +63,13 @@ def _fields(*names: str) -> Callable[[dict[str, Any]], str]:
 
 
 CHANNELS: dict[str, Channel] = {c.key: c for c in (
-    Channel("sms", "SMS", "text_sms", _sms_content),
+    Channel("sms", "SMS", "text_sms", sms_text),
     Channel("digital-sms", "Digital SMS", "digital_sms", _fields("title", "template_id")),
     Channel("email", "Email", "email", _fields("subject")),
     Channel("wechat", "WeChat", "wechat_message", _fields("content", "title")),
     Channel("template-message", "Template Message", "template_message", _fields("template_id")),
     Channel("app-push", "App Push", "app_push", _fields("title", "body")),
 )}
-
-
-#: GSM 03.38: the basic alphabet (one unit each) and its extension table (two units: escape + character); any
-#: other character sends the whole message as UCS-2
-GSM_BASIC = frozenset("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                      "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
-GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
-
-
-def sms_segments(text: str) -> tuple[int, int]:
-    """(length in units, segments) of an SMS: GSM-7 text is 160 units in one message, 153 per part when split;
-    anything else (Chinese, emoji) is UCS-2: 70 characters, 67 per part (UTF-16 units, so an emoji counts 2)."""
-    if all(c in GSM_BASIC or c in GSM_EXTENDED for c in text):
-        units, single, part = sum(2 if c in GSM_EXTENDED else 1 for c in text), 160, 153
-    else:
-        units, single, part = len(text.encode("utf-16-le")) // 2, 70, 67
-    if units <= single:
-        return units, 1 if units else 0
-    return units, -(-units // part)
 
 
 class TaskStatus:

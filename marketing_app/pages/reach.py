@@ -6,7 +6,7 @@ import reflex as rx
 from marketing_app.components.live_follow import live_follow
 from marketing_app.states.reach import ReachState as S
 from marketing_app.templates import template
-from marketing_app.views.reach_table import channel_links, filters, task_table
+from marketing_app.views.reach_table import banned_words_dialog, channel_links, filters, task_table
 
 ROUTE = "/reach/[channel]"
 STYLESHEET = "/reach/reach.css"
@@ -22,6 +22,7 @@ def _header() -> rx.Component:
             spacing="1",
         ),
         rx.spacer(),
+        banned_words_dialog(),
         rx.cond(
             S.live,
             rx.hstack(rx.box(class_name="live-dot"), rx.text("Live · updated ", S.updated_at, size="1",
