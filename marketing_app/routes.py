@@ -5,6 +5,13 @@ HOME_ROUTE = "/"
 LOGIN_ROUTE = "/login"
 
 
+def segment(path: str, index: int) -> str:
+    """The `index`-th segment of a URL path ('/reach/sms' -> 1: 'sms'): a dynamic route's argument, read from
+    the URL itself (Reflex deprecated `router.page.params`)."""
+    parts = [p for p in path.split("?", 1)[0].split("/") if p]
+    return parts[index] if index < len(parts) else ""
+
+
 def canvas_route(activity_id: int | str, **query: str | int) -> str:
     tail = "&".join(f"{k}={v}" for k, v in query.items())
     return f"/activities/{activity_id}/canvas" + (f"?{tail}" if tail else "")

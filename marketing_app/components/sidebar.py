@@ -16,8 +16,8 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
 def _nav_item(label: str, icon: str, route: str) -> rx.Component:
     # a section with a route parameter (/reach/<channel>) is active on every page under its first segment
     section = "/" + route.split("/")[1] + "/"
-    active = (rx.State.router.page.path == route) | (
-        rx.State.router.page.path.startswith(section) if route.count("/") > 1 else False)
+    path = rx.State.router.url.path
+    active = (path == route) | (path.startswith(section) if route.count("/") > 1 else False)
     return rx.link(
         rx.hstack(
             rx.icon(icon, size=16),

@@ -29,7 +29,7 @@ from engine.services import activities as activity_service
 from engine.services import local_time, preferences
 from engine.services.canvas import TEMPLATE_HIDDEN_PREFERENCE, canvas_view
 from engine.status import ActivityStatus
-from marketing_app.routes import HOME_ROUTE
+from marketing_app.routes import HOME_ROUTE, segment
 from marketing_app.states import canvas_edits as edits
 from marketing_app.states import canvas_form as form
 from marketing_app.states import canvas_model as model
@@ -133,8 +133,7 @@ class CanvasState(rx.State):
 
     @rx.event
     async def load(self):
-        params = self.router.page.params
-        aid = _number(str(params.get("activity_id", "")))
+        aid = _number(segment(self.router.url.path, 1))  # /activities/<activity_id>/canvas
         query = self.router.url.query_parameters
         version_id, record_id = _number(query.get("version", "")), _number(query.get("record", ""))
         mode = "details" if query.get("mode") == "details" else "edit"

@@ -20,6 +20,7 @@ from marketing_app.states import live as live_pages
 from marketing_app.states.activities import canvas_route, page_items
 from marketing_app.states.auth import LOGIN_ROUTE, AuthState
 from marketing_app.states.service import outcome_as, run
+from marketing_app.routes import segment
 
 PAGE_SIZES = ["10", "20", "50", "100"]
 ALL = "all"  # the selects' "no filter" (a Radix select item cannot have an empty value)
@@ -128,7 +129,7 @@ class ReachState(rx.State):
 
     @rx.event
     async def load(self):
-        channel = str(self.router.page.params.get("channel", "sms"))
+        channel = segment(self.router.url.path, 1) or "sms"  # /reach/<channel>
         query = self.router.url.query_parameters
         self.reset()
         self.channel = channel
