@@ -16,11 +16,11 @@ import reflex as rx
 from engine.clock import now
 from engine.services import moderation, reach_tasks
 from engine.services.reach_tasks import CHANNELS, STATUS_LABELS, ReachTask, TaskPage, TaskQuery
+from marketing_app.routes import segment
 from marketing_app.states import live as live_pages
 from marketing_app.states.activities import canvas_route, page_items
 from marketing_app.states.auth import LOGIN_ROUTE, AuthState
 from marketing_app.states.service import outcome_as, run
-from marketing_app.routes import segment
 
 PAGE_SIZES = ["10", "20", "50", "100"]
 ALL = "all"  # the selects' "no filter" (a Radix select item cannot have an empty value)

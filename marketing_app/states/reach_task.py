@@ -13,6 +13,7 @@ from engine.services import reach_details
 from engine.services.crowds import OperationRow
 from engine.services.reach_details import AUDIENCE_RESULTS, TaskDetails
 from engine.services.reach_tasks import CHANNELS
+from marketing_app.routes import segment
 from marketing_app.states.activities import canvas_route
 from marketing_app.states.service import run
 
@@ -117,9 +118,8 @@ class ReachTaskState(rx.State):
 
     @rx.event
     async def load(self):
-        params = self.router.page.params
-        channel = str(params.get("channel", "sms"))
-        task_id = str(params.get("task", ""))
+        path = self.router.url.path  # /reach/<channel>/<task id>
+        channel, task_id = segment(path, 1) or "sms", segment(path, 2)
         self.reset()
         self.channel, self.task_id = channel, task_id
         self.channel_label = CHANNELS[channel].label if channel in CHANNELS else channel
