@@ -30,7 +30,7 @@ from engine.runtime.receipts import expire_pending, retry_late
 from engine.runtime.rounds import check_rounds, finish_if_done, persist_counters
 from engine.runtime.step import round_context
 from engine.runtime.store import RoundStore
-from engine.services import crowds
+from engine.services import crowds, normal_tasks
 from engine.settings import get_settings
 from engine.status import RecordStatus
 
@@ -80,6 +80,8 @@ class Scheduler:
                            ("reruns", lifecycle.reruns_due), ("ended", lifecycle.end_due)):
             with write_session() as session:
                 done[name] = step(session, now)
+        with write_session() as session:  # Reach Tasks' normal tasks: moderated, then sent as new rounds
+            done["normal_tasks"] = normal_tasks.moderate_and_send(session, now)["sent"]
         done["dispatched"] = self._dispatch_new_rounds(now)
         done["crowds"] = crowds.dispatch_waiting(send=lambda op: self._send_crowd()(op), now=now)
         done["resumed"] = self._release_waits(now)
