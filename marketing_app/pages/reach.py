@@ -5,7 +5,9 @@ import reflex as rx
 
 from marketing_app.components.live_follow import live_follow
 from marketing_app.states.reach import ReachState as S
+from marketing_app.states.reach_normal import NormalTaskState
 from marketing_app.templates import template
+from marketing_app.views.reach_normal import normal_tasks_panel
 from marketing_app.views.reach_table import banned_words_dialog, channel_links, filters, task_table
 
 ROUTE = "/reach/[channel]"
@@ -34,13 +36,14 @@ def _header() -> rx.Component:
     )
 
 
-@template(route=ROUTE, title="Reach Tasks", on_load=S.load)
+@template(route=ROUTE, title="Reach Tasks", on_load=[S.load, NormalTaskState.load])
 def reach() -> rx.Component:
     return rx.vstack(
         rx.el.link(rel="stylesheet", href=STYLESHEET),
         live_follow(watch=S.channel, on_start=S.follow, on_stop=S.unfollow, id="reach-follow"),
         _header(),
         channel_links(),
+        normal_tasks_panel(),
         filters(),
         rx.cond(
             S.error != "",

@@ -17,6 +17,7 @@ from sqlmodel import func, select
 
 from engine import clock, db
 from engine.models import Audience, AudienceMember, ExecutionRecord
+from engine.services import local_time, moderation
 from engine.services.reach_details import TaskDetails, task_details
 from engine.services.reach_tasks import ReachTask, TaskQuery, list_tasks
 from tests.browser.conftest import WEB_DIR, Shot
@@ -176,6 +177,84 @@ def test_a_running_sms_task_live_filtered_and_private_to_its_creator(stack: Live
     [mine] = [t for t in served("marketer2") if t.activity_id == private_id]
     wait_until(lambda: numbers(page, PRIVATE).get("audience") == mine.audience > 0, "the creator's private task")
     shot(page, "private-task-creator")
+
+
+def normal_row(page: Page, name: str):  # noqa: ANN201 — a Locator
+    return page.locator(f'.normal-row[data-name="{name}"]')
+
+
+def new_task(page: Page, name: str, content: str, audience: str, *, at: str = "") -> None:
+    page.click("#new-task")
+    page.fill("#normal-name", name)
+    page.fill("#normal-content", content)
+    page.click("#normal-audience")
+    page.get_by_role("option", name=audience).click()
+    if at:
+        page.locator("#normal-timing").get_by_text("At a time", exact=True).click()
+        page.fill("#normal-send-at", at)
+
+
+def test_normal_tasks_moderated_sent_edited_and_deleted(stack: LiveStack, page: Page, shot: Shot) -> None:
+    people = [c for c in customers(60, offset=300) if c.phone][:30]
+    audience_of("Reach normal crowd", people)
+    with db.write_session() as session:
+        moderation.set_words(session=session, actor=actor(session, "admin"), words=["lottery"])
+        zone = local_time.workspace_time_zone(session=session, actor=actor(session, "marketer"))
+    sign_in(page, stack.url, "marketer")
+    page.goto(f"{stack.url}/reach/sms")
+
+    # one for later: Moderating, then To be sent; editable (more than 5 minutes ahead)
+    later = local_time.format_local(clock.now() + timedelta(hours=2), zone)
+    new_task(page, "Normal: weekend promo", "Hi {name}, weekend promo!", "Reach normal crowd", at=later)
+    expect(page.locator("#normal-segments")).to_have_text("1 SMS segment (27 GSM characters)")
+    page.fill("#normal-content", "你好" * 40)
+    expect(page.locator("#normal-segments")).to_have_text("2 SMS segments (80 Unicode characters)")
+    page.fill("#normal-content", "Hi {name}, weekend promo!")
+    shot(page, "normal-task-new")
+    page.click("#normal-save")
+    promo = normal_row(page, "Normal: weekend promo")
+    expect(promo).to_be_visible()
+    expect(promo).to_have_attribute("data-status", "to_be_sent")  # moderated by the scheduler's tick
+    expect(promo.locator(".edit-task")).to_be_enabled()
+
+    # a banned word: Rejected, with the reason on hover; a rejected task can be edited
+    new_task(page, "Normal: lottery", "Win the LOTTERY, {name}", "Reach normal crowd")
+    page.click("#normal-save")
+    rejected = normal_row(page, "Normal: lottery")
+    expect(rejected).to_have_attribute("data-status", "rejected")
+    rejected.locator(".status-why").hover()
+    expect(page.get_by_role("tooltip")).to_have_text("Contains banned word “lottery”.")
+    expect(rejected.locator(".edit-task")).to_be_enabled()
+    shot(page, "normal-task-rejected")
+
+    # send now: the engine sends it through the SMS channel; a sent task cannot be changed, its details open
+    new_task(page, "Normal: thank you", "Thanks, {name}!", "Reach normal crowd")
+    page.click("#normal-save")
+    thanks = normal_row(page, "Normal: thank you")
+    expect(thanks).to_have_attribute("data-status", re.compile("sending|completed"), timeout=60_000)
+    wait_until(lambda: thanks.locator("td.num").inner_text().startswith(f"{len(people)} ·"),
+               "the 30 SMS to be sent")
+    expect(thanks.locator(".edit-task")).to_be_disabled()
+    thanks.locator(".delete-task").hover()
+    expect(page.get_by_role("tooltip")).to_have_text("It has been sent: a sent task cannot be changed.")
+    shot(page, "normal-task-sent")
+    thanks.get_by_role("link", name="View Details").click()
+    page.wait_for_url("**/reach/sms/*-sms")
+    expect(page.locator('[data-count="included"] .count-value')).to_have_text(str(len(people)))
+    shot(page, "normal-task-details")
+
+    # delete the scheduled one (still more than 5 minutes ahead)
+    page.goto(f"{stack.url}/reach/sms")
+    promo = normal_row(page, "Normal: weekend promo")
+    promo.locator(".delete-task").click()
+    page.click("#normal-delete-ok")
+    expect(promo).to_have_count(0)
+    # another marketer sees none of them
+    page.click("#logout")
+    page.wait_for_url("**/login")
+    sign_in(page, stack.url, "marketer2")
+    page.goto(f"{stack.url}/reach/sms")
+    expect(page.locator("#normal-empty")).to_be_visible()
 
 
 def details_of(username: str, task_id: str) -> TaskDetails:
