@@ -198,6 +198,14 @@ def _send(session: Session, task: NormalTask, now: datetime) -> None:
     session.flush()
 
 
+def has_work(session: Session, now: datetime) -> bool:
+    """Whether a tick has anything to do (read first: the tick then takes SQLite's write lock only when needed)."""
+    due = (col(NormalTask.status) == NormalTaskStatus.MODERATING) | (
+        (col(NormalTask.status) == NormalTaskStatus.SCHEDULED)
+        & (col(NormalTask.send_at).is_(None) | (col(NormalTask.send_at) <= now)))
+    return session.exec(select(NormalTask.id).where(due).limit(1)).first() is not None
+
+
 def moderate_and_send(session: Session, now: datetime) -> dict[str, list[int]]:
     """The scheduler's tick: moderate every Moderating task, then send every To be sent task whose time came."""
     out: dict[str, list[int]] = {"rejected": [], "approved": [], "sent": []}
@@ -266,5 +274,5 @@ def list_normal(*, session: Session, actor: User, channel: str, now: datetime | 
     return out
 
 
-__all__ = ["EDIT_MARGIN", "NormalRow", "TaskInput", "change_refusal", "create", "delete", "get_normal",
+__all__ = ["EDIT_MARGIN", "NormalRow", "TaskInput", "change_refusal", "create", "delete", "get_normal", "has_work",
            "list_normal", "moderate_and_send", "update"]

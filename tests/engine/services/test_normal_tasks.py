@@ -163,3 +163,20 @@ def test_create_refuses_what_cannot_be_sent() -> None:
     with write_session() as session, pytest.raises(Invalid, match="SMS only"):
         svc.create(session=session, actor=session.get(User, who["owner"].id), channel="email",
                    data=TaskInput(name="x", content="y", audience_id=audience))
+
+
+def test_the_scheduler_has_work_only_for_moderating_or_due_tasks() -> None:
+    who, audience = arrange()
+    now = clock.now()
+
+    def work(at) -> bool:  # noqa: ANN001
+        with read_session() as session:
+            return svc.has_work(session, at)
+
+    assert not work(now)
+    create(who["owner"], audience, send_at=now + timedelta(hours=1))
+    assert work(now)  # moderating
+    tick(now)
+    assert not work(now) and not work(now + timedelta(minutes=59)) and work(now + timedelta(hours=1))
+    tick(now + timedelta(hours=1))
+    assert not work(now + timedelta(hours=2))  # sent
