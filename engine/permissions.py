@@ -4,10 +4,11 @@
 - marketer: public activities and their own; changes only their own (may copy any visible one).
 - manager: reads what a marketer would see plus nothing private of others; changes nothing.
 A private activity is visible only to its creator and admins, everywhere (lists, counts, search, versions,
-records, charts).
+records, charts). A normal task's carrier activity (`Activity.hidden`) is in no list; its task's details are
+reached through the task (creator and admins).
 """
 
-from sqlalchemy import ColumnElement, and_, or_, true
+from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlmodel import col
 
 from engine.errors import Forbidden
@@ -20,7 +21,7 @@ _CREATE_FROM = frozenset({Action.COPY})
 
 def visible_clause(actor: User) -> ColumnElement[bool]:
     """SQL filter for the activities `actor` may see (always scoped to the actor's workspace)."""
-    same_ws = col(Activity.workspace_id) == actor.workspace_id
+    same_ws = and_(col(Activity.workspace_id) == actor.workspace_id, col(Activity.hidden) == false())
     if actor.role == Role.ADMIN:
         return same_ws
     return and_(same_ws, or_(col(Activity.is_public) == true(), col(Activity.owner_id) == actor.id))

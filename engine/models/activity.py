@@ -57,6 +57,9 @@ class Activity(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=now)
     published_at: datetime | None = None
     next_run_at: datetime | None = None  # periodic schedules: when the scheduler starts the next cycle
+    #: the carrier of a Reach Tasks normal task (engine/services/normal_tasks.py): its one-component round sends
+    #: the task; `permissions.visible_clause` keeps it out of every activity list
+    hidden: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
 
 
 class ActivityCampaignLink(SQLModel, table=True):

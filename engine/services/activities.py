@@ -32,6 +32,7 @@ from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
 from engine.permissions import can_see, require, require_writer
 from engine.services import secrets as secret_service
 from engine.services.listing import expand_campaigns
+from engine.services.moderation import banned_words
 from engine.shared.in_progress import new_record, require_capacity, transition_or_conflict
 from engine.status import (
     RERUN_WITHDRAWN_BY,
@@ -302,7 +303,7 @@ def publish(
     if activity.status == ActivityStatus.PAUSED and not (start_time and start_time > clock.now()):
         raise Invalid(f"“{activity.name}” is paused: set a new start time (later than now) to publish it.")
     version = _save(session, actor, activity, data, flow)
-    problems = validate_flow(version.flow)
+    problems = validate_flow(version.flow, banned_words(session, activity.workspace_id))
     if problems:
         raise Invalid("The flow cannot be published: " + " ".join(p.message for p in problems))
     now = clock.now()

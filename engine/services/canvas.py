@@ -20,7 +20,7 @@ from engine.errors import Conflict, NotFound
 from engine.flow.templates import get_template
 from engine.models import ActivityVersion, User
 from engine.permissions import role_refusal
-from engine.services import activities, execution, local_time, preferences, processes, versions
+from engine.services import activities, execution, local_time, moderation, preferences, processes, versions
 from engine.services.activities import ActivityInput
 from engine.services.audiences import list_audiences
 from engine.services.execution import ExecutionView
@@ -73,6 +73,7 @@ class CanvasView(BaseModel):
     template_key: str = ""  # the template the activity came from, "" when none or its details are hidden
     template_name: str = ""
     execution: ExecutionView | None = None  # a read-only canvas's round and its numbers
+    banned_words: list[str] = []  # the workspace's moderation list: the canvas validates a flow as publish does
 
     @property
     def read_only(self) -> bool:
@@ -149,6 +150,7 @@ def canvas_view(*, session: Session, actor: User, activity_id: int, mode: str = 
                                 note=f"{v.status_label} · {v.author_name} · {v.created_at:%Y-%m-%d %H:%M}",
                                 current=v.is_current, shown=v.id == shown.id) for v in rows],
         flow={"nodes": list(flow.get("nodes") or []), "edges": list(flow.get("edges") or [])},
+        banned_words=moderation.banned_words(session, activity.workspace_id),
         read_only_reason=refusal, saving_creates_version=creates, editing_note=editing_note,
         save_why_not=refusal or role_refusal(actor, activity, Action.SAVE_DRAFT) or why_not(
             status, Action.SAVE_DRAFT) or "",
