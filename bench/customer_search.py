@@ -110,7 +110,7 @@ def main() -> None:
     found: dict[str, list[int]] = {}
     with read_session() as session:
         viewers = {"admin": session.get(User, admin_id), "marketer": session.get(User, marketer_id)}
-        for kind, viewer, term in planned[:20]:  # warm the page cache once, as a running app's is
+        for _kind, viewer, term in planned[:20]:  # warm the page cache once, as a running app's is
             search_customers(session=session, actor=viewers[viewer], query=term)
         for kind, viewer, term in planned:
             started = time.perf_counter()

@@ -15,6 +15,7 @@ from engine.models import BehaviorEvent, Customer, CustomerTag, ExecutionRecord,
 from engine.services import customers as svc
 from engine.services.execution import counters_of
 from engine.services.incoming import SUCCESS
+from engine.shared.customers import upsert_customers
 from tests.engine.runtime.support import steps_of
 from tests.engine.services.exec_support import N, providers, seeded, set_public, start, users, walk  # noqa: F401
 
@@ -197,3 +198,24 @@ def test_each_search_field_reads_an_index_range_not_the_table() -> None:
             assert any("ix_customer_ws_email_lower" in p and "<expr>>?" in p for p in ranges), plan
             if term.startswith("+"):
                 assert any("ix_customer_ws_phone" in p and "phone>?" in p for p in ranges), plan
+
+
+def test_on_postgresql_each_search_field_reads_its_pattern_index() -> None:
+    _activity, _record, who = ran()
+    with write_session() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's text_pattern_ops indexes")
+        upsert_customers(session=session, workspace_id=who["admin"].workspace_id, rows=[
+            {"qaid": f"P{i:06d}", "name": f"Name {i}", "phone": f"+8613700{i:06d}", "email": f"p{i}@example.com"}
+            for i in range(20_000)])
+        session.execute(text("ANALYZE customer"))
+    with read_session() as session:
+        actor = session.get(User, who["admin"].id)
+        for term, index in (("P00012", "ix_customer_ws_qaid_prefix"), ("name 123", "ix_customer_ws_name_lower"),
+                            ("p123@", "ix_customer_ws_email_lower"), ("+86137000123", "ix_customer_ws_phone")):
+            compiled = select(Customer.id).where(svc._match(session, actor, term)).compile(  # noqa: SLF001
+                session.get_bind())
+            cursor = session.connection().connection.cursor()
+            cursor.execute(f"EXPLAIN {compiled}", compiled.params)
+            plan = "\n".join(str(r[0]) for r in cursor.fetchall())
+            assert "Seq Scan" not in plan and index in plan, plan
