@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, CursorResult, and_, bindparam, delete, func, or_, select
+from sqlalchemy import ColumnElement, CursorResult, Select, and_, bindparam, delete, func, or_, select
 from sqlmodel import Session, col
 
 from engine import clock
@@ -81,6 +81,9 @@ NO_CONSENT_NOTE = ("The engine keeps no consent or opt-out records yet: each cha
 CUSTOMER = table_of(Customer)
 ROUTE = table_of(CustomerRoute)
 STEP = table_of(CustomerStep)
+#: a sort's key: each has an index (workspace_id, key) to walk in order; names sort case-insensitively
+SORT_KEYS: dict[str, ColumnElement[Any]] = {"qaid": CUSTOMER.c.qaid, "name": func.lower(CUSTOMER.c.name),
+                                            "created_at": CUSTOMER.c.created_at}
 _PHONE_TERM = re.compile(r"^\+?[0-9][0-9 \-().]*$")
 _CHUNK = 500
 
@@ -220,10 +223,8 @@ def _prefix(session: Session, expr: ColumnElement[str], prefix: str) -> ColumnEl
     return and_(expr >= prefix, expr < upper)
 
 
-def _match(session: Session, actor: User, term: str) -> ColumnElement[bool]:
-    """The customers of the actor's workspace a search term finds (see the module's docstring). The workspace
-    is repeated in each alternative, so that each is one index range (SQLite's OR-by-union, PostgreSQL's
-    BitmapOr) rather than one scan of the workspace."""
+def _alternatives(session: Session, actor: User, term: str) -> list[ColumnElement[bool]]:
+    """The fields a search term may begin (see the module's docstring), one condition each."""
     lower = term.lower()
     found: list[ColumnElement[bool]] = [
         _prefix(session, CUSTOMER.c.qaid, term),
@@ -237,8 +238,33 @@ def _match(session: Session, actor: User, term: str) -> ColumnElement[bool]:
             found += [_prefix(session, CUSTOMER.c.phone, p) for p in candidates]
         else:
             found.append(CUSTOMER.c.phone.in_(candidates))
+    return found
+
+
+def _match(session: Session, actor: User, term: str) -> ColumnElement[bool]:
+    """The customers of the actor's workspace a search term finds. The workspace is repeated in each
+    alternative, so that each is one index range (SQLite's OR-by-union, PostgreSQL's BitmapOr) rather than one
+    scan of the workspace: what a narrow term wants."""
     same_ws = CUSTOMER.c.workspace_id == actor.workspace_id
-    return or_(*(and_(same_ws, f) for f in found))
+    return or_(*(and_(same_ws, f) for f in _alternatives(session, actor, term)))
+
+
+def _page_query(session: Session, actor: User, term: str, sort: str, descending: bool, broad: bool) -> Select[Any]:
+    """The statement of one page's rows (without offset and limit). A broad term (more than COUNT_LIMIT
+    matches) is the opposite case of a narrow one: sorting tens of thousands of matches costs far more than
+    walking the sort key's index (workspace_id, key) in order and testing each customer, since one in a hundred
+    or more matches; so its alternatives are not distributed and the planner takes the walk."""
+    same_ws = CUSTOMER.c.workspace_id == actor.workspace_id
+    if not term:
+        where = same_ws
+    elif broad:
+        where = and_(same_ws, or_(*_alternatives(session, actor, term)))
+    else:
+        where = _match(session, actor, term)
+    key = SORT_KEYS[sort]
+    order = [key.desc() if descending else key.asc(), CUSTOMER.c.id.desc() if descending else CUSTOMER.c.id.asc()]
+    return select(CUSTOMER.c.id, CUSTOMER.c.qaid, CUSTOMER.c.name, CUSTOMER.c.phone, CUSTOMER.c.email,
+                  CUSTOMER.c.created_at).where(where).order_by(*order)
 
 
 def _customer(session: Session, actor: User, customer_id: int) -> Customer:
@@ -262,19 +288,15 @@ def search_customers(*, session: Session, actor: User, query: str = "", sort: st
         raise Invalid(f"Unknown sort '{sort}': choose QAID, name or created.")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise Invalid(f"A page holds 1 to {MAX_PAGE_SIZE} customers.")
-    where = [_match(session, actor, term) if term else CUSTOMER.c.workspace_id == actor.workspace_id]
-    limited = select(CUSTOMER.c.id).where(*where).limit(COUNT_LIMIT + 1).subquery()
+    where = _match(session, actor, term) if term else CUSTOMER.c.workspace_id == actor.workspace_id
+    limited = select(CUSTOMER.c.id).where(where).limit(COUNT_LIMIT + 1).subquery()
     counted = int(session.execute(select(func.count()).select_from(limited)).scalar_one())
     more = counted > COUNT_LIMIT
     total = min(counted, COUNT_LIMIT)
     pages = max(1, math.ceil(total / page_size))
     page = min(max(1, page), pages)
-    key = CUSTOMER.c[sort]
-    order = [key.desc() if descending else key.asc(), CUSTOMER.c.id.desc() if descending else CUSTOMER.c.id.asc()]
-    found = session.execute(
-        select(CUSTOMER.c.id, CUSTOMER.c.qaid, CUSTOMER.c.name, CUSTOMER.c.phone, CUSTOMER.c.email,
-               CUSTOMER.c.created_at)
-        .where(*where).order_by(*order).offset((page - 1) * page_size).limit(page_size)).all()
+    found = session.execute(_page_query(session, actor, term, sort, descending, more)
+                            .offset((page - 1) * page_size).limit(page_size)).all()
     rows = [CustomerRow(id=cid, qaid=qaid, name=name or "", phone=_phone_for(actor, phone), email=email or "",
                         created_at=created) for cid, qaid, name, phone, email, created in found]
     return CustomerPage(query=term, rows=rows, total=total, more=more, page=page, pages=pages,

@@ -200,6 +200,26 @@ def test_each_search_field_reads_an_index_range_not_the_table() -> None:
                 assert any("ix_customer_ws_phone" in p and "phone>?" in p for p in ranges), plan
 
 
+def test_a_broad_term_walks_the_sort_index_and_pages_the_same_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    _activity, _record, who = ran()
+    admin = who["admin"]
+    sorts = [(sort, down) for sort in svc.SORTS for down in (False, True)]
+    narrow = {(sort, down, page): call(admin, svc.search_customers, query="F", sort=sort, descending=down,
+                                       page=page, page_size=7) for sort, down in sorts for page in (1, 3)}
+    monkeypatch.setattr(svc, "COUNT_LIMIT", 30)  # "F" finds all 100: now a broad term
+    for (sort, down, page), expected in narrow.items():
+        got = call(admin, svc.search_customers, query="F", sort=sort, descending=down, page=page, page_size=7)
+        assert got.more and got.total == 30
+        assert [r.qaid for r in got.rows] == [r.qaid for r in expected.rows], (sort, down, page)
+    with read_session() as session:  # SQLite: the broad page walks (workspace_id, key) in order, no sort
+        actor = session.get(User, admin.id)
+        for sort, down in sorts if session.get_bind().dialect.name == "sqlite" else []:
+            statement = svc._page_query(session, actor, "F", sort, down, True).limit(20)  # noqa: SLF001
+            compiled = statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+            plan = " | ".join(str(r[-1]) for r in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+            assert "TEMP B-TREE" not in plan, (sort, plan)
+
+
 def test_on_postgresql_each_search_field_reads_its_pattern_index() -> None:
     _activity, _record, who = ran()
     with write_session() as session:
