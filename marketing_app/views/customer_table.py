@@ -23,7 +23,7 @@ def search_box() -> rx.Component:
                 name="query",
                 key=S.query,
                 default_value=S.query,
-                placeholder="QAID, name, phone or email — the beginning of it, press Enter",
+                placeholder="Start of a QAID, name, phone or email, then Enter",
                 size="2",
                 width="420px",
                 id="customer-search",
