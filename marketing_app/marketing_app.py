@@ -3,7 +3,15 @@
 import reflex as rx
 from reflex_base.registry import RegistrationContext
 
-from marketing_app.pages import activities, canvas, dashboard, login, reach, reach_task  # noqa: F401  (importing registers the pages)
+from marketing_app.pages import (  # noqa: F401  (importing registers the pages)
+    activities,
+    canvas,
+    customers,
+    dashboard,
+    login,
+    reach,
+    reach_task,
+)
 
 app = rx.App(
     stylesheets=["/console.css"],
