@@ -3,7 +3,15 @@
 import reflex as rx
 from reflex_base.registry import RegistrationContext
 
-from marketing_app.pages import activities, canvas, dashboard, login, reach  # noqa: F401  (importing registers the pages)
+from marketing_app.pages import (  # noqa: F401  (importing registers the pages)
+    activities,
+    audience_builder,
+    audiences,
+    canvas,
+    dashboard,
+    login,
+    reach,
+)
 
 app = rx.App(
     stylesheets=["/console.css"],
