@@ -12,7 +12,7 @@ naming them: deleting it would only turn their next round into "failed to obtain
 import csv
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
@@ -416,14 +416,19 @@ def _read_text(csv_text: str | None, file: IO[str] | IO[bytes] | None) -> str:
     return data.lstrip("\ufeff")
 
 
+SKIP = "-"  # a mapped column the import leaves out
+
+
 def _header(cells: list[str]) -> list[tuple[str, str]]:
-    """(kind, key) per column: ("qaid"|profile field, ""), ("tag", name), ("attr", name)."""
+    """(kind, key) per column: ("qaid"|profile field, ""), ("tag", name), ("attr", name), ("skip", "")."""
     columns: list[tuple[str, str]] = []
     problems: list[str] = []
     for n, raw in enumerate(cells, start=1):
         text = raw.strip()
         low = text.lower()
-        if low.startswith(("tag:", "attr:")):
+        if text == SKIP:
+            columns.append(("skip", ""))
+        elif low.startswith(("tag:", "attr:")):
             kind, _, key = text.partition(":")
             key = key.strip()
             if not key:
@@ -439,7 +444,7 @@ def _header(cells: list[str]) -> list[tuple[str, str]]:
             columns.append(("", ""))
     seen: set[tuple[str, str]] = set()
     for c in columns:
-        if c in seen and c[0]:
+        if c in seen and c[0] and c[0] != "skip":
             problems.append(f"the column '{c[0] + (':' + c[1] if c[1] else '')}' appears twice")
         seen.add(c)
     if ("qaid", "") not in seen:
@@ -456,9 +461,33 @@ def _delimiter(first_line: str) -> str:
     return best if counts[best] and not counts[","] else ","
 
 
-def parse_csv(text: str) -> tuple[list[tuple[int, dict[str, Any]]], bool]:
+def csv_header(text: str) -> list[str]:
+    """The first line's column names (the mapping step shows them)."""
+    first_line = text.split("\n", 1)[0]
+    try:
+        return next(csv.reader(io.StringIO(first_line), delimiter=_delimiter(first_line)), [])
+    except csv.Error:
+        return []
+
+
+def suggested_column(name: str) -> str:
+    """What a header cell maps to by default: a profile field, tag:/attr: as written, else attr:<name>."""
+    text = name.strip()
+    low = re.sub(r"[\s-]+", "_", text.lower())
+    if text.lower().startswith(("tag:", "attr:")):
+        kind, _, key = text.partition(":")
+        return f"{kind.lower()}:{key.strip()}"
+    return _ALIASES.get(low, f"attr:{text}" if text else SKIP)
+
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+def parse_csv(text: str, columns: list[str] | None = None,
+              progress: Progress | None = None) -> tuple[list[tuple[int, dict[str, Any]]], bool]:
     """Rows as (line number, customer row), and whether the file carries customer data beyond the QAID.
-    Raises CsvImportError with every bad line."""
+    `columns` replaces the header's names (the mapping step; "-" leaves a column out). Raises CsvImportError
+    with every bad line."""
     first_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
     try:
@@ -467,9 +496,14 @@ def parse_csv(text: str) -> tuple[list[tuple[int, dict[str, Any]]], bool]:
         raise CsvImportError([(1, "the file is empty; the first line must name the columns")]) from None
     except csv.Error as err:
         raise CsvImportError([(1, f"unreadable header ({err})")]) from None
-    columns = _header(header)
+    if columns is not None:
+        if len(columns) != len(header):
+            raise CsvImportError([(1, f"the mapping names {len(columns)} columns, the file has {len(header)}")])
+        header = columns
+    columns_ = _header(header)
     line = reader.line_num
-    has_data = any(kind != "qaid" for kind, _ in columns)
+    has_data = any(kind not in ("qaid", "skip") for kind, _ in columns_)
+    total_lines = text.count("\n") + 1
     rows: list[tuple[int, dict[str, Any]]] = []
     errors: list[tuple[int, str]] = []
     error_count = 0
@@ -483,18 +517,22 @@ def parse_csv(text: str) -> tuple[list[tuple[int, dict[str, Any]]], bool]:
             errors.append((reader.line_num, f"unreadable row ({err})"))
             break
         line_start, line = line + 1, reader.line_num
+        if progress is not None and line_start % 5000 == 0:
+            progress("reading", line_start, total_lines)
         if not any(c.strip() for c in cells):
             continue
         if len(rows) >= MAX_IMPORT_ROWS:
             raise CsvImportError([(line_start, f"the file has more than {MAX_IMPORT_ROWS:,} rows")])
-        if len(cells) != len(columns):
+        if len(cells) != len(columns_):
             error_count += 1
             if len(errors) < MAX_REPORTED_ERRORS:
-                errors.append((line_start, f"{len(cells)} values, but the header has {len(columns)} columns"))
+                errors.append((line_start, f"{len(cells)} values, but the header has {len(columns_)} columns"))
             continue
         row: dict[str, Any] = {"attributes": {}, "tags": {}}
-        for (kind, key), cell in zip(columns, cells, strict=True):
+        for (kind, key), cell in zip(columns_, cells, strict=True):
             value = cell.strip()
+            if kind == "skip":
+                continue
             if kind == "tag":
                 if value:
                     row["tags"][key] = value
@@ -520,7 +558,8 @@ def parse_csv(text: str) -> tuple[list[tuple[int, dict[str, Any]]], bool]:
 
 
 def import_csv(*, session: Session, actor: User, name: str, csv_text: str | None = None,
-               file: IO[str] | IO[bytes] | None = None) -> ImportResult:
+               file: IO[str] | IO[bytes] | None = None, columns: list[str] | None = None,
+               progress: Progress | None = None) -> ImportResult:
     """A static audience from a CSV (admins and marketers): a header line naming the columns, then one
     customer per line. `qaid` is required; name, phone, email, wechat_openid, push_token, timezone,
     tag:<tag> and attr:<attribute> columns create or update the customers (an empty cell keeps the stored
@@ -528,16 +567,21 @@ def import_csv(*, session: Session, actor: User, name: str, csv_text: str | None
     whole file with a CsvImportError listing the line numbers."""
     require_writer(actor)
     return import_csv_for_workspace(session=session, workspace_id=actor.workspace_id, name=name,
-                                    csv_text=csv_text, file=file, created_by=actor.id, source="CSV import")
+                                    csv_text=csv_text, file=file, created_by=actor.id, source="CSV import",
+                                    columns=columns, progress=progress)
 
 
 def import_csv_for_workspace(
     *, session: Session, workspace_id: int, name: str, csv_text: str | None = None,
     file: IO[str] | IO[bytes] | None = None, created_by: int | None = None, source: str = "CSV import",
+    columns: list[str] | None = None, progress: Progress | None = None,
 ) -> ImportResult:
-    """`import_csv` without a user (the HTTP API, authenticated by the workspace's API key)."""
+    """`import_csv` without a user (the HTTP API, authenticated by the workspace's API key). `progress` hears
+    ("reading", line, lines) while the file is checked, then ("saving", 0, rows) once before the write."""
     name = _check_name(session, workspace_id, name)
-    rows, has_data = parse_csv(_read_text(csv_text, file))
+    rows, has_data = parse_csv(_read_text(csv_text, file), columns, progress)
+    if progress is not None:
+        progress("saving", 0, len(rows))
     created = updated = 0
     if has_data:
         result = upsert_customers(session=session, workspace_id=workspace_id, rows=[r for _, r in rows])

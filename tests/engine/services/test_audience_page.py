@@ -209,3 +209,35 @@ def test_update_rule_audience(session: Session) -> None:
     static = aud.create_static_audience(session=session, workspace_id=ws.id, name="S", customer_ids=[])
     with pytest.raises(Conflict, match="Only a rule audience"):
         aud.update_rule_audience(session=session, actor=marketer, audience_id=static.id, name="S", rule=everyone)
+
+
+def test_import_with_a_column_mapping_reports_progress_and_is_all_or_nothing(session: Session) -> None:
+    from sqlmodel import func, select
+
+    from engine.models import Customer
+
+    ws = f.workspace(session)
+    marketer = f.user(session, ws)
+    text = "User,Mobile,Shoe size,Note\nU1,+8613800000001,42,x\nU2,+8613800000002,38,y\n"
+    assert aud.csv_header(text) == ["User", "Mobile", "Shoe size", "Note"]
+    assert [aud.suggested_column(c) for c in ["User", "Mobile", "tag:VIP", "Shoe size", ""]] == [
+        "attr:User", "phone", "tag:VIP", "attr:Shoe size", "-"]
+    heard: list[tuple[str, int, int]] = []
+    done = aud.import_csv(session=session, actor=marketer, name="Mapped", csv_text=text,
+                          columns=["qaid", "phone", "attr:shoe_size", "-"],
+                          progress=lambda phase, n, total: heard.append((phase, n, total)))
+    assert (done.rows, done.members, done.customers_created) == (2, 2, 2)
+    u1 = cust.get_customer(session=session, workspace_id=ws.id, qaid="U1")
+    assert u1.attributes == {"shoe_size": 42} and u1.phone == "+8613800000001"
+    assert heard[-1] == ("saving", 0, 2)
+    with pytest.raises(aud.CsvImportError, match="mapping names 2 columns"):
+        aud.import_csv(session=session, actor=marketer, name="Short", csv_text=text, columns=["qaid", "phone"])
+    # one bad line refuses the whole file: no audience, no customer written, every bad line reported
+    bad = "qaid,email\nN1,n1@example.com\nN2,not-an-email\nN3,n3@example.com\nN4\n"
+    before = session.exec(select(func.count()).select_from(Customer)).one()
+    with pytest.raises(aud.CsvImportError) as caught:
+        aud.import_csv(session=session, actor=marketer, name="Bad", csv_text=bad)
+    assert [line for line, _ in caught.value.errors] == [3, 5]
+    assert "email" in caught.value.errors[0][1]
+    assert session.exec(select(func.count()).select_from(Customer)).one() == before
+    assert [a.name for a in aud.list_audiences(session=session, actor=marketer)] == ["Mapped"]
