@@ -183,6 +183,8 @@ class AudienceBuilderState(rx.State):
             self.size = self.raw_size = ""
             return None
         problems = validate_rule(rule)
+        if self.mode == "builder" and any(r["type"] == "cond" and not r["field"].strip() for r in self.rows):
+            problems = ["Complete every condition to see the estimate."]
         if problems:
             self.problems, self.size, self.raw_size, self.sample = problems[:5], "", "", []
             return None
