@@ -100,12 +100,13 @@ def static_sizes(*, session: Session, audience_ids: list[int]) -> dict[int, int]
 # ---------------------------------------------------------------- rules
 
 
-def _checked_query(session: Session, workspace_id: int, rule: dict[str, Any], self_id: int | None = None) -> Any:
+def _checked_query(session: Session, workspace_id: int, rule: dict[str, Any], self_id: int | None = None,
+                   by_index: bool = True) -> Any:
     problems = validate_rule(rule)
     if problems:
         raise Invalid("The rule is not valid: " + "; ".join(problems) + ".")
     try:
-        return rule_query(workspace_id, rule, audience_loader(session, workspace_id), self_id)
+        return rule_query(workspace_id, rule, audience_loader(session, workspace_id), self_id, by_index)
     except RuleReferenceError as err:
         raise Invalid(f"The rule is not valid: {err}.") from err
 
@@ -128,8 +129,10 @@ def estimate_rule(*, session: Session, actor: User, rule: dict[str, Any], audien
     """The rule builder's estimate: the count (one query) and a few matching customers (one more, LIMIT n)."""
     query = _checked_query(session, actor.workspace_id, rule, audience_id)
     size = int(session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
-    # the rule's own query in id order: it stops at the n-th match (`id IN (rule)` would compute the rule whole)
-    rows = session.execute(query.with_only_columns(CUSTOMER.c.qaid, CUSTOMER.c.name, CUSTOMER.c.email)
+    # the rule in id order with per-customer probes: it stops at the n-th match (`id IN (rule)`, or the count's
+    # index-driven form, would compute the whole rule first)
+    first = _checked_query(session, actor.workspace_id, rule, audience_id, by_index=False)
+    rows = session.execute(first.with_only_columns(CUSTOMER.c.qaid, CUSTOMER.c.name, CUSTOMER.c.email)
                            .order_by(CUSTOMER.c.id).limit(sample)).all() if size and sample > 0 else []
     return Estimate(size=size, sample=[{"qaid": q, "name": n or "", "email": e or ""} for q, n, e in rows],
                     counted_at=clock.now())

@@ -294,7 +294,7 @@ def _attr_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
     return _compared(target, op, value)
 
 
-def _tag_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
+def _tag_cond(key: str, op: str, value: Any, by_index: bool = True) -> ColumnElement[bool]:
     base = [TAG.c.customer_id == CUSTOMER.c.id, TAG.c.tag == key]
 
     def has(*extra: Any) -> ColumnElement[bool]:
@@ -303,6 +303,8 @@ def _tag_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
     def tagged(value_match: ColumnElement[bool]) -> ColumnElement[bool]:
         # an exact value: `id IN (ids with that tag value)` lets the planner start from the (tag, value) index
         # (a third of a million customers, say) instead of probing every customer (1M: 1.3 s -> 0.5 s on SQLite)
+        if not by_index:  # a first-n read in id order: probing each customer stops sooner than listing all ids
+            return has(value_match)
         return CUSTOMER.c.id.in_(select(TAG.c.customer_id).where(TAG.c.tag == key, value_match))
 
     def text(v: Any) -> str:
@@ -369,9 +371,10 @@ def _event_cond(name: str, op: str, value: dict[str, Any]) -> ColumnElement[bool
 
 
 def compile_rule(rule: dict[str, Any], audiences: AudienceLoader | None = None,
-                 _path: tuple[int, ...] = ()) -> ColumnElement[bool]:
+                 _path: tuple[int, ...] = (), by_index: bool = True) -> ColumnElement[bool]:
     """The rule as a WHERE clause over the customer table (validate it first). `audiences` resolves the
-    membership conditions; RuleReferenceError when one names an unknown audience or a cycle."""
+    membership conditions; RuleReferenceError when one names an unknown audience or a cycle. `by_index`
+    False: exact tag values as correlated probes (for reading the first few matches, not all)."""
 
     def member(key: str, value: Any) -> ColumnElement[bool]:
         aid = int(key)
@@ -385,7 +388,7 @@ def compile_rule(rule: dict[str, Any], audiences: AudienceLoader | None = None,
         if other.kind == AudienceKind.RULE:
             if validate_rule(other.rule):
                 raise RuleReferenceError(f"the rule of audience “{other.name}” is invalid")
-            match = compile_rule(other.rule, audiences, (*_path, aid))
+            match = compile_rule(other.rule, audiences, (*_path, aid), by_index)
         else:
             match = exists().where(_MEMBERS.c.audience_id == aid, _MEMBERS.c.customer_id == CUSTOMER.c.id)
         return match if value in (None, True) else not_(match)
@@ -399,7 +402,7 @@ def compile_rule(rule: dict[str, Any], audiences: AudienceLoader | None = None,
         kind, key = split
         op, value = item["op"], item.get("value")
         if kind == "tag":
-            return _tag_cond(key, op, value)
+            return _tag_cond(key, op, value, by_index)
         if kind == "attr":
             return _attr_cond(key, op, value)
         if kind == "event":
@@ -420,12 +423,12 @@ def compile_rule(rule: dict[str, Any], audiences: AudienceLoader | None = None,
 
 
 def rule_query(workspace_id: int, rule: dict[str, Any], audiences: AudienceLoader | None = None,
-               self_id: int | None = None) -> Select[Any]:
+               self_id: int | None = None, by_index: bool = True) -> Select[Any]:
     """Customer ids matching the rule. `self_id`: the audience the rule belongs to (a reference to it is a
     cycle)."""
     path = (self_id,) if self_id is not None else ()
     return select(CUSTOMER.c.id).where(CUSTOMER.c.workspace_id == workspace_id,
-                                       compile_rule(rule, audiences, path))
+                                       compile_rule(rule, audiences, path, by_index))
 
 
 def audience_loader(session: Session, workspace_id: int) -> AudienceLoader:
