@@ -241,3 +241,20 @@ def test_import_with_a_column_mapping_reports_progress_and_is_all_or_nothing(ses
     assert "email" in caught.value.errors[0][1]
     assert session.exec(select(func.count()).select_from(Customer)).one() == before
     assert [a.name for a in aud.list_audiences(session=session, actor=marketer)] == ["Mapped"]
+
+
+def test_tag_values_read_the_same_by_index_and_by_probe(session: Session) -> None:
+    ws = f.workspace(session)
+    cust.upsert_customers(session=session, workspace_id=ws.id, rows=[
+        {"qaid": "T1", "tags": {"level": "gold", "city": "Shanghai"}}, {"qaid": "T2", "tags": {"level": "vip"}},
+        {"qaid": "T3", "tags": {"level": "regular", "city": "Beijing"}}, {"qaid": "T4"}])
+    marketer = f.user(session, ws)
+    for rule, expected in [
+        ({"all": [{"field": "tag:level", "op": "in", "value": ["gold", "vip"]}]}, ["T1", "T2"]),
+        ({"all": [{"field": "tag:level", "op": "not_in", "value": ["gold", "vip"]}]}, ["T3", "T4"]),
+        ({"any": [{"field": "tag:city", "op": "eq", "value": "Shanghai"},
+                  {"field": "tag:level", "op": "eq", "value": "vip"}]}, ["T1", "T2"]),
+        ({"all": [{"field": "tag:city", "op": "neq", "value": "Shanghai"}]}, ["T2", "T3", "T4"]),
+    ]:
+        est = aud.estimate_rule(session=session, actor=marketer, rule=rule, sample=10)
+        assert (est.size, [c["qaid"] for c in est.sample]) == (len(expected), expected), rule
