@@ -5,6 +5,9 @@ from reflex_base.registry import RegistrationContext
 
 from marketing_app.pages import (  # noqa: F401  (importing registers the pages)
     activities,
+    audience_builder,
+    audience_import,
+    audiences,
     canvas,
     customers,
     dashboard,

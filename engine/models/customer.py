@@ -80,6 +80,7 @@ class Audience(SQLModel, table=True):
     source: str = Field(default="", max_length=120)  # "csv import", "Generate Audience in <activity>", ...
     created_by: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=now)
+    updated_at: datetime | None = None  # the rule's last edit (None: never edited since created)
 
 
 class AudienceMember(SQLModel, table=True):

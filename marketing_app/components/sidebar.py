@@ -10,6 +10,7 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Automated Marketing", "workflow", "/"),
     ("Dashboard", "layout-dashboard", "/dashboard"),
     ("Reach Tasks", "send", "/reach/sms"),
+    ("Audiences", "target", "/audiences"),
     ("Customers", "users", "/customers"),
 ]
 
