@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0013_audiences'
-down_revision: str | None = '0012'
+down_revision: str | None = '0013_customers'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -24,5 +24,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('audience', schema=None) as batch_op:
-        batch_op.drop_column('updated_at')
+    # not batch mode: rebuilding `audience` with foreign keys on would cascade-delete its members
+    op.drop_column('audience', 'updated_at')

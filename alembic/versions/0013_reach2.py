@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0013_reach2'
-down_revision: str | None = '0012'
+down_revision: str | None = '0013_process'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -71,8 +71,8 @@ def downgrade() -> None:
     with op.batch_alter_table('normaltask', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_normaltask_workspace_id'))
     op.drop_table('normaltask')
-    with op.batch_alter_table('activity', schema=None) as batch_op:
-        batch_op.drop_column('hidden')
+    # not batch mode: rebuilding `activity` with foreign keys on would cascade-delete every version
+    op.drop_column('activity', 'hidden')
     with op.batch_alter_table('bannedword', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bannedword_workspace_id'))
     op.drop_table('bannedword')
