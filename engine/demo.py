@@ -34,8 +34,10 @@ from engine.models import (
     row_id,
 )
 from engine.models.record import CROWD_DATA_FAILURE
+from engine.services.activities import sync_audiences
 from engine.services.auth import hash_password
 from engine.services.outbound_allow import ensure_entry
+from engine.services.processes import save_process
 from engine.status import ActivityStatus, RecordStatus, VersionState
 
 DEMO_CRM = "127.0.0.1:8099"  # where the demo flows' webhooks go (engine/demo_traffic.py's sink)
@@ -183,6 +185,11 @@ def _records(session: Session, activity: Activity, version: ActivityVersion, rng
     activity.runs_used = rounds
 
 
+#: the demo's reusable process and the public activity it is saved from (audience → SMS → End)
+DEMO_PROCESS = "Audience coupon SMS"
+DEMO_PROCESS_SOURCE = "First purchase re-purchase nudge"
+
+
 def seed(session: Session) -> bool:
     """Create the demo workspace unless it exists; returns True when it created it."""
     # the demo's webhooks go to its own CRM on loopback: allow-listed explicitly (engine/outbound.py), also for
@@ -239,6 +246,7 @@ def seed(session: Session) -> bool:
             )
             session.add(version)
             session.flush()
+            sync_audiences(session, version)
         assert version is not None
         activity.current_version_id = version.id
         activity.live_version_id = version.id if status not in (S.DRAFT, S.TESTING) else None
@@ -246,6 +254,11 @@ def seed(session: Session) -> bool:
         _records(session, activity, version, rng)
         session.add(activity)
     session.flush()
+    # one reusable process (New from Template lists it under the templates), saved by its marketer
+    source = session.exec(select(Activity).where(Activity.workspace_id == ws.id,
+                                                 Activity.name == DEMO_PROCESS_SOURCE)).one()
+    save_process(session=session, actor=users["marketer"], activity_id=row_id(source), name=DEMO_PROCESS,
+                 description="An audience gets an SMS with a coupon link.")
     return True
 
 

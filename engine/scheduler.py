@@ -30,7 +30,7 @@ from engine.runtime.receipts import expire_pending, retry_late
 from engine.runtime.rounds import check_rounds, finish_if_done, persist_counters
 from engine.runtime.step import round_context
 from engine.runtime.store import RoundStore
-from engine.services import crowds
+from engine.services import crowds, normal_tasks
 from engine.settings import get_settings
 from engine.status import RecordStatus
 
@@ -80,6 +80,7 @@ class Scheduler:
                            ("reruns", lifecycle.reruns_due), ("ended", lifecycle.end_due)):
             with write_session() as session:
                 done[name] = step(session, now)
+        done["normal_tasks"] = self._normal_tasks(now)
         done["dispatched"] = self._dispatch_new_rounds(now)
         done["crowds"] = crowds.dispatch_waiting(send=lambda op: self._send_crowd()(op), now=now)
         done["resumed"] = self._release_waits(now)
@@ -96,6 +97,15 @@ class Scheduler:
             self._refresh_markers()
             self._last_purge = time.monotonic()
         return done
+
+    def _normal_tasks(self, now: datetime) -> list[int]:
+        """Reach Tasks' normal tasks: moderated, then sent as new rounds (dispatched below in the same tick); the
+        write transaction is opened only when a read found work."""
+        with read_session() as session:
+            if not normal_tasks.has_work(session, now):
+                return []
+        with write_session() as session:
+            return normal_tasks.moderate_and_send(session, now)["sent"]
 
     def refresh_ab_tests(self, now: datetime) -> list[int]:
         with write_session() as session:

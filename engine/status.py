@@ -86,6 +86,7 @@ class Action(StrEnum):
     PAUSE = "pause"
     RESUME = "resume"  # with a new start time later than now
     MODIFY = "modify"  # the schedule, effective period and basic information, from the list
+    SCHEDULE = "schedule"  # change the schedule (once / every N …) from the canvas's Basic information dialog
     # system actions (scheduler / engine)
     BEGIN = "begin"  # start time reached
     COMPLETE = "complete"  # one-time flow completed (or its run count used up)
@@ -169,6 +170,11 @@ ACTIVITY_RULES: dict[Action, Rule] = {
     Action.MODIFY: Rule(frozenset({S.NOT_STARTED, S.PAUSED}), None,
                         "Only a Not Started or Paused activity can be modified; pause it first.",
                         approval_from=NOT_UNDER_REVIEW),
+    # The canvas's pencil may change the schedule only where Modify may (seed 002: Pending / Paused), and in a
+    # Draft or Testing activity, which has never run (its schedule is still being set up, as New activity sets it).
+    Action.SCHEDULE: Rule(frozenset({S.DRAFT, S.TESTING, S.NOT_STARTED, S.PAUSED}), None,
+                          "The schedule can be changed only while the activity is a Draft, Testing, Not Started or "
+                          "Paused; pause it first.", approval_from=NOT_UNDER_REVIEW),
     # Started again before its start time, a Stopped activity waits as Not Started.
     Action.START: Rule(frozenset({S.STOPPED}), S.IN_PROGRESS, "Only a Stopped activity can be started.",
                        S.NOT_STARTED, gated_from=ALL),

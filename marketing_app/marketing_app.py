@@ -3,7 +3,19 @@
 import reflex as rx
 from reflex_base.registry import RegistrationContext
 
-from marketing_app.pages import activities, approval, canvas, dashboard, login, reach  # noqa: F401  (importing registers the pages)
+from marketing_app.pages import (  # noqa: F401  (importing registers the pages)
+    activities,
+    approval,
+    audience_builder,
+    audience_import,
+    audiences,
+    canvas,
+    customers,
+    dashboard,
+    login,
+    reach,
+    reach_task,
+)
 
 app = rx.App(
     stylesheets=["/console.css"],

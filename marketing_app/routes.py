@@ -15,3 +15,7 @@ def segment(path: str, index: int) -> str:
 def canvas_route(activity_id: int | str, **query: str | int) -> str:
     tail = "&".join(f"{k}={v}" for k, v in query.items())
     return f"/activities/{activity_id}/canvas" + (f"?{tail}" if tail else "")
+
+
+def customer_route(customer_id: int | str) -> str:
+    return f"/customers/{customer_id}"

@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0013_approval'
-down_revision: str | None = '0012'
+down_revision: str | None = '0013_audiences'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

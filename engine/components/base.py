@@ -140,6 +140,11 @@ class Component(ABC):
         """Cross-field rules beyond the schema (e.g. ratios sum to 100)."""
         return []
 
+    def audiences(self, raw: dict[str, Any]) -> list[int]:
+        """The audiences whose members this component brings into the flow, from a raw config (the activity
+        list's audience filter); only triggers that enter an audience name one."""
+        return []
+
     def branches(self, config: Any) -> list[str]:
         return ["out"]
 

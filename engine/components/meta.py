@@ -26,6 +26,8 @@ class FieldHints(TypedDict, total=False):
     widget: Widget
     #: the variables a message editor offers as chips, e.g. "{name}"
     chips: list[str]
+    #: a message editor of SMS text: its count also says how many SMS segments the text takes
+    sms_segments: bool
     #: the field shows only while another field of the same object has one of these values: {field: [values]};
     #: a missing value counts as that field's default
     shown_when: dict[str, list[str]]

@@ -39,5 +39,9 @@ class TargetAudience(Component):
     meta = Meta(icon="Users", blurb="An audience enters the flow", order=10, summary=summary)
     uses_profile = False
 
+    def audiences(self, raw: dict[str, Any]) -> list[int]:
+        value = raw.get("audience_id") if isinstance(raw, dict) else None
+        return [value] if isinstance(value, int) and not isinstance(value, bool) and value > 0 else []
+
     def execute(self, batch: Batch, config: TargetAudienceConfig, ports: Ports) -> Outcome:
         return Outcome(routes={"out": [c.id for c in unique(batch.customers)]})

@@ -34,7 +34,8 @@ def is_http_url(value: str) -> bool:
 class TextSmsConfig(BaseModel):
     content: str = Field(min_length=1, max_length=500, title="Content",
                          description="Message text; variables: {name}, {qaid}, {short_link}, any attribute key",
-                         json_schema_extra=hints(widget="message", chips=["{name}", "{qaid}", "{short_link}"]))
+                         json_schema_extra=hints(widget="message", chips=["{name}", "{qaid}", "{short_link}"],
+                                                   sms_segments=True))
     signature: str = Field("", max_length=20, title="Signature", description="Sender signature, e.g. Shop")
     link_url: str = Field("", max_length=2000, title="Short link target",
                           description="Where {short_link} leads (https://...); clicks are counted")

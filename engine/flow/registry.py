@@ -15,7 +15,7 @@ from engine.components.base import Component
 from engine.components.category import Category
 from engine.components.meta import Meta
 
-__all__ = ["REGISTRY", "Category", "ComponentSpec", "get_spec"]
+__all__ = ["REGISTRY", "Category", "ComponentSpec", "flow_audiences", "get_spec"]
 
 
 @dataclass(frozen=True)
@@ -93,3 +93,14 @@ REGISTRY: Mapping[str, ComponentSpec] = _Specs()
 
 def get_spec(component_type: str) -> ComponentSpec | None:
     return _specs().get(component_type)
+
+
+def flow_audiences(flow: Mapping[str, Any] | None) -> set[int]:
+    """The audiences a flow's components bring into it (each type says which: `Component.audiences`)."""
+    nodes = flow.get("nodes") if isinstance(flow, Mapping) else None
+    out: set[int] = set()
+    for node in nodes if isinstance(nodes, list) else []:
+        spec = get_spec(str(node.get("type"))) if isinstance(node, dict) else None
+        if spec is not None and isinstance(node.get("config"), dict):
+            out.update(spec.component.audiences(node["config"]))
+    return out

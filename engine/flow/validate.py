@@ -4,13 +4,17 @@ Rules: exactly one trigger, first (no incoming link); a branch may feed several 
 component may be fed by several links (reuse of a configured tail); every type known and configured (each
 component's own `validate`: the red dot); edges join existing nodes on branches the source has; every branch
 linked; every link ends in an End; no loops. Across components: Attribute Judgment needs a Behaviour Event
-trigger; Result Judgment reads a Marketing Touch or Data Push component placed before it.
+trigger; Result Judgment reads a Marketing Touch or Data Push component placed before it. Content moderation
+(engine/flow/moderation.py): a touch component whose text holds one of the workspace's banned words (handed in
+by the caller) or an SMS over the length limit cannot be published, with the reason on the component.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from engine.flow.registry import get_spec
+from engine.flow.moderation import moderate
+from engine.flow.registry import Category, get_spec
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,8 @@ def shape_problems(flow: Any) -> list[FlowProblem]:
     return problems
 
 
-def validate_flow(flow: dict[str, Any]) -> list[FlowProblem]:
+def validate_flow(flow: dict[str, Any], banned_words: Collection[str] = ()) -> list[FlowProblem]:
+    """Every problem that keeps the flow from being published; `banned_words`: the workspace's moderation list."""
     shape = shape_problems(flow)
     if shape:
         return shape
@@ -92,6 +97,9 @@ def validate_flow(flow: dict[str, Any]) -> list[FlowProblem]:
             problems.append(FlowProblem(nid, f"{label}: the flow must start with a trigger component."))
         for message in spec.validate(config):
             problems.append(FlowProblem(nid, f"{label} is not configured: {message}."))
+        if spec.category == Category.TOUCH and isinstance(config, dict):
+            for reason in moderate(str(node.get("type")), config, banned_words):
+                problems.append(FlowProblem(nid, f"{label} fails moderation: {reason}."))
         branches = spec.branches(config)
         for branch in branches:
             if branch not in outgoing[nid]:

@@ -9,7 +9,11 @@ from engine.models.execution import CustomerRoute, CustomerStep, NodeCounter
 from engine.models.group import ActivityGroup
 from engine.models.identity import DatabaseIdentity
 from engine.models.inbox import InboxItem, InboxKind
+from engine.models.moderation import BannedWord as BannedWord
+from engine.models.normal_task import NormalTask as NormalTask
+from engine.models.normal_task import NormalTaskStatus as NormalTaskStatus
 from engine.models.outbound import OutboundAllow
+from engine.models.process import Process, VersionAudience
 from engine.models.record import ExecutionRecord, RecordTrigger
 from engine.models.rows import HasId, pk_ids, row_id, table_of
 from engine.models.secret import SecretValue
@@ -22,7 +26,7 @@ __all__ = [
     "CustomerRoute", "CustomerStep", "CustomerTag", "DatabaseIdentity", "InboxItem", "InboxKind",
     "NodeCounter", "OutboundAllow", "ActivityGroup", "ActivityVersion", "AuthSession",
     "ExecutionRecord", "MarketingCampaign", "RecordTrigger", "Role", "Schedule", "SecretValue", "User",
-    "UserPreference",
+    "UserPreference", "Process", "VersionAudience",
     "Workspace", "HasId", "pk_ids", "row_id", "table_of",
     "ActivityTester", "ApprovalEvent", "ApprovalEventKind", "ApprovalRequest",
 ]

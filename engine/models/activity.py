@@ -31,6 +31,7 @@ class Activity(SQLModel, table=True):
         Index("ix_activity_ws_status_updated", "workspace_id", "status", "updated_at", "id"),
         Index("ix_activity_ws_group", "workspace_id", "group_id"),
         Index("ix_activity_ws_owner", "workspace_id", "owner_id"),
+        Index("ix_activity_ws_process", "workspace_id", "process_id"),  # the list's process filter (0013)
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -48,6 +49,8 @@ class Activity(SQLModel, table=True):
     max_runs: int | None = None  # None: unlimited
     runs_used: int = 0  # records counted against max_runs (re-runs are not)
     template_key: str | None = Field(default=None, max_length=60)
+    process_id: int | None = None  # the reusable process it was created from (engine/models/process.py)
+    process_name: str | None = Field(default=None, max_length=60)  # that process's name, kept after a delete
     current_version_id: int | None = None
     live_version_id: int | None = None
     created_at: datetime = Field(default_factory=now)
@@ -56,6 +59,9 @@ class Activity(SQLModel, table=True):
     next_run_at: datetime | None = None  # periodic schedules: when the scheduler starts the next cycle
     #: seed 004: the latest request to go live (None: never asked); its rows are in `approvalrequest`
     approval_status: ApprovalStatus | None = Field(default=None, sa_type=str_enum(ApprovalStatus, 20), nullable=True)
+    #: the carrier of a Reach Tasks normal task (engine/services/normal_tasks.py): its one-component round sends
+    #: the task; `permissions.visible_clause` keeps it out of every activity list
+    hidden: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
 
 
 class ActivityCampaignLink(SQLModel, table=True):

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from engine.clock import now
@@ -17,6 +17,12 @@ class Customer(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("workspace_id", "qaid"),
         Index("ix_customer_ws_created", "workspace_id", "created_at"),  # "joined in the last N days" rules
+        # the Customers page's prefix search (engine/services/customers.py; migration 0013_customers): QAID
+        # through the unique index above (and, on PostgreSQL, ix_customer_ws_qaid_prefix with text_pattern_ops),
+        # name and email case-insensitively, phone as stored (normalised)
+        Index("ix_customer_ws_name_lower", "workspace_id", text("lower(name)")),
+        Index("ix_customer_ws_email_lower", "workspace_id", text("lower(email)")),
+        Index("ix_customer_ws_phone", "workspace_id", "phone"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -74,6 +80,7 @@ class Audience(SQLModel, table=True):
     source: str = Field(default="", max_length=120)  # "csv import", "Generate Audience in <activity>", ...
     created_by: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=now)
+    updated_at: datetime | None = None  # the rule's last edit (None: never edited since created)
 
 
 class AudienceMember(SQLModel, table=True):

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, delete, func, select
 
 from engine import clock
 from engine.errors import Conflict, Invalid, NotFound
+from engine.flow.registry import flow_audiences
 from engine.flow.templates import get_template
 from engine.flow.validate import shape_problems, validate_flow
 from engine.models import (
@@ -27,12 +28,14 @@ from engine.models import (
     RecordTrigger,
     Schedule,
     User,
+    VersionAudience,
     row_id,
 )
 from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
 from engine.permissions import can_see, require, require_writer
 from engine.services import secrets as secret_service
 from engine.services.listing import expand_campaigns
+from engine.services.moderation import banned_words
 from engine.shared.in_progress import gate, new_record, require_capacity, transition_or_conflict
 from engine.status import (
     RERUN_WITHDRAWN_BY,
@@ -128,6 +131,28 @@ def check_start(data: ActivityInput, previous: datetime | None = None) -> None:
         raise Invalid(PAST_START)
 
 
+def schedule_changed(activity: Activity, data: ActivityInput) -> bool:
+    """Whether `data` asks for another schedule (kind or interval) than the activity has."""
+    every = data.schedule_every if data.schedule != Schedule.ONCE else 1
+    kept = activity.schedule_every if activity.schedule != Schedule.ONCE else 1
+    return (Schedule(data.schedule), every) != (Schedule(activity.schedule), kept)
+
+
+def check_schedule_change(activity: Activity, data: ActivityInput) -> None:
+    """Seed 002: the schedule changes only where the status machine allows it (Action.SCHEDULE: Draft, Not
+    Started, Paused); otherwise the status machine's why-not. Keeping it unchanged is always fine."""
+    if schedule_changed(activity, data):
+        transition_or_conflict(activity, Action.SCHEDULE)
+
+
+def check_info(*, session: Session, actor: User, activity_id: int, data: ActivityInput) -> None:
+    """What the canvas's Basic information dialog checks before it keeps the change for Save Draft / Publish:
+    the fields, and a schedule change against the status machine (the same refusal the save gives)."""
+    activity = get_activity(session=session, actor=actor, activity_id=activity_id)
+    validate_input(session=session, actor=actor, data=data)
+    check_schedule_change(activity, data)
+
+
 def _apply_input(session: Session, activity: Activity, data: ActivityInput, subs: list[int]) -> None:
     activity.name = data.name.strip()
     activity.description = data.description
@@ -142,6 +167,14 @@ def _apply_input(session: Session, activity: Activity, data: ActivityInput, subs
         session.add(ActivityCampaignLink(activity_id=row_id(activity), campaign_id=cid))
 
 
+def sync_audiences(session: Session, version: ActivityVersion) -> None:
+    """Keep `versionaudience` (the list's audience filter) in step with the version's flow."""
+    session.flush()
+    session.exec(delete(VersionAudience).where(col(VersionAudience.version_id) == version.id))
+    for audience_id in sorted(flow_audiences(version.flow)):
+        session.add(VersionAudience(version_id=row_id(version), audience_id=audience_id))
+
+
 def _touch(activity: Activity) -> None:
     activity.updated_at = clock.now()
 
@@ -151,16 +184,18 @@ def _touch(activity: Activity) -> None:
 
 def create_activity(
     *, session: Session, actor: User, data: ActivityInput, flow: dict[str, Any] | None = None,
-    template_key: str | None = None, is_public: bool = False,
+    template_key: str | None = None, is_public: bool = False, process: tuple[int, str] | None = None,
 ) -> Activity:
-    """A new private Draft with version 1 (the canvas opens on it)."""
+    """A new private Draft with version 1 (the canvas opens on it); `process` = (id, name) of the reusable
+    process it is made from (services.processes)."""
     require_writer(actor)
     subs = validate_input(session=session, actor=actor, data=data)
     check_start(data)
     if flow is not None and (malformed := shape_problems(flow)):
         raise Invalid("The flow cannot be saved: " + " ".join(p.message for p in malformed))
     activity = Activity(workspace_id=actor.workspace_id, name=data.name.strip(), owner_id=row_id(actor),
-                        template_key=template_key, is_public=is_public)
+                        template_key=template_key, is_public=is_public,
+                        process_id=process[0] if process else None, process_name=process[1] if process else None)
     session.add(activity)
     session.flush()
     _apply_input(session, activity, data, subs)
@@ -169,6 +204,7 @@ def create_activity(
                               flow=flow or {"nodes": [], "edges": []})
     session.add(version)
     session.flush()
+    sync_audiences(session, version)
     activity.current_version_id = version.id
     session.add(activity)
     session.flush()
@@ -215,12 +251,14 @@ def _save(session: Session, actor: User, activity: Activity, data: ActivityInput
     if data is not None:
         subs = validate_input(session=session, actor=actor, data=data)
         check_start(data, activity.start_time)
+        check_schedule_change(activity, data)
         _apply_input(session, activity, data, subs)
     if flow is not None and (malformed := shape_problems(flow)):
         raise Invalid("The flow cannot be saved: " + " ".join(p.message for p in malformed))
     version = _editable_version(session, actor, activity)
     if flow is not None:
         version.flow = secret_service.absorb(session=session, activity=activity, flow=flow, actor=actor)
+    sync_audiences(session, version)
     version.state = VersionState.DRAFT
     version.published_at = None
     version.author_id = row_id(actor)
@@ -268,7 +306,7 @@ def publish(
     if activity.status == ActivityStatus.PAUSED and not (start_time and start_time > clock.now()):
         raise Invalid(f"“{activity.name}” is paused: set a new start time (later than now) to publish it.")
     version = _save(session, actor, activity, data, flow)
-    problems = validate_flow(version.flow)
+    problems = validate_flow(version.flow, banned_words(session, activity.workspace_id))
     if problems:
         raise Invalid("The flow cannot be published: " + " ".join(p.message for p in problems))
     now = clock.now()
@@ -478,6 +516,8 @@ def batch_delete(*, session: Session, actor: User, activity_ids: list[int]) -> i
     session.exec(delete(ExecutionRecord).where(col(ExecutionRecord.activity_id).in_(ids)))
     for table in (ApprovalEvent, ApprovalRequest, ActivityTester):  # seed 004: its requests name its versions
         session.exec(delete(table).where(col(table.activity_id).in_(ids)))
+    session.exec(delete(VersionAudience).where(col(VersionAudience.version_id).in_(
+        select(ActivityVersion.id).where(col(ActivityVersion.activity_id).in_(ids)))))
     session.exec(delete(ActivityVersion).where(col(ActivityVersion.activity_id).in_(ids)))
     secret_service.delete_for(session, ids)
     session.exec(delete(Activity).where(col(Activity.id).in_(ids)))

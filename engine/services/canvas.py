@@ -16,14 +16,15 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from engine.errors import NotFound
+from engine.errors import Conflict, NotFound
 from engine.flow.templates import get_template
 from engine.models import ActivityVersion, User
 from engine.permissions import role_refusal
-from engine.services import activities, execution, local_time, preferences, versions
+from engine.services import activities, execution, local_time, moderation, preferences, processes, versions
 from engine.services.activities import ActivityInput
 from engine.services.audiences import list_audiences
 from engine.services.execution import ExecutionView
+from engine.services.listing import next_run, schedule_label
 from engine.shared.in_progress import gate
 from engine.status import Action, ActivityStatus, VersionState, why_not
 
@@ -62,10 +63,18 @@ class CanvasView(BaseModel):
     time_zone: str = "UTC"
     start_label: str = NO_START
     end_label: str = NO_END
+    schedule_label: str = "Once"  # listing.schedule_label, as the list shows it
+    next_run_label: str = ""  # the next round's start in the workspace's zone, "" when none is planned
+    schedule_why_not: str = ""  # why the Basic information dialog cannot change the schedule ("" = it can)
+    process_why_not: str = ""  # why "Save as process" is refused ("" = allowed)
+    process_version_id: int | None = None  # the published version it saves: the one shown, else the live one
+    process_version_label: str = ""  # "V3"
+    origin_process: str = ""  # the process this activity was created from ("… (deleted)" when it is gone)
     audiences: list[tuple[int, str]] = []
     template_key: str = ""  # the template the activity came from, "" when none or its details are hidden
     template_name: str = ""
     execution: ExecutionView | None = None  # a read-only canvas's round and its numbers
+    banned_words: list[str] = []  # the workspace's moderation list: the canvas validates a flow as publish does
 
     @property
     def read_only(self) -> bool:
@@ -119,6 +128,19 @@ def canvas_view(*, session: Session, actor: User, activity_id: int, mode: str = 
     data = activities.activity_input(session=session, actor=actor, activity_id=activity_id)
     zone = local_time.workspace_time_zone(session=session, actor=actor)
     template = get_template(activity.template_key or "")
+    process_why_not = processes.save_refusal(session=session, actor=actor, activity=activity)
+    process_version: ActivityVersion | None = None
+    if not process_why_not:
+        shown_row = session.get(ActivityVersion, shown.id)
+        try:
+            process_version = processes.published_version(session=session, activity=activity,
+                                                          version_id=shown.id if shown_row is not None and
+                                                          shown_row.state == VersionState.PUBLISHED else None)
+        except Conflict as err:
+            process_why_not = err.message
+    origin = activity.process_name or ""
+    if origin and activity.process_id is None:
+        origin += " (deleted)"
     hidden = bool(preferences.get_preference(session=session, actor=actor, key=TEMPLATE_HIDDEN_PREFERENCE,
                                              default=False))
     return CanvasView(
@@ -129,6 +151,7 @@ def canvas_view(*, session: Session, actor: User, activity_id: int, mode: str = 
                                 note=f"{v.status_label} · {v.author_name} · {v.created_at:%Y-%m-%d %H:%M}",
                                 current=v.is_current, shown=v.id == shown.id) for v in rows],
         flow={"nodes": list(flow.get("nodes") or []), "edges": list(flow.get("edges") or [])},
+        banned_words=moderation.banned_words(session, activity.workspace_id),
         read_only_reason=refusal, saving_creates_version=creates, editing_note=editing_note,
         save_why_not=refusal or role_refusal(actor, activity, Action.SAVE_DRAFT) or why_not(
             status, Action.SAVE_DRAFT, **gate(activity)) or "",
@@ -136,6 +159,13 @@ def canvas_view(*, session: Session, actor: User, activity_id: int, mode: str = 
             status, Action.PUBLISH, **gate(activity)) or "",
         data=data, time_zone=zone, start_label=time_label(data.start_time, zone, NO_START),
         end_label=time_label(data.end_time, zone, NO_END),
+        schedule_label=schedule_label(activity.schedule, activity.schedule_every),
+        next_run_label=time_label(next_run(activity), zone, ""),
+        schedule_why_not=refusal or why_not(status, Action.SCHEDULE, **gate(activity)) or "",
+        process_why_not=process_why_not,
+        process_version_id=process_version.id if process_version else None,
+        process_version_label=f"V{process_version.number}" if process_version else "",
+        origin_process=origin,
         audiences=[(a.id, a.name) for a in list_audiences(session=session, actor=actor) if a.id is not None],
         template_key=template.key if template and not hidden else "",
         template_name=template.name if template else "",

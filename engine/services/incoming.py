@@ -109,6 +109,11 @@ def _outcome(record: ExecutionRecord, graph: FlowGraph, steps: list[Any]) -> tup
     return SUCCESS, "", ""  # the round is over and nothing failed for them
 
 
+def customer_outcome(record: ExecutionRecord, graph: FlowGraph, steps: list[Any]) -> tuple[str, str, str]:
+    """(status, reason, node) of one customer in a round from their steps (the Customers profile's too)."""
+    return _outcome(record, graph, steps)
+
+
 def incoming_users(*, session: Session, actor: User, record_id: int, window: str = "all", page: int = 1,
                    page_size: int = 20) -> IncomingPage:
     """The customers who entered a round through its trigger, the latest first, one page at a time."""

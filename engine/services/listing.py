@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, and_, func
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
@@ -21,6 +21,7 @@ from engine.models import (
     MarketingCampaign,
     Schedule,
     User,
+    VersionAudience,
     row_id,
 )
 from engine.permissions import visible_clause
@@ -50,6 +51,8 @@ class ListQuery(BaseModel):
     ungrouped: bool = False
     search: str = ""
     campaign_ids: list[int] = Field(default_factory=list)
+    process_id: int | None = None  # made from this reusable process (services.processes)
+    audience_id: int | None = None  # its current or live version's Target Audience enters this audience
     sort: str = "updated_at"
     descending: bool = True
     page: int = 1
@@ -78,6 +81,8 @@ class ActivityRow(BaseModel):
     next_run: datetime | None = None  # when the scheduler starts its next round (None: nothing planned)
     approval_status: str = ""  # seed 004: "" = never asked to go live
     approval_label: str = "N/A"
+    process_id: int | None = None  # the process it was made from (None: none, or that process was deleted)
+    process_name: str = ""  # "" when not made from a process
 
 
 class ActivityPage(BaseModel):
@@ -141,6 +146,11 @@ def list_activities(*, session: Session, actor: User, query: ListQuery) -> Activ
         clauses.append(col(Activity.id).in_(
             select(ActivityCampaignLink.activity_id).where(col(ActivityCampaignLink.campaign_id).in_(subs))
         ))
+    if query.process_id is not None:
+        clauses.append(col(Activity.process_id) == query.process_id)
+    if query.audience_id is not None:
+        using = select(VersionAudience.version_id).where(VersionAudience.audience_id == query.audience_id)
+        clauses.append(or_(col(Activity.current_version_id).in_(using), col(Activity.live_version_id).in_(using)))
     where = and_(*clauses)
     total = session.exec(select(func.count()).select_from(Activity).where(where)).one()
     pages = max(1, -(-total // page_size))
@@ -169,6 +179,7 @@ def list_activities(*, session: Session, actor: User, query: ListQuery) -> Activ
             version_number=vnum, template_key=a.template_key, campaigns=campaigns.get(row_id(a), []),
             schedule=schedule_label(a.schedule, a.schedule_every), next_run=next_run(a),
             approval_status=a.approval_status or "", approval_label=approval_label(a.approval_status),
+            process_id=a.process_id, process_name=a.process_name or "",
         )
         for a, owner, gname, vnum in found
     ]

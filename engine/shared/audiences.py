@@ -9,10 +9,17 @@ Rule format (stored in `Audience.rule`)::
     cond = {"field": F, "op": OP, "value": V}
 
 - F: "tag:<tag name>", "attr:<attribute name>", or a customer column: qaid, name, phone, email,
-  wechat_openid, push_token, timezone, created_at.
+  wechat_openid, push_token, timezone, created_at; "event:<event name>" (behaviour events) and
+  "audience:<audience id>" (membership of another audience).
 - OP: eq, neq, in, not_in, gt, gte, lt, lte, contains, exists (value true/false, default true), and
   within_days (created_at or an ISO-date attribute within the last V days; our addition for "new members").
 - Negative ops (neq, not_in, exists false) also match customers that lack the field.
+- Behaviour events take op "did" or "did_not" with value {"times": N, "days": D}: did the event at least N
+  times (default 1) in the last D days (1..3650); "did_not" is its exact negation. Compiled to a correlated
+  count over the (customer_id, name, occurred_at) index, EXISTS when N is 1.
+- Audience membership takes op "member" with value true (default) or false. A static audience compiles to
+  EXISTS over its members; a rule audience inlines its rule (cycles and references deeper than MAX_DEPTH are
+  refused), so membership needs the audiences of the workspace: `rule_query(..., audiences=loader)`.
 - Numbers compare as numbers (a tag value "3" is gt 2), text compares as text, true/false as booleans.
 - Groups nest (a cond may itself be {"all": [...]} or {"any": [...]}); when both keys are given both must
   hold. At least one condition overall: "everyone" is {"all": [{"field": "qaid", "op": "exists"}]}.
@@ -23,10 +30,11 @@ audience is gone, its rule is bad, the database fails) raises `CrowdDataError`, 
 the "failed to obtain crowd data" Abnormal End (re-runnable).
 """
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeGuard
 
-from sqlalchemy import ColumnElement, Float, Select, and_, exists, false, func, not_, or_, true
+from sqlalchemy import ColumnElement, Float, Select, and_, exists, false, func, literal_column, not_, or_, true
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -35,12 +43,16 @@ from sqlmodel import Session, col, select
 
 from engine import clock
 from engine.errors import ServiceError
-from engine.models import Audience, AudienceKind, AudienceMember
+from engine.models import Audience, AudienceKind, AudienceMember, BehaviorEvent, table_of
 from engine.shared.customers import CUSTOMER, TAG, chunks, parse_time
 
 MAX_CONDITIONS = 100
 MAX_DEPTH = 5
 OPS = ("eq", "neq", "in", "not_in", "gt", "gte", "lt", "lte", "contains", "exists", "within_days")
+EVENT_OPS = ("did", "did_not")
+AUDIENCE_OPS = ("member",)
+MAX_EVENT_DAYS = 3650
+MAX_EVENT_TIMES = 1_000_000
 COLUMN_FIELDS = ("qaid", "name", "phone", "email", "wechat_openid", "push_token", "timezone", "created_at")
 _COMPARE = {"gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__"}
 
@@ -59,7 +71,7 @@ class CrowdDataError(ServiceError):
 def _split_field(name: Any) -> tuple[str, str] | None:
     if not isinstance(name, str):
         return None
-    if name.startswith(("tag:", "attr:")):
+    if name.startswith(("tag:", "attr:", "event:", "audience:")):
         kind, _, key = name.partition(":")
         return (kind, key.strip()) if key.strip() else None
     return ("column", name) if name in COLUMN_FIELDS else None
@@ -77,10 +89,19 @@ def _check_cond(cond: dict[str, Any], where: str) -> list[str]:
     fld, op, value = cond.get("field"), cond.get("op"), cond.get("value")
     split = _split_field(fld)
     if split is None:
-        return [f"{where}: unknown field {fld!r} (use tag:<name>, attr:<name> or one of {', '.join(COLUMN_FIELDS)})"]
+        return [f"{where}: unknown field {fld!r} (use tag:<name>, attr:<name>, event:<name>, audience:<id> "
+                f"or one of {', '.join(COLUMN_FIELDS)})"]
+    kind, key = split
+    if kind == "event":
+        return _check_event(op, value, where)
+    if kind == "audience":
+        if not key.isdigit() or int(key) < 1:
+            return [f"{where}: 'audience:' takes an audience id"]
+        if op not in AUDIENCE_OPS:
+            return [f"{where}: audience membership takes the operator 'member'"]
+        return [] if value is None or isinstance(value, bool) else [f"{where}: 'member' takes true or false"]
     if op not in OPS:
         return [f"{where}: unknown operator {op!r} (use one of {', '.join(OPS)})"]
-    kind, key = split
     if op == "exists":
         return [] if value is None or isinstance(value, bool) else [f"{where}: 'exists' takes true or false"]
     if op == "within_days":
@@ -114,6 +135,40 @@ def _check_cond(cond: dict[str, Any], where: str) -> list[str]:
             except ValueError:
                 return [f"{where}: {v!r} is not an ISO date/time"]
     return []
+
+
+def _check_event(op: Any, value: Any, where: str) -> list[str]:
+    if op not in EVENT_OPS:
+        return [f"{where}: a behaviour event takes the operator 'did' or 'did_not'"]
+    if not isinstance(value, dict) or set(value) - {"times", "days"}:
+        return [f"{where}: '{op}' takes {{\"times\": N, \"days\": D}}"]
+    times, days = value.get("times", 1), value.get("days")
+    problems = []
+    if not (isinstance(times, int) and not isinstance(times, bool) and 1 <= times <= MAX_EVENT_TIMES):
+        problems.append(f"{where}: 'times' is a whole number from 1 to {MAX_EVENT_TIMES:,}")
+    if not (isinstance(days, int) and not isinstance(days, bool) and 1 <= days <= MAX_EVENT_DAYS):
+        problems.append(f"{where}: 'days' is a whole number from 1 to {MAX_EVENT_DAYS}")
+    return problems
+
+
+def referenced_audiences(rule: Any) -> set[int]:
+    """The audience ids a rule's membership conditions name (at any depth)."""
+    out: set[int] = set()
+
+    def walk(group: Any) -> None:
+        if not isinstance(group, dict):
+            return
+        for key in ("all", "any"):
+            for item in group.get(key) or [] if isinstance(group.get(key), list) else []:
+                if isinstance(item, dict) and ({"all", "any"} & set(item)):
+                    walk(item)
+                elif isinstance(item, dict):
+                    split = _split_field(item.get("field"))
+                    if split and split[0] == "audience" and split[1].isdigit():
+                        out.add(int(split[1]))
+
+    walk(rule)
+    return out
 
 
 def validate_rule(rule: Any) -> list[str]:
@@ -239,11 +294,18 @@ def _attr_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
     return _compared(target, op, value)
 
 
-def _tag_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
+def _tag_cond(key: str, op: str, value: Any, by_index: bool = True) -> ColumnElement[bool]:
     base = [TAG.c.customer_id == CUSTOMER.c.id, TAG.c.tag == key]
 
     def has(*extra: Any) -> ColumnElement[bool]:
         return exists().where(*base, *extra)
+
+    def tagged(value_match: ColumnElement[bool]) -> ColumnElement[bool]:
+        # an exact value: `id IN (ids with that tag value)` lets the planner start from the (tag, value) index
+        # (a third of a million customers, say) instead of probing every customer (1M: 1.3 s -> 0.5 s on SQLite)
+        if not by_index:  # a first-n read in id order: probing each customer stops sooner than listing all ids
+            return has(value_match)
+        return CUSTOMER.c.id.in_(select(TAG.c.customer_id).where(TAG.c.tag == key, value_match))
 
     def text(v: Any) -> str:
         return ("true" if v else "false") if isinstance(v, bool) else str(v)
@@ -253,10 +315,10 @@ def _tag_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
     if op == "contains":
         return has(TAG.c.value.like(_like(value), escape="\\"))
     if op in ("eq", "neq"):
-        match = has(as_number(TAG.c.value) == value) if _is_number(value) else has(TAG.c.value == text(value))
+        match = has(as_number(TAG.c.value) == value) if _is_number(value) else tagged(TAG.c.value == text(value))
         return match if op == "eq" else not_(match)
     if op in ("in", "not_in"):
-        match = has(TAG.c.value.in_([text(v) for v in value]))
+        match = tagged(TAG.c.value.in_([text(v) for v in value]))
         return match if op == "in" else not_(match)
     if op in _COMPARE:
         target = as_number(TAG.c.value) if _is_number(value) else TAG.c.value
@@ -288,8 +350,48 @@ def _column_cond(key: str, op: str, value: Any) -> ColumnElement[bool]:
     return _compared(column, op, value)
 
 
-def compile_rule(rule: dict[str, Any]) -> ColumnElement[bool]:
-    """The rule as a WHERE clause over the customer table (validate it first)."""
+_EVENT = table_of(BehaviorEvent)
+_MEMBERS = table_of(AudienceMember)
+#: audience id -> the audience (None: not one of the workspace's); `rule_query`'s way to resolve membership
+AudienceLoader = Callable[[int], Audience | None]
+
+
+class RuleReferenceError(ValueError):
+    """A membership condition names a missing audience, a cycle, or nests too deep (says which, in words)."""
+
+
+def _event_cond(name: str, op: str, value: dict[str, Any]) -> ColumnElement[bool]:
+    times, since = int(value.get("times", 1)), clock.now() - timedelta(days=int(value["days"]))
+    where = [_EVENT.c.customer_id == CUSTOMER.c.id, _EVENT.c.name == name, _EVENT.c.occurred_at >= since]
+    if times == 1:
+        did: ColumnElement[bool] = exists().where(*where)
+    else:  # "is there an N-th one": the probe stops after N index entries, where a count would read them all
+        did = select(literal_column("1")).select_from(_EVENT).where(*where).offset(times - 1).limit(1).exists()
+    return did if op == "did" else not_(did)
+
+
+def compile_rule(rule: dict[str, Any], audiences: AudienceLoader | None = None,
+                 _path: tuple[int, ...] = (), by_index: bool = True) -> ColumnElement[bool]:
+    """The rule as a WHERE clause over the customer table (validate it first). `audiences` resolves the
+    membership conditions; RuleReferenceError when one names an unknown audience or a cycle. `by_index`
+    False: exact tag values as correlated probes (for reading the first few matches, not all)."""
+
+    def member(key: str, value: Any) -> ColumnElement[bool]:
+        aid = int(key)
+        other = audiences(aid) if audiences is not None else None
+        if other is None:
+            raise RuleReferenceError(f"audience {aid} does not exist")
+        if aid in _path:
+            raise RuleReferenceError(f"audience “{other.name}” refers back to itself")
+        if len(_path) >= MAX_DEPTH:
+            raise RuleReferenceError(f"audiences refer to audiences more than {MAX_DEPTH} deep")
+        if other.kind == AudienceKind.RULE:
+            if validate_rule(other.rule):
+                raise RuleReferenceError(f"the rule of audience “{other.name}” is invalid")
+            match = compile_rule(other.rule, audiences, (*_path, aid), by_index)
+        else:
+            match = exists().where(_MEMBERS.c.audience_id == aid, _MEMBERS.c.customer_id == CUSTOMER.c.id)
+        return match if value in (None, True) else not_(match)
 
     def cond(item: dict[str, Any]) -> ColumnElement[bool]:
         if {"all", "any"} & set(item):
@@ -300,9 +402,13 @@ def compile_rule(rule: dict[str, Any]) -> ColumnElement[bool]:
         kind, key = split
         op, value = item["op"], item.get("value")
         if kind == "tag":
-            return _tag_cond(key, op, value)
+            return _tag_cond(key, op, value, by_index)
         if kind == "attr":
             return _attr_cond(key, op, value)
+        if kind == "event":
+            return _event_cond(key, op, value or {})
+        if kind == "audience":
+            return member(key, value)
         return _column_cond(key, op, value)
 
     def group(g: dict[str, Any]) -> ColumnElement[bool]:
@@ -316,18 +422,37 @@ def compile_rule(rule: dict[str, Any]) -> ColumnElement[bool]:
     return group(rule)
 
 
-def rule_query(workspace_id: int, rule: dict[str, Any]) -> Select[Any]:
-    return select(CUSTOMER.c.id).where(CUSTOMER.c.workspace_id == workspace_id, compile_rule(rule))
+def rule_query(workspace_id: int, rule: dict[str, Any], audiences: AudienceLoader | None = None,
+               self_id: int | None = None, by_index: bool = True) -> Select[Any]:
+    """Customer ids matching the rule. `self_id`: the audience the rule belongs to (a reference to it is a
+    cycle)."""
+    path = (self_id,) if self_id is not None else ()
+    return select(CUSTOMER.c.id).where(CUSTOMER.c.workspace_id == workspace_id,
+                                       compile_rule(rule, audiences, path, by_index))
 
 
-def _members_query(audience: Audience) -> Select[Any]:
+def audience_loader(session: Session, workspace_id: int) -> AudienceLoader:
+    """Loads the workspace's audiences by id (another workspace's reads as missing)."""
+
+    def load(audience_id: int) -> Audience | None:
+        found = session.get(Audience, audience_id)
+        return found if found is not None and found.workspace_id == workspace_id else None
+
+    return load
+
+
+def _members_query(session: Session, audience: Audience) -> Select[Any]:
     """Customer ids of the audience (unordered). Raises CrowdDataError for a bad rule."""
     if audience.kind == AudienceKind.RULE:
         problems = validate_rule(audience.rule)
         if problems:
             raise CrowdDataError(audience.id or 0, f"the rule of audience “{audience.name}” is invalid: "
                                  + "; ".join(problems[:3]) + ".")
-        return rule_query(audience.workspace_id, audience.rule)
+        try:
+            return rule_query(audience.workspace_id, audience.rule,
+                              audience_loader(session, audience.workspace_id), audience.id)
+        except RuleReferenceError as err:
+            raise CrowdDataError(audience.id or 0, f"the rule of audience “{audience.name}”: {err}.") from err
     return (select(AudienceMember.customer_id)
             .join(CUSTOMER, CUSTOMER.c.id == col(AudienceMember.customer_id))
             .where(AudienceMember.audience_id == audience.id, CUSTOMER.c.workspace_id == audience.workspace_id))
@@ -353,7 +478,7 @@ def materialize(*, session: Session, audience_id: int, workspace_id: int | None 
     rollback before further use).
     """
     audience = _load(session, audience_id, workspace_id)
-    query = _members_query(audience)
+    query = _members_query(session, audience)
     try:
         # streamed in chunks: a million buffered result rows cost the worker that starts the round ~100 MiB more
         # than the list of ids itself. On the session's Core connection, not through the ORM: the ORM's per-row
@@ -369,7 +494,7 @@ def members_among(*, session: Session, audience_id: int, customer_ids: list[int]
                   workspace_id: int | None = None) -> set[int]:
     """Which of `customer_ids` are in the audience (Audience Judgment), without materialising all of it."""
     audience = _load(session, audience_id, workspace_id)
-    query = _members_query(audience)
+    query = _members_query(session, audience)
     out: set[int] = set()
     try:
         for part in chunks(list(dict.fromkeys(customer_ids))):
@@ -382,7 +507,7 @@ def members_among(*, session: Session, audience_id: int, customer_ids: list[int]
 
 def count_members(*, session: Session, audience_id: int, workspace_id: int | None = None) -> int:
     audience = _load(session, audience_id, workspace_id)
-    query = _members_query(audience)
+    query = _members_query(session, audience)
     try:
         return int(session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
     except SQLAlchemyError as err:

@@ -18,7 +18,9 @@ _UNITS = {value: unit for value, _, unit in CHOICES}
 
 
 def schedule_field(*, value: rx.Var[str], on_change: rx.EventHandler, every: rx.Var[str],
-                   on_every_change: rx.EventHandler, field_id: str) -> rx.Component:
+                   on_every_change: rx.EventHandler, field_id: str,
+                   disabled: rx.Var[bool] | bool = False) -> rx.Component:
+    """`disabled`: the status machine does not let the schedule change here (the caller shows why)."""
     unit = rx.match(value, *[(v, u) for v, u in _UNITS.items() if u], "")
     return rx.vstack(
         rx.text("Schedule", as_="label", html_for=field_id, size="2", weight="medium"),
@@ -28,13 +30,14 @@ def schedule_field(*, value: rx.Var[str], on_change: rx.EventHandler, every: rx.
                 rx.select.content(*[rx.select.item(label, value=v) for v, label, _ in CHOICES], position="popper"),
                 value=value,
                 on_change=on_change,
+                disabled=disabled,
             ),
             rx.cond(
                 value != Schedule.ONCE.value,
                 rx.hstack(
                     rx.text("every", size="2", color=styles.MUTED),
                     rx.input(value=every, on_change=on_every_change, id=f"{field_id}-every", width="72px",
-                             input_mode="numeric", aria_label="Interval"),
+                             input_mode="numeric", aria_label="Interval", disabled=disabled),
                     rx.text(unit, size="2", color=styles.MUTED, id=f"{field_id}-unit"),
                     spacing="2",
                     align="center",

@@ -10,16 +10,18 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Automated Marketing", "workflow", "/"),
     ("Dashboard", "layout-dashboard", "/dashboard"),
     ("Reach Tasks", "send", "/reach/sms"),
+    ("Audiences", "target", "/audiences"),
+    ("Customers", "users", "/customers"),
 ]
 #: seed 004: the reviewer's queue, shown to admins and reviewers only
 REVIEWS_ITEM = ("Reviews", "clipboard-check", "/reviews")
 
 
 def _nav_item(label: str, icon: str, route: str) -> rx.Component:
-    # a section with a route parameter (/reach/<channel>) is active on every page under its first segment
+    # a section is active on every page under its first segment (/reach/<channel>, /customers/<id>)
     section = "/" + route.split("/")[1] + "/"
     path = rx.State.router.url.path
-    active = (path == route) | (path.startswith(section) if route.count("/") > 1 else False)
+    active = (path == route) | (path.startswith(section) if route != "/" else False)
     return rx.link(
         rx.hstack(
             rx.icon(icon, size=16),

@@ -25,6 +25,7 @@ from marketing_app.views.canvas_dialogs import (
     hint_dialog,
     info_dialog,
     problems_window,
+    process_dialog,
     template_window,
 )
 from marketing_app.views.canvas_header import header
@@ -77,6 +78,7 @@ def _editor() -> rx.Component:
         _live(),
         confirm_dialog(),
         info_dialog(),
+        process_dialog(),
         hint_dialog(),
         versions_drawer(),
         display="flex", flex_direction="column", height="100vh", width="100%", background=styles.APP_BG,

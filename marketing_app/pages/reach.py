@@ -5,8 +5,10 @@ import reflex as rx
 
 from marketing_app.components.live_follow import live_follow
 from marketing_app.states.reach import ReachState as S
+from marketing_app.states.reach_normal import NormalTaskState
 from marketing_app.templates import template
-from marketing_app.views.reach_table import channel_links, filters, task_table
+from marketing_app.views.reach_normal import normal_tasks_panel
+from marketing_app.views.reach_table import banned_words_dialog, channel_links, filters, task_table
 
 ROUTE = "/reach/[channel]"
 STYLESHEET = "/reach/reach.css"
@@ -22,6 +24,7 @@ def _header() -> rx.Component:
             spacing="1",
         ),
         rx.spacer(),
+        banned_words_dialog(),
         rx.cond(
             S.live,
             rx.hstack(rx.box(class_name="live-dot"), rx.text("Live · updated ", S.updated_at, size="1",
@@ -33,13 +36,14 @@ def _header() -> rx.Component:
     )
 
 
-@template(route=ROUTE, title="Reach Tasks", on_load=S.load)
+@template(route=ROUTE, title="Reach Tasks", on_load=[S.load, NormalTaskState.load])
 def reach() -> rx.Component:
     return rx.vstack(
         rx.el.link(rel="stylesheet", href=STYLESHEET),
         live_follow(watch=S.channel, on_start=S.follow, on_stop=S.unfollow, id="reach-follow"),
         _header(),
         channel_links(),
+        normal_tasks_panel(),
         filters(),
         rx.cond(
             S.error != "",

@@ -1,4 +1,5 @@
-"""The Automated Marketing list: status counts, filters (status, group, name search, sub-activities), sorting,
+"""The Automated Marketing list: status counts, filters (status, group, name search, sub-activities, process,
+audience), sorting,
 paging, Show Columns, multi-select, and the row and batch actions with their confirmation and Move dialogs.
 
 Only the current page of rows lives in state (plain string dicts, see rows.py), so every event sends a small
@@ -15,8 +16,10 @@ from engine.permissions import role_refusal
 from engine.services import activities as activity_service
 from engine.services import approval as approval_service
 from engine.services import preferences
+from engine.services.audiences import list_audiences
 from engine.services.campaigns import list_catalogue
 from engine.services.listing import SORTABLE, ListQuery, list_activities, status_counts
+from engine.services.processes import process_choices
 from engine.status import APPROVAL_STATUS_LABELS, Action, ActivityStatus
 from marketing_app.routes import canvas_route
 from marketing_app.states.campaigns import CampaignChoice, to_options
@@ -44,6 +47,7 @@ NAME_MIN_WIDTH = 200
 #: the Approval filter's choices (value, label): seed 004's approval statuses and N/A (never asked)
 APPROVAL_CHOICES: list[tuple[str, str]] = [("all", "All approval statuses"), ("none", "N/A"),
                                            *[(a.value, label) for a, label in APPROVAL_STATUS_LABELS.items()]]
+ANY = "any"  # the Process / Audience filters' "no filter" (a select item cannot have the value "")
 #: sorts that start descending (newest / latest first); the others start ascending
 _DESCENDING_FIRST = {"created_at", "updated_at", "start_time", "end_time"}
 
@@ -64,6 +68,8 @@ class _Page:
 class _First:
     catalogue: list
     columns: list[str]
+    processes: list[list[str]]
+    audiences: list[list[str]]
 
 
 def _page(session, actor: User, query: ListQuery) -> _Page:
@@ -78,7 +84,9 @@ def _first(session, actor: User) -> _First:
     columns = preferences.get_preference(session=session, actor=actor, key=COLUMNS_PREFERENCE,
                                          default=DEFAULT_COLUMNS)
     known = {k for k, _ in OPTIONAL_COLUMNS}
-    return _First(to_options(list_catalogue(session=session, actor=actor)), [c for c in columns if c in known])
+    return _First(to_options(list_catalogue(session=session, actor=actor)), [c for c in columns if c in known],
+                  [[str(i), name] for i, name in process_choices(session=session, actor=actor)],
+                  [[str(a.id), a.name] for a in list_audiences(session=session, actor=actor) if a.id is not None])
 
 
 def page_items(page: int, pages: int) -> list[str]:
@@ -102,6 +110,10 @@ class ActivitiesState(CampaignChoice, rx.State):
     group_key: str = ALL
     group_label: str = ""
     search: str = ""
+    process_filter: str = ANY  # a process id, or ANY
+    audience_filter: str = ANY  # an audience id, or ANY
+    process_options: list[list[str]] = []  # [id, name] of the processes the user may see
+    audience_options: list[list[str]] = []  # [id, name] of the workspace's audiences
     sort: str = "updated_at"
     descending: bool = True
     page: int = 1
@@ -156,7 +168,8 @@ class ActivitiesState(CampaignChoice, rx.State):
 
     @rx.var
     def filtered(self) -> bool:
-        return bool(self.status or self.approval or self.group_key or self.search or self.campaign_ids)
+        return bool(self.status or self.approval or self.group_key or self.search or self.campaign_ids
+                    or self.process_filter != ANY or self.audience_filter != ANY)
 
     # ------------------------------------------------------------------------------------------- loading
 
@@ -167,6 +180,8 @@ class ActivitiesState(CampaignChoice, rx.State):
             group_id=int(self.group_key) if self.group_key not in (ALL, UNGROUPED) else None,
             ungrouped=self.group_key == UNGROUPED,
             search=self.search, campaign_ids=list(self.campaign_ids), sort=self.sort, descending=self.descending,
+            process_id=int(self.process_filter) if self.process_filter.isdigit() else None,
+            audience_id=int(self.audience_filter) if self.audience_filter.isdigit() else None,
             page=self.page, page_size=self.page_size,
         )
 
@@ -197,6 +212,10 @@ class ActivitiesState(CampaignChoice, rx.State):
         if not out.ok or out.value is None:
             return out.problem()
         self.catalogue, self.columns = out.value.catalogue, out.value.columns
+        self.process_options, self.audience_options = out.value.processes, out.value.audiences
+        known = {i for i, _ in self.process_options}
+        if self.process_filter != ANY and self.process_filter not in known:
+            self.process_filter = ANY  # deleted (or no longer visible) since the filter was chosen
         return await self._refresh(tree=True)
 
     async def group_selected(self, key: str, label: str):
@@ -234,6 +253,18 @@ class ActivitiesState(CampaignChoice, rx.State):
     @rx.event
     async def submit_search(self, form: dict[str, str]):
         self.search = (form.get("search") or "").strip()
+        self.page = 1
+        return await self._refresh()
+
+    @rx.event
+    async def filter_process(self, value: str):
+        self.process_filter = value or ANY
+        self.page = 1
+        return await self._refresh()
+
+    @rx.event
+    async def filter_audience(self, value: str):
+        self.audience_filter = value or ANY
         self.page = 1
         return await self._refresh()
 

@@ -125,6 +125,7 @@ class CanvasState(rx.State):
     _clip: ops.Clipboard | None = None
     _audiences: list[tuple[int, str]] = []
     _problem_list: list[FlowProblem] = []
+    _banned: list[str] = []  # the workspace's banned words (moderation), validated as publish does
     _pending: dict[str, Any] = {}
     _panel_stale: bool = False
 
@@ -163,6 +164,7 @@ class CanvasState(rx.State):
         self.save_refusal, self.publish_refusal = view.save_why_not, view.publish_why_not
         self.mode = "details" if self.read_only else "edit"
         self._audiences = view.audiences
+        self._banned = view.banned_words
         self._history = ops.History(present=view.flow, limit=HISTORY_LIMIT)
         self.palette = [] if self.read_only else model.palette()
         (await self.get_state(CanvasHeaderState)).show(view)
@@ -185,7 +187,7 @@ class CanvasState(rx.State):
     async def _redraw(self, *, panel: bool = True) -> None:
         flow = self.flow
         if self.problems_open:
-            self._problem_list = validate_flow(flow)
+            self._problem_list = validate_flow(flow, self._banned)
             self.problems = problem_rows(flow, self._problem_list)
         template = await self.get_state(CanvasTemplateState)
         self.nodes, self.edges = model.view(flow, problems=self._problem_list if self.problems_open else [],
@@ -399,7 +401,7 @@ class CanvasState(rx.State):
     async def publish(self):
         if self.read_only or self.publish_refusal:
             return rx.toast.error(self.read_only_reason or self.publish_refusal)
-        problems = validate_flow(self.flow)
+        problems = validate_flow(self.flow, self._banned)
         if problems:
             self._problem_list = problems
             self.problems_open = True

@@ -21,6 +21,7 @@ from typing import Any
 from engine.components.conditions import OP_LABELS, Op
 from engine.components.meta import hints_of
 from engine.components.secret import MARKER, SecretMapMark, is_marker, secret_fields
+from engine.flow.moderation import segment_label
 from engine.flow.registry import get_spec
 
 Config = dict[str, Any]
@@ -392,6 +393,8 @@ def _field(out: list[FieldRow], root: dict[str, Any], schema: dict[str, Any], va
             row.chips = list(hint.get("chips") or [])
         if schema.get("maxLength") and kind in ("message", "textarea"):
             row.count = f"{len(text)} / {schema['maxLength']}"
+            if hint.get("sms_segments"):  # SMS content: segments before variables (the signature adds its own)
+                row.count += f" · {segment_label(text)}"
         out.append(row)
 
 

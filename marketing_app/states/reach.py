@@ -14,7 +14,7 @@ import asyncio
 import reflex as rx
 
 from engine.clock import now
-from engine.services import reach_tasks
+from engine.services import moderation, reach_tasks
 from engine.services.reach_tasks import CHANNELS, STATUS_LABELS, ReachTask, TaskPage, TaskQuery
 from marketing_app.routes import segment
 from marketing_app.states import live as live_pages
@@ -35,11 +35,11 @@ def number(n: int) -> str:
     return f"{n:,}"
 
 
-def row(task: ReachTask) -> dict[str, str]:
+def row(task: ReachTask, channel: str = "sms") -> dict[str, str]:
     """Display strings of one task (and raw numbers in data attributes for tests)."""
     reasons = "\n".join(f"{reason}: {n:,}" for reason, n in task.failure_reasons)
     return {
-        "id": task.id, "name": task.name, "activity": task.activity_name,
+        "id": task.id, "name": task.name, "details_href": f"/reach/{channel}/{task.id}", "activity": task.activity_name,
         "activity_href": canvas_route(task.activity_id, mode="details", record=task.record_id),
         "campaigns": str(len(task.campaigns)) if task.campaigns else "",
         "campaigns_full": ", ".join(task.campaigns), "content": task.content,
@@ -76,6 +76,12 @@ class ReachState(rx.State):
     error: str = ""
     loaded: bool = False
     updated_at: str = ""
+    words_open: bool = False
+    words_text: str = ""
+    words_count: int = 0
+    words_can_edit: bool = False
+    words_why_not: str = ""
+    words_error: str = ""
     _generation: int = 0
     _busy: bool = False
 
@@ -97,7 +103,7 @@ class ReachState(rx.State):
                          descending=self.descending, page=self.page, page_size=self.page_size)
 
     def _show(self, data: TaskPage) -> None:
-        rows = [row(t) for t in data.rows]
+        rows = [row(t, self.channel) for t in data.rows]
         if rows != self.rows:
             self.rows = rows
         self.total, self.pages, self.page = data.total, data.pages, data.page
@@ -197,6 +203,38 @@ class ReachState(rx.State):
         self.page_size = int(size) if size in PAGE_SIZES else 20
         self.page = 1
         return await self._refresh()
+
+    # ------------------------------------------------------------------ moderation (banned words)
+
+    @rx.event
+    async def open_words(self):
+        """The workspace's banned-word list: an admin edits it, others read it."""
+        out = await run(self, lambda s, u: moderation.word_list(session=s, actor=u))
+        if not out.ok or out.value is None:
+            return out.problem()
+        words = out.value
+        self.words_text, self.words_count = "\n".join(words.words), len(words.words)
+        self.words_can_edit, self.words_why_not = words.can_edit, words.why_not
+        self.words_error, self.words_open = "", True
+        return None
+
+    @rx.event
+    def set_words_open(self, value: bool):
+        self.words_open = value
+
+    @rx.event
+    async def save_words(self, form: dict[str, str]):
+        words = (form.get("words") or "").splitlines()
+        out = await run(self, lambda s, u: moderation.set_words(session=s, actor=u, words=words), write=True)
+        if out.signed_out:
+            return out.problem()
+        if out.error or out.value is None:
+            self.words_error = out.error or "The list could not be saved."
+            return None
+        self.words_open = False
+        count = len(out.value)
+        return rx.toast.success(f"Saved {count} banned word{'s' if count != 1 else ''}: flows whose touch "
+                                "content holds one cannot be published.")
 
     # ------------------------------------------------------------------ live
 

@@ -69,6 +69,7 @@ def row_to_dict(row: ActivityRow, actor: User, approval_required: bool = False) 
         "version": f"V{row.version_number}" if row.version_number else EMPTY,
         "schedule": row.schedule,
         "next_run": format_time(row.next_run) if row.next_run else "",
+        "process": (row.process_name + ("" if row.process_id else " (deleted)")) if row.process_name else "",
         "start_time": format_time(row.start_time),
         "end_time": format_time(row.end_time),
         "created_at": format_time(row.created_at),

@@ -7,6 +7,7 @@ import reflex as rx
 from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
 from marketing_app import styles
 from marketing_app.components.campaign_picker import campaign_picker
+from marketing_app.components.schedule_field import schedule_field
 from marketing_app.components.time_field import time_field
 from marketing_app.states.canvas import CanvasState, Problem
 from marketing_app.states.canvas_header import CanvasHeaderState
@@ -74,6 +75,11 @@ def info_dialog() -> rx.Component:
                           spacing="1", width="100%"),
                 rx.vstack(_label("Sub-activities", "info-campaigns"),
                           campaign_picker(H, trigger, picker_id="info-campaigns"), spacing="1", width="100%"),
+                schedule_field(value=H.info_schedule, on_change=H.set_info_schedule, every=H.info_every,
+                               on_every_change=H.set_info_every, field_id="info-schedule",
+                               disabled=H.schedule_why_not != ""),
+                rx.cond(H.schedule_why_not != "", rx.text(H.schedule_why_not, size="1", color=styles.MUTED,
+                                                          margin_top="-8px", id="info-schedule-why-not")),
                 rx.hstack(
                     time_field("Start time", value=H.info_start, on_change=H.set_info_start, input_id="info-start",
                                time_zone=H.time_zone, utc=H.info_start_utc),
@@ -103,6 +109,43 @@ def info_dialog() -> rx.Component:
         ),
         open=H.info_open,
         on_open_change=H.set_info_open,
+    )
+
+
+def process_dialog() -> rx.Component:
+    """Save as process: the published version (the one shown, else the live one) under a name."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Save as process"),
+            rx.dialog.description(
+                "Saves ", rx.text.strong(H.process_version_label), ", the published flow, for reuse: New from "
+                "Template lists it beside the built-in templates. Secrets are not saved.",
+                size="2", color=styles.MUTED, margin_bottom="14px"),
+            rx.vstack(
+                rx.vstack(_label("Process name", "process-name",
+                                 rx.text(H.proc_name.length(), "/60", size="1", color=styles.MUTED)),
+                          rx.input(value=H.proc_name, on_change=H.set_proc_name, id="process-name", width="100%"),
+                          spacing="1", width="100%"),
+                rx.vstack(_label("Description", "process-description",
+                                 rx.text(H.proc_description.length(), "/90", size="1", color=styles.MUTED)),
+                          rx.text_area(value=H.proc_description, on_change=H.set_proc_description,
+                                       id="process-description", width="100%", rows="2"),
+                          spacing="1", width="100%"),
+                rx.cond(H.proc_error != "", rx.callout(H.proc_error, icon="circle_alert", color_scheme="red",
+                                                       size="1", id="process-error", width="100%")),
+                rx.hstack(
+                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                    rx.button("Save", on_click=H.submit_process, id="process-submit", loading=H.proc_saving,
+                              disabled=H.proc_name.strip() == ""),
+                    justify="end", spacing="3", width="100%",
+                ),
+                spacing="4",
+            ),
+            max_width="480px",
+            id="process-dialog",
+        ),
+        open=H.proc_open,
+        on_open_change=H.set_proc_open,
     )
 
 

@@ -128,8 +128,12 @@ def _row(r: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.el.tr(
         rx.el.td(
             rx.text(r["name"], class_name="task-name truncate", title=r["name"], weight="medium", size="2"),
-            rx.link("Open the round on the canvas", href=r["activity_href"], class_name="activity-link truncate",
-                    size="1"),
+            rx.hstack(
+                rx.link("View Details", href=r["details_href"], class_name="details-link", size="1"),
+                rx.link("Round on the canvas", href=r["activity_href"], class_name="activity-link truncate",
+                        size="1"),
+                spacing="2",
+            ),
         ),
         rx.el.td(_campaigns(r)),
         rx.el.td(rx.text(r["content"], class_name="truncate", title=r["content"], size="2"),
@@ -204,3 +208,35 @@ def _pager() -> rx.Component:
         padding="10px 16px",
         border_top=styles.BORDER,
     )
+
+
+def banned_words_dialog() -> rx.Component:
+    """Content moderation's banned-word list (one per line): an admin saves it, everyone else reads it."""
+    return rx.fragment(rx.button(rx.icon("shield_check", size=14), "Banned words", size="2", variant="soft",
+                                 color_scheme="gray", on_click=S.open_words, id="banned-words"), rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Content moderation"),
+            rx.dialog.description(
+                "A flow whose SMS, email, WeChat, template message or push text holds one of these words (any "
+                "case) cannot be published; the canvas names the component. One word or phrase per line.",
+                size="2"),
+            rx.form(
+                rx.vstack(
+                    rx.text_area(name="words", default_value=S.words_text, key=S.words_text, rows="10",
+                                 width="100%", read_only=~S.words_can_edit, id="banned-words-text",
+                                 placeholder="casino\nfree money"),
+                    rx.cond(S.words_why_not != "", rx.text(S.words_why_not, size="1", class_name="muted",
+                                                           id="banned-words-why")),
+                    rx.cond(S.words_error != "", rx.text(S.words_error, size="2", color="var(--red-11)",
+                                                         id="banned-words-error")),
+                    rx.flex(rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray", type="button")),
+                            rx.cond(S.words_can_edit, rx.button("Save", type="submit", id="banned-words-save")),
+                            justify="end", spacing="2", width="100%"),
+                    spacing="3", margin_top="12px",
+                ),
+                on_submit=S.save_words, reset_on_submit=False,
+            ),
+            max_width="520px",
+        ),
+        open=S.words_open, on_open_change=S.set_words_open,
+    ))

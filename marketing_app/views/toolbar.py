@@ -1,10 +1,11 @@
-"""Above the table: the selected group, name search (on Enter), the sub-activity filter and Show Columns."""
+"""Above the table: the selected group, name search (on Enter), the sub-activity, process and audience filters
+and Show Columns."""
 
 import reflex as rx
 
 from marketing_app import styles
 from marketing_app.components.campaign_picker import campaign_picker
-from marketing_app.states.activities import APPROVAL_CHOICES, OPTIONAL_COLUMNS, ActivitiesState
+from marketing_app.states.activities import ANY, APPROVAL_CHOICES, OPTIONAL_COLUMNS, ActivitiesState
 from marketing_app.states.group_list import GroupListState
 from marketing_app.states.groups import ALL
 
@@ -37,7 +38,7 @@ def _search() -> rx.Component:
             default_value=S.search,
             placeholder="Search by name, press Enter",
             size="2",
-            width="280px",
+            width="230px",
             id="activity-search",
             auto_complete="off",
         ),
@@ -58,6 +59,24 @@ def _campaign_filter() -> rx.Component:
         id="campaign-filter",
     )
     return campaign_picker(S, trigger, picker_id="campaign-filter")
+
+
+def _option_filter(*, value: rx.Var[str], options: rx.Var[list[list[str]]], on_change: rx.EventHandler,
+                   everything: str, field_id: str) -> rx.Component:
+    """A select of (id, name) options with "everything" first: the Process and Audience filters."""
+    return rx.select.root(
+        rx.select.trigger(id=field_id, max_width="170px", aria_label=everything,
+                          variant=rx.cond(value != ANY, "soft", "surface"),
+                          color_scheme=rx.cond(value != ANY, "indigo", "gray")),
+        rx.select.content(
+            rx.select.item(everything, value=ANY),
+            rx.foreach(options, lambda o: rx.select.item(o[1], value=o[0])),
+            position="popper",
+        ),
+        value=value,
+        on_change=on_change,
+        size="2",
+    )
 
 
 def _show_columns() -> rx.Component:
@@ -126,6 +145,10 @@ def toolbar() -> rx.Component:
         _search(),
         _campaign_filter(),
         _approval_filter(),
+        _option_filter(value=S.process_filter, options=S.process_options, on_change=S.filter_process,
+                       everything="All processes", field_id="process-filter"),
+        _option_filter(value=S.audience_filter, options=S.audience_options, on_change=S.filter_audience,
+                       everything="All audiences", field_id="audience-filter"),
         _group_chip(),
         rx.spacer(),
         _approval_setting(),

@@ -2,15 +2,23 @@
 a marketer's event-triggered SMS flow runs while the page is open; its task shows the engine's numbers with
 actually sent = succeeded + failed + no receipt, grows without a reload as customers' events arrive (pushed),
 is found by the filters, and another marketer's private activity's task is never shown — not in the list, not
-by its id in the URL."""
+by its id in the URL. A task's details page: counts with Refresh, the numbers (last four digits only), Preview,
+Generate Audience built by Generate Crowd's worker, "Task not found" for another marketer, and a week later
+(the whole stack's engine clock moved) the details expired and Generate Audience refused."""
 
+import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlmodel import func, select
 
-from engine import db
+from engine import clock, db
+from engine.models import Audience, AudienceMember, ExecutionRecord
+from engine.services import local_time, moderation
+from engine.services.reach_details import TaskDetails, task_details
 from engine.services.reach_tasks import ReachTask, TaskQuery, list_tasks
 from tests.browser.conftest import WEB_DIR, Shot
 from tests.browser.execution_ui import (
@@ -31,12 +39,17 @@ pytestmark = pytest.mark.browser
 EVENT = "reach_visit"
 PUBLIC = "Reach: visit thank-you SMS"
 PRIVATE = "Reach: private flash sale"
+DETAILED = "Reach: details SMS"
+CLOCK_FILE = Path(__file__).resolve().parents[2] / "tmp" / "reach-browser-clock.txt"
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, redis_server: str) -> Iterator[LiveStack]:
     # 70 % delivered, 20 % failed, 10 % never get a receipt (they count as "no receipt yet" for 72 hours)
-    receipts = {"SIMULATOR_SUCCESS_RATE": "0.7", "SIMULATOR_FAILURE_RATE": "0.2", "SIMULATOR_RECEIPT_DELAY": "0.3"}
+    receipts = {"SIMULATOR_SUCCESS_RATE": "0.7", "SIMULATOR_FAILURE_RATE": "0.2", "SIMULATOR_RECEIPT_DELAY": "0.3",
+                "ENGINE_CLOCK_FILE": str(CLOCK_FILE)}  # empty: the wall clock; the details test moves it a week
+    CLOCK_FILE.parent.mkdir(exist_ok=True)
+    CLOCK_FILE.write_text("")
     with live_stack(tmp_path_factory.mktemp("live"), Path(WEB_DIR), redis_server, settings=receipts) as running, \
             live_db():
         yield running
@@ -164,3 +177,186 @@ def test_a_running_sms_task_live_filtered_and_private_to_its_creator(stack: Live
     [mine] = [t for t in served("marketer2") if t.activity_id == private_id]
     wait_until(lambda: numbers(page, PRIVATE).get("audience") == mine.audience > 0, "the creator's private task")
     shot(page, "private-task-creator")
+
+
+def normal_row(page: Page, name: str):  # noqa: ANN201 — a Locator
+    return page.locator(f'.normal-row[data-name="{name}"]')
+
+
+def new_task(page: Page, name: str, content: str, audience: str, *, at: str = "") -> None:
+    page.click("#new-task")
+    page.fill("#normal-name", name)
+    page.fill("#normal-content", content)
+    page.click("#normal-audience")
+    page.get_by_role("option", name=audience).click()
+    if at:
+        page.locator("#normal-timing").get_by_text("At a time", exact=True).click()
+        page.fill("#normal-send-at", at)
+
+
+def test_normal_tasks_moderated_sent_edited_and_deleted(stack: LiveStack, page: Page, shot: Shot) -> None:
+    people = [c for c in customers(60, offset=300) if c.phone][:30]
+    audience_of("Reach normal crowd", people)
+    with db.write_session() as session:
+        moderation.set_words(session=session, actor=actor(session, "admin"), words=["lottery"])
+        zone = local_time.workspace_time_zone(session=session, actor=actor(session, "marketer"))
+    sign_in(page, stack.url, "marketer")
+    page.goto(f"{stack.url}/reach/sms")
+
+    # one for later: Moderating, then To be sent; editable (more than 5 minutes ahead)
+    later = local_time.format_local(clock.now() + timedelta(hours=2), zone)
+    new_task(page, "Normal: weekend promo", "Hi {name}, weekend promo!", "Reach normal crowd", at=later)
+    expect(page.locator("#normal-segments")).to_have_text("1 SMS segment (27 GSM characters)")
+    page.fill("#normal-content", "你好" * 40)
+    expect(page.locator("#normal-segments")).to_have_text("2 SMS segments (80 Unicode characters)")
+    page.fill("#normal-content", "Hi {name}, weekend promo!")
+    shot(page, "normal-task-new")
+    page.click("#normal-save")
+    promo = normal_row(page, "Normal: weekend promo")
+    expect(promo).to_be_visible()
+    expect(promo).to_have_attribute("data-status", "to_be_sent")  # moderated by the scheduler's tick
+    expect(promo.locator(".edit-task")).to_be_enabled()
+
+    # a banned word: Rejected, with the reason on hover; a rejected task can be edited
+    new_task(page, "Normal: lottery", "Win the LOTTERY, {name}", "Reach normal crowd")
+    page.click("#normal-save")
+    rejected = normal_row(page, "Normal: lottery")
+    expect(rejected).to_have_attribute("data-status", "rejected")
+    rejected.locator(".status-why").hover()
+    expect(page.get_by_role("tooltip")).to_have_text("Contains banned word “lottery”.")
+    expect(rejected.locator(".edit-task")).to_be_enabled()
+    shot(page, "normal-task-rejected")
+
+    # send now: the engine sends it through the SMS channel; a sent task cannot be changed, its details open
+    new_task(page, "Normal: thank you", "Thanks, {name}!", "Reach normal crowd")
+    page.click("#normal-save")
+    thanks = normal_row(page, "Normal: thank you")
+    expect(thanks).to_have_attribute("data-status", re.compile("sending|completed"), timeout=60_000)
+    wait_until(lambda: thanks.locator("td.num").inner_text().startswith(f"{len(people)} ·"),
+               "the 30 SMS to be sent")
+    expect(thanks.locator(".edit-task")).to_be_disabled()
+    thanks.locator(".delete-task").hover()
+    expect(page.get_by_role("tooltip")).to_have_text("It has been sent: a sent task cannot be changed.")
+    shot(page, "normal-task-sent")
+    thanks.get_by_role("link", name="View Details").click()
+    page.wait_for_url("**/reach/sms/*-sms")
+    expect(page.locator('[data-count="included"] .count-value')).to_have_text(str(len(people)))
+    shot(page, "normal-task-details")
+
+    # delete the scheduled one (still more than 5 minutes ahead)
+    page.goto(f"{stack.url}/reach/sms")
+    promo = normal_row(page, "Normal: weekend promo")
+    promo.locator(".delete-task").click()
+    page.click("#normal-delete-ok")
+    expect(promo).to_have_count(0)
+    # another marketer sees none of them
+    page.click("#logout")
+    page.wait_for_url("**/login")
+    sign_in(page, stack.url, "marketer2")
+    page.goto(f"{stack.url}/reach/sms")
+    expect(page.locator("#normal-empty")).to_be_visible()
+
+
+def details_of(username: str, task_id: str) -> TaskDetails:
+    with db.read_session() as session:
+        return task_details(session=session, actor=actor(session, username), channel="sms", task_id=task_id,
+                            page_size=100)
+
+
+def shown_counts(page: Page) -> dict[str, str]:
+    return {k: page.locator(f'[data-count="{k}"] .count-value').inner_text()
+            for k in ("included", "success", "failed", "pending")}
+
+
+def test_task_details_numbers_preview_generate_audience_and_expiry(stack: LiveStack, page: Page,
+                                                                   shot: Shot) -> None:
+    people = [c for c in customers(80, offset=200) if c.phone][:40]
+    audience = audience_of("Reach details crowd", people)
+    activity_id = publish(DETAILED, {"nodes": [node("t", "target_audience", 0, audience_id=audience),
+                                               node("sms", "text_sms", 300, content="Hi {name}, your coupon {code}",
+                                                    signature="Shop"),
+                                               node("e", "end", 600)],
+                                     "edges": [edge("t", "sms"), edge("sms", "e")]})
+    wait_until(lambda: any(t.activity_id == activity_id and t.sent == len(people) for t in served("marketer")),
+               "the round to send to the 40 numbers")
+    [task] = [t for t in served("marketer") if t.activity_id == activity_id]
+
+    sign_in(page, stack.url, "marketer")
+    page.goto(f"{stack.url}/reach/sms?activity={activity_id}")
+    row(page, DETAILED).get_by_role("link", name="View Details").click()
+    page.wait_for_url(f"**/reach/sms/{task.id}")
+    expect(page.locator("#page-title")).to_have_text(f"{DETAILED} · round 1")
+    expect(page.locator("#task-content")).to_have_text("【Shop】Hi {name}, your coupon {code}")
+    expect(page.locator("#task-segments")).to_have_text("1 SMS segment")
+
+    # counts: Refresh shows the engine's numbers as receipts arrive
+    def same_counts() -> bool:
+        page.click("#refresh-button")
+        got = details_of("marketer", task.id)
+        want = {"included": f"{got.included:,}", "success": f"{got.success:,}", "failed": f"{got.failed:,}",
+                "pending": f"{got.no_feedback:,}"}
+        return got.success + got.failed + got.no_feedback == len(people) and shown_counts(page) == want
+    wait_until(same_counts, "Refresh to show the engine's counts")
+    got = details_of("marketer", task.id)
+    assert got.included == len(people) and got.success > 0
+
+    # numbers: the last four digits only, each with its result (and the provider's reason when failed)
+    expect(page.locator(".number-row")).to_have_count(min(got.total, 20))
+    numbers_shown = page.locator(".number-row").evaluate_all("rs => rs.map(r => r.dataset.number)")
+    assert all(re.fullmatch(r"•••• \d{4}", n) for n in numbers_shown), numbers_shown
+    text = page.locator("#task-numbers").inner_text()
+    assert not any(p.phone and p.phone[-8:] in text for p in people), "a full number is shown"
+    shot(page, "task-details", full=True)
+    page.click("#result-filter")
+    page.get_by_role("option", name="Failed").click()
+    expect(page.locator("#numbers-total")).to_have_text(f"Total {got.failed + got.not_sent}")
+    results = page.locator(".number-row").evaluate_all("rs => rs.map(r => r.dataset.result)")
+    assert results and set(results) == {"failed"}
+    shot(page, "task-details-failed-numbers")
+
+    # Preview: the message as a recipient reads it
+    page.click("#preview-button")
+    expect(page.locator("#preview-text")).to_have_text("【Shop】Hi Alex Chen, your coupon [code]")
+    shot(page, "task-preview")
+    page.keyboard.press("Escape")
+
+    # Generate Audience from the failed numbers: Generate Crowd's worker builds it, with progress, then Done
+    page.click("#generate-audience")
+    page.locator("#audience-result").get_by_text("Failed", exact=True).click()
+    page.fill("#audience-name", "Details: SMS failed")
+    page.click("#audience-submit")
+    operation = page.locator('.audience-operation[data-name="Details: SMS failed"]')
+    expect(operation).to_be_visible()
+    expect(operation).to_have_attribute("data-status", "done", timeout=60_000)
+    with db.read_session() as session:
+        saved = session.exec(select(Audience).where(Audience.name == "Details: SMS failed")).one()
+        members = session.exec(select(func.count()).select_from(AudienceMember)
+                               .where(AudienceMember.audience_id == saved.id)).one()
+    assert members == got.failed + got.not_sent
+    shot(page, "generate-audience-done")
+
+    # another marketer: the private activity's task is not found, also by its address
+    page.click("#logout")
+    page.wait_for_url("**/login")
+    sign_in(page, stack.url, "marketer2")
+    page.goto(f"{stack.url}/reach/sms/{task.id}")
+    expect(page.locator("#task-error")).to_have_text("Task not found.")
+    shot(page, "task-details-other-marketer")
+
+    # a week after the send: the details expired, Generate Audience is refused (the engine clock moved for all)
+    with db.read_session() as session:
+        started = session.get(ExecutionRecord, task.record_id).started_at
+    try:
+        CLOCK_FILE.write_text((started + timedelta(days=7, minutes=1)).isoformat())
+        assert clock.now() > started + timedelta(days=7)
+        page.click("#logout")
+        page.wait_for_url("**/login")
+        sign_in(page, stack.url, "marketer")
+        page.goto(f"{stack.url}/reach/sms/{task.id}")
+        expect(page.locator("#expired-note")).to_contain_text("expired")
+        expect(page.locator("#generate-audience")).to_be_disabled()
+        expect(page.locator(".number-row")).to_have_count(0)
+        expect(page.locator("#numbers-empty")).to_have_text("The numbers are no longer kept.")
+        shot(page, "task-details-expired")
+    finally:
+        CLOCK_FILE.write_text("")

@@ -5,9 +5,9 @@ from sqlmodel import Session, func, select
 from engine import demo
 from engine.flow.validate import validate_flow
 from engine.models import Activity, ActivityVersion, User
-from engine.services import groups
+from engine.services import groups, processes
 from engine.services.auth import login, user_for_token
-from engine.services.listing import status_counts
+from engine.services.listing import ListQuery, list_activities, status_counts
 from engine.status import ActivityStatus
 
 
@@ -23,6 +23,10 @@ def test_demo_covers_every_status_and_is_idempotent(session: Session) -> None:
     session.commit()  # the demo CRM's allow-list entry, read by the outbound fence, is visible once committed
     for version in session.exec(select(ActivityVersion)).all():
         assert validate_flow(version.flow) == []
+    # one public process, and the list's audience filter finds the demo's audience flows
+    marketer2 = session.exec(select(User).where(User.username == "marketer2")).one()
+    assert [p.name for p in processes.list_processes(session=session, actor=marketer2)] == [demo.DEMO_PROCESS]
+    assert list_activities(session=session, actor=admin, query=ListQuery(audience_id=1)).total > 0
 
 
 def test_demo_logins_work(session: Session, redis_url: str) -> None:  # sign-in throttles in Redis

@@ -3,9 +3,11 @@ validation says. No network: names resolve through stub resolvers."""
 
 import ipaddress
 import re
+from collections.abc import Iterator
 
 import pytest
 
+from engine import outbound
 from engine.components.registry import get_component
 from engine.outbound import AddressNotAllowed, Fence, blocked_kind, parse_entries, parse_entry
 from tests.engine.channels.helpers import allow_outbound
@@ -86,6 +88,16 @@ def test_the_setting_is_read_at_each_check(monkeypatch: pytest.MonkeyPatch) -> N
     assert parse_entries("a.example, 10.0.0.0/8,") == (parse_entry("a.example"), parse_entry("10.0.0.0/8"))
 
 
+@pytest.fixture
+def nothing_stored(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No admin-stored entries (the default database may hold the demo's allow-listed sinks)."""
+    monkeypatch.setattr(outbound, "_database_exists", lambda: False)
+    outbound.stored.invalidate()
+    yield
+    outbound.stored.invalidate()
+
+
+@pytest.mark.usefixtures("nothing_stored")
 def test_publish_validation_accepts_an_allow_listed_sink(monkeypatch: pytest.MonkeyPatch) -> None:
     webhook, kafka = get_component("webhook"), get_component("push_kafka")
     assert webhook.validate({"url": "http://127.0.0.1:8099/hook"}) == [

@@ -27,6 +27,8 @@ EXPECTED: dict[tuple[Action, ActivityStatus], ActivityStatus] = {
     (Action.PAUSE, S.IN_PROGRESS): S.PAUSED,
     (Action.RESUME, S.PAUSED): S.NOT_STARTED,
     **{(Action.MODIFY, s): s for s in (S.NOT_STARTED, S.PAUSED)},
+    # the canvas's schedule: where Modify is allowed, and in a Draft or Testing activity (never run yet)
+    **{(Action.SCHEDULE, s): s for s in (S.DRAFT, S.TESTING, S.NOT_STARTED, S.PAUSED)},
     **{(Action.DELETE, s): s for s in (S.DRAFT, S.NOT_STARTED, S.PAUSED, S.STOPPED, S.COMPLETED, S.ABNORMAL_END,
                                        S.TESTING)},
     **{(Action.PUBLISH, s): S.IN_PROGRESS for s in S},

@@ -34,7 +34,7 @@ def test_row_becomes_display_strings() -> None:
         "visibility": "Public", "campaigns": "D11 Warm-up, Onboarding", "version": "V2", "start_time": EMPTY,
         "end_time": EMPTY, "created_at": "2026-01-02 03:04", "updated_at": "2026-05-06 07:08",
         "public_label": "Cancel Public", "schedule": "Once", "next_run": "", "approval": "",
-        "approval_label": "N/A",
+        "approval_label": "N/A", "process": "",
     }
 
 
@@ -51,6 +51,11 @@ def test_rows_follow_the_approval_setting_and_status() -> None:
 def test_schedule_and_next_run() -> None:
     d = row_to_dict(_row(schedule="Daily", next_run=datetime(2026, 12, 6, 9, 0, tzinfo=UTC)), MIA)
     assert (d["schedule"], d["next_run"]) == ("Daily", "2026-12-06 09:00")
+
+
+def test_the_process_an_activity_came_from() -> None:
+    assert row_to_dict(_row(process_id=3, process_name="Welcome flow"), MIA)["process"] == "Welcome flow"
+    assert row_to_dict(_row(process_id=None, process_name="Welcome flow"), MIA)["process"] == "Welcome flow (deleted)"
 
 
 def test_private_row_in_a_group() -> None:

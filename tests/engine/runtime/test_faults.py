@@ -106,7 +106,8 @@ def test_worker_killed_mid_run_completes_exactly_like_a_fault_free_run(env, sim,
     assert s.persisted_counters(record_id) == counters
     assert s.step_count(record_id) == steps
     _assert_exactly_once(sim, record_id, unique)
-    assert sim.simulator.snapshot()["lookups"] >= 1  # the restarted worker asked what the provider had
+    # whether the kill left a send in doubt (then the restarted worker asks the provider: a lookup) depends on
+    # where the walk was; the lookup path itself is proven in tests/engine/channels/test_bulk_and_lookup.py
 
 
 def test_redis_restarted_mid_run_resumes_and_completes_with_the_same_result(env, sim, monkeypatch) -> None:

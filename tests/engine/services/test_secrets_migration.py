@@ -31,15 +31,32 @@ def _flows() -> dict[int, dict]:
     return {int(i): json.loads(flow) if isinstance(flow, str) else flow for i, flow in rows}
 
 
+def _old_activity(session, owner, flow: dict, status: ActivityStatus = ActivityStatus.DRAFT) -> int:
+    """An activity with version 1 written in SQL, as the schema of 0010 has them (today's model has columns that
+    later migrations add, so the factory cannot write into a downgraded database)."""
+    activity_id = session.execute(text(
+        "INSERT INTO activity (workspace_id, name, description, owner_id, is_public, status, schedule, "
+        "schedule_every, runs_used, created_at, updated_at) VALUES (:w, 'Old', '', :u, false, :s, 'once', 1, 0, "
+        "'2026-12-01 09:00:00', '2026-12-01 09:00:00') RETURNING id"),
+        {"w": owner.workspace_id, "u": owner.id, "s": status.value}).scalar_one()
+    version_id = session.execute(text(
+        "INSERT INTO activityversion (activity_id, number, state, flow, author_id, created_at) VALUES "
+        "(:a, 1, 'published', :flow, :u, '2026-12-01 09:00:00') RETURNING id"),
+        {"a": activity_id, "flow": json.dumps(flow), "u": owner.id}).scalar_one()
+    session.execute(text("UPDATE activity SET current_version_id = :v WHERE id = :a"),
+                    {"v": version_id, "a": activity_id})
+    return int(activity_id)
+
+
 def test_plain_secrets_of_stored_versions_move_out_encrypted_and_back(database: str) -> None:
     _alembic("0010_workspace_tz", down=True)
     with write_session() as session:  # versions as today's code stores them: the values inside the flow
         owner = f.user(session, f.workspace(session), Role.MARKETER)
-        a = f.activity(session, owner, status=ActivityStatus.IN_PROGRESS, flow=webhook_flow())
+        a_id = _old_activity(session, owner, webhook_flow(), ActivityStatus.IN_PROGRESS)
         session.execute(text("INSERT INTO activityversion (activity_id, number, state, flow, author_id, created_at)"
                              " VALUES (:a, 2, 'draft', :flow, :u, '2026-12-01 10:00:00')"),
-                        {"a": a.id, "flow": json.dumps(webhook_flow()), "u": owner.id})
-        b = f.activity(session, owner, flow=webhook_flow(secret="", auth="Bearer other-9"))
+                        {"a": a_id, "flow": json.dumps(webhook_flow()), "u": owner.id})
+        b_id = _old_activity(session, owner, webhook_flow(secret="", auth="Bearer other-9"))
     before = _flows()
     assert leaks(before)
 
@@ -49,9 +66,9 @@ def test_plain_secrets_of_stored_versions_move_out_encrypted_and_back(database: 
     with read_session() as session:
         rows = session.execute(text("SELECT id, activity_id, node_id, field, ciphertext FROM secretvalue")).all()
     values = {(r.activity_id, r.field): engine_secrets.decrypt(r.ciphertext) for r in rows}
-    assert values == {(a.id, "secret"): SIGNING, (a.id, "headers.Authorization"): TOKEN,
-                      (a.id, "headers.X-Api-Key"): API_KEY, (b.id, "headers.Authorization"): "Bearer other-9",
-                      (b.id, "headers.X-Api-Key"): API_KEY}
+    assert values == {(a_id, "secret"): SIGNING, (a_id, "headers.Authorization"): TOKEN,
+                      (a_id, "headers.X-Api-Key"): API_KEY, (b_id, "headers.Authorization"): "Bearer other-9",
+                      (b_id, "headers.X-Api-Key"): API_KEY}
     assert all(r.node_id == "n2" and r.field.encode() and SIGNING.encode() not in r.ciphertext for r in rows)
     a1, a2, b1 = (after[v]["nodes"][1]["config"] for v in sorted(after))  # ids: a V1, a V2, b V1
     assert a1["secret"] == a2["secret"] and a1["secret"]["$secret"]  # two versions of one activity share a row

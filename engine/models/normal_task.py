@@ -1,0 +1,37 @@
+"""A normal task of the Reach Tasks page (seed 003): content, an audience and a send time, created on the page
+rather than by a flow. Moderated by the scheduler (Moderating → Rejected with the reason, or To be sent); when
+due it is sent as a one-component round (Target Audience → the channel's component → End) of a hidden carrier
+activity, so sends, receipts, the 72-hour rule, the details and Generate Audience are the flows' own code."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+from engine.clock import now
+from engine.models.types import str_enum
+
+
+class NormalTaskStatus(StrEnum):
+    MODERATING = "moderating"
+    REJECTED = "rejected"
+    SCHEDULED = "scheduled"  # moderated, waiting for its send time ("To be sent")
+    SENT = "sent"  # its round exists: the round's status and counters say the rest
+
+
+class NormalTask(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    channel: str = Field(max_length=20)  # the Reach Tasks channel key ("sms")
+    name: str = Field(max_length=60)
+    content: str = Field(max_length=500)
+    signature: str = Field(default="", max_length=20)
+    audience_id: int = Field(foreign_key="audience.id")
+    send_at: datetime | None = None  # None: as soon as it is moderated
+    status: NormalTaskStatus = Field(default=NormalTaskStatus.MODERATING, sa_type=str_enum(NormalTaskStatus))
+    reason: str | None = Field(default=None, max_length=300)  # why Rejected
+    created_by: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=now)
+    updated_at: datetime = Field(default_factory=now)
+    activity_id: int | None = Field(default=None, foreign_key="activity.id", ondelete="SET NULL")  # the carrier
+    record_id: int | None = Field(default=None, foreign_key="executionrecord.id", ondelete="SET NULL")
