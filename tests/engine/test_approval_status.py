@@ -22,7 +22,7 @@ APPROVALS: list[ApprovalStatus | None] = [None, *A]
 LIVE = (S.NOT_STARTED, S.IN_PROGRESS)
 
 #: actions a request under review freezes (the reviewed version must stay what was asked)
-FROZEN_UNDER_REVIEW = {Action.SAVE_DRAFT, Action.PUBLISH, Action.MODIFY, Action.DELETE, Action.TEST,
+FROZEN_UNDER_REVIEW = {Action.SAVE_DRAFT, Action.PUBLISH, Action.MODIFY, Action.SCHEDULE, Action.DELETE, Action.TEST,
                        Action.REQUEST_LIVE}
 #: with the setting on: refused from these statuses (going live needs a request; nothing Completed runs again)
 GATED = {

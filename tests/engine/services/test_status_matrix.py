@@ -35,6 +35,12 @@ MATRIX: dict[ActivityStatus, dict[str, Any]] = {
                         pause=NO, resume=NO, modify=NO, stop=NO, start=NO, delete=GONE, copy=COPIED,
                         move=S.DRAFT, set_public=S.DRAFT,
                         save_process=NO),
+    # seed 004's Testing (the approval setting off here; its fixture has a published version): a schedule
+    # change is an edit, which makes it a Draft again
+    S.TESTING:     dict(publish=S.IN_PROGRESS, publish_later=S.NOT_STARTED, save_draft=S.DRAFT, schedule=S.DRAFT,
+                        pause=NO, resume=NO, modify=NO, stop=NO, start=NO, delete=GONE, copy=COPIED,
+                        move=S.TESTING, set_public=S.TESTING,
+                        save_process=SAVED),
     S.NOT_STARTED: dict(publish=S.IN_PROGRESS, publish_later=S.NOT_STARTED, save_draft=S.DRAFT,
                         schedule=S.DRAFT, pause=NO, resume=NO, modify=S.NOT_STARTED, stop=S.STOPPED, start=NO,
                         delete=GONE, copy=COPIED, move=S.NOT_STARTED, set_public=S.NOT_STARTED,
