@@ -241,18 +241,18 @@ def settings_keys() -> rx.Component:
         "Systems send behaviour events and audience imports to the HTTP API with one of these keys "
         "('Authorization: Bearer <key>'). A key is shown once, when created; revoke one that leaked.",
         rx.hstack(
-            rx.link(rx.icon("book_open", size=14), " Events API documentation", href=K.docs_url, is_external=True,
-                    id="api-docs-link", size="2"),
+            rx.link(rx.hstack(rx.icon("book_open", size=14), rx.text("Events API documentation"), spacing="1",
+                              align="center"), href=K.docs_url, is_external=True, id="api-docs-link", size="2"),
             rx.spacer(),
             rx.button(rx.icon("key_round", size=14), "New key", on_click=K.open_create, id="new-key"),
             width="100%", align="center",
         ),
         rx.box(
             rx.el.table(
-                rx.el.thead(rx.el.tr(rx.el.th("Name"), rx.el.th("Key", style={"width": "190px"}),
+                rx.el.thead(rx.el.tr(rx.el.th("Name"), rx.el.th("Key", style={"width": "150px"}),
                                      rx.el.th("Created by", style={"width": "130px"}),
-                                     rx.el.th("Created (UTC)", style={"width": "140px"}),
-                                     rx.el.th("Last used (UTC)", style={"width": "140px"}),
+                                     rx.el.th("Created (UTC)", style={"width": "150px"}),
+                                     rx.el.th("Last used (UTC)", style={"width": "150px"}),
                                      rx.el.th("Status", style={"width": "190px"}),
                                      rx.el.th("", style={"width": "90px"}))),
                 rx.el.tbody(rx.foreach(K.rows, _key_row)),
