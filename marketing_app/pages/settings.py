@@ -90,8 +90,9 @@ def _role_options() -> list[rx.Component]:
 def _user_row(r: rx.Var[dict[str, str]]) -> rx.Component:
     active = r["active"] != ""
     return rx.el.tr(
-        rx.el.td(rx.text(r["name"], weight="medium", title=r["name"]),
-                 rx.cond(r["self"] != "", rx.badge("You", size="1", variant="soft", margin_left="6px"))),
+        rx.el.td(rx.hstack(rx.text(r["name"], weight="medium", title=r["name"], trim="both", truncate=True),
+                           rx.cond(r["self"] != "", rx.badge("You", size="1", variant="soft")),
+                           spacing="2", align="center")),
         rx.el.td(r["username"], class_name="mono"),
         rx.el.td(rx.el.select(*_role_options(), value=r["role"], class_name="role-select",
                               on_change=lambda value: U.change_role(r["id"], value),
