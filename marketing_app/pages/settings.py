@@ -254,7 +254,7 @@ def settings_keys() -> rx.Component:
                                      rx.el.th("Created by", style={"width": "130px"}),
                                      rx.el.th("Created (UTC)", style={"width": "150px"}),
                                      rx.el.th("Last used (UTC)", style={"width": "150px"}),
-                                     rx.el.th("Status", style={"width": "190px"}),
+                                     rx.el.th("Status", style={"width": "220px"}),
                                      rx.el.th("", style={"width": "90px"}))),
                 rx.el.tbody(rx.foreach(K.rows, _key_row)),
                 class_name="settings-table", id="keys-table",

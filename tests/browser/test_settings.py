@@ -178,7 +178,6 @@ def test_admin_edits_the_workspace(app_server: RunningApp, page: Page, shot: Sho
         ws = s.get(Workspace, admin.workspace_id)
         assert (ws.name, ws.time_zone, ws.in_progress_cap) == ("Demo Retail EU", "Europe/Paris", 20)
     page.reload()
-    print("URL after a reload:", page.url)  # the tab bar compares it with the tab's route
     expect(page.locator("#workspace-name")).to_have_value("Demo Retail EU")
     expect(page.locator("#workspace-cap")).to_have_value("20")
     shot(page, "workspace-saved")
