@@ -131,6 +131,7 @@ def write_session() -> Iterator[Session]:
     Commits on success, rolls back on any exception, so a refused action leaves nothing half-saved.
     """
     with Session(get_engine(), expire_on_commit=False) as session:
+        session.info["writes"] = True  # what it writes is committed (engine/services/api_keys.py asks)
         path = writer_lock_path() if session.get_bind().dialect.name == "sqlite" else None
         held = False
         if path is not None:

@@ -23,7 +23,7 @@ from sqlalchemy import insert, text
 from sqlmodel import Session, col, func, select
 
 from engine import clock
-from engine.api.keys import set_api_key
+from engine.api.keys import has_api_key, set_api_key
 from engine.db import write_session
 from engine.models import Audience, AudienceKind, BehaviorEvent, Customer, Role, User, Workspace, row_id, table_of
 from engine.services.audiences import import_csv, import_csv_for_workspace
@@ -229,8 +229,8 @@ def seed_customers(session: Session) -> bool:
     ws = session.exec(select(Workspace).where(Workspace.name == WORKSPACE)).first()
     if ws is None:
         return False
-    if ws.api_key_hash is None:
-        set_api_key(session=session, workspace_id=row_id(ws), key=DEMO_API_KEY)
+    if not has_api_key(session=session, workspace_id=row_id(ws)):
+        set_api_key(session=session, workspace_id=row_id(ws), key=DEMO_API_KEY, name="Demo key")
     if session.exec(select(func.count()).select_from(Customer).where(Customer.workspace_id == row_id(ws))).one():
         return False
     rng = random.Random(SEED)

@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     api_max_batch: int = 1000  # events (or receipts) per request; more is refused with 413
     api_max_body_bytes: int = 4_000_000  # JSON bodies (events, receipts); more is refused with 413
     api_max_csv_bytes: int = 200_000_000  # audience CSV uploads (~1M rows of QAIDs with a few columns)
+    # where clients reach the API (Settings → API keys links its OpenAPI document, API_PUBLIC_URL + "/docs")
+    api_public_url: str = "http://127.0.0.1:8100"
     short_link_base: str = "http://127.0.0.1:8100/s"  # Text SMS {short_link}: GET /s/{code} counts and redirects
 
 

@@ -88,7 +88,7 @@ async def _workspace(request: Request) -> int:
                        headers={"WWW-Authenticate": "Bearer"})
     workspace_id = await run_in_threadpool(_lookup, key)
     if workspace_id is None:
-        raise ApiError(401, "invalid_api_key", "The API key is not valid (it may have been regenerated).",
+        raise ApiError(401, "invalid_api_key", "The API key is not valid (it may have been revoked).",
                        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     return workspace_id
 

@@ -1,6 +1,7 @@
 """SQLModel tables. Import from here: `from engine.models import Activity`."""
 
 from engine.models.activity import Activity, ActivityCampaignLink, Schedule
+from engine.models.api_key import ApiKey
 from engine.models.approval import ActivityTester, ApprovalEvent, ApprovalEventKind, ApprovalRequest
 from engine.models.campaign import MarketingCampaign
 from engine.models.crowd import CrowdOperation as CrowdOperation
@@ -29,4 +30,5 @@ __all__ = [
     "UserPreference", "Process", "VersionAudience",
     "Workspace", "HasId", "pk_ids", "row_id", "table_of",
     "ActivityTester", "ApprovalEvent", "ApprovalEventKind", "ApprovalRequest",
+    "ApiKey",
 ]

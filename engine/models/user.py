@@ -22,6 +22,10 @@ class User(SQLModel, table=True):
     password_hash: str
     role: Role = Field(sa_type=str_enum(Role))
     created_at: datetime = Field(default_factory=now)
+    #: a deactivated user cannot sign in and their sessions end (engine/services/users.py); rows stay, since
+    #: activities, versions and decisions name their author
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": "1"})
+    last_login_at: datetime | None = None
 
 
 class AuthSession(SQLModel, table=True):

@@ -22,6 +22,7 @@ from engine.settings import get_settings
 #: bcrypt cost of new hashes (create-admin) and of the dummy hash an unknown username is checked against
 HASH_ROUNDS = 12
 WRONG_CREDENTIALS = "Wrong username or password."
+DEACTIVATED = "This account is deactivated: ask an admin to reactivate it."
 
 
 def hash_password(password: str, *, rounds: int = HASH_ROUNDS) -> str:
@@ -56,7 +57,11 @@ def login(*, session: Session, username: str, password: str, address: str = "") 
     ok = verify_password(password, user.password_hash if user is not None else fallback)
     if user is None or not ok:
         raise Invalid(WRONG_CREDENTIALS)
+    if not user.active:  # said only to whoever knows the password; the slot stays a failure
+        raise Invalid(DEACTIVATED)
     login_throttle.succeeded(attempt)
+    user.last_login_at = clock.now()
+    session.add(user)
     token = secrets.token_urlsafe(32)
     expires = clock.now() + timedelta(days=get_settings().session_days)
     session.add(AuthSession(token_hash=_digest(token), user_id=row_id(user), expires_at=expires))
@@ -70,7 +75,8 @@ def user_for_token(*, session: Session, token: str) -> User | None:
     row = session.exec(select(AuthSession).where(AuthSession.token_hash == _digest(token))).first()
     if row is None or row.expires_at <= clock.now():
         return None
-    return session.get(User, row.user_id)
+    user = session.get(User, row.user_id)
+    return user if user is not None and user.active else None
 
 
 def logout(*, session: Session, token: str) -> None:

@@ -15,6 +15,8 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
 ]
 #: seed 004: the reviewer's queue, shown to admins and reviewers only
 REVIEWS_ITEM = ("Reviews", "clipboard-check", "/reviews")
+#: issue 15: users, API keys, channels and the workspace, for admins only
+SETTINGS_ITEM = ("Settings", "settings", "/settings/users")
 
 
 def _nav_item(label: str, icon: str, route: str) -> rx.Component:
@@ -72,7 +74,7 @@ def _user_block(user_name: rx.Var[str], role: rx.Var[str], on_logout: rx.EventHa
 
 
 def sidebar(user_name: rx.Var[str], role: rx.Var[str], on_logout: rx.EventHandler,
-            reviews: rx.Var[bool] | bool = False) -> rx.Component:
+            reviews: rx.Var[bool] | bool = False, settings: rx.Var[bool] | bool = False) -> rx.Component:
     """A full-height column (its border runs down a long page) holding a sticky, viewport-high panel."""
     return rx.box(
         rx.vstack(
@@ -82,6 +84,7 @@ def sidebar(user_name: rx.Var[str], role: rx.Var[str], on_logout: rx.EventHandle
                         letter_spacing="0.04em"),
                 *[_nav_item(*item) for item in NAV_ITEMS],
                 rx.cond(reviews, _nav_item(*REVIEWS_ITEM)),
+                rx.cond(settings, _nav_item(*SETTINGS_ITEM)),
                 spacing="1",
                 width="100%",
                 padding_x="8px",

@@ -20,7 +20,8 @@ PageFn = Callable[[], rx.Component]
 def _shell(content: rx.Component) -> rx.Component:
     return rx.hstack(
         sidebar(AuthState.display_name, AuthState.role_label, SignOutState.logout,
-                reviews=(AuthState.role == "admin") | (AuthState.role == "reviewer")),
+                reviews=(AuthState.role == "admin") | (AuthState.role == "reviewer"),
+                settings=AuthState.role == "admin"),
         rx.box(
             rx.box(content, max_width=styles.CONTENT_MAX_WIDTH, margin_x="auto", width="100%"),
             flex="1",

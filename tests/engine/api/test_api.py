@@ -13,9 +13,9 @@ from sqlmodel import func, select
 from starlette.testclient import TestClient
 
 from engine import db
-from engine.api.keys import generate_api_key, has_api_key, revoke_api_key, workspace_for_key
+from engine.api.keys import create_api_key, has_api_key, revoke_api_key, workspace_for_key
 from engine.errors import Forbidden
-from engine.models import Audience, AudienceMember, BehaviorEvent, Customer, CustomerTag, Role, User, Workspace
+from engine.models import ApiKey, Audience, AudienceMember, BehaviorEvent, Customer, CustomerTag, Role, User, Workspace
 from engine.services import events as ev
 from engine.settings import PROJECT_ROOT, get_settings
 from engine.shared import trigger_index as index
@@ -46,21 +46,29 @@ def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 # ---------------------------------------------------------------- keys, auth
 
 
-def test_api_keys_are_hashed_generated_by_admins_and_revocable(tenant: Tenant) -> None:
+def test_api_keys_are_hashed_created_by_admins_and_revocable(client: TestClient, tenant: Tenant) -> None:
     with db.write_session() as s:
         admin = s.get(User, tenant.admin_id)
         marketer = f.user(s, s.get(Workspace, tenant.workspace_id), Role.MARKETER)
         with pytest.raises(Forbidden):
-            generate_api_key(session=s, actor=marketer)
-        key = generate_api_key(session=s, actor=admin)
-        assert key.startswith("amk_") and len(key) > 40
-        stored = s.get(Workspace, tenant.workspace_id).api_key_hash
-        assert stored and key not in stored and len(stored) == 64
-        assert workspace_for_key(session=s, key=key) == tenant.workspace_id
-        assert workspace_for_key(session=s, key=KEY) is None  # the old key stopped working
-        revoke_api_key(session=s, actor=admin)
-        assert workspace_for_key(session=s, key=key) is None
-        assert has_api_key(session=s, workspace_id=tenant.workspace_id) is False
+            create_api_key(session=s, actor=marketer, name="Mine")
+        created = create_api_key(session=s, actor=admin, name="Shop")
+        assert created.key.startswith("amk_") and len(created.key) > 40
+        stored = s.get(ApiKey, created.id).key_hash
+        assert created.key not in stored and len(stored) == 64
+        assert workspace_for_key(session=s, key=created.key) == tenant.workspace_id
+        assert workspace_for_key(session=s, key=KEY) == tenant.workspace_id  # keys live side by side
+    auth = {"Authorization": f"Bearer {created.key}"}
+    event = {"qaid": "k1", "name": "login"}
+    assert client.post("/api/v1/events", json=event, headers=auth).status_code == 202
+    with db.read_session() as s:
+        assert s.get(ApiKey, created.id).last_used_at is not None  # the events API records the use
+    with db.write_session() as s:
+        revoke_api_key(session=s, actor=s.get(User, tenant.admin_id), key_id=created.id)
+        assert has_api_key(session=s, workspace_id=tenant.workspace_id) is True  # the installed key remains
+    refused = client.post("/api/v1/events", json=event, headers=auth)
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_api_key"
+    assert client.post("/api/v1/events", json=event, headers=tenant.auth).status_code == 202
 
 
 @pytest.mark.parametrize("headers, code", [
