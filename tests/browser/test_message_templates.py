@@ -16,9 +16,9 @@ from engine.db import make_engine
 from engine.models import Customer, User
 from engine.services import message_templates as mt
 from engine.services import moderation
-from tests.browser.canvas_ui import click_card, field, fill, new_activity, open_canvas, saved
+from tests.browser.canvas_ui import canvas_tool, click_card, field, fill, new_activity, open_canvas, saved
 from tests.browser.conftest import RunningApp, Shot
-from tests.browser.ui import sign_in, toast
+from tests.browser.ui import dismiss_toasts, sign_in, toast
 from tests.factories import valid_flow
 
 pytestmark = pytest.mark.browser
@@ -72,6 +72,7 @@ def test_create_an_sms_template_with_its_preview_and_use_it_on_the_canvas(app_se
     page.wait_for_url("**/templates/messages")
     expect(page.locator("#page-title")).to_have_text("Message templates")
     expect_row_names(page, served(db, "marketer"))
+    before = served(db, "marketer").total
 
     # New template: Text SMS, the live preview for a customer picked by QAID, the segment count, moderation
     page.click("#new-template")
@@ -100,7 +101,8 @@ def test_create_an_sms_template_with_its_preview_and_use_it_on_the_canvas(app_se
     toast(page, "Template “Gift in your city” created.")
     expect(page.locator("#template-dialog")).to_have_count(0)
     rows = served(db, "marketer").rows
-    assert [(r.name, r.channel, r.content) for r in rows] == [("Gift in your city", "text_sms", CONTENT)]
+    assert (rows[0].name, rows[0].channel, rows[0].content) == ("Gift in your city", "text_sms", CONTENT)
+    assert served(db, "marketer").total == before + 1
     expect_row_names(page, served(db, "marketer"))
     expect(page.locator('.template-row[data-name="Gift in your city"] .moderation-badge')).to_have_attribute(
         "data-status", "passed")
@@ -113,12 +115,14 @@ def test_create_an_sms_template_with_its_preview_and_use_it_on_the_canvas(app_se
     expect(page.locator("#template-error")).to_contain_text("at most 60 characters (61 entered)")
     page.keyboard.press("Escape")
     expect(page.locator("#template-dialog")).to_have_count(0)
-    assert served(db, "marketer").total == 1
+    assert served(db, "marketer").total == before + 1
 
     # the channel tabs filter with the engine's counts
-    page.click('.channel-tab[data-channel="email"]')
-    expect(page.locator('.channel-tab[data-channel="email"]')).to_have_attribute("data-active", "true")
+    page.click('.channel-tab[data-channel="digital_sms"]')
+    expect(page.locator('.channel-tab[data-channel="digital_sms"]')).to_have_attribute("data-active", "true")
     expect(page.locator("#templates-empty")).to_be_visible()
+    page.click('.channel-tab[data-channel="email"]')
+    expect_row_names(page, served(db, "marketer", channel="email"))
     page.click('.channel-tab[data-channel="text_sms"]')
     expect_row_names(page, served(db, "marketer", channel="text_sms"))
     shot(page, "templates-list")
@@ -134,6 +138,12 @@ def test_create_an_sms_template_with_its_preview_and_use_it_on_the_canvas(app_se
     toast(page, "Filled from the template “Gift in your city”")
     expect(field(page, "content").locator("textarea")).to_have_value(CONTENT)
     shot(page, "picked-on-canvas")
+    dismiss_toasts(page)  # nothing over the toolbar
+    canvas_tool(page, "undo").click()  # a pick is one undo step
+    expect(field(page, "content").locator("textarea")).to_have_value("Hi {name}")
+    expect(canvas_tool(page, "undo")).to_be_disabled()
+    canvas_tool(page, "redo").click()
+    expect(field(page, "content").locator("textarea")).to_have_value(CONTENT)
     fill(page, "link_url", "https://shop.example.com/gift")
     page.click("#canvas-save")
     toast(page, "Saved “Template pick” as a draft.")
@@ -183,5 +193,6 @@ def test_a_manager_reads_templates_and_cannot_change_them(app_server: RunningApp
     expect(page.locator('.template-row[data-name="Welcome mail"] .delete-template')).to_be_disabled()
     page.locator('.template-row[data-name="Welcome mail"] .edit-template').click()  # "View"
     expect(page.locator("#template-save")).to_be_disabled()
+    expect(page.locator("#template-content")).to_have_attribute("readonly", "")
     expect(page.locator("#preview-subject")).to_have_text("Welcome, Alex Chen")
     shot(page, "manager-view")
