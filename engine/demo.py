@@ -36,6 +36,7 @@ from engine.models import (
 from engine.models.record import CROWD_DATA_FAILURE
 from engine.services.activities import sync_audiences
 from engine.services.auth import hash_password
+from engine.services.message_templates import create_template
 from engine.services.outbound_allow import ensure_entry
 from engine.services.processes import save_process
 from engine.status import ActivityStatus, RecordStatus, VersionState
@@ -188,6 +189,13 @@ def _records(session: Session, activity: Activity, version: ActivityVersion, rng
 #: the demo's reusable process and the public activity it is saved from (audience → SMS → End)
 DEMO_PROCESS = "Audience coupon SMS"
 DEMO_PROCESS_SOURCE = "First purchase re-purchase nudge"
+#: (channel, name, subject, content) of the demo's message templates, public, made by the marketer
+DEMO_TEMPLATES = [
+    ("text_sms", "Coupon reminder", "", "Hi {name}, your coupon ends tonight: {short_link}"),
+    ("email", "Welcome email", "Welcome to the shop, {name}",
+     "Hello {name},\n\nThanks for joining. Members in {city} get free delivery this month."),
+    ("app_push", "Back in stock", "Back in stock", "{name}, the item on your wish list is back."),
+]
 
 
 def seed(session: Session) -> bool:
@@ -259,6 +267,9 @@ def seed(session: Session) -> bool:
                                                  Activity.name == DEMO_PROCESS_SOURCE)).one()
     save_process(session=session, actor=users["marketer"], activity_id=row_id(source), name=DEMO_PROCESS,
                  description="An audience gets an SMS with a coupon link.")
+    for channel, name, subject, content in DEMO_TEMPLATES:  # the Message templates page (/templates/messages)
+        create_template(session=session, actor=users["marketer"], channel=channel, name=name, subject=subject,
+                        content=content)
     return True
 
 

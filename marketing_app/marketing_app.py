@@ -13,6 +13,7 @@ from marketing_app.pages import (  # noqa: F401  (importing registers the pages)
     customers,
     dashboard,
     login,
+    message_templates,
     reach,
     reach_task,
     settings,

@@ -10,6 +10,7 @@ from engine.models.execution import CustomerRoute, CustomerStep, NodeCounter
 from engine.models.group import ActivityGroup
 from engine.models.identity import DatabaseIdentity
 from engine.models.inbox import InboxItem, InboxKind
+from engine.models.message_template import MessageTemplate as MessageTemplate
 from engine.models.moderation import BannedWord as BannedWord
 from engine.models.normal_task import NormalTask as NormalTask
 from engine.models.normal_task import NormalTaskStatus as NormalTaskStatus

@@ -12,6 +12,7 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Reach Tasks", "send", "/reach/sms"),
     ("Audiences", "target", "/audiences"),
     ("Customers", "users", "/customers"),
+    ("Templates", "file-text", "/templates/messages"),
 ]
 #: seed 004: the reviewer's queue, shown to admins and reviewers only
 REVIEWS_ITEM = ("Reviews", "clipboard-check", "/reviews")

@@ -11,12 +11,13 @@ from typing import Any
 import reflex as rx
 
 from engine.flow.registry import get_spec
+from engine.services.message_templates import CHANNELS as TEMPLATE_CHANNELS
 from marketing_app.states import canvas_form as form
 from marketing_app.states import canvas_model as model
 
 Flow = dict[str, Any]
 EMPTY: dict[str, Any] = {"node_id": "", "rows": [], "title": "", "kind": "", "category": "", "icon": "",
-                         "problems": [], "issues": 0}
+                         "problems": [], "issues": 0, "templates": False}
 
 
 def clean(message: str) -> str:
@@ -40,7 +41,8 @@ def panel_view(flow: Flow, selected: str, *, gen: int, audiences: list[tuple[int
                        replacing=replacing)
     return {"node_id": selected, "rows": form.rows(spec.type, config, ctx), "title": spec.label, "kind": spec.type,
             "category": spec.category.value, "icon": model.CATEGORY_KEY[spec.category],
-            "problems": [form.humanize(spec.type, p) for p in ctx.unshown(problems)], "issues": len(problems)}
+            "problems": [form.humanize(spec.type, p) for p in ctx.unshown(problems)], "issues": len(problems),
+            "templates": spec.type in TEMPLATE_CHANNELS}
 
 
 class CanvasPanelState(rx.State):
@@ -54,6 +56,7 @@ class CanvasPanelState(rx.State):
     icon: str = ""
     problems: list[str] = []  # what no field of the panel shows next to it
     issues: int = 0
+    templates: bool = False  # a touch component whose content can come from / go to a message template
     read_only: bool = True
     _gen: int = 0  # renews the panel's uncontrolled inputs (a new selection, an item added or removed...)
     _replacing: set[str] = set()  # "<node>:<secret row key>" of write-only fields whose replace was clicked

@@ -16,6 +16,7 @@ from marketing_app.states import canvas_model as model
 from marketing_app.states.canvas_config import CanvasConfigState
 from marketing_app.states.canvas_form import Choice, FieldRow
 from marketing_app.states.canvas_panel import CanvasPanelState
+from marketing_app.views.canvas_message_templates import template_bar
 
 S = CanvasConfigState  # the events: each edit is a configure step on the canvas's graph
 P = CanvasPanelState  # what the panel shows (its own state: a graph change does not re-render the panel)
@@ -356,6 +357,7 @@ def config_panel() -> rx.Component:
             rx.scroll_area(
                 rx.vstack(
                     _status(),
+                    rx.cond(P.templates, template_bar()),
                     rx.cond(P.kind == "end",
                             rx.text("End has nothing to configure: customers leave the flow here.", size="2",
                                     color=styles.MUTED)),

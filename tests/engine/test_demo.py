@@ -5,7 +5,7 @@ from sqlmodel import Session, func, select
 from engine import demo
 from engine.flow.validate import validate_flow
 from engine.models import Activity, ActivityVersion, User
-from engine.services import groups, processes
+from engine.services import groups, message_templates, processes
 from engine.services.auth import login, user_for_token
 from engine.services.listing import ListQuery, list_activities, status_counts
 from engine.status import ActivityStatus
@@ -27,6 +27,10 @@ def test_demo_covers_every_status_and_is_idempotent(session: Session) -> None:
     marketer2 = session.exec(select(User).where(User.username == "marketer2")).one()
     assert [p.name for p in processes.list_processes(session=session, actor=marketer2)] == [demo.DEMO_PROCESS]
     assert list_activities(session=session, actor=admin, query=ListQuery(audience_id=1)).total > 0
+    # public message templates that pass moderation, one per channel the demo shows
+    shown = message_templates.list_templates(session=session, actor=marketer2, sort="name").rows
+    assert sorted(r.name for r in shown) == sorted(t[1] for t in demo.DEMO_TEMPLATES)
+    assert all(r.moderation.passed for r in shown)
 
 
 def test_demo_logins_work(session: Session, redis_url: str) -> None:  # sign-in throttles in Redis
