@@ -227,9 +227,9 @@ def ingest(*, session: Session, workspace_id: int, messages: list[Message], batc
     alone = {c.anonymous_id for c in kept if c.qaid is None and c.anonymous_id is not None}
     linked: dict[str, str] = {}
     for part in chunks(list(alone)):
-        linked.update(session.execute(select(LINKS.c.anonymous_id, CUSTOMERS.c.qaid).join(
+        linked.update({a: q for a, q in session.execute(select(LINKS.c.anonymous_id, CUSTOMERS.c.qaid).join(
             CUSTOMERS, CUSTOMERS.c.id == LINKS.c.customer_id).where(
-            LINKS.c.workspace_id == workspace_id, LINKS.c.anonymous_id.in_(part))).tuples().all())
+            LINKS.c.workspace_id == workspace_id, LINKS.c.anonymous_id.in_(part)))})
     waiting: list[dict[str, Any]] = []
     for call in kept:
         qaid = call.qaid or (linked.get(call.anonymous_id) if call.anonymous_id else None)
