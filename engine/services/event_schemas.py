@@ -12,7 +12,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from engine.components.behavior_event import EVENT_NAME, check_event_name
 from engine.models.segment import ANONYMOUS_ID_MAX, MESSAGE_ID_MAX
@@ -21,6 +21,7 @@ from engine.shared.customers import QAID_MAX, parse_time
 NAME_MAX = 60
 PROPERTIES_MAX_BYTES = 16_384
 FUTURE_TOLERANCE = timedelta(minutes=10)
+RECEIPT_STATUSES = ("delivered", "failed")
 TIME_WORDS = "must be an ISO-8601 time such as 2026-05-01T12:30:00+08:00"
 
 
@@ -171,13 +172,20 @@ class AudienceImported(BaseModel):
 
 
 class Receipt(BaseModel):
-    """A provider's delivery receipt (extra keys, such as the provider's own id or time, are ignored)."""
+    """A provider's delivery receipt (extra keys, such as the provider's own id or time, are ignored). Its checks
+    are constraints pydantic-core runs itself (no Python validator): a large round brings a million receipts."""
 
-    model_config = ConfigDict(extra="allow")
-    message_id: str = Field(description="'record:node:customer' as sent to the provider (also accepted as 'id')",
-                            examples=["12:n3:77"])
-    status: Literal["delivered", "failed"]
-    reason: str | None = None
+    model_config = ConfigDict(extra="ignore")
+    message_id: str = Field(  # type: ignore[pydantic-alias]  # "id" too: the simulator's and some providers' name
+        validation_alias=AliasChoices("message_id", "id"), pattern=r"^\d+(:[^:]+)+:\d+$",
+        description="'record:node:customer' as sent to the provider (also accepted as 'id')", examples=["12:n3:77"])
+    status: str = Field(pattern=r"^\s*(?i:delivered|failed)\s*$",
+                        description="delivered or failed (case and spaces around it do not matter)")
+    reason: str | None = Field(None, description="Why it failed (the first 200 characters are kept)")
+
+
+RECEIPT_WORDS = {"message_id": "must be 'record:node:customer'", "reason": "must be text",
+                 "status": f"must be one of {', '.join(RECEIPT_STATUSES)}"}
 
 
 class ReceiptBatch(BaseModel):
@@ -365,9 +373,11 @@ class SegmentSuccess(BaseModel):
 # ---------------------------------------------------------------- errors
 
 
-def problems(err: ValidationError, *, root: str, allowed: str = "") -> list[dict[str, Any]]:
+def problems(err: ValidationError, *, root: str, allowed: str = "", words: dict[str, str] | None = None
+             ) -> list[dict[str, Any]]:
     """The ValidationError's problems as [{"index", "field", "message"}]: the index is the first integer in the
-    error's location (the item of a batch), the field the last name after it (`root` when there is none)."""
+    error's location (the item of a batch), the field the names after it (`root` when there is none); `words`
+    gives a field's message whatever its error."""
     out: list[dict[str, Any]] = []
     for e in err.errors(include_url=False, include_input=False):
         loc = list(e["loc"])
@@ -389,6 +399,8 @@ def problems(err: ValidationError, *, root: str, allowed: str = "") -> list[dict
             message = "must be one of track, identify, page, screen, group, alias"
         else:
             message = e["msg"][0].lower() + e["msg"][1:]
+        if words and field in words and kind != "extra_forbidden":
+            message = words[field]
         out.append({"index": index, "field": field, "message": message})
     return out
 

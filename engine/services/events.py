@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import insert
 from sqlmodel import Session
 
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 NAME_MAX = schemas.NAME_MAX
 MAX_BATCH = 1000
 PROPERTIES_MAX_BYTES = schemas.PROPERTIES_MAX_BYTES
-RECEIPT_STATUSES = ("delivered", "failed")
+RECEIPT_STATUSES = schemas.RECEIPT_STATUSES
 
 #: (customer id, event name, properties, occurred at)
 InsertedEvent = tuple[int, str, dict[str, Any], datetime]
@@ -191,39 +191,31 @@ class ReceiptResult:
 
 
 def parse_receipts(items: Any, *, max_batch: int = MAX_BATCH) -> list[Receipt]:
-    """Provider receipts [{message_id (or id), status, reason}] — extra keys (provider id, time) are ignored.
-    Raises PayloadError listing every bad one."""
+    """Provider receipts [{message_id (or id), status, reason}], checked by the `Receipt` model
+    (engine/services/event_schemas.py, also the OpenAPI document's) — extra keys (provider id, time) are ignored.
+    Raises PayloadError listing every bad one (its first problem)."""
     if not isinstance(items, list) or not items:
         raise PayloadError([{"index": None, "field": "receipts", "message": "must be a non-empty list"}], "receipts")
     if len(items) > max_batch:
         raise PayloadError([{"index": None, "field": "receipts",
                              "message": f"at most {max_batch} receipts per request ({len(items)} sent)"}], "receipts")
+    try:
+        parsed = _RECEIPTS.validate_python(items)
+    except ValidationError as err:
+        first: dict[Any, dict[str, Any]] = {}
+        for problem in schemas.problems(err, root="receipt", words=schemas.RECEIPT_WORDS):
+            first.setdefault(problem["index"], problem)
+        raise PayloadError(list(first.values()), "receipts") from None
     out: list[Receipt] = []
-    errors: list[dict[str, Any]] = []
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            errors.append({"index": i, "field": "receipt", "message": "must be an object"})
-            continue
-        mid = item.get("message_id", item.get("id"))
-        parts = mid.split(":") if isinstance(mid, str) else []
-        if (not isinstance(mid, str) or len(parts) < 3 or not parts[0].isdigit() or not parts[-1].isdigit()
-                or not all(parts[1:-1])):
-            errors.append({"index": i, "field": "message_id", "message": "must be 'record:node:customer'"})
-            continue
-        status = item.get("status")
-        status = status.strip().lower() if isinstance(status, str) else status
-        if status not in RECEIPT_STATUSES:
-            errors.append({"index": i, "field": "status", "message": f"must be one of {', '.join(RECEIPT_STATUSES)}"})
-            continue
-        reason = item.get("reason")
-        if reason is not None and not isinstance(reason, str):
-            errors.append({"index": i, "field": "reason", "message": "must be text"})
-            continue
-        out.append(Receipt(message_id=mid, record_id=int(parts[0]), node_id=":".join(parts[1:-1]),
-                           customer_id=int(parts[-1]), status=status, reason=(reason or None) and reason[:200]))
-    if errors:
-        raise PayloadError(errors, "receipts")
+    for r in parsed:
+        parts = r.message_id.split(":")
+        out.append(Receipt(message_id=r.message_id, record_id=int(parts[0]), node_id=":".join(parts[1:-1]),
+                           customer_id=int(parts[-1]), status=r.status.strip().lower(),
+                           reason=(r.reason or None) and r.reason[:200]))
     return out
+
+
+_RECEIPTS: TypeAdapter[list[schemas.Receipt]] = TypeAdapter(list[schemas.Receipt])
 
 
 def accept_receipts(items: Iterable[dict[str, Any]] | Any) -> ReceiptResult:
