@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import func, select
 from starlette.testclient import TestClient
 
@@ -25,8 +27,10 @@ from engine.settings import get_settings
 from engine.shared.customers import get_customer
 from engine.status import ActivityStatus
 from tests import factories as f
+from tests.databases import use_database
 from tests.engine.api.conftest import KEY, Tenant
 from tests.engine.services.test_events import event_flow
+from tests.engine.services.test_invalid_input_properties import JSON, readable
 
 NOW = datetime(2026, 6, 1, 12, 0, 30, tzinfo=UTC)
 
@@ -393,6 +397,15 @@ def test_every_segment_error_has_the_one_shape(client: TestClient, tenant: Tenan
     assert _count(BehaviorEvent) == 0 and _count(Customer) == 0
 
 
+def test_a_database_failure_is_a_503_the_sdks_retry(client: TestClient, tenant: Tenant, tmp_path: Any,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Segment's SDKs retry 5xx and 429 only: a failure on our side must not be a 4xx (the batch would be lost)."""
+    use_database(f"sqlite:///{tmp_path / 'not-migrated.db'}", monkeypatch)  # no tables: every query fails
+    response = client.post("/v1/batch", headers=basic(), json=sdk_batch([{"type": "track", "userId": "u",
+                                                                           "event": "login"}]))
+    assert_error(response, 503, "unavailable")
+
+
 # ---------------------------------------------------------------- OpenAPI
 
 
@@ -426,3 +439,32 @@ def test_openapi_and_docs_list_every_endpoint(client: TestClient) -> None:
             assert f"{method.upper()} {path}" in page.text
     assert "/openapi.json" in page.text and "ErrorBody" in page.text and "<script" not in page.text
 
+
+
+# ---------------------------------------------------------------- any body
+
+
+MESSAGE = st.fixed_dictionaries({"type": st.sampled_from(["track", "identify", "page", "screen", "group", "alias",
+                                                          "other"]) | JSON},
+                                optional={"userId": JSON | st.text(max_size=70), "anonymousId": JSON,
+                                          "event": JSON | st.sampled_from(["login", "Order Completed", ""]),
+                                          "properties": JSON, "traits": JSON, "timestamp": JSON,
+                                          "originalTimestamp": JSON, "sentAt": JSON, "messageId": JSON})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(value=JSON | st.fixed_dictionaries({"batch": st.lists(MESSAGE, max_size=4)}, optional={"sentAt": JSON}))
+def test_any_segment_body_gets_an_answer_never_a_server_error(client: TestClient, tenant: Tenant,
+                                                               value: Any) -> None:
+    """200 when it happens to be valid, else a 4xx in the one error shape with readable words, nothing stored."""
+    before = (_count(BehaviorEvent), _count(Customer), _count(AnonymousEvent))
+    response = client.post("/v1/batch", headers={**basic(), "Content-Type": "application/json"},
+                           content=json.dumps(value).encode())  # Infinity included, as some clients write it
+    assert response.status_code < 500, response.text
+    if response.status_code == 200:
+        return
+    body = response.json()  # (json=None sends no body at all: invalid_json)
+    body = assert_error(response, 400, "invalid_json" if body["error"] == "invalid_json" else "invalid_messages")
+    assert readable(body["message"]) and all(readable(e["message"]) for e in body.get("errors", []))
+    assert (_count(BehaviorEvent), _count(Customer), _count(AnonymousEvent)) == before
