@@ -76,7 +76,10 @@ def any_time(value: Any) -> datetime:
     elif isinstance(value, int | float):
         if not math.isfinite(value):
             raise ValueError("must be a finite number of seconds")
-        when = datetime.fromtimestamp(value, UTC)
+        try:
+            when = datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError("is not a time (seconds since 1970 out of range)") from None
     elif isinstance(value, str):
         try:
             when = parse_time(value)

@@ -123,7 +123,11 @@ def resolve(messages: list[Message], *, batch_sent_at: datetime | None, single: 
         original = _time(m.original_timestamp)
         if when is None and original is not None:
             sent = _time(m.sent_at) or batch_sent_at
-            when = now - (sent - original) if sent is not None else original
+            try:
+                when = now - (sent - original) if sent is not None else original
+            except OverflowError:
+                errors.append({"index": index, "field": "sentAt", "message": "is too far from originalTimestamp"})
+                continue
             if when > now + schemas.FUTURE_TOLERANCE:
                 errors.append({"index": index, "field": "originalTimestamp", "message": "is in the future"})
                 continue

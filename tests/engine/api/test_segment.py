@@ -384,6 +384,8 @@ def test_every_segment_error_has_the_one_shape(client: TestClient, tenant: Tenan
         ({"batch": [{"type": "track", "userId": "u", "event": "x", "timestamp": "2999-01-01T00:00:00Z"}]},
          "timestamp"),
         ({"batch": [{"type": "track", "userId": "u" * 65, "event": "x"}]}, "userId"),
+        ({"batch": [{"type": "track", "userId": "u", "event": "x", "originalTimestamp": "9999-12-31T00:00:00Z",
+                     "sentAt": "0001-01-02T00:00:00Z"}]}, "sentAt"),
         ({"batch": "no"}, "batch"),
         ({}, "batch"),
     ]
