@@ -30,7 +30,7 @@ from engine.runtime.receipts import expire_pending, retry_late
 from engine.runtime.rounds import check_rounds, finish_if_done, persist_counters
 from engine.runtime.step import round_context
 from engine.runtime.store import RoundStore
-from engine.services import crowds, normal_tasks
+from engine.services import crowds, normal_tasks, segment
 from engine.settings import get_settings
 from engine.status import RecordStatus
 
@@ -93,6 +93,7 @@ class Scheduler:
         if time.monotonic() - self._last_purge > 3600:  # hourly housekeeping
             with write_session() as session:
                 lifecycle.purge_details(session, now)
+                segment.purge_expired(session, now)  # Segment API: old messageIds, never-identified anonymous events
             expire_pending(store=self.store, now=now)
             self._refresh_markers()
             self._last_purge = time.monotonic()

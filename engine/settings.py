@@ -102,6 +102,14 @@ class Settings(BaseSettings):
     # where clients reach the API (Settings → API keys links its OpenAPI document, API_PUBLIC_URL + "/docs")
     api_public_url: str = "http://127.0.0.1:8100"
     short_link_base: str = "http://127.0.0.1:8100/s"  # Text SMS {short_link}: GET /s/{code} counts and redirects
+    # Per API key: at most API_RATE_LIMIT requests per API_RATE_WINDOW_S seconds (a fixed window in Redis), more is
+    # answered 429 with Retry-After; 0 = no limit. Receipts (providers' token) are not limited.
+    api_rate_limit: int = 1000
+    api_rate_window_s: int = 1
+    # Segment-compatible API (engine/services/segment.py): messageIds remembered this long (SDKs retry for up to
+    # 12 h), events of never-identified anonymousIds kept this long
+    segment_dedupe_hours: int = 24
+    anonymous_event_days: int = 30
 
 
 @lru_cache

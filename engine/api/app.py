@@ -1,50 +1,63 @@
-"""The HTTP API: behaviour events, audience CSV import, provider delivery receipts, health.
+"""The HTTP API: behaviour events (own and Segment-compatible), audience CSV import, provider receipts, health.
 
     POST /api/v1/events              one event object, a list, or {"events": [...]} (≤ API_MAX_BATCH)
     POST /api/v1/audiences/import    ?name=<audience name>, body: the CSV (text/csv or multipart field "file")
     POST /api/v1/receipts            [{message_id, status, reason}] or {"receipts": [...]} from SMS/push providers
+    POST /v1/track|identify|page|screen|batch   Segment's HTTP tracking API (engine/services/segment.py)
     GET  /health                     database and Redis reachability
+    GET  /openapi.json, /docs        the OpenAPI document of all of these (engine/api/openapi.py) and its page
 
-Events and imports authenticate with `Authorization: Bearer <workspace API key>` (engine/api/keys.py).
-Receipts come from providers, not workspaces: they always need `Bearer <receipt token>` (RECEIPT_CALLBACK_TOKEN,
-else the token generated at first start: engine/receipt_token.py). Every error is JSON:
-{"error": code, "message": words, "errors": [details]} — 400 unreadable JSON, 401 key missing or wrong,
-404/405, 409 duplicate audience name, 413 too large (bytes or items), 422 invalid content (nothing stored),
-503 receipt handler or database failure. Database work runs in Starlette's thread pool.
+Events and imports authenticate with `Authorization: Bearer <workspace API key>` (engine/api/keys.py); the Segment
+endpoints also take it as the basic auth user or `writeKey` in the body. Each key has a rate limit (429 with
+Retry-After, engine/api/ratelimit.py). Receipts come from providers, not workspaces: they always need
+`Bearer <receipt token>` (RECEIPT_CALLBACK_TOKEN, else the token generated at first start: engine/receipt_token.py).
+JSON bodies may be gzip-compressed (`Content-Encoding: gzip`). Every error is JSON, on every endpoint:
+{"error": code, "message": words, "errors": [details]} — 400 unreadable JSON (and, on the Segment endpoints,
+invalid content: Segment's SDKs retry 5xx and 429 only), 401 key missing or wrong, 404/405, 409 duplicate audience
+name, 413 too large (bytes or items), 415 unknown Content-Encoding, 422 invalid content (nothing stored), 429 rate
+limited, 503 receipt handler or database failure (retry). Database work runs in Starlette's thread pool.
 
 Redis unavailable (restarting, loading its data) never refuses receipts or events: what cannot reach the
 runtime is kept in the database inbox and applied by the scheduler once Redis answers (engine/runtime/inbox.py;
-receipts answer 202 with "kept": true). At start the runtime app checks that Redis belongs to this database
-(engine/runtime/redis_state.py) and refuses to serve another database's Redis.
+receipts answer 202 with "kept": true); the rate limit lets requests through. At start the runtime app checks that
+Redis belongs to this database (engine/runtime/redis_state.py) and refuses to serve another database's Redis.
 """
 
+import base64
+import binascii
 import hmac
 import logging
+import zlib
 from collections.abc import Callable
 from typing import Any
 
 import redis
+from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
 from engine.channels.wire import loads
 from engine.db import read_session, write_session
 from engine.errors import Conflict, Invalid, ServiceError
+from engine.models import row_id
 from engine.receipt_token import receipt_token
 from engine.runtime import inbox, redis_state
 from engine.runtime.connection import get_redis
 from engine.runtime.receipts import apply_settled
 from engine.runtime.store import RoundStore
-from engine.services import audiences, events
+from engine.services import audiences, events, segment
+from engine.services import event_schemas as schemas
 from engine.settings import get_settings
 from engine.shared import trigger_index
 
+from . import openapi, ratelimit
 from .keys import workspace_for_key
+from .openapi import Body, Operation
 from .shortlinks import follow_short_link
 
 log = logging.getLogger(__name__)
@@ -86,15 +99,58 @@ async def _workspace(request: Request) -> int:
     if key is None:
         raise ApiError(401, "missing_api_key", "Send the workspace's API key as 'Authorization: Bearer <key>'.",
                        headers={"WWW-Authenticate": "Bearer"})
+    return await _admit(key, "Bearer")
+
+
+async def _admit(key: str, scheme: str) -> int:
+    """The key's workspace, once the key is known and within its rate limit."""
     workspace_id = await run_in_threadpool(_lookup, key)
     if workspace_id is None:
         raise ApiError(401, "invalid_api_key", "The API key is not valid (it may have been revoked).",
-                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+                       headers={"WWW-Authenticate": f'{scheme} error="invalid_token"' if scheme == "Bearer"
+                                else f'{scheme} realm="events"'})
+    verdict = await run_in_threadpool(ratelimit.take, key)
+    if not verdict.allowed:
+        raise ApiError(429, "rate_limited", f"More than {verdict.limit:,} requests in "
+                       f"{get_settings().api_rate_window_s} s for this API key; retry after {verdict.retry_after} s.",
+                       headers={"Retry-After": str(verdict.retry_after), "X-RateLimit-Limit": str(verdict.limit),
+                                "X-RateLimit-Remaining": "0"})
     return workspace_id
 
 
+def _segment_key(request: Request, payload: Any) -> str:
+    """Segment's write key: the basic auth user (the password is empty), `writeKey` in the body, or a Bearer key."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            user = base64.b64decode(value.strip(), validate=True).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            user = ""
+        if not user:
+            raise ApiError(401, "invalid_authorization", "Basic auth must carry the write key as the user name.",
+                           headers={"WWW-Authenticate": 'Basic realm="events"'})
+        return user
+    if header:
+        bearer = _bearer(request)
+        if bearer:
+            return bearer
+    key = payload.get("writeKey") if isinstance(payload, dict) else None
+    if isinstance(key, str) and key.strip():
+        return key.strip()
+    raise ApiError(401, "missing_api_key", "Send the workspace's API key as the basic auth user (Segment's write "
+                   "key), as 'writeKey' in the body, or as 'Authorization: Bearer <key>'.",
+                   headers={"WWW-Authenticate": 'Basic realm="events"'})
+
+
 async def _body(request: Request, limit: int) -> bytes:
+    """The body, at most `limit` bytes, decompressed when `Content-Encoding: gzip` (the limit holds for both the
+    compressed and the decompressed bytes, so a small bomb is refused too)."""
     too_big = ApiError(413, "payload_too_large", f"The request body is larger than {limit:,} bytes.")
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("identity", "gzip", "x-gzip", ""):
+        raise ApiError(415, "unsupported_encoding", f"Content-Encoding '{encoding[:20]}' is not supported "
+                       "(send gzip or nothing).")
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
         raise too_big
@@ -105,7 +161,18 @@ async def _body(request: Request, limit: int) -> bytes:
         if size > limit:
             raise too_big
         parts.append(chunk)
-    return b"".join(parts)
+    raw = b"".join(parts)
+    if encoding in ("gzip", "x-gzip"):
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            raw = inflater.decompress(raw, limit + 1)
+        except zlib.error as err:
+            raise ApiError(400, "invalid_gzip", f"The body is not valid gzip ({err}).") from None
+        if len(raw) > limit or inflater.unconsumed_tail:
+            raise ApiError(413, "payload_too_large", f"The decompressed body is larger than {limit:,} bytes.")
+        if not inflater.eof:
+            raise ApiError(400, "invalid_gzip", "The gzip body is truncated.")
+    return raw
 
 
 def _json(body: bytes) -> Any:
@@ -155,8 +222,12 @@ async def health(request: Request) -> JSONResponse:
         return db_ok, redis_ok
 
     db_ok, redis_ok = await run_in_threadpool(check)
-    return JSONResponse({"status": "ok" if db_ok else "unavailable", "database": "ok" if db_ok else "unavailable",
-                         "redis": "ok" if redis_ok else "unavailable"}, status_code=200 if db_ok else 503)
+    body: dict[str, Any] = schemas.Health(status="ok" if db_ok else "unavailable",
+                                          database="ok" if db_ok else "unavailable",
+                                          redis="ok" if redis_ok else "unavailable").model_dump()
+    if not db_ok:  # an error like every other: the one shape, plus the details
+        body = {"error": "unavailable", "message": "The database does not answer.", **body}
+    return JSONResponse(body, status_code=200 if db_ok else 503)
 
 
 async def post_events(request: Request) -> JSONResponse:
@@ -174,8 +245,36 @@ async def post_events(request: Request) -> JSONResponse:
         result = await run_in_threadpool(work)
     except events.PayloadError as err:
         return _error(422, "invalid_events", err.message, err.errors)
-    return JSONResponse({"accepted": result.accepted, "customers_created": result.customers_created,
-                         "triggering": result.triggering}, status_code=202)
+    return JSONResponse(schemas.EventsAccepted(accepted=result.accepted, customers_created=result.customers_created,
+                                               triggering=result.triggering).model_dump(), status_code=202)
+
+
+def segment_endpoint(kind: str) -> Callable[[Request], Any]:
+    """`POST /v1/<kind>`: Segment's tracking call (engine/services/segment.py). 200 {"success": true} when stored
+    (or a repeated messageId); errors in the API's one shape, 400 for content (Segment's SDKs do not retry it), 429
+    and 5xx for what a retry fixes."""
+
+    async def endpoint(request: Request) -> JSONResponse:
+        settings = get_settings()
+        payload = _json(await _body(request, settings.api_max_body_bytes))
+        workspace_id = await _admit(_segment_key(request, payload), "Basic")
+        if kind == "batch" and isinstance(payload, dict):
+            _check_count(payload.get("batch"), "messages")
+
+        def work() -> segment.SegmentResult:
+            messages, sent_at = segment.parse(payload, kind=kind, max_batch=settings.api_max_batch)
+            with write_session() as session:  # the entry hooks run when this commits
+                return segment.ingest(session=session, workspace_id=workspace_id, messages=messages,
+                                      batch_sent_at=sent_at, single=kind != "batch")
+
+        try:
+            await run_in_threadpool(work)
+        except events.PayloadError as err:
+            return _error(400, "invalid_messages", err.message, err.errors)
+        return JSONResponse(schemas.SegmentSuccess().model_dump())
+
+    endpoint.__name__ = f"segment_{kind}"
+    return endpoint
 
 
 async def import_audience(request: Request) -> JSONResponse:
@@ -211,10 +310,10 @@ async def import_audience(request: Request) -> JSONResponse:
         return _error(409, "conflict", err.message)
     except Invalid as err:
         return _error(422, "invalid", err.message)
-    return JSONResponse({"audience_id": result.audience.id, "name": result.audience.name, "rows": result.rows,
-                         "members": result.members, "customers_created": result.customers_created,
-                         "customers_updated": result.customers_updated, "warnings": result.warnings},
-                        status_code=201)
+    return JSONResponse(schemas.AudienceImported(
+        audience_id=row_id(result.audience), name=result.audience.name, rows=result.rows, members=result.members,
+        customers_created=result.customers_created, customers_updated=result.customers_updated,
+        warnings=result.warnings).model_dump(), status_code=201)
 
 
 async def post_receipts(request: Request) -> JSONResponse:
@@ -281,14 +380,85 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return _error(503, "unavailable", "The service could not handle the request; retry later.")
 
 
-def create_app() -> Starlette:
-    routes = [
-        Route("/health", health, methods=["GET"]),
-        Route("/api/v1/events", post_events, methods=["POST"]),
-        Route("/api/v1/audiences/import", import_audience, methods=["POST"]),
-        Route("/api/v1/receipts", post_receipts, methods=["POST"]),
-        Route("/s/{code}", follow_short_link, methods=["GET"]),
+_SEGMENT_CALLS: dict[str, tuple[type[BaseModel], str]] = {
+    "track": (schemas.TrackCall, "A behaviour event named `event`: feeds Behaviour Event triggers, judgments and "
+              "goals."),
+    "identify": (schemas.IdentifyCall, "Traits upserted on the customer `userId`: email, phone and name (or "
+                 "firstName + lastName) to the profile, the others to its attributes. With an `anonymousId`, that id's "
+                 "events (earlier and later) become the customer's."),
+    "page": (schemas.PageCall, "A behaviour event named `page` (name and category in its properties)."),
+    "screen": (schemas.ScreenCall, "A behaviour event named `screen` (name and category in its properties)."),
+    "batch": (schemas.SegmentBatch, "Any of the calls above in one request, as Segment's and RudderStack's server "
+              "SDKs send them (`group` and `alias` are acknowledged and not stored). All or nothing."),
+}
+
+
+def operations() -> list[tuple[Operation, Callable[[Request], Any]]]:
+    """Every endpoint with its OpenAPI description: the routes and the document are built from this one list."""
+    segment_errors = {400: "Unreadable JSON or gzip, or invalid messages (`errors` lists each: index, field, "
+                           "message); nothing stored. Segment's SDKs do not retry it", 413: "Body or batch too large",
+                      415: "Unknown Content-Encoding"}
+    ops: list[tuple[Operation, Callable[[Request], Any]]] = [
+        (Operation("/api/v1/events", "post", "Send behaviour events",
+                   "One event, a list, or {\"events\": [...]} (all or nothing). Unknown QAIDs become customers.",
+                   "Events", body=Body((schemas.EventBatch, [schemas.Event], schemas.Event)),
+                   ok=(202, "Stored", schemas.EventsAccepted), security=("apiKey",),
+                   errors={400: "Unreadable JSON or gzip", 413: "Body or batch too large",
+                           415: "Unknown Content-Encoding", 422: "Invalid events (`errors` lists each: index, field, "
+                           "message); nothing stored"}), post_events),
+        *((Operation(f"/v1/{kind}", "post", f"Segment {kind}", words, "Segment-compatible", body=Body((model,)),
+                     ok=(200, "Stored (or a repeated messageId, acknowledged)", schemas.SegmentSuccess),
+                     security=("writeKey", "apiKey"), errors=segment_errors), segment_endpoint(kind))
+          for kind, (model, words) in _SEGMENT_CALLS.items()),
+        (Operation("/api/v1/audiences/import", "post", "Import an audience from CSV",
+                   "A static audience named `name` from a CSV with a `qaid` column (and profile fields, attributes, "
+                   "`tag:<name>` columns); customers created or updated.", "Audiences",
+                   raw_body={"text/csv": {"schema": {"type": "string"}},
+                             "multipart/form-data": {"schema": {"type": "object", "properties": {
+                                 "file": {"type": "string", "format": "binary"}}, "required": ["file"]}}},
+                   parameters=({"name": "name", "in": "query", "required": True, "schema": {"type": "string"},
+                                "description": "The new audience's name"},),
+                   ok=(201, "Imported", schemas.AudienceImported), security=("apiKey",),
+                   errors={409: "An audience of that name exists", 413: "The CSV is too large",
+                           422: "Invalid CSV (`errors` lists each line) or name"}), import_audience),
+        (Operation("/api/v1/receipts", "post", "Provider delivery receipts",
+                   "From SMS / push providers: a list or {\"receipts\": [...]}. Kept in the inbox while Redis is "
+                   "unavailable.", "Providers", body=Body((schemas.ReceiptBatch, [schemas.Receipt])),
+                   ok=(202, "Accepted", schemas.ReceiptsAccepted), security=("receiptToken",),
+                   errors={400: "Unreadable JSON", 413: "Body or batch too large",
+                           422: "Invalid receipts; nothing stored"}), post_receipts),
+        (Operation("/health", "get", "Health", "Database and Redis reachability (503 when the database is not).",
+                   "Operations", ok=(200, "The database answers", schemas.Health),
+                   errors={503: "The database is unavailable"}), health),
+        (Operation("/s/{code}", "get", "Follow a short link",
+                   "Counts a click of a Text SMS short link and redirects to its URL.", "Operations",
+                   parameters=({"name": "code", "in": "path", "required": True, "schema": {"type": "string"}},),
+                   ok=(302, "Redirect to the link's URL", None), errors={404: "Unknown or expired link"}),
+         follow_short_link),
+        (Operation("/openapi.json", "get", "This document", "The OpenAPI 3.1 document of the API.", "Operations"),
+         openapi_json),
+        (Operation("/docs", "get", "API reference page", "This document as an HTML page.", "Operations"), docs_page),
     ]
+    return ops
+
+
+def openapi_document() -> dict[str, Any]:
+    return openapi.document([op for op, _ in operations()], title="Automated Marketing events API", version="1",
+                            description="Behaviour events (the project's own endpoint and Segment's HTTP tracking "
+                                        "API), audience imports and provider receipts. Every error body is "
+                                        "ErrorBody.")
+
+
+async def openapi_json(request: Request) -> JSONResponse:
+    return JSONResponse(openapi_document())
+
+
+async def docs_page(request: Request) -> HTMLResponse:
+    return HTMLResponse(openapi.page(openapi_document()))
+
+
+def create_app() -> Starlette:
+    routes = [Route(op.path, fn, methods=[op.method.upper()]) for op, fn in operations()]
     return Starlette(routes=routes, exception_handlers={
         ApiError: _api_error, HTTPException: _http_error, ServiceError: _service_error, Exception: _unexpected,
     })

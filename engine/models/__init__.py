@@ -19,6 +19,7 @@ from engine.models.process import Process, VersionAudience
 from engine.models.record import ExecutionRecord, RecordTrigger
 from engine.models.rows import HasId, pk_ids, row_id, table_of
 from engine.models.secret import SecretValue
+from engine.models.segment import AnonymousEvent, AnonymousLink, EventMessage
 from engine.models.user import AuthSession, Role, User, UserPreference
 from engine.models.version import ActivityVersion
 from engine.models.workspace import Workspace
@@ -31,5 +32,5 @@ __all__ = [
     "UserPreference", "Process", "VersionAudience",
     "Workspace", "HasId", "pk_ids", "row_id", "table_of",
     "ActivityTester", "ApprovalEvent", "ApprovalEventKind", "ApprovalRequest",
-    "ApiKey",
+    "ApiKey", "AnonymousEvent", "AnonymousLink", "EventMessage",
 ]

@@ -12,14 +12,13 @@ Receipts (`accept_receipts`) are parsed and handed to the receipt hooks (the run
 no hook registered they are accepted and dropped.
 """
 
-import json
 import logging
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import insert
 from sqlmodel import Session
 
@@ -27,17 +26,16 @@ from engine import clock
 from engine.db import after_commit
 from engine.errors import Invalid
 from engine.models import BehaviorEvent, table_of
-from engine.shared.customers import QAID_MAX, ensure_customers, parse_time
+from engine.services import event_schemas as schemas
+from engine.shared.customers import ensure_customers
 from engine.shared.trigger_index import event_triggers
 
 log = logging.getLogger(__name__)
 
-NAME_MAX = 60
+NAME_MAX = schemas.NAME_MAX
 MAX_BATCH = 1000
-PROPERTIES_MAX_BYTES = 16_384
-FUTURE_TOLERANCE = timedelta(minutes=10)
-EVENT_KEYS = frozenset({"qaid", "name", "properties", "occurred_at"})
-RECEIPT_STATUSES = ("delivered", "failed")
+PROPERTIES_MAX_BYTES = schemas.PROPERTIES_MAX_BYTES
+RECEIPT_STATUSES = schemas.RECEIPT_STATUSES
 
 #: (customer id, event name, properties, occurred at)
 InsertedEvent = tuple[int, str, dict[str, Any], datetime]
@@ -102,27 +100,9 @@ class ValidEvent:
     occurred_at: datetime
 
 
-def _parse_time(value: Any, now: datetime) -> datetime:
-    if isinstance(value, bool):
-        raise ValueError("must be an ISO-8601 time such as 2026-05-01T12:30:00+08:00")
-    if isinstance(value, int | float):
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number of seconds")
-        when = datetime.fromtimestamp(value, UTC)
-    elif isinstance(value, str):
-        try:
-            when = parse_time(value)
-        except ValueError:
-            raise ValueError(f"'{value[:40]}' is not an ISO-8601 time such as 2026-05-01T12:30:00+08:00") from None
-    else:
-        raise ValueError("must be an ISO-8601 time such as 2026-05-01T12:30:00+08:00")
-    if when > now + FUTURE_TOLERANCE:
-        raise ValueError("is in the future")
-    return when
-
-
 def validate_events(events: Any, *, max_batch: int = MAX_BATCH) -> list[ValidEvent]:
-    """Check a batch; raises PayloadError listing every problem (nothing is stored then)."""
+    """Check a batch against the `Event` model (engine/services/event_schemas.py, also the OpenAPI document's);
+    raises PayloadError listing every problem (nothing is stored then)."""
     if not isinstance(events, list):
         raise PayloadError([{"index": None, "field": "events", "message": "must be a list of event objects"}])
     if not events:
@@ -130,59 +110,25 @@ def validate_events(events: Any, *, max_batch: int = MAX_BATCH) -> list[ValidEve
     if len(events) > max_batch:
         raise PayloadError([{"index": None, "field": "events",
                              "message": f"at most {max_batch} events per request ({len(events)} sent)"}])
-    now = clock.now()
+    context = {"now": clock.now()}
     valid: list[ValidEvent] = []
     errors: list[dict[str, Any]] = []
-
-    def bad(i: int, fld: str, message: str) -> None:
-        errors.append({"index": i, "field": fld, "message": message})
-
     for i, item in enumerate(events):
-        if not isinstance(item, dict):
-            bad(i, "event", "must be an object with qaid, name, properties and occurred_at")
+        try:
+            event = schemas.Event.model_validate(item, context=context)
+        except ValidationError as err:
+            for problem in schemas.problems(err, root="event", allowed=_ALLOWED):
+                errors.append({**problem, "index": i})
             continue
-        before = len(errors)
-        for key in sorted(set(item) - EVENT_KEYS):
-            bad(i, str(key), "unknown field (allowed: qaid, name, properties, occurred_at)")
-        qaid = item.get("qaid")
-        if isinstance(qaid, int) and not isinstance(qaid, bool):
-            qaid = str(qaid)
-        if not isinstance(qaid, str) or not qaid.strip():
-            bad(i, "qaid", "is required (the customer's user ID)")
-        elif len(qaid.strip()) > QAID_MAX:
-            bad(i, "qaid", f"is longer than {QAID_MAX} characters")
-        name = item.get("name")
-        if not isinstance(name, str) or not name.strip():
-            bad(i, "name", "is required (1 to 60 characters, e.g. add_to_cart)")
-        elif len(name.strip()) > NAME_MAX:
-            bad(i, "name", f"is longer than {NAME_MAX} characters")
-        elif not name.strip().isprintable():
-            bad(i, "name", "contains control characters")
-        props = item.get("properties")
-        if props is None:
-            props = {}
-        if not isinstance(props, dict):
-            bad(i, "properties", "must be an object")
-        else:
-            try:
-                size = len(json.dumps(props, separators=(",", ":"), allow_nan=False).encode())
-            except (TypeError, ValueError):
-                bad(i, "properties", "must be plain JSON (no NaN or Infinity)")
-            else:
-                if size > PROPERTIES_MAX_BYTES:
-                    bad(i, "properties", f"is {size} bytes; at most {PROPERTIES_MAX_BYTES} bytes")
-        when = now
-        if item.get("occurred_at") is not None:
-            try:
-                when = _parse_time(item["occurred_at"], now)
-            except ValueError as err:
-                bad(i, "occurred_at", str(err))
-        # no error for this item: each field has its type (the isinstance checks say so to the type checker)
-        if len(errors) == before and isinstance(qaid, str) and isinstance(name, str) and isinstance(props, dict):
-            valid.append(ValidEvent(qaid=qaid.strip(), name=name.strip(), properties=props, occurred_at=when))
+        when = event.occurred_at
+        valid.append(ValidEvent(qaid=str(event.qaid), name=event.name, properties=event.properties or {},
+                                occurred_at=when if isinstance(when, datetime) else context["now"]))
     if errors:
         raise PayloadError(errors)
     return valid
+
+
+_ALLOWED = "qaid, name, properties, occurred_at"
 
 
 # ---------------------------------------------------------------- ingest
@@ -199,7 +145,14 @@ def ingest(*, session: Session, workspace_id: int, events: list[dict[str, Any]],
            max_batch: int = MAX_BATCH) -> IngestResult:
     """Validate and store a batch of behaviour events (all or nothing; see the module doc for unknown
     customers). The entry hooks run after the caller's transaction commits."""
-    valid = validate_events(events, max_batch=max_batch)
+    return store(session=session, workspace_id=workspace_id, valid=validate_events(events, max_batch=max_batch))
+
+
+def store(*, session: Session, workspace_id: int, valid: list[ValidEvent]) -> IngestResult:
+    """Store validated events (creating unknown customers) and, after the commit, hand those whose name triggers
+    an in-progress activity to the entry hooks. Shared by `ingest` and the Segment API (engine/services/segment.py)."""
+    if not valid:
+        return IngestResult(accepted=0, customers_created=0, triggering=0)
     ids, created = ensure_customers(session=session, workspace_id=workspace_id, qaids=[e.qaid for e in valid])
     now = clock.now()
     rows = [{"workspace_id": workspace_id, "customer_id": ids[e.qaid], "name": e.name, "properties": e.properties,
@@ -238,39 +191,31 @@ class ReceiptResult:
 
 
 def parse_receipts(items: Any, *, max_batch: int = MAX_BATCH) -> list[Receipt]:
-    """Provider receipts [{message_id (or id), status, reason}] — extra keys (provider id, time) are ignored.
-    Raises PayloadError listing every bad one."""
+    """Provider receipts [{message_id (or id), status, reason}], checked by the `Receipt` model
+    (engine/services/event_schemas.py, also the OpenAPI document's) — extra keys (provider id, time) are ignored.
+    Raises PayloadError listing every bad one (its first problem)."""
     if not isinstance(items, list) or not items:
         raise PayloadError([{"index": None, "field": "receipts", "message": "must be a non-empty list"}], "receipts")
     if len(items) > max_batch:
         raise PayloadError([{"index": None, "field": "receipts",
                              "message": f"at most {max_batch} receipts per request ({len(items)} sent)"}], "receipts")
+    try:
+        parsed = _RECEIPTS.validate_python(items)
+    except ValidationError as err:
+        first: dict[Any, dict[str, Any]] = {}
+        for problem in schemas.problems(err, root="receipt", words=schemas.RECEIPT_WORDS):
+            first.setdefault(problem["index"], problem)
+        raise PayloadError(list(first.values()), "receipts") from None
     out: list[Receipt] = []
-    errors: list[dict[str, Any]] = []
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            errors.append({"index": i, "field": "receipt", "message": "must be an object"})
-            continue
-        mid = item.get("message_id", item.get("id"))
-        parts = mid.split(":") if isinstance(mid, str) else []
-        if (not isinstance(mid, str) or len(parts) < 3 or not parts[0].isdigit() or not parts[-1].isdigit()
-                or not all(parts[1:-1])):
-            errors.append({"index": i, "field": "message_id", "message": "must be 'record:node:customer'"})
-            continue
-        status = item.get("status")
-        status = status.strip().lower() if isinstance(status, str) else status
-        if status not in RECEIPT_STATUSES:
-            errors.append({"index": i, "field": "status", "message": f"must be one of {', '.join(RECEIPT_STATUSES)}"})
-            continue
-        reason = item.get("reason")
-        if reason is not None and not isinstance(reason, str):
-            errors.append({"index": i, "field": "reason", "message": "must be text"})
-            continue
-        out.append(Receipt(message_id=mid, record_id=int(parts[0]), node_id=":".join(parts[1:-1]),
-                           customer_id=int(parts[-1]), status=status, reason=(reason or None) and reason[:200]))
-    if errors:
-        raise PayloadError(errors, "receipts")
+    for r in parsed:
+        parts = r.message_id.split(":")
+        out.append(Receipt(message_id=r.message_id, record_id=int(parts[0]), node_id=":".join(parts[1:-1]),
+                           customer_id=int(parts[-1]), status=r.status.strip().lower(),
+                           reason=(r.reason or None) and r.reason[:200]))
     return out
+
+
+_RECEIPTS: TypeAdapter[list[schemas.Receipt]] = TypeAdapter(list[schemas.Receipt])
 
 
 def accept_receipts(items: Iterable[dict[str, Any]] | Any) -> ReceiptResult:

@@ -1,5 +1,5 @@
 """Fixtures for the HTTP API tests: a migrated database with a workspace and its key, a TestClient, and a real
-redis-server (module-scoped) for the trigger index."""
+redis-server (module-scoped) for the trigger index and the rate limit."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,7 +37,8 @@ def tenant(database: str) -> Tenant:
 
 
 @pytest.fixture
-def client(tenant: Tenant) -> Iterator[TestClient]:
+def client(tenant: Tenant, redis_url: str) -> Iterator[TestClient]:
+    """The app on the test's own redis-server (the rate limit counts there, never in a Redis of the machine's)."""
     with TestClient(create_app(), raise_server_exceptions=False) as c:
         yield c
 

@@ -1,5 +1,7 @@
 """The HTTP API through Starlette's TestClient (and once through a real uvicorn process)."""
 
+import gzip
+import json
 import os
 import subprocess
 import sys
@@ -310,7 +312,14 @@ def test_real_uvicorn_process(tenant: Tenant, database: str) -> None:
                               json={"events": [{"qaid": "real", "name": "login"}] * 3})
         assert response.status_code == 202 and response.json()["accepted"] == 3
         assert httpx.post(f"{base}/api/v1/events", json={"qaid": "a", "name": "b"}, timeout=5).status_code == 401
+        # a Segment SDK's request: basic auth with the write key, gzip body, a batch
+        body = gzip.compress(json.dumps({"batch": [{"type": "track", "userId": "real", "event": "login",
+                                                    "messageId": "m-1"}], "sentAt": "2026-01-01T00:00:00Z"}).encode())
+        segment = httpx.post(f"{base}/v1/batch", auth=(tenant.key, ""), content=body, timeout=5,
+                             headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+        assert segment.status_code == 200 and segment.json() == {"success": True}
+        assert "/v1/batch" in httpx.get(f"{base}/openapi.json", timeout=5).json()["paths"]
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    assert _count(BehaviorEvent, BehaviorEvent.workspace_id == tenant.workspace_id) == 3
+    assert _count(BehaviorEvent, BehaviorEvent.workspace_id == tenant.workspace_id) == 4

@@ -53,6 +53,7 @@ def _events(session: Session) -> list[BehaviorEvent]:
     ({"qaid": "q", "name": "x", "properties": {"big": "x" * 20_000}}, "properties", "at most 16384 bytes"),
     ({"qaid": "q", "name": "x", "occurred_at": "yesterday"}, "occurred_at", "not an ISO-8601 time"),
     ({"qaid": "q", "name": "x", "occurred_at": True}, "occurred_at", "ISO-8601"),
+    ({"qaid": "q", "name": "x", "occurred_at": 67_768_036_191_676_800}, "occurred_at", "out of range"),
     ({"qaid": "q", "name": "x", "occurred_at": "2999-01-01T00:00:00Z"}, "occurred_at", "in the future"),
     ({"qaid": "q", "name": "x", "user": "me"}, "user", "unknown field"),
     ("purchase", "event", "must be an object"),
