@@ -39,6 +39,7 @@ from engine.shared.audiences import (
     RuleReferenceError,
     audience_loader,
     count_members,
+    index_sizes,
     referenced_audiences,
     rule_query,
     validate_rule,
@@ -102,11 +103,13 @@ def static_sizes(*, session: Session, audience_ids: list[int]) -> dict[int, int]
 
 def _checked_query(session: Session, workspace_id: int, rule: dict[str, Any], self_id: int | None = None,
                    by_index: bool = True) -> Any:
+    """The rule's query; for a whole count (`by_index`) it starts from its most selective indexed condition."""
     problems = validate_rule(rule)
     if problems:
         raise Invalid("The rule is not valid: " + "; ".join(problems) + ".")
     try:
-        return rule_query(workspace_id, rule, audience_loader(session, workspace_id), self_id, by_index)
+        sizes = index_sizes(session, workspace_id) if by_index else None
+        return rule_query(workspace_id, rule, audience_loader(session, workspace_id), self_id, by_index, sizes)
     except RuleReferenceError as err:
         raise Invalid(f"The rule is not valid: {err}.") from err
 
