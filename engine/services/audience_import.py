@@ -13,6 +13,7 @@ child goes with it and its transaction rolls back: nothing is half-imported, the
 
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import queue
 import traceback
@@ -124,6 +125,11 @@ class ImportJob:
                 setattr(self.status, key, value)
         else:
             self.status.state, self.status.message, self.status.errors = kind, message[1], list(message[2])
+
+    def wait(self, timeout: float) -> None:
+        """Block until the child says something or ends, at most `timeout` seconds (for callers without a loop
+        of their own to pace the polls)."""
+        multiprocessing.connection.wait([self._queue._reader, self._process.sentinel], timeout)
 
     @property
     def pid(self) -> int | None:
