@@ -194,8 +194,8 @@ def upsert_customers(*, session: Session, workspace_id: int, rows: Iterable[dict
     gets the column default), `attributes` (merged into the stored ones), `tags` ({tag: value}, written),
     `created_at` (new customers only; imports of historical data). Rows repeating a QAID merge, the later
     non-empty value winning. Raises Invalid (nothing written) for the first bad row; `checked`: the caller
-    already checked every row with `check_fields` (the CSV import). `progress` hears how many more rows were
-    written (customers, then tags) as blocks are written.
+    already checked every row with `check_fields` and hands its rows over (they are reused, and changed).
+    `progress` hears how many more rows were written (customers, then tags) as blocks are written.
     """
     merged: dict[str, dict[str, Any]] = {}
     for n, row in enumerate(rows, start=1):
@@ -205,6 +205,19 @@ def upsert_customers(*, session: Session, workspace_id: int, rows: Iterable[dict
                 raise Invalid(f"Customer row {n}: {'; '.join(problems)}.")
         qaid = row["qaid"].strip()
         into = merged.get(qaid)
+        if into is None and checked and isinstance(row.get("attributes"), dict) and isinstance(row.get("tags"), dict):
+            # the caller's own parsed row becomes the merged one (a million rows: ~0.8 GB less than a copy each)
+            for field in PROFILE_FIELDS:
+                value = row.get(field)
+                if value:
+                    row[field] = _clean(field, value)
+                elif field in row:
+                    del row[field]  # empty: keep what is stored
+            row["tags"] = {t.strip(): v for t, v in row["tags"].items()}
+            if row.get("created_at") is None:
+                row.pop("created_at", None)
+            merged[qaid] = row
+            continue
         if into is None:
             into = merged[qaid] = {"attributes": {}, "tags": {}}
         for field in PROFILE_FIELDS:

@@ -194,3 +194,16 @@ def test_refusals_before_reading_the_file(database: str, tmp_path: Path) -> None
     status, _ = _finish(ImportJob(user_id=marketer_id, name="Gone", path=str(tmp_path / "missing.csv")))
     assert status.state == "failed" and "nothing was imported" in status.message
     assert _counts(ws_id) == (2, ["List"])
+
+
+def test_an_empty_cell_keeps_the_stored_value(session: Session) -> None:
+    """The import hands its parsed rows to the upsert (no copy): an empty cell still means "keep"."""
+    ws = f.workspace(session)
+    marketer = f.user(session, ws)
+    cust.upsert_customers(session=session, workspace_id=ws.id, rows=[
+        {"qaid": "K1", "name": "Known", "phone": "+8613800000001", "attributes": {"a": 1}, "tags": {"t": "x"}}])
+    aud.import_csv(session=session, actor=marketer, name="Keep",
+                   csv_text="qaid,name,phone,attr:b,tag:t\nK1,,+86 139 0000 0002,2,\nK1,Again,,,y\n")
+    k1 = cust.get_customer(session=session, workspace_id=ws.id, qaid="K1")
+    assert (k1.name, k1.phone, k1.attributes) == ("Again", "+8613900000002", {"a": 1, "b": 2})
+    assert cust.get_tags(session=session, customer_ids=[k1.id]) == {k1.id: {"t": "y"}}
