@@ -296,9 +296,10 @@ async def import_audience(request: Request) -> JSONResponse:
         body = await _body(request, limit)
 
     def work() -> audiences.ImportResult:
+        parsed = audiences.parse_csv(body.decode("utf-8-sig"))  # outside the write lock: it is all Python
         with write_session() as session:
             return audiences.import_csv_for_workspace(session=session, workspace_id=workspace_id, name=name,
-                                                      csv_text=body.decode("utf-8-sig"), source="API import")
+                                                      parsed=parsed, source="API import")
 
     try:
         result = await run_in_threadpool(work)

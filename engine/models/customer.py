@@ -41,7 +41,8 @@ class Customer(SQLModel, table=True):
 class CustomerTag(SQLModel, table=True):
     """A tag value on a customer ("membership level" = "VIP"); one value per (customer, tag)."""
 
-    __table_args__ = (Index("ix_customertag_tag_value", "tag", "value"),)
+    # (tag, value) first: the ids of an exact value come from the index alone (customer_id last: covering)
+    __table_args__ = (Index("ix_customertag_tag_value", "tag", "value", "customer_id"),)
 
     customer_id: int = Field(foreign_key="customer.id", primary_key=True, ondelete="CASCADE")
     tag: str = Field(primary_key=True, max_length=60)
@@ -52,7 +53,11 @@ class CustomerTag(SQLModel, table=True):
 class BehaviorEvent(SQLModel, table=True):
     """Something a customer did ("browse_h5", "purchase"), with properties, at a time."""
 
-    __table_args__ = (Index("ix_behaviorevent_customer_name_time", "customer_id", "name", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_behaviorevent_customer_name_time", "customer_id", "name", "occurred_at"),  # per-customer probes
+        # "did E in the last D days" as a range of customer ids: a selective event can drive an audience rule
+        Index("ix_behaviorevent_ws_name_time", "workspace_id", "name", "occurred_at", "customer_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)

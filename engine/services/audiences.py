@@ -39,6 +39,7 @@ from engine.shared.audiences import (
     RuleReferenceError,
     audience_loader,
     count_members,
+    index_sizes,
     referenced_audiences,
     rule_query,
     validate_rule,
@@ -46,8 +47,12 @@ from engine.shared.audiences import (
 from engine.shared.customers import (
     CUSTOMER,
     PROFILE_FIELDS,
+    QAID_MAX,
+    TAG_NAME_MAX,
+    TAG_VALUE_MAX,
+    BulkWriter,
     _dialect_insert,
-    check_fields,
+    field_problem,
     ids_for_qaids,
     upsert_customers,
 )
@@ -102,11 +107,13 @@ def static_sizes(*, session: Session, audience_ids: list[int]) -> dict[int, int]
 
 def _checked_query(session: Session, workspace_id: int, rule: dict[str, Any], self_id: int | None = None,
                    by_index: bool = True) -> Any:
+    """The rule's query; for a whole count (`by_index`) it starts from its most selective indexed condition."""
     problems = validate_rule(rule)
     if problems:
         raise Invalid("The rule is not valid: " + "; ".join(problems) + ".")
     try:
-        return rule_query(workspace_id, rule, audience_loader(session, workspace_id), self_id, by_index)
+        sizes = index_sizes(session, workspace_id) if by_index else None
+        return rule_query(workspace_id, rule, audience_loader(session, workspace_id), self_id, by_index, sizes)
     except RuleReferenceError as err:
         raise Invalid(f"The rule is not valid: {err}.") from err
 
@@ -306,6 +313,11 @@ def _check_name(session: Session, workspace_id: int, name: str, self_id: int | N
     return name
 
 
+def check_name(session: Session, workspace_id: int, name: str) -> str:
+    """The name trimmed, or Invalid / Conflict (empty, too long, taken): the import asks before reading a file."""
+    return _check_name(session, workspace_id, name)
+
+
 def create_rule_audience(*, session: Session, actor: User, name: str, rule: dict[str, Any]) -> Audience:
     """A rule audience (admins and marketers); its members are computed whenever a flow runs."""
     require_writer(actor)
@@ -334,32 +346,37 @@ def update_rule_audience(*, session: Session, actor: User, audience_id: int, nam
     return audience
 
 
-def add_members(*, session: Session, audience_id: int, customer_ids: list[int]) -> int:
-    """Add customers to a static audience (duplicates ignored); returns how many ids were given."""
+def add_members(*, session: Session, audience_id: int, customer_ids: list[int],
+                progress: Callable[[int], None] | None = None) -> int:
+    """Add customers to a static audience (duplicates ignored); returns how many ids were given. `progress`
+    hears how many more were written, block by block."""
     ids = list(dict.fromkeys(customer_ids))
     if not ids:
         return 0
     table = table_of(AudienceMember)
     dialect_insert = _dialect_insert(session)
-    rows = [{"audience_id": audience_id, "customer_id": cid} for cid in ids]
-    if dialect_insert is not None:
-        session.execute(dialect_insert(table).on_conflict_do_nothing(), rows)
-    else:
-        present = set(session.exec(select(AudienceMember.customer_id).where(
-            AudienceMember.audience_id == audience_id)).all())
-        session.execute(table.insert(), [r for r in rows if r["customer_id"] not in present])
+    if dialect_insert is not None:  # SQLite, PostgreSQL: plain tuples through the driver (a million members)
+        raw = BulkWriter(session)
+        raw.many(f"INSERT INTO audiencemember (audience_id, customer_id) VALUES ({raw.ph}, {raw.ph}) "
+                 "ON CONFLICT DO NOTHING", [(audience_id, cid) for cid in ids], progress)
+        return len(ids)
+    present = set(session.exec(select(AudienceMember.customer_id).where(
+        AudienceMember.audience_id == audience_id)).all())
+    session.execute(table.insert(), [{"audience_id": audience_id, "customer_id": cid} for cid in ids
+                                     if cid not in present])
     return len(ids)
 
 
 def create_static_audience(*, session: Session, workspace_id: int, name: str, customer_ids: list[int],
-                           source: str = "", created_by: int | None = None) -> Audience:
+                           source: str = "", created_by: int | None = None,
+                           progress: Callable[[int], None] | None = None) -> Audience:
     """A static audience with the given members (Generate Audience / Generate Crowd use this). Names need
     not be unique here: system-made audiences are told apart by `source`."""
     audience = Audience(workspace_id=workspace_id, name=name.strip()[:NAME_MAX] or "Audience",
                         kind=AudienceKind.STATIC, source=source[:120], created_by=created_by)
     session.add(audience)
     session.flush()
-    add_members(session=session, audience_id=row_id(audience), customer_ids=customer_ids)
+    add_members(session=session, audience_id=row_id(audience), customer_ids=customer_ids, progress=progress)
     session.flush()
     return audience
 
@@ -404,19 +421,22 @@ class ImportResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _read_text(csv_text: str | None, file: IO[str] | IO[bytes] | None) -> str:
-    if csv_text is not None and file is None:
-        data: str | bytes = csv_text
-    elif file is not None and csv_text is None:
-        data = file.read()
-    else:
-        raise Invalid("Give either the CSV text or a file.")
+def decode_csv(data: str | bytes) -> str:
+    """The file as text (UTF-8, a byte-order mark dropped); Invalid when it is not UTF-8."""
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as err:
             raise Invalid("The CSV must be UTF-8 text.") from err
     return data.lstrip("\ufeff")
+
+
+def _read_text(csv_text: str | None, file: IO[str] | IO[bytes] | None) -> str:
+    if csv_text is not None and file is None:
+        return decode_csv(csv_text)
+    if file is not None and csv_text is None:
+        return decode_csv(file.read())
+    raise Invalid("Give either the CSV text or a file.")
 
 
 SKIP = "-"  # a mapped column the import leaves out
@@ -436,6 +456,8 @@ def _header(cells: list[str]) -> list[tuple[str, str]]:
             key = key.strip()
             if not key:
                 problems.append(f"column {n} ('{text}') has no {kind.lower()} name")
+            elif kind.lower() == "tag" and len(key) > TAG_NAME_MAX:
+                problems.append(f"column {n}: the tag name '{key[:20]}…' is longer than {TAG_NAME_MAX} characters")
             columns.append((kind.lower(), key))
         elif re.sub(r"[\s-]+", "_", low) in _ALIASES:
             columns.append((_ALIASES[re.sub(r"[\s-]+", "_", low)], ""))
@@ -506,6 +528,12 @@ def parse_csv(text: str, columns: list[str] | None = None,
     columns_ = _header(header)
     line = reader.line_num
     has_data = any(kind not in ("qaid", "skip") for kind, _ in columns_)
+    qaid_at = columns_.index(("qaid", ""))
+    order = {f: n for n, f in enumerate(PROFILE_FIELDS)}  # problems in check_fields' order
+    profile_at = sorted(((at, kind) for at, (kind, _) in enumerate(columns_) if kind in order),
+                        key=lambda c: order[c[1]])
+    tags_at = [(at, key) for at, (kind, key) in enumerate(columns_) if kind == "tag"]
+    attrs_at = [(at, key) for at, (kind, key) in enumerate(columns_) if kind == "attr"]
     total_lines = text.count("\n") + 1
     rows: list[tuple[int, dict[str, Any]]] = []
     errors: list[tuple[int, str]] = []
@@ -531,27 +559,34 @@ def parse_csv(text: str, columns: list[str] | None = None,
             if len(errors) < MAX_REPORTED_ERRORS:
                 errors.append((line_start, f"{len(cells)} values, but the header has {len(columns_)} columns"))
             continue
-        row: dict[str, Any] = {"attributes": {}, "tags": {}}
-        for (kind, key), cell in zip(columns_, cells, strict=True):
-            value = cell.strip()
-            if kind == "skip":
-                continue
-            if kind == "tag":
-                if value:
-                    row["tags"][key] = value
-            elif kind == "attr":
-                if value:
-                    row["attributes"][key] = (float(value) if "." in value else int(value)) \
-                        if _NUMBER.match(value) else value
-            else:
-                row[kind] = value
-        problems = check_fields(row)
+        # the checks of `check_fields`, column by column (a million rows: a generic check per row cost ~10 s)
+        qaid = cells[qaid_at].strip()
+        problems = []
+        if not qaid:
+            problems.append("the qaid is empty")
+        elif len(qaid) > QAID_MAX:
+            problems.append(f"the qaid is longer than {QAID_MAX} characters")
+        row: dict[str, Any] = {"qaid": qaid, "attributes": {}, "tags": {}}
+        for at, name_ in profile_at:
+            value = row[name_] = cells[at].strip()
+            if value and (problem := field_problem(name_, value)):
+                problems.append(problem)
+        for at, key in tags_at:
+            value = cells[at].strip()
+            if value:
+                if len(value) > TAG_VALUE_MAX:
+                    problems.append(f"the value of tag '{key}' is longer than {TAG_VALUE_MAX} characters")
+                row["tags"][key] = value
+        for at, key in attrs_at:
+            value = cells[at].strip()
+            if value:
+                row["attributes"][key] = (float(value) if "." in value else int(value)) \
+                    if _NUMBER.match(value) else value
         if problems:
             error_count += 1
             if len(errors) < MAX_REPORTED_ERRORS:
                 errors.append((line_start, "; ".join(problems)))
             continue
-        row["qaid"] = row["qaid"].strip()
         rows.append((line_start, row))
     if errors:
         raise CsvImportError(errors, error_count)
@@ -560,34 +595,50 @@ def parse_csv(text: str, columns: list[str] | None = None,
     return rows, has_data
 
 
+#: what `parse_csv` returns: (line number, customer row) per data line, and whether there is profile data
+Parsed = tuple[list[tuple[int, dict[str, Any]]], bool]
+
+
 def import_csv(*, session: Session, actor: User, name: str, csv_text: str | None = None,
                file: IO[str] | IO[bytes] | None = None, columns: list[str] | None = None,
-               progress: Progress | None = None) -> ImportResult:
+               progress: Progress | None = None, parsed: Parsed | None = None) -> ImportResult:
     """A static audience from a CSV (admins and marketers): a header line naming the columns, then one
     customer per line. `qaid` is required; name, phone, email, wechat_openid, push_token, timezone,
     tag:<tag> and attr:<attribute> columns create or update the customers (an empty cell keeps the stored
     value). A file of QAIDs only must name existing customers. All or nothing: any bad line refuses the
-    whole file with a CsvImportError listing the line numbers."""
+    whole file with a CsvImportError listing the line numbers. `parsed`: the file already read by
+    `parse_csv` (outside the write transaction, which then holds SQLite's write lock only to write)."""
     require_writer(actor)
     return import_csv_for_workspace(session=session, workspace_id=actor.workspace_id, name=name,
                                     csv_text=csv_text, file=file, created_by=actor.id, source="CSV import",
-                                    columns=columns, progress=progress)
+                                    columns=columns, progress=progress, parsed=parsed)
 
 
 def import_csv_for_workspace(
     *, session: Session, workspace_id: int, name: str, csv_text: str | None = None,
     file: IO[str] | IO[bytes] | None = None, created_by: int | None = None, source: str = "CSV import",
-    columns: list[str] | None = None, progress: Progress | None = None,
+    columns: list[str] | None = None, progress: Progress | None = None, parsed: Parsed | None = None,
 ) -> ImportResult:
     """`import_csv` without a user (the HTTP API, authenticated by the workspace's API key). `progress` hears
-    ("reading", line, lines) while the file is checked, then ("saving", 0, rows) once before the write."""
+    ("reading", line, lines) while the file is checked, then ("saving", done, rows) as the rows are written."""
     name = _check_name(session, workspace_id, name)
-    rows, has_data = parse_csv(_read_text(csv_text, file), columns, progress)
-    if progress is not None:
-        progress("saving", 0, len(rows))
+    rows, has_data = parsed if parsed is not None else parse_csv(_read_text(csv_text, file), columns, progress)
     created = updated = 0
-    if has_data:
-        result = upsert_customers(session=session, workspace_id=workspace_id, rows=[r for _, r in rows])
+    written = 0
+    # the bar's "saving" steps: customer rows, tag rows, members (each written in blocks)
+    steps = len(rows) * (2 + (1 if any(r["tags"] for _, r in rows) else 0)) if has_data else len(rows)
+    if progress is not None:
+        progress("saving", 0, steps)
+
+    def wrote(n: int) -> None:
+        nonlocal written
+        written += n
+        if progress is not None:
+            progress("saving", min(written, steps), steps)
+
+    if has_data:  # parse_csv checked every row
+        result = upsert_customers(session=session, workspace_id=workspace_id, rows=[r for _, r in rows],
+                                  checked=True, progress=wrote)
         ids, created, updated = result.ids, result.created, result.updated
     else:
         ids = ids_for_qaids(session=session, workspace_id=workspace_id, qaids=[r["qaid"] for _, r in rows])
@@ -597,7 +648,7 @@ def import_csv_for_workspace(
             raise CsvImportError(unknown[:MAX_REPORTED_ERRORS], len(unknown))
     member_ids = list(dict.fromkeys(ids[r["qaid"]] for _, r in rows))
     audience = create_static_audience(session=session, workspace_id=workspace_id, name=name,
-                                      customer_ids=member_ids, source=source, created_by=created_by)
+                                      customer_ids=member_ids, source=source, created_by=created_by, progress=wrote)
     warnings = []
     if len(member_ids) < len(rows):
         warnings.append(f"{len(rows) - len(member_ids)} rows repeated a QAID already in the file.")

@@ -354,10 +354,23 @@ _EVENT = table_of(BehaviorEvent)
 _MEMBERS = table_of(AudienceMember)
 #: audience id -> the audience (None: not one of the workspace's); `rule_query`'s way to resolve membership
 AudienceLoader = Callable[[int], Audience | None]
+#: a drivable condition -> how many ids its index holds (None: unknown); `index_sizes` asks the database
+SizeOf = Callable[[dict[str, Any]], int | None]
 
 
 class RuleReferenceError(ValueError):
     """A membership condition names a missing audience, a cycle, or nests too deep (says which, in words)."""
+
+
+def _event_ids(name: str, value: dict[str, Any], workspace_id: int | None) -> Select[Any]:
+    """Customer ids that did the event at least N times in the last D days, from the (workspace_id, name,
+    occurred_at, customer_id) index alone: the form of an event condition that drives a rule."""
+    times, since = int(value.get("times", 1)), clock.now() - timedelta(days=int(value["days"]))
+    where = [_EVENT.c.name == name, _EVENT.c.occurred_at >= since]
+    if workspace_id is not None:  # an event is recorded in its customer's workspace
+        where.insert(0, _EVENT.c.workspace_id == workspace_id)
+    ids = select(_EVENT.c.customer_id).where(*where)
+    return ids if times == 1 else ids.group_by(_EVENT.c.customer_id).having(func.count() >= times)
 
 
 def _event_cond(name: str, op: str, value: dict[str, Any]) -> ColumnElement[bool]:
@@ -370,11 +383,59 @@ def _event_cond(name: str, op: str, value: dict[str, Any]) -> ColumnElement[bool
     return did if op == "did" else not_(did)
 
 
+def _drivable(item: Any) -> bool:
+    """A condition that can list its customer ids from an index: an exact tag value (eq / in, not a number
+    compared as one) or "did" an event."""
+    if not isinstance(item, dict) or {"all", "any"} & set(item):
+        return False
+    split = _split_field(item.get("field"))
+    if split is None:
+        return False
+    op, value = item.get("op"), item.get("value")
+    if split[0] == "tag":
+        return op == "in" or (op == "eq" and not _is_number(value))
+    return split[0] == "event" and op == "did"
+
+
+def _driver(rule: dict[str, Any], sizes: SizeOf | None) -> int | None:
+    """Which condition of the rule's top-level "all" list starts the query: the drivable one the index says
+    is smallest (None: no size known, or nothing drivable)."""
+    items = rule.get("all") if isinstance(rule.get("all"), list) else []
+    if sizes is None or not items:
+        return None
+    known = [(n, i) for i, item in enumerate(items) if _drivable(item) and (n := sizes(item)) is not None]
+    return min(known)[1] if known else None
+
+
 def compile_rule(rule: dict[str, Any], audiences: AudienceLoader | None = None,
-                 _path: tuple[int, ...] = (), by_index: bool = True) -> ColumnElement[bool]:
+                 _path: tuple[int, ...] = (), by_index: bool = True, sizes: SizeOf | None = None,
+                 workspace_id: int | None = None) -> ColumnElement[bool]:
     """The rule as a WHERE clause over the customer table (validate it first). `audiences` resolves the
     membership conditions; RuleReferenceError when one names an unknown audience or a cycle. `by_index`
-    False: exact tag values as correlated probes (for reading the first few matches, not all)."""
+    False: exact tag values as correlated probes (for reading the first few matches, not all).
+
+    `sizes` (with `workspace_id`): how many ids a drivable condition's index holds. Then the smallest of the
+    top-level "all" conditions is the one id list the query starts from (`id IN (...)`, read from its index)
+    and every other condition is a per-candidate probe: SQLite builds a temporary index of *every* `IN`
+    list it meets, so a second list (250,000 Shanghai ids) cost more than probing the candidates of the first.
+    """
+    driver = _driver(rule, sizes)
+    if driver is not None:
+        item = rule["all"][driver]
+        kind, key = _split_field(item["field"]) or ("", "")
+        if kind == "tag":
+            values = item["value"] if item["op"] == "in" else [item["value"]]
+            texts = [("true" if v else "false") if isinstance(v, bool) else str(v) for v in values]
+            start: ColumnElement[bool] = CUSTOMER.c.id.in_(
+                select(TAG.c.customer_id).where(TAG.c.tag == key, TAG.c.value.in_(texts)))
+        else:
+            start = CUSTOMER.c.id.in_(_event_ids(key, item.get("value") or {}, workspace_id))
+        rest = {**rule, "all": [i for n, i in enumerate(rule["all"]) if n != driver]}
+        if not rest["all"]:
+            del rest["all"]
+        if not ({"all", "any"} & set(rest)):
+            return start
+        return and_(start, compile_rule(rest, audiences, _path, by_index=False))  # no sizes: no second driver
 
     def member(key: str, value: Any) -> ColumnElement[bool]:
         aid = int(key)
@@ -423,12 +484,33 @@ def compile_rule(rule: dict[str, Any], audiences: AudienceLoader | None = None,
 
 
 def rule_query(workspace_id: int, rule: dict[str, Any], audiences: AudienceLoader | None = None,
-               self_id: int | None = None, by_index: bool = True) -> Select[Any]:
+               self_id: int | None = None, by_index: bool = True, sizes: SizeOf | None = None) -> Select[Any]:
     """Customer ids matching the rule. `self_id`: the audience the rule belongs to (a reference to it is a
-    cycle)."""
+    cycle). `sizes` (`index_sizes`): start from the rule's most selective indexed condition."""
     path = (self_id,) if self_id is not None else ()
-    return select(CUSTOMER.c.id).where(CUSTOMER.c.workspace_id == workspace_id,
-                                       compile_rule(rule, audiences, path, by_index))
+    where = compile_rule(rule, audiences, path, by_index, sizes, workspace_id)
+    return select(CUSTOMER.c.id).where(CUSTOMER.c.workspace_id == workspace_id, where)
+
+
+def index_sizes(session: Session, workspace_id: int) -> SizeOf:
+    """How many ids a drivable condition's index holds (one index-only count each): what `compile_rule`
+    compares to choose the condition a rule starts from. Counts tags over every workspace (an estimate)."""
+
+    def size(item: dict[str, Any]) -> int | None:
+        kind, key = _split_field(item.get("field")) or ("", "")
+        if kind == "tag":
+            values = item["value"] if item["op"] == "in" else [item["value"]]
+            texts = [("true" if v else "false") if isinstance(v, bool) else str(v) for v in values]
+            query = select(func.count()).select_from(TAG).where(TAG.c.tag == key, TAG.c.value.in_(texts))
+        elif kind == "event":
+            since = clock.now() - timedelta(days=int((item.get("value") or {})["days"]))
+            query = select(func.count()).select_from(_EVENT).where(
+                _EVENT.c.workspace_id == workspace_id, _EVENT.c.name == key, _EVENT.c.occurred_at >= since)
+        else:
+            return None
+        return int(session.execute(query).scalar_one())
+
+    return size
 
 
 def audience_loader(session: Session, workspace_id: int) -> AudienceLoader:
@@ -450,7 +532,8 @@ def _members_query(session: Session, audience: Audience) -> Select[Any]:
                                  + "; ".join(problems[:3]) + ".")
         try:
             return rule_query(audience.workspace_id, audience.rule,
-                              audience_loader(session, audience.workspace_id), audience.id)
+                              audience_loader(session, audience.workspace_id), audience.id,
+                              sizes=index_sizes(session, audience.workspace_id))
         except RuleReferenceError as err:
             raise CrowdDataError(audience.id or 0, f"the rule of audience “{audience.name}”: {err}.") from err
     return (select(AudienceMember.customer_id)

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
-from sqlalchemy import Table, bindparam, delete, func, insert, tuple_, update
+from sqlalchemy import Table, delete, func, insert, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -69,15 +69,9 @@ def check_fields(row: dict[str, Any]) -> list[str]:
         if not isinstance(value, str):
             problems.append(f"{field} must be text")
             continue
-        value = value.strip()
-        if len(value) > _MAX_LEN[field]:
-            problems.append(f"{field} is longer than {_MAX_LEN[field]} characters")
-        elif field == "phone" and not _PHONE.match(value):
-            problems.append(f"'{value}' is not a phone number")
-        elif field == "email" and not _EMAIL.match(value):
-            problems.append(f"'{value}' is not an email address")
-        elif field == "timezone" and value not in _timezones():
-            problems.append(f"'{value}' is not a time zone (use names such as Asia/Shanghai)")
+        problem = field_problem(field, value.strip())
+        if problem:
+            problems.append(problem)
     attributes = row.get("attributes")
     if attributes is not None and not isinstance(attributes, dict):
         problems.append("attributes must be an object")
@@ -89,6 +83,19 @@ def check_fields(row: dict[str, Any]) -> list[str]:
             for tag, value in tags.items():
                 problems.extend(check_tag(tag, value))
     return problems
+
+
+def field_problem(field: str, value: str) -> str | None:
+    """What is wrong with a stripped, non-empty profile field's value (None: nothing)."""
+    if len(value) > _MAX_LEN[field]:
+        return f"{field} is longer than {_MAX_LEN[field]} characters"
+    if field == "phone" and not _PHONE.match(value):
+        return f"'{value}' is not a phone number"
+    if field == "email" and not _EMAIL.match(value):
+        return f"'{value}' is not an email address"
+    if field == "timezone" and value not in _timezones():
+        return f"'{value}' is not a time zone (use names such as Asia/Shanghai)"
+    return None
 
 
 def check_tag(tag: Any, value: Any) -> list[str]:
@@ -131,37 +138,146 @@ def _dialect_insert(session: Session) -> Callable[[Table], sqlite.Insert | postg
 def ids_for_qaids(*, session: Session, workspace_id: int, qaids: Iterable[str]) -> dict[str, int]:
     """qaid -> customer id for those that exist in the workspace."""
     found: dict[str, int] = {}
+    if _dialect_insert(session) is not None:
+        found.update((q, i) for q, i in BulkWriter(session).ids(workspace_id, list(dict.fromkeys(qaids))))
+        return found
     for part in chunks(list(dict.fromkeys(qaids))):
         found.update(session.execute(select(CUSTOMER.c.qaid, CUSTOMER.c.id).where(
             CUSTOMER.c.workspace_id == workspace_id, CUSTOMER.c.qaid.in_(part))).all())
     return found
 
 
-def upsert_customers(*, session: Session, workspace_id: int, rows: Iterable[dict[str, Any]]) -> UpsertResult:
+#: rows per executemany / per `IN (...)` look-up of the bulk path (SQLite takes 32,766 bound values, PostgreSQL
+#: 65,535); progress is reported after each block
+BULK = 5000
+_INSERT_COLUMNS = ("workspace_id", "qaid", "name", "phone", "email", "wechat_openid", "push_token", "timezone",
+                   "attributes", "created_at")
+
+
+class BulkWriter:
+    """The session's DBAPI connection with the dialect's placeholder and type processors: a million rows go
+    through `executemany` with plain tuples, where SQLAlchemy's per-row parameter processing cost more than
+    the database's own work (1M-row import: ~60 % of the write's time)."""
+
+    def __init__(self, session: Session) -> None:
+        session.flush()  # rows the ORM holds (a new workspace, say) go first: the driver's SQL bypasses it
+        self.conn = session.connection()
+        dialect = self.conn.dialect
+        self.ph = "?" if dialect.paramstyle == "qmark" else "%s"
+        same: Callable[[Any], Any] = lambda v: v  # noqa: E731
+        self.json_in: Callable[[Any], Any] = CUSTOMER.c.attributes.type._cached_bind_processor(dialect) or same
+        self.json_out: Callable[[Any], Any] = (CUSTOMER.c.attributes.type._cached_result_processor(dialect, None)
+                                               or same)
+        self.time_in: Callable[[Any], Any] = CUSTOMER.c.created_at.type._cached_bind_processor(dialect) or same
+
+    def many(self, sql: str, rows: list[tuple[Any, ...]], progress: Callable[[int], None] | None = None) -> None:
+        for i in range(0, len(rows), BULK):
+            self.conn.exec_driver_sql(sql, rows[i:i + BULK])
+            if progress is not None:
+                progress(min(BULK, len(rows) - i))
+
+    def ids(self, workspace_id: int, qaids: list[str], attributes: bool = False) -> Iterator[tuple[Any, ...]]:
+        """(qaid, id[, attributes]) of the workspace's customers among `qaids`."""
+        extra = ", attributes" if attributes else ""
+        for part in chunks(qaids, BULK):
+            marks = ", ".join([self.ph] * len(part))
+            yield from self.conn.exec_driver_sql(
+                f"SELECT qaid, id{extra} FROM customer WHERE workspace_id = {self.ph} AND qaid IN ({marks})",
+                (workspace_id, *part)).all()
+
+
+def upsert_customers(*, session: Session, workspace_id: int, rows: Iterable[dict[str, Any]], checked: bool = False,
+                     progress: Callable[[int], None] | None = None) -> UpsertResult:
     """Create or update customers by QAID in bulk.
 
     Each row: `qaid` (required), any of PROFILE_FIELDS (None or "" = keep the stored value; a new customer
     gets the column default), `attributes` (merged into the stored ones), `tags` ({tag: value}, written),
     `created_at` (new customers only; imports of historical data). Rows repeating a QAID merge, the later
-    non-empty value winning. Raises Invalid (nothing written) for the first bad row.
+    non-empty value winning. Raises Invalid (nothing written) for the first bad row; `checked`: the caller
+    already checked every row with `check_fields` and hands its rows over (they are reused, and changed).
+    `progress` hears how many more rows were written (customers, then tags) as blocks are written.
     """
     merged: dict[str, dict[str, Any]] = {}
     for n, row in enumerate(rows, start=1):
-        problems = check_fields(row)
-        if problems:
-            raise Invalid(f"Customer row {n}: {'; '.join(problems)}.")
+        if not checked:
+            problems = check_fields(row)
+            if problems:
+                raise Invalid(f"Customer row {n}: {'; '.join(problems)}.")
         qaid = row["qaid"].strip()
-        into = merged.setdefault(qaid, {"attributes": {}, "tags": {}})
+        into = merged.get(qaid)
+        if into is None and checked and isinstance(row.get("attributes"), dict) and isinstance(row.get("tags"), dict):
+            # the caller's own parsed row becomes the merged one (a million rows: ~0.8 GB less than a copy each)
+            for field in PROFILE_FIELDS:
+                value = row.get(field)
+                if value:
+                    row[field] = _clean(field, value)
+                elif field in row:
+                    del row[field]  # empty: keep what is stored
+            row["tags"] = {t.strip(): v for t, v in row["tags"].items()}
+            if row.get("created_at") is None:
+                row.pop("created_at", None)
+            merged[qaid] = row
+            continue
+        if into is None:
+            into = merged[qaid] = {"attributes": {}, "tags": {}}
         for field in PROFILE_FIELDS:
-            if row.get(field):
-                into[field] = _clean(field, row[field])
-        into["attributes"].update(row.get("attributes") or {})
-        into["tags"].update({t.strip(): v for t, v in (row.get("tags") or {}).items()})
+            value = row.get(field)
+            if value:
+                into[field] = _clean(field, value)
+        if row.get("attributes"):
+            into["attributes"].update(row["attributes"])
+        if row.get("tags"):
+            into["tags"].update({t.strip(): v for t, v in row["tags"].items()})
         if row.get("created_at") is not None:
             into["created_at"] = row["created_at"]
     if not merged:
         return UpsertResult(ids={}, created=0, updated=0)
+    if _dialect_insert(session) is None:  # neither SQLite nor PostgreSQL: the portable (slower) path
+        return _upsert_portable(session, workspace_id, merged)
 
+    raw = BulkWriter(session)
+    want_attrs = any(r["attributes"] for r in merged.values())
+    existing: dict[str, tuple[int, dict[str, Any]]] = {}
+    for found in raw.ids(workspace_id, list(merged), attributes=want_attrs):
+        existing[found[0]] = (found[1], dict(raw.json_out(found[2]) or {}) if want_attrs else {})
+
+    now = raw.time_in(clock.now())
+    new_rows = [(workspace_id, qaid, data.get("name", ""), data.get("phone"), data.get("email"),
+                 data.get("wechat_openid"), data.get("push_token"), data.get("timezone") or "Asia/Shanghai",
+                 raw.json_in(data["attributes"]), raw.time_in(data["created_at"]) if "created_at" in data else now)
+                for qaid, data in merged.items() if qaid not in existing]
+    if new_rows:
+        raw.many(f"INSERT INTO customer ({', '.join(_INSERT_COLUMNS)}) VALUES "
+                 f"({', '.join([raw.ph] * len(_INSERT_COLUMNS))}) ON CONFLICT DO NOTHING", new_rows, progress)
+
+    # existing customers: one executemany per set of changed columns
+    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
+    touched = 0
+    for qaid, (cid, stored_attrs) in existing.items():
+        data = merged[qaid]
+        keys = tuple(f for f in PROFILE_FIELDS if f in data)
+        values: list[Any] = [data[f] for f in keys]
+        if data["attributes"]:
+            keys += ("attributes",)
+            values.append(raw.json_in({**stored_attrs, **data["attributes"]}))
+        if keys or data["tags"]:
+            touched += 1
+        if keys:
+            groups[keys].append((*values, cid))
+    for keys, params in groups.items():
+        sets = ", ".join(f"{k} = {raw.ph}" for k in keys)
+        raw.many(f"UPDATE customer SET {sets} WHERE id = {raw.ph}", params, progress)
+
+    ids = {q: e[0] for q, e in existing.items()}
+    if new_rows:
+        ids.update((q, i) for q, i in raw.ids(workspace_id, [r[1] for r in new_rows]))
+    tag_rows = [(ids[q], t, v) for q, data in merged.items() for t, v in data["tags"].items()]
+    write_tags(session=session, values=tag_rows, progress=progress)
+    return UpsertResult(ids=ids, created=len(new_rows), updated=touched)
+
+
+def _upsert_portable(session: Session, workspace_id: int, merged: dict[str, dict[str, Any]]) -> UpsertResult:
+    """`upsert_customers` through SQLAlchemy Core, for a database other than SQLite and PostgreSQL."""
     want_attrs = any(r["attributes"] for r in merged.values())
     existing: dict[str, tuple[int, dict[str, Any]]] = {}
     columns = [CUSTOMER.c.qaid, CUSTOMER.c.id] + ([CUSTOMER.c.attributes] if want_attrs else [])
@@ -169,46 +285,28 @@ def upsert_customers(*, session: Session, workspace_id: int, rows: Iterable[dict
         for found in session.execute(select(*columns).where(
                 CUSTOMER.c.workspace_id == workspace_id, CUSTOMER.c.qaid.in_(part))):
             existing[found[0]] = (found[1], dict(found[2] or {}) if want_attrs else {})
-
     now = clock.now()
-    new_rows = []
-    for qaid, data in merged.items():
-        if qaid in existing:
-            continue
-        new = {"workspace_id": workspace_id, "qaid": qaid, "name": data.get("name", ""),
-               "phone": data.get("phone"), "email": data.get("email"), "wechat_openid": data.get("wechat_openid"),
-               "push_token": data.get("push_token"), "timezone": data.get("timezone") or "Asia/Shanghai",
-               "attributes": data["attributes"], "created_at": data.get("created_at") or now}
-        new_rows.append(new)
+    new_rows = [{"workspace_id": workspace_id, "qaid": qaid, "name": data.get("name", ""),
+                 "phone": data.get("phone"), "email": data.get("email"), "wechat_openid": data.get("wechat_openid"),
+                 "push_token": data.get("push_token"), "timezone": data.get("timezone") or "Asia/Shanghai",
+                 "attributes": data["attributes"], "created_at": data.get("created_at") or now}
+                for qaid, data in merged.items() if qaid not in existing]
     if new_rows:
-        dialect_insert = _dialect_insert(session)
-        stmt = dialect_insert(CUSTOMER).on_conflict_do_nothing() if dialect_insert else insert(CUSTOMER)
-        session.execute(stmt, new_rows)
-
-    # existing customers: one executemany per set of changed columns
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        session.execute(insert(CUSTOMER), new_rows)
     touched: set[str] = set()
-    for qaid, data in merged.items():
-        if qaid not in existing:
-            continue
-        cid, stored_attrs = existing[qaid]
-        params = {f"v_{f}": data[f] for f in PROFILE_FIELDS if f in data}
+    for qaid, (cid, stored_attrs) in existing.items():
+        data = merged[qaid]
+        params = {f: data[f] for f in PROFILE_FIELDS if f in data}
         if data["attributes"]:
-            params["v_attributes"] = {**stored_attrs, **data["attributes"]}
+            params["attributes"] = {**stored_attrs, **data["attributes"]}
         if params or data["tags"]:
             touched.add(qaid)
         if params:
-            groups[tuple(sorted(params))].append({"b_id": cid, **params})
-    for keys, params_list in groups.items():
-        change = update(CUSTOMER).where(CUSTOMER.c.id == bindparam("b_id")).values(
-            {k[2:]: bindparam(k) for k in keys})
-        session.execute(change, params_list)
-
+            session.execute(update(CUSTOMER).where(CUSTOMER.c.id == cid).values(params))
     ids = {q: e[0] for q, e in existing.items()}
     if new_rows:
         ids.update(ids_for_qaids(session=session, workspace_id=workspace_id, qaids=[r["qaid"] for r in new_rows]))
-    tag_rows = [(ids[q], t, v) for q, data in merged.items() for t, v in data["tags"].items()]
-    write_tags(session=session, values=tag_rows)
+    write_tags(session=session, values=[(ids[q], t, v) for q, data in merged.items() for t, v in data["tags"].items()])
     session.flush()
     return UpsertResult(ids=ids, created=len(new_rows), updated=len(touched))
 
@@ -245,20 +343,22 @@ def count_customers(*, session: Session, workspace_id: int) -> int:
 # ---------------------------------------------------------------- tags
 
 
-def write_tags(*, session: Session, values: list[tuple[int, str, str]]) -> None:
+def write_tags(*, session: Session, values: list[tuple[int, str, str]],
+               progress: Callable[[int], None] | None = None) -> None:
     """Set (customer id, tag, value) triples, overwriting an existing value of the same tag."""
     if not values:
         return
     now = clock.now()
     latest = {(cid, tag): value for cid, tag, value in values}
-    rows = [{"customer_id": cid, "tag": tag, "value": value, "updated_at": now} for (cid, tag), value in latest.items()]
-    dialect_insert = _dialect_insert(session)
-    if dialect_insert is not None:
-        stmt = dialect_insert(TAG)
-        stmt = stmt.on_conflict_do_update(index_elements=["customer_id", "tag"],
-                                          set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at})
-        session.execute(stmt, rows)
+    if _dialect_insert(session) is not None:  # SQLite, PostgreSQL: one upsert statement, plain tuples
+        raw = BulkWriter(session)
+        stamp = raw.time_in(now)
+        raw.many(f"INSERT INTO customertag (customer_id, tag, value, updated_at) VALUES ({raw.ph}, {raw.ph}, "
+                 f"{raw.ph}, {raw.ph}) ON CONFLICT (customer_id, tag) DO UPDATE SET value = excluded.value, "
+                 "updated_at = excluded.updated_at",
+                 [(cid, tag, value, stamp) for (cid, tag), value in latest.items()], progress)
         return
+    rows = [{"customer_id": cid, "tag": tag, "value": value, "updated_at": now} for (cid, tag), value in latest.items()]
     for part in chunks(list(latest)):
         session.execute(delete(TAG).where(tuple_(TAG.c.customer_id, TAG.c.tag).in_(part)))
     session.execute(insert(TAG), rows)

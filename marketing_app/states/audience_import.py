@@ -1,23 +1,25 @@
-"""CSV import (`/audiences/import`): upload, map the columns, import in a worker thread with progress, and the
+"""CSV import (`/audiences/import`): upload, map the columns, import in a child process with progress, and the
 report of rejected rows.
 
-The file is read into the server-side state (never sent back to the browser); the mapping step shows the
-header with a target per column (a profile field, a tag or attribute named after the column, or left out),
-suggested by the engine (`suggested_column`). The import runs as a background event: the engine's
-`import_csv` in a worker thread (`asyncio.to_thread`), one write transaction, so the page keeps answering
-while 100k rows are checked and written, and a refused file leaves nothing behind. The engine reports
-progress through a callback; the background event copies the latest figures into the state a few times a
-second while the thread runs.
+The upload is written to a file on the server (`data/imports/`; only its path is kept in the state, never the
+text: a 60 MB file would otherwise ride along with every state update); the mapping step shows the header with
+a target per column (a profile field, a tag or attribute named after the column, or left out), suggested by the
+engine (`suggested_column`). The import runs in a child process (`engine.services.audience_import.ImportJob`):
+parsing and checking a million rows there never holds this process's GIL, and its one write transaction means a
+refused file leaves nothing behind. A background event polls the job's progress four times a second and copies
+it into the state; the file is removed when the job ends.
 """
 
 import asyncio
-import threading
+import os
+import tempfile
+from pathlib import Path
 
 import reflex as rx
 
-from engine.errors import ServiceError
 from engine.services import audiences as service
-from engine.services.audiences import CsvImportError, ImportResult
+from engine.services.audience_import import ImportJob, ImportStatus, remove_file
+from engine.settings import get_settings
 from engine.shared.customers import PROFILE_FIELDS
 from marketing_app.states.auth import AuthState
 from marketing_app.states.service import _SignedOut, call_as
@@ -26,22 +28,35 @@ MAX_BYTES = 200 * 1024 * 1024
 TARGETS: list[tuple[str, str]] = [("qaid", "QAID (required)"), *[(f, f"Profile: {f}") for f in PROFILE_FIELDS]]
 
 
-class _Progress:
-    """The engine's progress callback, read by the event loop (a lock: two threads)."""
+def _upload_dir() -> Path:
+    """Next to the SQLite database (data/imports), or the system's temporary directory for a server database."""
+    url = get_settings().database_url
+    base = Path(url.split("///", 1)[-1]).parent if url.startswith("sqlite:///") else Path(tempfile.gettempdir())
+    folder = base / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.phase, self.done, self.total = "reading", 0, 1
 
-    def __call__(self, phase: str, done: int, total: int) -> None:
-        with self.lock:
-            self.phase, self.done, self.total = phase, done, max(total, 1)
+def _keep(data: bytes) -> tuple[list[str], int, str]:
+    """The header, the number of data lines, and the file written to the upload folder (UnicodeDecodeError
+    when it is not UTF-8)."""
+    text = data.decode("utf-8-sig")
+    header = service.csv_header(text[:65536])
+    lines = max(0, text.count("\n") + (0 if text.endswith("\n") else 1) - 1)
+    handle, path = tempfile.mkstemp(suffix=".csv", dir=_upload_dir())
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
+    return header, lines, path
 
-    def percent(self) -> tuple[str, int]:
-        with self.lock:
-            if self.phase == "saving":
-                return "Saving customers and members…", 60
-            return f"Checking line {self.done:,} of {self.total:,}…", min(55, int(55 * self.done / self.total))
+
+def _progress(status: ImportStatus) -> tuple[str, int]:
+    """The bar: reading the file is the first 40 %, writing the rest."""
+    if status.phase == "saving":
+        return (f"Saving customers and members: {status.done:,} of {status.total:,} rows written…",
+                40 + int(59 * status.done / status.total))
+    if status.phase == "reading":
+        return f"Checking line {status.done:,} of {status.total:,}…", min(40, int(40 * status.done / status.total))
+    return "Starting…", 0
 
 
 class AudienceImportState(rx.State):
@@ -58,10 +73,12 @@ class AudienceImportState(rx.State):
     summary: str = ""
     audience_id: str = ""
     ready: bool = False  # set by `load`: the drop zone shows only after the reset, so a file never races it
-    _text: str = ""
+    _path: str = ""  # the uploaded file on the server
 
     @rx.event
     def load(self):
+        if self._path:
+            remove_file(self._path)
         self.reset()
         self.ready = True
 
@@ -78,14 +95,15 @@ class AudienceImportState(rx.State):
         if len(data) > MAX_BYTES:
             return rx.toast.error(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
         try:
-            text = data.decode("utf-8-sig")
+            header, lines, path = await asyncio.to_thread(_keep, data)  # off the event loop: 65 MB take a while
         except UnicodeDecodeError:
             return rx.toast.error("The CSV must be UTF-8 text.")
-        header = service.csv_header(text)
         if not header:
+            remove_file(path)
             return rx.toast.error("The file is empty: the first line must name the columns.")
-        self._text, self.file_name = text, upload.name or "upload.csv"
-        self.lines = max(0, text.count("\n") + (0 if text.endswith("\n") else 1) - 1)
+        if self._path:
+            remove_file(self._path)
+        self._path, self.file_name, self.lines = path, upload.name or "upload.csv", lines
         if not self.name:
             self.name = self.file_name.rsplit(".", 1)[0][:60]
         self.columns = [{"index": str(i), "header": h, "target": service.suggested_column(h),
@@ -100,47 +118,48 @@ class AudienceImportState(rx.State):
 
     @rx.event
     def start_over(self):
+        if self._path:
+            remove_file(self._path)
         self.reset()
         self.ready = True
 
     @rx.event(background=True)
     async def start_import(self):
         async with self:
-            if self.step not in ("map", "failed"):
+            if self.step not in ("map", "failed") or not self._path:
                 return
             token = (await self.get_state(AuthState)).session_token
-            text, name = self._text, self.name
+            path, name = self._path, self.name
             columns = [c["target"] or service.SKIP for c in self.columns]
             self.step, self.progress, self.phase, self.message = "running", 0, "Starting…", ""
             self.rejected, self.rejected_total = [], 0
-        progress = _Progress()
-
-        def work() -> ImportResult:
-            return call_as(token, lambda s, u: service.import_csv(session=s, actor=u, name=name, csv_text=text,
-                                                                  columns=columns, progress=progress), write=True)
-
-        task = asyncio.ensure_future(asyncio.to_thread(work))
-        while not task.done():
-            await asyncio.wait([task], timeout=0.25)
-            phase, percent = progress.percent()
+        try:
+            user_id = await asyncio.to_thread(call_as, token, lambda s, u: u.id)
+        except _SignedOut:
+            async with self:
+                self.step = "map"
+            yield rx.redirect("/login", replace=True)
+            return
+        job = await asyncio.to_thread(ImportJob, user_id=int(user_id or 0), name=name, path=path, columns=columns)
+        status = job.poll()
+        while status.state == "running":
+            await asyncio.sleep(0.25)
+            status = job.poll()
+            phase, percent = _progress(status)
             async with self:
                 self.phase, self.progress = phase, percent
         async with self:
-            try:
-                result = task.result()
-            except _SignedOut:
-                self.step = "map"
-                yield rx.redirect("/login", replace=True)
+            if status.state == "refused":
+                self.step, self.message = "failed", status.message
+                self.rejected = [[str(line), problem] for line, problem in status.errors]
+                self.rejected_total = len(status.errors)
                 return
-            except CsvImportError as err:
-                self.step, self.message = "failed", err.message
-                self.rejected = [[str(line), problem] for line, problem in err.errors]
-                self.rejected_total = len(err.errors)
+            if status.state == "failed":  # a name already taken, a manager, the database failed, ...
+                self.step, self.message = "failed", status.message
                 return
-            except ServiceError as err:  # a name already taken, a manager, ...
-                self.step, self.message = "failed", err.message
-                return
-            self.step, self.progress, self.audience_id = "done", 100, str(result.audience.id)
-            self.summary = (f"“{result.audience.name}”: {result.members:,} members from {result.rows:,} rows; "
-                            f"{result.customers_created:,} customers created, {result.customers_updated:,} updated."
-                            + (" " + " ".join(result.warnings) if result.warnings else ""))
+            remove_file(path)
+            self._path = ""
+            self.step, self.progress, self.audience_id = "done", 100, str(status.audience_id)
+            self.summary = (f"“{status.audience_name}”: {status.members:,} members from {status.rows:,} rows; "
+                            f"{status.customers_created:,} customers created, {status.customers_updated:,} updated."
+                            + (" " + " ".join(status.warnings) if status.warnings else ""))

@@ -229,7 +229,8 @@ def test_import_with_a_column_mapping_reports_progress_and_is_all_or_nothing(ses
     assert (done.rows, done.members, done.customers_created) == (2, 2, 2)
     u1 = cust.get_customer(session=session, workspace_id=ws.id, qaid="U1")
     assert u1.attributes == {"shoe_size": 42} and u1.phone == "+8613800000001"
-    assert heard[-1] == ("saving", 0, 2)
+    # saving: customer rows then members (2 each), reported as blocks are written
+    assert heard[0] == ("saving", 0, 4) and heard[-1] == ("saving", 4, 4)
     with pytest.raises(aud.CsvImportError, match="mapping names 2 columns"):
         aud.import_csv(session=session, actor=marketer, name="Short", csv_text=text, columns=["qaid", "phone"])
     # one bad line refuses the whole file: no audience, no customer written, every bad line reported
