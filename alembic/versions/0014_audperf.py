@@ -7,7 +7,7 @@
   the index alone (the old index needed one table read per entry: 300,000 for a 30 % tag).
 
 Revision ID: 0014_audperf
-Revises: 0013_approval
+Revises: 0014_segment
 Create Date: 2026-12-05 16:40:00
 """
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0014_audperf'
-down_revision: str | None = '0013_approval'
+down_revision: str | None = '0014_segment'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

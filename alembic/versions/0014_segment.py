@@ -4,7 +4,7 @@ Tables `eventmessage` (dedupe of `messageId` per workspace, purged after a TTL),
 customer) and `anonymousevent` (events of not yet identified anonymousIds). See engine/models/segment.py.
 
 Revision ID: 0014_segment
-Revises: 0013_approval
+Revises: 0014_templates
 Create Date: 2026-12-05 16:40:00
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0014_segment'
-down_revision: str | None = '0013_approval'
+down_revision: str | None = '0014_templates'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

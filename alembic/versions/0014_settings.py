@@ -49,9 +49,9 @@ def upgrade() -> None:
     # a plain DROP COLUMN (SQLite >= 3.35, PostgreSQL): batch mode would rebuild `workspace`, whose DROP TABLE
     # the other tables' foreign keys refuse
     op.execute("ALTER TABLE workspace DROP COLUMN api_key_hash")
-    with op.batch_alter_table('user') as batch:
-        batch.add_column(sa.Column('active', sa.Boolean(), nullable=False, server_default=sa.true()))
-        batch.add_column(sa.Column('last_login_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+    # in place too: `user` is every table's parent
+    op.add_column('user', sa.Column('active', sa.Boolean(), nullable=False, server_default=sa.true()))
+    op.add_column('user', sa.Column('last_login_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:

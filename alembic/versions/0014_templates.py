@@ -4,7 +4,7 @@ The table `messagetemplate`: workspace, channel (the touch component type), name
 public or private, timestamps.
 
 Revision ID: 0014_templates
-Revises: 0013_approval
+Revises: 0014_settings
 Create Date: 2026-12-05 16:40:00
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0014_templates'
-down_revision: str | None = '0013_approval'
+down_revision: str | None = '0014_settings'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
