@@ -14,6 +14,7 @@ SETTINGS_TABS: list[tuple[str, str]] = [
 def settings_nav() -> rx.Component:
     """Links styled as tabs; the current page's tab is highlighted (read from the URL, no state)."""
     path = rx.State.router.url.path
+    # a reloaded page's path may carry the server's trailing slash (/settings/users/)
     return rx.hstack(
         *[
             rx.link(
@@ -25,8 +26,8 @@ def settings_nav() -> rx.Component:
                 size="2",
                 padding="6px 12px",
                 border_radius="6px",
-                color=rx.cond(path == route, "var(--accent-11)", "var(--gray-11)"),
-                background=rx.cond(path == route, "var(--accent-a3)", "transparent"),
+                color=rx.cond((path == route) | (path == route + "/"), "var(--accent-11)", "var(--gray-11)"),
+                background=rx.cond((path == route) | (path == route + "/"), "var(--accent-a3)", "transparent"),
             )
             for label, route in SETTINGS_TABS
         ],
