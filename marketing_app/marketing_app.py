@@ -15,6 +15,7 @@ from marketing_app.pages import (  # noqa: F401  (importing registers the pages)
     login,
     reach,
     reach_task,
+    settings_channels,
 )
 
 app = rx.App(
