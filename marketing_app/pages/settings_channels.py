@@ -8,7 +8,7 @@ from engine.channels.config import FIELDS, GROUPS, FieldSpec
 from engine.services.channel_settings import TEST_TARGETS
 from marketing_app import styles
 from marketing_app.components.settings_nav import settings_nav
-from marketing_app.states.settings_channels import ROUTE, SECRET_PREFIX
+from marketing_app.states.settings_channels import ROUTE
 from marketing_app.states.settings_channels import ChannelSettingsState as S
 from marketing_app.templates import template
 
@@ -39,7 +39,7 @@ def _help(spec: FieldSpec) -> rx.Component:
 
 def _secret(spec: FieldSpec) -> rx.Component:
     """Write-only: "set · replace" (the box opens on replace) or an empty password box; no value is bound to it."""
-    box = rx.input(type="password", name=SECRET_PREFIX + spec.name, default_value="", auto_complete="new-password",
+    box = rx.input(type="password", default_value="", auto_complete="new-password",
                    placeholder=rx.cond(S.secret_states[spec.name] == "set",
                                        "new value (the one set is kept if left empty)", "not set"),
                    id=f"field-{spec.name}", width="100%", key=S.form_key.to_string() + spec.name)
@@ -63,18 +63,17 @@ def _secret(spec: FieldSpec) -> rx.Component:
 def _plain(spec: FieldSpec) -> rx.Component:
     key = S.form_key.to_string() + spec.name
     if spec.kind == "bool":
-        control: rx.Component = rx.switch(name=spec.name, default_checked=S.values[spec.name] == "true",
+        control: rx.Component = rx.switch(default_checked=S.values[spec.name] == "true",
                                            key=key, id=f"field-{spec.name}")
     elif spec.kind == "choice":
         control = rx.el.select(
             *[rx.el.option(choice or "(default of the client)", value=choice) for choice in spec.choices],
-            name=spec.name, default_value=S.values[spec.name], key=key, id=f"field-{spec.name}",
-            class_name="native-select",
+            default_value=S.values[spec.name], key=key, id=f"field-{spec.name}", class_name="native-select",
             style={"height": "32px", "border": styles.BORDER, "border_radius": "6px", "padding": "0 8px",
                    "background": styles.PANEL_BG, "width": "100%"},
         )
     else:
-        control = rx.input(name=spec.name, default_value=S.values[spec.name], key=key, id=f"field-{spec.name}",
+        control = rx.input(default_value=S.values[spec.name], key=key, id=f"field-{spec.name}",
                            type="number" if spec.kind in ("int", "float") else "text",
                            step="any" if spec.kind == "float" else None, width="100%")
     return rx.vstack(_label(spec), control, _help(spec), spacing="1", width="100%")

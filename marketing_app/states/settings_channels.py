@@ -8,13 +8,15 @@ vars are sent to the browser)."""
 
 import reflex as rx
 
-from engine.channels.config import FIELDS
+from engine.channels.config import BY_NAME, FIELDS, GROUPS
 from engine.services import channel_settings as svc
 from engine.services import outbound_allow
 from marketing_app.states.service import events, run
 
 ROUTE = "/settings/channels"
-SECRET_PREFIX = "secret:"
+FIELD_PREFIX = "field_"  # Reflex keys a form's data by the inputs' ids ("field-smtp_host" → field_smtp_host)
+#: every group has a key in the per-group dicts (a missing key is `undefined` in the browser, not "")
+_EMPTY: dict[str, str] = {key: "" for key, _label in GROUPS}
 BOOLS: dict[str, list[str]] = {}
 for _f in FIELDS:
     if _f.kind == "bool":
@@ -29,17 +31,17 @@ class ChannelSettingsState(rx.State):
     secret_states: dict[str, str] = {}  # "set" | "not set"
     replacing: list[str] = []  # secrets whose password box is open although one is set
     form_key: int = 0  # changes after every load: the uncontrolled inputs remount with the stored values
-    errors: dict[str, str] = {}  # group → the refusal of its last save
-    test_to: dict[str, str] = {}  # group → what the test goes to
-    test_target: dict[str, str] = {"provider": "text_sms"}
-    test_results: dict[str, str] = {}  # group → the answer of its last test
-    test_ok: dict[str, bool] = {}
+    errors: dict[str, str] = dict(_EMPTY)  # group → the refusal of its last save
+    test_to: dict[str, str] = dict(_EMPTY)  # group → what the test goes to
+    test_target: dict[str, str] = {**_EMPTY, "provider": "text_sms"}
+    test_results: dict[str, str] = dict(_EMPTY)  # group → the answer of its last test
+    test_ok: dict[str, bool] = {key: False for key in _EMPTY}
     testing: str = ""  # the group whose test is on its way
     allow_rows: list[dict[str, str]] = []
     allow_error: str = ""
     allow_key: int = 0
 
-    async def _load_all(self):
+    async def _load_all(self, keep_replacing: bool = False):
         out = await run(self, lambda s, u: svc.view(session=s, actor=u))
         if out.signed_out:
             return out.problem()
@@ -55,7 +57,10 @@ class ChannelSettingsState(rx.State):
                 else:
                     values[field.name] = field.value
         self.values, self.sources, self.secret_states = values, sources, secrets
-        self.refused, self.replacing, self.form_key = "", [], self.form_key + 1
+        # a page load keeps the password boxes opened by "replace" (a click may arrive before the load's answer);
+        # after a save they close
+        self.replacing = [n for n in self.replacing if keep_replacing and secrets.get(n) == "set"]
+        self.refused, self.form_key = "", self.form_key + 1
         problem = await self._load_allow()
         self.loaded = True
         return problem
@@ -70,8 +75,8 @@ class ChannelSettingsState(rx.State):
 
     @rx.event
     async def load(self):
-        self.loaded, self.errors, self.test_results, self.test_ok, self.allow_error = False, {}, {}, {}, ""
-        return await self._load_all()
+        self.errors, self.test_results, self.allow_error = dict(_EMPTY), dict(_EMPTY), ""
+        return await self._load_all(keep_replacing=True)
 
     @rx.event
     def replace_secret(self, name: str):
@@ -81,10 +86,15 @@ class ChannelSettingsState(rx.State):
     @rx.event
     async def save(self, form: dict[str, str]):
         group = str(form.get("group") or "")
-        values = {k: str(v) for k, v in form.items() if k != "group" and not k.startswith(SECRET_PREFIX)}
-        for name in BOOLS.get(group, []):  # an unchecked switch is not in the form's data
-            values[name] = "true" if values.get(name) in ("on", "true") else "false"
-        secrets = {k.removeprefix(SECRET_PREFIX): str(v) for k, v in form.items() if k.startswith(SECRET_PREFIX)}
+        values, secrets = {}, {}
+        for key, raw in form.items():  # the inputs are named by their ids: field_<setting>
+            spec = BY_NAME.get(key.removeprefix(FIELD_PREFIX)) if key.startswith(FIELD_PREFIX) else None
+            if spec is None:
+                continue
+            text = str(raw).lower() if isinstance(raw, bool) else str(raw if raw is not None else "")
+            (secrets if spec.secret else values)[spec.name] = text
+        for name in BOOLS.get(group, []):  # a switch gives true/false; its hidden box "on" only when checked
+            values[name] = "true" if values.get(name, "").lower() in ("on", "true") else "false"
         out = await run(self, lambda s, u: svc.save(session=s, actor=u, group=group, values=values,
                                                     secrets=secrets), write=True)
         if out.signed_out:
@@ -92,7 +102,7 @@ class ChannelSettingsState(rx.State):
         if not out.ok:
             self.errors = {**self.errors, group: out.error}
             return None
-        self.errors = {k: v for k, v in self.errors.items() if k != group}
+        self.errors = {**self.errors, group: ""}
         done = rx.toast.success("Saved." if out.value else "Nothing changed.")
         return events(done, await self._load_all())
 
@@ -101,7 +111,7 @@ class ChannelSettingsState(rx.State):
         out = await run(self, lambda s, u: svc.reset(session=s, actor=u, group=group), write=True)
         if not out.ok:
             return out.problem()
-        self.errors = {k: v for k, v in self.errors.items() if k != group}
+        self.errors = {**self.errors, group: ""}
         return events(rx.toast.success("Back to the defaults."), await self._load_all())
 
     @rx.event
