@@ -16,7 +16,7 @@ import hashlib
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import Any
 
@@ -141,9 +141,9 @@ class ChannelConfig:
     """A workspace's effective channel settings; `key` changes whenever its stored overrides do ("" = none:
     the environment's), so channels built from them can be shared and rebuilt when it changes."""
 
-    settings: Settings
-    key: str
-    stored: frozenset[str]  # the names overridden by the workspace
+    settings: Settings = field(repr=False)  # holds decrypted secrets: never in a log line or a traceback
+    key: str = ""
+    stored: frozenset[str] = frozenset()  # the names overridden by the workspace
 
 
 def load(workspace_id: int, base: Settings | None = None) -> ChannelConfig:

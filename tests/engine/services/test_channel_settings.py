@@ -261,6 +261,8 @@ def test_a_test_email_reaches_the_smtp_server_with_the_stored_login(people: dict
     _save(people, "email", {}, {"smtp_password": "wrong-one"})
     refused = _test(people, "email", "ann@example.com")
     assert not refused.ok and refused.message.startswith("SMTP login refused: 535")
+    assert not any(secret in repr(r) for r in (result, refused) for secret in (PASSWORD, "wrong-one"))
+    assert PASSWORD not in repr(channel_config.channel_config(people["ws"]))  # the cached config hides its secrets
     assert "Traceback" not in refused.message
 
 
