@@ -24,7 +24,7 @@ from sqlmodel import col, select
 from engine import clock
 from engine.db import read_session, write_session
 from engine.models import ExecutionRecord, pk_ids, row_id
-from engine.runtime import abtest, inbox, lifecycle, redis_state, rescue
+from engine.runtime import abtest, inbox, lifecycle, reach_refresh, redis_state, rescue
 from engine.runtime.connection import get_redis
 from engine.runtime.receipts import expire_pending, retry_late
 from engine.runtime.rounds import check_rounds, finish_if_done, persist_counters
@@ -36,6 +36,7 @@ from engine.status import RecordStatus
 
 log = logging.getLogger("engine.scheduler")
 LEASE_KEY = "scheduler:lease"
+REACH_REFRESH_S = 1.0  # how often the moving Reach Task rows follow the Redis counters
 
 
 class Scheduler:
@@ -54,6 +55,7 @@ class Scheduler:
         self._lease = Lock(self.store.r, LEASE_KEY, thread_local=False)
         self._last_purge = 0.0
         self._last_ab = 0.0
+        self._last_reach = 0.0
         self.stall_s = get_settings().engine_stall_s if stall_s is None else stall_s
         self._progress: dict[int, tuple[int, float]] = {}  # record → (pending batches, unchanged since)
 
@@ -87,6 +89,9 @@ class Scheduler:
         done["finished"] = self._finish_closed_rounds()
         done["late_receipts"] = [retry_late(store=self.store)]
         done["rescued"] = self._rescue_stalled_rounds() if self.walk is not None else []
+        if time.monotonic() - self._last_reach >= REACH_REFRESH_S:  # Reach Tasks' stored numbers (issue 14)
+            done["reach_tasks"] = [reach_refresh.refresh_moving(self.store, now)]
+            self._last_reach = time.monotonic()
         if time.monotonic() - self._last_ab > 60:  # AB test results while their windows are open
             self.refresh_ab_tests(now)
             self._last_ab = time.monotonic()
