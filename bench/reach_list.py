@@ -45,8 +45,8 @@ def seed(tasks: int, activities: int) -> None:
     from engine.demo import WORKSPACE, demo_flow
     from engine.demo import main as load_demo
     from engine.migrate import upgrade_to_head
-    from engine.shared.reach_rows import backfill
     from engine.models import Activity, ActivityVersion, ExecutionRecord, NodeCounter, User, Workspace
+    from engine.shared.reach_rows import backfill
     from engine.status import ActivityStatus, RecordStatus, VersionState
 
     upgrade_to_head()
