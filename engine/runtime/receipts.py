@@ -29,7 +29,7 @@ from engine.models import CustomerStep, ExecutionRecord, pk_ids, table_of
 from engine.runtime.rounds import persist_counters
 from engine.runtime.sql import raw_cursor, runtime_write
 from engine.runtime.store import TTL, RoundStore
-from engine.shared.reach_rows import NO_RECEIPT_AFTER
+from engine.shared.reach_rows import NO_RECEIPT_AFTER as NO_RECEIPT_AFTER  # the 72-hour rule (its home since 0014)
 from engine.status import RecordStatus
 
 LATE_KEY = "receipts:late"

@@ -138,14 +138,19 @@ def channel_config(channel: str, data: TaskInput) -> dict[str, Any]:
     """The channel component's config for what the form holds (the carrier's one send component)."""
     content, subject, template = (data.content or "").strip(), (data.subject or "").strip(), (
         data.template_id or "").strip()
-    return {
-        "sms": lambda: {"content": content, "signature": (data.signature or "").strip()},
-        "digital-sms": lambda: {"template_id": template, "title": subject},
-        "email": lambda: {"subject": subject, "body": content},
-        "wechat": lambda: {"msg_type": "text", "content": content},
-        "template-message": lambda: {"template_id": template, "keywords": _keywords(content)},
-        "app-push": lambda: {"title": subject, "body": content},
-    }[channel]()
+    if channel == "sms":
+        return {"content": content, "signature": (data.signature or "").strip()}
+    if channel == "digital-sms":
+        return {"template_id": template, "title": subject}
+    if channel == "email":
+        return {"subject": subject, "body": content}
+    if channel == "wechat":
+        return {"msg_type": "text", "content": content}
+    if channel == "template-message":
+        return {"template_id": template, "keywords": _keywords(content)}
+    if channel == "app-push":
+        return {"title": subject, "body": content}
+    raise NotFound(f"No reach channel '{channel}'.")
 
 
 def config_of(task: NormalTask) -> dict[str, Any]:

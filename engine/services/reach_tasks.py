@@ -366,9 +366,10 @@ def _normal_task(session: Session, actor: User, normal: NormalTask, stored: Reac
     """A normal task as the list shows it: once sent, its carrier round's task (live numbers) under its own name;
     before, its own status and reason."""
     refusal = change_refusal(actor, normal, now)
-    extra = {"kind": ReachTaskKind.NORMAL, "normal_id": row_id(normal), "send_at": _aware(normal.send_at),
-             "edit_refusal": refusal, "name": normal.name, "activity_name": "", "campaigns": [],
-             "sending_type": "Normal · " + ("at a set time" if normal.send_at else "send now")}
+    extra: dict[str, Any] = {"kind": ReachTaskKind.NORMAL, "normal_id": row_id(normal),
+                             "send_at": _aware(normal.send_at),
+                             "edit_refusal": refusal, "name": normal.name, "activity_name": "", "campaigns": [],
+                             "sending_type": "Normal · " + ("at a set time" if normal.send_at else "send now")}
     if sent is not None:
         return sent.model_copy(update=extra)
     audience = session.get(Audience, normal.audience_id)
