@@ -38,7 +38,7 @@ class ReachTaskRow(SQLModel, table=True):
         Index("ix_reachtask_status_rank", "workspace_id", "channel", "status_rank", "id"),
         # counts under a marketer's visibility from the index alone
         Index("ix_reachtask_visible", "workspace_id", "channel", "is_public", "owner_id", "status"),
-        Index("ix_reachtask_activity", "activity_id", "started_at", "id"),
+        Index("ix_reachtask_activity", "activity_id", "channel", "started_at", "id"),
         Index("ix_reachtask_moving", "status", "record_id"),
     )
 
