@@ -24,13 +24,12 @@ _APPROVAL = ('under_review', 'submission_failed', 'rejected', 'withdrawn', 'appr
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('workspace') as batch:
-        batch.add_column(sa.Column('approval_required', sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table('activity') as batch:
-        batch.add_column(sa.Column('approval_status', sa.Enum(*_APPROVAL, name='approvalstatus', native_enum=False,
-                                                              length=20), nullable=True))
-    with op.batch_alter_table('executionrecord') as batch:
-        batch.add_column(sa.Column('is_test', sa.Boolean(), nullable=False, server_default=sa.false()))
+    # in place (SQLite's ADD COLUMN): a batch rebuild of these parent tables would trip their foreign keys
+    op.add_column('workspace', sa.Column('approval_required', sa.Boolean(), nullable=False,
+                                         server_default=sa.false()))
+    op.add_column('activity', sa.Column('approval_status', sa.Enum(*_APPROVAL, name='approvalstatus',
+                                                                   native_enum=False, length=20), nullable=True))
+    op.add_column('executionrecord', sa.Column('is_test', sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table(
         'approvalrequest',
         sa.Column('id', sa.Integer(), nullable=False),

@@ -9,12 +9,15 @@ from reflex.event import EventSpec
 
 
 def guarded_button(
-    label: str, *, reason: rx.Var[str], on_click: EventSpec | list[EventSpec], action: str,
+    label: str, *, reason: rx.Var[str], on_click: EventSpec | list[EventSpec] | None, action: str,
     icon: str | None = None, color: str = "gray", variant: str = "ghost", size: str = "1", **props,
 ) -> rx.Component:
+    """A button; when refused, a disabled look-alike whose tooltip gives the reason. `on_click=None` for a form's
+    submit button (the form's on_submit acts: a click handler too would act twice)."""
+
     def button(disabled: bool) -> rx.Component:
         content = [rx.icon(icon, size=14)] if icon else []
-        events = {} if disabled else {"on_click": on_click}
+        events = {} if disabled or on_click is None else {"on_click": on_click}
         return rx.button(
             *content, label, size=size, variant=variant, color_scheme=color, disabled=disabled,
             class_name="guarded", custom_attrs={"data-action": action}, **events, **props,

@@ -80,6 +80,7 @@ def expect_rows(page: Page, data: CustomerPage) -> None:
 def search(page: Page, term: str) -> None:
     page.fill("#customer-search", term)
     page.press("#customer-search", "Enter")
+    expect(page.locator("#clear-search")).to_be_visible()  # the page's query is now a search
 
 
 def test_search_and_a_marketers_masked_read_only_profile(app_server: RunningApp, page: Page, shot: Shot) -> None:
@@ -198,6 +199,7 @@ def test_an_admin_edits_a_tag_and_deletes_the_customer(app_server: RunningApp, p
     expect(page.get_by_text(f"Customer {target.qaid} deleted")).to_be_visible()
     with _session(db) as session:
         assert session.get(Customer, target.id) is None
+    expect(page.locator("#clear-search")).to_have_count(0)  # the list page's load (query reset) has run
     search(page, target.qaid)
     expect(page.locator("#customers-empty")).to_be_visible()
     page.goto(f"{app_server.url}/customers/{target.id}")

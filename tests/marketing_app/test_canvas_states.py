@@ -2,7 +2,6 @@
 (canvas_edits), then the real Reflex states in one in-memory state tree (as Reflex builds it under pytest), their
 handlers called directly, with a real database and sign-in behind the service calls."""
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -25,23 +24,21 @@ from marketing_app.states.canvas_header import CanvasHeaderState
 from marketing_app.states.canvas_panel import CanvasPanelState
 from marketing_app.states.canvas_versions import CanvasVersionsState
 from tests import factories as f
+from tests.sync_run import run_sync
 
 T = TypeVar("T")
 S = TypeVar("S", bound=rx.State)
 
 
 def run(awaitable: Awaitable[T]) -> T:
-    async def wrap() -> T:
-        return await awaitable
-
-    return asyncio.run(wrap())
+    return run_sync(awaitable)
 
 
 def drain(events: AsyncIterator[Any]) -> list[Any]:
     async def collect() -> list[Any]:
         return [e async for e in events]
 
-    return asyncio.run(collect())
+    return run_sync(collect())
 
 
 class Tab:

@@ -13,6 +13,7 @@ from engine.runtime.store import RoundStore
 from marketing_app.live_hub import CLOSED, NOTICE, RESYNC, TIMEOUT, LiveHub
 from tests.browser.harness import free_port
 from tests.redis_process import RedisProcess
+from tests.sync_run import run_sync
 
 
 def subscribers(url: str) -> int:
@@ -43,7 +44,7 @@ def test_a_counter_write_wakes_the_pages_of_its_record_and_the_any_record_pages(
             w.close()
         assert hub.watching == 0
 
-    asyncio.run(scenario())
+    run_sync(scenario())
 
 
 def test_a_burst_is_merged_and_the_last_change_is_never_dropped(redis_url: str) -> None:
@@ -66,7 +67,7 @@ def test_a_burst_is_merged_and_the_last_change_is_never_dropped(redis_url: str) 
         w.close()
         assert await w.next(1) == CLOSED
 
-    asyncio.run(scenario())
+    run_sync(scenario())
 
 
 def test_a_new_watch_of_the_same_page_replaces_the_old_and_the_last_one_unsubscribes(redis_url: str) -> None:
@@ -84,7 +85,7 @@ def test_a_new_watch_of_the_same_page_replaces_the_old_and_the_last_one_unsubscr
             await asyncio.sleep(0.02)
         assert await asyncio.to_thread(subscribers, redis_url) == 0
 
-    asyncio.run(scenario())
+    run_sync(scenario())
 
 
 def test_the_hub_survives_a_redis_restart_and_resyncs_its_pages(tmp_path: Path) -> None:
@@ -103,7 +104,7 @@ def test_the_hub_survives_a_redis_restart_and_resyncs_its_pages(tmp_path: Path) 
             assert await w.next(10) == NOTICE and w.last_changed == {3}
             w.close()
 
-        asyncio.run(scenario())
+        run_sync(scenario())
     finally:
         server.stop()
 
@@ -126,7 +127,7 @@ def test_the_engine_sends_the_same_commands_whoever_listens(redis_url: str) -> N
             w.close()
         return after - before
 
-    alone, watched = asyncio.run(commands_of_one_write(0)), asyncio.run(commands_of_one_write(50))
+    alone, watched = run_sync(commands_of_one_write(0)), run_sync(commands_of_one_write(50))
     assert alone == watched and alone > 1  # the PUBLISH and the writes, the same for 0 or 50 pages
 
 
@@ -170,4 +171,4 @@ def test_a_status_change_without_a_counter_write_wakes_every_page(database: str,
         page.close()
         dashboard.close()
 
-    asyncio.run(scenario())
+    run_sync(scenario())

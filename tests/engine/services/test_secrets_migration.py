@@ -14,7 +14,6 @@ from engine.db import read_session, write_session
 from engine.models import Role
 from engine.settings import PROJECT_ROOT
 from engine.status import ActivityStatus
-from tests import factories as f
 from tests.engine.services.test_secrets import API_KEY, SIGNING, TOKEN, leaks, webhook_flow
 
 
@@ -48,10 +47,23 @@ def _old_activity(session, owner, flow: dict, status: ActivityStatus = ActivityS
     return int(activity_id)
 
 
+class _Owner:
+    """The workspace and marketer written in SQL with 0010's columns (the models have later columns)."""
+
+    def __init__(self, session) -> None:
+        self.workspace_id = session.execute(text(
+            "INSERT INTO workspace (name, in_progress_cap, time_zone, created_at) VALUES "
+            "('ws-old', 100, 'UTC', '2026-12-01 09:00:00') RETURNING id")).scalar_one()
+        self.id = session.execute(text(
+            "INSERT INTO \"user\" (workspace_id, username, display_name, password_hash, role, created_at) VALUES "
+            "(:w, 'old-marketer', 'Old Marketer', 'x', :r, '2026-12-01 09:00:00') RETURNING id"),
+            {"w": self.workspace_id, "r": Role.MARKETER.value}).scalar_one()
+
+
 def test_plain_secrets_of_stored_versions_move_out_encrypted_and_back(database: str) -> None:
     _alembic("0010_workspace_tz", down=True)
     with write_session() as session:  # versions as today's code stores them: the values inside the flow
-        owner = f.user(session, f.workspace(session), Role.MARKETER)
+        owner = _Owner(session)
         a_id = _old_activity(session, owner, webhook_flow(), ActivityStatus.IN_PROGRESS)
         session.execute(text("INSERT INTO activityversion (activity_id, number, state, flow, author_id, created_at)"
                              " VALUES (:a, 2, 'draft', :flow, :u, '2026-12-01 10:00:00')"),
