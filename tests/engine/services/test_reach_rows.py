@@ -14,6 +14,7 @@ from engine.db import read_session, write_session
 from engine.models import Activity, Role, User, Workspace
 from engine.models.reach_task import ReachTaskRow
 from engine.runtime.reach_refresh import refresh_moving
+from engine.scheduler import Scheduler
 from engine.services.reach_tasks import SORTABLE, TaskStatus
 from engine.shared.reach_rows import STATUS_RANK, backfill
 from engine.status import ApprovalStatus
@@ -64,7 +65,8 @@ def test_a_row_per_task_from_the_round_s_creation_converging_to_the_counters(sim
     walk(record_id, batches[:1])
     assert stored(record_id).status == TaskStatus.TO_BE_SENT  # the walk writes nothing to it...
     assert page(owner, status=TaskStatus.SENDING).total == 0
-    assert refresh_moving(store(), clock.now()) >= 1  # ...the scheduler's refresh does, in one batch
+    done = Scheduler(dispatch=lambda _r: None, resume=lambda *_a: None, store=store()).tick()
+    assert done["reach_tasks"] == [2]  # ...the scheduler's tick does, in one batch (the SMS and the push task)
     assert numbers(stored(record_id)) == counters(record_id) and stored(record_id).status == TaskStatus.SENDING
     assert [t.record_id for t in tasks(owner, status=TaskStatus.SENDING)] == [record_id]
     assert refresh_moving(store(), clock.now()) == 0  # nothing moved: nothing written
