@@ -1,7 +1,8 @@
 """The scheduler owns time: start and end times, periodic cycles, parked waits, queued re-runs, handing new
 rounds and Generate Crowd operations to the workers (outboxes: rounds created by publish/start/re-run and
 operations accepted by the page are dispatched from the DB, so a crash between commit and enqueue loses
-nothing), and the 7-day retention. Run it with
+nothing), the stored Reach Task rows' numbers while their rounds send (once a second), and the 7-day
+retention. Run it with
 
     python -m engine.scheduler
 
