@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, event, inspect, select, update
+from sqlalchemy import bindparam, column, event, inspect, select, table, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -314,6 +314,12 @@ def _follow(session: Session, _context: object) -> None:
         _normal_tasks(conn, tasks, now)
 
 
+def _bare(row: dict[str, Any]) -> Any:
+    """`reachtask` with exactly the row's columns: the back-fill runs in migration 0014, whose schema later
+    migrations may extend (the model's other columns, and their defaults, must not be written then)."""
+    return table("reachtask", *[column(k, _ROWS.c[k].type) for k in row])
+
+
 def backfill(conn: Connection, now: datetime | None = None) -> int:
     """Rows for every round and normal task that has none (migration 0014_reachperf; data bulk-loaded with SQL,
     e.g. bench/reach_list.py). Returns how many rows it wrote."""
@@ -342,11 +348,12 @@ def backfill(conn: Connection, now: datetime | None = None) -> int:
                 continue
             rows += flow_rows(record, activity, flows.get(record.version_id), counters.get(record.id, {}), now)
         if rows:
-            conn.execute(_ROWS.insert(), rows)
+            conn.execute(_bare(rows[0]).insert(), rows)
             written += len(rows)
     for task in conn.execute(select(*_NORMAL).where(~_N.c.id.in_(
             select(_ROWS.c.normal_task_id).where(_ROWS.c.normal_task_id.is_not(None))))).all():
-        conn.execute(_ROWS.insert(), [normal_row(conn, task, now)])
+        row = normal_row(conn, task, now)
+        conn.execute(_bare(row).insert(), [row])
         written += 1
     return written
 
