@@ -1,7 +1,8 @@
 """The scheduler owns time: start and end times, periodic cycles, parked waits, queued re-runs, handing new
 rounds and Generate Crowd operations to the workers (outboxes: rounds created by publish/start/re-run and
 operations accepted by the page are dispatched from the DB, so a crash between commit and enqueue loses
-nothing), and the 7-day retention. Run it with
+nothing), the stored Reach Task rows' numbers while their rounds send (once a second), and the 7-day
+retention. Run it with
 
     python -m engine.scheduler
 
@@ -24,7 +25,7 @@ from sqlmodel import col, select
 from engine import clock
 from engine.db import read_session, write_session
 from engine.models import ExecutionRecord, pk_ids, row_id
-from engine.runtime import abtest, inbox, lifecycle, redis_state, rescue
+from engine.runtime import abtest, inbox, lifecycle, reach_refresh, redis_state, rescue
 from engine.runtime.connection import get_redis
 from engine.runtime.receipts import expire_pending, retry_late
 from engine.runtime.rounds import check_rounds, finish_if_done, persist_counters
@@ -36,6 +37,7 @@ from engine.status import RecordStatus
 
 log = logging.getLogger("engine.scheduler")
 LEASE_KEY = "scheduler:lease"
+REACH_REFRESH_S = 1.0  # how often the moving Reach Task rows follow the Redis counters
 
 
 class Scheduler:
@@ -54,6 +56,7 @@ class Scheduler:
         self._lease = Lock(self.store.r, LEASE_KEY, thread_local=False)
         self._last_purge = 0.0
         self._last_ab = 0.0
+        self._last_reach = 0.0
         self.stall_s = get_settings().engine_stall_s if stall_s is None else stall_s
         self._progress: dict[int, tuple[int, float]] = {}  # record → (pending batches, unchanged since)
 
@@ -87,6 +90,9 @@ class Scheduler:
         done["finished"] = self._finish_closed_rounds()
         done["late_receipts"] = [retry_late(store=self.store)]
         done["rescued"] = self._rescue_stalled_rounds() if self.walk is not None else []
+        if time.monotonic() - self._last_reach >= REACH_REFRESH_S:  # Reach Tasks' stored numbers (issue 14)
+            done["reach_tasks"] = [reach_refresh.refresh_moving(self.store, now)]
+            self._last_reach = time.monotonic()
         if time.monotonic() - self._last_ab > 60:  # AB test results while their windows are open
             self.refresh_ab_tests(now)
             self._last_ab = time.monotonic()

@@ -17,6 +17,7 @@ from engine.models.normal_task import NormalTask as NormalTask
 from engine.models.normal_task import NormalTaskStatus as NormalTaskStatus
 from engine.models.outbound import OutboundAllow
 from engine.models.process import Process, VersionAudience
+from engine.models.reach_task import ReachTaskRow as ReachTaskRow
 from engine.models.record import ExecutionRecord, RecordTrigger
 from engine.models.rows import HasId, pk_ids, row_id, table_of
 from engine.models.secret import SecretValue

@@ -5,7 +5,9 @@ activity, so sends, receipts, the 72-hour rule, the details and Generate Audienc
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from engine.clock import now
@@ -22,10 +24,12 @@ class NormalTaskStatus(StrEnum):
 class NormalTask(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
-    channel: str = Field(max_length=20)  # the Reach Tasks channel key ("sms")
+    channel: str = Field(max_length=20)  # the Reach Tasks channel key ("sms", "email", ...)
     name: str = Field(max_length=60)
     content: str = Field(max_length=500)
     signature: str = Field(default="", max_length=20)
+    #: the channel's component config the carrier sends (issue 14: every channel; SMS keeps content + signature)
+    config: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     audience_id: int = Field(foreign_key="audience.id")
     send_at: datetime | None = None  # None: as soon as it is moderated
     status: NormalTaskStatus = Field(default=NormalTaskStatus.MODERATING, sa_type=str_enum(NormalTaskStatus))

@@ -11,6 +11,8 @@
 - lifecycle.py start / end times, periodic cycles, re-runs, retention (run by the scheduler)
 - rescue.py    pending batches whose message was lost get a new one (run by the scheduler)
 - redis_state.py  Redis bound to one database; the per-round markers whose absence means lost state
+- reach_refresh.py  the stored Reach Task rows still moving follow the Redis counters (run by the scheduler);
+               the Reach pages' live counters of many rounds at once
 - inbox.py     receipts / events accepted while Redis was unavailable, kept in the DB and applied later
                (`enter_or_keep` is the API's entry hook)
 """

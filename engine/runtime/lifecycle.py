@@ -12,7 +12,10 @@ from engine.errors import Conflict
 from engine.flow.graph import graph_for
 from engine.models import Activity, ActivityVersion, ExecutionRecord, RecordTrigger, Schedule, row_id
 from engine.runtime.details import purge
-from engine.shared import trigger_watch  # noqa: F401  (session listener: trigger index follows activity status)
+from engine.shared import (
+    reach_rows,  # noqa: F401  (session listener: the stored Reach Task rows)
+    trigger_watch,  # noqa: F401  (session listener: trigger index follows activity status)
+)
 from engine.shared.in_progress import new_record, require_capacity, start_rerun
 from engine.status import Action, ActivityStatus, RecordStatus, StatusError, allowed, transition
 

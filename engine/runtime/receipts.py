@@ -17,7 +17,7 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, text
@@ -29,9 +29,9 @@ from engine.models import CustomerStep, ExecutionRecord, pk_ids, table_of
 from engine.runtime.rounds import persist_counters
 from engine.runtime.sql import raw_cursor, runtime_write
 from engine.runtime.store import TTL, RoundStore
+from engine.shared.reach_rows import NO_RECEIPT_AFTER as NO_RECEIPT_AFTER  # the 72-hour rule (its home since 0014)
 from engine.status import RecordStatus
 
-NO_RECEIPT_AFTER = timedelta(hours=72)
 LATE_KEY = "receipts:late"
 LATE_GIVE_UP_S = 3600.0  # a receipt whose step row never appears (its record was deleted) is dropped after this
 

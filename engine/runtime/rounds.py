@@ -37,7 +37,10 @@ from engine.runtime.sql import upsert
 from engine.runtime.step import Enqueue, load_graph
 from engine.runtime.store import TTL, RoundStore
 from engine.settings import get_settings
-from engine.shared import trigger_watch  # noqa: F401  (session listener: trigger index follows activity status)
+from engine.shared import (
+    reach_rows,  # noqa: F401  (session listener: the stored Reach Task rows)
+    trigger_watch,  # noqa: F401  (session listener: trigger index follows activity status)
+)
 from engine.shared.audiences import CrowdDataError, materialize
 from engine.shared.testers import tester_ids
 from engine.status import Action, RecordAction, RecordStatus, StatusError, record_transition, transition

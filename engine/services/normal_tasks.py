@@ -1,5 +1,8 @@
-"""Normal tasks (seed 003): an SMS created on the Reach Tasks page — name, content (and signature), an audience,
-send now or at a time — rather than by a flow.
+"""Normal tasks (seed 003): a send created on the Reach Tasks page — name, the channel's content, an audience,
+send now or at a time — rather than by a flow, on every touch channel the Reach pages list (issue 14): SMS
+(content, signature), Digital SMS (template, title), Email (subject, body), WeChat (text), Template Message
+(template, keywords "key: value" one a line), App Push (title, body). The content is the channel component's own
+config (`config`), checked by the component's validation, so the carrier sends it with the flows' code.
 
 Life of a task:
 - **Moderating** when created or edited; the scheduler's tick (`moderate_and_send`) applies the workspace's
@@ -14,32 +17,45 @@ Life of a task:
   (`EDIT_MARGIN`); otherwise the buttons say why (`change_refusal`). An edit moderates it again.
 
 Visibility: a normal task is private to its creator and the workspace's admins (like a private activity):
-anyone else gets "Task not found", also by its id; managers change nothing. Choices: SMS only (the channel with
-moderation and segment rules); the carrier is created at the send time, not before, so a task that never
-leaves moderation costs no activity.
+anyone else gets "Task not found", also by its id; managers change nothing. Choices: the carrier is created at
+the send time, not before, so a task that never leaves moderation costs no activity; the SMS length and segment
+rules apply to SMS only, the banned words to every channel's text.
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from engine import clock
+from engine.components.registry import get_component
 from engine.errors import Forbidden, Invalid, NotFound
-from engine.flow.moderation import moderate, sms_segments, sms_text
+from engine.flow.moderation import moderate, sms_segments
 from engine.models import Activity, ActivityVersion, Audience, ExecutionRecord, RecordTrigger, Role, User, row_id
 from engine.models.normal_task import NormalTask, NormalTaskStatus
 from engine.permissions import require_writer
+from engine.runtime.reach_refresh import live_counters
 from engine.services.moderation import banned_words
-from engine.services.reach_tasks import STATUS_LABELS, TaskStatus, _counters, _Round, channel_of, task_status
 from engine.shared.in_progress import new_record
+from engine.shared.reach_rows import CHANNELS as REACH_CHANNELS
+from engine.shared.reach_rows import STATUS_LABELS, TaskStatus, normal_node, task_status
 from engine.status import ActivityStatus, VersionState
 
 EDIT_MARGIN = timedelta(minutes=5)
-CHANNELS = ("sms",)
+CHANNELS = tuple(REACH_CHANNELS)  # every Reach Tasks channel
 NAME_MAX = 60
 SMS_NODE = "sms"
+#: per channel: what the form's fields mean ({field: label}; "content" is always there) — the page's form reads it
+FIELDS: dict[str, dict[str, str]] = {
+    "sms": {"content": "Content", "signature": "Signature"},
+    "digital-sms": {"template_id": "Template", "subject": "Title"},
+    "email": {"subject": "Subject", "content": "Body"},
+    "wechat": {"content": "Text"},
+    "template-message": {"template_id": "Template", "content": "Keywords (key: value, one a line)"},
+    "app-push": {"subject": "Title", "content": "Body"},
+}
 LABELS = {NormalTaskStatus.MODERATING: "Moderating", NormalTaskStatus.REJECTED: "Rejected",
           NormalTaskStatus.SCHEDULED: STATUS_LABELS[TaskStatus.TO_BE_SENT]}
 SENT_ALREADY = "It has been sent: a sent task cannot be changed."
@@ -49,8 +65,10 @@ TOO_CLOSE = "It is sent in less than 5 minutes: only a rejected task or one sche
 
 class TaskInput(BaseModel):
     name: str
-    content: str
-    signature: str = ""
+    content: str = ""
+    signature: str = ""  # SMS
+    subject: str = ""  # Email subject, App Push / Digital SMS title
+    template_id: str = ""  # Digital SMS, Template Message
     audience_id: int | None = None
     send_at: datetime | None = None  # None: send now (once moderated)
 
@@ -106,37 +124,112 @@ def change_refusal(actor: User, task: NormalTask, now: datetime) -> str:
     return ""
 
 
-def _checked(session: Session, actor: User, data: TaskInput, now: datetime) -> TaskInput:
+def _keywords(text: str) -> dict[str, str]:
+    """Template Message keywords typed one a line, "key: value" (or "key=value")."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":") if ":" in line else line.partition("=")
+        if sep and key.strip():
+            out[key.strip()] = value.strip()
+    return out
+
+
+def channel_config(channel: str, data: TaskInput) -> dict[str, Any]:
+    """The channel component's config for what the form holds (the carrier's one send component)."""
+    content, subject, template = (data.content or "").strip(), (data.subject or "").strip(), (
+        data.template_id or "").strip()
+    if channel == "sms":
+        return {"content": content, "signature": (data.signature or "").strip()}
+    if channel == "digital-sms":
+        return {"template_id": template, "title": subject}
+    if channel == "email":
+        return {"subject": subject, "body": content}
+    if channel == "wechat":
+        return {"msg_type": "text", "content": content}
+    if channel == "template-message":
+        return {"template_id": template, "keywords": _keywords(content)}
+    if channel == "app-push":
+        return {"title": subject, "body": content}
+    raise NotFound(f"No reach channel '{channel}'.")
+
+
+def config_of(task: NormalTask) -> dict[str, Any]:
+    """What the task sends (an SMS task made before `config` existed: its content and signature)."""
+    return dict(task.config or {}) or {"content": task.content, "signature": task.signature}
+
+
+def normal_content(task: NormalTask) -> str:
+    """The content as the list shows it (the channel's reading of the config)."""
+    return REACH_CHANNELS[task.channel].content(config_of(task)) if task.channel in REACH_CHANNELS else task.content
+
+
+def _required(channel: str, data: TaskInput) -> None:
+    labels = FIELDS[channel]
+    kind = REACH_CHANNELS[channel].label
+    for field, label in labels.items():
+        if field == "signature":
+            continue
+        if not (getattr(data, field) or "").strip():
+            noun = "SMS content" if channel == "sms" else f"{kind} {label.split(' (')[0].lower()}"
+            raise Invalid(f"Enter the {noun}.")
+
+
+def _checked(session: Session, actor: User, channel: str, data: TaskInput,
+             now: datetime) -> tuple[TaskInput, dict[str, Any]]:
     name = " ".join((data.name or "").split())
     if not name:
         raise Invalid("Enter a name for the task.")
     if len(name) > NAME_MAX:
         raise Invalid(f"The task name can be at most {NAME_MAX} characters ({len(name)} entered).")
-    content = (data.content or "").strip()
-    if not content:
-        raise Invalid("Enter the SMS content.")
-    if len(content) > 500 or len(data.signature or "") > 20:
+    _required(channel, data)
+    if channel == "sms" and (len((data.content or "").strip()) > 500 or len(data.signature or "") > 20):
         raise Invalid("The content can be at most 500 characters and the signature 20.")
+    config = channel_config(channel, data)
+    if channel == "template-message" and not config["keywords"]:
+        raise Invalid("Enter the keywords, one a line as key: value.")
+    problems = get_component(REACH_CHANNELS[channel].component_type).validate(config)
+    if problems:
+        raise Invalid(f"{REACH_CHANNELS[channel].label}: {problems[0]}")
     audience = session.get(Audience, data.audience_id) if data.audience_id else None
     if audience is None or audience.workspace_id != actor.workspace_id:
         raise Invalid("Choose the audience to send to.")
     send_at = _aware(data.send_at)
     if send_at is not None and send_at <= now:
         raise Invalid("The send time must be later than now (or choose Send now).")
-    return TaskInput(name=name, content=content, signature=(data.signature or "").strip(),
-                     audience_id=audience.id, send_at=send_at)
+    return TaskInput(name=name, content=(data.content or "").strip(), signature=(data.signature or "").strip(),
+                     subject=(data.subject or "").strip(), template_id=(data.template_id or "").strip(),
+                     audience_id=audience.id, send_at=send_at), config
+
+
+def _apply(task: NormalTask, ok: TaskInput, config: dict[str, Any]) -> None:
+    task.name, task.content, task.signature, task.config = ok.name, ok.content[:500], ok.signature, config
+    task.audience_id, task.send_at = int(ok.audience_id or 0), ok.send_at
+
+
+def form_of(task: NormalTask) -> TaskInput:
+    """The form's fields of a task (Edit)."""
+    config = config_of(task)
+    content = task.content
+    if task.channel == "template-message":
+        content = "\n".join(f"{k}: {v}" for k, v in (config.get("keywords") or {}).items())
+    elif task.channel in ("email", "app-push"):
+        content = str(config.get("body") or "")
+    return TaskInput(name=task.name, content=content, signature=task.signature,
+                     subject=str(config.get("subject") or config.get("title") or ""),
+                     template_id=str(config.get("template_id") or ""), audience_id=task.audience_id,
+                     send_at=_aware(task.send_at))
 
 
 def create(*, session: Session, actor: User, channel: str, data: TaskInput, now: datetime | None = None) -> NormalTask:
     """A new task, Moderating (the scheduler moderates it on its next tick)."""
     now = now or clock.now()
     require_writer(actor)
-    if channel_of(channel).key not in CHANNELS:
-        raise Invalid("Normal tasks are sent by SMS only.")
-    ok = _checked(session, actor, data, now)
-    task = NormalTask(workspace_id=actor.workspace_id, channel=channel, name=ok.name, content=ok.content,
-                      signature=ok.signature, audience_id=int(ok.audience_id or 0), send_at=ok.send_at,
+    if channel not in CHANNELS:
+        raise NotFound(f"No reach channel '{channel}'.")
+    ok, config = _checked(session, actor, channel, data, now)
+    task = NormalTask(workspace_id=actor.workspace_id, channel=channel, audience_id=0, name="", content="",
                       created_by=row_id(actor), created_at=now, updated_at=now)
+    _apply(task, ok, config)
     session.add(task)
     session.flush()
     return task
@@ -149,9 +242,8 @@ def update(*, session: Session, actor: User, task_id: int, data: TaskInput, now:
     why = change_refusal(actor, task, now)
     if why:
         raise Forbidden(why)
-    ok = _checked(session, actor, data, now)
-    task.name, task.content, task.signature = ok.name, ok.content, ok.signature
-    task.audience_id, task.send_at = int(ok.audience_id or 0), ok.send_at
+    ok, config = _checked(session, actor, task.channel, data, now)
+    _apply(task, ok, config)
     task.status, task.reason, task.updated_at = NormalTaskStatus.MODERATING, None, now
     session.add(task)
     session.flush()
@@ -172,11 +264,12 @@ def _flow(task: NormalTask) -> dict[str, object]:
     def node(nid: str, type_: str, x: int, **config: object) -> dict[str, object]:
         return {"id": nid, "type": type_, "config": config, "position": {"x": x, "y": 0}}
 
+    send = normal_node(task.channel)
     return {"nodes": [node("audience", "target_audience", 0, audience_id=task.audience_id),
-                      node(SMS_NODE, "text_sms", 260, content=task.content, signature=task.signature),
+                      node(send, REACH_CHANNELS[task.channel].component_type, 260, **config_of(task)),
                       node("end", "end", 520)],
-            "edges": [{"source": "audience", "branch": "out", "target": SMS_NODE},
-                      {"source": SMS_NODE, "branch": "out", "target": "end"}]}
+            "edges": [{"source": "audience", "branch": "out", "target": send},
+                      {"source": send, "branch": "out", "target": "end"}]}
 
 
 def _send(session: Session, task: NormalTask, now: datetime) -> None:
@@ -214,8 +307,7 @@ def moderate_and_send(session: Session, now: datetime) -> dict[str, list[int]]:
                              .order_by(col(NormalTask.id))).all():
         if task.workspace_id not in words:
             words[task.workspace_id] = banned_words(session, task.workspace_id)
-        reasons = moderate("text_sms", {"content": task.content, "signature": task.signature},
-                           words[task.workspace_id])
+        reasons = moderate(REACH_CHANNELS[task.channel].component_type, config_of(task), words[task.workspace_id])
         if reasons:
             task.status, task.reason = NormalTaskStatus.REJECTED, "; ".join(reasons).capitalize() + "."
             out["rejected"].append(row_id(task))
@@ -238,25 +330,27 @@ def moderate_and_send(session: Session, now: datetime) -> dict[str, list[int]]:
 def list_normal(*, session: Session, actor: User, channel: str, now: datetime | None = None) -> list[NormalRow]:
     """The actor's visible normal tasks of the channel, newest first, with their round's numbers once sent."""
     now = now or clock.now()
-    channel_of(channel)
+    if channel not in CHANNELS:
+        raise NotFound(f"No reach channel '{channel}'.")
     stmt = select(NormalTask).where(NormalTask.workspace_id == actor.workspace_id, NormalTask.channel == channel)
     if actor.role != Role.ADMIN:
         stmt = stmt.where(NormalTask.created_by == actor.id)
     tasks = list(session.exec(stmt.order_by(col(NormalTask.id).desc())).all())
-    rounds: dict[int, _Round] = {}
+    rounds: dict[int, ExecutionRecord] = {}
     for task in tasks:
         if task.record_id is not None:
             record = session.get(ExecutionRecord, task.record_id)
             if record is not None:
-                rounds[row_id(task)] = _Round.of(record)
-    counters = _counters(session, sorted({r.id for r in rounds.values()}), {SMS_NODE})
+                rounds[row_id(task)] = record
+    node = normal_node(channel)
+    counters = live_counters(session, sorted({row_id(r) for r in rounds.values()}), {node})
     audiences = {a.id: a.name for a in session.exec(select(Audience).where(
         col(Audience.id).in_({t.audience_id for t in tasks}))).all()}
     out = []
     for task in tasks:
-        content = sms_text({"content": task.content, "signature": task.signature})
+        content = normal_content(task)
         round_ = rounds.get(row_id(task))
-        metrics = counters.get(round_.id, {}).get(SMS_NODE, {}) if round_ else {}
+        metrics = counters.get(row_id(round_), {}).get(node, {}) if round_ else {}
         if round_ is not None:
             status, why = task_status(round_, metrics, now)
             label = STATUS_LABELS[status]
@@ -265,14 +359,16 @@ def list_normal(*, session: Session, actor: User, channel: str, now: datetime | 
             label, why = LABELS.get(task.status, task.status.value), task.reason or ""
         refusal = change_refusal(actor, task, now)
         out.append(NormalRow(
-            id=row_id(task), name=task.name, content=content, segments=sms_segments(content)[1],
+            id=row_id(task), name=task.name, content=content,
+            segments=sms_segments(content)[1] if channel == "sms" else 0,
             audience_name=audiences.get(task.audience_id, ""), send_at=_aware(task.send_at), status=status,
             status_label=label, reason=why, created_at=_aware(task.created_at) or now,
-            task_id=f"{round_.id}-{SMS_NODE}" if round_ else "", sent=metrics.get("sent", 0),
+            task_id=f"{row_id(round_)}-{node}" if round_ else "", sent=metrics.get("sent", 0),
             success=metrics.get("success", 0), failed=metrics.get("failed", 0),
             edit_refusal=refusal, delete_refusal=refusal))
     return out
 
 
-__all__ = ["EDIT_MARGIN", "NormalRow", "TaskInput", "change_refusal", "create", "delete", "get_normal", "has_work",
-           "list_normal", "moderate_and_send", "update"]
+__all__ = ["EDIT_MARGIN", "FIELDS", "NormalRow", "TaskInput", "change_refusal", "channel_config", "config_of", "create",
+           "delete", "form_of", "get_normal", "has_work", "list_normal", "moderate_and_send", "normal_content",
+           "update"]

@@ -10,105 +10,76 @@ the action analysis panel show, so the three agree while a round sends:
   reason "No receipt within 72 hours"): it moves from "no receipt" to failed and the task's failure reasons
   name it.
 
-Status, derived from the round and the counters (`task_status`):
-- **To be sent**: the round is In Progress and nobody has reached the component yet;
-- **Sending**: the round is In Progress and customers reached it, or the round ended and sends still await
-  receipts (at most 72 hours);
-- **Execution Failed** (with why): the round ended Abnormal End (its failure reason), or it ended and not one
-  send succeeded while some customers reached the component (the top failure reasons);
-- **Completed**: the round ended and every send has its result.
+Status, derived from the round and the counters (`task_status`, engine/shared/reach_rows.py): To be sent,
+Sending, Execution Failed (with why), Completed; a normal task before its send is Moderating, Rejected or To be
+sent (engine/services/normal_tasks.py).
+
+How a page is read (issue 14: 100,000 tasks): every task has a stored row (`reachtask`, kept by the engine:
+engine/shared/reach_rows.py, engine/runtime/reach_refresh.py) with its status, numbers, names and visibility
+columns, and an index per filter and sort, so the database counts, filters, orders and cuts the page as the
+activity list does. The rows on the page then read their round, flow and counters (live from Redis) in full.
 
 Visibility: `permissions.visible_clause` on the task's activity, the activity list's rule: a private
 activity's tasks only for its creator and admins; an activity filter naming one the actor cannot see is "not
 found" (also when typed into the URL). Reading only: managers see what a marketer would.
 """
 
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
-import redis
 from pydantic import BaseModel, Field
-from sqlalchemy import String, cast, func
+from sqlalchemy import exists, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from engine import clock
 from engine.components.registry import get_component
 from engine.errors import Invalid, NotFound
-from engine.flow.moderation import sms_segments, sms_text
+from engine.flow.moderation import sms_segments
 from engine.models import (
     Activity,
     ActivityVersion,
     Audience,
     CustomerStep,
     ExecutionRecord,
-    NodeCounter,
+    Role,
     Schedule,
     User,
     row_id,
 )
-from engine.permissions import can_see, visible_clause
-from engine.runtime.connection import get_redis
-from engine.runtime.receipts import NO_RECEIPT_AFTER
-from engine.runtime.store import RoundStore
+from engine.models.normal_task import NormalTask
+from engine.models.reach_task import ReachTaskKind, ReachTaskRow
+from engine.permissions import can_see, can_write, visible_clause
+from engine.runtime.reach_refresh import live_counters
 from engine.services.listing import campaign_names, schedule_label
+from engine.services.normal_tasks import change_refusal, normal_content
 from engine.settings import get_settings
+from engine.shared.reach_rows import (
+    CHANNELS,
+    NO_RECEIPT_AFTER,
+    STATUS_LABELS,
+    Channel,
+    RoundFacts,
+    TaskStatus,
+    task_status,
+)
 from engine.status import RecordStatus
 
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Channel:
-    """A Reach Tasks page: its route segment, the component type it lists, how its content reads."""
-
-    key: str
-    label: str
-    component_type: str
-    content: Callable[[dict[str, Any]], str]
-
-
-def _fields(*names: str) -> Callable[[dict[str, Any]], str]:
-    def read(config: dict[str, Any]) -> str:
-        return " · ".join(str(config[n]) for n in names if config.get(n))
-    return read
-
-
-CHANNELS: dict[str, Channel] = {c.key: c for c in (
-    Channel("sms", "SMS", "text_sms", sms_text),
-    Channel("digital-sms", "Digital SMS", "digital_sms", _fields("title", "template_id")),
-    Channel("email", "Email", "email", _fields("subject")),
-    Channel("wechat", "WeChat", "wechat_message", _fields("content", "title")),
-    Channel("template-message", "Template Message", "template_message", _fields("template_id")),
-    Channel("app-push", "App Push", "app_push", _fields("title", "body")),
-)}
-
-
-class TaskStatus:
-    TO_BE_SENT = "to_be_sent"
-    SENDING = "sending"
-    COMPLETED = "completed"
-    FAILED = "execution_failed"
-
-
-STATUS_LABELS = {TaskStatus.TO_BE_SENT: "To be sent", TaskStatus.SENDING: "Sending",
-                 TaskStatus.COMPLETED: "Completed", TaskStatus.FAILED: "Execution Failed"}
 SORTABLE = ("name", "activity", "started_at", "audience", "sent", "success", "failed", "status")
+KINDS = (ReachTaskKind.FLOW, ReachTaskKind.NORMAL)
 MAX_PAGE_SIZE = 200
 TOP_REASONS = 3
-MAX_SQL_VERSIONS = 30_000  # versions named in one IN (...) of the SQL-paged list
-IN_CHUNK = 900  # ids per IN (...) list: under SQLite's host-parameter limit with room to spare
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+_R = ReachTaskRow
 
 
 class TaskQuery(BaseModel):
     search: str = ""  # in the task's name (which holds the activity's name)
     activity_id: int | None = None
     status: str | None = None
+    kind: str | None = None  # "flow" (sends of flows) / "normal" (created on the page); None: both
     sort: str = "started_at"
     descending: bool = True
     page: int = 1
@@ -145,6 +116,10 @@ class ReachTask(BaseModel):
     started_at: datetime
     ended_at: datetime | None = None
     live: bool = False  # its numbers still move (round In Progress or receipts awaited)
+    kind: str = ReachTaskKind.FLOW
+    normal_id: int = 0  # a normal task's id (its Edit / Delete)
+    send_at: datetime | None = None  # a normal task's planned time (None: at once)
+    edit_refusal: str = ""  # normal tasks: why not Edit / Delete now ("" = may); flow tasks are not edited here
 
 
 class TaskPage(BaseModel):
@@ -153,6 +128,7 @@ class TaskPage(BaseModel):
     page: int
     page_size: int
     activities: list[tuple[int, str]]  # the filter's choices: visible activities with a task of the channel
+    can_create: bool = False  # the actor may create normal tasks (admins and marketers)
 
     @property
     def pages(self) -> int:
@@ -168,35 +144,6 @@ def channel_of(key: str) -> Channel:
 
 def _aware(when: datetime | None) -> datetime | None:
     return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
-
-
-class RoundFacts(Protocol):
-    """What a task's status reads of its round (an `ExecutionRecord`, or the list's `_Round`)."""
-
-    @property
-    def status(self) -> str: ...
-    @property
-    def ended_at(self) -> datetime | None: ...
-    @property
-    def failure_reason(self) -> str | None: ...
-
-
-def task_status(record: RoundFacts, metrics: dict[str, int], now: datetime) -> tuple[str, str]:
-    """(status, why) of one task from its round and its component's counters (module docstring)."""
-    entered, pending = metrics.get("entered", 0), metrics.get("pending", 0)
-    success, failed = metrics.get("success", 0), metrics.get("failed", 0)
-    if record.status == RecordStatus.ABNORMAL_END:
-        return TaskStatus.FAILED, record.failure_reason or "The round ended abnormally."
-    if record.status == RecordStatus.IN_PROGRESS:
-        return (TaskStatus.SENDING if entered else TaskStatus.TO_BE_SENT), ""
-    ended = _aware(record.ended_at)
-    if pending and (ended is None or now - ended < NO_RECEIPT_AFTER):
-        return TaskStatus.SENDING, ""
-    if entered and not success:
-        if not failed and not pending:
-            return TaskStatus.FAILED, "No customer of the audience could be sent to (no phone number)."
-        return TaskStatus.FAILED, f"None of the {failed + pending:,} sends succeeded."
-    return TaskStatus.COMPLETED, ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,31 +184,6 @@ _ROUND_COLUMNS = (col(ExecutionRecord.id), col(ExecutionRecord.activity_id), col
                   col(ExecutionRecord.ended_at), col(ExecutionRecord.failure_reason))
 
 
-def _candidates(session: Session, actor: User, channel: Channel, query: TaskQuery) -> list[_Candidate]:
-    """Every visible round × component of the channel, named, filtered by activity and name. Each version's flow
-    is read once (a periodic activity has hundreds of rounds of one version)."""
-    stmt = (sa_select(*_ROUND_COLUMNS, col(Activity.name))
-            .join(Activity, col(Activity.id) == col(ExecutionRecord.activity_id))
-            .where(visible_clause(actor), col(ExecutionRecord.is_test).is_(False)))  # seed 004: tests are no sends
-    if query.activity_id is not None:
-        stmt = stmt.where(col(ExecutionRecord.activity_id) == query.activity_id)
-    found = [(_Round(*row[:8]), str(row[8])) for row in session.execute(stmt).all()]
-    sends = _channel_nodes(session, {r.version_id for r, _ in found}, channel)
-    out: list[_Candidate] = []
-    needle = query.search.strip().lower()
-    for record, activity_name in found:
-        nodes = sends.get(record.version_id, [])
-        for i, node in enumerate(nodes, start=1):
-            name = f"{activity_name} · round {record.number}"
-            if len(nodes) > 1:
-                name += f" · {channel.label} {i}"
-            if needle and needle not in name.lower():
-                continue
-            out.append(_Candidate(record=record, activity_name=activity_name, node=node, index=i, of=len(nodes),
-                                  name=name))
-    return out
-
-
 def _channel_nodes(session: Session, version_ids: set[int], channel: Channel) -> dict[int, list[dict[str, Any]]]:
     """version id -> its components of the channel's type, in flow order."""
     if not version_ids:
@@ -273,48 +195,12 @@ def _channel_nodes(session: Session, version_ids: set[int], channel: Channel) ->
             for vid, flow in rows}
 
 
-def _counters(session: Session, record_ids: list[int], node_ids: set[str]) -> dict[int, dict[str, dict[str, int]]]:
-    """`execution.counters_of` for many rounds at once, limited to the channel's components: the persisted
-    copy (one query per 900 rounds) overlaid with what Redis holds (one pipelined round trip)."""
-    persisted: dict[int, dict[str, dict[str, int]]] = {}
-    for start in range(0, len(record_ids), IN_CHUNK):
-        chunk = record_ids[start:start + IN_CHUNK]
-        for rid, nid, metric, value in session.exec(
-                select(NodeCounter.record_id, NodeCounter.node_id, NodeCounter.metric, NodeCounter.value)
-                .where(col(NodeCounter.record_id).in_(chunk), col(NodeCounter.node_id).in_(node_ids))).all():
-            persisted.setdefault(int(rid), {}).setdefault(str(nid), {})[str(metric)] = int(value)
-    try:
-        live = RoundStore(get_redis()).counters_many(record_ids) if record_ids else {}
-    except redis.RedisError as err:
-        log.warning("live counters of %s rounds unavailable: %s", len(record_ids), err)
-        return persisted
-    for rid, nodes in live.items():
-        merged = persisted.setdefault(rid, {})
-        for node, metrics in nodes.items():
-            merged.setdefault(node, {}).update(metrics)
-    return persisted
-
-
 def _measure(session: Session, found: list[_Candidate], now: datetime) -> None:
     """Counters and status of each candidate (all rounds' counters read in one batch)."""
-    counters = _counters(session, sorted({c.record.id for c in found}), {str(c.node["id"]) for c in found})
+    counters = live_counters(session, sorted({c.record.id for c in found}), {str(c.node["id"]) for c in found})
     for c in found:
         c.metrics = counters.get(c.record.id, {}).get(str(c.node["id"]), {})
         c.status = task_status(c.record, c.metrics, now)
-
-
-def _sort_key(sort: str) -> Callable[[_Candidate], Any]:
-    metric = {"audience": "entered", "sent": "sent", "success": "success", "failed": "failed"}
-    if sort == "name":
-        return lambda c: (c.name.lower(), c.record.id, c.index)
-    if sort == "activity":
-        return lambda c: (c.activity_name.lower(), c.record.number, c.index)
-    if sort == "status":
-        order = list(STATUS_LABELS)
-        return lambda c: (order.index(c.status[0]) if c.status else 0, c.record.id, c.index)
-    if sort in metric:
-        return lambda c: ((c.metrics or {}).get(metric[sort], 0), c.record.id, c.index)
-    return lambda c: (_aware(c.record.started_at), c.record.id, c.index)
 
 
 def _audience_name(session: Session, flow_trigger: dict[str, Any] | None) -> str:
@@ -385,90 +271,118 @@ def _task(session: Session, c: _Candidate, channel: Channel, campaigns: list[str
     )
 
 
-def _sql_page(session: Session, actor: User, channel: Channel, query: TaskQuery,
-              page_size: int) -> tuple[list[_Candidate], int, int] | None:
-    """(the page's candidates, total, page) counted, ordered and cut by the database, when every version with a
-    component of the channel has exactly one (a task is then a round) and the order is a column's (time, name,
-    activity); None otherwise (the caller derives every task in Python). A name search is a LIKE on the task's
-    name as SQL spells it (case-insensitive for ASCII letters on SQLite, for every script on PostgreSQL)."""
-    scope = [visible_clause(actor)]
+def _row_scope(actor: User, channel: Channel, query: TaskQuery) -> list[Any]:
+    """The stored rows' WHERE: the channel, the actor's visibility (the activity list's rule on the columns the
+    listener keeps; a normal task: its creator and admins) and the filters."""
+    where: list[Any] = [col(_R.workspace_id) == actor.workspace_id, col(_R.channel) == channel.key]
+    if actor.role != Role.ADMIN:
+        seen = (col(_R.is_public).is_(True)) | (col(_R.owner_id) == actor.id)
+        if actor.role == Role.REVIEWER:
+            seen = seen | col(_R.reviewable).is_(True)
+        where.append(seen)
     if query.activity_id is not None:
-        scope.append(col(ExecutionRecord.activity_id) == query.activity_id)
-    version_ids = {int(v) for v in session.execute(
-        sa_select(col(ExecutionRecord.version_id)).distinct()
-        .join(Activity, col(Activity.id) == col(ExecutionRecord.activity_id)).where(*scope)).scalars()}
-    nodes = _channel_nodes(session, version_ids, channel)
-    if any(len(n) > 1 for n in nodes.values()):
-        return None
-    keep = sorted(vid for vid, n in nodes.items() if n)
-    if len(keep) > MAX_SQL_VERSIONS:
-        return None
-    name = col(Activity.name) + " · round " + cast(col(ExecutionRecord.number), String)
-    where = [*scope, col(ExecutionRecord.version_id).in_(keep)]
-    needle = query.search.strip()
+        where.append(col(_R.activity_id) == query.activity_id)
+    if query.status:
+        where.append(col(_R.status) == query.status)
+    if query.kind:
+        where.append(col(_R.kind) == query.kind)
+    needle = query.search.strip().lower()
     if needle:
         escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(name.ilike(f"%{escaped}%", escape="\\"))
+        where.append(col(_R.sort_name).like(f"%{escaped}%", escape="\\"))
+    return where
 
-    def joined(stmt: Any) -> Any:  # a Select of any columns (its type parameters vary per call)
-        return stmt.join(Activity, col(Activity.id) == col(ExecutionRecord.activity_id)).where(*where)
 
-    total = int(session.execute(joined(sa_select(func.count()).select_from(ExecutionRecord))).scalar_one())
-    page = min(max(query.page, 1), max(1, -(-total // page_size)))
-    if query.sort == "name":
-        order = [func.lower(name), col(ExecutionRecord.id)]
-    elif query.sort == "activity":
-        order = [func.lower(col(Activity.name)), col(ExecutionRecord.number)]
-    else:
-        order = [col(ExecutionRecord.started_at), col(ExecutionRecord.id)]
-    rows = session.execute(joined(sa_select(*_ROUND_COLUMNS, col(Activity.name)))
-                           .order_by(*[o.desc() if query.descending else o.asc() for o in order])
-                           .offset((page - 1) * page_size).limit(page_size)).all()
-    shown = []
-    for row in rows:
-        record, activity_name = _Round(*row[:8]), str(row[8])
-        shown.append(_Candidate(record=record, activity_name=activity_name, node=nodes[record.version_id][0],
-                                index=1, of=1, name=f"{activity_name} · round {record.number}"))
-    return shown, total, page
+_ORDER = {"name": ("sort_name",), "activity": ("sort_activity", "number"), "started_at": ("started_at",),
+          "audience": ("audience",), "sent": ("sent",), "success": ("success",), "failed": ("failed",),
+          "status": ("status_rank",)}
 
 
 def list_tasks(*, session: Session, actor: User, channel: str, query: TaskQuery,
                now: datetime | None = None) -> TaskPage:
-    """One page of the channel's tasks the actor may see, filtered, sorted and paged (module docstring).
-
-    Counters are read for the page only, unless a status filter or a numeric / status sort needs them for every
-    task that passed the other filters."""
+    """One page of the channel's tasks the actor may see, filtered, sorted and paged by the database over the
+    stored rows (module docstring); the page's rows are then read in full with their live counters."""
     chan = channel_of(channel)
     now = now or clock.now()
     if query.sort not in SORTABLE:
         raise Invalid(f"Cannot sort by '{query.sort}'.")
     if query.status and query.status not in STATUS_LABELS:
         raise Invalid(f"Unknown task status '{query.status}'.")
+    if query.kind and query.kind not in KINDS:
+        raise Invalid(f"Unknown task type '{query.kind}'.")
     if query.activity_id is not None:
         activity = session.get(Activity, query.activity_id)
-        if activity is None or not can_see(actor, activity):
+        if activity is None or not can_see(actor, activity) or activity.hidden:
             raise NotFound("Activity not found.")
     page_size = min(max(query.page_size, 1), MAX_PAGE_SIZE)
-    measured_all = bool(query.status) or query.sort in ("audience", "sent", "success", "failed", "status")
-    in_sql = None if measured_all else _sql_page(session, actor, chan, query, page_size)
-    if in_sql is not None:
-        shown, total, page = in_sql
-    else:
-        found = _candidates(session, actor, chan, query)
-        if measured_all:
-            _measure(session, found, now)
-        if query.status:
-            found = [c for c in found if c.status and c.status[0] == query.status]
-        found.sort(key=_sort_key(query.sort), reverse=query.descending)
-        total = len(found)
-        page = min(max(query.page, 1), max(1, -(-total // page_size)))
-        shown = found[(page - 1) * page_size: page * page_size]
-    if not measured_all:
-        _measure(session, shown, now)
-    campaigns = campaign_names(session=session, activity_ids=list({c.record.activity_id for c in shown}))
-    rows = [_task(session, c, chan, campaigns.get(c.record.activity_id, []), now) for c in shown]
+    where = _row_scope(actor, chan, query)
+    total = int(session.execute(sa_select(func.count()).select_from(_R).where(*where)).scalar_one())
+    page = min(max(query.page, 1), max(1, -(-total // page_size)))
+    order = [getattr(_R, c) for c in _ORDER[query.sort]] + [_R.id]
+    ids = [int(i) for i in session.execute(
+        sa_select(col(_R.id)).where(*where).order_by(*[col(o).desc() if query.descending else col(o).asc()
+                                                        for o in order])
+        .offset((page - 1) * page_size).limit(page_size)).scalars()]
+    stored = {r.id: r for r in session.exec(select(ReachTaskRow).where(col(ReachTaskRow.id).in_(ids))).all()}
+    rows = _page_rows(session, actor, chan, [stored[i] for i in ids if i in stored], now)
     return TaskPage(rows=rows, total=total, page=page, page_size=page_size,
-                    activities=_activity_choices(session, actor, chan))
+                    activities=_activity_choices(session, actor, chan), can_create=can_write(actor))
+
+
+def _page_rows(session: Session, actor: User, chan: Channel, stored: list[ReachTaskRow],
+               now: datetime) -> list[ReachTask]:
+    """The page's tasks in full: each round's record, its flow's component and the live counters (one batch)."""
+    records = {row_id(r): r for r in session.exec(select(ExecutionRecord).where(
+        col(ExecutionRecord.id).in_({s.record_id for s in stored if s.record_id is not None}))).all()}
+    nodes = _channel_nodes(session, {r.version_id for r in records.values()}, chan)
+    normals = {row_id(t): t for t in session.exec(select(NormalTask).where(
+        col(NormalTask.id).in_({s.normal_task_id for s in stored if s.normal_task_id is not None}))).all()}
+    found: dict[int, _Candidate] = {}
+    for s in stored:
+        record = records.get(s.record_id or 0)
+        flow_nodes = nodes.get(record.version_id, []) if record is not None else []
+        index = next((i for i, n in enumerate(flow_nodes, start=1) if str(n.get("id")) == s.node_id), 0)
+        if record is not None and index:
+            found[int(s.id or 0)] = _Candidate(record=_Round.of(record), activity_name=s.activity_name, node=flow_nodes[
+                index - 1], index=index, of=len(flow_nodes), name=s.name)
+    _measure(session, list(found.values()), now)
+    campaigns = campaign_names(session=session, activity_ids=list({s.activity_id for s in stored if s.activity_id}))
+    out = []
+    for s in stored:
+        c = found.get(int(s.id or 0))
+        task = _task(session, c, chan, campaigns.get(c.record.activity_id, []), now) if c is not None else None
+        if s.kind == ReachTaskKind.NORMAL:
+            normal = normals.get(s.normal_task_id or 0)
+            if normal is None:
+                continue
+            task = _normal_task(session, actor, normal, s, chan, task, now)
+        if task is not None:
+            out.append(task)
+    return out
+
+
+def _normal_task(session: Session, actor: User, normal: NormalTask, stored: ReachTaskRow, chan: Channel,
+                 sent: ReachTask | None, now: datetime) -> ReachTask:
+    """A normal task as the list shows it: once sent, its carrier round's task (live numbers) under its own name;
+    before, its own status and reason."""
+    refusal = change_refusal(actor, normal, now)
+    extra: dict[str, Any] = {"kind": ReachTaskKind.NORMAL, "normal_id": row_id(normal),
+                             "send_at": _aware(normal.send_at),
+                             "edit_refusal": refusal, "name": normal.name, "activity_name": "", "campaigns": [],
+                             "sending_type": "Normal · " + ("at a set time" if normal.send_at else "send now")}
+    if sent is not None:
+        return sent.model_copy(update=extra)
+    audience = session.get(Audience, normal.audience_id)
+    content = normal_content(normal)
+    return ReachTask(
+        id=f"normal-{row_id(normal)}", activity_id=0, is_public=False, owner_id=normal.created_by, record_id=0,
+        record_number=0, node_id="", content=content,
+        segments=sms_segments(content)[1] if chan.component_type == "text_sms" else 0,
+        audience_name=audience.name if audience else "", audience=0, sent=0, success=0, failed=0, pending=0,
+        not_sent=0, platform=_platform(), channel_type=get_component(chan.component_type).label,
+        status=stored.status, status_label=STATUS_LABELS.get(stored.status, stored.status),
+        status_reason=stored.status_reason, started_at=_aware(stored.started_at) or now,
+        live=stored.status in (TaskStatus.MODERATING, TaskStatus.TO_BE_SENT), **extra)
 
 
 def parse_task_id(task_id: str) -> tuple[int, str]:
@@ -502,16 +416,13 @@ def get_task(*, session: Session, actor: User, channel: str, task_id: str, now: 
 
 
 def _activity_choices(session: Session, actor: User, channel: Channel) -> list[tuple[int, str]]:
-    """Visible activities that have run a version with a component of the channel (the activity filter)."""
-    rows = session.exec(
-        select(Activity.id, Activity.name, ExecutionRecord.version_id)
-        .join(ExecutionRecord, col(ExecutionRecord.activity_id) == col(Activity.id))
-        .where(visible_clause(actor), col(ExecutionRecord.is_test).is_(False)).distinct()
-    ).all()
-    sends = _channel_nodes(session, {int(vid) for _aid, _name, vid in rows}, channel)
-    out = {int(aid): name for aid, name, vid in rows if sends.get(int(vid))}  # type: ignore[arg-type]
-    return sorted(out.items(), key=lambda item: (item[1].lower(), item[0]))
+    """Visible activities with a task of the channel (the activity filter): one indexed probe per activity."""
+    has_task = exists().where(col(_R.activity_id) == col(Activity.id), col(_R.channel) == channel.key)
+    rows = session.execute(sa_select(col(Activity.id), col(Activity.name)).where(visible_clause(actor), has_task)).all()
+    return sorted(((int(aid), str(name)) for aid, name in rows), key=lambda item: (item[1].lower(), item[0]))
 
 
-__all__ = ["CHANNELS", "sms_segments", "STATUS_LABELS", "SORTABLE", "ReachTask", "TaskPage", "TaskQuery", "TaskStatus",
-           "channel_of", "get_task", "list_tasks", "parse_task_id", "task_status"]
+__all__ = ["CHANNELS", "KINDS", "NO_RECEIPT_AFTER", "RoundFacts", "sms_segments", "STATUS_LABELS", "SORTABLE",
+           "ReachTask",
+           "TaskPage", "TaskQuery", "TaskStatus", "channel_of", "get_task", "list_tasks", "parse_task_id",
+           "task_status"]

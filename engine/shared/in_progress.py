@@ -11,6 +11,7 @@ from engine import clock
 from engine.db import lock_workspace
 from engine.errors import Conflict
 from engine.models import Activity, ExecutionRecord, RecordTrigger, Workspace, row_id
+from engine.shared import reach_rows  # noqa: F401  (session listener: every new round gets its Reach Task rows)
 from engine.status import Action, ActivityStatus, StatusError, transition
 
 

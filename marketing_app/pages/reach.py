@@ -1,5 +1,6 @@
 """/reach/<channel> (SMS first): the Reach Tasks of a touch channel — one task per send of a flow's component of
-that channel in a round — filtered, sorted and paged, with numbers pushed while they move."""
+that channel in a round, and the normal tasks created on the page — filtered, sorted and paged, with numbers
+pushed while they move."""
 
 import reflex as rx
 
@@ -18,7 +19,8 @@ def _header() -> rx.Component:
     return rx.hstack(
         rx.vstack(
             rx.heading("Reach Tasks · ", S.channel_label, size="6", id="page-title"),
-            rx.text("Every send of a published flow's ", S.channel_label, " component, one task per round. "
+            rx.text("Every send of a published flow's ", S.channel_label, " component, one task per round, and the "
+                    "normal tasks created here. "
                     "Actually sent = succeeded + failed + no receipt yet; no receipt within 72 hours counts as "
                     "failed.", size="2", class_name="muted"),
             spacing="1",

@@ -29,6 +29,8 @@ _DESCENDING_FIRST = {"started_at", "audience", "sent", "success", "failed"}
 #: the channel links above the page
 CHANNEL_LINKS: list[tuple[str, str]] = [(c.key, c.label) for c in CHANNELS.values()]
 STATUS_CHOICES: list[tuple[str, str]] = [(ALL, "All statuses"), *STATUS_LABELS.items()]
+#: the Type filter: sends of flows, or normal tasks created on this page (issue 14)
+KIND_CHOICES: list[tuple[str, str]] = [(ALL, "All types"), ("flow", "Flow"), ("normal", "Normal")]
 
 
 def number(n: int) -> str:
@@ -38,9 +40,14 @@ def number(n: int) -> str:
 def row(task: ReachTask, channel: str = "sms") -> dict[str, str]:
     """Display strings of one task (and raw numbers in data attributes for tests)."""
     reasons = "\n".join(f"{reason}: {n:,}" for reason, n in task.failure_reasons)
+    normal = task.kind == "normal"
     return {
-        "id": task.id, "name": task.name, "details_href": f"/reach/{channel}/{task.id}", "activity": task.activity_name,
-        "activity_href": canvas_route(task.activity_id, mode="details", record=task.record_id),
+        "id": task.id, "name": task.name,
+        "details_href": f"/reach/{channel}/{task.record_id}-{task.node_id}" if task.record_id else "",
+        "activity": task.activity_name,
+        "activity_href": "" if normal else canvas_route(task.activity_id, mode="details", record=task.record_id),
+        "kind": task.kind, "kind_label": "Normal" if normal else "Flow", "normal_id": str(task.normal_id or ""),
+        "edit_refusal": task.edit_refusal,
         "campaigns": str(len(task.campaigns)) if task.campaigns else "",
         "campaigns_full": ", ".join(task.campaigns), "content": task.content,
         "segments": (f"{task.segments} SMS segment{'s' if task.segments != 1 else ''} before variables"
@@ -65,6 +72,8 @@ class ReachState(rx.State):
     search: str = ""
     activity: str = ALL
     status: str = ALL
+    kind: str = ALL
+    can_create: bool = False
     sort: str = "started_at"
     descending: bool = True
     page: int = 1
@@ -91,7 +100,7 @@ class ReachState(rx.State):
 
     @rx.var
     def filtered(self) -> bool:
-        return bool(self.search or self.activity != ALL or self.status != ALL)
+        return bool(self.search or self.activity != ALL or self.status != ALL or self.kind != ALL)
 
     @rx.var
     def live(self) -> bool:
@@ -99,7 +108,8 @@ class ReachState(rx.State):
 
     def _query(self) -> TaskQuery:
         return TaskQuery(search=self.search, activity_id=int(self.activity) if self.activity.isdigit() else None,
-                         status=None if self.status == ALL else self.status, sort=self.sort,
+                         status=None if self.status == ALL else self.status,
+                         kind=None if self.kind == ALL else self.kind, sort=self.sort,
                          descending=self.descending, page=self.page, page_size=self.page_size)
 
     def _show(self, data: TaskPage) -> None:
@@ -110,7 +120,7 @@ class ReachState(rx.State):
         activities = [[str(aid), name] for aid, name in data.activities]
         if activities != self.activities:
             self.activities = activities
-        self.error, self.loaded = "", True
+        self.error, self.loaded, self.can_create = "", True, data.can_create
         self.updated_at = now().strftime("%H:%M:%S UTC")
 
     async def _refresh(self):
@@ -162,8 +172,18 @@ class ReachState(rx.State):
         return await self._refresh()
 
     @rx.event
+    async def set_kind(self, value: str):
+        self.kind, self.page = value if value in reach_tasks.KINDS else ALL, 1
+        return await self._refresh()
+
+    @rx.event
     async def reset_filters(self):
-        self.search, self.activity, self.status, self.page = "", ALL, ALL, 1
+        self.search, self.activity, self.status, self.kind, self.page = "", ALL, ALL, ALL, 1
+        return await self._refresh()
+
+    @rx.event
+    async def refresh_now(self):
+        """Read the page again (a normal task was saved, deleted or moved on the scheduler's tick)."""
         return await self._refresh()
 
     @rx.event

@@ -1,8 +1,10 @@
-"""The Reach Tasks page's normal tasks (SMS): the list, New task / Edit (name, content with its live segment
-count, signature, audience, send now or at a time typed in the workspace's zone) and Delete, each refused by
-the engine (engine.services.normal_tasks) where the 5-minute rule or moderation says so. The scheduler moderates
-and sends them; while one is Moderating, due or sending, the panel re-reads every second (their status moves
-on the scheduler's tick, which announces nothing)."""
+"""The Reach Tasks page's normal tasks (every channel, issue 14): New task / Edit (name, the channel's fields —
+`normal_tasks.FIELDS`: SMS content with its live segment count and signature, an email's subject and body, a
+template and its keywords, ... —, audience, send now or at a time typed in the workspace's zone) and Delete, each
+refused by the engine (engine.services.normal_tasks) where the 5-minute rule or moderation says so. The tasks
+themselves are rows of the page's task table (`ReachState`, type Normal). The scheduler moderates and sends them;
+while one is Moderating, due or sending, this state re-reads them every second (their status moves on the
+scheduler's tick, which announces nothing) and has the table read again when they changed."""
 
 import asyncio
 from datetime import datetime
@@ -14,6 +16,7 @@ from engine.flow.moderation import segment_label, sms_text
 from engine.services import audiences, local_time, normal_tasks
 from engine.services.normal_tasks import NormalRow, TaskInput
 from marketing_app.routes import segment
+from marketing_app.states.reach import ReachState
 from marketing_app.states.service import run
 
 POLL_S = 1.0
@@ -42,6 +45,8 @@ class NormalTaskState(rx.State):
     name: str = ""
     content: str = ""
     signature: str = ""
+    subject: str = ""
+    template_id: str = ""
     audience: str = ""
     timing: str = "now"  # now / later
     send_at: str = ""
@@ -52,7 +57,26 @@ class NormalTaskState(rx.State):
 
     @rx.var
     def segments(self) -> str:
+        if self.channel != "sms":
+            return ""
         return segment_label(sms_text({"content": self.content, "signature": self.signature}))
+
+    @rx.var
+    def content_label(self) -> str:
+        """The channel's form fields (normal_tasks.FIELDS): "" = the channel has no such field."""
+        return normal_tasks.FIELDS.get(self.channel, {}).get("content", "")
+
+    @rx.var
+    def subject_label(self) -> str:
+        return normal_tasks.FIELDS.get(self.channel, {}).get("subject", "")
+
+    @rx.var
+    def template_label(self) -> str:
+        return normal_tasks.FIELDS.get(self.channel, {}).get("template_id", "")
+
+    @rx.var
+    def has_signature(self) -> bool:
+        return "signature" in normal_tasks.FIELDS.get(self.channel, {})
 
     @rx.var
     def utc(self) -> str:
@@ -64,9 +88,6 @@ class NormalTaskState(rx.State):
 
     async def _reload(self):
         channel = self.channel
-        if channel != "sms":
-            self.rows = []
-            return None
 
         def read(s, u):  # noqa: ANN001, ANN202 — run's call
             zone = local_time.workspace_time_zone(session=s, actor=u)
@@ -78,11 +99,12 @@ class NormalTaskState(rx.State):
         if not out.ok or out.value is None:
             return out.problem()
         self.time_zone, rows, self.audiences = out.value
-        if rows != self.rows:
+        changed = rows != self.rows
+        if changed:
             self.rows = rows
         if self.moving and not self._polling:
-            return NormalTaskState.poll
-        return None
+            return [NormalTaskState.poll, ReachState.refresh_now] if changed else NormalTaskState.poll
+        return ReachState.refresh_now if changed else None
 
     @rx.event
     async def load(self):
@@ -104,9 +126,12 @@ class NormalTaskState(rx.State):
             while True:
                 await asyncio.sleep(POLL_S)
                 async with self:
-                    await self._reload()
-                    if not self.moving:
-                        return
+                    follow = await self._reload()
+                    moving = self.moving
+                if follow is not None:  # polling already: only "the table reads the new statuses" comes back
+                    yield ReachState.refresh_now
+                if not moving:
+                    return
         finally:
             async with self:
                 self._polling = False
@@ -116,17 +141,20 @@ class NormalTaskState(rx.State):
     @rx.event
     def open_new(self):
         self.editing, self.name, self.content, self.signature = 0, "", "", ""
+        self.subject, self.template_id = "", ""
         self.audience = self.audiences[0][0] if self.audiences else ""
         self.timing, self.send_at, self.form_error, self.form_open = "now", "", "", True
 
     @rx.event
     async def open_edit(self, task_id: str):
         tid = int(task_id) if task_id.isdigit() else 0
-        out = await run(self, lambda s, u: normal_tasks.get_normal(session=s, actor=u, task_id=tid))
+        out = await run(self, lambda s, u: normal_tasks.form_of(normal_tasks.get_normal(session=s, actor=u,
+                                                                                        task_id=tid)))
         if not out.ok or out.value is None:
             return out.problem()
         t = out.value
         self.editing, self.name, self.content, self.signature = tid, t.name, t.content, t.signature
+        self.subject, self.template_id = t.subject, t.template_id
         self.audience = str(t.audience_id)
         self.timing = "later" if t.send_at else "now"
         self.send_at = local_time.format_local(t.send_at, self.time_zone)
@@ -148,6 +176,14 @@ class NormalTaskState(rx.State):
     @rx.event
     def set_signature(self, value: str):
         self.signature, self.form_error = value, ""
+
+    @rx.event
+    def set_subject(self, value: str):
+        self.subject, self.form_error = value, ""
+
+    @rx.event
+    def set_template_id(self, value: str):
+        self.template_id, self.form_error = value, ""
 
     @rx.event
     def set_audience(self, value: str):
@@ -172,7 +208,8 @@ class NormalTaskState(rx.State):
         if self.timing == "later" and when is None:
             self.form_error = "Send time: enter when to send it, or choose Send now."
             return None
-        data = TaskInput(name=self.name, content=self.content, signature=self.signature,
+        data = TaskInput(name=self.name, content=self.content, signature=self.signature, subject=self.subject,
+                         template_id=self.template_id,
                          audience_id=int(self.audience) if self.audience.isdigit() else None, send_at=when)
 
         def go(s, u):  # noqa: ANN001, ANN202 — run's call
@@ -189,7 +226,8 @@ class NormalTaskState(rx.State):
         self.form_open = False
         follow = await self._reload()
         toast = rx.toast.success(f"“{out.value}” is being moderated{'' if when else ', then sent at once'}.")
-        return [toast, follow] if follow is not None else toast
+        return [toast, *(follow if isinstance(follow, list) else [follow] if follow is not None else []),
+                ReachState.refresh_now]
 
     # ------------------------------------------------------------------ Delete
 
@@ -210,4 +248,4 @@ class NormalTaskState(rx.State):
         if not out.ok:
             return out.problem()
         await self._reload()
-        return rx.toast.success(f"Deleted “{name}”.")
+        return [rx.toast.success(f"Deleted “{name}”."), ReachState.refresh_now]

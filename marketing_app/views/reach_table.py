@@ -2,14 +2,17 @@
 sub-activities, the failure reasons and an Execution Failed task's cause) and the pager."""
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from marketing_app import styles
-from marketing_app.states.reach import ALL, CHANNEL_LINKS, PAGE_SIZES, STATUS_CHOICES, ReachState
+from marketing_app.states.reach import ALL, CHANNEL_LINKS, KIND_CHOICES, PAGE_SIZES, STATUS_CHOICES, ReachState
+from marketing_app.states.reach_normal import NormalTaskState
 
 S = ReachState
 
 #: status → badge colour
-STATUS_COLORS = {"to_be_sent": "gray", "sending": "blue", "completed": "green", "execution_failed": "red"}
+STATUS_COLORS = {"to_be_sent": "gray", "sending": "blue", "completed": "green", "execution_failed": "red",
+                 "moderating": "amber", "rejected": "red"}
 
 
 def channel_links() -> rx.Component:
@@ -60,6 +63,13 @@ def filters() -> rx.Component:
             rx.select.content(*[rx.select.item(label, value=key) for key, label in STATUS_CHOICES]),
             value=S.status,
             on_change=S.set_status,
+            size="2",
+        ),
+        rx.select.root(
+            rx.select.trigger(id="kind-filter", min_width="120px"),
+            rx.select.content(*[rx.select.item(label, value=key) for key, label in KIND_CHOICES]),
+            value=S.kind,
+            on_change=S.set_kind,
             size="2",
         ),
         rx.cond(S.filtered, rx.button("Reset", size="2", variant="ghost", color_scheme="gray",
@@ -124,16 +134,41 @@ def _status(r: rx.Var[dict[str, str]]) -> rx.Component:
                    badge)
 
 
+def _action(label: str, refusal: rx.Var[str], on_click: EventSpec, css: str) -> rx.Component:
+    """A normal task's Edit / Delete: greyed out with the 5-minute rule's reason on hover."""
+    return rx.cond(
+        refusal != "",
+        rx.tooltip(rx.el.span(rx.button(label, size="1", variant="ghost", disabled=True, class_name=css)),
+                   content=refusal),
+        rx.button(label, size="1", variant="ghost", on_click=on_click, class_name=css),
+    )
+
+
+def _links(r: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.hstack(
+        rx.cond(r["details_href"] != "",
+                rx.link("View Details", href=r["details_href"], class_name="details-link", size="1")),
+        rx.cond(
+            r["kind"] == "normal",
+            rx.hstack(_action("Edit", r["edit_refusal"], NormalTaskState.open_edit(r["normal_id"]), "edit-task"),
+                      _action("Delete", r["edit_refusal"], NormalTaskState.ask_delete(r["normal_id"], r["name"]),
+                              "delete-task"), spacing="1", align="center"),
+            rx.link("Round on the canvas", href=r["activity_href"], class_name="activity-link truncate", size="1"),
+        ),
+        spacing="2", align="center",
+    )
+
+
 def _row(r: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.el.tr(
         rx.el.td(
-            rx.text(r["name"], class_name="task-name truncate", title=r["name"], weight="medium", size="2"),
             rx.hstack(
-                rx.link("View Details", href=r["details_href"], class_name="details-link", size="1"),
-                rx.link("Round on the canvas", href=r["activity_href"], class_name="activity-link truncate",
-                        size="1"),
-                spacing="2",
+                rx.cond(r["kind"] == "normal", rx.badge("Normal", size="1", variant="outline", color_scheme="indigo",
+                                                        class_name="kind-badge")),
+                rx.text(r["name"], class_name="task-name truncate", title=r["name"], weight="medium", size="2"),
+                spacing="1", align="center",
             ),
+            _links(r),
         ),
         rx.el.td(_campaigns(r)),
         rx.el.td(rx.text(r["content"], class_name="truncate", title=r["content"], size="2"),
@@ -152,8 +187,8 @@ def _row(r: rx.Var[dict[str, str]]) -> rx.Component:
         rx.el.td(rx.text(r["sending_type"], size="2", class_name="truncate", title=r["sending_type"]),
                  rx.text(r["started"], size="1", class_name="muted"), custom_attrs={"data-col": "sending"}),
         rx.el.td(_status(r), custom_attrs={"data-col": "status"}),
-        class_name="task-row",
-        custom_attrs={"data-id": r["id"], "data-name": r["name"], "data-status": r["status"],
+        class_name=rx.cond(r["kind"] == "normal", "task-row normal-row", "task-row"),
+        custom_attrs={"data-id": r["id"], "data-name": r["name"], "data-status": r["status"], "data-kind": r["kind"],
                       "data-record": r["record"], "data-audience": r["raw_audience"], "data-sent": r["raw_sent"],
                       "data-success": r["raw_success"], "data-failed": r["raw_failed"],
                       "data-pending": r["raw_pending"]},
@@ -170,7 +205,8 @@ def task_table() -> rx.Component:
         rx.cond(S.rows.length() == 0,
                 rx.center(rx.text(rx.cond(S.filtered, "No task matches these filters.",
                                           "No " + S.channel_label + " task yet: a published flow's "
-                                          + S.channel_label + " component makes one per round."),
+                                          + S.channel_label + " component makes one per round; New task sends "
+                                          "one without a flow."),
                                   size="2", class_name="muted"),
                           padding="40px", id="tasks-empty")),
         _pager(),

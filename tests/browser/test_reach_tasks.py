@@ -232,8 +232,8 @@ def test_normal_tasks_moderated_sent_edited_and_deleted(stack: LiveStack, page: 
     page.click("#normal-save")
     thanks = normal_row(page, "Normal: thank you")
     expect(thanks).to_have_attribute("data-status", re.compile("sending|completed"), timeout=60_000)
-    wait_until(lambda: thanks.locator("td.num").inner_text().startswith(f"{len(people)} ·"),
-               "the 30 SMS to be sent")
+    wait_until(lambda: thanks.get_attribute("data-sent") == str(len(people)), "the 30 SMS to be sent")
+    expect(thanks.locator(".kind-badge")).to_have_text("Normal")  # in the task table, type Normal
     expect(thanks.locator(".edit-task")).to_be_disabled()
     thanks.locator(".delete-task").hover()
     expect(page.get_by_role("tooltip")).to_have_text("It has been sent: a sent task cannot be changed.")
@@ -254,7 +254,38 @@ def test_normal_tasks_moderated_sent_edited_and_deleted(stack: LiveStack, page: 
     page.wait_for_url("**/login")
     sign_in(page, stack.url, "marketer2")
     page.goto(f"{stack.url}/reach/sms")
-    expect(page.locator("#normal-empty")).to_be_visible()
+    expect(page.locator(".task-row").first).to_be_visible()
+    expect(page.locator(".normal-row")).to_have_count(0)
+
+
+def test_an_email_normal_task_in_the_task_table_with_the_type_filter(stack: LiveStack, page: Page,
+                                                                     shot: Shot) -> None:
+    people = [c for c in customers(40, offset=400) if c.email][:12]
+    audience_of("Reach email crowd", people)
+    sign_in(page, stack.url, "marketer")
+    page.goto(f"{stack.url}/reach/email")
+    page.click("#new-task")
+    expect(page.locator("#normal-signature")).to_have_count(0)  # the Email form: subject and body
+    page.fill("#normal-name", "Normal: email digest")
+    page.fill("#normal-subject", "Your digest, {name}")
+    page.fill("#normal-content", "Hello {name}, here is what is new.")
+    page.click("#normal-audience")
+    page.get_by_role("option", name="Reach email crowd").click()
+    shot(page, "normal-email-new")
+    page.click("#normal-save")
+    digest = normal_row(page, "Normal: email digest")
+    expect(digest).to_have_attribute("data-status", "completed", timeout=60_000)
+    wait_until(lambda: digest.get_attribute("data-success") == str(len(people)), "every email accepted by SMTP")
+    expect(digest.locator('[data-col="content"]')).to_contain_text("Your digest, {name}")
+    # the Type filter: Normal keeps it, Flow drops it; the total follows
+    page.click("#kind-filter")
+    page.get_by_role("option", name="Normal", exact=True).click()
+    expect(page.locator(".task-row")).to_have_count(1)
+    expect(page.locator("#total-count")).to_have_text("Total 1")
+    shot(page, "normal-email-type-filter")
+    page.click("#kind-filter")
+    page.get_by_role("option", name="Flow", exact=True).click()
+    expect(digest).to_have_count(0)
 
 
 def details_of(username: str, task_id: str) -> TaskDetails:

@@ -9,9 +9,10 @@ import pytest
 from sqlmodel import select
 
 from engine import clock
+from engine.channels.registry import reset_channels
 from engine.db import read_session, write_session
 from engine.errors import Forbidden, Invalid, NotFound
-from engine.models import Activity, Audience, ExecutionRecord, User
+from engine.models import Activity, ActivityVersion, Audience, Customer, ExecutionRecord, User
 from engine.models.normal_task import NormalTask, NormalTaskStatus
 from engine.services import moderation
 from engine.services import normal_tasks as svc
@@ -19,6 +20,7 @@ from engine.services.listing import ListQuery, list_activities
 from engine.services.normal_tasks import SENT_ALREADY, TOO_CLOSE, TaskInput
 from engine.services.reach_details import task_details
 from engine.services.reach_tasks import TaskQuery, list_tasks
+from engine.settings import get_settings
 from tests.engine.services.exec_support import (  # noqa: F401 — providers is a fixture
     N,
     providers,
@@ -134,8 +136,11 @@ def test_a_task_is_sent_by_a_hidden_one_component_round_then_read_like_a_flow_ta
         owner = session.get(User, who["owner"].id)
         listed = list_activities(session=session, actor=owner, query=ListQuery(page_size=100))
         assert carrier.id not in {r.id for r in listed.rows}  # in no activity list
-        assert all(t.record_id != record.id for t in list_tasks(session=session, actor=owner, channel="sms",
-                                                                 query=TaskQuery(page_size=200)).rows)
+        listed = list_tasks(session=session, actor=owner, channel="sms", query=TaskQuery(page_size=200)).rows
+        # in the task table once, as the normal task (never as a flow task of its carrier)
+        assert [(t.kind, t.normal_id) for t in listed if t.record_id == record.id] == [("normal", at)]
+        assert all(t.kind == "flow" for t in list_tasks(session=session, actor=owner, channel="sms",
+                                                        query=TaskQuery(kind="flow", page_size=200)).rows)
     walk(sent.record_id, start(sent.record_id))  # what the workers do with the dispatched round
     settle_receipts(simulator, http_sink)
     row = rows(who["owner"])[at]
@@ -160,8 +165,14 @@ def test_create_refuses_what_cannot_be_sent() -> None:
             create(who["owner"], audience, **kw)
     with pytest.raises(Forbidden):
         create(who["manager"], audience)
-    with write_session() as session, pytest.raises(Invalid, match="SMS only"):
+    with write_session() as session, pytest.raises(Invalid, match="Email subject"):
         svc.create(session=session, actor=session.get(User, who["owner"].id), channel="email",
+                   data=TaskInput(name="x", content="y", audience_id=audience))
+    with write_session() as session, pytest.raises(Invalid, match="keywords"):
+        svc.create(session=session, actor=session.get(User, who["owner"].id), channel="template-message",
+                   data=TaskInput(name="x", template_id="T1", content="no separator", audience_id=audience))
+    with write_session() as session, pytest.raises(NotFound):
+        svc.create(session=session, actor=session.get(User, who["owner"].id), channel="fax",
                    data=TaskInput(name="x", content="y", audience_id=audience))
 
 
@@ -180,3 +191,54 @@ def test_the_scheduler_has_work_only_for_moderating_or_due_tasks() -> None:
     assert not work(now) and not work(now + timedelta(minutes=59)) and work(now + timedelta(hours=1))
     tick(now + timedelta(hours=1))
     assert not work(now + timedelta(hours=2))  # sent
+
+
+@pytest.fixture
+def mail(smtp_server, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN201 — tests' SmtpSink
+    monkeypatch.setenv("SMTP_HOST", smtp_server.host)
+    monkeypatch.setenv("SMTP_PORT", str(smtp_server.port))
+    get_settings.cache_clear()
+    reset_channels()
+    yield smtp_server
+    reset_channels()
+    get_settings.cache_clear()
+
+
+def test_an_email_normal_task_reaches_the_smtp_server_and_lists_with_the_flow_tasks(mail) -> None:  # noqa: ANN001
+    who, audience = arrange()
+    now = clock.now()
+    with write_session() as session:  # ten customers have an address
+        for customer in session.exec(select(Customer).order_by(Customer.id).limit(10)).all():
+            customer.email = f"{customer.qaid.lower()}@example.com"
+            session.add(customer)
+    with write_session() as session:
+        moderation.set_words(session=session, actor=session.get(User, who["admin"].id), words=["casino"])
+        owner = session.get(User, who["owner"].id)
+        mail_id = int(svc.create(session=session, actor=owner, channel="email", data=TaskInput(
+            name="Newsletter", subject="News for {name}", content="Hello {name}, our news.", audience_id=audience)).id)
+        bad = int(svc.create(session=session, actor=owner, channel="email", data=TaskInput(
+            name="Casino mail", subject="Casino night", content="Come", audience_id=audience)).id)
+    done = tick(now)
+    assert done["rejected"] == [bad] and done["sent"] == [mail_id]
+    sent = task(mail_id)
+    with read_session() as session:  # the carrier's one component is the Email component with the task's config
+        carrier = session.get(Activity, sent.activity_id)
+        flow = session.get(ActivityVersion, carrier.live_version_id).flow
+        assert carrier.hidden and [(n["type"], n["config"]) for n in flow["nodes"] if n["id"] == "email"] == [
+            ("email", {"subject": "News for {name}", "body": "Hello {name}, our news."})]
+    walk(sent.record_id, start(sent.record_id))
+    received = [m for _f, _to, m in mail.received]
+    assert len(received) == 10 and all(m["Subject"].startswith("News for F") for m in received)
+    with read_session() as session:
+        owner = session.get(User, who["owner"].id)
+        found = list_tasks(session=session, actor=owner, channel="email", query=TaskQuery(kind="normal"))
+        rejected = list_tasks(session=session, actor=owner, channel="email", query=TaskQuery(status="rejected"))
+        other = list_tasks(session=session, actor=session.get(User, who["other"].id), channel="email",
+                           query=TaskQuery())
+    by_id = {t.normal_id: t for t in found.rows}
+    assert set(by_id) == {mail_id, bad} and found.total == 2
+    assert by_id[mail_id].success == len(received) and by_id[mail_id].content == "News for {name}"
+    assert by_id[mail_id].status == "completed" and by_id[mail_id].edit_refusal == SENT_ALREADY
+    assert by_id[bad].status == "rejected" and "casino" in by_id[bad].status_reason and by_id[bad].edit_refusal == ""
+    assert [t.normal_id for t in rejected.rows] == [bad]
+    assert other.total == 0  # private to its creator and the admins
