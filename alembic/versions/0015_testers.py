@@ -24,7 +24,7 @@ def upgrade() -> None:
     # in place (no batch rebuild): `user` is every table's parent, `customer` holds millions of rows
     op.add_column('user', sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
     op.add_column('user', sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=True))
-    op.add_column('customer', sa.Column('staff_user_id', sa.Integer(), sa.ForeignKey('user.id'), nullable=True))
+    op.add_column('customer', sa.Column('staff_user_id', sa.Integer(), nullable=True))
     op.create_index('ux_customer_staff_user', 'customer', ['staff_user_id'], unique=True)
 
 

@@ -39,8 +39,10 @@ class Customer(SQLModel, table=True):
     attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=now)
     #: issue 14: set on a staff tester's own row (a copy of the user's contact that a test round reaches); such
-    #: rows are kept out of every audience, estimate, customer list and search (`shared.customers.not_staff`)
-    staff_user_id: int | None = Field(default=None, foreign_key="user.id")
+    #: rows are kept out of every audience, estimate, customer list and search (`shared.customers.not_staff`).
+    #: A user's id without a foreign key: SQLite adds a column in place only without one (`customer` is the
+    #: largest table), and users are never deleted
+    staff_user_id: int | None = None
 
 
 class CustomerTag(SQLModel, table=True):
