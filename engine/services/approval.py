@@ -455,6 +455,24 @@ def _names(session: Session, ids: set[int]) -> dict[int, str]:
     return {row_id(u): u.display_name for u in session.exec(select(User).where(col(User.id).in_(ids)))}
 
 
+def approval_hint(session: Session, activity: Activity) -> str:
+    """Issue 14: what the canvas header's approval badge says on hover — the latest request's decision, who took
+    it and the comment (a rejection's, a Submission Failed's reason)."""
+    request = session.exec(select(ApprovalRequest).where(ApprovalRequest.activity_id == activity.id).order_by(
+        col(ApprovalRequest.id).desc())).first()
+    if request is None:
+        return "Not requested yet: test it on its testers, then request to go live."
+    names = _names(session, {i for i in (request.requested_by, request.decided_by) if i})
+    status = ApprovalStatus(request.status)
+    if status == ApprovalStatus.UNDER_REVIEW:
+        return f"Under review, asked by {names.get(request.requested_by, '?')}."
+    if status == ApprovalStatus.SUBMISSION_FAILED:
+        return f"Submission failed: {request.comment}"
+    who = names.get(request.decided_by or 0, "")
+    text = f"{approval_label(status)}{' by ' + who if who else ''}"
+    return f"{text}: {request.comment}" if request.comment else f"{text}."
+
+
 @dataclass(frozen=True)
 class QueueItem:
     request_id: int

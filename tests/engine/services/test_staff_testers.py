@@ -19,6 +19,7 @@ from engine.services import approval as svc
 from engine.services import audiences as aud
 from engine.services import customers as cust
 from engine.services import users
+from engine.services.canvas import canvas_view
 from engine.settings import PROJECT_ROOT
 from engine.shared.audiences import count_members, materialize
 from engine.shared.customers import (
@@ -200,3 +201,28 @@ def test_migration_0015_matches_the_models_and_goes_down_and_up(database: str) -
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     ours = [d for d in diff if any(t in repr(d) for t in ("staff_user", "'phone'", "'email'"))]
     assert ours == []
+
+
+def test_the_canvas_header_shows_the_approval_status_and_the_latest_decision(session: Session, ws, admin,
+                                                                             marketer) -> None:
+    reviewer = f.user(session, ws, Role.REVIEWER, name="rita")
+    activity = f.activity(session, marketer, status="draft")
+    view = canvas_view(session=session, actor=marketer, activity_id=activity.id)
+    assert (view.approval_required, view.approval_hint) == (False, "")  # the setting is off: no badge
+    ws.approval_required = True
+    session.add(ws)
+    session.flush()
+    view = canvas_view(session=session, actor=marketer, activity_id=activity.id)
+    assert (view.approval_required, view.approval, view.approval_label) == (True, "", "N/A")
+    assert view.approval_hint.startswith("Not requested yet")
+
+    svc.add_staff_tester(session=session, actor=marketer, activity_id=activity.id,
+                         user_id=staff(session, ws, admin).id)
+    svc.run_test(session=session, actor=marketer, activity_id=activity.id)
+    svc.request_live(session=session, actor=marketer, activity_id=activity.id)
+    view = canvas_view(session=session, actor=marketer, activity_id=activity.id)
+    assert (view.approval, view.approval_label) == ("under_review", "Under Review")
+    assert view.approval_hint == f"Under review, asked by {marketer.display_name}."
+    svc.reject(session=session, actor=reviewer, activity_id=activity.id, comment="Name the stores")
+    view = canvas_view(session=session, actor=marketer, activity_id=activity.id)
+    assert (view.approval_label, view.approval_hint) == ("Rejected", "Rejected by Rita: Name the stores")
