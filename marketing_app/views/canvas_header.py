@@ -61,7 +61,7 @@ def header() -> rx.Component:
                 rx.cond(H.approval_required,  # issue 14: the approval status, its latest decision on hover
                         rx.link(approval_badge(H.approval, H.approval_label),
                                 href="/activities/" + H.activity_id.to_string() + "/approval",
-                                title=H.approval_hint, id="canvas-approval",
+                                title=H.approval_hint, id="canvas-approval-status",
                                 custom_attrs={"aria-label": "Approval details"})),
                 _version_menu(),
                 rx.cond(S.dirty | H.changed, rx.badge("Unsaved changes", size="1", variant="outline",

@@ -145,7 +145,7 @@ def test_test_request_reject_approve_and_the_history(stack: LiveStack, page: Pag
     shot(page, "under-review")
     # issue 14: the canvas header shows the approval status beside the task status, linking to the details
     page.goto(f"{stack.url}/activities/{activity_id}/canvas")
-    badge = page.locator("#canvas-approval")
+    badge = page.locator("#canvas-approval-status")
     expect(badge).to_have_text("Under Review")
     expect(badge).to_have_attribute("title", "Under review, asked by Mia Marketer.")
     shot(page, "canvas-under-review")
