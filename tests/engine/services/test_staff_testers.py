@@ -191,7 +191,7 @@ def test_staff_rows_never_appear_in_audiences_estimates_lists_or_search(session:
 def test_migration_0015_matches_the_models_and_goes_down_and_up(database: str) -> None:
     cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
-    command.downgrade(cfg, "0014_audperf")
+    command.downgrade(cfg, "0014_channels")
     db.reset_engine()
     with db.get_engine().connect() as conn:
         assert "staff_user_id" not in {c["name"] for c in inspect(conn).get_columns("customer")}
