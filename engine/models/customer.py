@@ -23,6 +23,8 @@ class Customer(SQLModel, table=True):
         Index("ix_customer_ws_name_lower", "workspace_id", text("lower(name)")),
         Index("ix_customer_ws_email_lower", "workspace_id", text("lower(email)")),
         Index("ix_customer_ws_phone", "workspace_id", "phone"),
+        # issue 14: the one hidden customer row of a staff tester (engine/shared/staff.py), found by its user
+        Index("ux_customer_staff_user", "staff_user_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -36,6 +38,11 @@ class Customer(SQLModel, table=True):
     timezone: str = Field(default="Asia/Shanghai", max_length=64)
     attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=now)
+    #: issue 14: set on a staff tester's own row (a copy of the user's contact that a test round reaches); such
+    #: rows are kept out of every audience, estimate, customer list and search (`shared.customers.not_staff`).
+    #: A user's id without a foreign key: SQLite adds a column in place only without one (`customer` is the
+    #: largest table), and users are never deleted
+    staff_user_id: int | None = None
 
 
 class CustomerTag(SQLModel, table=True):

@@ -26,6 +26,9 @@ class User(SQLModel, table=True):
     #: activities, versions and decisions name their author
     active: bool = Field(default=True, sa_column_kwargs={"server_default": "1"})
     last_login_at: datetime | None = None
+    #: issue 14: a staff contact a test round can reach (Settings → Users; validated like a customer's)
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=254)
 
 
 class AuthSession(SQLModel, table=True):

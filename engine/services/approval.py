@@ -37,6 +37,7 @@ from engine.models import (
 from engine.permissions import require, role_refusal, visible_clause
 from engine.services.activities import _stop_records, _touch, _withdraw_reruns, get_activity, republish
 from engine.shared.in_progress import gate, new_record, require_capacity, requires_approval
+from engine.shared.staff import staff_customer, sync_staff_testers
 from engine.status import (
     Action,
     ActivityStatus,
@@ -91,19 +92,38 @@ def _check(activity: Activity, action: Action) -> tuple[ActivityStatus, Approval
 @dataclass(frozen=True)
 class TesterView:
     id: int
-    qaid: str
+    qaid: str  # "" for a staff tester
     name: str
     phone: str
     email: str
+    staff: bool = False  # issue 14: a workspace user (their contact), not a customer
 
 
 def list_testers(*, session: Session, actor: User, activity_id: int) -> list[TesterView]:
+    """Customer testers and staff testers; a staff tester shows the user's current name and contact."""
     get_activity(session=session, actor=actor, activity_id=activity_id)
-    rows = session.exec(select(ActivityTester, Customer).join(
-        Customer, col(Customer.id) == ActivityTester.customer_id).where(
+    rows = session.exec(select(ActivityTester, Customer, User).join(
+        Customer, col(Customer.id) == ActivityTester.customer_id).join(
+        User, col(User.id) == Customer.staff_user_id, isouter=True).where(
         ActivityTester.activity_id == activity_id).order_by(col(ActivityTester.id))).all()
-    return [TesterView(id=row_id(t), qaid=c.qaid, name=c.name, phone=c.phone or "", email=c.email or "")
-            for t, c in rows]
+    return [TesterView(id=row_id(t), qaid="", name=u.display_name, phone=u.phone or "", email=u.email or "",
+                       staff=True) if u is not None else
+            TesterView(id=row_id(t), qaid=c.qaid, name=c.name, phone=c.phone or "", email=c.email or "")
+            for t, c, u in rows]
+
+
+def _add(session: Session, actor: User, activity: Activity, customer: Customer, label: str) -> ActivityTester:
+    if session.exec(select(ActivityTester.id).where(ActivityTester.activity_id == activity.id,
+                                                    ActivityTester.customer_id == customer.id)).first():
+        raise Conflict(f"“{label}” is already a tester.")
+    count = session.exec(select(func.count()).select_from(ActivityTester).where(
+        ActivityTester.activity_id == activity.id)).one()
+    if count >= TESTERS_MAX:
+        raise Conflict(f"An activity can have at most {TESTERS_MAX} testers.")
+    tester = ActivityTester(activity_id=row_id(activity), customer_id=row_id(customer), added_by=row_id(actor))
+    session.add(tester)
+    session.flush()
+    return tester
 
 
 def add_tester(*, session: Session, actor: User, activity_id: int, qaid: str) -> ActivityTester:
@@ -115,19 +135,48 @@ def add_tester(*, session: Session, actor: User, activity_id: int, qaid: str) ->
         raise Invalid("Enter the tester's QAID.")
     customer = session.exec(select(Customer).where(Customer.workspace_id == activity.workspace_id,
                                                    Customer.qaid == qaid)).first()
-    if customer is None:
+    if customer is None or customer.staff_user_id is not None:
         raise NotFound(f"No customer has the QAID “{qaid}”.")
-    if session.exec(select(ActivityTester.id).where(ActivityTester.activity_id == activity_id,
-                                                    ActivityTester.customer_id == customer.id)).first():
-        raise Conflict(f"“{qaid}” is already a tester.")
-    count = session.exec(select(func.count()).select_from(ActivityTester).where(
-        ActivityTester.activity_id == activity_id)).one()
-    if count >= TESTERS_MAX:
-        raise Conflict(f"An activity can have at most {TESTERS_MAX} testers.")
-    tester = ActivityTester(activity_id=activity_id, customer_id=row_id(customer), added_by=row_id(actor))
-    session.add(tester)
-    session.flush()
-    return tester
+    return _add(session, actor, activity, customer, qaid)
+
+
+def _has_contact(user: User) -> bool:
+    return bool(user.phone or user.email)
+
+
+def add_staff_tester(*, session: Session, actor: User, activity_id: int, user_id: int) -> ActivityTester:
+    """Issue 14: an active user of the workspace with a staff contact (phone or email, set in Settings →
+    Users) as a tester; the test round reaches them through their hidden customer row (engine/shared/staff.py)."""
+    activity = get_activity(session=session, actor=actor, activity_id=activity_id)
+    require(actor, activity, Action.TEST)
+    user = session.get(User, user_id)
+    if user is None or user.workspace_id != activity.workspace_id or not user.active:
+        raise NotFound("Choose an active user of this workspace.")
+    if not _has_contact(user):
+        raise Invalid(f"{user.display_name} has no phone or email: an admin adds one in Settings → Users.")
+    existing = session.exec(select(Customer).where(Customer.staff_user_id == user.id)).first()
+    if existing is not None and session.exec(select(ActivityTester.id).where(
+            ActivityTester.activity_id == activity_id, ActivityTester.customer_id == existing.id)).first():
+        raise Conflict(f"“{user.display_name}” is already a tester.")
+    return _add(session, actor, activity, staff_customer(session, user), user.display_name)
+
+
+@dataclass(frozen=True)
+class StaffOption:
+    user_id: int
+    label: str  # "Name (phone / email)"
+
+
+def staff_options(*, session: Session, actor: User, activity_id: int) -> list[StaffOption]:
+    """The "Add staff" choices: the workspace's active users with a contact who are not testers yet."""
+    activity = get_activity(session=session, actor=actor, activity_id=activity_id)
+    taken = set(session.exec(select(Customer.staff_user_id).join(
+        ActivityTester, col(ActivityTester.customer_id) == Customer.id).where(
+        ActivityTester.activity_id == activity_id, col(Customer.staff_user_id).is_not(None))).all())
+    users = session.exec(select(User).where(User.workspace_id == activity.workspace_id, col(User.active).is_(True))
+                         .order_by(func.lower(col(User.display_name)), col(User.id))).all()
+    return [StaffOption(user_id=row_id(u), label=f"{u.display_name} ({' / '.join(x for x in (u.phone, u.email) if x)})")
+            for u in users if _has_contact(u) and u.id not in taken]
 
 
 def remove_tester(*, session: Session, actor: User, activity_id: int, tester_id: int) -> None:
@@ -148,7 +197,7 @@ def run_test(*, session: Session, actor: User, activity_id: int) -> ExecutionRec
     require(actor, activity, Action.TEST)
     next_status, _ = _check(activity, Action.TEST)
     if not session.exec(select(ActivityTester.id).where(ActivityTester.activity_id == activity_id)).first():
-        raise Invalid("Add at least one tester (a customer's QAID) before testing.")
+        raise Invalid("Add at least one tester (a customer's QAID or a staff contact) before testing.")
     version = session.get(ActivityVersion, activity.current_version_id)
     if version is None:
         raise Conflict(f"“{activity.name}” has no flow to test.")
@@ -157,6 +206,7 @@ def run_test(*, session: Session, actor: User, activity_id: int) -> ExecutionRec
         raise Invalid("The flow cannot be tested: " + " ".join(p.message for p in problems))
     last = session.exec(select(func.max(ExecutionRecord.number)).where(
         ExecutionRecord.activity_id == activity_id)).one() or 0
+    sync_staff_testers(session, activity_id)  # staff testers are reached at their current contact
     record = ExecutionRecord(activity_id=activity_id, version_id=row_id(version), number=last + 1,
                              trigger=RecordTrigger.TEST, is_test=True)
     activity.status = next_status
@@ -405,6 +455,24 @@ def _names(session: Session, ids: set[int]) -> dict[int, str]:
     return {row_id(u): u.display_name for u in session.exec(select(User).where(col(User.id).in_(ids)))}
 
 
+def approval_hint(session: Session, activity: Activity) -> str:
+    """Issue 14: what the canvas header's approval badge says on hover — the latest request's decision, who took
+    it and the comment (a rejection's, a Submission Failed's reason)."""
+    request = session.exec(select(ApprovalRequest).where(ApprovalRequest.activity_id == activity.id).order_by(
+        col(ApprovalRequest.id).desc())).first()
+    if request is None:
+        return "Not requested yet: test it on its testers, then request to go live."
+    names = _names(session, {i for i in (request.requested_by, request.decided_by) if i})
+    status = ApprovalStatus(request.status)
+    if status == ApprovalStatus.UNDER_REVIEW:
+        return f"Under review, asked by {names.get(request.requested_by, '?')}."
+    if status == ApprovalStatus.SUBMISSION_FAILED:
+        return f"Submission failed: {request.comment}"
+    who = names.get(request.decided_by or 0, "")
+    text = f"{approval_label(status)}{' by ' + who if who else ''}"
+    return f"{text}: {request.comment}" if request.comment else f"{text}."
+
+
 @dataclass(frozen=True)
 class QueueItem:
     request_id: int
@@ -499,6 +567,7 @@ class ApprovalView:
     refusals: dict[str, str]  # PAGE_ACTIONS key -> why not ("" = allowed)
     test_label: str  # "Test", or "Retest" once Testing
     testers: list[TesterView]
+    staff_options: list[StaffOption]  # issue 14: who "Add staff" offers
     tests: list[TestRound]
     history: list[HistoryRow]
     requester: str  # of the request under review ("" = none)
@@ -520,7 +589,7 @@ def action_refusal(*, session: Session, actor: User, activity: Activity, action:
             return "Nobody approves or rejects their own request: another admin or a reviewer decides."
     if action == Action.TEST and not session.exec(select(ActivityTester.id).where(
             ActivityTester.activity_id == activity.id)).first():
-        return "Add at least one tester (a customer's QAID) before testing."
+        return "Add at least one tester (a customer's QAID or a staff contact) before testing."
     return ""
 
 
@@ -537,5 +606,6 @@ def approval_view(*, session: Session, actor: User, activity_id: int) -> Approva
                   for key, action in PAGE_ACTIONS.items()},
         test_label="Retest" if activity.status == ActivityStatus.TESTING else "Test",
         testers=list_testers(session=session, actor=actor, activity_id=activity_id),
+        staff_options=staff_options(session=session, actor=actor, activity_id=activity_id),
         tests=test_rounds(session=session, actor=actor, activity_id=activity_id),
         history=history(session=session, actor=actor, activity_id=activity_id), requester=requester)

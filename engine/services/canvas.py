@@ -20,13 +20,13 @@ from engine.errors import Conflict, NotFound
 from engine.flow.templates import get_template
 from engine.models import ActivityVersion, User
 from engine.permissions import role_refusal
-from engine.services import activities, execution, local_time, moderation, preferences, processes, versions
+from engine.services import activities, approval, execution, local_time, moderation, preferences, processes, versions
 from engine.services.activities import ActivityInput
 from engine.services.audiences import list_audiences
 from engine.services.execution import ExecutionView
 from engine.services.listing import next_run, schedule_label
-from engine.shared.in_progress import gate
-from engine.status import Action, ActivityStatus, VersionState, why_not
+from engine.shared.in_progress import gate, requires_approval
+from engine.status import Action, ActivityStatus, VersionState, approval_label, why_not
 
 #: the user preference "Don't show again" of the template details window
 TEMPLATE_HIDDEN_PREFERENCE = "canvas.template_details.hidden"
@@ -71,6 +71,11 @@ class CanvasView(BaseModel):
     process_version_label: str = ""  # "V3"
     origin_process: str = ""  # the process this activity was created from ("… (deleted)" when it is gone)
     audiences: list[tuple[int, str]] = []
+    #: issue 14: the approval status beside the task status, when the workspace requires approval
+    approval_required: bool = False
+    approval: str = ""  # "" = never asked
+    approval_label: str = "N/A"
+    approval_hint: str = ""  # the latest decision and its comment (hover)
     template_key: str = ""  # the template the activity came from, "" when none or its details are hidden
     template_name: str = ""
     execution: ExecutionView | None = None  # a read-only canvas's round and its numbers
@@ -167,6 +172,9 @@ def canvas_view(*, session: Session, actor: User, activity_id: int, mode: str = 
         process_version_label=f"V{process_version.number}" if process_version else "",
         origin_process=origin,
         audiences=[(a.id, a.name) for a in list_audiences(session=session, actor=actor) if a.id is not None],
+        approval_required=requires_approval(activity), approval=activity.approval_status or "",
+        approval_label=approval_label(activity.approval_status),
+        approval_hint=approval.approval_hint(session, activity) if requires_approval(activity) else "",
         template_key=template.key if template and not hidden else "",
         template_name=template.name if template else "",
         execution=shown_execution if refusal else None,

@@ -61,6 +61,7 @@ from engine.shared.customers import (
     TAG_NAME_MAX,
     check_tag,
     normalize_phone,
+    not_staff,
     remove_tag,
     set_tag,
 )
@@ -246,7 +247,7 @@ def _match(session: Session, actor: User, term: str) -> ColumnElement[bool]:
     alternative, so that each is one index range (SQLite's OR-by-union, PostgreSQL's BitmapOr) rather than one
     scan of the workspace: what a narrow term wants."""
     same_ws = CUSTOMER.c.workspace_id == actor.workspace_id
-    return or_(*(and_(same_ws, f) for f in _alternatives(session, actor, term)))
+    return and_(not_staff(CUSTOMER.c.id), or_(*(and_(same_ws, f) for f in _alternatives(session, actor, term))))
 
 
 def _page_query(session: Session, actor: User, term: str, sort: str, descending: bool, broad: bool) -> Select[Any]:
@@ -254,7 +255,7 @@ def _page_query(session: Session, actor: User, term: str, sort: str, descending:
     matches) is the opposite case of a narrow one: sorting tens of thousands of matches costs far more than
     walking the sort key's index (workspace_id, key) in order and testing each customer, since one in a hundred
     or more matches; so its alternatives are not distributed and the planner takes the walk."""
-    same_ws = CUSTOMER.c.workspace_id == actor.workspace_id
+    same_ws = and_(CUSTOMER.c.workspace_id == actor.workspace_id, not_staff(CUSTOMER.c.id))
     if not term:
         where = same_ws
     elif broad:
@@ -269,7 +270,7 @@ def _page_query(session: Session, actor: User, term: str, sort: str, descending:
 
 def _customer(session: Session, actor: User, customer_id: int) -> Customer:
     customer = session.get(Customer, customer_id)
-    if customer is None or customer.workspace_id != actor.workspace_id:
+    if customer is None or customer.workspace_id != actor.workspace_id or customer.staff_user_id is not None:
         raise NotFound(NOT_FOUND)
     return customer
 
@@ -288,7 +289,8 @@ def search_customers(*, session: Session, actor: User, query: str = "", sort: st
         raise Invalid(f"Unknown sort '{sort}': choose QAID, name or created.")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise Invalid(f"A page holds 1 to {MAX_PAGE_SIZE} customers.")
-    where = _match(session, actor, term) if term else CUSTOMER.c.workspace_id == actor.workspace_id
+    where = (_match(session, actor, term) if term
+             else and_(CUSTOMER.c.workspace_id == actor.workspace_id, not_staff(CUSTOMER.c.id)))
     limited = select(CUSTOMER.c.id).where(where).limit(COUNT_LIMIT + 1).subquery()
     counted = int(session.execute(select(func.count()).select_from(limited)).scalar_one())
     more = counted > COUNT_LIMIT

@@ -19,6 +19,8 @@ from engine.db import lock_workspace
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import AuthSession, Role, User, Workspace, row_id
 from engine.services.auth import hash_password
+from engine.shared.customers import field_problem, normalize_phone
+from engine.shared.staff import sync_user
 
 PASSWORD_MIN = 12
 USERNAME_MAX = 40  # User.username's column length
@@ -96,6 +98,8 @@ class UserRow:
     last_login_at: datetime | None
     created_at: datetime
     is_self: bool
+    phone: str = ""  # issue 14: the staff contact a test round can reach ("" = none)
+    email: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,7 @@ def _require_admin(actor: User) -> None:
 def _row(user: User, actor: User) -> UserRow:
     return UserRow(id=row_id(user), username=user.username, display_name=user.display_name, role=user.role,
                    active=user.active, last_login_at=user.last_login_at, created_at=user.created_at,
-                   is_self=user.id == actor.id)
+                   is_self=user.id == actor.id, phone=user.phone or "", email=user.email or "")
 
 
 def _target(session: Session, actor: User, user_id: int) -> User:
@@ -229,6 +233,26 @@ def set_active(*, session: Session, actor: User, user_id: int, active: bool) -> 
     user.active = active
     session.add(user)
     session.flush()
+    sync_user(session, user)  # a deactivated staff tester's hidden row loses its contact
+    return _row(user, actor)
+
+
+def set_contact(*, session: Session, actor: User, user_id: int, phone: str = "", email: str = "") -> UserRow:
+    """Issue 14: a user's staff contact (a phone, an email, or none), checked like a customer's; with one, the
+    user can be added as a tester of an activity. Admins only (the user has no profile page of their own)."""
+    _require_admin(actor)
+    user = _target(session, actor, user_id)
+    values: dict[str, str | None] = {}
+    for field, value in (("phone", phone), ("email", email)):
+        value = (value or "").strip()
+        problem = field_problem(field, value) if value else None
+        if problem:
+            raise Invalid(problem[0].upper() + problem[1:] + ".")
+        values[field] = (normalize_phone(value) if field == "phone" else value) or None
+    user.phone, user.email = values["phone"], values["email"]
+    session.add(user)
+    session.flush()
+    sync_user(session, user)
     return _row(user, actor)
 
 

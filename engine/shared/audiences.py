@@ -44,7 +44,7 @@ from sqlmodel import Session, col, select
 from engine import clock
 from engine.errors import ServiceError
 from engine.models import Audience, AudienceKind, AudienceMember, BehaviorEvent, table_of
-from engine.shared.customers import CUSTOMER, TAG, chunks, parse_time
+from engine.shared.customers import CUSTOMER, TAG, chunks, not_staff, parse_time
 
 MAX_CONDITIONS = 100
 MAX_DEPTH = 5
@@ -489,7 +489,7 @@ def rule_query(workspace_id: int, rule: dict[str, Any], audiences: AudienceLoade
     cycle). `sizes` (`index_sizes`): start from the rule's most selective indexed condition."""
     path = (self_id,) if self_id is not None else ()
     where = compile_rule(rule, audiences, path, by_index, sizes, workspace_id)
-    return select(CUSTOMER.c.id).where(CUSTOMER.c.workspace_id == workspace_id, where)
+    return select(CUSTOMER.c.id).where(CUSTOMER.c.workspace_id == workspace_id, where, not_staff())
 
 
 def index_sizes(session: Session, workspace_id: int) -> SizeOf:
@@ -538,7 +538,8 @@ def _members_query(session: Session, audience: Audience) -> Select[Any]:
             raise CrowdDataError(audience.id or 0, f"the rule of audience “{audience.name}”: {err}.") from err
     return (select(AudienceMember.customer_id)
             .join(CUSTOMER, CUSTOMER.c.id == col(AudienceMember.customer_id))
-            .where(AudienceMember.audience_id == audience.id, CUSTOMER.c.workspace_id == audience.workspace_id))
+            .where(AudienceMember.audience_id == audience.id, CUSTOMER.c.workspace_id == audience.workspace_id,
+                   not_staff()))
 
 
 def _load(session: Session, audience_id: int, workspace_id: int | None) -> Audience:

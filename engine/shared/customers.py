@@ -35,6 +35,17 @@ CHUNK = 500
 
 CUSTOMER: Table = table_of(Customer)
 TAG: Table = table_of(CustomerTag)
+#: issue 14: a staff tester's hidden customer row has the QAID STAFF_QAID_PREFIX + user id; no import, API call or
+#: form can create or reach a QAID with this prefix (check_fields, get_customer refuse it)
+STAFF_QAID_PREFIX = "~staff:"
+_STAFF = CUSTOMER.alias("staff_customer")  # an alias: inside a query over CUSTOMER it must not correlate
+
+
+def not_staff(customer_id: Any = CUSTOMER.c.id) -> Any:
+    """The condition that keeps staff testers' rows out (issue 14): every audience, estimate, customer list,
+    search and count applies it. A NOT IN over the few staff rows (read from their unique index) rather than a
+    test of the row's column, so that index-only plans over `customer` stay index-only."""
+    return customer_id.not_in(select(_STAFF.c.id).where(_STAFF.c.staff_user_id.is_not(None)))
 
 
 @lru_cache
@@ -62,6 +73,8 @@ def check_fields(row: dict[str, Any]) -> list[str]:
         problems.append("the qaid is empty")
     elif len(qaid.strip()) > QAID_MAX:
         problems.append(f"the qaid is longer than {QAID_MAX} characters")
+    elif qaid.strip().startswith(STAFF_QAID_PREFIX):
+        problems.append(f"a qaid cannot start with '{STAFF_QAID_PREFIX}' (kept for staff testers)")
     for field in PROFILE_FIELDS:
         value = row.get(field)
         if value is None or value == "":
@@ -136,8 +149,10 @@ def _dialect_insert(session: Session) -> Callable[[Table], sqlite.Insert | postg
 
 
 def ids_for_qaids(*, session: Session, workspace_id: int, qaids: Iterable[str]) -> dict[str, int]:
-    """qaid -> customer id for those that exist in the workspace."""
+    """qaid -> customer id for those that exist in the workspace (never a staff tester's row: its reserved QAID
+    is left out, so an import or an API call refuses it rather than reach the row)."""
     found: dict[str, int] = {}
+    qaids = [q for q in qaids if not q.startswith(STAFF_QAID_PREFIX)]
     if _dialect_insert(session) is not None:
         found.update((q, i) for q, i in BulkWriter(session).ids(workspace_id, list(dict.fromkeys(qaids))))
         return found
@@ -330,14 +345,14 @@ def ensure_customers(*, session: Session, workspace_id: int, qaids: Iterable[str
 def get_customer(*, session: Session, workspace_id: int, qaid: str) -> Customer:
     customer = session.exec(select(Customer).where(Customer.workspace_id == workspace_id,
                                                    Customer.qaid == qaid.strip())).first()
-    if customer is None:
+    if customer is None or customer.staff_user_id is not None:
         raise NotFound(f"No customer with QAID '{qaid}'.")
     return customer
 
 
 def count_customers(*, session: Session, workspace_id: int) -> int:
     return int(session.execute(select(func.count()).select_from(CUSTOMER).where(
-        CUSTOMER.c.workspace_id == workspace_id)).scalar_one())
+        CUSTOMER.c.workspace_id == workspace_id, not_staff())).scalar_one())
 
 
 # ---------------------------------------------------------------- tags

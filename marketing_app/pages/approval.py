@@ -48,8 +48,8 @@ def _actions() -> rx.Component:
 def _testers() -> rx.Component:
     return _section(
         "Testers",
-        rx.text("Customers (by QAID) a test reaches; nobody else does. Their messages are marked “[Test]”.",
-                size="1", color=styles.MUTED),
+        rx.text("Customers (by QAID) or staff (users with a contact, set in Settings → Users) a test reaches; nobody "
+                "else does. Their messages are marked “[Test]”.", size="1", color=styles.MUTED),
         rx.form(
             rx.hstack(
                 rx.input(name="qaid", placeholder="Customer QAID, e.g. C000001", value=A.qaid,
@@ -61,13 +61,29 @@ def _testers() -> rx.Component:
             on_submit=A.add_tester,
             reset_on_submit=False,
         ),
+        rx.form(  # issue 14: staff contacts
+            rx.hstack(
+                rx.el.select(rx.el.option("Choose a staff member…", value=""),
+                             rx.foreach(A.staff_options, lambda o: rx.el.option(o["label"], value=o["value"])),
+                             name="user_id", id="tester-staff", custom_attrs={"aria-label": "Staff member"},
+                             style={"height": "32px", "width": "260px", "border": "1px solid var(--gray-a7)",
+                                    "border_radius": "6px", "background": "var(--color-surface)",
+                                    "color": "var(--gray-12)", "padding": "0 6px", "font_size": "14px"}),
+                guarded_button("Add staff", reason=A.refusals["edit"], on_click=None,
+                               action="add-staff", icon="id-card", variant="soft", size="2", type="submit"),
+                spacing="2",
+            ),
+            on_submit=A.add_staff,
+            reset_on_submit=True,
+        ),
         rx.el.table(
-            _head("QAID", "Name", "Phone", "Email", ""),
+            _head("Kind", "QAID", "Name", "Phone", "Email", ""),
             rx.el.tbody(rx.foreach(A.testers, lambda t: rx.el.tr(
-                _cell(t["qaid"]), _cell(t["name"]), _cell(t["phone"]), _cell(t["email"]),
+                _cell(t["kind"]), _cell(t["qaid"]), _cell(t["name"]), _cell(t["phone"]), _cell(t["email"]),
                 _cell(rx.icon_button(rx.icon("x", size=12), size="1", variant="ghost", color_scheme="gray",
                                      on_click=A.remove_tester(t["id"]), aria_label="Remove tester")),
-                class_name="tester-row", custom_attrs={"data-qaid": t["qaid"]}))),
+                class_name="tester-row", custom_attrs={"data-qaid": t["qaid"], "data-kind": t["kind"],
+                                                       "data-name": t["name"]}))),
             width="100%", id="testers",
         ),
     )

@@ -100,7 +100,10 @@ def _user_row(r: rx.Var[dict[str, str]]) -> rx.Component:
         rx.el.td(rx.cond(active, rx.badge("Active", color_scheme="green", variant="soft"),
                          rx.badge("Deactivated", color_scheme="gray", variant="soft")), class_name="user-status"),
         rx.el.td(r["last_login"], class_name="muted"),
+        rx.el.td(r["contact"], class_name="user-contact muted", title=r["contact"]),
         rx.el.td(rx.hstack(
+            rx.button("Contact", size="1", variant="soft", color_scheme="gray",
+                      on_click=U.open_contact(r["id"], r["name"], r["phone"], r["email"]), class_name="edit-contact"),
             rx.button("Reset password", size="1", variant="soft", color_scheme="gray",
                       on_click=U.open_reset(r["id"], r["name"]), class_name="reset-password"),
             rx.cond(active,
@@ -155,6 +158,29 @@ def _reset_dialog() -> rx.Component:
     )
 
 
+def _contact_dialog() -> rx.Component:
+    """Issue 14: a user's staff contact, which lets a marketer add them as a tester (Add staff)."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Staff contact of ", U.contact_name),
+            rx.dialog.description("With a phone or an email, they can be added as a tester of an activity: its test "
+                                  "messages reach them, marked “[Test]”.", size="2", class_name="muted",
+                                  margin_bottom="8px"),
+            rx.form(rx.vstack(
+                _label("Phone", rx.input(name="phone", id="contact-phone", width="100%", auto_complete="off",
+                                         default_value=U.contact_phone, key=U.contact_id + "-phone"),
+                       "E.g. +86 138 0013 8000; empty: none."),
+                _label("Email", rx.input(name="email", id="contact-email", width="100%", auto_complete="off",
+                                         default_value=U.contact_email, key=U.contact_id + "-email"),
+                       "Empty: none."),
+                _dialog_error(U.dialog_error), _buttons("Save contact", "contact-submit"), spacing="3"),
+                on_submit=U.submit_contact, reset_on_submit=False),
+            max_width="460px", id="contact-dialog",
+        ),
+        open=U.contact_open, on_open_change=U.set_contact_open,
+    )
+
+
 @template(route=USERS_ROUTE, title="Settings · Users", on_load=U.load)
 def settings_users() -> rx.Component:
     return _frame(
@@ -169,7 +195,8 @@ def settings_users() -> rx.Component:
                                      rx.el.th("Role", style={"width": "130px"}),
                                      rx.el.th("Status", style={"width": "120px"}),
                                      rx.el.th("Last sign-in (UTC)", style={"width": "160px"}),
-                                     rx.el.th("", style={"width": "230px"}))),
+                                     rx.el.th("Staff contact", style={"width": "200px"}),
+                                     rx.el.th("", style={"width": "300px"}))),
                 rx.el.tbody(rx.foreach(U.rows, _user_row)),
                 class_name="settings-table", id="users-table",
             ),
@@ -177,6 +204,7 @@ def settings_users() -> rx.Component:
         ),
         _create_user_dialog(),
         _reset_dialog(),
+        _contact_dialog(),
         _secret("Password for " + U.shown_for,
                 "Hand it over now: it is shown only this once (they can be given a new one with Reset password).",
                 U.shown_password, U.copy_password, U.set_password_open, "shown-password"),

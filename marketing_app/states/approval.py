@@ -44,6 +44,7 @@ class ApprovalState(rx.State):
     test_label: str = "Test"
     requester: str = ""
     testers: list[dict[str, str]] = []
+    staff_options: list[dict[str, str]] = []  # issue 14: "Add staff" (value = user id)
     tests: list[dict[str, str]] = []
     history: list[dict[str, str]] = []
     qaid: str = ""
@@ -62,8 +63,9 @@ class ApprovalState(rx.State):
         self.name, self.status, self.status_label = v.name, v.status, v.status_label
         self.approval, self.approval_label, self.approval_required = v.approval, v.approval_label, v.approval_required
         self.refusals, self.test_label, self.requester = v.refusals, v.test_label, v.requester
-        self.testers = [{"id": str(t.id), "qaid": t.qaid, "name": t.name, "phone": t.phone, "email": t.email}
-                        for t in v.testers]
+        self.testers = [{"id": str(t.id), "qaid": t.qaid, "name": t.name, "phone": t.phone, "email": t.email,
+                         "kind": "Staff" if t.staff else "Customer"} for t in v.testers]
+        self.staff_options = [{"value": str(o.user_id), "label": o.label} for o in v.staff_options]
         self.tests = [{"id": str(t.id), "number": str(t.number), "version": t.version_label, "status": t.status_label,
                        "started_at": _time(t.started_at)} for t in v.tests]
         self.history = [{"at": _time(h.at), "who": h.who, "what": h.what, "version": h.version_label,
@@ -89,6 +91,16 @@ class ApprovalState(rx.State):
             return out.problem()
         self.qaid = ""
         return await self._refresh()
+
+    @rx.event
+    async def add_staff(self, form: dict[str, str] | None = None):
+        """Issue 14: a workspace user with a staff contact as a tester."""
+        aid, chosen = self.activity_id, (form or {}).get("user_id") or ""
+        if not chosen.isdigit():
+            return rx.toast.error("Choose a staff member (users with a phone or email in Settings → Users).")
+        uid = int(chosen)
+        return await self._act(lambda s, u: svc.add_staff_tester(session=s, actor=u, activity_id=aid, user_id=uid),
+                               "Staff tester added.")
 
     @rx.event
     async def remove_tester(self, tester_id: str):

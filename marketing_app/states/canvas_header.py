@@ -40,6 +40,12 @@ class CanvasHeaderState(CampaignChoice, rx.State):
     next_run_label: str = ""  # "" = no round planned
     schedule_why_not: str = ""  # the status machine's refusal of a schedule change ("" = the dialog may change it)
     changed: bool = False  # the dialog changed the basic information: not saved yet
+    #: issue 14: the approval status beside the task status (when the workspace requires approval)
+    approval_required: bool = False
+    approval: str = ""
+    approval_label: str = "N/A"
+    approval_hint: str = ""
+    activity_id: int = 0
 
     # ---- the pencil's dialog
     info_open: bool = False
@@ -72,6 +78,9 @@ class CanvasHeaderState(CampaignChoice, rx.State):
         self.start_label, self.end_label, self.time_zone = view.start_label, view.end_label, view.time_zone
         self.schedule_label, self.next_run_label = view.schedule_label, view.next_run_label
         self.schedule_why_not = view.schedule_why_not
+        self.approval_required, self.approval = view.approval_required, view.approval
+        self.approval_label, self.approval_hint = view.approval_label, view.approval_hint
+        self.activity_id = view.activity_id
         self._activity_id = view.activity_id
         self.process_why_not, self.process_version_label = view.process_why_not, view.process_version_label
         self._process_version_id, self.origin_process = view.process_version_id, view.origin_process

@@ -45,6 +45,12 @@ class UsersSettingsState(rx.State):
     #: a generated password, shown once in its own dialog; emptied when that closes
     shown_password: str = ""
     shown_for: str = ""
+    #: issue 14: the staff-contact dialog (a tester can be a user with a contact)
+    contact_open: bool = False
+    contact_id: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
 
     @rx.event
     async def load(self):
@@ -59,7 +65,8 @@ class UsersSettingsState(rx.State):
         self.rows = [{"id": str(r.id), "username": r.username, "name": r.display_name, "role": r.role.value,
                       "role_label": ROLE_LABELS[r.role], "active": "1" if r.active else "",
                       "last_login": _time(r.last_login_at, "Never"), "created": _time(r.created_at),
-                      "self": "1" if r.is_self else ""} for r in out.value]
+                      "self": "1" if r.is_self else "", "phone": r.phone, "email": r.email,
+                      "contact": " / ".join(x for x in (r.phone, r.email) if x) or "—"} for r in out.value]
         return None
 
     @rx.event
@@ -117,6 +124,28 @@ class UsersSettingsState(rx.State):
         self.shown_password, self.shown_for = out.value.password, out.value.user.username
         return events(rx.toast.success(f"Password of “{out.value.user.username}” reset: their sessions ended."),
                       await self.load())
+
+    @rx.event
+    def open_contact(self, user_id: str, name: str, phone: str, email: str):
+        self.contact_open, self.contact_id, self.contact_name = True, user_id, name
+        self.contact_phone, self.contact_email, self.dialog_error = phone, email, ""
+
+    @rx.event
+    def set_contact_open(self, value: bool):
+        self.contact_open, self.dialog_error = value, ""
+
+    @rx.event
+    async def submit_contact(self, form: dict[str, str]):
+        uid, phone, email = int(self.contact_id), form.get("phone") or "", form.get("email") or ""
+        out = await run(self, lambda s, u: users_service.set_contact(
+            session=s, actor=u, user_id=uid, phone=phone, email=email), write=True)
+        if out.signed_out:
+            return out.problem()
+        if not out.ok or out.value is None:
+            self.dialog_error = out.error
+            return None
+        self.contact_open, self.dialog_error = False, ""
+        return events(rx.toast.success(f"Contact of “{out.value.display_name}” saved."), await self.load())
 
     async def _change(self, call, done: str):  # noqa: ANN001
         out = await run(self, call, write=True)

@@ -4,7 +4,7 @@ of every version, Manage Versions, Save Draft and Publish."""
 import reflex as rx
 
 from marketing_app import styles
-from marketing_app.components.status_badge import status_badge
+from marketing_app.components.status_badge import approval_badge, status_badge
 from marketing_app.states.canvas import CanvasState
 from marketing_app.states.canvas_header import CanvasHeaderState
 from marketing_app.states.canvas_versions import CanvasVersionsState, VersionChoice
@@ -58,6 +58,11 @@ def header() -> rx.Component:
                                        on_click=H.open_info, id="canvas-edit-info",
                                        title="Edit name, description, sub-activities, schedule, times and group")),
                 status_badge(H.status, H.status_label),
+                rx.cond(H.approval_required,  # issue 14: the approval status, its latest decision on hover
+                        rx.link(approval_badge(H.approval, H.approval_label),
+                                href="/activities/" + H.activity_id.to_string() + "/approval",
+                                title=H.approval_hint, id="canvas-approval-status",
+                                custom_attrs={"aria-label": "Approval details"})),
                 _version_menu(),
                 rx.cond(S.dirty | H.changed, rx.badge("Unsaved changes", size="1", variant="outline",
                                                       color_scheme="amber", id="canvas-dirty")),

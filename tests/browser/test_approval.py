@@ -1,9 +1,12 @@
-"""Seed 004 in the browser, on a real running engine (tests/browser/live.py): an admin requires approval; a
-marketer adds a tester, tests (the tester receives the marked test SMS in the provider simulator, the real
-audience nothing), requests to go live; the reviewer sees the request with its changes in /reviews, rejects it
-(a comment is required), then approves the next request: the activity runs for the real audience; the history
-on the details page keeps every decision; the list shows the approval status and filters by it."""
+"""Seed 004 in the browser, on a real running engine (tests/browser/live.py): an admin requires approval and gives
+the manager a staff contact (issue 14); a marketer adds a customer tester and the manager as a staff tester, tests
+(both receive the marked test SMS in the provider simulator, the real audience nothing), requests to go live; the
+canvas header shows the approval status with its latest decision; the reviewer sees the request with its changes
+in /reviews, rejects it (a comment is required), then approves the next request: the activity runs for the real
+audience; the history on the details page keeps every decision; the list shows the approval status and filters by
+it."""
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +26,7 @@ from tests.browser.ui import expect_tooltip, sign_in, sign_out, toast
 
 pytestmark = pytest.mark.browser
 NAME = "Approval: spring launch SMS"
+STAFF_PHONE = "+8613700009999"  # issue 14: the manager's staff contact
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +80,17 @@ def test_test_request_reject_approve_and_the_history(stack: LiveStack, page: Pag
     toast(page, "Approval is now required")
     expect(page.get_by_role("link", name="Reviews")).to_be_visible()
     shot(page, "admin-requires-approval")
+    # issue 14: the admin gives the manager a staff contact (checked like a customer's), so a test can reach them
+    page.goto(f"{stack.url}/settings/users")
+    page.locator('.user-row[data-username="manager"] .edit-contact').click()
+    page.fill("#contact-phone", "call me")
+    page.click("#contact-submit")
+    expect(page.locator("#settings-dialog-error")).to_contain_text("is not a phone number")
+    page.fill("#contact-phone", STAFF_PHONE)
+    shot(page, "staff-contact-dialog")
+    page.click("#contact-submit")
+    toast(page, "Contact of “Max Manager” saved")
+    expect(page.locator('.user-row[data-username="manager"] .user-contact')).to_have_text(STAFF_PHONE)
     sign_out(page)
 
     # the marketer: nothing goes live untested; a tester, then Test
@@ -91,20 +106,32 @@ def test_test_request_reject_approve_and_the_history(stack: LiveStack, page: Pag
     expect_tooltip(page, request.locator(".."), "Only a tested activity (Testing), or a new version of a running "
                    "one, can request to go live. (status: Draft)")
     expect_tooltip(page, page.locator('[data-action="test"]').locator(".."),
-                   "Add at least one tester (a customer's QAID) before testing.")
+                   "Add at least one tester (a customer's QAID or a staff contact) before testing.")
     page.fill("#tester-qaid", tester.qaid)
     page.click('[data-action="add-tester"]')
     expect(page.locator(f'.tester-row[data-qaid="{tester.qaid}"]')).to_be_visible()
+    # issue 14: a staff tester, chosen among the users with a contact
+    page.select_option("#tester-staff", label=f"Max Manager ({STAFF_PHONE})")
+    page.click('[data-action="add-staff"]')
+    toast(page, "Staff tester added")
+    expect(page.locator('.tester-row[data-kind="Staff"]')).to_contain_text("Max Manager")
+    expect(page.locator(".tester-row")).to_have_count(2)
+    shot(page, "staff-tester")
     page.click('[data-action="test"]')
     toast(page, "Test started")
     expect(page.locator(".status-badge")).to_have_text("Testing")
     [test_round] = records(activity_id, test=True)
-    wait_until(lambda: len(of_records(stack, [test_round])) == 1, "the test SMS to reach the simulator")
-    [sent] = of_records(stack, [test_round])
-    assert sent["customer_id"] == tester.id and sent["body"].startswith("[Test] Spring is here")
+    wait_until(lambda: len(of_records(stack, [test_round])) == 2, "the test SMS to reach the simulator")
+    sent = {m["to"]: m for m in of_records(stack, [test_round])}
+    assert set(sent) == {tester.phone, STAFF_PHONE}  # the two testers, nobody else
+    assert sent[tester.phone]["customer_id"] == tester.id
+    assert sent[tester.phone]["body"].startswith("[Test] Spring is here")
+    assert sent[STAFF_PHONE]["body"].startswith("[Test] Spring is here")
+    assert STAFF_PHONE not in {c.phone for c in audience}
     assert records(activity_id, test=False) == []  # the real audience: no round, nothing sent
     page.reload()
     expect(page.locator(".test-row")).to_have_count(1)
+    expect(page.locator(".tester-row")).to_have_count(2)
     expect(page.locator('[data-action="test"]')).to_have_text("Retest")
     shot(page, "tested", full=True)
 
@@ -116,6 +143,12 @@ def test_test_request_reject_approve_and_the_history(stack: LiveStack, page: Pag
                    "The request to go live is under review: withdraw it first. (status: Testing; approval: "
                    "Under Review)")
     shot(page, "under-review")
+    # issue 14: the canvas header shows the approval status beside the task status, linking to the details
+    page.goto(f"{stack.url}/activities/{activity_id}/canvas")
+    badge = page.locator("#canvas-approval-status")
+    expect(badge).to_have_text("Under Review")
+    expect(badge).to_have_attribute("title", "Under review, asked by Mia Marketer.")
+    shot(page, "canvas-under-review")
     sign_out(page)
 
     # the reviewer: the queue with the changes; Reject needs a comment
@@ -142,6 +175,12 @@ def test_test_request_reject_approve_and_the_history(stack: LiveStack, page: Pag
     page.goto(details)
     expect(page.locator(".approval-badge")).to_have_text("Rejected")
     expect(page.locator(".history-row").first).to_contain_text("Name the stores in the text")
+    page.goto(f"{stack.url}/activities/{activity_id}/canvas")
+    expect(badge).to_have_text("Rejected")
+    expect(badge).to_have_attribute("title", re.compile(r"^Rejected by .*: Name the stores in the text$"))
+    shot(page, "canvas-rejected")
+    badge.click()
+    page.wait_for_url(f"**/activities/{activity_id}/approval")
     page.click('[data-action="request"]')
     toast(page, "Request sent")
     sign_out(page)
