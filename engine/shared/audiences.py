@@ -573,6 +573,20 @@ def materialize(*, session: Session, audience_id: int, workspace_id: int | None 
                              f"({err.__class__.__name__}).") from err
 
 
+def sample_members(*, session: Session, audience_id: int, limit: int, workspace_id: int | None = None) -> list[int]:
+    """Up to `limit` customer ids of the audience, spread over it rather than its oldest ids (a dry run's
+    sample): ordered by a fixed multiplicative hash of the id, so the same audience gives the same sample."""
+    audience = _load(session, audience_id, workspace_id)
+    query = _members_query(session, audience)
+    first = query.selected_columns[0]
+    try:
+        ordered = query.order_by((first * 2654435761) % 4294967291, first).limit(limit)
+        return [int(i) for i in session.connection().execute(ordered).scalars()]
+    except SQLAlchemyError as err:
+        raise CrowdDataError(audience_id, f"the database failed while reading audience “{audience.name}” "
+                             f"({err.__class__.__name__}).") from err
+
+
 def members_among(*, session: Session, audience_id: int, customer_ids: list[int],
                   workspace_id: int | None = None) -> set[int]:
     """Which of `customer_ids` are in the audience (Audience Judgment), without materialising all of it."""
