@@ -34,7 +34,22 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeGuard
 
-from sqlalchemy import ColumnElement, Float, Select, and_, exists, false, func, literal_column, not_, or_, true
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Float,
+    Select,
+    and_,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    true,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -580,7 +595,8 @@ def sample_members(*, session: Session, audience_id: int, limit: int, workspace_
     query = _members_query(session, audience)
     first = query.selected_columns[0]
     try:
-        ordered = query.order_by((first * 2654435761) % 4294967291, first).limit(limit)
+        spread = (cast(first, BigInteger) * literal(2654435761, BigInteger)) % literal(4294967291, BigInteger)
+        ordered = query.order_by(spread, first).limit(limit)
         return [int(i) for i in session.connection().execute(ordered).scalars()]
     except SQLAlchemyError as err:
         raise CrowdDataError(audience_id, f"the database failed while reading audience “{audience.name}” "
