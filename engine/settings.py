@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str = "simulator"
     kafka_message_timeout_ms: int = 15000  # a record not acknowledged by then is FAILED
     kafka_client_id: str = "automated-marketing"
+    # Producer security for every Push Kafka component (a component's own SASL settings take precedence); empty =
+    # librdkafka's defaults (PLAINTEXT, no SASL). Settings → Channels overrides these per workspace.
+    kafka_security_protocol: str = ""  # PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL
+    kafka_sasl_mechanism: str = ""  # PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = ""
     # The provider simulator (python -m engine.simulator)
     simulator_host: str = "127.0.0.1"
     simulator_port: int = 8200

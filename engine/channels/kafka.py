@@ -40,6 +40,14 @@ SIMULATOR = "simulator"
 PROCEED_EVERY = 500  # produce() only queues locally; the stop is asked once per this many records
 
 
+def security_config(s: Settings) -> dict[str, Any]:
+    """The producer's security settings from KAFKA_SECURITY_PROTOCOL / KAFKA_SASL_* (or a workspace's stored
+    ones): only those set, so an unset one keeps librdkafka's default."""
+    conf = {"security.protocol": s.kafka_security_protocol, "sasl.mechanism": s.kafka_sasl_mechanism,
+            "sasl.username": s.kafka_sasl_username, "sasl.password": s.kafka_sasl_password}
+    return {key: value for key, value in conf.items() if value}
+
+
 class KafkaChannel:
     name = "push_kafka"
 
@@ -60,7 +68,7 @@ class KafkaChannel:
     def from_settings(cls, settings: Settings | None = None) -> "KafkaChannel":
         s = settings or get_settings()
         return cls(bootstrap_servers=s.kafka_bootstrap_servers, message_timeout_ms=s.kafka_message_timeout_ms,
-                   client_id=s.kafka_client_id, simulator_url=s.provider_url)
+                   client_id=s.kafka_client_id, simulator_url=s.provider_url, config=security_config(s))
 
     def resolve(self, bootstrap_servers: str) -> str:
         """Broker list to connect to ("simulator" → the simulator's mock cluster)."""

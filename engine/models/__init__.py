@@ -4,6 +4,7 @@ from engine.models.activity import Activity, ActivityCampaignLink, Schedule
 from engine.models.api_key import ApiKey
 from engine.models.approval import ActivityTester, ApprovalEvent, ApprovalEventKind, ApprovalRequest
 from engine.models.campaign import MarketingCampaign
+from engine.models.channel_setting import ChannelSetting as ChannelSetting
 from engine.models.crowd import CrowdOperation as CrowdOperation
 from engine.models.customer import Audience, AudienceKind, AudienceMember, BehaviorEvent, Customer, CustomerTag
 from engine.models.execution import CustomerRoute, CustomerStep, NodeCounter

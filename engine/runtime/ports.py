@@ -150,7 +150,7 @@ class RuntimePorts:
         for message in unsure:
             by_channel[message.channel].append(message)
         for channel_name, batch in by_channel.items():
-            lookup = getattr(channel_for(channel_name), "lookup", None)
+            lookup = getattr(channel_for(channel_name, self.workspace_id), "lookup", None)
             found = lookup(batch) if lookup is not None else {}
             if found:
                 self.store.settle_results(record_id, node_id, {r.customer_id: r.status.value for r in found.values()})
@@ -164,7 +164,7 @@ class RuntimePorts:
             return not self.store.is_stopped(record_id)
 
         for channel_name, batch in by_channel.items():
-            sent = channel_for(channel_name).send_batch(batch, proceed)
+            sent = channel_for(channel_name, self.workspace_id).send_batch(batch, proceed)
             self.store.settle_results(record_id, node_id, {r.customer_id: r.status.value for r in sent})
             results.extend(sent)
         return results
