@@ -9,7 +9,8 @@
 // Props (from marketing_app/components/flow_canvas.py): nodes, edges, palette, selected, rev, readOnly,
 // copyMode, canUndo, canRedo, dirty, focus, preview, viewKey (a new value fits the new flow to the screen);
 // execution (node id → the round's numbers, drawn above each card; a click calls onExecution(node id)) and
-// route (one customer's route: its cards and lines green, the rest dimmed). Both live in their own context,
+// route (one customer's route: its cards and lines green, the rest dimmed); execution["dry:edges"] (edge id →
+// a dry run's count) puts a badge on each line. Both live in their own context,
 // so a live refresh of the numbers re-renders the cards only, never the graph.
 import React, {
   createContext, memo, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState,
@@ -207,9 +208,17 @@ const LinkEdge = memo(function LinkEdge(props) {
     + (onRoute === null ? "" : onRoute ? " on-route" : " off-route");
   const { hoverEdge, hover } = useContext(HoverCtx);
   const show = selected || hoverEdge === id;
+  const dry = ex.data["dry:edges"];  // a dry run's customers per line (states/canvas_dry_run.py)
+  const dryCount = dry ? dry[id] : undefined;
   return (
     <>
       <BaseEdge id={id} path={path} className={cls} interactionWidth={18} />
+      {dryCount !== undefined && (
+        <EdgeLabelRenderer>
+          <div className="fc-dry-edge nodrag nopan" data-dry-edge={id} title="Customers of the dry run on this line"
+               style={{ transform: `translate(-50%, -140%) translate(${labelX}px, ${labelY}px)` }}>{dryCount}</div>
+        </EdgeLabelRenderer>
+      )}
       {!ctx.readOnly && !ctx.preview && (
         <EdgeLabelRenderer>
           <div className={"fc-edge-tools nodrag nopan" + (show ? " show" : "")} data-edge={id}

@@ -2,9 +2,11 @@
 /templates: New from Template.
 
 The canvas page has no console sidebar: a header (back, name + pencil, status, version dropdown, Manage Versions,
-Save Draft, Publish), the palette and React Flow in the middle, the configuration panel on the right. A read-only
+Save Draft,
+Dry run, Publish), the palette and React Flow in the middle, the configuration panel on the right. A read-only
 canvas of an executed activity shows the round's numbers on its components (live while In Progress), the
-Incoming Users panel (a trigger's numbers) and the action analysis panel (any other component's numbers).
+Incoming Users panel (a trigger's numbers) and the action analysis panel (any other component's numbers). A
+dry run's numbers (DryRunState) take the place of a round's on the cards and lines while it is shown.
 """
 
 import reflex as rx
@@ -14,6 +16,7 @@ from marketing_app.components.flow_canvas import flow_canvas
 from marketing_app.components.live_follow import live_follow
 from marketing_app.states.auth import AuthState
 from marketing_app.states.canvas import CanvasState
+from marketing_app.states.canvas_dry_run import DryRunState
 from marketing_app.states.canvas_header import CanvasHeaderState
 from marketing_app.states.canvas_templates import TemplatesState
 from marketing_app.states.execution import ExecutionState
@@ -28,6 +31,7 @@ from marketing_app.views.canvas_dialogs import (
     process_dialog,
     template_window,
 )
+from marketing_app.views.canvas_dry_run import dry_run_dialog, dry_run_panel
 from marketing_app.views.canvas_header import header
 from marketing_app.views.canvas_panel import config_panel
 from marketing_app.views.canvas_templates import gallery
@@ -47,7 +51,8 @@ def _canvas() -> rx.Component:
         nodes=S.nodes, edges=S.edges, palette=S.palette, selected=S.selected, rev=S.rev, read_only=S.read_only,
         preview=False, copy_mode=S.copy_mode, can_undo=S.can_undo, can_redo=S.can_redo,
         dirty=S.dirty | CanvasHeaderState.changed, focus=S.focus, view_key=S.view_key, on_action=S.act,
-        execution=ExecutionState.data, route=IncomingState.route, on_execution=ExecutionState.open_data,
+        execution=rx.cond(DryRunState.shown, DryRunState.data, ExecutionState.data), route=IncomingState.route,
+        on_execution=ExecutionState.open_data,
     )
 
 
@@ -73,6 +78,7 @@ def _editor() -> rx.Component:
             incoming_panel(),
             config_panel(),
             analysis_panel(),
+            dry_run_panel(),
             spacing="0", flex="1", min_height="0", width="100%", align="stretch",
         ),
         _live(),
@@ -80,6 +86,7 @@ def _editor() -> rx.Component:
         info_dialog(),
         process_dialog(),
         hint_dialog(),
+        dry_run_dialog(),
         versions_drawer(),
         display="flex", flex_direction="column", height="100vh", width="100%", background=styles.APP_BG,
         overflow="hidden", id="canvas-page",

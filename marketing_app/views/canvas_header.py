@@ -9,6 +9,7 @@ from marketing_app.states.canvas import CanvasState
 from marketing_app.states.canvas_header import CanvasHeaderState
 from marketing_app.states.canvas_versions import CanvasVersionsState, VersionChoice
 from marketing_app.states.drawers import VersionsState
+from marketing_app.views.canvas_dry_run import dry_run_button
 from marketing_app.views.execution_badge import execution_badge
 
 S = CanvasState  # the document: read-only, dirty, back / save / publish
@@ -107,6 +108,7 @@ def header() -> rx.Component:
             rx.hstack(
                 rx.button("Save Draft", variant="outline", size="2", on_click=S.save_draft, id="canvas-save",
                           disabled=S.save_refusal != "", title=S.save_refusal),
+                dry_run_button(),
                 rx.button(rx.icon("send", size=14), "Publish", size="2", on_click=S.publish, id="canvas-publish",
                           disabled=S.publish_refusal != "", title=S.publish_refusal),
                 spacing="2",
