@@ -6,7 +6,7 @@ written by engine/shared/reach_rows.py). Back-filled here from the rounds, their
 normal tasks. `normaltask.config`: the channel component's config a normal task sends.
 
 Revision ID: 0014_reachperf
-Revises: 0013_approval
+Revises: 0014_channels
 Create Date: 2026-12-05 16:40:00
 """
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0014_reachperf'
-down_revision: str | None = '0013_approval'
+down_revision: str | None = '0014_channels'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -38,8 +38,8 @@ _INDEXES = {
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('normaltask') as batch:
-        batch.add_column(sa.Column('config', sa.JSON(), nullable=False, server_default='{}'))
+    # in place (ADD COLUMN): no table rebuild under the foreign keys
+    op.add_column('normaltask', sa.Column('config', sa.JSON(), nullable=False, server_default='{}'))
     text = sqlmodel.sql.sqltypes.AutoString
     op.create_table(
         'reachtask',

@@ -5,7 +5,7 @@
 customer list) with its unique index.
 
 Revision ID: 0015_testers
-Revises: 0014_channels
+Revises: 0014_reachperf
 Create Date: 2026-12-05 17:20:00
 """
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0015_testers'
-down_revision: str | None = '0014_channels'
+down_revision: str | None = '0014_reachperf'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
