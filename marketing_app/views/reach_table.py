@@ -91,7 +91,9 @@ COLUMNS: list[tuple[str, str, int, str, bool]] = [
 ]
 
 
-def _th(key: str, label: str, width: int, sort: str, numeric: bool) -> rx.Component:
+def _th(key: str, label: str | rx.Var[str], width: int, sort: str, numeric: bool) -> rx.Component:
+    if key == "platform":  # seed 003 names the SMS platform; other channels' pages name their provider plainly
+        label = rx.cond(S.channel == "sms", label, "Platform · type")
     style = {"width": f"{width}px"} if width else {}
     css = "num" if numeric else ""
     if not sort:
