@@ -22,7 +22,7 @@ from engine.services.activities import ActivityInput
 from tests.browser.conftest import WEB_DIR, Shot
 from tests.browser.execution_ui import actor, audience_of, customers, edge, live_db, node, wait_until
 from tests.browser.live import LiveStack, live_stack
-from tests.browser.ui import expect_tooltip, sign_in, sign_out, toast
+from tests.browser.ui import back_to_list, expect_tooltip, sign_in, sign_out, toast
 
 pytestmark = pytest.mark.browser
 NAME = "Approval: spring launch SMS"
@@ -149,6 +149,7 @@ def test_test_request_reject_approve_and_the_history(stack: LiveStack, page: Pag
     expect(badge).to_have_text("Under Review")
     expect(badge).to_have_attribute("title", "Under review, asked by Mia Marketer.")
     shot(page, "canvas-under-review")
+    back_to_list(page, stack.url)  # the canvas page has no sidebar (and no Log out)
     sign_out(page)
 
     # the reviewer: the queue with the changes; Reject needs a comment
