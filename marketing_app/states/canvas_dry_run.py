@@ -11,6 +11,7 @@ from typing import Any
 import reflex as rx
 
 from engine.services.dry_run import DEFAULT_SAMPLE, MAX_SAMPLE, DryRunResult, dry_run
+from marketing_app.states.canvas import CanvasState
 from marketing_app.states.service import run
 
 EDGES_KEY = "dry:edges"
@@ -77,8 +78,6 @@ class DryRunState(rx.State):
     @rx.event
     async def start(self):
         """Run the dry run on the present flow; the dialog shows a refusal, the canvas the result."""
-        from marketing_app.states.canvas import CanvasState  # the page's document state (imports this module)
-
         canvas = await self.get_state(CanvasState)
         try:
             size = int(self.sample_size.strip().replace(",", ""))
