@@ -5,6 +5,7 @@ Services call `transition`/`check`, the UI enables buttons with `allowed` and ex
 """
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -389,3 +390,30 @@ def round_role(status: RecordStatus, *, drained: bool) -> RoundRole | None:
     if RecordStatus(status) != RecordStatus.IN_PROGRESS:
         return None
     return RoundRole.DRAINING if drained else RoundRole.LIVE
+
+
+class NormalTaskStatus(StrEnum):
+    """Seed 003: a Reach Tasks page's own (normal) task before its round exists."""
+
+    MODERATING = "moderating"
+    REJECTED = "rejected"
+    SCHEDULED = "scheduled"  # moderated, waiting for its send time ("To be sent")
+    SENT = "sent"  # its round exists: the round's status and counters say the rest
+
+
+#: seed 003: a normal task is edited or deleted only while Rejected or more than this ahead of its send time
+NORMAL_EDIT_MARGIN = timedelta(minutes=5)
+NORMAL_SENT_ALREADY = "It has been sent: a sent task cannot be changed."
+NORMAL_TOO_CLOSE = ("It is sent in less than 5 minutes: only a rejected task or one scheduled more than 5 minutes "
+                    "ahead can be changed.")
+
+
+def normal_task_change_refusal(status: NormalTaskStatus, send_at: datetime | None, now: datetime) -> str:
+    """Why a normal task may not be edited or deleted now ("" = it may); `send_at` None = send now."""
+    if status == NormalTaskStatus.REJECTED:
+        return ""
+    if status == NormalTaskStatus.SENT:
+        return NORMAL_SENT_ALREADY
+    if send_at is None or send_at - now <= NORMAL_EDIT_MARGIN:
+        return NORMAL_TOO_CLOSE
+    return ""

@@ -4,7 +4,6 @@ due it is sent as a one-component round (Target Audience → the channel's compo
 activity, so sends, receipts, the 72-hour rule, the details and Generate Audience are the flows' own code."""
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column
@@ -12,13 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from engine.clock import now
 from engine.models.types import str_enum
-
-
-class NormalTaskStatus(StrEnum):
-    MODERATING = "moderating"
-    REJECTED = "rejected"
-    SCHEDULED = "scheduled"  # moderated, waiting for its send time ("To be sent")
-    SENT = "sent"  # its round exists: the round's status and counters say the rest
+from engine.status import NormalTaskStatus as NormalTaskStatus  # re-exported: the status lives with the machines
 
 
 class NormalTask(SQLModel, table=True):

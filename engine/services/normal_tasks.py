@@ -23,7 +23,7 @@ rules apply to SMS only, the banned words to every channel's text.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -41,9 +41,16 @@ from engine.services.moderation import banned_words
 from engine.shared.in_progress import new_record
 from engine.shared.reach_rows import CHANNELS as REACH_CHANNELS
 from engine.shared.reach_rows import STATUS_LABELS, TaskStatus, normal_node, task_status
-from engine.status import ActivityStatus, VersionState
+from engine.status import (
+    NORMAL_EDIT_MARGIN,
+    NORMAL_SENT_ALREADY,
+    NORMAL_TOO_CLOSE,
+    ActivityStatus,
+    VersionState,
+    normal_task_change_refusal,
+)
 
-EDIT_MARGIN = timedelta(minutes=5)
+EDIT_MARGIN = NORMAL_EDIT_MARGIN
 CHANNELS = tuple(REACH_CHANNELS)  # every Reach Tasks channel
 NAME_MAX = 60
 SMS_NODE = "sms"
@@ -58,9 +65,7 @@ FIELDS: dict[str, dict[str, str]] = {
 }
 LABELS = {NormalTaskStatus.MODERATING: "Moderating", NormalTaskStatus.REJECTED: "Rejected",
           NormalTaskStatus.SCHEDULED: STATUS_LABELS[TaskStatus.TO_BE_SENT]}
-SENT_ALREADY = "It has been sent: a sent task cannot be changed."
-TOO_CLOSE = "It is sent in less than 5 minutes: only a rejected task or one scheduled more than 5 minutes ahead " \
-            "can be changed."
+SENT_ALREADY, TOO_CLOSE = NORMAL_SENT_ALREADY, NORMAL_TOO_CLOSE
 
 
 class TaskInput(BaseModel):
@@ -114,14 +119,7 @@ def change_refusal(actor: User, task: NormalTask, now: datetime) -> str:
     """Why `actor` may not edit or delete `task` now ("" = may)."""
     if actor.role == Role.MANAGER:
         return "Managers have read-only access: ask a marketer or an admin to do this."
-    if task.status == NormalTaskStatus.REJECTED:
-        return ""
-    if task.status == NormalTaskStatus.SENT:
-        return SENT_ALREADY
-    send_at = _aware(task.send_at)
-    if send_at is None or send_at - now <= EDIT_MARGIN:
-        return TOO_CLOSE
-    return ""
+    return normal_task_change_refusal(task.status, _aware(task.send_at), now)
 
 
 def _keywords(text: str) -> dict[str, str]:
