@@ -191,12 +191,12 @@ def settings_users() -> rx.Component:
                                          id="new-user"), width="100%"),
         rx.box(
             rx.el.table(
-                rx.el.thead(rx.el.tr(rx.el.th("Name"), rx.el.th("Username", style={"width": "160px"}),
+                rx.el.thead(rx.el.tr(rx.el.th("Name"), rx.el.th("Username", style={"width": "130px"}),
                                      rx.el.th("Role", style={"width": "130px"}),
-                                     rx.el.th("Status", style={"width": "120px"}),
-                                     rx.el.th("Last sign-in (UTC)", style={"width": "160px"}),
-                                     rx.el.th("Staff contact", style={"width": "200px"}),
-                                     rx.el.th("", style={"width": "300px"}))),
+                                     rx.el.th("Status", style={"width": "100px"}),
+                                     rx.el.th("Last sign-in (UTC)", style={"width": "150px"}),
+                                     rx.el.th("Staff contact", style={"width": "170px"}),
+                                     rx.el.th("", style={"width": "280px"}))),
                 rx.el.tbody(rx.foreach(U.rows, _user_row)),
                 class_name="settings-table", id="users-table",
             ),
