@@ -35,6 +35,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from engine import clock
+from engine.channels.config import channel_settings
 from engine.components.registry import get_component
 from engine.errors import Invalid, NotFound
 from engine.flow.moderation import sms_segments
@@ -55,7 +56,6 @@ from engine.permissions import can_see, can_write, visible_clause
 from engine.runtime.reach_refresh import live_counters
 from engine.services.listing import campaign_names, schedule_label
 from engine.services.normal_tasks import change_refusal, normal_content
-from engine.settings import get_settings
 from engine.shared.reach_rows import (
     CHANNELS,
     NO_RECEIPT_AFTER,
@@ -235,9 +235,15 @@ def _sending_type(activity: Activity) -> str:
     return "Scheduled · " + schedule_label(activity.schedule, activity.schedule_every)
 
 
-def _platform() -> str:
-    """The provider the channel sends through: the local simulator (a loopback address), else its host."""
-    host = urlsplit(get_settings().provider_url).hostname or ""
+def _platform(channel: Channel, workspace_id: int) -> str:
+    """The provider the channel sends through, as the workspace's settings say (Settings → Channels over the
+    environment): the SMTP relay for email, the provider's host for the others; "Provider simulator" when it is
+    the local one (a loopback address)."""
+    settings = channel_settings(workspace_id)
+    if channel.component_type == "email":
+        host = settings.smtp_host or ""
+        return "SMTP relay (local)" if host in LOOPBACK else (host or "SMTP relay")
+    host = urlsplit(settings.provider_url).hostname or ""
     if host in LOOPBACK:
         return "Provider simulator"
     return host or "Provider"
@@ -264,7 +270,7 @@ def _task(session: Session, c: _Candidate, channel: Channel, campaigns: list[str
         audience_name=_audience_name(session, _trigger(session, c.record.version_id)),
         audience=m.get("entered", 0), sent=m.get("sent", 0), success=m.get("success", 0),
         failed=m.get("failed", 0), pending=m.get("pending", 0), not_sent=m.get("not_sent", 0),
-        platform=_platform(), channel_type=get_component(channel.component_type).label,
+        platform=_platform(channel, activity.workspace_id), channel_type=get_component(channel.component_type).label,
         sending_type=_sending_type(activity), status=status, status_label=STATUS_LABELS[status],
         status_reason=why.strip(), failure_reasons=reasons, started_at=_aware(c.record.started_at),  # type: ignore[arg-type]
         ended_at=ended, live=live,
@@ -379,7 +385,8 @@ def _normal_task(session: Session, actor: User, normal: NormalTask, stored: Reac
         record_number=0, node_id="", content=content,
         segments=sms_segments(content)[1] if chan.component_type == "text_sms" else 0,
         audience_name=audience.name if audience else "", audience=0, sent=0, success=0, failed=0, pending=0,
-        not_sent=0, platform=_platform(), channel_type=get_component(chan.component_type).label,
+        not_sent=0, platform=_platform(chan, normal.workspace_id),
+        channel_type=get_component(chan.component_type).label,
         status=stored.status, status_label=STATUS_LABELS.get(stored.status, stored.status),
         status_reason=stored.status_reason, started_at=_aware(stored.started_at) or now,
         live=stored.status in (TaskStatus.MODERATING, TaskStatus.TO_BE_SENT), **extra)

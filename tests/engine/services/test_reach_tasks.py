@@ -11,13 +11,31 @@ import pytest
 from sqlmodel import select
 
 from engine import clock
+from engine.channels.config import invalidate
 from engine.db import read_session, write_session
 from engine.errors import Invalid, NotFound
-from engine.models import Activity, CustomerStep, ExecutionRecord, RecordTrigger, Schedule, User, Workspace
+from engine.models import (
+    Activity,
+    ChannelSetting,
+    CustomerStep,
+    ExecutionRecord,
+    RecordTrigger,
+    Schedule,
+    User,
+    Workspace,
+)
 from engine.models.activity import ActivityCampaignLink
 from engine.runtime.receipts import apply_receipts, expire_pending
 from engine.services.execution import execution_view
-from engine.services.reach_tasks import TaskQuery, TaskStatus, list_tasks, sms_segments, task_status
+from engine.services.reach_tasks import (
+    CHANNELS,
+    TaskQuery,
+    TaskStatus,
+    _platform,
+    list_tasks,
+    sms_segments,
+    task_status,
+)
 from engine.status import ActivityStatus, RecordStatus
 from tests import factories as f
 from tests.engine.runtime.support import seed_activity
@@ -273,3 +291,20 @@ def test_task_status_from_the_round_and_its_counters(record_status: RecordStatus
     status, why = task_status(record, metrics, now)
     assert status == expected
     assert bool(why) == (expected == TaskStatus.FAILED)
+
+
+def test_the_platform_column_names_each_channels_own_provider_as_the_workspace_sets_it() -> None:
+    """Email names its SMTP relay (not the SMS provider); a workspace's Settings → Channels override wins."""
+    activity_id, _owner, _record_id = seeded()
+    with write_session() as session:
+        ws = session.get(Activity, activity_id).workspace_id
+    invalidate()
+    assert _platform(CHANNELS["sms"], ws) == "Provider simulator"
+    assert _platform(CHANNELS["email"], ws) == "SMTP relay (local)"
+    with write_session() as session:
+        session.add(ChannelSetting(workspace_id=ws, name="smtp_host", value="mail.shop.example"))
+        session.add(ChannelSetting(workspace_id=ws, name="provider_url", value="https://sms.vendor.example/api"))
+    invalidate()
+    assert _platform(CHANNELS["email"], ws) == "mail.shop.example"
+    assert _platform(CHANNELS["app-push"], ws) == "sms.vendor.example"
+    invalidate()
