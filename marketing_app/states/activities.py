@@ -7,7 +7,9 @@ delta. Every action is a service call (service.run): the service decides, a refu
 transaction is rolled back, so nothing changes.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import ClassVar
 
 import reflex as rx
 
@@ -24,11 +26,10 @@ from engine.status import APPROVAL_STATUS_LABELS, Action, ActivityStatus
 from marketing_app.routes import canvas_route
 from marketing_app.states.campaigns import CampaignChoice, to_options
 from marketing_app.states.groups import ALL, UNGROUPED, GroupTreeState
+from marketing_app.states.paged_list import PAGE_SIZES, PagedList  # noqa: F401 — PAGE_SIZES: the views' choice
 from marketing_app.states.rows import row_to_dict
 from marketing_app.states.service import events, run
 
-PAGE_SIZE = 20
-PAGE_SIZES = ["10", "20", "50", "100"]
 COLUMNS_PREFERENCE = "activities.columns"
 #: (key, label) of the columns Show Columns can hide; Name, Status and Actions always show.
 OPTIONAL_COLUMNS: list[tuple[str, str]] = [
@@ -100,7 +101,9 @@ def page_items(page: int, pages: int) -> list[str]:
     return out
 
 
-class ActivitiesState(CampaignChoice, rx.State):
+class ActivitiesState(CampaignChoice, PagedList, rx.State):
+    SORTABLE: ClassVar[Collection[str]] = SORTABLE
+    DESCENDING_FIRST: ClassVar[frozenset[str]] = frozenset(_DESCENDING_FIRST)
     rows: list[dict[str, str]] = []
     counts: dict[str, int] = {}
     status: str = ""  # "" = all; else a status value or "finished"
@@ -115,11 +118,7 @@ class ActivitiesState(CampaignChoice, rx.State):
     process_options: list[list[str]] = []  # [id, name] of the processes the user may see
     audience_options: list[list[str]] = []  # [id, name] of the workspace's audiences
     sort: str = "updated_at"
-    descending: bool = True
-    page: int = 1
-    pages: int = 1
     total: int = 0
-    page_size: int = PAGE_SIZE
     loaded: bool = False
     columns: list[str] = DEFAULT_COLUMNS
     selected: list[str] = []
@@ -271,44 +270,6 @@ class ActivitiesState(CampaignChoice, rx.State):
     @rx.event
     async def clear_search(self):
         self.search = ""
-        self.page = 1
-        return await self._refresh()
-
-    @rx.event
-    async def sort_by(self, key: str):
-        if key not in SORTABLE:
-            return None
-        if key == self.sort:
-            self.descending = not self.descending
-        else:
-            self.sort, self.descending = key, key in _DESCENDING_FIRST
-        self.page = 1
-        return await self._refresh()
-
-    @rx.event
-    async def go_to(self, page: str):
-        if not page.isdigit() or int(page) == self.page:
-            return None
-        self.page = int(page)
-        return await self._refresh()
-
-    @rx.event
-    async def next_page(self):
-        if self.page < self.pages:
-            self.page += 1
-            return await self._refresh()
-        return None
-
-    @rx.event
-    async def prev_page(self):
-        if self.page > 1:
-            self.page -= 1
-            return await self._refresh()
-        return None
-
-    @rx.event
-    async def set_page_size(self, size: str):
-        self.page_size = int(size) if size in PAGE_SIZES else PAGE_SIZE
         self.page = 1
         return await self._refresh()
 

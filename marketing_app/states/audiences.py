@@ -3,15 +3,18 @@
 refuses while a live activity or another rule uses the audience (its message names them; the page shows it).
 """
 
+from collections.abc import Collection
+from typing import ClassVar
+
 import reflex as rx
 
 from engine.services import audiences as service
 from engine.services.audiences import AudiencePage, AudienceQuery, AudienceRow
 from marketing_app.routes import canvas_route
 from marketing_app.states.activities import page_items
+from marketing_app.states.paged_list import PAGE_SIZES, PagedList  # noqa: F401 — PAGE_SIZES: the views' choice
 from marketing_app.states.service import run
 
-PAGE_SIZES = ["10", "20", "50", "100"]
 ALL = "all"
 KINDS: list[tuple[str, str]] = [(ALL, "All kinds"), ("rule", "Rule"), ("imported", "Imported"),
                                 ("generated", "Generated")]
@@ -43,15 +46,13 @@ def used_links(r: AudienceRow) -> list[list[str]]:
             for u in r.used_by if u.visible]
 
 
-class AudiencesState(rx.State):
+class AudiencesState(PagedList, rx.State):
+    SORTABLE: ClassVar[Collection[str]] = service.SORTABLE
+    DESCENDING_FIRST: ClassVar[frozenset[str]] = frozenset(_DESCENDING_FIRST)
     search: str = ""
     kind: str = ALL
     sort: str = "updated"
-    descending: bool = True
-    page: int = 1
-    page_size: int = 20
     total: int = 0
-    pages: int = 1
     rows: list[dict[str, str]] = []
     used: list[list[str]] = []  # used_links of every row of the page
     error: str = ""
@@ -108,43 +109,6 @@ class AudiencesState(rx.State):
     @rx.event
     async def reset_filters(self):
         self.search, self.kind, self.page = "", ALL, 1
-        return await self._refresh()
-
-    @rx.event
-    async def sort_by(self, key: str):
-        if key not in service.SORTABLE:
-            return None
-        if key == self.sort:
-            self.descending = not self.descending
-        else:
-            self.sort, self.descending = key, key in _DESCENDING_FIRST
-        self.page = 1
-        return await self._refresh()
-
-    @rx.event
-    async def go_to(self, page: str):
-        if not page.isdigit() or int(page) == self.page:
-            return None
-        self.page = int(page)
-        return await self._refresh()
-
-    @rx.event
-    async def next_page(self):
-        if self.page < self.pages:
-            self.page += 1
-            return await self._refresh()
-        return None
-
-    @rx.event
-    async def prev_page(self):
-        if self.page > 1:
-            self.page -= 1
-            return await self._refresh()
-        return None
-
-    @rx.event
-    async def set_page_size(self, size: str):
-        self.page_size, self.page = int(size) if size in PAGE_SIZES else 20, 1
         return await self._refresh()
 
     # ------------------------------------------------------------------ delete

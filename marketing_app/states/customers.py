@@ -2,15 +2,18 @@
 name, email or phone (`engine.services.customers.search_customers`), sorted and paged by the engine. Phones
 arrive masked for everyone but admins: the page shows what the service gives. `?q=` in the URL searches."""
 
+from collections.abc import Collection
+from typing import ClassVar
+
 import reflex as rx
 
 from engine.services import customers as customers_service
 from engine.services.customers import COUNT_LIMIT, CustomerPage, CustomerRow
 from marketing_app.routes import customer_route
 from marketing_app.states.activities import page_items
+from marketing_app.states.paged_list import PAGE_SIZES, PagedList  # noqa: F401 — PAGE_SIZES: the views' choice
 from marketing_app.states.service import run
 
-PAGE_SIZES = ["10", "20", "50", "100"]
 ROUTE = "/customers"
 #: the sorts that start descending (the newest first)
 _DESCENDING_FIRST = {"created_at"}
@@ -22,15 +25,14 @@ def row(customer: CustomerRow) -> dict[str, str]:
             "created": customer.created_at.strftime("%Y-%m-%d %H:%M"), "href": customer_route(customer.id)}
 
 
-class CustomersState(rx.State):
+class CustomersState(PagedList, rx.State):
+    SORTABLE: ClassVar[Collection[str]] = customers_service.SORTS
+    DESCENDING_FIRST: ClassVar[frozenset[str]] = frozenset(_DESCENDING_FIRST)
     query: str = ""
     sort: str = "qaid"
     descending: bool = False
-    page: int = 1
-    page_size: int = 20
     total: int = 0
     more: bool = False
-    pages: int = 1
     rows: list[dict[str, str]] = []
     error: str = ""
     loaded: bool = False
@@ -78,40 +80,3 @@ class CustomersState(rx.State):
         self.query, self.page = "", 1
         return await self._refresh()
 
-    @rx.event
-    async def sort_by(self, key: str):
-        if key not in customers_service.SORTS:
-            return None
-        if key == self.sort:
-            self.descending = not self.descending
-        else:
-            self.sort, self.descending = key, key in _DESCENDING_FIRST
-        self.page = 1
-        return await self._refresh()
-
-    @rx.event
-    async def go_to(self, page: str):
-        if not page.isdigit() or int(page) == self.page:
-            return None
-        self.page = int(page)
-        return await self._refresh()
-
-    @rx.event
-    async def next_page(self):
-        if self.page < self.pages:
-            self.page += 1
-            return await self._refresh()
-        return None
-
-    @rx.event
-    async def prev_page(self):
-        if self.page > 1:
-            self.page -= 1
-            return await self._refresh()
-        return None
-
-    @rx.event
-    async def set_page_size(self, size: str):
-        self.page_size = int(size) if size in PAGE_SIZES else 20
-        self.page = 1
-        return await self._refresh()

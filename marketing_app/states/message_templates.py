@@ -4,6 +4,9 @@ dialog with a live preview for a customer picked by QAID (debounced inputs: one 
 stops, rendering with the engine's renderer), the SMS segment count and the moderation status, and Delete.
 `?channel=<component type>` opens a channel's tab (the canvas's "Create template" link)."""
 
+from collections.abc import Collection
+from typing import ClassVar
+
 import reflex as rx
 
 from engine.errors import NotFound
@@ -11,10 +14,10 @@ from engine.services import message_templates as svc
 from engine.services.message_templates import Preview, TemplatePage, TemplateRow
 from engine.services.moderation import banned_words
 from marketing_app.states.activities import page_items
+from marketing_app.states.paged_list import PAGE_SIZES, PagedList  # noqa: F401 — PAGE_SIZES: the views' choice
 from marketing_app.states.service import events, run
 
 ROUTE = "/templates/messages"
-PAGE_SIZES = ["10", "20", "50", "100"]
 #: [key, label] of the channel tabs ("" = every channel)
 CHANNEL_TABS: list[list[str]] = [["", "All"]] + [[c.key, c.label] for c in svc.CHANNELS.values()]
 _DESCENDING_FIRST = {"updated_at", "created_at"}
@@ -29,15 +32,13 @@ def row(r: TemplateRow) -> dict[str, str]:
             "reasons": "; ".join(r.moderation.reasons), "why_not": r.why_not}
 
 
-class MessageTemplatesState(rx.State):
+class MessageTemplatesState(PagedList, rx.State):
+    SORTABLE: ClassVar[Collection[str]] = svc.SORTS
+    DESCENDING_FIRST: ClassVar[frozenset[str]] = frozenset(_DESCENDING_FIRST)
     channel: str = ""
     query: str = ""
     sort: str = "updated_at"
-    descending: bool = True
-    page: int = 1
-    page_size: int = 20
     total: int = 0
-    pages: int = 1
     rows: list[dict[str, str]] = []
     counts: dict[str, int] = {}
     can_create: bool = False
@@ -139,44 +140,6 @@ class MessageTemplatesState(rx.State):
     @rx.event
     async def clear_search(self):
         self.query, self.page = "", 1
-        return await self._refresh()
-
-    @rx.event
-    async def sort_by(self, key: str):
-        if key not in svc.SORTS:
-            return None
-        if key == self.sort:
-            self.descending = not self.descending
-        else:
-            self.sort, self.descending = key, key in _DESCENDING_FIRST
-        self.page = 1
-        return await self._refresh()
-
-    @rx.event
-    async def go_to(self, page: str):
-        if not page.isdigit() or int(page) == self.page:
-            return None
-        self.page = int(page)
-        return await self._refresh()
-
-    @rx.event
-    async def next_page(self):
-        if self.page < self.pages:
-            self.page += 1
-            return await self._refresh()
-        return None
-
-    @rx.event
-    async def prev_page(self):
-        if self.page > 1:
-            self.page -= 1
-            return await self._refresh()
-        return None
-
-    @rx.event
-    async def set_page_size(self, size: str):
-        self.page_size = int(size) if size in PAGE_SIZES else 20
-        self.page = 1
         return await self._refresh()
 
     # ------------------------------------------------------------------------------------------- dialog

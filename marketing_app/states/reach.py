@@ -10,6 +10,8 @@ for filters the user has since changed is dropped (a generation counter), so a c
 """
 
 import asyncio
+from collections.abc import Collection
+from typing import ClassVar
 
 import reflex as rx
 
@@ -20,9 +22,9 @@ from marketing_app.routes import segment
 from marketing_app.states import live as live_pages
 from marketing_app.states.activities import canvas_route, page_items
 from marketing_app.states.auth import LOGIN_ROUTE, AuthState
+from marketing_app.states.paged_list import PAGE_SIZES, PagedList  # noqa: F401 — PAGE_SIZES: the views' choice
 from marketing_app.states.service import outcome_as, run
 
-PAGE_SIZES = ["10", "20", "50", "100"]
 ALL = "all"  # the selects' "no filter" (a Radix select item cannot have an empty value)
 #: the sorts that start descending (numbers and times: the biggest / newest first)
 _DESCENDING_FIRST = {"started_at", "audience", "sent", "success", "failed"}
@@ -66,7 +68,9 @@ def row(task: ReachTask, channel: str = "sms") -> dict[str, str]:
     }
 
 
-class ReachState(rx.State):
+class ReachState(PagedList, rx.State):
+    SORTABLE: ClassVar[Collection[str]] = reach_tasks.SORTABLE
+    DESCENDING_FIRST: ClassVar[frozenset[str]] = frozenset(_DESCENDING_FIRST)
     channel: str = "sms"
     channel_label: str = "SMS"
     search: str = ""
@@ -75,11 +79,7 @@ class ReachState(rx.State):
     kind: str = ALL
     can_create: bool = False
     sort: str = "started_at"
-    descending: bool = True
-    page: int = 1
-    page_size: int = 20
     total: int = 0
-    pages: int = 1
     rows: list[dict[str, str]] = []
     activities: list[list[str]] = []  # [id, name] of the activity filter's choices
     error: str = ""
@@ -184,44 +184,6 @@ class ReachState(rx.State):
     @rx.event
     async def refresh_now(self):
         """Read the page again (a normal task was saved, deleted or moved on the scheduler's tick)."""
-        return await self._refresh()
-
-    @rx.event
-    async def sort_by(self, key: str):
-        if key not in reach_tasks.SORTABLE:
-            return None
-        if key == self.sort:
-            self.descending = not self.descending
-        else:
-            self.sort, self.descending = key, key in _DESCENDING_FIRST
-        self.page = 1
-        return await self._refresh()
-
-    @rx.event
-    async def go_to(self, page: str):
-        if not page.isdigit() or int(page) == self.page:
-            return None
-        self.page = int(page)
-        return await self._refresh()
-
-    @rx.event
-    async def next_page(self):
-        if self.page < self.pages:
-            self.page += 1
-            return await self._refresh()
-        return None
-
-    @rx.event
-    async def prev_page(self):
-        if self.page > 1:
-            self.page -= 1
-            return await self._refresh()
-        return None
-
-    @rx.event
-    async def set_page_size(self, size: str):
-        self.page_size = int(size) if size in PAGE_SIZES else 20
-        self.page = 1
         return await self._refresh()
 
     # ------------------------------------------------------------------ moderation (banned words)

@@ -16,7 +16,7 @@ from engine.models import Activity, ActivityGroup, MarketingCampaign, User, Work
 from engine.services.auth import WRONG_CREDENTIALS, verify_password
 from engine.services.groups import GroupNode, list_tree
 from engine.services.listing import ActivityPage, ListQuery, list_activities, status_counts
-from marketing_app.states.activities import PAGE_SIZE
+from marketing_app.states.paged_list import PAGE_SIZE
 
 T = TypeVar("T")
 
