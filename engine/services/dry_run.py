@@ -100,6 +100,9 @@ class DryRunPorts(RuntimePorts):
         found = self.results.get(node_id, {})
         return {cid: found[cid] for cid in customer_ids if cid in found}
 
+    def ab_winner(self, record_id: int, node_id: str) -> str | None:
+        return None  # a dry run has no round, so no pick
+
     def set_tag(self, customer_ids: list[int], tag: str, value: str) -> None:
         for cid in customer_ids:
             if cid in self.views:
