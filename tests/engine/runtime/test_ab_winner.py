@@ -1,0 +1,220 @@
+"""The automatic AB winner on the real engine (Redis, Dramatiq workers, the scheduler, a test clock): 20 % of an
+audience is tested, the rest is held at the AB Test; the scheduler's AB pass picks the winner early once the
+difference is significant at the level set, or at the window's end, never while it is not; the pick is recorded
+once (database + Redis) and the held customers walk on along the winner's branch exactly once, with the
+component's counters adding up at each step; a stopped round releases nobody."""
+
+import json
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from engine.components.ab_test import in_test
+from engine.db import read_session, write_session
+from engine.models import AbDecision, BehaviorEvent, ExecutionRecord, Role, User
+from engine.runtime import ab_winner
+from engine.runtime.details import all_steps
+from engine.services import activities as svc
+from engine.services import records
+from engine.services.activities import ActivityInput
+from engine.services.audiences import create_static_audience
+from engine.settings import get_settings
+from engine.shared.customers import upsert_customers
+from engine.status import RecordStatus
+from tests import factories as f
+from tests.engine.runtime.test_lifecycle import act, rounds
+
+N = 1500
+SHARE = 20
+GROUPS = [{"name": "A", "ratio": 50}, {"name": "B", "ratio": 50}]
+
+
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("ENGINE_BATCH_SIZE", "400")  # several entry batches: several held batches
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def ab_flow(audience_id: int, **ab) -> dict:
+    config = {"groups": GROUPS, "target_event": "purchase", "window_hours": 24, "auto_winner": True,
+              "significance": "95", "test_share": SHARE, **ab}
+    nodes = [{"id": "t", "type": "target_audience", "config": {"audience_id": audience_id}},
+             {"id": "ab", "type": "ab_test", "config": config},
+             {"id": "e1", "type": "end", "config": {}}, {"id": "e2", "type": "end", "config": {}}]
+    edges = [{"source": "t", "branch": "out", "target": "ab"},
+             {"source": "ab", "branch": "group_1", "target": "e1"},
+             {"source": "ab", "branch": "group_2", "target": "e2"}]
+    return {"nodes": nodes, "edges": edges}
+
+
+def setup(**ab) -> tuple[int, int, int, list[int]]:
+    """A marketer's one-time activity over N customers; returns (activity, user, workspace, customer ids)."""
+    with write_session() as session:
+        ws = f.workspace(session)
+        owner = f.user(session, ws, Role.MARKETER)
+        ids = list(upsert_customers(session=session, workspace_id=ws.id,
+                                    rows=[{"qaid": f"AB{i}", "name": f"AB{i}"} for i in range(N)]).ids.values())
+        audience = create_static_audience(session=session, workspace_id=ws.id, name="AB", customer_ids=ids)
+        activity = svc.create_activity(session=session, actor=owner, flow=ab_flow(audience.id, **ab),
+                                       data=ActivityInput(name="Auto AB"))
+        return activity.id, owner.id, ws.id, ids
+
+
+def held_batches(engine, record_id: int) -> list[str]:
+    return [d["batch"] for _, d in ab_winner.held(engine.store) if d["record"] == record_id]
+
+
+def started(engine, activity_id: int) -> ExecutionRecord:
+    """Publish and walk the entry batches: the test share is split, the rest held (one held batch per entry
+    batch)."""
+    engine.run_until(lambda: rounds(activity_id) != [] and
+                     len(held_batches(engine, rounds(activity_id)[0].id)) == -(-N // 400)
+                     and engine.store.pending(rounds(activity_id)[0].id) == -(-N // 400))
+    return rounds(activity_id)[0]
+
+
+def ab_counters(engine, record_id: int) -> dict[str, int]:
+    return engine.store.counters(record_id).get("ab", {})
+
+
+def assert_adds_up(engine, record_id: int) -> dict[str, int]:
+    """The AB Test's counters at this instant: entered = passed + waiting, passed = the branches' sum, the groups'
+    inflows never more than their branches; the End components reached = what the branches routed."""
+    c = engine.store.counters(record_id)
+    ab = c.get("ab", {})
+    branches = {k: v for k, v in ab.items() if k.startswith("branch:")}
+    assert ab["passed"] == sum(branches.values()) and ab["entered"] == N
+    assert ab["entered"] - ab["passed"] >= 0 and all(v >= 0 for v in ab.values())
+    for i in (1, 2):
+        assert ab.get(f"inflow_group_{i}", 0) <= ab.get(f"branch:group_{i}", 0)
+        assert c.get(f"e{i}", {}).get("entered", 0) == ab.get(f"branch:group_{i}", 0)
+    return ab
+
+
+def buy(workspace_id: int, customer_ids: list[int], at) -> None:  # noqa: ANN001
+    with write_session() as session:
+        for cid in customer_ids:
+            session.add(BehaviorEvent(workspace_id=workspace_id, customer_id=cid, name="purchase", occurred_at=at))
+
+
+def in_the_test(record_id: int, ids: list[int]) -> list[int]:
+    return [cid for cid in ids if in_test(record_id, "ab", cid, SHARE)]
+
+
+def routes_of(record_id: int) -> dict[int, list[tuple[str, str, str]]]:
+    with read_session() as session:
+        rows = all_steps(session, record_id)
+    out: dict[int, list[tuple[str, str, str]]] = {}
+    for r in rows:
+        out.setdefault(r.customer_id, []).append((r.node_id, r.branch, r.result))
+    return out
+
+
+def decision(record_id: int) -> AbDecision | None:
+    with read_session() as session:
+        return session.exec(select(AbDecision).where(AbDecision.record_id == record_id)).first()
+
+
+def test_an_early_significant_pick_releases_the_held_customers_to_the_winner_once(engine) -> None:
+    activity_id, user_id, ws_id, ids = setup()
+    act(svc.publish, activity_id, user_id)
+    record = started(engine, activity_id)
+    ab = assert_adds_up(engine, record.id)
+    test_ids = in_the_test(record.id, ids)
+    assert ab["passed"] == len(test_ids) and ab["parked"] == N - len(test_ids)  # the rest waits
+    # B converts 40 %, A 10 %: clearly significant at 95 %
+    steps = routes_of(record.id)
+    group = {cid: branch for cid in test_ids for node, branch, _ in steps[cid] if node == "ab"}
+    buyers = [cid for n, cid in enumerate(c for c in test_ids if group[c] == "group_2") if n % 5 < 2] + \
+             [cid for n, cid in enumerate(c for c in test_ids if group[c] == "group_1") if n % 10 == 0]
+    engine.clock.advance(minutes=5)
+    buy(ws_id, buyers, engine.clock())
+    now = engine.clock()
+    engine.scheduler.refresh_ab_tests(now)
+    picked = decision(record.id)
+    assert picked is not None and (picked.winner, picked.kind, picked.level) == ("group_2", "significant", "95")
+    assert picked.reason.startswith("significant at 95 % (p=") and picked.reason.endswith(
+        f"after {len(test_ids):,} customers")
+    assert picked.p_value is not None and picked.p_value < 0.05 and picked.customers == len(test_ids)
+    assert {b: (n, x) for b, n, x in json.loads(picked.stats)} == {
+        "group_1": (ab["inflow_group_1"], sum(1 for c in buyers if group[c] == "group_1")),
+        "group_2": (ab["inflow_group_2"], sum(1 for c in buyers if group[c] == "group_2"))}
+    assert engine.store.r.hget(f"abwin:{record.id}", "ab") == b"group_2"
+    # the next passes pick nothing new (recorded once), whatever the numbers say now
+    buy(ws_id, [c for c in test_ids if group[c] == "group_1"], engine.clock())
+    engine.scheduler.refresh_ab_tests(now + timedelta(minutes=1))
+    assert decision(record.id).decided_at == picked.decided_at and decision(record.id).winner == "group_2"
+    engine.run_until(lambda: rounds(activity_id)[0].status == RecordStatus.COMPLETED)
+    ab = assert_adds_up(engine, record.id)
+    assert ab["passed"] == N and ab["winner"] == 2
+    assert ab["branch:group_2"] == ab["inflow_group_2"] + (N - len(test_ids))
+    assert ab["branch:group_1"] == ab["inflow_group_1"]
+    steps = routes_of(record.id)
+    held = set(ids) - set(test_ids)
+    for cid in ids:  # exactly once through the AB Test, and to one End
+        at_ab = [(b, r) for node, b, r in steps[cid] if node == "ab"]
+        ends = [node for node, _, _ in steps[cid] if node.startswith("e")]
+        assert at_ab == ([("group_2", "winner")] if cid in held else [(group[cid], "passed")])
+        assert ends == (["e2"] if cid in held else [f"e{group[cid][-1]}"])
+    # the released batches are done: resuming them again (a redelivered message) walks nobody twice
+    for batch in [f"e{i}~ab~w0" for i in range(-(-N // 400))]:
+        engine.scheduler.resume(record.id, "ab", batch)
+    engine.run_until(lambda: True, tick=False)
+    assert assert_adds_up(engine, record.id)["passed"] == N
+    assert Counter(len([n for n, _, _ in s if n.startswith("e")]) for s in routes_of(record.id).values()) == {1: N}
+
+
+def test_no_pick_while_not_significant_then_the_window_end_picks_the_best_rate(engine) -> None:
+    activity_id, user_id, ws_id, ids = setup(significance="99")
+    act(svc.publish, activity_id, user_id)
+    record = started(engine, activity_id)
+    test_ids = in_the_test(record.id, ids)
+    steps = routes_of(record.id)
+    group = {cid: branch for cid in test_ids for node, branch, _ in steps[cid] if node == "ab"}
+    a = [c for c in test_ids if group[c] == "group_1"]
+    b = [c for c in test_ids if group[c] == "group_2"]
+    engine.clock.advance(minutes=5)
+    buy(ws_id, a[:12] + b[:18], engine.clock())  # 12 vs 18 of ~150: not significant at 99 %
+    refreshed = engine.scheduler.refresh_ab_tests(engine.clock())
+    assert record.id in refreshed and ab_counters(engine, record.id)["targets_achieved"] == 30  # it looked
+    assert decision(record.id) is None and engine.store.r.hget(f"abwin:{record.id}", "ab") is None
+    assert len(held_batches(engine, record.id)) == -(-N // 400)  # still held
+    engine.scheduler.tick()  # nothing due: the round waits
+    ab = assert_adds_up(engine, record.id)
+    assert ab["passed"] == len(test_ids) and rounds(activity_id)[0].status == RecordStatus.IN_PROGRESS
+    engine.clock.advance(hours=23)  # within the window still
+    engine.scheduler.refresh_ab_tests(engine.clock())
+    assert decision(record.id) is None
+    engine.clock.advance(hours=1, minutes=1)  # the 24-hour window has ended
+    engine.scheduler.refresh_ab_tests(engine.clock())
+    picked = decision(record.id)
+    assert picked is not None and (picked.winner, picked.kind) == ("group_2", "window_ended")
+    assert picked.reason.startswith(f"window ended: best rate {100 * 18 / len(b):.1f} % vs {100 * 12 / len(a):.1f} %")
+    assert "not significant at 99 %" in picked.reason
+    engine.run_until(lambda: rounds(activity_id)[0].status == RecordStatus.COMPLETED)
+    ab = assert_adds_up(engine, record.id)
+    assert ab["passed"] == N and ab["branch:group_2"] == len(b) + N - len(test_ids)
+
+
+def test_a_stopped_round_releases_nobody(engine) -> None:
+    activity_id, user_id, ws_id, ids = setup()
+    act(svc.publish, activity_id, user_id)
+    record = started(engine, activity_id)
+    test_ids = in_the_test(record.id, ids)
+    with write_session() as session:
+        records.stop_record(session=session, actor=session.get(User, user_id), record_id=record.id)
+    engine.clock.advance(hours=25)  # the window has ended too
+    buy(ws_id, test_ids[:50], engine.clock())
+    engine.scheduler.refresh_ab_tests(engine.clock())
+    assert decision(record.id) is None and held_batches(engine, record.id) == []  # dropped, not released
+    engine.scheduler.tick()
+    for batch in [f"e{i}~ab~w0" for i in range(-(-N // 400))]:  # even a stray resume walks nobody
+        engine.scheduler.resume(record.id, "ab", batch)
+    engine.run_until(lambda: True)
+    ab = assert_adds_up(engine, record.id)
+    assert ab["passed"] == len(test_ids) and rounds(activity_id)[0].status == RecordStatus.STOPPED
+    assert all(node != "ab" or result != "winner" for s in routes_of(record.id).values() for node, _, result in s)
