@@ -51,16 +51,19 @@ def ab_flow(audience_id: int, **ab) -> dict:
     return {"nodes": nodes, "edges": edges}
 
 
-def setup(**ab) -> tuple[int, int, int, list[int]]:
-    """A marketer's one-time activity over N customers; returns (activity, user, workspace, customer ids)."""
+def setup(*, event: bool = False, **ab) -> tuple[int, int, int, list[int]]:
+    """A marketer's one-time activity over N customers (or, with `event`, triggered by a "visit" event); returns
+    (activity, user, workspace, customer ids)."""
     with write_session() as session:
         ws = f.workspace(session)
         owner = f.user(session, ws, Role.MARKETER)
         ids = list(upsert_customers(session=session, workspace_id=ws.id,
                                     rows=[{"qaid": f"AB{i}", "name": f"AB{i}"} for i in range(N)]).ids.values())
         audience = create_static_audience(session=session, workspace_id=ws.id, name="AB", customer_ids=ids)
-        activity = svc.create_activity(session=session, actor=owner, flow=ab_flow(audience.id, **ab),
-                                       data=ActivityInput(name="Auto AB"))
+        flow = ab_flow(audience.id, **ab)
+        if event:
+            flow["nodes"][0] = {"id": "t", "type": "behavior_event", "config": {"event": "visit"}}
+        activity = svc.create_activity(session=session, actor=owner, flow=flow, data=ActivityInput(name="Auto AB"))
         return activity.id, owner.id, ws.id, ids
 
 
@@ -218,3 +221,36 @@ def test_a_stopped_round_releases_nobody(engine) -> None:
     ab = assert_adds_up(engine, record.id)
     assert ab["passed"] == len(test_ids) and rounds(activity_id)[0].status == RecordStatus.STOPPED
     assert all(node != "ab" or result != "winner" for s in routes_of(record.id).values() for node, _, result in s)
+
+
+def test_event_triggered_customers_after_the_pick_go_straight_to_the_winner(engine) -> None:
+    from engine.actors import enqueue_step
+    from engine.runtime.rounds import enter
+
+    activity_id, user_id, ws_id, ids = setup(event=True)
+    act(svc.publish, activity_id, user_id)
+    engine.run_until(lambda: rounds(activity_id) != [] and rounds(activity_id)[0].dispatched_at is not None)
+    record = rounds(activity_id)[0]
+    first, late = ids[:1000], ids[1000:]
+    enter(record.id, {cid: {} for cid in first}, enqueue=enqueue_step, store=engine.store)
+    test_ids = in_the_test(record.id, first)
+    engine.run_until(lambda: ab_counters(engine, record.id).get("entered", 0) == 1000)
+    steps = routes_of(record.id)
+    group = {cid: branch for cid in test_ids for node, branch, _ in steps[cid] if node == "ab"}
+    engine.clock.advance(minutes=5)
+    a = [c for c in test_ids if group[c] == "group_1"]
+    b = [c for c in test_ids if group[c] == "group_2"]
+    buy(ws_id, a[:40] + b[:5], engine.clock())
+    engine.scheduler.refresh_ab_tests(engine.clock())
+    assert decision(record.id).winner == "group_1"
+    engine.run_until(lambda: ab_counters(engine, record.id).get("passed", 0) == 1000)
+    inflow = {k: v for k, v in ab_counters(engine, record.id).items() if k.startswith("inflow_")}
+    enter(record.id, {cid: {} for cid in late}, enqueue=enqueue_step, store=engine.store)
+    engine.run_until(lambda: ab_counters(engine, record.id).get("passed", 0) == N)
+    ab = ab_counters(engine, record.id)
+    assert {k: v for k, v in ab.items() if k.startswith("inflow_")} == inflow  # no test customer after the pick
+    assert ab["branch:group_1"] == inflow["inflow_group_1"] + (N - len(test_ids))
+    assert ab["entered"] == N and ab["passed"] == N and ab["parked"] == 1000 - len(test_ids)
+    steps = routes_of(record.id)
+    assert all([(b, r) for node, b, r in steps[cid] if node == "ab"] == [("group_1", "winner")] for cid in late)
+    assert held_batches(engine, record.id) == []
