@@ -86,6 +86,11 @@ def _pct(rate: float) -> str:
     return f"{100 * rate:.1f} %"
 
 
+def p_text(p: float) -> str:
+    """A p-value as the reasons and the panel write it: "p=0.012", "p<0.001" (never a misleading "p=0.000")."""
+    return "p<0.001" if p < 0.001 else f"p={p:.3f}"
+
+
 def decide(groups: list[GroupStat], *, level: str, window_ended: bool) -> Decision | None:
     """The pick, or None while there is none to make (window open and not significant yet)."""
     if level not in LEVELS:
@@ -100,7 +105,7 @@ def decide(groups: list[GroupStat], *, level: str, window_ended: bool) -> Decisi
     if not window_ended:
         if test is None or not testable(groups) or p is None or p >= LEVELS[level] or best.rate <= order[1].rate:
             return None
-        return Decision(best.branch, SIGNIFICANT, f"significant at {level} % (p={p:.3f}) after {customers:,} "
+        return Decision(best.branch, SIGNIFICANT, f"significant at {level} % ({p_text(p)}) after {customers:,} "
                                                   "customers", p, customers)
     if customers == 0 or best.achieved == 0:
         return Decision(best.branch, WINDOW_ENDED, f"window ended with no target reached in any group after "
@@ -114,6 +119,6 @@ def decide(groups: list[GroupStat], *, level: str, window_ended: bool) -> Decisi
                         p, customers)
     runner = order[1] if len(order) > 1 else None
     versus = f" vs {_pct(runner.rate)}" if runner else ""
-    verdict = "" if p is None else (f", p={p:.3f}" + ("" if p < LEVELS[level] else f", not significant at {level} %"))
+    verdict = "" if p is None else (f", {p_text(p)}" + ("" if p < LEVELS[level] else f", not significant at {level} %"))
     return Decision(best.branch, WINDOW_ENDED, f"window ended: best rate {_pct(best.rate)}{versus}{verdict} after "
                                                f"{customers:,} customers", p, customers)

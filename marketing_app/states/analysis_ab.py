@@ -3,7 +3,7 @@ as display text built from engine.services.ab_panel's answer (one var, `Analysis
 
 from dataclasses import dataclass, field
 
-from engine.components.ab_stats import LEVELS, MIN_OUTCOMES
+from engine.components.ab_stats import LEVELS, MIN_OUTCOMES, GroupStat, p_text, testable
 from engine.services import analysis as svc
 
 
@@ -23,7 +23,7 @@ class AbAutoView:
     settings: str = ""  # "95 % significance · 20 % of the customers in the test"
     groups: list[AbGroupRow] = field(default_factory=list)
     confidence: str = "—"  # "98.8 %"
-    p_value: str = "—"  # "p = 0.012"
+    p_value: str = "—"  # "p=0.012", "p<0.001"
     confidence_note: str = ""  # "at the pick" / "now"
     decided: bool = False
     winner: str = ""  # the group's name
@@ -44,6 +44,7 @@ def ab_auto_view(ab: svc.AbSummary | None) -> AbAutoView:
     if ab is None or auto is None:
         return AbAutoView()
     winner = next((g.name for g in ab.groups if g.branch == auto.winner), "")
+    stats = [GroupStat(g.branch, g.name, g.inflow, g.achieved) for g in ab.groups]
     rows = [AbGroupRow(branch=g.branch, name=g.name, customers=f"{g.inflow:,}", conversions=f"{g.achieved:,}",
                        rate=_percent(g.rate), winner=bool(auto.winner) and g.branch == auto.winner)
             for g in ab.groups]
@@ -52,13 +53,16 @@ def ab_auto_view(ab: svc.AbSummary | None) -> AbAutoView:
                       waiting=auto.waiting, to_winner=auto.to_winner, why=auto.reason,
                       when=auto.decided_at.strftime("%Y-%m-%d %H:%M UTC") if auto.decided_at else "")
     if auto.p_value is not None and auto.confidence is not None:
-        view.p_value = f"p = {auto.p_value:.3f}"
-        view.confidence = _percent(auto.confidence)
+        view.p_value = p_text(auto.p_value)
+        view.confidence = "> 99.9 %" if auto.confidence > 0.999 else _percent(auto.confidence)
         view.confidence_note = "at the pick" if auto.winner else "now"
     if auto.winner:
         view.status = f"{winner} won: {auto.reason}."
     elif auto.p_value is None:
         view.status = "Testing: no group can be compared yet (needs customers in every group)."
+    elif auto.p_value < LEVELS[auto.level] and testable(stats):
+        view.status = (f"Testing: significant at {auto.level} % ({view.p_value}): the scheduler's next pass (within "
+                       "a minute) picks the winner.")
     elif auto.p_value < LEVELS[auto.level]:
         view.status = (f"Testing: {view.p_value}, but each group needs {MIN_OUTCOMES} conversions and "
                        f"{MIN_OUTCOMES} non-conversions before an early pick.")

@@ -7,7 +7,15 @@ import math
 
 import pytest
 
-from engine.components.ab_stats import SIGNIFICANT, WINDOW_ENDED, GroupStat, decide, two_proportion, weakest_test
+from engine.components.ab_stats import (
+    SIGNIFICANT,
+    WINDOW_ENDED,
+    GroupStat,
+    decide,
+    p_text,
+    two_proportion,
+    weakest_test,
+)
 
 
 def test_two_proportion_matches_r_prop_test() -> None:
@@ -95,3 +103,9 @@ def test_ties_and_empty_tests_at_the_window_end_are_explained() -> None:
     assert nobody is not None and nobody.customers == 0 and nobody.winner == "group_1"
     with pytest.raises(ValueError, match="unknown significance level"):
         decide(groups((1, 1)), level="80", window_ended=True)
+
+
+def test_tiny_p_values_are_written_as_below_a_thousandth() -> None:
+    picked = decide(groups((100, 10), (100, 50)), level="95", window_ended=False)
+    assert picked is not None and picked.reason == "significant at 95 % (p<0.001) after 200 customers"
+    assert p_text(0.0004) == "p<0.001" and p_text(0.001) == "p=0.001" and p_text(0.0123) == "p=0.012"
