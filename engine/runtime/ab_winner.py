@@ -15,7 +15,8 @@ customers held at the AB Test to the winner's branch.
   winner's branch (`resume_outcome`). Exactly once: a batch walks only while it is pending (store.begin), and a
   re-scored member is the same member. Batches parked after the pick by a walk that read "no winner" just
   before it are found by the next pass. Held batches of rounds no longer In Progress (stopped, ended) are
-  dropped: a stopped round releases nobody.
+  dropped: a stopped round releases nobody. A test round (seed 004) is picked at the first pass, as if its window
+  had ended: testers are not kept waiting for it.
 - **Counters**: held customers count `entered` and `parked` at the AB Test; their release counts `passed` and
   `branch:group_k` under the batch's "~r" key, in the same write — entered = passed + still waiting, and
   passed = the sum of the branches, at every instant. The groups' inflows (`inflow_group_i`) are test
@@ -24,6 +25,7 @@ customers held at the AB Test to the winner's branch.
 
 import json
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -148,11 +150,11 @@ def pick_winners(store: RoundStore, now: datetime) -> list[tuple[int, str]]:
     (record, node) picked in this pass."""
     with read_session() as session:
         rows = session.execute(select(col(ExecutionRecord.id), col(ExecutionRecord.status),
-                                      col(ActivityVersion.id), col(ActivityVersion.flow))
+                                      col(ExecutionRecord.is_test), col(ActivityVersion.flow))
                                .join(ActivityVersion, col(ActivityVersion.id) == ExecutionRecord.version_id)
                                .where(col(ExecutionRecord.started_at) >= now - LOOKBACK)).all()
     picked: list[tuple[int, str]] = []
-    for record_id, status, _version_id, flow in rows:
+    for record_id, status, is_test, flow in rows:
         nodes = auto_nodes(flow or {})
         if not nodes:
             continue
@@ -163,8 +165,11 @@ def pick_winners(store: RoundStore, now: datetime) -> list[tuple[int, str]]:
                 if row is None and status in PICKABLE:
                     groups = group_stats(config, counters.get(node_id, {}))
                     ends = window_end(session, int(record_id), node_id, config)
+                    # a test round (seed 004) does not keep its testers waiting for the window: picked once they entered
                     decision = decide(groups, level=config.significance,
-                                      window_ended=ends is not None and now >= ends)
+                                      window_ended=ends is not None and (bool(is_test) or now >= ends))
+                    if decision is not None and is_test:
+                        decision = replace(decision, reason=f"test round, picked at once: {decision.reason}")
                 else:
                     decision = None
             if row is None and decision is not None:

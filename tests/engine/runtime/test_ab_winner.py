@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from engine.components.ab_test import in_test
 from engine.db import read_session, write_session
-from engine.models import AbDecision, BehaviorEvent, ExecutionRecord, Role, User
+from engine.models import AbDecision, BehaviorEvent, ExecutionRecord, Role, User, Workspace
 from engine.runtime import ab_winner
 from engine.runtime.details import all_steps
 from engine.services import activities as svc
@@ -140,8 +140,7 @@ def test_an_early_significant_pick_releases_the_held_customers_to_the_winner_onc
     engine.scheduler.refresh_ab_tests(now)
     picked = decision(record.id)
     assert picked is not None and (picked.winner, picked.kind, picked.level) == ("group_2", "significant", "95")
-    assert picked.reason.startswith("significant at 95 % (p=") and picked.reason.endswith(
-        f"after {len(test_ids):,} customers")
+    assert picked.reason == f"significant at 95 % (p<0.001) after {len(test_ids):,} customers"
     assert picked.p_value is not None and picked.p_value < 0.05 and picked.customers == len(test_ids)
     assert {b: (n, x) for b, n, x in json.loads(picked.stats)} == {
         "group_1": (ab["inflow_group_1"], sum(1 for c in buyers if group[c] == "group_1")),
@@ -254,3 +253,30 @@ def test_event_triggered_customers_after_the_pick_go_straight_to_the_winner(engi
     steps = routes_of(record.id)
     assert all([(b, r) for node, b, r in steps[cid] if node == "ab"] == [("group_1", "winner")] for cid in late)
     assert held_batches(engine, record.id) == []
+
+
+def test_a_test_round_does_not_keep_its_testers_waiting_for_the_window(engine) -> None:
+    from engine.services import approval
+
+    activity_id, user_id, ws_id, ids = setup()
+    with write_session() as session:
+        ws = session.get(Workspace, ws_id)
+        ws.approval_required = True
+        session.add(ws)
+    with write_session() as session:
+        owner = session.get(User, user_id)
+        for i in range(12):
+            approval.add_tester(session=session, actor=owner, activity_id=activity_id, qaid=f"AB{i}")
+    with write_session() as session:
+        record_id = int(approval.run_test(session=session, actor=session.get(User, user_id),
+                                          activity_id=activity_id).id)
+    engine.run_until(lambda: ab_counters(engine, record_id).get("entered", 0) == 12)
+    held = ab_counters(engine, record_id)["parked"]
+    assert held > 0 and ab_counters(engine, record_id)["passed"] == 12 - held  # testers outside the share wait
+    engine.scheduler.refresh_ab_tests(engine.clock())  # a pass, minutes before the window's end (the clock stands)
+    picked = decision(record_id)
+    assert picked is not None and picked.reason.startswith("test round, picked at once: window ended")
+    with read_session() as session:
+        engine.run_until(lambda: session.get(ExecutionRecord, record_id, populate_existing=True).status
+                         == RecordStatus.COMPLETED)
+    assert ab_counters(engine, record_id)["passed"] == 12
