@@ -150,6 +150,10 @@ def test_an_early_significant_pick_releases_the_held_customers_to_the_winner_onc
     buy(ws_id, [c for c in test_ids if group[c] == "group_1"], engine.clock())
     engine.scheduler.refresh_ab_tests(now + timedelta(minutes=1))
     assert decision(record.id).decided_at == picked.decided_at and decision(record.id).winner == "group_2"
+    # the pick is the database's: Redis losing its copy (a scheduler crash between the two writes) gets it back
+    engine.store.r.delete(f"abwin:{record.id}")
+    engine.scheduler.refresh_ab_tests(now + timedelta(minutes=2))
+    assert engine.store.r.hget(f"abwin:{record.id}", "ab") == b"group_2"
     engine.run_until(lambda: rounds(activity_id)[0].status == RecordStatus.COMPLETED)
     ab = assert_adds_up(engine, record.id)
     assert ab["passed"] == N and ab["winner"] == 2
