@@ -5,7 +5,10 @@ once (database + Redis) and the held customers walk on along the winner's branch
 component's counters adding up at each step; a stopped round releases nobody."""
 
 import json
+import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -98,6 +101,34 @@ def assert_adds_up(engine, record_id: int) -> dict[str, int]:
     return ab
 
 
+@contextmanager
+def sampling(engine, record_id: int) -> Iterator[list[int]]:  # noqa: ANN001
+    """Read the round's counters over and over in a thread while the block runs, checking `assert_adds_up` at
+    each read; yields the AB Test's passed count of every read."""
+    seen: list[int] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            try:
+                seen.append(assert_adds_up(engine, record_id)["passed"])
+            except BaseException as err:  # noqa: BLE001 — reported by the test below
+                errors.append(err)
+                return
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        thread.join(10)
+    if errors:
+        raise errors[0]
+    seen.append(assert_adds_up(engine, record_id)["passed"])
+
+
 def buy(workspace_id: int, customer_ids: list[int], at) -> None:  # noqa: ANN001
     with write_session() as session:
         for cid in customer_ids:
@@ -154,7 +185,9 @@ def test_an_early_significant_pick_releases_the_held_customers_to_the_winner_onc
     engine.store.r.delete(f"abwin:{record.id}")
     engine.scheduler.refresh_ab_tests(now + timedelta(minutes=2))
     assert engine.store.r.hget(f"abwin:{record.id}", "ab") == b"group_2"
-    engine.run_until(lambda: rounds(activity_id)[0].status == RecordStatus.COMPLETED)
+    with sampling(engine, record.id) as samples:  # the counters add up while the held batches walk, too
+        engine.run_until(lambda: rounds(activity_id)[0].status == RecordStatus.COMPLETED)
+    assert len(samples) > 1 and samples[-1] == N
     ab = assert_adds_up(engine, record.id)
     assert ab["passed"] == N and ab["winner"] == 2
     assert ab["branch:group_2"] == ab["inflow_group_2"] + (N - len(test_ids))
