@@ -75,9 +75,10 @@ class AbTestConfig(BaseModel):
 
 
 def summary(config: Mapping[str, Any], ctx: SummaryContext) -> str:
-    """"50% / 50% · goal purchase"."""
+    """"50% / 50% · goal purchase" (" · auto winner 95 %" when it picks one by itself)."""
     goal = f" · goal {config['target_event']}" if config.get("target_event") else ""
-    return ratios_summary(config, ctx) + goal
+    auto = f" · auto winner {config.get('significance') or '95'} %" if config.get("auto_winner") else ""
+    return ratios_summary(config, ctx) + goal + auto
 
 
 class AbTest(Component):

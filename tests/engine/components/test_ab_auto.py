@@ -59,3 +59,13 @@ def test_after_the_pick_everyone_takes_the_winners_branch(ports: MemoryPorts) ->
     outcome = execute(config(auto_winner=True, test_share=20), ports, n=50)
     assert outcome.routes == {"group_2": list(range(1, 51))} and outcome.parked == [] and outcome.metrics == {}
     assert set(outcome.results.values()) == {(ab_test.WINNER, None)}
+
+
+def test_the_card_says_the_winner_is_picked_automatically() -> None:
+    from engine.components.meta import SummaryContext
+
+    summary = get_component("ab_test").meta.summary
+    assert summary is not None
+    ctx = SummaryContext()
+    assert summary(config(), ctx) == "50% / 50% · goal purchase"
+    assert summary(config(auto_winner=True, significance="99"), ctx) == "50% / 50% · goal purchase · auto winner 99 %"
