@@ -25,7 +25,7 @@ from sqlmodel import col, select
 from engine import clock
 from engine.db import read_session, write_session
 from engine.models import ExecutionRecord, pk_ids, row_id
-from engine.runtime import abtest, inbox, lifecycle, reach_refresh, redis_state, rescue
+from engine.runtime import ab_winner, abtest, inbox, lifecycle, reach_refresh, redis_state, rescue
 from engine.runtime.connection import get_redis
 from engine.runtime.receipts import expire_pending, retry_late
 from engine.runtime.rounds import check_rounds, finish_if_done, persist_counters
@@ -121,6 +121,7 @@ class Scheduler:
                 col(ExecutionRecord.id).in_(refreshed), ExecutionRecord.status != RecordStatus.IN_PROGRESS)).all())
             for record_id in closed:
                 persist_counters(session, record_id, self.store)
+        ab_winner.pick_and_release(self.store, now)  # issue 16: the automatic winner, and its held customers
         return refreshed
 
     def _dispatch_new_rounds(self, now: datetime) -> list[int]:

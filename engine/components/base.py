@@ -82,6 +82,11 @@ class Ports(Protocol):
         receipt status) — what Result Judgment reads."""
         ...
 
+    def ab_winner(self, record_id: int, node_id: str) -> str | None:
+        """AB Test with an automatic winner: the winning group's branch once the round's pick is made, else None
+        (engine/runtime/ab_winner.py)."""
+        ...
+
     def set_tag(self, customer_ids: list[int], tag: str, value: str) -> None: ...
 
     def add_to_audience(self, *, record_id: int, node_id: str, name: str, customer_ids: list[int]) -> int:

@@ -1,5 +1,6 @@
 """SQLModel tables. Import from here: `from engine.models import Activity`."""
 
+from engine.models.ab_decision import AbDecision as AbDecision
 from engine.models.activity import Activity, ActivityCampaignLink, Schedule
 from engine.models.api_key import ApiKey
 from engine.models.approval import ActivityTester, ApprovalEvent, ApprovalEventKind, ApprovalRequest

@@ -1,7 +1,7 @@
 """AB test results: per group, how many customers did the target event within the window after they entered,
 and the winning group. Refreshed by the scheduler while windows are open (the flow itself never waits for
 the window), stored as the node's counters `targets_achieved`, `target:group_i` and `winner` (group number,
-0 while no group has achieved a target)."""
+0 while no group has achieved a target; an automatic pick's group once it is made: engine/runtime/ab_winner.py)."""
 
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from engine.components.ab_test import INFLOW, AbTestConfig, targets_achieved, winning_group
 from engine.flow.graph import graph_for
 from engine.models import Activity, ActivityVersion, ExecutionRecord, row_id
+from engine.runtime import ab_winner
 from engine.runtime.details import steps
 from engine.runtime.ports import RuntimePorts
 from engine.runtime.store import RoundStore
@@ -31,7 +32,9 @@ def refresh_record(session: Session, store: RoundStore, record: ExecutionRecord)
         config = AbTestConfig.model_validate(node.get("config") or {})
         by_time: dict[datetime, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         step = steps(session, row_id(record), node_id=node_id)
-        for cid, branch, at in session.execute(select(step.c.customer_id, step.c.branch, step.c.at)):
+        # test customers only: not those held for the pick and then sent to the winner (route result "winner")
+        for cid, branch, at in session.execute(select(step.c.customer_id, step.c.branch, step.c.at)
+                                               .where(step.c.result == "passed", step.c.branch != "")):
             by_time[at.replace(second=0, microsecond=0)][branch].append(cid)
         ports = RuntimePorts(session, store, activity.workspace_id)
         achieved: dict[str, int] = defaultdict(int)
@@ -40,7 +43,7 @@ def refresh_record(session: Session, store: RoundStore, record: ExecutionRecord)
                 achieved[branch] += n
         inflow = {k.removeprefix(INFLOW): v for k, v in store.counters(row_id(record)).get(node_id, {}).items()
                   if k.startswith(INFLOW)}
-        winner = winning_group(inflow, dict(achieved))
+        winner = ab_winner.winner(store, row_id(record), node_id) or winning_group(inflow, dict(achieved))
         metrics = {"targets_achieved": sum(achieved.values()),
                    "winner": int(winner.removeprefix("group_")) if winner else 0,
                    **{f"target:{branch}": n for branch, n in achieved.items()}}

@@ -14,6 +14,7 @@ from engine.channels.wire import dumps
 from engine.components.conditions import matches_where
 from engine.components.text_sms import short_code
 from engine.models import Audience, AudienceKind, AudienceMember, BehaviorEvent, CustomerTag, row_id, table_of
+from engine.runtime import ab_winner
 from engine.runtime.sql import insert_ignore, upsert
 from engine.runtime.store import SENDING, RoundStore, send_status
 from engine.settings import get_settings
@@ -76,6 +77,9 @@ class RuntimePorts:
 
     def previous_results(self, record_id: int, node_id: str, customer_ids: list[int]) -> dict[int, str]:
         return self.store.results(record_id, node_id, customer_ids)
+
+    def ab_winner(self, record_id: int, node_id: str) -> str | None:
+        return ab_winner.winner(self.store, record_id, node_id)
 
     def set_tag(self, customer_ids: list[int], tag: str, value: str) -> None:
         rows = [{"customer_id": cid, "tag": tag, "value": value, "updated_at": clock.now()} for cid in customer_ids]

@@ -39,6 +39,7 @@ from engine.db import get_engine, read_session
 from engine.flow.graph import FlowGraph, graph_for, graph_for_text
 from engine.flow.registry import Category
 from engine.models import Activity, ActivityVersion, ExecutionRecord
+from engine.runtime import ab_winner
 from engine.runtime.customers import load_view_map
 from engine.runtime.details import STEP_COLUMNS, STEP_TABLE, Routes, insert_routes
 from engine.runtime.ports import RuntimePorts
@@ -176,7 +177,7 @@ def _topological(graph: FlowGraph, start: str, *, skip_start: bool) -> list[str]
 
 
 def traverse(plan: Plan, start: str, ids: list[int], execute: Callable[[str, list[int]], Outcome], *,
-             resume: bool = False) -> None:
+             resume: bool = False, resumed: Outcome | None = None) -> None:
     """Carry `ids` from `start` through the flow: each reachable component once, in topological order, with
     the union of the customers its parents routed to it (each customer once). With `resume`, `start` is a wait
     whose customers continue on "out". Pure routing: `execute(node, ids)` does the work and returns the
@@ -191,7 +192,7 @@ def traverse(plan: Plan, start: str, ids: list[int], execute: Callable[[str, lis
                     inbox[target].append(members)
 
     if resume:
-        route(start, Outcome(routes={"out": ids}))
+        route(start, resumed or Outcome(routes={"out": ids}))
     else:
         inbox[start].append(ids)
     for node_id in plan.order_from(start, resume=resume):
@@ -261,13 +262,15 @@ class Walk:
         self.members = ids
         self.start = start
         self.needs_views, self.needs_attributes = self.plan.needs(start, resume=resume)
-        if resume:  # the wait is over: its customers continue on "out"
+        resumed = None
+        if resume:  # the wait is over: its customers continue on "out" (held at an AB Test: the winner's branch)
             wait_type = self.plan.graph.node(start)["type"]
-            self.routes.add(start, ids, Outcome(routes={"out": ids}))
-            metrics = metrics_for(wait_type, self.plan.components[start].category, 0, Outcome(routes={"out": ids}))
-            self.counts.append((start, self.batch + "~r", {"passed": metrics["passed"],
-                                                           "branch:out": metrics.get("branch:out", 0)}))
-        traverse(self.plan, start, ids, self._step, resume=resume)
+            resumed = ab_winner.resume_outcome(self.store, self.record_id, start, wait_type, ids)
+            self.routes.add(start, ids, resumed)
+            metrics = metrics_for(wait_type, self.plan.components[start].category, 0, resumed)
+            self.counts.append((start, self.batch + "~r", {k: v for k, v in metrics.items()
+                                                           if k == "passed" or k.startswith("branch:")}))
+        traverse(self.plan, start, ids, self._step, resume=resume, resumed=resumed)
 
     def _customers(self, component: Component, ids: list[int], session: Session) -> list[CustomerView]:
         if not self.needs_views:

@@ -28,6 +28,7 @@ from sqlalchemy.sql import Subquery
 from sqlmodel import Session, col, select
 
 from engine import clock
+from engine.components.ab_stats import GroupStat
 from engine.components.ab_test import INFLOW, AbTest, AbTestConfig
 from engine.components.base import Component
 from engine.components.random_grouping import RandomGrouping
@@ -44,7 +45,8 @@ from engine.runtime.details import node_steps
 from engine.runtime.lifecycle import RETENTION
 from engine.runtime.receipts import NO_RECEIPT_AFTER
 from engine.runtime.store import RoundStore
-from engine.services import activities
+from engine.services import ab_panel, activities
+from engine.services.ab_panel import AbAuto
 from engine.services.execution import counters_of
 from engine.status import RecordStatus
 
@@ -113,6 +115,7 @@ class AbSummary:
     winner: str  # branch of the winning group, "" while no group has achieved a target
     target_event: str
     window_hours: int
+    auto: AbAuto | None = None  # the automatic winner (engine/services/ab_panel.py), when the test picks one
 
     @property
     def total_inflow(self) -> int:
@@ -276,6 +279,9 @@ def _labels(ctx: Context, m: dict[str, int], failed_rows: int) -> list[Label]:
     if ctx.kind in (BRANCHES, AB):
         out = [Label(f"branch:{b}", "branch", b, branch_name(ctx.node, b), m.get(f"branch:{b}", 0), BRANCH)
                for b in ctx.branches]
+        if ctx.kind == AB and m.get("parked", 0):  # held until the automatic winner is picked (issue 16)
+            out.append(Label("result:parked", "result", "parked", "Waiting for the winner",
+                             max(m.get("entered", 0) - m.get("passed", 0), 0), PENDING))
     elif ctx.kind == WAIT:
         released = m.get("passed", 0)
         out = [Label("result:parked", "result", "parked", "Waiting", max(m.get("entered", 0) - released, 0), PENDING),
@@ -409,10 +415,11 @@ def clicks_of(ctx: Context, metrics: dict[str, int]) -> Clicks | None:
     return Clicks(clicks=clicks, clickers=int(clickers), link_url=str(config.get("link_url") or ""))
 
 
-def ab_summary(ctx: Context, m: dict[str, int]) -> AbSummary | None:
+def ab_summary(ctx: Context, m: dict[str, int], session: Session | None = None) -> AbSummary | None:
     if ctx.kind != AB:
         return None
     config = ctx.node.get("config") or {}
+    parsed: AbTestConfig | None = None
     try:
         parsed = AbTestConfig.model_validate(config)
         target, window = parsed.target_event, parsed.window_hours
@@ -427,7 +434,10 @@ def ab_summary(ctx: Context, m: dict[str, int]) -> AbSummary | None:
                               inflow=m.get(f"{INFLOW}{branch}", 0), achieved=m.get(f"target:{branch}", 0)))
     winner_number = m.get("winner", 0)
     winner = f"group_{winner_number}" if winner_number and f"group_{winner_number}" in ctx.branches else ""
-    return AbSummary(groups=groups, winner=winner, target_event=target, window_hours=window)
+    auto = ab_panel.auto_summary(session, record_id=row_id(ctx.record), node_id=str(ctx.node["id"]), config=parsed,
+                                 groups=[GroupStat(g.branch, g.name, g.inflow, g.achieved) for g in groups],
+                                 metrics=m) if parsed is not None and session is not None else None
+    return AbSummary(groups=groups, winner=winner, target_event=target, window_hours=window, auto=auto)
 
 
 # ---------------------------------------------------------------------------------------------- the panel
@@ -468,7 +478,7 @@ def node_analysis(*, session: Session, actor: User, record_id: int, node_id: str
         metrics=metrics, labels=_labels(ctx, metrics, failed_rows), funnel=funnel,
         timeline=timeline(session, ctx),
         reasons=failure_reasons(session, ctx) if ctx.kind == SEND or failed_rows else [],
-        clicks=clicks_of(ctx, metrics), ab=ab_summary(ctx, metrics),
+        clicks=clicks_of(ctx, metrics), ab=ab_summary(ctx, metrics, session),
         details_state=state, details_note=note,
         can_generate_crowd=supports_crowd(str(ctx.node.get("type"))), failure=failure, awaiting_receipts=awaiting,
     )

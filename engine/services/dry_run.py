@@ -100,6 +100,9 @@ class DryRunPorts(RuntimePorts):
         found = self.results.get(node_id, {})
         return {cid: found[cid] for cid in customer_ids if cid in found}
 
+    def ab_winner(self, record_id: int, node_id: str) -> str | None:
+        return None  # a dry run has no round, so no pick
+
     def set_tag(self, customer_ids: list[int], tag: str, value: str) -> None:
         for cid in customer_ids:
             if cid in self.views:
@@ -282,7 +285,11 @@ class _Run:
             first = self.ports.messages[before]
             info.message = (f"{first.subject} — " if first.subject else "") + first.body
         routes = dict(outcome.routes)
-        if outcome.parked:
+        if outcome.parked and component.type == "ab_test":  # outside the test: the winner's branch, once picked
+            held = [cid for _, members in outcome.parked for cid in members]
+            info.waits = f"{len(held):,} would wait for the automatic winner"
+            self.last.update(dict.fromkeys(held, (node_id, f"{label}: would wait for the automatic winner")))
+        elif outcome.parked:
             routes["out"] = self._waits(node_id, label, outcome.parked, info)
         if component.sends:
             for cid, (result, why) in outcome.results.items():

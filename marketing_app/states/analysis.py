@@ -27,6 +27,7 @@ from engine.services import analysis as svc
 from engine.services import crowds
 from marketing_app.states import analysis_charts as charts
 from marketing_app.states import live as live_pages
+from marketing_app.states.analysis_ab import AbAutoView, ab_auto_view
 from marketing_app.states.auth import AuthState
 from marketing_app.states.service import _SignedOut, call_as, run
 
@@ -139,6 +140,7 @@ class AnalysisState(rx.State):
     period: str = svc.TO_DATE
     chart_list: list[ChartView] = []
     ab_winner: str = ""
+    ab_auto: AbAutoView = AbAutoView()  # the automatic winner's section (states/analysis_ab.py)
 
     # ---- customer details
     rows: list[dict[str, str]] = []
@@ -206,6 +208,7 @@ class AnalysisState(rx.State):
         if views != self.chart_list:  # an unchanged chart is not sent (nor redrawn) again
             self.chart_list = views
         self.ab_winner = next((g.name for g in a.ab.groups if g.branch == a.ab.winner), "") if a.ab else ""
+        self.ab_auto = ab_auto_view(a.ab)
         names = {(label.column, label.value): label.name for label in a.labels}
         colors = {(label.column, label.value): chip.color for label, chip in zip(a.labels, chips, strict=True)}
         rows = [_row(r, names, colors, a.kind) for r in d.rows]

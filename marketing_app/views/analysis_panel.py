@@ -12,6 +12,7 @@ from marketing_app import styles
 from marketing_app.components.live_follow import live_follow
 from marketing_app.states.analysis import PERIODS, AnalysisState, ChartView, Chip
 from marketing_app.states.analysis_charts import PLOT_CONFIG
+from marketing_app.views.analysis_ab import ab_auto_section
 from marketing_app.views.analysis_crowd import crowd_controls, crowd_progress
 from marketing_app.views.analysis_details import details_section
 
@@ -146,6 +147,7 @@ def _body() -> rx.Component:
             crowd_progress(),
             _labels(),
             _winner(),
+            ab_auto_section(),
             rx.box(rx.foreach(S.chart_list, _chart), class_name="analysis-charts", id="analysis-charts", width="100%"),
             details_section(),
             spacing="4", width="100%", align="stretch",

@@ -39,6 +39,7 @@ class MemoryPorts:
         self.pending: set[int] = set()  # customer ids whose receipt has not come back
         self.links: dict[str, tuple[int, str, int, str]] = {}
         self.event_queries: list[dict[str, Any]] = []
+        self.winners: dict[tuple[int, str], str] = {}  # (record, AB Test node) → the picked group's branch
 
     # --- test set-up helpers ---
     def add_event(self, customer_id: int, name: str, at: datetime, **properties: Any) -> None:
@@ -47,6 +48,9 @@ class MemoryPorts:
     # --- the Ports protocol ---
     def now(self) -> datetime:
         return self.clock
+
+    def ab_winner(self, record_id: int, node_id: str) -> str | None:
+        return self.winners.get((record_id, node_id))
 
     def event_counts(self, customer_ids: list[int], name: str, since: datetime, until: datetime,
                      where: dict[str, Any] | None = None) -> dict[int, int]:

@@ -98,7 +98,9 @@ def test_field_hints_name_what_exists(component_type: str) -> None:
             assert re.fullmatch(r"\{\w+\}", chip)
         for other, values in hint.get("shown_when", {}).items():
             assert other in owner["properties"], f"{name} depends on an unknown field {other}"
-            assert set(values) <= set(_resolve(owner["properties"][other], root)["enum"])
+            target = _resolve(owner["properties"][other], root)
+            # a switch shows its dependants when on: the panel compares str(value) ("True"; "" when off)
+            assert set(values) <= ({"True", ""} if target.get("type") == "boolean" else set(target["enum"]))
         if {"item_name", "branch_items", "ratio_total", "new_item", "value_placeholder"} & set(hint):
             assert field.get("type") == "array"
         if hint.get("ratio_total"):
