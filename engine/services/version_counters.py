@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 
 from engine import clock
 from engine.components.registry import UnknownComponent, get_component
+from engine.errors import NotFound
 from engine.models import ActivityVersion, ExecutionRecord, NodeCounter, User, row_id
 from engine.runtime import uniques
 from engine.runtime.connection import get_redis
@@ -292,3 +293,11 @@ def describe(cell: Cell | None, version: str, counters: VersionCounters) -> dict
     unique = "unknown" if cell.unique is None else (f"≈ {cell.unique:,}" if cell.kind == ESTIMATE
                                                     else f"{cell.unique:,}")
     return {"version": name, "entries": f"{cell.entries:,}", "unique": unique, "kind": cell.kind, "present": True}
+
+
+def for_record(*, session: Session, actor: User, record_id: int) -> VersionCounters:
+    """`version_counters` of the activity a round belongs to (the action analysis panel knows the round)."""
+    record = session.get(ExecutionRecord, record_id)
+    if record is None:
+        raise NotFound("Execution record not found.")
+    return version_counters(session=session, actor=actor, activity_id=record.activity_id)
