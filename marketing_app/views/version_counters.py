@@ -99,7 +99,7 @@ def _component_row(row: rx.Var[dict[str, str]]) -> rx.Component:
 
 def version_counters_button() -> rx.Component:
     """The canvas header's button (a canvas showing a round's numbers) and its dialog."""
-    return rx.cond(
+    return rx.fragment(rx.el.link(rel="stylesheet", href=STYLESHEET), rx.cond(
         ExecutionState.shown,
         rx.dialog.root(
             rx.dialog.trigger(rx.button(rx.icon("layers", size=12), "Per version", size="1", variant="soft",
@@ -107,7 +107,6 @@ def version_counters_button() -> rx.Component:
                                         on_click=C.open_dialog(ExecutionState.record_id),
                                         title="Entries and unique customers of every component, per version")),
             rx.dialog.content(
-                rx.el.link(rel="stylesheet", href=STYLESHEET),
                 rx.hstack(rx.dialog.title("Counters per version", margin="0"), rx.spacer(),
                           _selector("vc-dialog-select"), align="center", width="100%"),
                 rx.text("Showing ", rx.el.b(C.version_label, id="vc-dialog-version"), size="2",
@@ -120,4 +119,4 @@ def version_counters_button() -> rx.Component:
             ),
             open=C.dialog_open, on_open_change=C.set_dialog_open,
         ),
-    )
+    ))

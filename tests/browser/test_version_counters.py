@@ -29,7 +29,7 @@ from tests.browser.execution_ui import (
     wait_until,
 )
 from tests.browser.live import LiveStack, live_stack
-from tests.browser.ui import sign_in
+from tests.browser.ui import menu_action, search, sign_in
 
 pytestmark = pytest.mark.browser
 VISIT = "vc_visit"
@@ -76,6 +76,12 @@ def choose(page: Page, select_id: str, label: str) -> None:
     expect(page.locator(f"#{select_id}")).to_contain_text(label)
 
 
+def at_rest(found: Locator) -> None:
+    """Let the drawer's or dialog's opening animations end, so a screenshot shows what a user sees at rest."""
+    found.evaluate("el => Promise.all(el.getAnimations({subtree: true})"
+                   ".filter(a => a.effect.getComputedTiming().iterations !== Infinity).map(a => a.finished))")
+
+
 def current(page: Page) -> Locator:
     return page.locator("#vc-panel-current")
 
@@ -94,13 +100,24 @@ def test_the_panel_and_the_header_show_numbers_per_version(stack: LiveStack, pag
     wait_until(lambda: cell(activity_id, 2, "e") == (V2_PEOPLE, V2_PEOPLE), "V2's customers at the end")
 
     sign_in(page, stack.url, "marketer")
+    search(page, "Versions: welcome back")  # Execution Records: the version each round ran
+    menu_action(page, "Versions: welcome back", "records")
+    drawer = page.locator("#records-drawer")
+    for number, version, role in ((1, "V1", "draining"), (2, "V2", "live")):
+        row = drawer.locator(f'.record-row[data-number="#{number}"]')
+        expect(row).to_have_attribute("data-role", role)
+        expect(row.locator("td").nth(1)).to_have_text(version)
+    at_rest(drawer)
+    shot(page, "records-version-per-round")
+    page.keyboard.press("Escape")
+    expect(drawer).to_have_count(0)
     open_canvas(page, stack.url, activity_id, mode="details")
     exec_bar(page, "sms").click()
     panel = page.locator("#analysis-panel")
     expect(panel).to_have_attribute("data-node", "sms")
     expect(panel.locator("#analysis-round")).to_have_text("Round #2 · V2 · In Progress")
-    section = page.locator("#vc-panel")
-    section.scroll_into_view_if_needed()
+    expect(panel.locator("#chart-funnel")).to_have_attribute("data-empty", "false")
+    at_rest(panel)
     total = V1_PEOPLE + V2_PEOPLE
     expect(current(page)).to_have_attribute("data-version", "All versions")
     expect(page.locator("#vc-panel-entries")).to_have_text(str(total))
@@ -131,6 +148,7 @@ def test_the_panel_and_the_header_show_numbers_per_version(stack: LiveStack, pag
     page.click("#vc-open")  # the header's dialog: every component, the wait V2 removed included
     dialog = page.locator("#vc-dialog")
     expect(dialog).to_be_visible()
+    at_rest(dialog)
     expect(page.locator("#vc-dialog-version")).to_have_text("V2 (live)")  # the choice is kept
     wait_row = dialog.locator('.vc-row[data-node="w"]')
     expect(wait_row).to_have_attribute("data-present", "false")
@@ -143,4 +161,5 @@ def test_the_panel_and_the_header_show_numbers_per_version(stack: LiveStack, pag
     expect(page.locator("#vc-dialog-version")).to_have_text("V1 (draining)")
     expect(wait_row).to_have_attribute("data-entries", str(V1_PEOPLE))
     expect(wait_row).to_have_attribute("data-unique", str(V1_PEOPLE))
+    expect(wait_row).to_contain_text("removed in the live version")  # its older version's numbers, still listed
     shot(page, "dialog-v1-draining")
