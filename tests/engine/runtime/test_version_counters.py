@@ -184,6 +184,18 @@ def test_counters_per_version_through_a_republish_and_a_second_cycle(engine, sim
             if exact is not None and guess is not None:
                 assert guess[0] == exact[0] and abs((guess[1] or 0) - (exact[1] or 0)) <= 1, (number, node_id)
     assert vc.describe(estimated.row("t").cell(vc.ALL), vc.ALL, estimated)["unique"].startswith("≈ ")
+    monkeypatch.setattr(vc, "EXACT_LIMIT", 50_000)
+
+    engine.clock.advance(days=8)  # the rounds began before the details' 7 days: the estimate answers
+    aged = read(activity_id, owner_id)
+    assert {v.unique_kind for v in aged.versions} == {vc.ESTIMATE}
+    aged_p, done_p = numbers(aged, 2)["p"], numbers(done, 2)["p"]
+    assert aged_p and done_p and aged_p[0] == done_p[0] and abs((aged_p[1] or 0) - (done_p[1] or 0)) <= 1
+    engine.store.r.delete(*engine.store.r.keys("u:*"))  # and once Redis has forgotten the versions: unknown
+    gone = read(activity_id, owner_id)
+    assert numbers(gone, 1)["t"] == (N, None) and numbers(gone, vc.ALL)["t"] == (N + twice, None)
+    assert vc.describe(gone.row("t").cell(vc.ALL), vc.ALL, gone)["unique"] == "unknown"
+    assert numbers(gone, 2)["s2"] is None  # still not in V2: "—", not "unknown"
 
 
 def test_a_private_activitys_numbers_are_for_its_creator_and_admins(engine) -> None:
