@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 
 from engine.services import version_counters as svc
+from marketing_app.states.analysis import AnalysisState
 from marketing_app.states.service import run
 
 EXACT_NOTE = "Unique customers are exact: counted from the customer details (kept 7 days)."
@@ -70,10 +71,18 @@ class VersionCountersState(rx.State):
         return None
 
     @rx.event
-    async def load_node(self, record_id: int, node_id: str):
-        """The analysis panel opened on a component of round `record_id`."""
-        self.record_id, self.node_id = int(record_id), str(node_id)
+    async def follow_panel(self, _follow_id: str):
+        """The analysis panel shows a component (LiveFollow's start: at its opening, and again after each snapshot
+        the panel reads, so a live round's numbers move here too)."""
+        panel = await self.get_state(AnalysisState)
+        if not (panel.open and panel.record_id and panel.node_id):
+            return None
+        self.record_id, self.node_id = int(panel.record_id), str(panel.node_id)
         return await self._load()
+
+    @rx.event
+    def unfollow(self, _follow_id: str):
+        """Nothing runs between two starts: each start reads once."""
 
     @rx.event
     async def open_dialog(self, record_id: int):

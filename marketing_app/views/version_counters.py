@@ -6,6 +6,7 @@ Every number is shown beside its version's label; "—" where the component is n
 import reflex as rx
 
 from marketing_app import styles
+from marketing_app.components.live_follow import live_follow
 from marketing_app.states.analysis import AnalysisState
 from marketing_app.states.execution import ExecutionState
 from marketing_app.states.version_counters import UNION_NOTE, VersionCountersState
@@ -50,7 +51,8 @@ def _table(header: str, rows: rx.Var, row_fn, id_: str) -> rx.Component:  # noqa
 
 
 def version_counters_section() -> rx.Component:
-    """The analysis panel's section (mounted with the panel's body: it loads for the panel's component)."""
+    """The analysis panel's section: it loads for the panel's component when the panel's body mounts, and again
+    whenever the (live) panel has read a new snapshot."""
     cur = C.current
     return rx.vstack(
         rx.el.link(rel="stylesheet", href=STYLESHEET),
@@ -76,8 +78,10 @@ def version_counters_section() -> rx.Component:
         ),
         _table("Version", C.node_rows, _version_row, "vc-panel-table"),
         rx.text(C.note, " ", UNION_NOTE, size="1", color=styles.MUTED, id="vc-panel-note"),
+        # the panel's component and its last read: each new snapshot of a live panel re-reads these numbers too
+        live_follow(watch=AnalysisState.record_id.to_string() + ":" + AnalysisState.node_id + ":"
+                    + AnalysisState.updated_at, on_start=C.follow_panel, on_stop=C.unfollow, id="vc-follow"),
         spacing="2", width="100%", id="vc-panel",
-        on_mount=C.load_node(AnalysisState.record_id, AnalysisState.node_id),
     )
 
 

@@ -1,7 +1,8 @@
 """Counters per version in the browser (issue 16), on a real running engine (tests/browser/live.py): an
 event-triggered activity whose V1 customers wait in a Wait Until is republished as V2 without the wait, and new
 customers enter V2. The action analysis panel of the Text SMS (in both versions) shows "All versions" and, chosen
-in its selector, "V1 (draining)" and "V2 (live)", each number beside its version's label; the canvas header's
+in its selector, "V1 (draining)" and "V2 (live)", each number beside its version's label, and follows V2's live
+round without a reload; Execution Records names each round's version; the canvas header's
 "Per version" dialog lists every component for the chosen version, the wait V2 removed included ("—" in V2)."""
 
 from collections.abc import Iterator
@@ -89,14 +90,15 @@ def current(page: Page) -> Locator:
 def test_the_panel_and_the_header_show_numbers_per_version(stack: LiveStack, page: Page, shot: Shot) -> None:
     activity_id = publish("Versions: welcome back", flow("V1", wait=True))
     wait_until(lambda: bool(rounds(activity_id)) and rounds(activity_id)[0].dispatched_at is not None, "round 1")
-    people = customers(V1_PEOPLE + V2_PEOPLE, offset=500)
+    people = customers(V1_PEOPLE + V2_PEOPLE + 2, offset=500)
+    extra = people[V1_PEOPLE + V2_PEOPLE:]
     send_events(stack, [c.qaid for c in people[:V1_PEOPLE]], VISIT)
     wait_until(lambda: cell(activity_id, 1, "w") == (V1_PEOPLE, V1_PEOPLE), "V1's customers at the wait")
     with db.write_session() as session:  # V2 drops the wait; V1's customers keep waiting on V1 (draining)
         user = session.exec(select(User).where(User.username == "marketer")).one()
         activity_service.publish(session=session, actor=user, activity_id=activity_id, flow=flow("V2", wait=False))
     wait_until(lambda: len(rounds(activity_id)) == 2 and rounds(activity_id)[1].dispatched_at is not None, "round 2")
-    send_events(stack, [c.qaid for c in people[V1_PEOPLE:]], VISIT)
+    send_events(stack, [c.qaid for c in people[V1_PEOPLE:V1_PEOPLE + V2_PEOPLE]], VISIT)
     wait_until(lambda: cell(activity_id, 2, "e") == (V2_PEOPLE, V2_PEOPLE), "V2's customers at the end")
 
     sign_in(page, stack.url, "marketer")
@@ -112,6 +114,7 @@ def test_the_panel_and_the_header_show_numbers_per_version(stack: LiveStack, pag
     page.keyboard.press("Escape")
     expect(drawer).to_have_count(0)
     open_canvas(page, stack.url, activity_id, mode="details")
+    page.evaluate("window.__noReload = true")
     exec_bar(page, "sms").click()
     panel = page.locator("#analysis-panel")
     expect(panel).to_have_attribute("data-node", "sms")
@@ -143,6 +146,11 @@ def test_the_panel_and_the_header_show_numbers_per_version(stack: LiveStack, pag
     expect(page.locator("#vc-panel-entries")).to_have_text(str(V2_PEOPLE))
     expect(page.locator("#vc-panel-unique")).to_have_text(str(V2_PEOPLE))
     shot(page, "panel-v2-live")
+    send_events(stack, [c.qaid for c in extra], VISIT)  # the open panel follows the live round: no reload
+    expect(page.locator("#vc-panel-entries")).to_have_text(str(V2_PEOPLE + len(extra)))
+    expect(rows.nth(0)).to_have_attribute("data-entries", str(total + len(extra)))
+    expect(page.locator("#vc-panel-version")).to_have_text("V2 (live)")
+    assert page.evaluate("window.__noReload === true"), "the page was reloaded"
 
     page.click("#analysis-close")
     page.click("#vc-open")  # the header's dialog: every component, the wait V2 removed included
@@ -155,7 +163,7 @@ def test_the_panel_and_the_header_show_numbers_per_version(stack: LiveStack, pag
     expect(wait_row).to_have_attribute("data-removed", "true")
     expect(wait_row).to_contain_text("—")
     expect(wait_row).to_contain_text("removed in the live version")
-    expect(dialog.locator('.vc-row[data-node="sms"]')).to_have_attribute("data-entries", str(V2_PEOPLE))
+    expect(dialog.locator('.vc-row[data-node="sms"]')).to_have_attribute("data-entries", str(V2_PEOPLE + len(extra)))
     shot(page, "dialog-v2-live")
     choose(page, "vc-dialog-select", "V1 (draining)")
     expect(page.locator("#vc-dialog-version")).to_have_text("V1 (draining)")
