@@ -212,3 +212,17 @@ def test_a_private_activitys_numbers_are_for_its_creator_and_admins(engine) -> N
         read(activity_id, other_id)
     with read_session() as session:
         assert session.exec(select(Activity.is_public).where(col(Activity.id) == activity_id)).one() is False
+
+
+def test_a_test_round_counts_for_no_version(engine, simulator) -> None:
+    """Seed 004: the testers' round walks the draft version but adds nobody to its numbers or estimates."""
+    from engine.services import approval
+    from tests.engine.runtime.test_test_rounds import seed as seed_tested
+
+    activity_id, owner_id = seed_tested("audience")
+    with write_session() as session:
+        record_id = int(approval.run_test(session=session, actor=session.get(User, owner_id),
+                                          activity_id=activity_id).id)
+    engine.run_until(lambda: engine.store.counters(record_id).get("e", {}).get("entered") == 1)
+    assert engine.store.r.keys("u:*") == []
+    assert read(activity_id, owner_id).versions == []  # nothing published, no real round
