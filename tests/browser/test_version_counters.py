@@ -103,6 +103,7 @@ def test_the_panel_and_the_header_show_numbers_per_version(stack: LiveStack, pag
 
     sign_in(page, stack.url, "marketer")
     search(page, "Versions: welcome back")  # Execution Records: the version each round ran
+    expect(page.locator(".activity-row")).to_have_count(1)  # the search's rows are in before the menu opens
     menu_action(page, "Versions: welcome back", "records")
     drawer = page.locator("#records-drawer")
     for number, version, role in ((1, "V1", "draining"), (2, "V2", "live")):
