@@ -45,6 +45,7 @@ from engine.runtime.details import STEP_COLUMNS, STEP_TABLE, Routes, insert_rout
 from engine.runtime.ports import RuntimePorts
 from engine.runtime.sql import insert_ignore_rows, runtime_write
 from engine.runtime.store import RoundStore
+from engine.runtime.uniques import add as add_uniques
 from engine.status import RecordStatus
 
 Enqueue = Callable[[int, str, str], None]  # (record id, node id, batch key)
@@ -213,6 +214,7 @@ class RoundContext:
     workspace_id: int
     plan: Plan
     test: bool = False  # seed 004: a test round's sends are marked as tests (RuntimePorts.send)
+    version_id: int = 0  # the version the round runs (its distinct customers: engine/runtime/uniques.py)
 
 
 _ROUND = Compiled(select(col(ExecutionRecord.status), col(ExecutionRecord.version_id),
@@ -233,7 +235,8 @@ def round_context(record_id: int) -> RoundContext | None:
         return None
     _status, version_id, workspace_id, flow_text, is_test = row
     plan = plan_for(graph_for_text(int(version_id), flow_text))
-    return RoundContext(record_id=record_id, workspace_id=int(workspace_id), plan=plan, test=bool(is_test))
+    return RoundContext(record_id=record_id, workspace_id=int(workspace_id), plan=plan, test=bool(is_test),
+                        version_id=int(version_id))
 
 
 class Walk:
@@ -249,6 +252,7 @@ class Walk:
         self.routes = Routes()  # every other component: one route row per customer, written at the end
         self.start = ""
         self.counts: list[tuple[str, str, dict[str, int]]] = []  # written with the next component's entered
+        self.seen: list[tuple[str, list[int]]] = []  # (node, customers): their HyperLogLog adds ride with counts
         self.stopped = False  # the round's stop was seen: the walk goes no further
         self.parked: list[tuple[str, str, float, list[int]]] = []  # node, key, wake ts, ids
         self.writes: list[Callable[[Session], None]] = []
@@ -297,6 +301,7 @@ class Walk:
         if self.plan.components[node_id].sends:
             entering.update(SEND_ZEROS)  # the outcome counters exist (at 0) from the first customer on
         store.count_many(record_id, [*self.counts, (node_id, self.batch, entering)], pipe)
+        self._add_seen(pipe)
         pipe.exists(f"stopped:{record_id}")
         self.counts = []
         if not pipe.execute()[-1]:
@@ -309,6 +314,7 @@ class Walk:
         component = self.plan.components[node_id]
         if self.stopped or (component.type not in ROUTING_ONLY and not self._enter(node_id, ids)):
             return Outcome()  # stopped: nobody goes further
+        self.seen.append((node_id, ids))
         config = self.plan.configs[node_id]
         node_type = component.type
         with read_session() as session:
@@ -368,6 +374,13 @@ class Walk:
                 result, reason = get(cid) or ("parked" if cid in parked else "passed", None)
                 rows.append((record_id, node_id, cid, "", result, reason, stamp))
 
+    def _add_seen(self, pipe: Any) -> None:
+        """The customers of the components walked so far, into their version's HyperLogLogs (test rounds' testers
+        are no version's customers)."""
+        if self.seen and not self.ctx.test:
+            add_uniques(pipe, self.ctx.version_id, self.seen)
+        self.seen = []
+
     # -- writing
     def flush_db(self, *, final: bool = False) -> None:
         """Write the customer data and send rows so far; with `final`, the walk's route rows too (only once the
@@ -390,6 +403,7 @@ class Walk:
         store, record_id = self.store, self.record_id
         pipe = store.r.pipeline(transaction=True)
         store.count_many(record_id, self.counts, pipe)
+        self._add_seen(pipe)
         if self.stopped:
             self.parked = []  # a stopped round parks nobody (its waits are dropped as they wake anyway)
         for _node_id, key, _wake, members in self.parked:

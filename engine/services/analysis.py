@@ -165,6 +165,7 @@ class NodeAnalysis:
     #: the round has ended but sends of this component still await their receipts (72 hours at most): the
     #: numbers still move
     awaiting_receipts: bool = False
+    version_number: int = 0  # the version the round ran (issue 16: every number says its version)
 
     @property
     def entered(self) -> int:
@@ -481,7 +482,13 @@ def node_analysis(*, session: Session, actor: User, record_id: int, node_id: str
         clicks=clicks_of(ctx, metrics), ab=ab_summary(ctx, metrics, session),
         details_state=state, details_note=note,
         can_generate_crowd=supports_crowd(str(ctx.node.get("type"))), failure=failure, awaiting_receipts=awaiting,
+        version_number=_version_number(session, record),
     )
+
+
+def _version_number(session: Session, record: ExecutionRecord) -> int:
+    version = session.get(ActivityVersion, record.version_id)
+    return version.number if version else 0
 
 
 def _ended_before(record: ExecutionRecord, span: timedelta) -> bool:

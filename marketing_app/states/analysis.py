@@ -192,7 +192,7 @@ class AnalysisState(rx.State):
             a.category, a.kind
         self.kind_name = KIND_NAMES.get(a.kind, "Results")
         self.activity_name = a.activity_name
-        self.round_label = f"Round #{a.record_number} · {a.record_status_label}"
+        self.round_label = f"Round #{a.record_number} · V{a.version_number} · {a.record_status_label}"
         self.record_status, self.live = a.record_status, a.live or a.awaiting_receipts
         self.live_label = "Live" if a.live else "Awaiting receipts"
         self.failure = a.failure

@@ -11,6 +11,7 @@ from marketing_app.states.canvas_versions import CanvasVersionsState, VersionCho
 from marketing_app.states.drawers import VersionsState
 from marketing_app.views.canvas_dry_run import dry_run_button
 from marketing_app.views.execution_badge import execution_badge
+from marketing_app.views.version_counters import version_counters_button
 
 S = CanvasState  # the document: read-only, dirty, back / save / publish
 H = CanvasHeaderState
@@ -82,6 +83,7 @@ def header() -> rx.Component:
                         rx.text("·", " From process ", H.origin_process, size="1", color=styles.MUTED,
                                 id="canvas-origin-process")),
                 execution_badge(),
+                version_counters_button(),
                 rx.cond(V.editing_note != "", rx.text(V.editing_note, size="1", color="var(--amber-11)",
                                                       id="canvas-editing-note")),
                 rx.cond(S.read_only, rx.badge(rx.icon("eye", size=11), "Read-only", size="1", variant="soft",

@@ -129,7 +129,7 @@ def test_live_charts_labels_periods_and_generate_crowd(stack: LiveStack, page: P
     # nobody has visited yet: the panel opens on empty charts that say so
     found = open_panel(page, "sms")
     expect(found).to_have_attribute("data-live", "true")
-    expect(found.locator("#analysis-round")).to_have_text("Round #1 · In Progress")
+    expect(found.locator("#analysis-round")).to_have_text("Round #1 · V1 · In Progress")
     expect(found.locator("#chart-funnel")).to_have_attribute("data-empty", "true")
     expect(found.locator("#chart-funnel")).to_contain_text("No data yet")
     expect(found.locator("#analysis-details-empty")).to_contain_text("No data yet")
