@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from engine.channels.base import Message, SendStatus
 from engine.components.base import Batch, Component, CustomerView, Outcome, Ports
+from engine.components.consent import hold_back
 from engine.components.splitting import unique
 from engine.components.templating import BUILTINS, variables
 
@@ -46,8 +47,10 @@ class SendingComponent(Component):
         raise NotImplementedError
 
     def execute(self, batch: Batch, config: Any, ports: Ports) -> Outcome:
-        customers = unique(batch.customers)
+        everyone = unique(batch.customers)
         results: dict[int, tuple[str, str | None]] = {}
+        metrics: dict[str, int] = {}
+        customers = hold_back(self, batch, everyone, ports, results, metrics)  # consent: opted out, not sent
         reachable: list[tuple[CustomerView, str]] = []
         for c in customers:
             to = self.address(c, config)
@@ -69,7 +72,8 @@ class SendingComponent(Component):
                 results.setdefault(m.customer_id, (SendStatus.FAILED.value, NO_RESULT))
         # customers without a usable address fail but were never handed to a channel: not "actually sent"
         not_sent = len(customers) - len(reachable)
-        return Outcome(routes={"out": [c.id for c in customers]}, results=results, metrics={"not_sent": not_sent})
+        return Outcome(routes={"out": [c.id for c in everyone]}, results=results,
+                       metrics={"not_sent": not_sent, **metrics})
 
 
 def _texts(value: Any) -> list[str]:

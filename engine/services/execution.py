@@ -145,7 +145,8 @@ def node_execution(node: dict[str, Any], metrics: dict[str, int]) -> NodeExecuti
         return NodeExecution(node_id=str(node["id"]), kind=kind, trigger=trigger,
                              values=[("failed", m["failed"]), ("success", m["success"]), ("sent", m["sent"]),
                                      ("entered", entered)],
-                             extra={"pending": m["pending"], "not_sent": m["not_sent"], "stopped": m["stopped"]})
+                             extra={"pending": m["pending"], "not_sent": m["not_sent"], "stopped": m["stopped"],
+                                    "opted_out": m["opted_out"]})  # opted out of the channel: not sent (consent)
     if kind == AB:
         winner = m["winner"]
         inflows = sum(v for k, v in m.items() if k.startswith("inflow_")) or entered
