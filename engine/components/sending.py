@@ -49,8 +49,7 @@ class SendingComponent(Component):
     def execute(self, batch: Batch, config: Any, ports: Ports) -> Outcome:
         everyone = unique(batch.customers)
         results: dict[int, tuple[str, str | None]] = {}
-        metrics: dict[str, int] = {}
-        customers = hold_back(self, batch, everyone, ports, results, metrics)  # consent: opted out, not sent
+        customers = hold_back(self, batch, everyone, ports, results)  # consent: opted out, not sent
         reachable: list[tuple[CustomerView, str]] = []
         for c in customers:
             to = self.address(c, config)
@@ -72,8 +71,7 @@ class SendingComponent(Component):
                 results.setdefault(m.customer_id, (SendStatus.FAILED.value, NO_RESULT))
         # customers without a usable address fail but were never handed to a channel: not "actually sent"
         not_sent = len(customers) - len(reachable)
-        return Outcome(routes={"out": [c.id for c in everyone]}, results=results,
-                       metrics={"not_sent": not_sent, **metrics})
+        return Outcome(routes={"out": [c.id for c in everyone]}, results=results, metrics={"not_sent": not_sent})
 
 
 def _texts(value: Any) -> list[str]:
