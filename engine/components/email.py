@@ -61,7 +61,7 @@ class Email(SendingComponent):
 
     def extras(self, batch: Batch, config: EmailConfig, ports: Ports,
                customers: list[CustomerView]) -> dict[int, dict[str, Any]]:
-        """{unsubscribe_link}: a signed link per customer that opts them out of email (engine/components/unsubscribe.py)."""
+        """{unsubscribe_link}: a signed link per customer that opts them out of email (components/unsubscribe.py)."""
         if UNSUBSCRIBE_LINK not in variables(config.body) + variables(config.subject):
             return {}
         return {c.id: {UNSUBSCRIBE_LINK: unsubscribe_link(c.id, batch.record_id)} for c in customers}

@@ -150,7 +150,8 @@ def consent_of(*, session: Session, actor: User, customer_id: int) -> ConsentVie
             channel=channel, label=label, status=row.status if row else ConsentStatus.UNKNOWN.value,
             changed_at=row.changed_at if row else None, source=row.source if row else "", address_field=field,
             reachable=bool(getattr(customer, field, None)) if field else False))
-    changes = session.exec(select(ConsentChange, User.display_name).outerjoin(User, col(User.id) == ConsentChange.changed_by)
+    changes = session.exec(select(ConsentChange, User.display_name)
+                           .outerjoin(User, col(User.id) == ConsentChange.changed_by)
                            .where(ConsentChange.customer_id == customer_id)
                            .order_by(col(ConsentChange.changed_at).desc(), col(ConsentChange.id).desc())
                            .limit(HISTORY_SHOWN)).all()
