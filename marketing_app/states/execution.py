@@ -57,6 +57,8 @@ def _title(node: NodeExecution) -> str:
         parts.append(f"{_number(extra['waiting'])} waiting")
     if extra.get("stopped"):
         parts.append(f"{_number(extra['stopped'])} stopped (the round was stopped before they went on)")
+    if extra.get("opted_out"):
+        parts.append(f"{_number(extra['opted_out'])} opted out (not sent: they opted out of the channel)")
     hint = "Click for the Incoming Users." if node.trigger else "Click for the action analysis."
     return " · ".join(parts) + ". " + hint
 
