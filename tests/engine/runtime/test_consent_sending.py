@@ -116,6 +116,43 @@ def test_opted_out_customers_are_not_sent_and_are_counted_apart(peers: Any) -> N
         assert violations(version.flow, c, N) == []
 
 
+def test_the_analysis_and_the_dashboard_tell_opted_out_apart(peers: Any) -> None:
+    from datetime import timedelta
+
+    from engine import clock
+    from engine.models import User
+    from engine.services import analysis
+    from engine.services.dashboard_sends import step_counts
+
+    record_id, ws, _ids = seeded()
+    opt_out(ws, ["F00011", "F00012"], "text_sms")
+    walk(record_id, start(record_id))
+    with read_session() as session:
+        record = session.get(ExecutionRecord, record_id)
+        assert record is not None
+        from engine.models import Activity
+        activity = session.get(Activity, record.activity_id)
+        assert activity is not None
+        owner = session.get(User, activity.owner_id)
+        assert owner is not None
+        labels = {label.key: label for label in analysis.node_analysis(
+            session=session, actor=owner, record_id=record_id, node_id="sms").labels}
+        assert labels["result:opted_out"].count == 2 and labels["result:opted_out"].name == "Opted out"
+        assert labels["result:failed"].count >= 1  # F00000 has no phone: failed (not sent), not opted out
+        details = analysis.customer_details(session=session, actor=owner, record_id=record_id, node_id="sms",
+                                            label="result:opted_out")
+        assert {r.qaid for r in details.rows} == {"F00011", "F00012"}
+        assert {r.reason for r in details.rows} == {"Opted out of Text SMS"}
+        mail = {label.key for label in analysis.node_analysis(
+            session=session, actor=owner, record_id=record_id, node_id="mail").labels}
+        assert "result:opted_out" not in mail  # shown only when someone was held back
+        counts = step_counts(session, [(record_id, "sms")], clock.now() - timedelta(hours=1))[(record_id, "sms")]
+    by_result: dict[str, int] = defaultdict(int)
+    for (_hour, result), n in counts.items():
+        by_result[result] += n
+    assert sum(by_result.values()) == N - 2 and "opted_out" not in by_result  # the dashboard counts sends only
+
+
 def test_a_redelivered_walk_sends_nobody_twice_and_counts_nobody_twice(peers: Any) -> None:
     simulator, _smtp = peers
     record_id, ws, ids = seeded()
