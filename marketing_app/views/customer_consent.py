@@ -41,8 +41,8 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
 
 def _history() -> rx.Component:
     def line(h: rx.Var[dict[str, str]]) -> rx.Component:
-        return rx.el.li(rx.text(h["at"], class_name="muted"), " · ", rx.text(h["label"], weight="medium"), " · ",
-                        h["change"], " · ", h["source"], rx.cond(h["note"] != "", rx.text(" · ", h["note"])),
+        return rx.el.li(rx.el.span(h["at"], class_name="muted"), " · ", rx.el.strong(h["label"]), " · ",
+                        h["change"], " · ", h["source"], rx.cond(h["note"] != "", rx.el.span(" · ", h["note"])),
                         class_name="consent-change")
     return rx.cond(S.history.length() > 0,
                    rx.el.details(rx.el.summary("History (", S.history.length(), ")"),
