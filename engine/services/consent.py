@@ -211,3 +211,44 @@ def unsubscribe(*, session: Session, code: str) -> bool:
     record(session=session, customer_id=customer_id, channel="email", status=ConsentStatus.OPTED_OUT.value,
            source=ConsentSource.UNSUBSCRIBE.value, note=f"round {record_id}")
     return True
+
+
+# ------------------------------------------------------------------------------------------------ CSV import
+
+IMPORT_PREFIX = "optout:"  # a CSV column `optout:<channel>` (engine/services/audiences.py)
+_YES = frozenset({"1", "true", "yes", "y", "opted_out", "out"})
+_NO = frozenset({"0", "false", "no", "n", "opted_in", "in"})
+
+
+def parse_import_cells(row: dict[str, Any], cells: list[tuple[str, str]], problems: list[str]) -> None:
+    """A CSV row's opt-out cells (channel, text) into `row["consent"]`: yes / 1 / true → opted out, no / 0 /
+    false → opted in, empty → unchanged; anything else is the row's problem."""
+    found: dict[str, str] = {}
+    for channel, text in cells:
+        value = text.strip().lower()
+        if not value:
+            continue
+        if value in _YES:
+            found[channel] = ConsentStatus.OPTED_OUT.value
+        elif value in _NO:
+            found[channel] = ConsentStatus.OPTED_IN.value
+        else:
+            problems.append(f"the opt-out '{channel}' must be yes or no (1 / 0, true / false), not '{text[:20]}'")
+    if found:
+        row["consent"] = found
+
+
+def take_import_rows(rows: list[dict[str, Any]]) -> list[tuple[str, dict[str, str]]]:
+    """(qaid, channel → status) of the rows that carry consent, taken out of the customer rows."""
+    return [(r["qaid"], r.pop("consent")) for r in rows if "consent" in r]
+
+
+def apply_import(*, session: Session, ids: dict[str, int], consents: list[tuple[str, dict[str, str]]]) -> int:
+    """Record an import's statuses (source "import") once its customers exist; returns how many changed. A later
+    row of the same QAID wins, as for the other columns."""
+    changed = 0
+    for qaid, statuses in consents:
+        for channel, status in statuses.items():
+            changed += record(session=session, customer_id=ids[qaid], channel=channel, status=status,
+                              source=ConsentSource.IMPORT.value)
+    return changed

@@ -145,3 +145,25 @@ def test_the_migrated_schema_matches_the_models(database: str) -> None:
     command.downgrade(cfg, "0015_testers")
     command.upgrade(cfg, "head")
     db.reset_engine()
+
+
+def test_a_csv_import_maps_opt_out_columns(database: str) -> None:
+    from engine.services import audiences
+
+    who, _cid, _ = arrange()
+    admin = who["admin"]
+    with pytest.raises(audiences.CsvImportError) as refused, write_session() as session:
+        audiences.import_csv(session=session, actor=session.get(User, admin.id), name="bad",
+                             csv_text="qaid,optout:email\nC1,yes\nC2,maybe\n")
+    assert refused.value.errors == [(3, "the opt-out 'email' must be yes or no (1 / 0, true / false), not 'maybe'")]
+    with pytest.raises(audiences.CsvImportError, match="unknown channel"), write_session() as session:
+        audiences.import_csv(session=session, actor=session.get(User, admin.id), name="bad",
+                             csv_text="qaid,optout:fax\nC1,yes\n")
+    assert rows() == ([], 0)
+    assert audiences.suggested_column("OptOut:Email") == "optout:Email"
+    with write_session() as session:
+        done = audiences.import_csv(session=session, actor=session.get(User, admin.id), name="Opt-outs",
+                                    csv_text="qaid,name,optout:email,optout:text_sms\nC1,Ann,yes,\nC9,Bo,0,1\n")
+    assert (done.rows, done.customers_created) == (2, 1)
+    assert rows() == ([("email", "opted_in", "import"), ("email", "opted_out", "import"),
+                       ("text_sms", "opted_out", "import")], 3)
