@@ -8,14 +8,15 @@ from marketing_app.states.execution import display, record_label
 def test_a_send_shows_failed_succeeded_sent_entered_with_its_raw_numbers() -> None:
     node = node_execution({"id": "sms", "type": "text_sms"},
                           {"entered": 12_345, "failed": 0, "success": 12_000, "pending": 45, "sent": 12_045,
-                           "not_sent": 300, "stopped": 30})
+                           "not_sent": 300, "stopped": 30, "opted_out": 7})
     shown = display(node)
     assert [(i["label"], i["value"], i["tone"]) for i in shown["items"]] == [
         ("Failed", "0", "zero"), ("Succeeded", "12,000", "green"), ("Sent", "12,045", "blue"),
         ("Entered", "12,345", "gray")]
     assert shown["attrs"] == {"failed": 0, "success": 12_000, "sent": 12_045, "entered": 12_345, "pending": 45,
-                              "not_sent": 300, "stopped": 30}
+                              "not_sent": 300, "stopped": 30, "opted_out": 7}
     assert "45 awaiting a receipt" in shown["title"] and "300 not sent (no address)" in shown["title"]
+    assert "7 opted out" in shown["title"]
     assert "30 stopped" in shown["title"]
     assert shown["title"].endswith("Click for the action analysis.") and not shown["trigger"]
 
