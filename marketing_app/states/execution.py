@@ -30,12 +30,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "met": ("Met", "teal"), "entered": ("Entered", "gray"), "failed": ("Failed", "red"),
     "success": ("Succeeded", "green"), "sent": ("Sent", "blue"), "winner": ("Winner", "violet"),
     "targets": ("Targets", "green"), "inflows": ("Inflows", "gray"), "reached": ("Reached", "gray"),
+    "opted_out": ("Opted out", "gray"),
 }
 #: what the tooltip says each value is (the seed's words)
 MEANINGS: dict[str, str] = {
     "met": "met the condition and flowed out", "entered": "entered the component", "failed": "failed sends",
     "success": "successful sends", "sent": "actually sent", "winner": "winning group",
     "targets": "targets achieved, all groups", "inflows": "inflows, all groups", "reached": "reached the end",
+    "opted_out": "opted out of the channel (not sent)",
 }
 
 
@@ -57,8 +59,6 @@ def _title(node: NodeExecution) -> str:
         parts.append(f"{_number(extra['waiting'])} waiting")
     if extra.get("stopped"):
         parts.append(f"{_number(extra['stopped'])} stopped (the round was stopped before they went on)")
-    if extra.get("opted_out"):
-        parts.append(f"{_number(extra['opted_out'])} opted out (not sent: they opted out of the channel)")
     hint = "Click for the Incoming Users." if node.trigger else "Click for the action analysis."
     return " · ".join(parts) + ". " + hint
 

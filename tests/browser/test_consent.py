@@ -89,8 +89,8 @@ def test_admin_opts_out_and_the_round_counts_it(stack: LiveStack, page: Page, sh
     expect(bar).to_have_attribute("data-entered", "5")
     expect(bar).to_have_attribute("data-sent", "4")
     expect(bar).to_have_attribute("data-opted-out", "1")
-    assert "1 opted out" in (bar.get_attribute("title") or "")
-    bar.hover()  # the card's tooltip names the opted out
+    expect(bar.locator('[data-item="opted_out"] .fc-exec-value')).to_have_text("1")  # beside Failed
+    assert "1 opted out of the channel" in (bar.get_attribute("title") or "")
     shot(page, "canvas-card")
     found = panel_for(page, "sms")
     chip = found.locator('.analysis-chip[data-key="result:opted_out"]')
