@@ -10,6 +10,7 @@ from engine.components.base import Batch, Component, CustomerView, Outcome, Port
 from engine.components.consent import hold_back
 from engine.components.splitting import unique
 from engine.components.templating import BUILTINS, variables
+from engine.components.unsubscribe import UNSUBSCRIBE_LINK
 
 NO_RESULT = "the channel returned no result"
 _STATUS_VALUES = {s: s.value for s in SendStatus}  # a status (member or its text) → its text, without Enum()
@@ -28,7 +29,7 @@ class SendingComponent(Component):
         sends the attributes."""
         if "attributes" in (getattr(config, "fields", None) or ()):
             return True
-        return any(name not in BUILTINS and name != "short_link"
+        return any(name not in BUILTINS and name not in ("short_link", UNSUBSCRIBE_LINK)  # links: not attributes
                    for text in _texts(config.model_dump()) for name in variables(text))
 
     def address(self, customer: CustomerView, config: Any) -> str | None:
