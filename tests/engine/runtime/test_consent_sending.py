@@ -197,3 +197,31 @@ def test_the_unsubscribe_link_of_an_email_opts_its_customer_out(peers: Any) -> N
         row = session.get(CustomerConsent, (ids["F00007"], "email"))
         assert row is not None and row.status == "opted_out" and row.source == ConsentSource.UNSUBSCRIBE.value
         assert session.get(CustomerConsent, (ids["F00007"], "text_sms")) is None
+
+
+def test_the_counters_add_up_at_every_instant_while_opted_out_customers_are_held_back(peers: Any) -> None:
+    from tests.engine.runtime.invariants import Sampler
+
+    def sms_flow(audience_id: int) -> dict[str, Any]:
+        return {"nodes": [node("t", "target_audience", audience_id=audience_id),
+                          node("sms", "text_sms", content="Hi {name}"),
+                          node("push", "app_push", title="Hi", body="Hello"), node("e", "end")],
+                "edges": [edge("t", "sms"), edge("sms", "push"), edge("push", "e")]}
+
+    n = 1000
+    activity_id, _owner = seed_activity(n, sms_flow)
+    with read_session() as session:
+        record = session.exec(select(ExecutionRecord).where(ExecutionRecord.activity_id == activity_id)).one()
+        record_id, ws = int(record.id), session.exec(select(Customer.workspace_id)).first()  # type: ignore[arg-type]
+    opt_out(int(ws), [f"F{i:05d}" for i in range(0, n, 5)], "text_sms")  # every 5th (every 50th has no phone too)
+    opt_out(int(ws), [f"F{i:05d}" for i in range(0, n, 7)], "app_push")
+    flow_ = sms_flow(0)
+    with Sampler(lambda: store().counters(record_id), flow_, n, every=0.01) as sampler:
+        walk(record_id, start(record_id, batch_size=50))
+    assert sampler.error is None and not sampler.problems, sampler.problems[:10]
+    assert any(0 < v < n // 5 for v in sampler.series("sms", "opted_out")), "no sample saw the round mid-walk"
+    c = counters(record_id)
+    assert c["sms"]["opted_out"] == n // 5 and c["sms"]["not_sent"] == 0  # the phoneless are all multiples of 5
+    assert c["sms"]["sent"] + c["sms"]["opted_out"] == n
+    assert c["push"]["opted_out"] == len(range(0, n, 7)) and c["push"]["entered"] == n
+    assert len(provider_customers(peers[0], "text_sms")) == n - n // 5
