@@ -113,3 +113,27 @@ def test_admin_opts_out_and_the_round_counts_it(stack: LiveStack, page: Page, sh
     expect(row(page, "text_sms")).to_contain_text("Opted out")
     page.locator("#profile-consent").scroll_into_view_if_needed()
     shot(page, "profile-read-only")
+
+
+def test_a_csv_import_maps_an_opt_out_column(stack: LiveStack, page: Page, shot: Shot) -> None:
+    people = customers(2, offset=260)
+    sign_in(page, stack.url, "admin")
+    page.goto(f"{stack.url}/audiences/import")
+    csv = f"qaid,No email\n{people[0].qaid},yes\n{people[1].qaid},no\n"
+    page.locator("#csv-upload input[type=file]").set_input_files(
+        files=[{"name": "newsletter.csv", "mimeType": "text/csv", "buffer": csv.encode()}])
+    expect(page.locator(".column-row")).to_have_count(2)
+    page.locator('.column-row[data-header="No email"] .column-target').click()
+    page.get_by_role("option", name="Opt-out: Email").click()
+    expect(page.locator('.column-row[data-header="No email"]')).to_have_attribute("data-target", "optout:email")
+    shot(page, "mapping")
+    page.click("#start-import")
+    expect(page.locator("#import-done")).to_contain_text("2 members")
+    for person, status, label in ((people[0], "opted_out", "Opted out"), (people[1], "opted_in", "Opted in")):
+        page.goto(f"{stack.url}/customers/{person.id}")
+        email = row(page, "email")
+        expect(email).to_have_attribute("data-status", status)
+        expect(email).to_contain_text("Import")
+        expect(email.locator(".consent-select")).to_contain_text(label)
+    page.locator("#profile-consent").scroll_into_view_if_needed()
+    shot(page, "profile-imported")
