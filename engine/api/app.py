@@ -4,6 +4,7 @@
     POST /api/v1/audiences/import    ?name=<audience name>, body: the CSV (text/csv or multipart field "file")
     POST /api/v1/receipts            [{message_id, status, reason}] or {"receipts": [...]} from SMS/push providers
     POST /v1/track|identify|page|screen|batch   Segment's HTTP tracking API (engine/services/segment.py)
+    POST /api/v1/consent, GET|POST /u/{code}   consent per channel and email unsubscribe links (api/consent.py)
     GET  /health                     database and Redis reachability
     GET  /openapi.json, /docs        the OpenAPI document of all of these (engine/api/openapi.py) and its page
 
@@ -55,6 +56,7 @@ from engine.services import event_schemas as schemas
 from engine.settings import get_settings
 from engine.shared import trigger_index
 
+from . import consent as consent_api
 from . import openapi, ratelimit
 from .keys import workspace_for_key
 from .openapi import Body, Operation
@@ -428,6 +430,7 @@ def operations() -> list[tuple[Operation, Callable[[Request], Any]]]:
                    ok=(202, "Accepted", schemas.ReceiptsAccepted), security=("receiptToken",),
                    errors={400: "Unreadable JSON", 413: "Body or batch too large",
                            422: "Invalid receipts; nothing stored"}), post_receipts),
+        *consent_api.endpoints(_workspace, _body, _json),
         (Operation("/health", "get", "Health", "Database and Redis reachability (503 when the database is not).",
                    "Operations", ok=(200, "The database answers", schemas.Health),
                    errors={503: "The database is unavailable"}), health),

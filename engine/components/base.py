@@ -34,6 +34,8 @@ class CustomerView:
     timezone: str = "Asia/Shanghai"
     attributes: dict[str, Any] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    #: the channels (touch component types) the customer opted out of (engine/components/consent.py)
+    opted_out: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -8,11 +8,12 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from engine.channels.base import Message
-from engine.components.base import Batch, CustomerView
+from engine.components.base import Batch, CustomerView, Ports
 from engine.components.category import Category
 from engine.components.meta import Meta, field_summary, hints
 from engine.components.sending import SendingComponent
-from engine.components.templating import render, template_problems
+from engine.components.templating import render, template_problems, variables
+from engine.components.unsubscribe import UNSUBSCRIBE_LINK, unsubscribe_link
 
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 SENDER = re.compile(r"^([^<>]*<[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+>|[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+)$")
@@ -29,7 +30,7 @@ def plain_text(markup: str) -> str:
 class EmailConfig(BaseModel):
     subject: str = Field(min_length=1, max_length=200, title="Subject", description="Variables such as {name}")
     body: str = Field(min_length=1, max_length=50_000, title="Body", description="Variables such as {name}",
-                      json_schema_extra=hints(widget="message", chips=["{name}", "{qaid}"]))
+                      json_schema_extra=hints(widget="message", chips=["{name}", "{qaid}", "{unsubscribe_link}"]))
     html: bool = Field(False, title="HTML body", description="The body is HTML (a text version is sent with it)")
     sender: str = Field("", max_length=200, title="From",
                         description="e.g. Shop <news@shop.example>; empty: the platform's sender")
@@ -57,6 +58,13 @@ class Email(SendingComponent):
 
     def address_problem(self, address: str) -> str | None:
         return None if EMAIL.match(address) else "invalid email address"
+
+    def extras(self, batch: Batch, config: EmailConfig, ports: Ports,
+               customers: list[CustomerView]) -> dict[int, dict[str, Any]]:
+        """{unsubscribe_link}: a signed link per customer that opts them out of email (components/unsubscribe.py)."""
+        if UNSUBSCRIBE_LINK not in variables(config.body) + variables(config.subject):
+            return {}
+        return {c.id: {UNSUBSCRIBE_LINK: unsubscribe_link(c.id, batch.record_id)} for c in customers}
 
     def message(self, batch: Batch, config: EmailConfig, customer: CustomerView, to: str,
                 extra: dict[str, Any]) -> Message:

@@ -7,8 +7,10 @@ from typing import Any, ClassVar
 
 from engine.channels.base import Message, SendStatus
 from engine.components.base import Batch, Component, CustomerView, Outcome, Ports
+from engine.components.consent import hold_back
 from engine.components.splitting import unique
 from engine.components.templating import BUILTINS, variables
+from engine.components.unsubscribe import UNSUBSCRIBE_LINK
 
 NO_RESULT = "the channel returned no result"
 _STATUS_VALUES = {s: s.value for s in SendStatus}  # a status (member or its text) → its text, without Enum()
@@ -27,7 +29,7 @@ class SendingComponent(Component):
         sends the attributes."""
         if "attributes" in (getattr(config, "fields", None) or ()):
             return True
-        return any(name not in BUILTINS and name != "short_link"
+        return any(name not in BUILTINS and name not in ("short_link", UNSUBSCRIBE_LINK)  # links: not attributes
                    for text in _texts(config.model_dump()) for name in variables(text))
 
     def address(self, customer: CustomerView, config: Any) -> str | None:
@@ -46,8 +48,9 @@ class SendingComponent(Component):
         raise NotImplementedError
 
     def execute(self, batch: Batch, config: Any, ports: Ports) -> Outcome:
-        customers = unique(batch.customers)
+        everyone = unique(batch.customers)
         results: dict[int, tuple[str, str | None]] = {}
+        customers = hold_back(self, batch, everyone, ports, results)  # consent: opted out, not sent
         reachable: list[tuple[CustomerView, str]] = []
         for c in customers:
             to = self.address(c, config)
@@ -69,7 +72,7 @@ class SendingComponent(Component):
                 results.setdefault(m.customer_id, (SendStatus.FAILED.value, NO_RESULT))
         # customers without a usable address fail but were never handed to a channel: not "actually sent"
         not_sent = len(customers) - len(reachable)
-        return Outcome(routes={"out": [c.id for c in customers]}, results=results, metrics={"not_sent": not_sent})
+        return Outcome(routes={"out": [c.id for c in everyone]}, results=results, metrics={"not_sent": not_sent})
 
 
 def _texts(value: Any) -> list[str]:

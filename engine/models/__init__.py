@@ -6,6 +6,10 @@ from engine.models.api_key import ApiKey
 from engine.models.approval import ActivityTester, ApprovalEvent, ApprovalEventKind, ApprovalRequest
 from engine.models.campaign import MarketingCampaign
 from engine.models.channel_setting import ChannelSetting as ChannelSetting
+from engine.models.consent import ConsentChange as ConsentChange
+from engine.models.consent import ConsentSource as ConsentSource
+from engine.models.consent import ConsentStatus as ConsentStatus
+from engine.models.consent import CustomerConsent as CustomerConsent
 from engine.models.crowd import CrowdOperation as CrowdOperation
 from engine.models.customer import Audience, AudienceKind, AudienceMember, BehaviorEvent, Customer, CustomerTag
 from engine.models.execution import CustomerRoute, CustomerStep, NodeCounter

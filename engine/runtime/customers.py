@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from engine.components.base import CustomerView
 from engine.models import Customer, CustomerTag, table_of
+from engine.runtime.consent_views import mark_session, mark_sqlite
 from engine.runtime.sql import raw_cursor
 
 CHUNK = 5000  # ids per IN (...): well under SQLite's limit of bound parameters
@@ -34,6 +35,7 @@ def load_view_map(session: Session, ids: list[int], *, attributes: bool = True) 
                 select(*_COLUMNS).where(_C.id.in_(part))):
             out[cid] = CustomerView(cid, qaid, name, phone, email, openid, token, tz, attrs or {},
                                     tags.get(cid) or {})
+        mark_session(session, part, out)  # consent: the channels each customer opted out of
     return out
 
 
@@ -62,6 +64,7 @@ def _load_sqlite(session: Session, ids: list[int], attributes: bool) -> dict[int
                     "FROM customer WHERE id IN (SELECT value FROM json_each(?))", param):
                 out[cid] = CustomerView(cid, qaid, name, phone, email, openid, token, tz,
                                         (loads(raw) if raw else None) or {}, tags.get(cid) or {})
+            mark_sqlite(cursor, param, out)  # consent: the channels each customer opted out of
     finally:
         cursor.close()
     return out

@@ -119,6 +119,17 @@ class RuntimePorts:
             pipe.execute()
         return {cid: f"{base}/{code}" for cid, code in codes.items()}
 
+    def withhold(self, record_id: int, node_id: str, customer_ids: list[int], status: str) -> set[int]:
+        """Store `status` (e.g. opted_out) as the result of customers who are not to be sent, and count it, unless
+        they already have a result (a previous attempt of this walk sent them: `send` answers that); returns
+        those now withheld. Once stored, a redelivered walk's `send` answers the same status: never sent later."""
+        if not customer_ids:
+            return set()
+        prior = self.store.raw_results(record_id, node_id, customer_ids)
+        fresh = {cid for cid in customer_ids if cid not in prior}
+        self.store.settle_results(record_id, node_id, dict.fromkeys(fresh, status))
+        return fresh
+
     def send(self, messages: list[Message]) -> list[SendResult]:
         """Send each (record, node, customer) at most once per round.
 

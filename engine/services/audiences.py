@@ -34,6 +34,7 @@ from engine.models import (
     table_of,
 )
 from engine.permissions import can_see, require_writer
+from engine.services import consent
 from engine.shared.audiences import (
     CrowdDataError,
     RuleReferenceError,
@@ -459,6 +460,11 @@ def _header(cells: list[str]) -> list[tuple[str, str]]:
             elif kind.lower() == "tag" and len(key) > TAG_NAME_MAX:
                 problems.append(f"column {n}: the tag name '{key[:20]}…' is longer than {TAG_NAME_MAX} characters")
             columns.append((kind.lower(), key))
+        elif low.startswith(consent.IMPORT_PREFIX):  # optout:<channel>: the customer's consent (issue 15)
+            key = text.partition(":")[2].strip().lower()
+            if key not in consent.CHANNELS:
+                problems.append(f"column {n} ('{text}'): unknown channel (use {', '.join(consent.CHANNELS)})")
+            columns.append(("optout", key))
         elif re.sub(r"[\s-]+", "_", low) in _ALIASES:
             columns.append((_ALIASES[re.sub(r"[\s-]+", "_", low)], ""))
         elif not text:
@@ -499,7 +505,7 @@ def suggested_column(name: str) -> str:
     """What a header cell maps to by default: a profile field, tag:/attr: as written, else attr:<name>."""
     text = name.strip()
     low = re.sub(r"[\s-]+", "_", text.lower())
-    if text.lower().startswith(("tag:", "attr:")):
+    if text.lower().startswith(("tag:", "attr:", consent.IMPORT_PREFIX)):
         kind, _, key = text.partition(":")
         return f"{kind.lower()}:{key.strip()}"
     return _ALIASES.get(low, f"attr:{text}" if text else SKIP)
@@ -534,6 +540,7 @@ def parse_csv(text: str, columns: list[str] | None = None,
                         key=lambda c: order[c[1]])
     tags_at = [(at, key) for at, (kind, key) in enumerate(columns_) if kind == "tag"]
     attrs_at = [(at, key) for at, (kind, key) in enumerate(columns_) if kind == "attr"]
+    optouts_at = [(at, key) for at, (kind, key) in enumerate(columns_) if kind == "optout"]
     total_lines = text.count("\n") + 1
     rows: list[tuple[int, dict[str, Any]]] = []
     errors: list[tuple[int, str]] = []
@@ -582,6 +589,8 @@ def parse_csv(text: str, columns: list[str] | None = None,
             if value:
                 row["attributes"][key] = (float(value) if "." in value else int(value)) \
                     if _NUMBER.match(value) else value
+        if optouts_at:
+            consent.parse_import_cells(row, [(key, cells[at]) for at, key in optouts_at], problems)
         if problems:
             error_count += 1
             if len(errors) < MAX_REPORTED_ERRORS:
@@ -636,6 +645,7 @@ def import_csv_for_workspace(
         if progress is not None:
             progress("saving", min(written, steps), steps)
 
+    consents = consent.take_import_rows([r for _, r in rows])  # optout:<channel> columns, applied below
     if has_data:  # parse_csv checked every row
         result = upsert_customers(session=session, workspace_id=workspace_id, rows=[r for _, r in rows],
                                   checked=True, progress=wrote)
@@ -646,6 +656,7 @@ def import_csv_for_workspace(
                     "create customers)") for line, r in rows if r["qaid"] not in ids]
         if unknown:
             raise CsvImportError(unknown[:MAX_REPORTED_ERRORS], len(unknown))
+    consent.apply_import(session=session, ids=ids, consents=consents)
     member_ids = list(dict.fromkeys(ids[r["qaid"]] for _, r in rows))
     audience = create_static_audience(session=session, workspace_id=workspace_id, name=name,
                                       customer_ids=member_ids, source=source, created_by=created_by, progress=wrote)

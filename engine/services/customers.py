@@ -13,9 +13,8 @@ read a number digit by digit through the matches).
 The profile's execution data — every round the customer entered with their route and result (the Incoming
 Users data) and every message sent with its result (the sends' step rows) — comes from the per-customer details
 (engine/runtime/details.py), kept 7 days like everywhere else; only rounds of activities the viewer may see are
-read (`permissions.visible_clause`: a private activity's rows only for its creator and admins). The engine keeps
-no consent or opt-out records yet: the profile shows each channel's reachability from the contact fields, and
-says so.
+read (`permissions.visible_clause`: a private activity's rows only for its creator and admins). Consent per
+channel is engine/services/consent.py's (the profile page reads it there).
 
 Changes (attributes, tags, deletion) are for admins; deleting a customer removes them with their tags, events,
 audience memberships, route and send rows, and leaves every counter (the rounds' numbers stay true to what
@@ -56,6 +55,7 @@ from engine.models import (
 from engine.permissions import visible_clause
 from engine.runtime.details import customer_steps
 from engine.runtime.lifecycle import RETENTION
+from engine.services import consent
 from engine.services.incoming import customer_outcome
 from engine.shared.customers import (
     TAG_NAME_MAX,
@@ -76,8 +76,8 @@ MESSAGES_SHOWN = 200
 ATTRIBUTE_NAME_MAX = 60
 ADMIN_ONLY = "Only an admin can change or delete a customer."
 NOT_FOUND = "Customer not found."
-NO_CONSENT_NOTE = ("The engine keeps no consent or opt-out records yet: each channel shows whether the customer "
-                   "can be reached there (its contact field is set), which is what the flows go by.")
+NO_CONSENT_NOTE = ("Each channel shows whether the customer can be reached there (its contact field is set); "
+                   "their consent per channel is below.")
 
 CUSTOMER = table_of(Customer)
 ROUTE = table_of(CustomerRoute)
@@ -513,6 +513,7 @@ def delete_customer(*, session: Session, actor: User, customer_id: int,
         table_of(BehaviorEvent).c.customer_id == cid))
     memberships = _count_deleted(session, delete(table_of(AudienceMember)).where(
         table_of(AudienceMember).c.customer_id == cid))
+    consent.forget(session=session, customer_id=cid)
     qaid = customer.qaid
     session.delete(customer)
     session.flush()

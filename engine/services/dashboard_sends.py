@@ -201,7 +201,8 @@ def count_statements(session: Session, pairs: list[Pair], since: datetime) -> li
              for nodes, rids in by_nodes.items()]
     return [
         sa_select(col(CustomerStep.record_id), col(CustomerStep.node_id), hour, outcome, func.count())
-        .where(or_(*terms[start:start + _TERMS_PER_QUERY]), col(CustomerStep.at) >= since)
+        .where(or_(*terms[start:start + _TERMS_PER_QUERY]), col(CustomerStep.at) >= since,
+               col(CustomerStep.result) != "opted_out")  # consent: not a send (nor a customer without address)
         .group_by(col(CustomerStep.record_id), col(CustomerStep.node_id), hour, outcome)
         for start in range(0, len(terms), _TERMS_PER_QUERY)
     ]

@@ -142,10 +142,12 @@ def node_execution(node: dict[str, Any], metrics: dict[str, int]) -> NodeExecuti
     m = defaultdict(int, metrics)
     entered = m["entered"]
     if kind == SEND:
+        opted_out = [("opted_out", m["opted_out"])] if m["opted_out"] else []  # consent: shown once there are any
         return NodeExecution(node_id=str(node["id"]), kind=kind, trigger=trigger,
-                             values=[("failed", m["failed"]), ("success", m["success"]), ("sent", m["sent"]),
-                                     ("entered", entered)],
-                             extra={"pending": m["pending"], "not_sent": m["not_sent"], "stopped": m["stopped"]})
+                             values=[("failed", m["failed"]), *opted_out, ("success", m["success"]),
+                                     ("sent", m["sent"]), ("entered", entered)],
+                             extra={"pending": m["pending"], "not_sent": m["not_sent"], "stopped": m["stopped"],
+                                    "opted_out": m["opted_out"]})  # opted out of the channel: not sent (consent)
     if kind == AB:
         winner = m["winner"]
         inflows = sum(v for k, v in m.items() if k.startswith("inflow_")) or entered

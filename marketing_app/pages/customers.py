@@ -2,10 +2,12 @@
 
 import reflex as rx
 
+from marketing_app.states.customer_consent import ConsentState
 from marketing_app.states.customer_profile import CustomerProfileState as P
 from marketing_app.states.customers import ROUTE
 from marketing_app.states.customers import CustomersState as S
 from marketing_app.templates import template
+from marketing_app.views import customer_consent
 from marketing_app.views import customer_profile as profile
 from marketing_app.views.customer_table import customer_table, search_box
 
@@ -39,7 +41,7 @@ def customers() -> rx.Component:
     )
 
 
-@template(route=ROUTE + "/[customer_id]", title="Customer", on_load=P.load)
+@template(route=ROUTE + "/[customer_id]", title="Customer", on_load=[P.load, ConsentState.load])
 def customer() -> rx.Component:
     return rx.vstack(
         rx.el.link(rel="stylesheet", href=STYLESHEET),
@@ -50,8 +52,8 @@ def customer() -> rx.Component:
                 rx.vstack(rx.link("← Customers", href=ROUTE), _error(P.error, "customer-error"), width="100%"),
                 rx.vstack(
                     profile.header(),
-                    rx.grid(profile.contact(), profile.channels(), columns="2", spacing="4", width="100%",
-                            class_name="profile-top"),
+                    profile.contact(),
+                    customer_consent.section(),
                     rx.grid(profile.attributes(), profile.tags(), columns="2", spacing="4", width="100%"),
                     profile.entries(),
                     profile.messages(),

@@ -19,13 +19,15 @@ import reflex as rx
 
 from engine.services import audiences as service
 from engine.services.audience_import import ImportJob, ImportStatus, remove_file
+from engine.services.consent import CHANNELS as CONSENT_CHANNELS
 from engine.settings import get_settings
 from engine.shared.customers import PROFILE_FIELDS
 from marketing_app.states.auth import AuthState
 from marketing_app.states.service import _SignedOut, call_as
 
 MAX_BYTES = 200 * 1024 * 1024
-TARGETS: list[tuple[str, str]] = [("qaid", "QAID (required)"), *[(f, f"Profile: {f}") for f in PROFILE_FIELDS]]
+TARGETS: list[tuple[str, str]] = [("qaid", "QAID (required)"), *[(f, f"Profile: {f}") for f in PROFILE_FIELDS],
+                                  *[(f"optout:{t}", f"Opt-out: {label}") for t, label in CONSENT_CHANNELS.items()]]
 
 
 def _upload_dir() -> Path:

@@ -13,7 +13,7 @@ from marketing_app.routes import canvas_route, segment
 from marketing_app.states.service import events, run
 
 STATUS_LABELS = {SUCCESS: "Success", FAILURE: "Failure", IN_FLOW: "In the flow"}
-RESULT_LABELS = {"success": "Succeeded", "failed": "Failed", "pending": "No receipt yet"}
+RESULT_LABELS = {"success": "Succeeded", "failed": "Failed", "pending": "No receipt yet", "opted_out": "Opted out"}
 TIME = "%Y-%m-%d %H:%M"
 
 
@@ -26,8 +26,6 @@ class CustomerProfileState(rx.State):
     head: dict[str, str] = {}
     attributes: list[list[str]] = []
     tags: list[list[str]] = []
-    channels: list[dict[str, str]] = []
-    consent_note: str = ""
     events: list[dict[str, str]] = []
     entries: list[dict[str, str]] = []
     messages: list[dict[str, str]] = []
@@ -50,9 +48,6 @@ class CustomerProfileState(rx.State):
         }
         self.attributes = [[k, _attribute_text(v)] for k, v in sorted(p.attributes.items())]
         self.tags = [[t.tag, t.value, t.updated_at.strftime(TIME)] for t in p.tags]
-        self.channels = [{"channel": c.channel, "field": c.field, "reachable": "1" if c.reachable else "",
-                          "note": c.note} for c in p.channels]
-        self.consent_note = p.consent_note
         self.events = [{"name": e.name, "at": e.occurred_at.strftime(TIME), "properties": e.properties}
                        for e in p.events]
         self.entries = [{

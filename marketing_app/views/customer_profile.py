@@ -1,4 +1,4 @@
-"""A customer's profile sections: contact fields, channels (reachability; no opt-out records yet), attributes
+"""A customer's profile sections: contact fields (consent per channel: views/customer_consent.py), attributes
 and tags (editable by admins), behaviour events, the rounds entered with route and result, the messages sent,
 and the admins' delete (the right to be forgotten), each dialog a small form."""
 
@@ -11,7 +11,7 @@ from marketing_app.states.customer_profile import CustomerProfileState
 S = CustomerProfileState
 
 STATUS_COLORS = {"success": "green", "failure": "red", "in_flow": "blue"}
-RESULT_COLORS = {"success": "green", "failed": "red", "pending": "amber"}
+RESULT_COLORS = {"success": "green", "failed": "red", "pending": "amber", "opted_out": "gray"}
 
 
 def _section(title: str, *children: rx.Component, action: rx.Component | None = None,
@@ -75,20 +75,6 @@ def contact() -> rx.Component:
         ),
         section_id="profile-contact",
     )
-
-
-def channels() -> rx.Component:
-    def item(c: rx.Var[dict[str, str]]) -> rx.Component:
-        return rx.tooltip(
-            rx.badge(rx.cond(c["reachable"] != "", rx.icon("check", size=12), rx.icon("x", size=12)), c["channel"],
-                     color_scheme=rx.cond(c["reachable"] != "", "green", "gray"), variant="soft", radius="full",
-                     size="2", class_name="channel-badge",
-                     custom_attrs={"data-field": c["field"], "data-reachable": c["reachable"]}),
-            content=c["note"],
-        )
-    return _section("Consent and channels", rx.hstack(rx.foreach(S.channels, item), spacing="2", wrap="wrap"),
-                    hint=rx.text(S.consent_note, size="1", class_name="muted", id="consent-note"),
-                    section_id="profile-channels")
 
 
 def attributes() -> rx.Component:

@@ -14,7 +14,7 @@ def test_a_send_shows_failed_succeeded_sent_entered_with_its_raw_numbers() -> No
         ("Failed", "0", "zero"), ("Succeeded", "12,000", "green"), ("Sent", "12,045", "blue"),
         ("Entered", "12,345", "gray")]
     assert shown["attrs"] == {"failed": 0, "success": 12_000, "sent": 12_045, "entered": 12_345, "pending": 45,
-                              "not_sent": 300, "stopped": 30}
+                              "not_sent": 300, "stopped": 30, "opted_out": 0}
     assert "45 awaiting a receipt" in shown["title"] and "300 not sent (no address)" in shown["title"]
     assert "30 stopped" in shown["title"]
     assert shown["title"].endswith("Click for the action analysis.") and not shown["trigger"]
@@ -39,3 +39,14 @@ def test_the_round_label_names_the_version_it_ran_when_another_is_shown() -> Non
     assert record_label(view) == "Round #4 · In Progress · ran V2"
     assert record_label(view.model_copy(update={"record_version_number": 3})) == "Round #4 · In Progress"
     assert record_label(ExecutionView(activity_id=1, version_id=3, version_number=3)) == ""
+
+
+def test_a_send_with_opted_out_customers_shows_them_beside_failed() -> None:
+    node = node_execution({"id": "sms", "type": "text_sms"},
+                          {"entered": 10, "failed": 1, "success": 6, "pending": 0, "sent": 7, "opted_out": 3})
+    shown = display(node)
+    assert [(i["key"], i["label"], i["value"]) for i in shown["items"]] == [
+        ("failed", "Failed", "1"), ("opted_out", "Opted out", "3"), ("success", "Succeeded", "6"),
+        ("sent", "Sent", "7"), ("entered", "Entered", "10")]
+    assert shown["attrs"]["opted_out"] == 3
+    assert "3 opted out of the channel (not sent)" in shown["title"]

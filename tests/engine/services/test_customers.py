@@ -114,7 +114,7 @@ def test_the_profile_shows_rounds_with_routes_and_messages_and_private_ones_only
     assert [(t.tag, t.value) for t in profile.tags] == [("level", "VIP")]
     reach = {c.field: c.reachable for c in profile.channels}
     assert reach == {"phone": True, "email": False, "wechat_openid": False, "push_token": True}
-    assert "no consent or opt-out records" in profile.consent_note
+    assert "consent per channel is below" in profile.consent_note
     assert call(who["admin"], svc.customer_profile, customer_id=cid).entries == profile.entries
     for role in ("other", "manager"):  # the activity is private to its creator
         seen = call(who[role], svc.customer_profile, customer_id=cid)

@@ -70,7 +70,7 @@ def test_a_completed_round_shows_its_persisted_counters_in_the_seed_order() -> N
     assert view.nodes["sms"].values == [("failed", sms["failed"]), ("success", sms["success"]),
                                         ("sent", sms["sent"]), ("entered", N)]
     assert sms["sent"] == N - N // 50 == sms["success"] + sms["failed"] + sms["pending"]  # no phone: not sent
-    assert view.nodes["sms"].extra == {"pending": sms["pending"], "not_sent": N // 50, "stopped": 0}
+    assert view.nodes["sms"].extra == {"pending": sms["pending"], "not_sent": N // 50, "stopped": 0, "opted_out": 0}
     push = counters["push"]
     assert [k for k, _ in view.nodes["push"].values] == ["failed", "success", "sent", "entered"]
     assert values(view, "push")["entered"] == push["entered"] == counters["ab"]["branch:group_1"]
