@@ -15,6 +15,7 @@ class SendStatus(StrEnum):
     FAILED = "failed"  # refused, bounced, provider error after retries
     PENDING = "pending"  # accepted, no receipt yet (an SMS gateway's status callback comes later)
     STOPPED = "stopped"  # never handed to the provider: the round was stopped before its request left
+    CAPPED = "capped"  # never handed to the provider: a frequency cap of the workspace (engine/runtime/caps.py)
 
 
 #: asked before each provider request / SMTP transaction / webhook POST / Kafka flush: False = the round was

@@ -8,6 +8,7 @@ from engine.models.channel_setting import ChannelSetting as ChannelSetting
 from engine.models.crowd import CrowdOperation as CrowdOperation
 from engine.models.customer import Audience, AudienceKind, AudienceMember, BehaviorEvent, Customer, CustomerTag
 from engine.models.execution import CustomerRoute, CustomerStep, NodeCounter
+from engine.models.frequency_cap import FrequencyCap as FrequencyCap
 from engine.models.group import ActivityGroup
 from engine.models.identity import DatabaseIdentity
 from engine.models.inbox import InboxItem, InboxKind
