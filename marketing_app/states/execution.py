@@ -30,12 +30,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "met": ("Met", "teal"), "entered": ("Entered", "gray"), "failed": ("Failed", "red"),
     "success": ("Succeeded", "green"), "sent": ("Sent", "blue"), "winner": ("Winner", "violet"),
     "targets": ("Targets", "green"), "inflows": ("Inflows", "gray"), "reached": ("Reached", "gray"),
+    "capped": ("Capped", "orange"),
 }
 #: what the tooltip says each value is (the seed's words)
 MEANINGS: dict[str, str] = {
     "met": "met the condition and flowed out", "entered": "entered the component", "failed": "failed sends",
     "success": "successful sends", "sent": "actually sent", "winner": "winning group",
     "targets": "targets achieved, all groups", "inflows": "inflows, all groups", "reached": "reached the end",
+    "capped": "capped by a frequency cap (not sent, went on)",
 }
 
 
