@@ -1,6 +1,6 @@
 """Settings → Frequency caps (issue 16): admins only; positive whole numbers within limits, a known channel, no
 duplicate (channel, window), at most RULES_MAX rules — refused with the field named, nothing saved; another
-workspace's rule is not found; an activity's transactional exemption is kept by create, Modify and Copy."""
+workspace's rule is not found; an activity's transactional exemption is kept by create, Save Draft and Copy."""
 
 import pytest
 from sqlmodel import Session, func, select
@@ -99,7 +99,7 @@ def test_another_workspace_rule_is_not_found(session: Session, admin: User) -> N
         svc.delete_cap(session=session, actor=stranger, cap_id=rule.id)
 
 
-def test_the_transactional_exemption_is_kept_by_create_modify_and_copy(session: Session, admin: User) -> None:
+def test_the_transactional_exemption_is_kept_by_create_save_and_copy(session: Session, admin: User) -> None:
     marketer = f.user(session, session.get(Workspace, admin.workspace_id), Role.MARKETER)
     activity = acts.create_activity(session=session, actor=marketer,
                                     data=ActivityInput(name="Order confirmation", cap_exempt=True))
@@ -110,6 +110,6 @@ def test_the_transactional_exemption_is_kept_by_create_modify_and_copy(session: 
     assert session.get(Activity, copy.id).cap_exempt is True  # type: ignore[union-attr]
     plain = acts.create_activity(session=session, actor=marketer, data=ActivityInput(name="Promo"))
     assert plain.cap_exempt is False
-    modified = acts.modify(session=session, actor=marketer, activity_id=int(activity.id),
-                           data=data.model_copy(update={"cap_exempt": False}))
+    modified = acts.save_draft(session=session, actor=marketer, activity_id=int(activity.id),
+                               data=data.model_copy(update={"cap_exempt": False}))
     assert modified.cap_exempt is False
