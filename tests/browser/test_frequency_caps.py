@@ -4,6 +4,7 @@ refused in the dialog, with the engine's words), edits it and deletes another; a
 Transactional in its dialog; two SMS rounds to the same customers run, and the second one's canvas card and
 action analysis show "capped" beside failed / succeeded, with the rule as the reason."""
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,6 +49,11 @@ def sms_flow(audience_id: int) -> dict:
     return {"nodes": [node("t", "target_audience", 0, audience_id=audience_id),
                       node("sms", "text_sms", 300, content="Hi {name}, our weekly offer"), node("e", "end", 600)],
             "edges": [edge("t", "sms"), edge("sms", "e")]}
+
+
+def _exempt(name: str) -> list[bool]:
+    with db.read_session() as session:
+        return list(session.exec(select(Activity.cap_exempt).where(Activity.name == name)).all())
 
 
 def _fill_cap(page: Page, channel: str, most: str, days: str) -> None:
@@ -104,9 +110,19 @@ def test_an_admin_caps_sms_and_the_second_round_is_capped(stack: LiveStack, page
     shot(page, "caps-transactional-switch")
     page.click("#new-submit")
     page.wait_for_url("**/canvas**")
-    with db.read_session() as session:
-        created = session.exec(select(Activity.cap_exempt).where(Activity.name == "Order confirmation")).all()
-    assert list(created) == [True]
+    assert _exempt("Order confirmation") == [True]
+
+    # the canvas's Basic information (the pencil) shows it and switches it off, kept with Save Draft
+    page.click("#canvas-edit-info")
+    switch = page.locator("#info-dialog").get_by_role("checkbox", name=LABEL)
+    expect(switch).to_have_attribute("data-state", "checked")
+    switch.click()
+    expect(switch).to_have_attribute("data-state", "unchecked")
+    page.click("#info-submit")
+    expect(page.locator("#info-dialog")).to_have_count(0)
+    page.click("#canvas-save")
+    page.wait_for_url(re.compile(r".*/$"))
+    assert _exempt("Order confirmation") == [False]
 
     # the workers cache the rules RULES_TTL seconds: the rounds below start after the cap applies for sure
     page.wait_for_timeout(RULES_TTL * 1000 + 500)
