@@ -14,6 +14,7 @@ from engine.models.frequency_cap import ANY_CHANNEL
 from engine.runtime import caps
 from engine.runtime.details import all_steps
 from engine.services import activities as acts
+from engine.services import approval
 from engine.services import frequency_caps as svc
 from engine.services.activities import ActivityInput
 from engine.services.audiences import create_static_audience
@@ -137,6 +138,23 @@ def test_a_transactional_activity_is_neither_capped_nor_counted(engine, simulato
     w2.cap("text_sms", 1, 7)
     w2.run(engine, exempt=True)
     assert _counters(engine, w2.run(engine))["m"].get("capped", 0) == 0
+
+
+def test_a_test_round_is_neither_capped_nor_counted(engine, simulator) -> None:
+    w = World()
+    w.cap("text_sms", 1, 7)
+    w.run(engine)  # every customer has had their one SMS
+    with write_session() as session:
+        owner = session.get(User, w.owner_id)
+        draft = acts.create_activity(session=session, actor=owner, data=ActivityInput(name="Tested"),
+                                     flow=_flow(w.audience_id, "text_sms"))
+        approval.add_tester(session=session, actor=owner, activity_id=int(draft.id), qaid="C0")
+        test_round = int(approval.run_test(session=session, actor=owner, activity_id=int(draft.id)).id)
+    engine.run_until(lambda: s.records_status(test_round) != RecordStatus.IN_PROGRESS)
+    assert _counters(engine, test_round)["m"]["sent"] == 1  # the tester got the test message
+    assert _counters(engine, test_round)["m"].get("capped", 0) == 0
+    history = engine.store.r.get(caps.history_key(w.workspace_id, w.customers[0]))
+    assert history is not None and history.decode().count(";") == 1  # the test took no slot
 
 
 def test_no_rule_no_cap_and_no_history(engine, simulator) -> None:
