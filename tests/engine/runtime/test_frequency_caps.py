@@ -18,10 +18,12 @@ from engine.services import approval
 from engine.services import frequency_caps as svc
 from engine.services.activities import ActivityInput
 from engine.services.audiences import create_static_audience
+from engine.settings import get_settings
 from engine.shared.customers import upsert_customers
 from engine.status import RecordStatus
 from tests import factories as f
 from tests.engine.runtime import support as s
+from tests.engine.runtime.invariants import Sampler
 
 N = 6
 
@@ -39,14 +41,14 @@ class World:
     """A workspace with N customers (phones and push tokens), an admin who sets the caps, a marketer who runs
     activities on them."""
 
-    def __init__(self) -> None:
+    def __init__(self, n: int = N) -> None:
         caps.forget()
         with write_session() as session:
             ws = f.workspace(session)
             self.admin_id = int(f.user(session, ws, Role.ADMIN).id)
             self.owner_id = int(f.user(session, ws, Role.MARKETER).id)
             rows = [{"qaid": f"C{i}", "name": f"C{i}", "phone": f"+861390000{i:04d}", "push_token": f"tok-{i}"}
-                    for i in range(N)]
+                    for i in range(n)]
             ids = upsert_customers(session=session, workspace_id=ws.id, rows=rows).ids
             self.customers = sorted(ids.values())
             self.audience_id = int(create_static_audience(session=session, workspace_id=ws.id, name="All",
@@ -59,13 +61,15 @@ class World:
                            max_messages=most, window_days=days)
         caps.forget()
 
-    def run(self, engine, touch: str = "text_sms", *, exempt: bool = False) -> int:  # noqa: ANN001
-        """Publish a one-time activity sending `touch` to everyone; returns its round once it completed."""
+    def run(self, engine, touch: str = "text_sms", *, exempt: bool = False,  # noqa: ANN001
+            audience_id: int | None = None) -> int:
+        """Publish a one-time activity sending `touch` to everyone (or an audience); returns its round once it
+        completed."""
         with write_session() as session:
             owner = session.get(User, self.owner_id)
             activity = acts.create_activity(session=session, actor=owner,
                                             data=ActivityInput(name=f"{touch} run", cap_exempt=exempt),
-                                            flow=_flow(self.audience_id, touch))
+                                            flow=_flow(audience_id or self.audience_id, touch))
             acts.publish(session=session, actor=owner, activity_id=activity.id)
             activity_id = int(activity.id)
         record_id = int(s.records(activity_id)[-1].id)
@@ -138,6 +142,40 @@ def test_a_transactional_activity_is_neither_capped_nor_counted(engine, simulato
     w2.cap("text_sms", 1, 7)
     w2.run(engine, exempt=True)
     assert _counters(engine, w2.run(engine))["m"].get("capped", 0) == 0
+
+
+def test_the_counters_add_up_at_every_instant_of_a_capped_round(engine, simulator, monkeypatch) -> None:
+    """2,000 customers in batches of 100, half of them already at the cap: sampled every 20 ms while the round
+    runs, no counter is negative, sent = success + failed + pending and sent + capped ≤ entered throughout."""
+    monkeypatch.setenv("ENGINE_BATCH_SIZE", "100")
+    get_settings.cache_clear()
+    w = World(2000)
+    w.cap("text_sms", 1, 7)
+    with write_session() as session:
+        half = int(create_static_audience(session=session, workspace_id=w.workspace_id, name="Half",
+                                          customer_ids=w.customers[:1000]).id)
+    w.run(engine, audience_id=half)
+    with write_session() as session:
+        owner = session.get(User, w.owner_id)
+        activity = acts.create_activity(session=session, actor=owner, data=ActivityInput(name="Everyone"),
+                                        flow=_flow(w.audience_id, "text_sms"))
+    flow = _flow(w.audience_id, "text_sms")
+    record: list[int] = []
+
+    def read() -> dict[str, dict[str, int]]:
+        return engine.store.counters(record[0]) if record else {}
+
+    with Sampler(read, flow, 2000, every=0.02) as sampler:
+        with write_session() as session:
+            acts.publish(session=session, actor=session.get(User, w.owner_id), activity_id=activity.id)
+        record.append(int(s.records(int(activity.id))[-1].id))
+        engine.run_until(lambda: s.records_status(record[0]) != RecordStatus.IN_PROGRESS)
+    assert sampler.error is None, sampler.error
+    assert not sampler.problems, sampler.problems[:20]
+    capped = sampler.series("m", "capped")
+    assert any(0 < n < 1000 for n in capped), "capped should grow batch by batch"
+    m = read()["m"]
+    assert (m["entered"], m["capped"], m["sent"]) == (2000, 1000, 1000)
 
 
 def test_a_test_round_is_neither_capped_nor_counted(engine, simulator) -> None:
