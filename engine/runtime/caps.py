@@ -5,7 +5,7 @@ of the customers who will be sent are taken in the same step.
 - One Lua call per batch per touch (one Redis round trip): the customers' history keys are read with one MGET per
   1,000 and each allowed customer's key is written with one SET. A history is a short string of entries
   "ts,channel,tag;" (tag = record:node, the send's dedupe key without the customer), trimmed to the longest
-  window and expiring with it: about 100 bytes per capped customer, one key per customer and workspace.
+  window and expiring with it: one key per customer and workspace, tens of bytes of value.
 - Exactly once: a customer whose history already holds this (record, node) took its slot in an earlier attempt
   (a redelivered walk, a worker killed mid-send) and goes through without a second count; a capped customer's
   result "capped" is stored with `settle_results` (which counts it once, the result being the guard), so a
