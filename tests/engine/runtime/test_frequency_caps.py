@@ -1,17 +1,21 @@
 """Frequency caps (issue 16) on the real engine (Redis, Dramatiq workers, provider simulator, a test clock): a
 capped customer is not sent, is counted "capped" (not "sent") with the rule as the reason, and goes on along the
 flow; per channel and across channels; the window slides; transactional activities are exempt and not counted;
-a redelivered send takes no second slot; two OS processes sending to the same customers never exceed a cap."""
+a redelivered send takes no second slot; two OS processes sending to the same customers never exceed a cap, nor do
+two dramatiq worker processes walking three rounds to the same customers at once."""
 
 import multiprocessing
+from pathlib import Path
 from typing import Any
 
 import redis
 
+from engine.channels.registry import reset_channels
 from engine.db import read_session, write_session
 from engine.models import Role, User
 from engine.models.frequency_cap import ANY_CHANNEL
 from engine.runtime import caps
+from engine.runtime.connection import get_redis
 from engine.runtime.details import all_steps
 from engine.services import activities as acts
 from engine.services import approval
@@ -20,10 +24,12 @@ from engine.services.activities import ActivityInput
 from engine.services.audiences import create_static_audience
 from engine.settings import get_settings
 from engine.shared.customers import upsert_customers
+from engine.simulator import SimulatorServer
 from engine.status import RecordStatus
 from tests import factories as f
 from tests.engine.runtime import support as s
 from tests.engine.runtime.invariants import Sampler
+from tests.engine.runtime.test_scale_out import ClaimWatch
 
 N = 6
 
@@ -254,3 +260,47 @@ def test_two_processes_never_send_more_than_the_cap(redis_url: str) -> None:
     r = redis.Redis.from_url(redis_url)
     histories = [r.get(caps.history_key(999_002, cid)) for cid in customers]
     assert all(h is not None and h.decode().count("text_sms") <= 2 and h.decode().count(";") == 3 for h in histories)
+
+
+def test_two_worker_processes_running_three_rounds_send_each_customer_one_sms(
+        database: str, redis_url: str, sim: SimulatorServer, monkeypatch, tmp_path: Path) -> None:
+    """The run command's workers as separate processes (two dramatiq processes and a scheduler, sharing Redis and
+    the database) walk three rounds of SMS to the same 400 customers at once, under "at most 1 Text SMS in 7
+    days": the provider receives exactly one SMS per customer, the other two are counted capped."""
+    monkeypatch.setenv("PROVIDER_URL", sim.url)
+    monkeypatch.setenv("ENGINE_BATCH_SIZE", "50")
+    get_settings.cache_clear()
+    reset_channels()
+    w = World(400)
+    w.cap("text_sms", 1, 7)
+    activities = []
+    with write_session() as session:
+        owner = session.get(User, w.owner_id)
+        for i in range(3):
+            created = acts.create_activity(session=session, actor=owner, data=ActivityInput(name=f"Round {i}"),
+                                           flow=_flow(w.audience_id, "text_sms"))
+            acts.publish(session=session, actor=owner, activity_id=created.id)
+            activities.append(int(created.id))
+    records = [int(s.records(a)[-1].id) for a in activities]
+    r = get_redis()
+    procs = [s.worker(s.engine_env(), tmp_path, threads=2) for _ in range(2)]
+    for i, proc in enumerate(procs):
+        proc.name = f"worker{i}"
+    try:
+        for proc in procs:
+            proc.start()
+        s.wait_for(lambda: r.zcard("dramatiq:__heartbeats__") >= 2, 60, what="the workers to be up")
+        procs.append(s.scheduler(s.engine_env(), tmp_path).start())
+        with ClaimWatch(r) as claims:
+            s.wait_for(lambda: all(s.records_status(rec) != RecordStatus.IN_PROGRESS for rec in records), 180,
+                       what="the rounds to complete")
+    finally:
+        for proc in procs:
+            proc.stop()
+    assert all(s.records_status(rec) == RecordStatus.COMPLETED for rec in records)
+    assert len(claims.batches) >= 2, claims.batches  # both worker processes walked batches
+    stats = sim.simulator.snapshot()
+    assert (stats["unique"], stats["duplicates"]) == (400, 0)
+    counted = [s.persisted_counters(rec)["m"] for rec in records]
+    assert sum(m.get("sent", 0) for m in counted) == 400
+    assert sum(m.get("capped", 0) for m in counted) == 800
