@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from bench import caps
 from bench.stack import Stack, fmt_bytes, machine
 
 #: what a real deployment sets: webhook receivers take JSON arrays of 500 customers per POST (a CRM's bulk
@@ -65,12 +66,14 @@ def counters_of(record_id: int) -> dict[str, dict[str, int]]:
 
 
 def run_engine(size: int, *, workers: int, threads: int, timeout: float, keep: bool = False,
-               profile: str | None = None, verbose: bool = False) -> dict[str, Any]:
+               profile: str | None = None, verbose: bool = False, cap: bool = False) -> dict[str, Any]:
     from bench import seed
 
     env = dict(DEPLOYMENT_ENV)
     with Stack(workers=workers, threads=threads, env=env, keep=keep) as stack:
         ws, user = seed.workspace_and_user()
+        if cap:
+            caps.switch_on(ws)
         t = time.perf_counter()
         _, audience = seed.customers(ws, size)
         seeded = time.perf_counter() - t
@@ -100,21 +103,26 @@ def run_engine(size: int, *, workers: int, threads: int, timeout: float, keep: b
         sim = httpx.get(f"{stack.env['PROVIDER_URL']}/admin/stats").json()
         if profile:
             stack.stop_profiles()
+        histories = caps.histories(ws) if cap else 0
         return {"size": size, "status": str(record.status), "failure": record.failure_reason, "wall_s": wall,
                 "customer_steps": steps, "steps_per_s": steps / wall if wall else 0.0, "seed_s": seeded,
                 "peak_rss": rss, "cpu_s": cpu, "counters": counters, "sink": sink,
                 "simulator": {k: sim[k] for k in ("unique", "duplicates", "receipts_sent")},
-                "workers": f"{workers}x{threads}", "dir": str(stack.dir) if keep else None}
+                "workers": f"{workers}x{threads}", "dir": str(stack.dir) if keep else None, "cap": cap,
+                "cap_histories": histories}
 
 
 def print_run(r: dict[str, Any]) -> None:
-    print(f"\n== {r['size']:,} customers ({r['workers']} workers): {r['status']} in {r['wall_s']:.1f} s — "
+    capped = ", frequency caps on" if r.get("cap") else ""
+    print(f"\n== {r['size']:,} customers ({r['workers']} workers{capped}): {r['status']} in {r['wall_s']:.1f} s — "
           f"{r['customer_steps']:,} customer-steps, {r['steps_per_s']:,.0f} steps/s (seeding {r['seed_s']:.1f} s)")
     if r["failure"]:
         print("   failure:", r["failure"])
     print("   peak RSS:", ", ".join(f"{k} {fmt_bytes(v)}" for k, v in sorted(r["peak_rss"].items())))
     print("   CPU s:   ", ", ".join(f"{k} {v:.1f}" for k, v in sorted(r["cpu_s"].items())))
     print("   webhook sink:", r["sink"], " simulator:", r["simulator"])
+    if r.get("cap"):
+        print(f"   frequency caps: {r['cap_histories']:,} customer histories in Redis")
     for node_id, metrics in sorted(r["counters"].items()):
         shown = {k: v for k, v in sorted(metrics.items()) if v}
         print(f"   {node_id:8s} {shown}")
@@ -134,6 +142,7 @@ def main() -> None:
     parser.add_argument("--profile", help="py-spy each worker process into this directory")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--verbose", action="store_true", help="print progress every 5 s")
+    parser.add_argument("--cap", action="store_true", help="switch the workspace's frequency caps on (bench/caps.py)")
     args = parser.parse_args()
     info = machine()
     print(f"machine: {info['nproc']} CPUs ({info['cpu']}), {info['ram_gib']} GiB RAM, Python {info['python']}; "
@@ -141,7 +150,7 @@ def main() -> None:
     results: dict[str, Any] = {"machine": info, "date": datetime.now(UTC).isoformat(), "runs": []}
     for size in [int(s) for s in args.sizes.split(",") if s]:
         run = run_engine(size, workers=args.workers, threads=args.threads, timeout=args.timeout, keep=args.keep,
-                         profile=args.profile, verbose=args.verbose)
+                         profile=args.profile, verbose=args.verbose, cap=args.cap)
         results["runs"].append(run)
         print_run(run)
     runs = results["runs"]

@@ -17,6 +17,7 @@ from marketing_app.pages import (  # noqa: F401  (importing registers the pages)
     reach,
     reach_task,
     settings,
+    settings_caps,
     settings_channels,
 )
 

@@ -16,6 +16,7 @@ class SendStatus(StrEnum):
     PENDING = "pending"  # accepted, no receipt yet (an SMS gateway's status callback comes later)
     STOPPED = "stopped"  # never handed to the provider: the round was stopped before its request left
     OPTED_OUT = "opted_out"  # never handed to the channel: the customer opted out of it (engine/components/consent.py)
+    CAPPED = "capped"  # never handed to the provider: a frequency cap of the workspace (engine/runtime/caps.py)
 
 
 #: asked before each provider request / SMTP transaction / webhook POST / Kafka flush: False = the round was

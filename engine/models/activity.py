@@ -62,6 +62,9 @@ class Activity(SQLModel, table=True):
     #: the carrier of a Reach Tasks normal task (engine/services/normal_tasks.py): its one-component round sends
     #: the task; `permissions.visible_clause` keeps it out of every activity list
     hidden: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    #: issue 16: transactional — its touches are neither checked against the workspace's frequency caps nor
+    #: counted towards them (engine/runtime/caps.py)
+    cap_exempt: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
 
 
 class ActivityCampaignLink(SQLModel, table=True):

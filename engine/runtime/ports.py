@@ -15,6 +15,7 @@ from engine.components.conditions import matches_where
 from engine.components.text_sms import short_code
 from engine.models import Audience, AudienceKind, AudienceMember, BehaviorEvent, CustomerTag, row_id, table_of
 from engine.runtime import ab_winner
+from engine.runtime import caps
 from engine.runtime.sql import insert_ignore, upsert
 from engine.runtime.store import SENDING, RoundStore, send_status
 from engine.settings import get_settings
@@ -161,6 +162,7 @@ class RuntimePorts:
                 status = send_status(value)
                 results.append(SendResult(customer_id=m.customer_id, status=SendStatus(status)
                                           if status in _STATUSES else SendStatus.SUCCESS))
+        results.extend(caps.screen(self, todo, unsure))  # issue 16: capped customers are not sent
         by_channel: dict[str, list[Message]] = defaultdict(list)
         for message in unsure:
             by_channel[message.channel].append(message)
@@ -181,6 +183,7 @@ class RuntimePorts:
         for channel_name, batch in by_channel.items():
             sent = channel_for(channel_name, self.workspace_id).send_batch(batch, proceed)
             self.store.settle_results(record_id, node_id, {r.customer_id: r.status.value for r in sent})
+            caps.give_back(self, sent, record_id, node_id)
             results.extend(sent)
         return results
 

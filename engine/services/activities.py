@@ -63,6 +63,7 @@ class ActivityInput(BaseModel):
     schedule: Schedule = Schedule.ONCE
     schedule_every: int = 1
     max_runs: int | None = None
+    cap_exempt: bool = False  # issue 16: transactional, exempt from the workspace's frequency caps
 
 
 # ---------------------------------------------------------------- reading
@@ -85,6 +86,7 @@ def activity_input(*, session: Session, actor: User, activity_id: int) -> Activi
         name=activity.name, description=activity.description, group_id=activity.group_id,
         campaign_ids=campaign_ids, start_time=activity.start_time, end_time=activity.end_time,
         schedule=activity.schedule, schedule_every=activity.schedule_every, max_runs=activity.max_runs,
+        cap_exempt=bool(activity.cap_exempt),
     )
 
 
@@ -162,6 +164,7 @@ def _apply_input(session: Session, activity: Activity, data: ActivityInput, subs
     activity.schedule = data.schedule
     activity.schedule_every = data.schedule_every
     activity.max_runs = data.max_runs
+    activity.cap_exempt = data.cap_exempt
     session.exec(delete(ActivityCampaignLink).where(col(ActivityCampaignLink.activity_id) == activity.id))
     for cid in subs:
         session.add(ActivityCampaignLink(activity_id=row_id(activity), campaign_id=cid))
@@ -548,7 +551,7 @@ def copy_activity(*, session: Session, actor: User, activity_id: int, version_id
         name=source.name[: NAME_MAX - len(COPY_SUFFIX)] + COPY_SUFFIX, description=source.description,
         group_id=source.group_id, campaign_ids=campaign_ids, start_time=start_time,
         end_time=end_time, schedule=source.schedule, schedule_every=source.schedule_every,
-        max_runs=source.max_runs,
+        max_runs=source.max_runs, cap_exempt=bool(source.cap_exempt),
     )
     return create_activity(session=session, actor=actor, data=data, flow=secret_service.drop(flow),
                            template_key=None)

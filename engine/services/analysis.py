@@ -69,7 +69,8 @@ SEND_RESULTS: dict[str, tuple[str, str]] = {"success": ("Succeeded", SUCCESS),
                                             "failed": ("Failed or not sent", FAILED),
                                             "pending": ("No receipt yet", PENDING),
                                             "stopped": ("Stopped before sending", FAILED),  # shown when > 0
-                                            "opted_out": ("Opted out", NEUTRAL)}  # consent; shown when > 0
+                                            "opted_out": ("Opted out", NEUTRAL),  # consent; shown when > 0
+                                            "capped": ("Capped", NEUTRAL)}  # a frequency cap (issue 16); when > 0
 WAIT_RESULTS: dict[str, tuple[str, str]] = {"parked": ("Waiting", PENDING), "passed": ("Released", SUCCESS)}
 
 # details state
@@ -275,9 +276,10 @@ def context(*, session: Session, actor: User, record_id: int, node_id: str) -> C
 def _labels(ctx: Context, m: dict[str, int], failed_rows: int) -> list[Label]:
     if ctx.kind == SEND:
         counts = {"success": m.get("success", 0), "failed": m.get("failed", 0) + m.get("not_sent", 0),
-                  "pending": m.get("pending", 0), "stopped": m.get("stopped", 0), "opted_out": m.get("opted_out", 0)}
+                  "pending": m.get("pending", 0), "stopped": m.get("stopped", 0), "opted_out": m.get("opted_out", 0),
+                  "capped": m.get("capped", 0)}
         return [Label(f"result:{r}", "result", r, name, counts[r], tone) for r, (name, tone) in SEND_RESULTS.items()
-                if r not in ("stopped", "opted_out") or counts[r]]
+                if r not in ("stopped", "opted_out", "capped") or counts[r]]
     if ctx.kind in (BRANCHES, AB):
         out = [Label(f"branch:{b}", "branch", b, branch_name(ctx.node, b), m.get(f"branch:{b}", 0), BRANCH)
                for b in ctx.branches]

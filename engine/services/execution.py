@@ -82,7 +82,7 @@ class NodeExecution(BaseModel):
     node_id: str
     kind: str  # flow / send / ab / end
     trigger: bool
-    values: list[tuple[str, int]]  # (key, number); keys: met, entered, failed, success, sent, winner, targets,
+    values: list[tuple[str, int]]  # (key, number); keys: met, entered, failed, capped, success, sent, winner, targets,
     #                                inflows, reached
     winner: str = ""  # ab: the winning group's name ("" while no group has achieved a target)
     extra: dict[str, int] = {}  # pending (no receipt yet), not_sent (no address), waiting (parked), stopped
@@ -131,6 +131,11 @@ def _group_name(node: dict[str, Any], number: int) -> str:
     return name or f"Group {number}"
 
 
+def capped_value(m: dict[str, int]) -> list[tuple[str, int]]:
+    """Issue 16: beside failed, the customers a frequency cap kept from this touch (shown once there are any)."""
+    return [("capped", m["capped"])] if m.get("capped") else []
+
+
 def node_execution(node: dict[str, Any], metrics: dict[str, int]) -> NodeExecution:
     """The execution data of one component from its counters (metric names as the runtime writes them)."""
     node_type = str(node.get("type"))
@@ -144,7 +149,7 @@ def node_execution(node: dict[str, Any], metrics: dict[str, int]) -> NodeExecuti
     if kind == SEND:
         opted_out = [("opted_out", m["opted_out"])] if m["opted_out"] else []  # consent: shown once there are any
         return NodeExecution(node_id=str(node["id"]), kind=kind, trigger=trigger,
-                             values=[("failed", m["failed"]), *opted_out, ("success", m["success"]),
+                             values=[("failed", m["failed"]), *opted_out, *capped_value(m), ("success", m["success"]),
                                      ("sent", m["sent"]), ("entered", entered)],
                              extra={"pending": m["pending"], "not_sent": m["not_sent"], "stopped": m["stopped"],
                                     "opted_out": m["opted_out"]})  # opted out of the channel: not sent (consent)

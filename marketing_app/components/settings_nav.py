@@ -7,6 +7,7 @@ SETTINGS_TABS: list[tuple[str, str]] = [
     ("Users", "/settings/users"),
     ("API keys", "/settings/keys"),
     ("Channels", "/settings/channels"),
+    ("Frequency caps", "/settings/caps"),
     ("Workspace", "/settings/workspace"),
 ]
 

@@ -27,6 +27,7 @@ class ActivityForm(CampaignChoice, mixin=True):
     group: str = UNGROUPED
     schedule: str = Schedule.ONCE.value
     every: str = "1"  # the N of "every N minutes / hours / days / months"
+    cap_exempt: bool = False  # issue 16: transactional, exempt from the frequency caps
     error: str = ""
     saving: bool = False
     time_zone: str = "UTC"
@@ -83,6 +84,10 @@ class ActivityForm(CampaignChoice, mixin=True):
     def set_every(self, value: str):
         self.every, self.error = value, ""
 
+    @rx.event
+    def set_cap_exempt(self, value: bool):
+        self.cap_exempt, self.error = bool(value), ""
+
     def fill(self, data: ActivityInput) -> None:
         """Show what an activity has (the list's Modify), times in the workspace's zone."""
         self.name, self.description = data.name, data.description
@@ -91,6 +96,7 @@ class ActivityForm(CampaignChoice, mixin=True):
         self.start = local_time.format_local(data.start_time, self.time_zone)
         self.end = local_time.format_local(data.end_time, self.time_zone)
         self.schedule, self.every = Schedule(data.schedule).value, str(data.schedule_every)
+        self.cap_exempt = data.cap_exempt
         self.error = ""
 
     def form_input(self) -> ActivityInput | None:
@@ -106,7 +112,7 @@ class ActivityForm(CampaignChoice, mixin=True):
                 campaign_ids=list(self.campaign_ids),
                 start_time=local_time.parse_local(self.start, self.time_zone, label="Start time"),
                 end_time=local_time.parse_local(self.end, self.time_zone, label="End time"),
-                schedule=Schedule(self.schedule), schedule_every=int(every),
+                schedule=Schedule(self.schedule), schedule_every=int(every), cap_exempt=self.cap_exempt,
             )
         except Invalid as err:
             self.error = err.message

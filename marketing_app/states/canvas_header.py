@@ -56,6 +56,7 @@ class CanvasHeaderState(CampaignChoice, rx.State):
     info_group: str = UNGROUPED
     info_schedule: str = Schedule.ONCE.value
     info_every: str = "1"
+    info_cap_exempt: bool = False  # issue 16: transactional, exempt from the frequency caps
     info_error: str = ""
     group_options: list[GroupOption] = []
 
@@ -112,6 +113,7 @@ class CanvasHeaderState(CampaignChoice, rx.State):
         self.campaign_ids = list(d.get("campaign_ids") or [])
         self.info_schedule = Schedule(d.get("schedule") or Schedule.ONCE).value
         self.info_every = str(d.get("schedule_every") or 1)
+        self.info_cap_exempt = bool(d.get("cap_exempt"))
         self.info_error = ""
         self.info_open = True
         return None
@@ -148,6 +150,10 @@ class CanvasHeaderState(CampaignChoice, rx.State):
     def set_info_every(self, value: str):
         self.info_every, self.info_error = value, ""
 
+    @rx.event
+    def set_info_cap_exempt(self, value: bool):
+        self.info_cap_exempt, self.info_error = bool(value), ""
+
     def info_input(self) -> activity_service.ActivityInput | None:
         """The dialog as the services take it, or None with `info_error` set when a time cannot be read."""
         every = self.info_every.strip() if self.info_schedule != Schedule.ONCE else "1"
@@ -160,6 +166,7 @@ class CanvasHeaderState(CampaignChoice, rx.State):
                 "group_id": None if self.info_group == UNGROUPED else int(self.info_group),
                 "campaign_ids": list(self.campaign_ids),
                 "schedule": Schedule(self.info_schedule), "schedule_every": int(every),
+                "cap_exempt": self.info_cap_exempt,
                 "start_time": local_time.parse_local(self.info_start, self.time_zone, label="Start time"),
                 "end_time": local_time.parse_local(self.info_end, self.time_zone, label="End time")})
         except Invalid as err:

@@ -31,6 +31,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "success": ("Succeeded", "green"), "sent": ("Sent", "blue"), "winner": ("Winner", "violet"),
     "targets": ("Targets", "green"), "inflows": ("Inflows", "gray"), "reached": ("Reached", "gray"),
     "opted_out": ("Opted out", "gray"),
+    "capped": ("Capped", "orange"),
 }
 #: what the tooltip says each value is (the seed's words)
 MEANINGS: dict[str, str] = {
@@ -38,6 +39,7 @@ MEANINGS: dict[str, str] = {
     "success": "successful sends", "sent": "actually sent", "winner": "winning group",
     "targets": "targets achieved, all groups", "inflows": "inflows, all groups", "reached": "reached the end",
     "opted_out": "opted out of the channel (not sent)",
+    "capped": "capped by a frequency cap (not sent, went on)",
 }
 
 

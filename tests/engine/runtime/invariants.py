@@ -3,7 +3,7 @@ that checks them every 50 ms while the round runs (invariants hold at every inst
 
 - no counter is negative;
 - a send: actually sent = succeeded + failed + no receipt yet; succeeded ≤ sent ≤ entered; sent + not sent +
-  stopped + opted out ≤ entered;
+  stopped + opted out + capped ≤ entered;
 - a component's entered ≤ what its predecessors routed to it (the trigger's ≤ the audience).
 """
 
@@ -34,9 +34,9 @@ def violations(flow: dict[str, Any], counters: Counters, audience: int) -> list[
                 found.append(f"{node_id}: sent {sent} != success {success} + failed {failed} + pending {pending}")
             if not success <= sent <= entered:
                 found.append(f"{node_id}: not success {success} <= sent {sent} <= entered {entered}")
-            if sent + m["not_sent"] + m["stopped"] + m["opted_out"] > entered:
+            if sent + m["not_sent"] + m["stopped"] + m["opted_out"] + m["capped"] > entered:
                 found.append(f"{node_id}: sent {sent} + not sent {m['not_sent']} + stopped {m['stopped']}"
-                             f" + opted out {m['opted_out']} > entered {entered}")
+                             f" + opted out {m['opted_out']} + capped {m['capped']} > entered {entered}")
         routed = sum(counters.get(src, {}).get(f"branch:{branch}", 0) for src, branch in parents[node_id])
         limit = routed if parents[node_id] else audience
         if entered > limit:
