@@ -41,6 +41,7 @@ from engine.flow.registry import Category
 from engine.models import Activity, ActivityVersion, ExecutionRecord
 from engine.runtime.customers import load_view_map
 from engine.runtime.details import STEP_COLUMNS, STEP_TABLE, Routes, insert_routes
+from engine.runtime.pacing import Pacer, resumes_at
 from engine.runtime.ports import RuntimePorts
 from engine.runtime.sql import insert_ignore_rows, runtime_write
 from engine.runtime.store import RoundStore
@@ -255,11 +256,13 @@ class Walk:
         self.props: dict[int, dict[str, Any]] | None = None
         self.members: list[int] = []
         self.needs_views = self.needs_attributes = False
+        self.pace = Pacer(self)  # send windows and rate limits hold customers at a touch (runtime/pacing.py)
 
     # -- the walk
     def run(self, start: str, ids: list[int], *, resume: bool = False) -> None:
         self.members = ids
         self.start = start
+        resume = resume and not resumes_at(self.batch, start)  # held at a touch: the touch runs for them
         self.needs_views, self.needs_attributes = self.plan.needs(start, resume=resume)
         if resume:  # the wait is over: its customers continue on "out"
             wait_type = self.plan.graph.node(start)["type"]
@@ -304,6 +307,8 @@ class Walk:
 
     def _step(self, node_id: str, ids: list[int]) -> Outcome:
         component = self.plan.components[node_id]
+        if component.sends and not self.stopped and not (ids := self.pace.admit(node_id, ids)):
+            return Outcome()  # everyone held at the touch (send window, rate limit)
         if self.stopped or (component.type not in ROUTING_ONLY and not self._enter(node_id, ids)):
             return Outcome()  # stopped: nobody goes further
         config = self.plan.configs[node_id]
@@ -315,8 +320,9 @@ class Walk:
                     raise config
                 customers = self._customers(component, ids, session)
                 trigger_props = self._trigger_props() if self.plan.event_triggered else {}
-                outcome = component.execute(Batch(record_id=self.record_id, node_id=node_id, key=self.batch,
-                                                  customers=customers, trigger_props=trigger_props), config, ports)
+                batch = Batch(record_id=self.record_id, node_id=node_id, key=self.batch, customers=customers,
+                              trigger_props=trigger_props)
+                outcome = self.pace.execute(component, batch, config, ports)  # the skipped pass unsent
             except Exception as err:  # noqa: BLE001 — an executor error is a component failure, reported not raised
                 reason = f"{type(err).__name__}: {err}"[:200]
                 self.store.fail(self.record_id, node_id, reason)
