@@ -36,7 +36,7 @@ from engine.models import Activity, ActivityVersion, ExecutionRecord, NodeCounte
 from engine.runtime.connection import get_redis
 from engine.runtime.receipts import NO_RECEIPT_AFTER
 from engine.runtime.store import RoundStore
-from engine.services import activities
+from engine.services import activities, pacing
 from engine.status import RecordStatus
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,8 @@ def node_execution(node: dict[str, Any], metrics: dict[str, int]) -> NodeExecuti
         return NodeExecution(node_id=str(node["id"]), kind=kind, trigger=trigger,
                              values=[("failed", m["failed"]), ("success", m["success"]), ("sent", m["sent"]),
                                      ("entered", entered)],
-                             extra={"pending": m["pending"], "not_sent": m["not_sent"], "stopped": m["stopped"]})
+                             extra={"pending": m["pending"], "not_sent": m["not_sent"], "stopped": m["stopped"],
+                                    **pacing.card_extra(m)})
     if kind == AB:
         winner = m["winner"]
         inflows = sum(v for k, v in m.items() if k.startswith("inflow_")) or entered

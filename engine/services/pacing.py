@@ -222,3 +222,28 @@ def touch_status(*, metrics: dict[str, int], record_id: int, node_id: str, time_
             at = datetime.fromtimestamp((last + 1) * 60, UTC).astimezone(zone_of(time_zone, "UTC"))
             finish = at.strftime("%H:%M")
     return TouchPace(waiting=c["waiting"], skipped=c["skipped"], backlog=c["backlog"], finish=finish)
+
+
+def card_extra(metrics: dict[str, int]) -> dict[str, int]:
+    """A touch card's pacing figures (data attributes and tooltip), only those that are not zero."""
+    c = counts(metrics)
+    return {k: v for k, v in {"window_waiting": c["waiting"], "skipped": c["skipped"],
+                              "backlog": c["backlog"]}.items() if v}
+
+
+CARD_NOTES = {"window_waiting": "waiting (send window)", "skipped": "skipped (quiet hours)",
+              "backlog": "waiting for the rate limit"}
+
+
+def card_notes(extra: dict[str, int]) -> list[str]:
+    """The tooltip's words for `card_extra`."""
+    return [f"{extra[k]:,} {words}" for k, words in CARD_NOTES.items() if extra.get(k)]
+
+
+def analysis_line(*, session: Session, workspace_id: int, is_send: bool, metrics: dict[str, int], record_id: int,
+                  node_id: str) -> str:
+    """The action analysis's pacing line for a touch ("" when nothing waits and nothing was skipped)."""
+    if not is_send:
+        return ""
+    return touch_status(metrics=metrics, record_id=record_id, node_id=node_id,
+                        time_zone=workspace_zone(session, workspace_id)).text()

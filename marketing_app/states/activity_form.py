@@ -13,12 +13,13 @@ from engine.errors import Invalid
 from engine.models import Schedule
 from engine.services import local_time
 from engine.services.activities import ActivityInput
+from marketing_app.states.activity_pacing import PacingFields
 from marketing_app.states.auth import AuthState
 from marketing_app.states.campaigns import CampaignChoice
 from marketing_app.states.groups import ALL, UNGROUPED
 
 
-class ActivityForm(CampaignChoice, mixin=True):
+class ActivityForm(CampaignChoice, PacingFields, mixin=True):
     open: bool = False
     name: str = ""
     description: str = ""
@@ -91,6 +92,7 @@ class ActivityForm(CampaignChoice, mixin=True):
         self.start = local_time.format_local(data.start_time, self.time_zone)
         self.end = local_time.format_local(data.end_time, self.time_zone)
         self.schedule, self.every = Schedule(data.schedule).value, str(data.schedule_every)
+        self.fill_pacing(data.pacing)
         self.error = ""
 
     def form_input(self) -> ActivityInput | None:
@@ -106,7 +108,7 @@ class ActivityForm(CampaignChoice, mixin=True):
                 campaign_ids=list(self.campaign_ids),
                 start_time=local_time.parse_local(self.start, self.time_zone, label="Start time"),
                 end_time=local_time.parse_local(self.end, self.time_zone, label="End time"),
-                schedule=Schedule(self.schedule), schedule_every=int(every),
+                schedule=Schedule(self.schedule), schedule_every=int(every), pacing=self.pacing_input(),
             )
         except Invalid as err:
             self.error = err.message

@@ -14,6 +14,7 @@ from marketing_app.states.analysis import PERIODS, AnalysisState, ChartView, Chi
 from marketing_app.states.analysis_charts import PLOT_CONFIG
 from marketing_app.views.analysis_crowd import crowd_controls, crowd_progress
 from marketing_app.views.analysis_details import details_section
+from marketing_app.views.analysis_pacing import pacing_line
 
 S = AnalysisState
 STYLESHEET = "/analysis/analysis_panel.css"
@@ -144,6 +145,7 @@ def _body() -> rx.Component:
         rx.vstack(
             _failure(),
             crowd_progress(),
+            pacing_line(),
             _labels(),
             _winner(),
             rx.box(rx.foreach(S.chart_list, _chart), class_name="analysis-charts", id="analysis-charts", width="100%"),
