@@ -15,6 +15,7 @@ class PacingFields(rx.State, mixin=True):
     pace_end: str = ""
     pace_outside: str = WAIT
     pace_limit: str = ""  # messages per minute, "" = no limit
+    pace_summary: str = ""  # the saved pacing in words, for the touch panels (`show_pacing`)
 
     @rx.event
     def set_pace_start(self, value: str):
@@ -38,6 +39,11 @@ class PacingFields(rx.State, mixin=True):
         self.pace_start, self.pace_end = pacing.window_start, pacing.window_end
         self.pace_outside = pacing.outside
         self.pace_limit = str(pacing.max_per_minute) if pacing.max_per_minute else ""
+
+    def show_pacing(self, data: PacingInput | dict | None) -> None:
+        """The activity's pacing as the touch panels show it (what Save Draft / Publish will keep)."""
+        pacing = PacingInput.model_validate(data) if isinstance(data, dict) else data or PacingInput()
+        self.pace_summary = pacing_service.describe(pacing) or "No send window or rate limit for this activity."
 
     def pacing_input(self) -> PacingInput:
         """The fields as the services take them; engine.errors.Invalid for a limit that is not a number."""

@@ -86,6 +86,7 @@ class CanvasHeaderState(CampaignChoice, PacingFields, rx.State):
         self.process_why_not, self.process_version_label = view.process_why_not, view.process_version_label
         self._process_version_id, self.origin_process = view.process_version_id, view.origin_process
         self._data = view.data.model_dump()
+        self.show_pacing(view.data.pacing)
         self.changed = False
 
     def activity_input(self) -> activity_service.ActivityInput:
@@ -183,6 +184,7 @@ class CanvasHeaderState(CampaignChoice, PacingFields, rx.State):
             self.info_error = out.error
             return None
         self._data = data.model_dump()
+        self.show_pacing(data.pacing)
         self.name = data.name.strip()
         self.start_label = time_label(data.start_time, self.time_zone, NO_START)
         self.end_label = time_label(data.end_time, self.time_zone, NO_END)

@@ -7,6 +7,7 @@ import reflex as rx
 from engine.models.pacing import SKIP, WAIT
 from engine.services.pacing import OUTSIDE_LABELS
 from marketing_app import styles
+from marketing_app.states.canvas_header import CanvasHeaderState as H
 
 
 def _time(label: str, value: rx.Var, on_change, input_id: str) -> rx.Component:  # noqa: ANN001 — an event handler
@@ -47,4 +48,15 @@ def pacing_fields(form, prefix: str) -> rx.Component:  # noqa: ANN001 — a stat
                 "no window. The limit counts this activity's messages over all its touches; a channel's limit in "
                 "Settings → Channels applies too (the stricter wins).", size="1", color=styles.MUTED),
         spacing="2", width="100%", id=f"{prefix}-pacing",
+    )
+
+
+def touch_pacing() -> rx.Component:
+    """A touch's panel: the activity's effective send window and rate limit (set in Basic information)."""
+    return rx.hstack(
+        rx.icon("clock", size=14, flex="none", margin_top="2px"),
+        rx.text(H.pace_summary, " Set in Basic information (the pencil); a channel's limit in Settings → Channels "
+                "applies too.", size="1"),
+        spacing="2", align="start", width="100%", padding="8px 10px", border_radius="8px",
+        background="var(--amber-a2)", color="var(--gray-11)", id="panel-pacing",
     )
