@@ -24,20 +24,18 @@ import hashlib
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import Session, col
 
-from engine.components.base import Batch, Component, Outcome, Ports
+from engine.components.base import Batch, Component, CustomerView, Outcome, Ports
 from engine.db import read_session
 from engine.models import Activity, ActivityPacing, ChannelRateLimit, ExecutionRecord, Workspace
 from engine.models.pacing import SKIP
 from engine.runtime import send_window
 from engine.runtime.rate_limit import RateLimiter
-
-if TYPE_CHECKING:
-    from engine.runtime.step import Walk
+from engine.runtime.store import RoundStore
 
 QUIET_HOURS = "quiet hours"
 SKIPPED = "skipped"
@@ -127,10 +125,40 @@ def held_key(batch: str, node_id: str, kind: str, wake_ts: float) -> str:
     return f"{root}~{node_id}~w{kind}{digest}"
 
 
+class _Context(Protocol):
+    @property
+    def test(self) -> bool: ...
+
+
+class _Plan(Protocol):
+    @property
+    def components(self) -> dict[str, Component]: ...
+
+
+class PacedWalk(Protocol):
+    """What a pacer needs of its walk (engine/runtime/step.py `Walk`; a protocol: step imports this module)."""
+
+    @property
+    def ctx(self) -> _Context: ...
+
+    @property
+    def plan(self) -> _Plan: ...
+
+    record_id: int
+    batch: str
+    start: str
+    at: datetime
+    store: RoundStore
+    counts: list[tuple[str, str, dict[str, int]]]
+    parked: list[tuple[str, str, float, list[int]]]
+
+    def _customers(self, component: Component, ids: list[int], session: Session) -> list[CustomerView]: ...
+
+
 class Pacer:
     """The pacing of one walk (see the module's docstring)."""
 
-    def __init__(self, walk: "Walk") -> None:
+    def __init__(self, walk: PacedWalk) -> None:
         self.walk = walk
         self.skipped: dict[str, set[int]] = {}
 
