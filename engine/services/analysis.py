@@ -66,7 +66,8 @@ TOP_REASONS = 8
 SEND_RESULTS: dict[str, tuple[str, str]] = {"success": ("Succeeded", SUCCESS),
                                             "failed": ("Failed or not sent", FAILED),
                                             "pending": ("No receipt yet", PENDING),
-                                            "stopped": ("Stopped before sending", FAILED)}  # shown when > 0
+                                            "stopped": ("Stopped before sending", FAILED),  # shown when > 0
+                                            "skipped": ("Skipped (quiet hours)", PENDING)}  # issue 16: when > 0
 WAIT_RESULTS: dict[str, tuple[str, str]] = {"parked": ("Waiting", PENDING), "passed": ("Released", SUCCESS)}
 
 # details state
@@ -270,9 +271,9 @@ def context(*, session: Session, actor: User, record_id: int, node_id: str) -> C
 def _labels(ctx: Context, m: dict[str, int], failed_rows: int) -> list[Label]:
     if ctx.kind == SEND:
         counts = {"success": m.get("success", 0), "failed": m.get("failed", 0) + m.get("not_sent", 0),
-                  "pending": m.get("pending", 0), "stopped": m.get("stopped", 0)}
+                  "pending": m.get("pending", 0), "stopped": m.get("stopped", 0), "skipped": m.get("skipped", 0)}
         return [Label(f"result:{r}", "result", r, name, counts[r], tone) for r, (name, tone) in SEND_RESULTS.items()
-                if r != "stopped" or counts[r]]
+                if r not in ("stopped", "skipped") or counts[r]]
     if ctx.kind in (BRANCHES, AB):
         out = [Label(f"branch:{b}", "branch", b, branch_name(ctx.node, b), m.get(f"branch:{b}", 0), BRANCH)
                for b in ctx.branches]

@@ -173,7 +173,7 @@ def describe(data: PacingInput, channel_limit: int | None = None) -> str:
                      f"{OUTSIDE_LABELS.get(data.outside, data.outside)}")
     limits = [n for n in (data.max_per_minute, channel_limit) if n]
     if limits:
-        parts.append(f"at most {min(limits):,} messages per minute")
+        parts.append(f"at most {min(limits):,} message{'s' if min(limits) > 1 else ''} per minute")
     return " · ".join(parts)
 
 

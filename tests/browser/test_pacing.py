@@ -21,7 +21,7 @@ from engine.services import activities as activity_service
 from engine.services import pacing as pacing_service
 from engine.services.activities import ActivityInput
 from engine.services.pacing import PacingInput
-from tests.browser.canvas_ui import open_canvas
+from tests.browser.canvas_ui import click_card, open_canvas
 from tests.browser.conftest import WEB_DIR, Shot
 from tests.browser.execution_ui import (
     actor,
@@ -126,6 +126,12 @@ def test_send_window_and_rate_limit_set_on_the_canvas_show_in_the_execution_view
     shot(page, "basic-information")
     page.click("#info-submit")
     expect(dialog).to_have_count(0)
+    click_card(page, "sms")  # the touch's panel says what applies to it
+    expect(page.locator("#panel-pacing")).to_contain_text(
+        "Send window 14:00–10:00 (customer's local time); outside it: wait until it opens · at most 1 message per "
+        "minute")
+    shot(page, "touch-panel")
+    page.click("#panel-close")
     page.click("#canvas-publish")
     toast(page, "Published “Pacing: evening SMS”")
     page.wait_for_url(re.compile(r".*/$"))
@@ -184,5 +190,9 @@ def test_skip_mode_shows_the_skipped_customers(stack: LiveStack, page: Page, sho
     bar.click()
     panel = page.locator("#analysis-panel")
     expect(panel.locator("#analysis-pacing")).to_have_text("skipped (quiet hours) 3")
-    expect(panel).to_contain_text("quiet hours")  # the customer details: result Skipped, reason quiet hours
+    skipped = panel.locator('.analysis-chip[data-key="result:skipped"]')
+    expect(skipped).to_have_attribute("data-count", "3")
+    skipped.click()  # the result label filters the customer details: the three, with their reason
+    expect(panel.locator("#analysis-total")).to_have_attribute("data-total", "3")
+    expect(panel).to_contain_text("quiet hours")
     shot(page, "skipped")
