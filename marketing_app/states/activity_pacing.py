@@ -43,7 +43,7 @@ class PacingFields(rx.State, mixin=True):
     def show_pacing(self, data: PacingInput | dict | None) -> None:
         """The activity's pacing as the touch panels show it (what Save Draft / Publish will keep)."""
         pacing = PacingInput.model_validate(data) if isinstance(data, dict) else data or PacingInput()
-        self.pace_summary = pacing_service.describe(pacing) or "No send window or rate limit for this activity."
+        self.pace_summary = pacing_service.describe(pacing) or "No send window or rate limit for this activity"
 
     def pacing_input(self) -> PacingInput:
         """The fields as the services take them; engine.errors.Invalid for a limit that is not a number."""

@@ -55,8 +55,8 @@ def touch_pacing() -> rx.Component:
     """A touch's panel: the activity's effective send window and rate limit (set in Basic information)."""
     return rx.hstack(
         rx.icon("clock", size=14, flex="none", margin_top="2px"),
-        rx.text(H.pace_summary, " Set in Basic information (the pencil); a channel's limit in Settings → Channels "
-                "applies too.", size="1"),
+        rx.text(H.pace_summary, ". Set in Basic information (the pencil); a channel's limit in Settings → "
+                "Channels applies too.", size="1"),
         spacing="2", align="start", width="100%", padding="8px 10px", border_radius="8px",
         background="var(--amber-a2)", color="var(--gray-11)", id="panel-pacing",
     )
