@@ -22,7 +22,7 @@ from engine.services.pacing import PacingInput
 from engine.shared.customers import upsert_customers
 from engine.status import RecordStatus
 from tests import factories as f
-from tests.engine.runtime.invariants import violations
+from tests.engine.runtime.invariants import Sampler, violations
 from tests.engine.runtime.support import steps_of
 
 
@@ -92,6 +92,17 @@ def _check(record_id: int, engine) -> None:
     assert not violations(_flow(0), counters, counters["t"]["entered"]), counters
 
 
+def _sampler(engine, record_id: int, audience: int) -> Sampler:
+    """The counting rules at every instant (every 50 ms), and nobody waiting a negative number of times."""
+    def waiting(index: int) -> list[str]:
+        m = sampler.samples[index].get("sms", {})
+        return [f"{kind} held {m.get(kind + '_held', 0)} < released {m.get(kind + '_released', 0)}"
+                for kind in ("sw", "rl") if m.get(kind + "_held", 0) < m.get(kind + "_released", 0)]
+
+    sampler = Sampler(lambda: engine.store.counters(record_id), _flow(0), audience, extra=waiting)
+    return sampler
+
+
 def _sms(engine, record_id: int) -> dict[str, int]:
     return engine.store.counters(record_id).get("sms", {})
 
@@ -101,6 +112,19 @@ def test_quiet_hours_wait_until_the_window_opens_in_each_customers_zone(engine, 
     activity_id, ids, _ = _publish({"tokyo": "Asia/Tokyo", "ny": "America/New_York", "nowhere": "Mars/Base"},
                                    WINDOW)  # "Mars/Base" is no zone: the workspace's (UTC) applies
     record_id = _record(activity_id).id
+    with _sampler(engine, record_id, 3) as sampler:
+        _walk_the_windows(engine, simulator, activity_id, record_id)
+    assert sampler.error is None and sampler.problems == [] and len(sampler.samples) > 10
+    c = _sms(engine, record_id)
+    assert c["entered"] == c["sent"] == 3 and pacing_service.counts(c)["waiting"] == 0
+    steps = [s for s in steps_of(record_id) if s.node_id == "sms"]
+    assert sorted(s.customer_id for s in steps) == sorted(ids.values())  # one passage each, at the touch
+    tagged = {s.customer_id for s in steps_of(record_id) if s.node_id == "tag"}
+    assert tagged == set(ids.values())  # resumed AT the touch, then on through the rest of the flow
+    assert httpx.get(f"{simulator.url}/admin/stats").json()["duplicates"] == 0
+
+
+def _walk_the_windows(engine, simulator, activity_id: int, record_id: int) -> None:
     engine.run_until(_at_rest(engine, record_id))
     assert _sent_to(simulator, record_id) == ["+8613900000001"]  # New York, 15:00 there
     c = _sms(engine, record_id)
@@ -118,13 +142,6 @@ def test_quiet_hours_wait_until_the_window_opens_in_each_customers_zone(engine, 
     engine.run_until(lambda: _record(activity_id).status != RecordStatus.IN_PROGRESS)
     assert _record(activity_id).status == RecordStatus.COMPLETED
     assert len(_sent_to(simulator, record_id)) == 3
-    c = _sms(engine, record_id)
-    assert c["entered"] == c["sent"] == 3 and pacing_service.counts(c)["waiting"] == 0
-    steps = [s for s in steps_of(record_id) if s.node_id == "sms"]
-    assert sorted(s.customer_id for s in steps) == sorted(ids.values())  # one passage each, at the touch
-    tagged = {s.customer_id for s in steps_of(record_id) if s.node_id == "tag"}
-    assert tagged == set(ids.values())  # resumed AT the touch, then on through the rest of the flow
-    assert httpx.get(f"{simulator.url}/admin/stats").json()["duplicates"] == 0
 
 
 def test_a_redelivered_held_batch_sends_nobody_twice(engine, simulator) -> None:
@@ -188,6 +205,21 @@ def test_rate_limit_paces_a_round_and_estimates_its_finish(engine, simulator, mo
     zones = {f"c{i:02d}": "UTC" for i in range(45)}
     activity_id, _ids, _ = _publish(zones, PacingInput(max_per_minute=20))
     record_id = _record(activity_id).id
+    with _sampler(engine, record_id, 45) as sampler:
+        _pace_three_minutes(engine, simulator, activity_id, record_id)
+    assert sampler.error is None and sampler.problems == [] and len(sampler.samples) > 10
+    per_minute: dict[datetime, int] = {}
+    for s in steps_of(record_id):
+        if s.node_id == "sms":
+            at = s.at.replace(tzinfo=UTC) if s.at.tzinfo is None else s.at
+            key = at.replace(second=0, microsecond=0)
+            per_minute[key] = per_minute.get(key, 0) + 1
+    assert sorted(per_minute.values()) == [5, 20, 20]
+    assert pacing_service.counts(_sms(engine, record_id))["backlog"] == 0
+    assert _record(activity_id).status == RecordStatus.COMPLETED
+
+
+def _pace_three_minutes(engine, simulator, activity_id: int, record_id: int) -> None:
     engine.run_until(_at_rest(engine, record_id))
     assert len(_sent_to(simulator, record_id)) == 20  # this minute's budget
     status = pacing_service.touch_status(metrics=_sms(engine, record_id), record_id=record_id, node_id="sms",
@@ -201,15 +233,6 @@ def test_rate_limit_paces_a_round_and_estimates_its_finish(engine, simulator, mo
                          and _at_rest(engine, record_id)())
         _check(record_id, engine)
     engine.run_until(lambda: _record(activity_id).status != RecordStatus.IN_PROGRESS)
-    per_minute: dict[datetime, int] = {}
-    for s in steps_of(record_id):
-        if s.node_id == "sms":
-            at = s.at.replace(tzinfo=UTC) if s.at.tzinfo is None else s.at
-            key = at.replace(second=0, microsecond=0)
-            per_minute[key] = per_minute.get(key, 0) + 1
-    assert sorted(per_minute.values()) == [5, 20, 20]
-    assert pacing_service.counts(_sms(engine, record_id))["backlog"] == 0
-    assert _record(activity_id).status == RecordStatus.COMPLETED
 
 
 def test_the_stricter_of_the_activity_and_channel_limits_wins(engine, simulator) -> None:
