@@ -14,6 +14,7 @@ from engine.models import Customer, ExecutionRecord, Role, User
 from engine.runtime import pacing as pacing_runtime
 from engine.runtime.step import run_step
 from engine.services import activities as svc
+from engine.services import crowds
 from engine.services import pacing as pacing_service
 from engine.services import records as record_service
 from engine.services.activities import ActivityInput
@@ -179,6 +180,8 @@ def test_skip_mode_passes_customers_outside_the_window_unsent(engine, simulator)
     sms = {s.customer_id: s for s in steps_of(record_id) if s.node_id == "sms"}
     assert (sms[ids["tokyo"]].result, sms[ids["tokyo"]].reason, sms[ids["tokyo"]].branch) == \
         ("skipped", "quiet hours", "out")
+    with read_session() as session:  # the skipped are a result of their own: a crowd can be made of them
+        assert crowds.count_with_result(session, record_id, "sms", "skipped") == 1
 
 
 def test_stopping_the_round_drops_the_customers_held_at_the_touch(engine, simulator) -> None:
