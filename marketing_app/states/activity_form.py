@@ -52,6 +52,9 @@ class ActivityForm(CampaignChoice, PacingFields, mixin=True):
     def description_length(self) -> int:
         return len(self.description)
 
+    def _pacing_edited(self) -> None:
+        self.error = ""
+
     @rx.event
     def set_open(self, is_open: bool):
         self.open = is_open

@@ -17,21 +17,28 @@ class PacingFields(rx.State, mixin=True):
     pace_limit: str = ""  # messages per minute, "" = no limit
     pace_summary: str = ""  # the saved pacing in words, for the touch panels (`show_pacing`)
 
+    def _pacing_edited(self) -> None:
+        """A pacing field changed: the form clears its error (each form names its own)."""
+
     @rx.event
     def set_pace_start(self, value: str):
         self.pace_start = value
+        self._pacing_edited()
 
     @rx.event
     def set_pace_end(self, value: str):
         self.pace_end = value
+        self._pacing_edited()
 
     @rx.event
     def set_pace_outside(self, value: str):
         self.pace_outside = value
+        self._pacing_edited()
 
     @rx.event
     def set_pace_limit(self, value: str):
         self.pace_limit = value
+        self._pacing_edited()
 
     def fill_pacing(self, data: PacingInput | dict | None) -> None:
         """Show an activity's pacing (a PacingInput, or its dump as the canvas keeps the activity's input)."""

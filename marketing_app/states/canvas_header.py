@@ -119,6 +119,9 @@ class CanvasHeaderState(CampaignChoice, PacingFields, rx.State):
         self.info_open = True
         return None
 
+    def _pacing_edited(self) -> None:
+        self.info_error = ""
+
     @rx.event
     def set_info_open(self, is_open: bool):
         self.info_open = is_open

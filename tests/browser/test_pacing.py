@@ -122,6 +122,7 @@ def test_send_window_and_rate_limit_set_on_the_canvas_show_in_the_execution_view
     expect(page.locator("#info-error")).to_have_text(
         "The send window's start time must be HH:MM (24-hour), e.g. 09:00; “25:00” is not.")
     page.fill("#info-window-start", OPENS)
+    expect(page.locator("#info-error")).to_have_count(0)  # editing the field clears the refusal
     expect(page.locator("#info-window-outside")).to_contain_text("Wait until it opens")
     shot(page, "basic-information")
     page.click("#info-submit")
@@ -196,3 +197,29 @@ def test_skip_mode_shows_the_skipped_customers(stack: LiveStack, page: Page, sho
     expect(panel.locator("#analysis-total")).to_have_attribute("data-total", "3")
     expect(panel).to_contain_text("quiet hours")
     shot(page, "skipped")
+
+
+def test_new_activity_dialog_takes_a_send_window_and_a_limit(stack: LiveStack, page: Page, shot: Shot) -> None:
+    sign_in(page, stack.url, "marketer")
+    page.click("#new-activity")
+    dialog = page.locator("#new-activity-dialog")
+    expect(dialog.locator("#new-pacing")).to_contain_text("Max messages per minute")
+    page.fill("#new-name", "Pacing: new with a window")
+    page.fill("#new-window-start", "21:00")
+    page.fill("#new-window-end", "08:30")
+    page.click("#new-window-outside")
+    page.get_by_role("option", name="Skip the touch").click()
+    page.fill("#new-rate-limit", "0")
+    page.click("#new-submit")
+    expect(page.locator("#new-error")).to_have_text(
+        "The messages per minute must be between 1 and 100,000 (or empty for no limit).")
+    page.fill("#new-rate-limit", "250")
+    expect(page.locator("#new-error")).to_have_count(0)
+    shot(page, "new-activity")
+    page.click("#new-submit")
+    page.wait_for_url(re.compile(r".*/activities/\d+/canvas.*"))
+    activity_id = int(re.search(r"/activities/(\d+)/", page.url).group(1))  # type: ignore[union-attr]
+    with db.read_session() as session:
+        read = activity_service.activity_input(session=session, actor=actor(session, "marketer"),
+                                               activity_id=activity_id).pacing
+    assert read == PacingInput(window_start="21:00", window_end="08:30", outside="skip", max_per_minute=250)
