@@ -4,7 +4,8 @@ in topological order, in one worker call — then writes everything in one go.
 - The Dramatiq message names (record, node, batch key); the batch's ids are in Redis (`b:{record}:{batch}`).
   A walk starts there and processes each reachable component once, with the union of the customers routed to
   it by all its parents (a flow is a DAG). Only Wait Until stops a walk: its customers are parked as a new
-  batch (`{batch}~{node}~w{i}`) that the scheduler resumes as a walk of its own.
+  batch (`{batch}~{node}~w{i}`) that the scheduler resumes as a walk of its own. A paced touch (send window,
+  rate limit: engine/runtime/pacing.py) parks its held customers the same way; they resume AT the touch.
 - Customers are loaded once per walk (the first component that needs their profile loads the whole batch);
   components that only route ids (Target Audience, Random Grouping, Result Judgment, End, ...) never load them.
 - Writes: the sends' step rows and one route row per customer (every other component it passed, as JSON:
