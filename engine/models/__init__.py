@@ -22,6 +22,7 @@ from engine.models.moderation import BannedWord as BannedWord
 from engine.models.normal_task import NormalTask as NormalTask
 from engine.models.normal_task import NormalTaskStatus as NormalTaskStatus
 from engine.models.outbound import OutboundAllow
+from engine.models.pacing import ActivityPacing, ChannelRateLimit
 from engine.models.process import Process, VersionAudience
 from engine.models.reach_task import ReachTaskRow as ReachTaskRow
 from engine.models.record import ExecutionRecord, RecordTrigger
@@ -41,4 +42,5 @@ __all__ = [
     "Workspace", "HasId", "pk_ids", "row_id", "table_of",
     "ActivityTester", "ApprovalEvent", "ApprovalEventKind", "ApprovalRequest",
     "ApiKey", "AnonymousEvent", "AnonymousLink", "EventMessage",
+    "ActivityPacing", "ChannelRateLimit",
 ]

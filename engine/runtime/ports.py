@@ -14,8 +14,7 @@ from engine.channels.wire import dumps
 from engine.components.conditions import matches_where
 from engine.components.text_sms import short_code
 from engine.models import Audience, AudienceKind, AudienceMember, BehaviorEvent, CustomerTag, row_id, table_of
-from engine.runtime import ab_winner
-from engine.runtime import caps
+from engine.runtime import ab_winner, caps
 from engine.runtime.sql import insert_ignore, upsert
 from engine.runtime.store import SENDING, RoundStore, send_status
 from engine.settings import get_settings

@@ -4,7 +4,8 @@ in topological order, in one worker call — then writes everything in one go.
 - The Dramatiq message names (record, node, batch key); the batch's ids are in Redis (`b:{record}:{batch}`).
   A walk starts there and processes each reachable component once, with the union of the customers routed to
   it by all its parents (a flow is a DAG). Only Wait Until stops a walk: its customers are parked as a new
-  batch (`{batch}~{node}~w{i}`) that the scheduler resumes as a walk of its own.
+  batch (`{batch}~{node}~w{i}`) that the scheduler resumes as a walk of its own. A paced touch (send window,
+  rate limit: engine/runtime/pacing.py) parks its held customers the same way; they resume AT the touch.
 - Customers are loaded once per walk (the first component that needs their profile loads the whole batch);
   components that only route ids (Target Audience, Random Grouping, Result Judgment, End, ...) never load them.
 - Writes: the sends' step rows and one route row per customer (every other component it passed, as JSON:
@@ -42,6 +43,7 @@ from engine.models import Activity, ActivityVersion, ExecutionRecord
 from engine.runtime import ab_winner
 from engine.runtime.customers import load_view_map
 from engine.runtime.details import STEP_COLUMNS, STEP_TABLE, Routes, insert_routes
+from engine.runtime.pacing import Pacer, resumes_at
 from engine.runtime.ports import RuntimePorts
 from engine.runtime.sql import insert_ignore_rows, runtime_write
 from engine.runtime.store import RoundStore
@@ -260,11 +262,13 @@ class Walk:
         self.props: dict[int, dict[str, Any]] | None = None
         self.members: list[int] = []
         self.needs_views = self.needs_attributes = False
+        self.pace = Pacer(self)  # send windows and rate limits hold customers at a touch (runtime/pacing.py)
 
     # -- the walk
     def run(self, start: str, ids: list[int], *, resume: bool = False) -> None:
         self.members = ids
         self.start = start
+        resume = resume and not resumes_at(self.batch, start)  # held at a touch: the touch runs for them
         self.needs_views, self.needs_attributes = self.plan.needs(start, resume=resume)
         resumed = None
         if resume:  # the wait is over: its customers continue on "out" (held at an AB Test: the winner's branch)
@@ -312,6 +316,8 @@ class Walk:
 
     def _step(self, node_id: str, ids: list[int]) -> Outcome:
         component = self.plan.components[node_id]
+        if component.sends and not self.stopped and not (ids := self.pace.admit(node_id, ids)):
+            return Outcome()  # everyone held at the touch (send window, rate limit)
         if self.stopped or (component.type not in ROUTING_ONLY and not self._enter(node_id, ids)):
             return Outcome()  # stopped: nobody goes further
         self.seen.append((node_id, ids))
@@ -324,8 +330,9 @@ class Walk:
                     raise config
                 customers = self._customers(component, ids, session)
                 trigger_props = self._trigger_props() if self.plan.event_triggered else {}
-                outcome = component.execute(Batch(record_id=self.record_id, node_id=node_id, key=self.batch,
-                                                  customers=customers, trigger_props=trigger_props), config, ports)
+                batch = Batch(record_id=self.record_id, node_id=node_id, key=self.batch, customers=customers,
+                              trigger_props=trigger_props)
+                outcome = self.pace.execute(component, batch, config, ports)  # the skipped pass unsent
             except Exception as err:  # noqa: BLE001 — an executor error is a component failure, reported not raised
                 reason = f"{type(err).__name__}: {err}"[:200]
                 self.store.fail(self.record_id, node_id, reason)

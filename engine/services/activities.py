@@ -33,6 +33,7 @@ from engine.models import (
 )
 from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
 from engine.permissions import can_see, require, require_writer
+from engine.services import pacing as pacing_service
 from engine.services import secrets as secret_service
 from engine.services.listing import expand_campaigns
 from engine.services.moderation import banned_words
@@ -64,6 +65,7 @@ class ActivityInput(BaseModel):
     schedule_every: int = 1
     max_runs: int | None = None
     cap_exempt: bool = False  # issue 16: transactional, exempt from the workspace's frequency caps
+    pacing: pacing_service.PacingInput | None = None  # issue 16: send window, rate limit (None: unchanged)
 
 
 # ---------------------------------------------------------------- reading
@@ -87,6 +89,7 @@ def activity_input(*, session: Session, actor: User, activity_id: int) -> Activi
         campaign_ids=campaign_ids, start_time=activity.start_time, end_time=activity.end_time,
         schedule=activity.schedule, schedule_every=activity.schedule_every, max_runs=activity.max_runs,
         cap_exempt=bool(activity.cap_exempt),
+        pacing=pacing_service.read(session, activity.id),
     )
 
 
@@ -117,6 +120,7 @@ def validate_input(*, session: Session, actor: User, data: ActivityInput) -> lis
         group = session.get(ActivityGroup, data.group_id)
         if group is None or group.workspace_id != actor.workspace_id:
             raise NotFound("Group not found.")
+    pacing_service.check(data.pacing)
     subs = expand_campaigns(session=session, workspace_id=actor.workspace_id, campaign_ids=data.campaign_ids)
     if data.campaign_ids and not subs:
         raise Invalid("Choose at least one sub-campaign of a marketing campaign.")
@@ -168,6 +172,7 @@ def _apply_input(session: Session, activity: Activity, data: ActivityInput, subs
     session.exec(delete(ActivityCampaignLink).where(col(ActivityCampaignLink.activity_id) == activity.id))
     for cid in subs:
         session.add(ActivityCampaignLink(activity_id=row_id(activity), campaign_id=cid))
+    pacing_service.save(session, row_id(activity), data.pacing)
 
 
 def sync_audiences(session: Session, version: ActivityVersion) -> None:
@@ -523,6 +528,7 @@ def batch_delete(*, session: Session, actor: User, activity_ids: list[int]) -> i
         select(ActivityVersion.id).where(col(ActivityVersion.activity_id).in_(ids)))))
     session.exec(delete(ActivityVersion).where(col(ActivityVersion.activity_id).in_(ids)))
     secret_service.delete_for(session, ids)
+    pacing_service.forget(session, ids)
     session.exec(delete(Activity).where(col(Activity.id).in_(ids)))
     session.flush()
     return len(ids)
@@ -552,6 +558,7 @@ def copy_activity(*, session: Session, actor: User, activity_id: int, version_id
         group_id=source.group_id, campaign_ids=campaign_ids, start_time=start_time,
         end_time=end_time, schedule=source.schedule, schedule_every=source.schedule_every,
         max_runs=source.max_runs, cap_exempt=bool(source.cap_exempt),
+        pacing=pacing_service.read(session, source.id),
     )
     return create_activity(session=session, actor=actor, data=data, flow=secret_service.drop(flow),
                            template_key=None)

@@ -70,7 +70,8 @@ SEND_RESULTS: dict[str, tuple[str, str]] = {"success": ("Succeeded", SUCCESS),
                                             "pending": ("No receipt yet", PENDING),
                                             "stopped": ("Stopped before sending", FAILED),  # shown when > 0
                                             "opted_out": ("Opted out", NEUTRAL),  # consent; shown when > 0
-                                            "capped": ("Capped", NEUTRAL)}  # a frequency cap (issue 16); when > 0
+                                            "capped": ("Capped", NEUTRAL),  # a frequency cap (issue 16); when > 0
+                                            "skipped": ("Skipped (quiet hours)", PENDING)}  # issue 16: when > 0
 WAIT_RESULTS: dict[str, tuple[str, str]] = {"parked": ("Waiting", PENDING), "passed": ("Released", SUCCESS)}
 
 # details state
@@ -277,9 +278,9 @@ def _labels(ctx: Context, m: dict[str, int], failed_rows: int) -> list[Label]:
     if ctx.kind == SEND:
         counts = {"success": m.get("success", 0), "failed": m.get("failed", 0) + m.get("not_sent", 0),
                   "pending": m.get("pending", 0), "stopped": m.get("stopped", 0), "opted_out": m.get("opted_out", 0),
-                  "capped": m.get("capped", 0)}
+                  "capped": m.get("capped", 0), "skipped": m.get("skipped", 0)}
         return [Label(f"result:{r}", "result", r, name, counts[r], tone) for r, (name, tone) in SEND_RESULTS.items()
-                if r not in ("stopped", "opted_out", "capped") or counts[r]]
+                if r not in ("stopped", "opted_out", "capped", "skipped") or counts[r]]
     if ctx.kind in (BRANCHES, AB):
         out = [Label(f"branch:{b}", "branch", b, branch_name(ctx.node, b), m.get(f"branch:{b}", 0), BRANCH)
                for b in ctx.branches]

@@ -36,7 +36,7 @@ from engine.models import Activity, ActivityVersion, ExecutionRecord, NodeCounte
 from engine.runtime.connection import get_redis
 from engine.runtime.receipts import NO_RECEIPT_AFTER
 from engine.runtime.store import RoundStore
-from engine.services import activities
+from engine.services import activities, pacing
 from engine.status import RecordStatus
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,8 @@ def node_execution(node: dict[str, Any], metrics: dict[str, int]) -> NodeExecuti
                              values=[("failed", m["failed"]), *opted_out, *capped_value(m), ("success", m["success"]),
                                      ("sent", m["sent"]), ("entered", entered)],
                              extra={"pending": m["pending"], "not_sent": m["not_sent"], "stopped": m["stopped"],
-                                    "opted_out": m["opted_out"]})  # opted out of the channel: not sent (consent)
+                                    "opted_out": m["opted_out"],  # opted out of the channel: not sent (consent)
+                                    **pacing.card_extra(m)})
     if kind == AB:
         winner = m["winner"]
         inflows = sum(v for k, v in m.items() if k.startswith("inflow_")) or entered

@@ -11,6 +11,7 @@ from marketing_app.components.settings_nav import settings_nav
 from marketing_app.states.settings_channels import ROUTE
 from marketing_app.states.settings_channels import ChannelSettingsState as S
 from marketing_app.templates import template
+from marketing_app.views.channel_limits import channel_limits_section
 
 _INTRO = {
     "email": "Email components send through this SMTP server.",
@@ -203,6 +204,7 @@ def settings_channels() -> rx.Component:
                             "again once saved. Workers pick a change up within a few seconds.",
                             size="2", color=styles.MUTED),
                     *[_group(key, label) for key, label in GROUPS],
+                    channel_limits_section(),
                     _allow_list(),
                     spacing="4", width="100%", id="channels",
                 ),

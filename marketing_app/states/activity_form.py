@@ -13,12 +13,13 @@ from engine.errors import Invalid
 from engine.models import Schedule
 from engine.services import local_time
 from engine.services.activities import ActivityInput
+from marketing_app.states.activity_pacing import PacingFields
 from marketing_app.states.auth import AuthState
 from marketing_app.states.campaigns import CampaignChoice
 from marketing_app.states.groups import ALL, UNGROUPED
 
 
-class ActivityForm(CampaignChoice, mixin=True):
+class ActivityForm(CampaignChoice, PacingFields, mixin=True):
     open: bool = False
     name: str = ""
     description: str = ""
@@ -51,6 +52,9 @@ class ActivityForm(CampaignChoice, mixin=True):
     @rx.var
     def description_length(self) -> int:
         return len(self.description)
+
+    def _pacing_edited(self) -> None:
+        self.error = ""
 
     @rx.event
     def set_open(self, is_open: bool):
@@ -97,6 +101,7 @@ class ActivityForm(CampaignChoice, mixin=True):
         self.end = local_time.format_local(data.end_time, self.time_zone)
         self.schedule, self.every = Schedule(data.schedule).value, str(data.schedule_every)
         self.cap_exempt = data.cap_exempt
+        self.fill_pacing(data.pacing)
         self.error = ""
 
     def form_input(self) -> ActivityInput | None:
@@ -113,6 +118,7 @@ class ActivityForm(CampaignChoice, mixin=True):
                 start_time=local_time.parse_local(self.start, self.time_zone, label="Start time"),
                 end_time=local_time.parse_local(self.end, self.time_zone, label="End time"),
                 schedule=Schedule(self.schedule), schedule_every=int(every), cap_exempt=self.cap_exempt,
+                pacing=self.pacing_input(),
             )
         except Invalid as err:
             self.error = err.message

@@ -24,7 +24,7 @@ import reflex as rx
 from engine import crowd_actor
 from engine.errors import ServiceError
 from engine.services import analysis as svc
-from engine.services import crowds
+from engine.services import crowds, pacing
 from marketing_app.states import analysis_charts as charts
 from marketing_app.states import live as live_pages
 from marketing_app.states.analysis_ab import AbAutoView, ab_auto_view
@@ -69,6 +69,7 @@ class _Snapshot:
     details: svc.DetailsPage
     operations: list[crowds.OperationRow]
     crowd_refusal: str
+    pace: str = ""  # send window / rate limit: waiting, skipped, backlog and its expected finish
 
 
 def _read(session: Any, actor: Any, record_id: int, node_id: str, label: str, period: str,
@@ -80,7 +81,10 @@ def _read(session: Any, actor: Any, record_id: int, node_id: str, label: str, pe
                                    label=label, period=period, page=page)
     operations = crowds.list_operations(session=session, actor=actor, record_id=record_id, node_id=node_id) \
         if got.can_generate_crowd else []
-    return _Snapshot(analysis=got, details=details, operations=operations, crowd_refusal=crowds.crowd_refusal(actor))
+    pace = pacing.analysis_line(session=session, workspace_id=actor.workspace_id, is_send=got.kind == svc.SEND,
+                                metrics=got.metrics, record_id=record_id, node_id=node_id)
+    return _Snapshot(analysis=got, details=details, operations=operations, crowd_refusal=crowds.crowd_refusal(actor),
+                     pace=pace)
 
 
 def _chips(labels: list[svc.Label]) -> list[Chip]:
@@ -130,6 +134,7 @@ class AnalysisState(rx.State):
     live_label: str = ""
     updated_at: str = ""
     failure: str = ""
+    pace: str = ""  # the touch's pacing line (views/analysis_pacing.py)
     metrics: dict[str, int] = {}
     #: headline numbers as text, every key always present (entered, sent, success, failed, pending, targets)
     numbers: dict[str, str] = {}
@@ -196,6 +201,7 @@ class AnalysisState(rx.State):
         self.record_status, self.live = a.record_status, a.live or a.awaiting_receipts
         self.live_label = "Live" if a.live else "Awaiting receipts"
         self.failure = a.failure
+        self.pace = snap.pace
         self.updated_at = datetime.now().strftime("%H:%M:%S")
         metrics = {k: int(v) for k, v in a.metrics.items()}
         if metrics != self.metrics or not self.numbers:

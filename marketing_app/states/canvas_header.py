@@ -19,6 +19,7 @@ from engine.services.canvas import NO_END, NO_START, CanvasView, time_label
 from engine.services.groups import list_tree
 from engine.services.listing import schedule_label
 from engine.services.processes import save_process
+from marketing_app.states.activity_pacing import PacingFields
 from marketing_app.states.campaigns import CampaignChoice, to_options
 from marketing_app.states.groups import UNGROUPED, GroupOption, options
 from marketing_app.states.service import run
@@ -29,7 +30,7 @@ def _info_options(session, actor) -> tuple[list[Any], list[GroupOption]]:  # noq
             options(list_tree(session=session, actor=actor)))
 
 
-class CanvasHeaderState(CampaignChoice, rx.State):
+class CanvasHeaderState(CampaignChoice, PacingFields, rx.State):
     name: str = ""
     status: str = ""
     status_label: str = ""
@@ -86,6 +87,7 @@ class CanvasHeaderState(CampaignChoice, rx.State):
         self.process_why_not, self.process_version_label = view.process_why_not, view.process_version_label
         self._process_version_id, self.origin_process = view.process_version_id, view.origin_process
         self._data = view.data.model_dump()
+        self.show_pacing(view.data.pacing)
         self.changed = False
 
     def activity_input(self) -> activity_service.ActivityInput:
@@ -114,9 +116,13 @@ class CanvasHeaderState(CampaignChoice, rx.State):
         self.info_schedule = Schedule(d.get("schedule") or Schedule.ONCE).value
         self.info_every = str(d.get("schedule_every") or 1)
         self.info_cap_exempt = bool(d.get("cap_exempt"))
+        self.fill_pacing(d.get("pacing"))
         self.info_error = ""
         self.info_open = True
         return None
+
+    def _pacing_edited(self) -> None:
+        self.info_error = ""
 
     @rx.event
     def set_info_open(self, is_open: bool):
@@ -168,7 +174,8 @@ class CanvasHeaderState(CampaignChoice, rx.State):
                 "schedule": Schedule(self.info_schedule), "schedule_every": int(every),
                 "cap_exempt": self.info_cap_exempt,
                 "start_time": local_time.parse_local(self.info_start, self.time_zone, label="Start time"),
-                "end_time": local_time.parse_local(self.info_end, self.time_zone, label="End time")})
+                "end_time": local_time.parse_local(self.info_end, self.time_zone, label="End time"),
+                "pacing": self.pacing_input()})
         except Invalid as err:
             self.info_error = err.message
             return None
@@ -187,6 +194,7 @@ class CanvasHeaderState(CampaignChoice, rx.State):
             self.info_error = out.error
             return None
         self._data = data.model_dump()
+        self.show_pacing(data.pacing)
         self.name = data.name.strip()
         self.start_label = time_label(data.start_time, self.time_zone, NO_START)
         self.end_label = time_label(data.end_time, self.time_zone, NO_END)

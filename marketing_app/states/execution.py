@@ -18,6 +18,7 @@ from typing import Any
 import reflex as rx
 
 from engine.errors import ServiceError
+from engine.services import pacing
 from engine.services.execution import ExecutionView, NodeExecution, execution_view
 from marketing_app.states import live as live_pages
 from marketing_app.states.analysis import AnalysisState
@@ -59,6 +60,7 @@ def _title(node: NodeExecution) -> str:
         parts.append(f"{_number(extra['not_sent'])} not sent (no address)")
     if extra.get("waiting"):
         parts.append(f"{_number(extra['waiting'])} waiting")
+    parts += pacing.card_notes(extra)  # send windows, rate limits
     if extra.get("stopped"):
         parts.append(f"{_number(extra['stopped'])} stopped (the round was stopped before they went on)")
     hint = "Click for the Incoming Users." if node.trigger else "Click for the action analysis."

@@ -15,6 +15,7 @@ from marketing_app.states.analysis_charts import PLOT_CONFIG
 from marketing_app.views.analysis_ab import ab_auto_section
 from marketing_app.views.analysis_crowd import crowd_controls, crowd_progress
 from marketing_app.views.analysis_details import details_section
+from marketing_app.views.analysis_pacing import pacing_line
 from marketing_app.views.version_counters import version_counters_section
 
 S = AnalysisState
@@ -146,6 +147,7 @@ def _body() -> rx.Component:
         rx.vstack(
             _failure(),
             crowd_progress(),
+            pacing_line(),
             _labels(),
             _winner(),
             ab_auto_section(),

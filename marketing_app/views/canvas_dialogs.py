@@ -13,6 +13,7 @@ from marketing_app.states.canvas import CanvasState, Problem
 from marketing_app.states.canvas_header import CanvasHeaderState
 from marketing_app.states.canvas_template import CanvasTemplateState, KeyItem
 from marketing_app.states.groups import GroupOption
+from marketing_app.views.activity_pacing import pacing_fields
 from marketing_app.views.cap_exempt_field import cap_exempt_field
 
 S = CanvasState  # confirmations, publish problems
@@ -97,6 +98,7 @@ def info_dialog() -> rx.Component:
                                          value=H.info_group, on_change=H.set_info_group),
                           spacing="1", width="100%"),
                 cap_exempt_field(H.info_cap_exempt, H.set_info_cap_exempt, "info-cap-exempt"),
+                pacing_fields(H, "info"),
                 rx.cond(H.info_error != "", rx.callout(H.info_error, icon="circle_alert", color_scheme="red",
                                                        size="1", id="info-error", width="100%")),
                 rx.hstack(

@@ -16,6 +16,7 @@ from marketing_app.states import canvas_model as model
 from marketing_app.states.canvas_config import CanvasConfigState
 from marketing_app.states.canvas_form import Choice, FieldRow
 from marketing_app.states.canvas_panel import CanvasPanelState
+from marketing_app.views.activity_pacing import touch_pacing
 from marketing_app.views.canvas_message_templates import template_bar
 
 S = CanvasConfigState  # the events: each edit is a configure step on the canvas's graph
@@ -357,6 +358,7 @@ def config_panel() -> rx.Component:
             rx.scroll_area(
                 rx.vstack(
                     _status(),
+                    rx.cond((P.icon == "touch") | (P.icon == "push"), touch_pacing()),
                     rx.cond(P.templates, template_bar()),
                     rx.cond(P.kind == "end",
                             rx.text("End has nothing to configure: customers leave the flow here.", size="2",

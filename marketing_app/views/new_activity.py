@@ -12,6 +12,7 @@ from marketing_app.components.schedule_field import schedule_field
 from marketing_app.components.time_field import time_field
 from marketing_app.states.activity_form import ActivityForm
 from marketing_app.states.create import NewActivityState
+from marketing_app.views.activity_pacing import pacing_fields
 from marketing_app.views.cap_exempt_field import cap_exempt_field
 from marketing_app.views.dialogs import group_select
 
@@ -82,6 +83,7 @@ def basics(form: type[ActivityForm], prefix: str) -> list[rx.Component]:
                 color=styles.MUTED, margin_top="-8px"),
         _field(_label("Group", f"{prefix}-group"), group_select(form.group, form.set_group, f"{prefix}-group")),
         cap_exempt_field(form.cap_exempt, form.set_cap_exempt, f"{prefix}-cap-exempt"),
+        pacing_fields(form, prefix),
     ]
 
 
