@@ -8,6 +8,7 @@ from engine.models.channel_setting import ChannelSetting as ChannelSetting
 from engine.models.crowd import CrowdOperation as CrowdOperation
 from engine.models.customer import Audience, AudienceKind, AudienceMember, BehaviorEvent, Customer, CustomerTag
 from engine.models.execution import CustomerRoute, CustomerStep, NodeCounter
+from engine.models.goal import ActivityGoal, GoalConversion
 from engine.models.group import ActivityGroup
 from engine.models.identity import DatabaseIdentity
 from engine.models.inbox import InboxItem, InboxKind
@@ -35,4 +36,5 @@ __all__ = [
     "Workspace", "HasId", "pk_ids", "row_id", "table_of",
     "ActivityTester", "ApprovalEvent", "ApprovalEventKind", "ApprovalRequest",
     "ApiKey", "AnonymousEvent", "AnonymousLink", "EventMessage",
+    "ActivityGoal", "GoalConversion",
 ]

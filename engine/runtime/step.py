@@ -41,6 +41,7 @@ from engine.flow.registry import Category
 from engine.models import Activity, ActivityVersion, ExecutionRecord
 from engine.runtime.customers import load_view_map
 from engine.runtime.details import STEP_COLUMNS, STEP_TABLE, Routes, insert_routes
+from engine.runtime.goal_walk import exited_outcome, guard_for
 from engine.runtime.ports import RuntimePorts
 from engine.runtime.sql import insert_ignore_rows, runtime_write
 from engine.runtime.store import RoundStore
@@ -255,11 +256,14 @@ class Walk:
         self.props: dict[int, dict[str, Any]] | None = None
         self.members: list[int] = []
         self.needs_views = self.needs_attributes = False
+        self.guard = None if ctx.test else guard_for(ctx.record_id, store)  # issue 16: holdout and exits
 
     # -- the walk
     def run(self, start: str, ids: list[int], *, resume: bool = False) -> None:
         self.members = ids
         self.start = start
+        if self.guard is not None:
+            ids = self.guard.admit(self, start, ids, resume=resume, trigger=self.plan.graph.trigger_id)
         self.needs_views, self.needs_attributes = self.plan.needs(start, resume=resume)
         if resume:  # the wait is over: its customers continue on "out"
             wait_type = self.plan.graph.node(start)["type"]
@@ -314,9 +318,13 @@ class Walk:
                 if isinstance(config, Exception):
                     raise config
                 customers = self._customers(component, ids, session)
+                gone = self.guard.before_touch(node_id, customers, session) if self.guard and component.sends else ()
+                customers = [c for c in customers if c.id not in gone] if gone else customers
                 trigger_props = self._trigger_props() if self.plan.event_triggered else {}
                 outcome = component.execute(Batch(record_id=self.record_id, node_id=node_id, key=self.batch,
                                                   customers=customers, trigger_props=trigger_props), config, ports)
+                if gone:
+                    exited_outcome(outcome, set(gone))
             except Exception as err:  # noqa: BLE001 — an executor error is a component failure, reported not raised
                 reason = f"{type(err).__name__}: {err}"[:200]
                 self.store.fail(self.record_id, node_id, reason)

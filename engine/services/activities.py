@@ -36,6 +36,7 @@ from engine.permissions import can_see, require, require_writer
 from engine.services import secrets as secret_service
 from engine.services.listing import expand_campaigns
 from engine.services.moderation import banned_words
+from engine.shared.goal_rules import GoalSettings, check_settings, read_settings, save_settings
 from engine.shared.in_progress import gate, new_record, require_capacity, transition_or_conflict
 from engine.status import (
     RERUN_WITHDRAWN_BY,
@@ -63,6 +64,7 @@ class ActivityInput(BaseModel):
     schedule: Schedule = Schedule.ONCE
     schedule_every: int = 1
     max_runs: int | None = None
+    goal: GoalSettings | None = None  # issue 16: goal, exits, holdout (None: left as they are)
 
 
 # ---------------------------------------------------------------- reading
@@ -85,6 +87,7 @@ def activity_input(*, session: Session, actor: User, activity_id: int) -> Activi
         name=activity.name, description=activity.description, group_id=activity.group_id,
         campaign_ids=campaign_ids, start_time=activity.start_time, end_time=activity.end_time,
         schedule=activity.schedule, schedule_every=activity.schedule_every, max_runs=activity.max_runs,
+        goal=read_settings(session, row_id(activity)),
     )
 
 
@@ -118,6 +121,8 @@ def validate_input(*, session: Session, actor: User, data: ActivityInput) -> lis
     subs = expand_campaigns(session=session, workspace_id=actor.workspace_id, campaign_ids=data.campaign_ids)
     if data.campaign_ids and not subs:
         raise Invalid("Choose at least one sub-campaign of a marketing campaign.")
+    if data.goal is not None:
+        check_settings(data.goal)
     return subs
 
 
@@ -165,6 +170,8 @@ def _apply_input(session: Session, activity: Activity, data: ActivityInput, subs
     session.exec(delete(ActivityCampaignLink).where(col(ActivityCampaignLink.activity_id) == activity.id))
     for cid in subs:
         session.add(ActivityCampaignLink(activity_id=row_id(activity), campaign_id=cid))
+    if data.goal is not None:
+        save_settings(session, row_id(activity), check_settings(data.goal))
 
 
 def sync_audiences(session: Session, version: ActivityVersion) -> None:
@@ -548,7 +555,7 @@ def copy_activity(*, session: Session, actor: User, activity_id: int, version_id
         name=source.name[: NAME_MAX - len(COPY_SUFFIX)] + COPY_SUFFIX, description=source.description,
         group_id=source.group_id, campaign_ids=campaign_ids, start_time=start_time,
         end_time=end_time, schedule=source.schedule, schedule_every=source.schedule_every,
-        max_runs=source.max_runs,
+        max_runs=source.max_runs, goal=read_settings(session, row_id(source)),
     )
     return create_activity(session=session, actor=actor, data=data, flow=secret_service.drop(flow),
                            template_key=None)
