@@ -195,3 +195,11 @@ def _branches(session: Session, record: ExecutionRecord, version: ActivityVersio
     return [BranchGoal(node_id=nid, node_label=_label(nodes[nid]), branch=b, branch_label=_branch_label(nodes[nid], b),
                        routed=counters.get(nid, {}).get(f"branch:{b}", 0), converted=converted.get((nid, b), 0))
             for nid, branches in splits.items() for b in branches]
+
+
+def goal_report_of_record(*, session: Session, actor: User, record_id: int) -> GoalReport:
+    """`goal_report` of the round's activity, its branches from this round (the analysis panel)."""
+    record = session.get(ExecutionRecord, record_id)
+    if record is None:
+        raise NotFound("Execution record not found.")
+    return goal_report(session=session, actor=actor, activity_id=record.activity_id, record_id=record_id)

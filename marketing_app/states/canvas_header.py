@@ -20,6 +20,7 @@ from engine.services.groups import list_tree
 from engine.services.listing import schedule_label
 from engine.services.processes import save_process
 from marketing_app.states.campaigns import CampaignChoice, to_options
+from marketing_app.states.goal_form import GoalFormState
 from marketing_app.states.groups import UNGROUPED, GroupOption, options
 from marketing_app.states.service import run
 
@@ -113,6 +114,7 @@ class CanvasHeaderState(CampaignChoice, rx.State):
         self.info_schedule = Schedule(d.get("schedule") or Schedule.ONCE).value
         self.info_every = str(d.get("schedule_every") or 1)
         self.info_error = ""
+        (await self.get_state(GoalFormState)).fill(d.get("goal"))  # issue 16: goal, exits, holdout
         self.info_open = True
         return None
 
@@ -171,6 +173,7 @@ class CanvasHeaderState(CampaignChoice, rx.State):
         data = self.info_input()
         if data is None:
             return None
+        data.goal = (await self.get_state(GoalFormState)).settings()  # issue 16: checked by check_info
         activity_id = self._activity_id
         out = await run(self, lambda s, u: activity_service.check_info(session=s, actor=u, activity_id=activity_id,
                                                                           data=data))

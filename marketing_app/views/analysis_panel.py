@@ -14,6 +14,7 @@ from marketing_app.states.analysis import PERIODS, AnalysisState, ChartView, Chi
 from marketing_app.states.analysis_charts import PLOT_CONFIG
 from marketing_app.views.analysis_crowd import crowd_controls, crowd_progress
 from marketing_app.views.analysis_details import details_section
+from marketing_app.views.analysis_goal import goal_section
 
 S = AnalysisState
 STYLESHEET = "/analysis/analysis_panel.css"
@@ -146,6 +147,7 @@ def _body() -> rx.Component:
             crowd_progress(),
             _labels(),
             _winner(),
+            goal_section(),  # issue 16: conversions, branches, uplift
             rx.box(rx.foreach(S.chart_list, _chart), class_name="analysis-charts", id="analysis-charts", width="100%"),
             details_section(),
             spacing="4", width="100%", align="stretch",

@@ -27,7 +27,8 @@ def _input(session: Session, owner, activity_id: int, goal: GoalSettings) -> svc
     (GoalSettings(exit_events=["ok", "bad name"]), "Exit event: an event name is letters"),
     (GoalSettings(exit_attributes=[{"property": "vip", "op": "in", "value": 3}]),
      "Exit condition on attributes: 'in' needs a non-empty list of values."),
-    (GoalSettings(exit_attributes=[{"op": "eq", "value": 1}]), "Exit condition on attributes: property: Field required."),
+    (GoalSettings(exit_attributes=[{"op": "eq", "value": 1}]),
+     "Exit condition on attributes: property: Field required."),
     (GoalSettings(holdout_pct=51), "The holdout group is 0 to 50 % of the entrants."),
     (GoalSettings(holdout_pct=-1), "The holdout group is 0 to 50 % of the entrants."),
 ])
