@@ -17,6 +17,7 @@ from sqlalchemy import func, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from engine.components.registry import UnknownComponent, get_component
 from engine.errors import NotFound
 from engine.flow.graph import graph_for
 from engine.models import ActivityVersion, ExecutionRecord, GoalConversion, User, row_id
@@ -94,8 +95,10 @@ class GoalReport(BaseModel):
 
 
 def _label(node: dict[str, Any]) -> str:
-    config = node.get("config") or {}
-    return str(config.get("name") or node.get("label") or node.get("type") or node.get("id"))
+    try:
+        return get_component(str(node.get("type"))).label
+    except UnknownComponent:
+        return str(node.get("type") or node.get("id"))
 
 
 def _branch_label(node: dict[str, Any], branch: str) -> str:

@@ -20,16 +20,18 @@ def _uplift(numbers: svc.GoalNumbers) -> str:
     u = numbers.uplift
     if u is None:
         return "—"
-    return f"{u.difference * 100:+.1f} pts (95 % CI {u.low * 100:+.1f} to {u.high * 100:+.1f})"
+    return f"{u.difference * 100:+.1f} pts [{u.low * 100:+.1f}, {u.high * 100:+.1f}]"
+
+
+def _rate(rate: svc.Rate) -> str:
+    return f"{rate.converted} / {rate.customers} · {_pct(rate.rate)}" if rate.customers else "—"
 
 
 def row(numbers: svc.GoalNumbers) -> dict[str, str]:
-    return {"label": numbers.label, "version": f"V{numbers.version_number}", "entered": str(numbers.entered),
-            "converted": str(numbers.all.converted), "rate": _pct(numbers.treated.rate),
-            "treated": f"{numbers.treated.converted} / {numbers.treated.customers}",
-            "holdout": f"{numbers.holdout.converted} / {numbers.holdout.customers}" if numbers.holdout.customers
-            else "—", "holdout_rate": _pct(numbers.holdout.rate) if numbers.holdout.customers else "—",
-            "uplift": _uplift(numbers), "exited": str(numbers.exited),
+    label = numbers.label if numbers.record_id is None else f"{numbers.label} · V{numbers.version_number}"
+    return {"label": numbers.label, "shown": label, "entered": str(numbers.entered),
+            "converted": str(numbers.all.converted), "treated": _rate(numbers.treated),
+            "holdout": _rate(numbers.holdout), "uplift": _uplift(numbers), "exited": str(numbers.exited),
             "significant": "yes" if numbers.uplift is not None and numbers.uplift.significant else ""}
 
 
@@ -38,19 +40,22 @@ def uplift_figure(groups: list[svc.GoalNumbers]) -> dict[str, Any]:
     shown = [g for g in reversed(groups) if g.uplift is not None]
     diffs = [g.uplift.difference * 100 for g in shown if g.uplift]
     return {
-        "data": [{"type": "bar", "x": [g.label for g in shown], "y": diffs, "marker": {"color": INDIGO},
+        "data": [{"type": "scatter", "mode": "markers+text", "x": [g.label for g in shown], "y": diffs,
+                  "marker": {"color": INDIGO, "size": 10},
                   "error_y": {"type": "data", "symmetric": False,
                               "array": [(g.uplift.high - g.uplift.difference) * 100 for g in shown if g.uplift],
                               "arrayminus": [(g.uplift.difference - g.uplift.low) * 100 for g in shown if g.uplift],
                               "color": GRAY},
-                  "text": [f"{d:+.1f}" for d in diffs], "textposition": "outside", "cliponaxis": False,
+                  "text": [f"{d:+.1f}" for d in diffs], "textposition": "middle right", "cliponaxis": False,
                   "hovertemplate": "%{x}: %{y:+.1f} pts<extra></extra>"}],
         "layout": {"title": {"text": "Conversion uplift over the holdout (points, 95 % CI)", "x": 0.01,
                              "font": {"size": 13}},
-                   "height": 250, "margin": {"l": 56, "r": 16, "t": 36, "b": 40},
+                   "height": 220, "margin": {"l": 56, "r": 16, "t": 36, "b": 40},
                    "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
                    "font": {"family": "Inter, system-ui, sans-serif", "size": 11},
-                   "yaxis": {"title": {"text": "treated − holdout (pts)"}, "zeroline": True, "automargin": True},
+                   "xaxis": {"type": "category", "automargin": True},
+                   "yaxis": {"title": {"text": "treated − holdout (pts)"}, "zeroline": True, "zerolinewidth": 2,
+                             "automargin": True},
                    "showlegend": False},
     }
 

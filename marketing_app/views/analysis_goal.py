@@ -10,14 +10,13 @@ from marketing_app.states.analysis import AnalysisState
 from marketing_app.states.analysis_charts import PLOT_CONFIG
 from marketing_app.states.goal_results import GoalPanelState, GoalView
 
-COLUMNS = [("label", "Round"), ("version", "Version"), ("entered", "Entered"), ("treated", "Converted (treated)"),
-           ("rate", "Rate"), ("holdout", "Converted (holdout)"), ("holdout_rate", "Holdout rate"),
-           ("uplift", "Uplift"), ("exited", "Exited")]
+COLUMNS = [("shown", "Round"), ("entered", "Entered"), ("treated", "Converted · rate"),
+           ("holdout", "Holdout converted · rate"), ("uplift", "Uplift [95 % CI]"), ("exited", "Exited")]
 
 
 def numbers_table(rows: rx.Var[list[dict[str, str]]], table_id: str, first: str = "Round") -> rx.Component:
     return rx.el.table(
-        rx.el.thead(rx.el.tr(*[rx.el.th(first if key == "label" else title) for key, title in COLUMNS])),
+        rx.el.thead(rx.el.tr(*[rx.el.th(first if key == "shown" else title) for key, title in COLUMNS])),
         rx.el.tbody(rx.foreach(rows, lambda r: rx.el.tr(
             *[rx.el.td(r[key]) for key, _ in COLUMNS],
             custom_attrs={"data-label": r["label"], "data-converted": r["converted"],

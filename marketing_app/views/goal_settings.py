@@ -20,7 +20,7 @@ def goal_settings() -> rx.Component:
             _field("Conversion goal (event)", rx.input(value=G.goal_event, on_change=G.set_goal_event,
                                                        placeholder="e.g. order_paid", id="goal-event", width="100%")),
             _field("Within (days of entry)", rx.input(value=G.goal_days, on_change=G.set_goal_days, id="goal-days",
-                                                      width="100%"), width="150px"),
+                                                      width="100%"), width="190px"),
             spacing="3", width="100%",
         ),
         rx.hstack(rx.switch(checked=G.exit_on_goal, on_change=G.set_exit_on_goal, id="goal-exit-on-goal"),
@@ -41,7 +41,7 @@ def goal_settings() -> rx.Component:
             spacing="2", width="100%")),
         rx.hstack(
             _field("Holdout group (% of entrants)", rx.input(value=G.holdout, on_change=G.set_holdout,
-                                                             id="goal-holdout", width="100%"), width="200px"),
+                                                             id="goal-holdout", width="100%"), width="230px"),
             rx.text("Held-out customers enter but get no touch; their conversions measure the uplift.", size="1",
                     color=styles.MUTED),
             spacing="3", width="100%", align="end",

@@ -71,6 +71,7 @@ def test_goal_exit_and_holdout_set_in_the_dialog_and_read_in_the_execution_views
     page.click("#info-submit")
     expect(page.locator("#info-error")).to_have_text("The holdout group is 0 to 50 % of the entrants.")
     page.fill("#goal-holdout", "25")
+    expect(page.locator("#info-error")).to_have_count(0)  # an edit clears the refusal
     page.locator("#goal-settings").scroll_into_view_if_needed()
     shot(page, "basic-information-goal")
     page.click("#info-submit")
