@@ -39,6 +39,9 @@ def uplift_figure(groups: list[svc.GoalNumbers]) -> dict[str, Any]:
     """The uplift (points) of each round or version with its 95 % interval as error bars."""
     shown = [g for g in reversed(groups) if g.uplift is not None]
     diffs = [g.uplift.difference * 100 for g in shown if g.uplift]
+    lows = [g.uplift.low * 100 for g in shown if g.uplift] + [0.0]
+    highs = [g.uplift.high * 100 for g in shown if g.uplift] + [0.0]
+    pad = max(2.0, (max(highs) - min(lows)) * 0.1)
     return {
         "data": [{"type": "scatter", "mode": "markers+text", "x": [g.label for g in shown], "y": diffs,
                   "marker": {"color": INDIGO, "size": 10},
@@ -55,6 +58,7 @@ def uplift_figure(groups: list[svc.GoalNumbers]) -> dict[str, Any]:
                    "font": {"family": "Inter, system-ui, sans-serif", "size": 11},
                    "xaxis": {"type": "category", "automargin": True},
                    "yaxis": {"title": {"text": "treated − holdout (pts)"}, "zeroline": True, "zerolinewidth": 2,
+                             "range": [min(lows) - pad, max(highs) + pad],
                              "automargin": True},
                    "showlegend": False},
     }
