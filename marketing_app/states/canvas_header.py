@@ -123,6 +123,11 @@ class CanvasHeaderState(CampaignChoice, rx.State):
         self.info_open = is_open
 
     @rx.event
+    def clear_info_error(self):
+        """An edit of the dialog's goal section (states/goal_form.py) clears the refusal, as its own fields do."""
+        self.info_error = ""
+
+    @rx.event
     def set_info_name(self, value: str):
         self.info_name, self.info_error = value, ""
 

@@ -74,49 +74,34 @@ class GoalFormState(rx.State):
                             exit_events=[n.strip() for n in self.exit_events.split(",") if n.strip()],
                             exit_attributes=conditions, holdout_pct=_number(self.holdout))
 
-    async def _changed(self) -> None:
-        """An edit clears the dialog's error, as its own fields do."""
-        # imported here: the dialog's state imports this one (it fills and reads the section)
-        from marketing_app.states.canvas_header import CanvasHeaderState
-
-        (await self.get_state(CanvasHeaderState)).info_error = ""
-
     @rx.event
-    async def set_goal_event(self, value: str):
+    def set_goal_event(self, value: str):
         self.goal_event = value
-        await self._changed()
 
     @rx.event
-    async def set_goal_days(self, value: str):
+    def set_goal_days(self, value: str):
         self.goal_days = value
-        await self._changed()
 
     @rx.event
-    async def set_exit_on_goal(self, value: bool):
+    def set_exit_on_goal(self, value: bool):
         self.exit_on_goal = value
-        await self._changed()
 
     @rx.event
-    async def set_exit_events(self, value: str):
+    def set_exit_events(self, value: str):
         self.exit_events = value
-        await self._changed()
 
     @rx.event
-    async def set_attr_name(self, value: str):
+    def set_attr_name(self, value: str):
         self.attr_name = value
-        await self._changed()
 
     @rx.event
-    async def set_attr_op(self, value: str):
+    def set_attr_op(self, value: str):
         self.attr_op = value
-        await self._changed()
 
     @rx.event
-    async def set_attr_value(self, value: str):
+    def set_attr_value(self, value: str):
         self.attr_value = value
-        await self._changed()
 
     @rx.event
-    async def set_holdout(self, value: str):
+    def set_holdout(self, value: str):
         self.holdout = value
-        await self._changed()
