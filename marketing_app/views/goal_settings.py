@@ -32,7 +32,7 @@ def goal_settings() -> rx.Component:
         rx.hstack(
             _field("Conversion goal (event)", _input(G.goal_event, G.set_goal_event, "goal-event", "e.g. order_paid",
                                                      width="100%")),
-            _field("Within (days of entry)", _input(G.goal_days, G.set_goal_days, "goal-days", width="100%"),
+            _field("Within (days)", _input(G.goal_days, G.set_goal_days, "goal-days", width="100%"),
                    width="190px"),
             spacing="3", width="100%",
         ),
@@ -51,7 +51,7 @@ def goal_settings() -> rx.Component:
             _input(G.attr_value, G.set_attr_value, "goal-attr-value", "value", width="33%", disabled=no_condition),
             spacing="2", width="100%")),
         rx.hstack(
-            _field("Holdout group (% of entrants)", _input(G.holdout, G.set_holdout, "goal-holdout", width="100%"),
+            _field("Holdout (% of entrants)", _input(G.holdout, G.set_holdout, "goal-holdout", width="100%"),
                    width="230px"),
             rx.text("Held-out customers enter but get no touch; their conversions measure the uplift.", size="1",
                     color=styles.MUTED),
