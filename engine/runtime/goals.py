@@ -30,9 +30,9 @@ from engine.db import read_session, write_session
 from engine.models import Activity, ActivityGoal, ExecutionRecord, GoalConversion, table_of
 from engine.runtime.connection import get_redis
 from engine.runtime.details import ROUTE_TABLE
-from engine.runtime.goal_walk import HELD_OUT, mark_exited
+from engine.runtime.goal_walk import HELD_OUT, exit_key, mark_exited
 from engine.runtime.sql import insert_ignore
-from engine.runtime.store import RoundStore
+from engine.runtime.store import TTL, RoundStore
 from engine.status import RecordStatus
 
 Event = tuple[int, str, dict[str, Any], datetime]  # customer id, name, properties, occurred at
@@ -112,7 +112,10 @@ def on_goal_events(workspace_id: int, events: list[Event], *, store: RoundStore 
                 if node_id:
                     exited += mark_exited(store, record_id, node_id, ids)
                 else:  # walking, or done: out of the exit set's reach only at the next touch (if any)
-                    store.r.sadd(f"gx:{record_id}", *ids)
+                    pipe = store.r.pipeline(transaction=False)
+                    pipe.sadd(exit_key(record_id), *ids)
+                    pipe.expire(exit_key(record_id), TTL)
+                    pipe.execute()
     return len(conversions), exited
 
 
