@@ -67,6 +67,11 @@ def test_goal_exit_and_holdout_set_in_the_dialog_and_read_in_the_execution_views
     page.fill("#goal-event", PAID)
     page.fill("#goal-days", "3")
     page.click("#goal-exit-on-goal")
+    page.fill("#goal-exit-events", "goals_optout, goals_unsubscribe")
+    page.click("#goal-attr-op")
+    page.get_by_role("option", name="equals", exact=True).click()
+    page.fill("#goal-attr-name", "vip")
+    page.fill("#goal-attr-value", "true")
     page.fill("#goal-holdout", "60")
     page.click("#info-submit")
     expect(page.locator("#info-error")).to_have_text("The holdout group is 0 to 50 % of the entrants.")
@@ -81,7 +86,9 @@ def test_goal_exit_and_holdout_set_in_the_dialog_and_read_in_the_execution_views
     with db.write_session() as session:
         user = actor(session, "marketer")
         saved = svc.activity_input(session=session, actor=user, activity_id=activity_id).goal
-        assert saved == GoalSettings(goal_event=PAID, goal_days=3, exit_on_goal=True, holdout_pct=25)
+        assert saved == GoalSettings(goal_event=PAID, goal_days=3, exit_on_goal=True, holdout_pct=25,
+                                     exit_events=["goals_optout", "goals_unsubscribe"],
+                                     exit_attributes=[{"property": "vip", "op": "eq", "value": True}])
         svc.publish(session=session, actor=user, activity_id=activity_id)
 
     people = customers(40, offset=700)

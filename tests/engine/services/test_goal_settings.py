@@ -4,9 +4,10 @@
 import pytest
 from sqlmodel import Session
 
-from engine.errors import Invalid
+from engine.errors import Invalid, NotFound
 from engine.models import ActivityGoal, Role
 from engine.services import activities as svc
+from engine.services.goal_results import goal_report
 from engine.shared.goal_rules import GoalSettings, held_out, read_settings
 from tests import factories as f
 
@@ -78,3 +79,17 @@ def test_holdout_is_deterministic_per_customer_and_activity_and_near_its_share()
     assert held_out(7, 20, ids) >= first  # a larger share keeps the smaller one's customers
     assert held_out(8, 10, ids) != first  # another activity holds out others
     assert held_out(7, 0, ids) == set()
+
+
+def test_the_goal_report_of_a_private_activity_is_its_creators_and_admins_only(session: Session) -> None:
+    ws = f.workspace(session)
+    owner, other, admin = (f.user(session, ws, Role.MARKETER), f.user(session, ws, Role.MARKETER),
+                           f.user(session, ws, Role.ADMIN))
+    activity = f.activity(session, owner)
+    svc.save_draft(session=session, actor=owner, activity_id=activity.id,
+                   data=_input(session, owner, activity.id, GOOD))
+    for reader in (owner, admin):
+        report = goal_report(session=session, actor=reader, activity_id=activity.id)
+        assert report.settings.goal_event == "order_paid" and report.rounds == []
+    with pytest.raises(NotFound):
+        goal_report(session=session, actor=other, activity_id=activity.id)
