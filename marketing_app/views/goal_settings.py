@@ -18,7 +18,8 @@ def _on(handler: Any) -> list[Any]:
 
 
 def _field(label: str, control: rx.Component, width: str = "100%") -> rx.Component:
-    return rx.vstack(rx.text(label, size="1", weight="medium"), control, spacing="1", width=width)
+    return rx.vstack(rx.text(label, size="1", weight="medium"), control, spacing="1", width=width,
+                     flex_shrink="0" if width != "100%" else "1")
 
 
 def _input(value: Any, handler: Any, input_id: str, placeholder: str = "", **props: Any) -> rx.Component:
