@@ -171,3 +171,19 @@ def test_holdout_is_held_out_of_every_touch_and_tracked_for_the_goal(engine, goa
     assert round1.holdout.customers == len(held) and round1.holdout.converted == len(held)
     assert round1.treated.customers == 2000 - len(held) and round1.treated.converted == 300
     assert round1.uplift is not None and round1.uplift.difference < 0 and round1.uplift.high < 0
+
+
+def test_an_exit_is_counted_once_per_round_wherever_it_is_noticed(redis_url: str) -> None:
+    """The wake, a touch and a replayed event may all notice the same exited customer: one count, at the first."""
+    from engine.runtime.connection import get_redis
+    from engine.runtime.goal_walk import exiting, mark_exited
+    from engine.runtime.store import RoundStore
+
+    store = RoundStore(get_redis())
+    assert mark_exited(store, 9001, "w", [1, 2, 3]) == 3
+    assert mark_exited(store, 9001, "sms", [2, 3, 4]) == 1  # 4 only
+    assert mark_exited(store, 9001, "w", [1]) == 0
+    assert mark_exited(store, 9002, "w", [1]) == 1  # another round counts its own
+    counters = store.counters(9001)
+    assert counters["w"]["exited"] == 3 and counters["sms"]["exited"] == 1
+    assert exiting(store, 9001, [1, 4, 5]) == {1, 4}
