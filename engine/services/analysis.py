@@ -66,7 +66,8 @@ TOP_REASONS = 8
 SEND_RESULTS: dict[str, tuple[str, str]] = {"success": ("Succeeded", SUCCESS),
                                             "failed": ("Failed or not sent", FAILED),
                                             "pending": ("No receipt yet", PENDING),
-                                            "stopped": ("Stopped before sending", FAILED)}  # shown when > 0
+                                            "stopped": ("Stopped before sending", FAILED),  # shown when > 0
+                                            "exited": ("Exited (exit criteria)", NEUTRAL)}  # issue 16: when > 0
 WAIT_RESULTS: dict[str, tuple[str, str]] = {"parked": ("Waiting", PENDING), "passed": ("Released", SUCCESS)}
 
 # details state
@@ -270,16 +271,18 @@ def context(*, session: Session, actor: User, record_id: int, node_id: str) -> C
 def _labels(ctx: Context, m: dict[str, int], failed_rows: int) -> list[Label]:
     if ctx.kind == SEND:
         counts = {"success": m.get("success", 0), "failed": m.get("failed", 0) + m.get("not_sent", 0),
-                  "pending": m.get("pending", 0), "stopped": m.get("stopped", 0)}
+                  "pending": m.get("pending", 0), "stopped": m.get("stopped", 0), "exited": m.get("exited", 0)}
         return [Label(f"result:{r}", "result", r, name, counts[r], tone) for r, (name, tone) in SEND_RESULTS.items()
-                if r != "stopped" or counts[r]]
+                if r not in ("stopped", "exited") or counts[r]]
     if ctx.kind in (BRANCHES, AB):
         out = [Label(f"branch:{b}", "branch", b, branch_name(ctx.node, b), m.get(f"branch:{b}", 0), BRANCH)
                for b in ctx.branches]
     elif ctx.kind == WAIT:
-        released = m.get("passed", 0)
-        out = [Label("result:parked", "result", "parked", "Waiting", max(m.get("entered", 0) - released, 0), PENDING),
-               Label("result:passed", "result", "passed", "Released", released, SUCCESS)]
+        released, exited = m.get("passed", 0), m.get("exited", 0)
+        out = [Label("result:parked", "result", "parked", "Waiting", max(m.get("entered", 0) - released - exited, 0),
+                     PENDING), Label("result:passed", "result", "passed", "Released", released, SUCCESS)]
+        if exited:  # issue 16: an exit took them out while they waited
+            out.append(Label("result:exited", "result", "exited", "Exited (exit criteria)", exited, NEUTRAL))
     else:
         out = [Label("result:passed", "result", "passed", "Entered" if ctx.kind == TRIGGER else "Passed",
                      max(m.get("entered", 0) - failed_rows, 0), SUCCESS)]
@@ -295,7 +298,7 @@ def label_filter(ctx: Context, key: str, step: Subquery) -> ColumnElement[bool] 
     column, _, value = key.partition(":")
     allowed = {f"result:{r}" for r in (SEND_RESULTS if ctx.kind == SEND else ())} | \
               {f"branch:{b}" for b in ctx.branches if ctx.kind in (BRANCHES, AB)} | \
-              {"result:parked", "result:passed", "result:failed"}
+              {"result:parked", "result:passed", "result:failed", "result:exited"}
     if key not in allowed:
         raise Invalid(f"Unknown result label '{key}'.")
     return (step.c.branch if column == "branch" else step.c.result) == value

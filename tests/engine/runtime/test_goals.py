@@ -14,7 +14,7 @@ from engine.db import read_session, write_session
 from engine.models import Activity, GoalConversion, User
 from engine.runtime.goals import on_goal_events
 from engine.services import activities as svc
-from engine.services import events
+from engine.services import analysis, events
 from engine.services.goal_results import goal_report
 from engine.shared.customers import upsert_customers
 from engine.shared.goal_rules import GoalSettings, held_out
@@ -131,6 +131,10 @@ def test_exit_takes_customers_out_of_a_wait_before_its_wake_and_nothing_is_sent(
     # at once: counted "exited" at the wait where they are parked, before any wake
     assert engine.store.counters(record_id)["w"]["exited"] == 4
     assert engine.store.counters(record_id)["w"].get("passed", 0) == 0
+    with read_session() as session:  # the wait's analysis: 16 still waiting, 4 exited
+        labels = {label.key: label.count for label in analysis.node_analysis(
+            session=session, actor=owner, record_id=record_id, node_id="w").labels}
+    assert labels == {"result:parked": 16, "result:passed": 0, "result:exited": 4}
     with write_session() as session:  # an attribute condition, checked before the touch
         upsert_customers(session=session, workspace_id=ws, rows=[{"qaid": "F00005", "attributes": {"vip": True}}])
     before = received(simulator)
@@ -148,6 +152,10 @@ def test_exit_takes_customers_out_of_a_wait_before_its_wake_and_nothing_is_sent(
     assert exited_rows == {**{customers[f"F{i:05d}"]: "w" for i in range(1, 5)}, customers["F00005"]: "sms"}
     assert _report(owner, activity_id).rounds[0].treated.converted == 3
     assert _report(owner, activity_id).rounds[0].exited == 5
+    with read_session() as session:  # the touch's analysis: the exited customer beside the sends' results
+        labels = {label.key: label.count for label in analysis.node_analysis(
+            session=session, actor=owner, record_id=record_id, node_id="sms").labels}
+    assert labels["result:exited"] == 1 and sum(labels.values()) == counters["sms"]["entered"]
 
 
 def test_holdout_is_held_out_of_every_touch_and_tracked_for_the_goal(engine, goal_hook) -> None:  # noqa: ANN001
