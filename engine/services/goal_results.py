@@ -131,6 +131,8 @@ def goal_report(*, session: Session, actor: User, activity_id: int, record_id: i
     `record_id` (default: the newest round)."""
     activity = activities.get_activity(session=session, actor=actor, activity_id=activity_id)
     report = GoalReport(settings=read_settings(session, row_id(activity)))
+    if report.settings.empty:  # nothing set: the panels show nothing, and read nothing more
+        return report
     records = list(session.exec(select(ExecutionRecord).where(
         col(ExecutionRecord.activity_id) == activity.id, col(ExecutionRecord.is_test).is_(False))
         .order_by(col(ExecutionRecord.number).desc()).limit(MAX_ROUNDS)).all())
