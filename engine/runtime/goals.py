@@ -28,6 +28,7 @@ from sqlmodel import col
 
 from engine.db import read_session, write_session
 from engine.models import Activity, ActivityGoal, ExecutionRecord, GoalConversion, table_of
+from engine.runtime import live
 from engine.runtime.connection import get_redis
 from engine.runtime.details import ROUTE_TABLE
 from engine.runtime.goal_walk import HELD_OUT, exit_key, mark_exited
@@ -105,7 +106,7 @@ def on_goal_events(workspace_id: int, events: list[Event], *, store: RoundStore 
         with write_session() as session:
             insert_ignore(session, CONVERSION_TABLE, conversions)
     exited = 0
-    if exits:
+    if conversions or exits:
         store = store or RoundStore(get_redis())
         for record_id, per_node in exits.items():
             for node_id, ids in per_node.items():
@@ -116,6 +117,10 @@ def on_goal_events(workspace_id: int, events: list[Event], *, store: RoundStore 
                     pipe.sadd(exit_key(record_id), *ids)
                     pipe.expire(exit_key(record_id), TTL)
                     pipe.execute()
+        pipe = store.r.pipeline(transaction=False)
+        for record_id in sorted({c["record_id"] for c in conversions}):
+            live.publish(pipe, record_id)  # open panels following the round re-read (states/live.py)
+        pipe.execute()
     return len(conversions), exited
 
 

@@ -63,6 +63,9 @@ def goal_section() -> rx.Component:
             ),
             rx.cond(g.error != "", rx.text(g.error, size="1", color=styles.MUTED)),
         ),
-        on_mount=g.load(AnalysisState.record_id, AnalysisState.node_id),
+        # re-read with each of the panel's snapshots (a live round: at most every 5 s; conversions announce
+        # their round too): a new key remounts the span, whose mount loads
+        rx.el.span(key=AnalysisState.updated_at, on_mount=g.load(AnalysisState.record_id, AnalysisState.node_id),
+                   display="none"),
         id="analysis-goal", width="100%",
     )
