@@ -64,8 +64,8 @@ def goal_section() -> rx.Component:
             rx.cond(g.error != "", rx.text(g.error, size="1", color=styles.MUTED)),
         ),
         # re-read with each of the panel's snapshots (a live round: at most every 5 s; conversions announce
-        # their round too): a new key remounts the span, whose mount loads
-        rx.el.span(key=AnalysisState.updated_at, on_mount=g.load(AnalysisState.record_id, AnalysisState.node_id),
-                   display="none"),
+        # their round too): a new key remounts the fragment's span, whose mount loads
+        rx.fragment(rx.el.span(on_mount=g.load(AnalysisState.record_id, AnalysisState.node_id), display="none"),
+                    key=AnalysisState.updated_at),
         id="analysis-goal", width="100%",
     )
