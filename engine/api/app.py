@@ -49,6 +49,7 @@ from engine.models import row_id
 from engine.receipt_token import receipt_token
 from engine.runtime import inbox, redis_state
 from engine.runtime.connection import get_redis
+from engine.runtime.goals import on_goal_events
 from engine.runtime.receipts import apply_settled
 from engine.runtime.store import RoundStore
 from engine.services import audiences, events, segment
@@ -482,10 +483,12 @@ def install_hooks() -> Callable[[], None]:
     undo_receipts = events.register_receipt_hook(lambda receipts: apply_settled(
         [(r.record_id, r.node_id, r.customer_id, "success" if r.status in ("delivered", "success") else "failed",
           r.reason) for r in receipts], store=RoundStore(get_redis())))
+    undo_goals = events.register_event_hook(on_goal_events)  # issue 16: conversions and exits
 
     def uninstall() -> None:
         undo_entry()
         undo_receipts()
+        undo_goals()
 
     return uninstall
 

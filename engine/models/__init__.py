@@ -14,6 +14,7 @@ from engine.models.crowd import CrowdOperation as CrowdOperation
 from engine.models.customer import Audience, AudienceKind, AudienceMember, BehaviorEvent, Customer, CustomerTag
 from engine.models.execution import CustomerRoute, CustomerStep, NodeCounter
 from engine.models.frequency_cap import FrequencyCap as FrequencyCap
+from engine.models.goal import ActivityGoal, GoalConversion
 from engine.models.group import ActivityGroup
 from engine.models.identity import DatabaseIdentity
 from engine.models.inbox import InboxItem, InboxKind
@@ -43,4 +44,5 @@ __all__ = [
     "ActivityTester", "ApprovalEvent", "ApprovalEventKind", "ApprovalRequest",
     "ApiKey", "AnonymousEvent", "AnonymousLink", "EventMessage",
     "ActivityPacing", "ChannelRateLimit",
+    "ActivityGoal", "GoalConversion",
 ]

@@ -43,6 +43,7 @@ from engine.models import Activity, ActivityVersion, ExecutionRecord
 from engine.runtime import ab_winner
 from engine.runtime.customers import load_view_map
 from engine.runtime.details import STEP_COLUMNS, STEP_TABLE, Routes, insert_routes
+from engine.runtime.goal_walk import exited_outcome, guard_for
 from engine.runtime.pacing import Pacer, resumes_at
 from engine.runtime.ports import RuntimePorts
 from engine.runtime.sql import insert_ignore_rows, runtime_write
@@ -263,12 +264,15 @@ class Walk:
         self.members: list[int] = []
         self.needs_views = self.needs_attributes = False
         self.pace = Pacer(self)  # send windows and rate limits hold customers at a touch (runtime/pacing.py)
+        self.guard = None if ctx.test else guard_for(ctx.record_id, store)  # issue 16: holdout and exits
 
     # -- the walk
     def run(self, start: str, ids: list[int], *, resume: bool = False) -> None:
         self.members = ids
         self.start = start
         resume = resume and not resumes_at(self.batch, start)  # held at a touch: the touch runs for them
+        if self.guard is not None:
+            ids = self.guard.admit(self, start, ids, resume=resume, trigger=self.plan.graph.trigger_id)
         self.needs_views, self.needs_attributes = self.plan.needs(start, resume=resume)
         resumed = None
         if resume:  # the wait is over: its customers continue on "out" (held at an AB Test: the winner's branch)
@@ -329,10 +333,14 @@ class Walk:
                 if isinstance(config, Exception):
                     raise config
                 customers = self._customers(component, ids, session)
+                gone = self.guard.before_touch(node_id, customers, session) if self.guard and component.sends else ()
+                customers = [c for c in customers if c.id not in gone] if gone else customers
                 trigger_props = self._trigger_props() if self.plan.event_triggered else {}
                 batch = Batch(record_id=self.record_id, node_id=node_id, key=self.batch, customers=customers,
                               trigger_props=trigger_props)
                 outcome = self.pace.execute(component, batch, config, ports)  # the skipped pass unsent
+                if gone:
+                    exited_outcome(outcome, set(gone))
             except Exception as err:  # noqa: BLE001 — an executor error is a component failure, reported not raised
                 reason = f"{type(err).__name__}: {err}"[:200]
                 self.store.fail(self.record_id, node_id, reason)

@@ -37,6 +37,7 @@ from engine.services import pacing as pacing_service
 from engine.services import secrets as secret_service
 from engine.services.listing import expand_campaigns
 from engine.services.moderation import banned_words
+from engine.shared.goal_rules import GoalSettings, check_settings, read_settings, save_settings
 from engine.shared.in_progress import gate, new_record, require_capacity, transition_or_conflict
 from engine.status import (
     RERUN_WITHDRAWN_BY,
@@ -66,6 +67,7 @@ class ActivityInput(BaseModel):
     max_runs: int | None = None
     cap_exempt: bool = False  # issue 16: transactional, exempt from the workspace's frequency caps
     pacing: pacing_service.PacingInput | None = None  # issue 16: send window, rate limit (None: unchanged)
+    goal: GoalSettings | None = None  # issue 16: goal, exits, holdout (None: left as they are)
 
 
 # ---------------------------------------------------------------- reading
@@ -90,6 +92,7 @@ def activity_input(*, session: Session, actor: User, activity_id: int) -> Activi
         schedule=activity.schedule, schedule_every=activity.schedule_every, max_runs=activity.max_runs,
         cap_exempt=bool(activity.cap_exempt),
         pacing=pacing_service.read(session, activity.id),
+        goal=read_settings(session, row_id(activity)),
     )
 
 
@@ -124,6 +127,8 @@ def validate_input(*, session: Session, actor: User, data: ActivityInput) -> lis
     subs = expand_campaigns(session=session, workspace_id=actor.workspace_id, campaign_ids=data.campaign_ids)
     if data.campaign_ids and not subs:
         raise Invalid("Choose at least one sub-campaign of a marketing campaign.")
+    if data.goal is not None:
+        check_settings(data.goal)
     return subs
 
 
@@ -173,6 +178,8 @@ def _apply_input(session: Session, activity: Activity, data: ActivityInput, subs
     for cid in subs:
         session.add(ActivityCampaignLink(activity_id=row_id(activity), campaign_id=cid))
     pacing_service.save(session, row_id(activity), data.pacing)
+    if data.goal is not None:
+        save_settings(session, row_id(activity), check_settings(data.goal))
 
 
 def sync_audiences(session: Session, version: ActivityVersion) -> None:
@@ -558,7 +565,7 @@ def copy_activity(*, session: Session, actor: User, activity_id: int, version_id
         group_id=source.group_id, campaign_ids=campaign_ids, start_time=start_time,
         end_time=end_time, schedule=source.schedule, schedule_every=source.schedule_every,
         max_runs=source.max_runs, cap_exempt=bool(source.cap_exempt),
-        pacing=pacing_service.read(session, source.id),
+        pacing=pacing_service.read(session, source.id), goal=read_settings(session, row_id(source)),
     )
     return create_activity(session=session, actor=actor, data=data, flow=secret_service.drop(flow),
                            template_key=None)

@@ -71,7 +71,8 @@ SEND_RESULTS: dict[str, tuple[str, str]] = {"success": ("Succeeded", SUCCESS),
                                             "stopped": ("Stopped before sending", FAILED),  # shown when > 0
                                             "opted_out": ("Opted out", NEUTRAL),  # consent; shown when > 0
                                             "capped": ("Capped", NEUTRAL),  # a frequency cap (issue 16); when > 0
-                                            "skipped": ("Skipped (quiet hours)", PENDING)}  # issue 16: when > 0
+                                            "skipped": ("Skipped (quiet hours)", PENDING),  # issue 16: when > 0
+                                            "exited": ("Exited (exit criteria)", NEUTRAL)}  # issue 16: when > 0
 WAIT_RESULTS: dict[str, tuple[str, str]] = {"parked": ("Waiting", PENDING), "passed": ("Released", SUCCESS)}
 
 # details state
@@ -278,9 +279,9 @@ def _labels(ctx: Context, m: dict[str, int], failed_rows: int) -> list[Label]:
     if ctx.kind == SEND:
         counts = {"success": m.get("success", 0), "failed": m.get("failed", 0) + m.get("not_sent", 0),
                   "pending": m.get("pending", 0), "stopped": m.get("stopped", 0), "opted_out": m.get("opted_out", 0),
-                  "capped": m.get("capped", 0), "skipped": m.get("skipped", 0)}
+                  "capped": m.get("capped", 0), "skipped": m.get("skipped", 0), "exited": m.get("exited", 0)}
         return [Label(f"result:{r}", "result", r, name, counts[r], tone) for r, (name, tone) in SEND_RESULTS.items()
-                if r not in ("stopped", "opted_out", "capped", "skipped") or counts[r]]
+                if r not in ("stopped", "opted_out", "capped", "skipped", "exited") or counts[r]]
     if ctx.kind in (BRANCHES, AB):
         out = [Label(f"branch:{b}", "branch", b, branch_name(ctx.node, b), m.get(f"branch:{b}", 0), BRANCH)
                for b in ctx.branches]
@@ -288,9 +289,11 @@ def _labels(ctx: Context, m: dict[str, int], failed_rows: int) -> list[Label]:
             out.append(Label("result:parked", "result", "parked", "Waiting for the winner",
                              max(m.get("entered", 0) - m.get("passed", 0), 0), PENDING))
     elif ctx.kind == WAIT:
-        released = m.get("passed", 0)
-        out = [Label("result:parked", "result", "parked", "Waiting", max(m.get("entered", 0) - released, 0), PENDING),
-               Label("result:passed", "result", "passed", "Released", released, SUCCESS)]
+        released, exited = m.get("passed", 0), m.get("exited", 0)
+        out = [Label("result:parked", "result", "parked", "Waiting", max(m.get("entered", 0) - released - exited, 0),
+                     PENDING), Label("result:passed", "result", "passed", "Released", released, SUCCESS)]
+        if exited:  # issue 16: an exit took them out while they waited
+            out.append(Label("result:exited", "result", "exited", "Exited (exit criteria)", exited, NEUTRAL))
     else:
         out = [Label("result:passed", "result", "passed", "Entered" if ctx.kind == TRIGGER else "Passed",
                      max(m.get("entered", 0) - failed_rows, 0), SUCCESS)]
@@ -306,7 +309,7 @@ def label_filter(ctx: Context, key: str, step: Subquery) -> ColumnElement[bool] 
     column, _, value = key.partition(":")
     allowed = {f"result:{r}" for r in (SEND_RESULTS if ctx.kind == SEND else ())} | \
               {f"branch:{b}" for b in ctx.branches if ctx.kind in (BRANCHES, AB)} | \
-              {"result:parked", "result:passed", "result:failed"}
+              {"result:parked", "result:passed", "result:failed", "result:exited"}
     if key not in allowed:
         raise Invalid(f"Unknown result label '{key}'.")
     return (step.c.branch if column == "branch" else step.c.result) == value

@@ -58,6 +58,7 @@ ReceiptHook = Callable[[list[Receipt]], object]  # what it returns (e.g. a count
 
 _entry_hooks: list[EntryHook] = []
 _receipt_hooks: list[ReceiptHook] = []
+_event_hooks: list[EntryHook] = []  # issue 16: every stored event (goals and exits), after the commit
 
 
 class PayloadError(Invalid):
@@ -80,6 +81,14 @@ def register_entry_hook(fn: EntryHook) -> Callable[[], None]:
     if fn not in _entry_hooks:
         _entry_hooks.append(fn)
     return lambda: _entry_hooks.remove(fn) if fn in _entry_hooks else None
+
+
+def register_event_hook(fn: EntryHook) -> Callable[[], None]:
+    """Call `fn(workspace_id, events)` with every event of each committed ingest (conversion goals and exit
+    criteria listen to any name). Returns a function that unregisters it."""
+    if fn not in _event_hooks:
+        _event_hooks.append(fn)
+    return lambda: _event_hooks.remove(fn) if fn in _event_hooks else None
 
 
 def register_receipt_hook(fn: ReceiptHook) -> Callable[[], None]:
@@ -178,7 +187,22 @@ def store(*, session: Session, workspace_id: int, valid: list[ValidEvent]) -> In
                         log.exception("event entry hook %r failed", hook)
 
             after_commit(session, call)
+    if _event_hooks:
+        _after_commit_hooks(session, workspace_id, [(ids[e.qaid], e.name, e.properties, e.occurred_at) for e in valid])
     return IngestResult(accepted=len(rows), customers_created=created, triggering=len(triggering))
+
+
+def _after_commit_hooks(session: Session, workspace_id: int, every: list[InsertedEvent]) -> None:
+    hooks = list(_event_hooks)
+
+    def call() -> None:
+        for hook in hooks:
+            try:
+                hook(workspace_id, every)
+            except Exception:
+                log.exception("event hook %r failed", hook)
+
+    after_commit(session, call)
 
 
 # ---------------------------------------------------------------- receipts

@@ -162,7 +162,7 @@ def node_execution(node: dict[str, Any], metrics: dict[str, int]) -> NodeExecuti
                              winner=_group_name(node, winner) if winner else "")
     if kind == END:
         return NodeExecution(node_id=str(node["id"]), kind=kind, trigger=trigger, values=[("reached", entered)])
-    extra = {"waiting": max(m["parked"] - m["passed"], 0)} if m["parked"] else {}
+    extra = {"waiting": max(m["parked"] - m["passed"] - m["exited"], 0)} if m["parked"] else {}
     if m["stopped"]:  # the round was stopped while these customers were here: they went no further
         extra["stopped"] = m["stopped"]
     return NodeExecution(node_id=str(node["id"]), kind=kind, trigger=trigger,

@@ -21,6 +21,7 @@ from engine.services.listing import schedule_label
 from engine.services.processes import save_process
 from marketing_app.states.activity_pacing import PacingFields
 from marketing_app.states.campaigns import CampaignChoice, to_options
+from marketing_app.states.goal_form import GoalFormState
 from marketing_app.states.groups import UNGROUPED, GroupOption, options
 from marketing_app.states.service import run
 
@@ -118,6 +119,7 @@ class CanvasHeaderState(CampaignChoice, PacingFields, rx.State):
         self.info_cap_exempt = bool(d.get("cap_exempt"))
         self.fill_pacing(d.get("pacing"))
         self.info_error = ""
+        (await self.get_state(GoalFormState)).fill(d.get("goal"))  # issue 16: goal, exits, holdout
         self.info_open = True
         return None
 
@@ -127,6 +129,11 @@ class CanvasHeaderState(CampaignChoice, PacingFields, rx.State):
     @rx.event
     def set_info_open(self, is_open: bool):
         self.info_open = is_open
+
+    @rx.event
+    def clear_info_error(self):
+        """An edit of the dialog's goal section (states/goal_form.py) clears the refusal, as its own fields do."""
+        self.info_error = ""
 
     @rx.event
     def set_info_name(self, value: str):
@@ -185,6 +192,7 @@ class CanvasHeaderState(CampaignChoice, PacingFields, rx.State):
         data = self.info_input()
         if data is None:
             return None
+        data.goal = (await self.get_state(GoalFormState)).settings()  # issue 16: checked by check_info
         activity_id = self._activity_id
         out = await run(self, lambda s, u: activity_service.check_info(session=s, actor=u, activity_id=activity_id,
                                                                           data=data))

@@ -15,6 +15,7 @@ from marketing_app.states.analysis_charts import PLOT_CONFIG
 from marketing_app.views.analysis_ab import ab_auto_section
 from marketing_app.views.analysis_crowd import crowd_controls, crowd_progress
 from marketing_app.views.analysis_details import details_section
+from marketing_app.views.analysis_goal import goal_section
 from marketing_app.views.analysis_pacing import pacing_line
 from marketing_app.views.version_counters import version_counters_section
 
@@ -152,6 +153,7 @@ def _body() -> rx.Component:
             _winner(),
             ab_auto_section(),
             version_counters_section(),
+            goal_section(),  # issue 16: conversions, branches, uplift
             rx.box(rx.foreach(S.chart_list, _chart), class_name="analysis-charts", id="analysis-charts", width="100%"),
             details_section(),
             spacing="4", width="100%", align="stretch",

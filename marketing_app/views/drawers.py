@@ -7,6 +7,7 @@ from marketing_app.components.guarded import guarded_button
 from marketing_app.components.live_follow import live_follow
 from marketing_app.components.status_badge import status_badge
 from marketing_app.states.drawers import RECORD_FILTERS, RecordsState, VersionsState
+from marketing_app.views.records_goal import records_goal_section
 
 RECORD_COLORS = {"in_progress": "green", "completed": "gray", "abnormal_end": "red", "stopped": "amber"}
 
@@ -186,6 +187,7 @@ def records_drawer() -> rx.Component:
                 rx.center(rx.text("No execution records with this status.", size="2", color=styles.MUTED),
                           padding_y="40px", width="100%", id="records-empty")),
         _stop_confirm(),
+        records_goal_section(),  # issue 16: conversions per version and round, uplift
         rx.cond(s.follow_key != "", live_follow(watch=s.follow_key, on_start=s.follow, on_stop=s.unfollow,
                                                 id="records-follow")),
         spacing="4",
