@@ -33,6 +33,7 @@ from engine.models import (
 )
 from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
 from engine.permissions import can_see, require, require_writer
+from engine.services import reentry_rules
 from engine.services import secrets as secret_service
 from engine.services.listing import expand_campaigns
 from engine.services.moderation import banned_words
@@ -63,6 +64,9 @@ class ActivityInput(BaseModel):
     schedule: Schedule = Schedule.ONCE
     schedule_every: int = 1
     max_runs: int | None = None
+    reentry: str = reentry_rules.DEFAULT  # issue 16: engine/services/reentry_rules.py
+    reentry_days: int | None = None
+    one_live_run: bool = False
 
 
 # ---------------------------------------------------------------- reading
@@ -85,6 +89,7 @@ def activity_input(*, session: Session, actor: User, activity_id: int) -> Activi
         name=activity.name, description=activity.description, group_id=activity.group_id,
         campaign_ids=campaign_ids, start_time=activity.start_time, end_time=activity.end_time,
         schedule=activity.schedule, schedule_every=activity.schedule_every, max_runs=activity.max_runs,
+        **reentry_rules.fields(activity),
     )
 
 
@@ -111,6 +116,7 @@ def validate_input(*, session: Session, actor: User, data: ActivityInput) -> lis
         raise Invalid("The schedule interval must be at least 1.")
     if data.max_runs is not None and data.max_runs < 1:
         raise Invalid("The maximum number of runs must be at least 1.")
+    reentry_rules.validate(reentry=data.reentry, reentry_days=data.reentry_days)
     if data.group_id is not None:
         group = session.get(ActivityGroup, data.group_id)
         if group is None or group.workspace_id != actor.workspace_id:
@@ -162,6 +168,7 @@ def _apply_input(session: Session, activity: Activity, data: ActivityInput, subs
     activity.schedule = data.schedule
     activity.schedule_every = data.schedule_every
     activity.max_runs = data.max_runs
+    reentry_rules.apply(activity, reentry=data.reentry, reentry_days=data.reentry_days, one_live_run=data.one_live_run)
     session.exec(delete(ActivityCampaignLink).where(col(ActivityCampaignLink.activity_id) == activity.id))
     for cid in subs:
         session.add(ActivityCampaignLink(activity_id=row_id(activity), campaign_id=cid))
@@ -548,7 +555,7 @@ def copy_activity(*, session: Session, actor: User, activity_id: int, version_id
         name=source.name[: NAME_MAX - len(COPY_SUFFIX)] + COPY_SUFFIX, description=source.description,
         group_id=source.group_id, campaign_ids=campaign_ids, start_time=start_time,
         end_time=end_time, schedule=source.schedule, schedule_every=source.schedule_every,
-        max_runs=source.max_runs,
+        max_runs=source.max_runs, **reentry_rules.fields(source),
     )
     return create_activity(session=session, actor=actor, data=data, flow=secret_service.drop(flow),
                            template_key=None)

@@ -1,0 +1,281 @@
+"""Re-entry rules in the engine (issue 16; the rules: engine/services/reentry_rules.py).
+
+Who may enter a round is decided in Redis by one Lua script per 10,000 customers (`admit`), so two worker
+processes racing the same customer are serialised by Redis (one of them admits, the other refuses), and a
+1M-customer audience round costs about a hundred calls, not a million round trips. Per activity:
+
+- `re:last:{activity}`  hash customer → when they last entered (epoch seconds, the engine's clock): "once ever"
+                        and "again after N days" read it;
+- `re:live:{activity}`  hash customer → the round they are inside (entered, not yet left): "one live run at a
+                        time" reads it. A walk removes the customers it carried out of the flow (`leave`, in the
+                        walk's final transaction: End, the last component, a failure, a stop); a round's end or
+                        stop removes everyone still inside it (`release_round`).
+
+Per round: `entered:{record}` (who entered it: a round takes a customer once, and a retried audience round
+admits its own entrants again), `re:refused:{record}` (sorted set: refused customers by time),
+`re:why:{record}` (customer → "reason|last entry|refused at|N") and one counter per reason in the round's
+counters (`c:{record}:{trigger}:refused_{reason}`, summed like every counter and persisted with them).
+`re:act:{record}` names the activity of a round whose live runs are tracked.
+
+An activity with the default rule (every time, no live-run limit) takes none of this: nothing is read or written.
+The activity's hashes have no TTL ("once ever" is for ever); Redis runs with its append-only file (fsync every
+second), so a crash loses at most the last second's entries. A Redis that lost its data loses this history too:
+customers may then enter again once (the rounds themselves end Abnormal End: engine/runtime/redis_state.py).
+"""
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import bindparam, select
+from sqlmodel import Session, col
+
+from engine import clock
+from engine.compiled import Compiled
+from engine.models import Activity, ExecutionRecord
+from engine.runtime import live
+from engine.runtime.store import TTL, RoundStore
+
+CHUNK = 10_000  # customers per Lua call (each call holds Redis for a few milliseconds)
+ONCE, AFTER, LIVE, ROUND = "once", "after", "live", "round"  # refusal reasons
+REASONS = (ONCE, AFTER, LIVE, ROUND)
+
+# KEYS: last, live, entered, refused, why, ck.  ARGV: now, mode, window s, one live, record, trigger, ttl,
+# retry (a retried audience round: its own entrants are admitted again), days, then customer ids.
+# Returns the admitted ids. HMGET / SMISMEMBER / HSET per 1,000 customers (Lua's per-call overhead).
+_ADMIT = """
+local now, mode, window = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local onelive, rec, node, ttl = ARGV[4] == '1', ARGV[5], ARGV[6], tonumber(ARGV[7])
+local retry, days = ARGV[8] == '1', ARGV[9]
+local prefix = 'c:' .. rec .. ':' .. node .. ':refused_'
+local out, delta = {}, {}
+local n, i = #ARGV, 10
+while i <= n do
+  local j = math.min(i + 999, n)
+  local ids = {}
+  for k = i, j do ids[#ids + 1] = ARGV[k] end
+  local lasts = redis.call('HMGET', KEYS[1], unpack(ids))
+  local lives = onelive and redis.call('HMGET', KEYS[2], unpack(ids)) or {}
+  local inround = redis.call('SMISMEMBER', KEYS[3], unpack(ids))
+  local prevs = redis.call('HMGET', KEYS[5], unpack(ids))
+  local enter, last_set, live_set, why_set, zadd = {}, {}, {}, {}, {}
+  for k, cid in ipairs(ids) do
+    if inround[k] == 1 and retry then
+      out[#out + 1] = cid
+    else
+      local last, why = lasts[k], false
+      if last then
+        if mode == 'once' then why = 'once'
+        elseif mode == 'after' and now - tonumber(last) < window then why = 'after' end
+      end
+      if not why and onelive and lives[k] then why = 'live' end
+      if not why and inround[k] == 1 then why = 'round' end
+      local prev = prevs[k] and string.match(prevs[k], '^[^|]+') or false
+      if why then
+        why_set[#why_set + 1] = cid
+        why_set[#why_set + 1] = why .. '|' .. (last or '') .. '|' .. ARGV[1] .. '|' .. days
+        zadd[#zadd + 1] = ARGV[1]
+        zadd[#zadd + 1] = cid
+        if prev ~= why then
+          if prev then delta[prev] = (delta[prev] or 0) - 1 end
+          delta[why] = (delta[why] or 0) + 1
+        end
+      else
+        if prev then
+          delta[prev] = (delta[prev] or 0) - 1
+          redis.call('HDEL', KEYS[5], cid)
+          redis.call('ZREM', KEYS[4], cid)
+        end
+        enter[#enter + 1] = cid
+        last_set[#last_set + 1] = cid
+        last_set[#last_set + 1] = ARGV[1]
+        if onelive then
+          live_set[#live_set + 1] = cid
+          live_set[#live_set + 1] = rec
+        end
+        out[#out + 1] = cid
+      end
+    end
+  end
+  if #enter > 0 then
+    redis.call('SADD', KEYS[3], unpack(enter))
+    redis.call('HSET', KEYS[1], unpack(last_set))
+    if #live_set > 0 then redis.call('HSET', KEYS[2], unpack(live_set)) end
+  end
+  if #why_set > 0 then
+    redis.call('HSET', KEYS[5], unpack(why_set))
+    redis.call('ZADD', KEYS[4], unpack(zadd))
+  end
+  i = j + 1
+end
+for code, d in pairs(delta) do
+  if d ~= 0 then
+    redis.call('HINCRBY', prefix .. code, 'n', d)
+    redis.call('EXPIRE', prefix .. code, ttl)
+    redis.call('SADD', KEYS[6], node .. ':refused_' .. code)
+  end
+end
+for k = 3, 6 do redis.call('EXPIRE', KEYS[k], ttl) end
+if next(delta) ~= nil then redis.call('PUBLISH', '@CHANNEL@', rec) end
+return out
+""".replace("@CHANNEL@", live.CHANNEL)  # pages showing the round's numbers re-read them
+
+# KEYS: live.  ARGV: record, then customer ids: those still counted inside this round leave it.
+_LEAVE = """
+local rec, n, i, gone = ARGV[1], #ARGV, 2, 0
+while i <= n do
+  local j = math.min(i + 999, n)
+  local ids = {}
+  for k = i, j do ids[#ids + 1] = ARGV[k] end
+  local vals = redis.call('HMGET', KEYS[1], unpack(ids))
+  local drop = {}
+  for k, cid in ipairs(ids) do
+    if vals[k] == rec then drop[#drop + 1] = cid end
+  end
+  if #drop > 0 then gone = gone + redis.call('HDEL', KEYS[1], unpack(drop)) end
+  i = j + 1
+end
+return gone
+"""
+
+
+@dataclass(frozen=True)
+class Rule:
+    activity_id: int
+    mode: str  # every / once / after
+    days: int  # N of "after N days" (0 otherwise)
+    one_live: bool
+
+    @property
+    def window_s(self) -> int:
+        return self.days * 86400
+
+
+_RULE = Compiled(select(col(Activity.id), col(Activity.reentry), col(Activity.reentry_days),
+                        col(Activity.one_live_run), col(ExecutionRecord.is_test))
+                 .join(ExecutionRecord, col(ExecutionRecord.activity_id) == col(Activity.id))
+                 .where(col(ExecutionRecord.id) == bindparam("record_id")))
+_MODES = {"once": ONCE, "after_days": AFTER}
+
+
+def rule_of(session: Session, record_id: int) -> Rule | None:
+    """The rule a round's entrants obey, or None for the default (every time, no live-run limit) and for test
+    rounds (seed 004: testers always enter): then nothing of this module runs."""
+    row = _RULE.first(session, record_id=record_id)
+    if row is None:
+        return None
+    activity_id, reentry, days, one_live, is_test = row
+    mode = _MODES.get(str(reentry), "every")
+    if is_test or (mode == "every" and not one_live):
+        return None
+    return Rule(activity_id=int(activity_id), mode=mode, days=int(days or 0) if mode == AFTER else 0,
+                one_live=bool(one_live))
+
+
+def _keys(rule: Rule, record_id: int) -> list[str]:
+    a = rule.activity_id
+    return [f"re:last:{a}", f"re:live:{a}", f"entered:{record_id}", f"re:refused:{record_id}",
+            f"re:why:{record_id}", f"ck:{record_id}"]
+
+
+def admit(store: RoundStore, rule: Rule, record_id: int, trigger_id: str, customer_ids: list[int], *,
+          retry: bool = False) -> list[int]:
+    """The customers the rule lets into this round (marked entered, and inside it when live runs are tracked);
+    the others are recorded as refused with their reason. Atomic per chunk: whatever other worker processes
+    admit at the same time, a customer is let in once."""
+    if not customer_ids:
+        return []
+    r = store.r
+    script = r.register_script(_ADMIT)
+    keys = _keys(rule, record_id)
+    now = str(int(clock.now().timestamp()))
+    head = [now, rule.mode, str(rule.window_s), "1" if rule.one_live else "0", str(record_id), trigger_id,
+            str(TTL), "1" if retry else "0", str(rule.days)]
+    pipe = r.pipeline(transaction=False)
+    if rule.one_live:
+        pipe.set(f"re:act:{record_id}", rule.activity_id, ex=TTL)  # before any batch: its walks report leavers
+    for i in range(0, len(customer_ids), CHUNK):
+        script(keys=keys, args=[*head, *customer_ids[i:i + CHUNK]], client=pipe)
+    replies = pipe.execute()[1 if rule.one_live else 0:]
+    return [int(cid) for reply in replies for cid in reply]
+
+
+def not_in(store: RoundStore, record_ids: list[int], customer_ids: list[int]) -> list[int]:
+    """Those of `customer_ids` who entered none of `record_ids` (a republish round's predecessors)."""
+    if not record_ids or not customer_ids:
+        return customer_ids
+    pipe = store.r.pipeline(transaction=False)
+    for old in record_ids:
+        pipe.smismember(f"entered:{old}", customer_ids)
+    seen = [any(flags) for flags in zip(*pipe.execute(), strict=True)]
+    return [cid for cid, was_seen in zip(customer_ids, seen, strict=True) if not was_seen]
+
+
+def admit_round(session: Session, store: RoundStore, record_id: int, trigger_id: str, ids: list[int]) -> list[int]:
+    """An audience round's entrants under its activity's rule (all of them under the default rule)."""
+    rule = rule_of(session, record_id)
+    if rule is None:
+        return ids
+    return admit(store, rule, record_id, trigger_id, ids, retry=True)
+
+
+# ---------------------------------------------------------------- leaving
+
+_TRACKED: dict[int, int] = {}  # record → activity, for rounds whose live runs are tracked (never changes)
+_UNTRACKED: dict[int, float] = {}  # record → when it was last seen untracked (looked at again after a minute)
+
+
+def _tracked(r: Any, record_id: int) -> int | None:
+    found = _TRACKED.get(record_id)
+    if found is not None:
+        return found
+    seen = _UNTRACKED.get(record_id)
+    if seen is not None and time.monotonic() - seen < 60:
+        return None
+    raw = r.get(f"re:act:{record_id}")
+    if raw is None:
+        if len(_UNTRACKED) > 10_000:
+            _UNTRACKED.clear()
+        _UNTRACKED[record_id] = time.monotonic()
+        return None
+    if len(_TRACKED) > 10_000:
+        _TRACKED.clear()
+    _TRACKED[record_id] = int(raw)
+    return _TRACKED[record_id]
+
+
+def leave(r: Any, pipe: Any, record_id: int, members: list[int],
+          parked: Iterable[tuple[Any, Any, Any, list[int]]]) -> None:
+    """A walk is over: its customers not parked at a wait left the flow (queued on the walk's final
+    transaction `pipe`). Nothing for a round whose live runs are not tracked (one cached read per process)."""
+    activity_id = _tracked(r, record_id)
+    if activity_id is None or not members:
+        return
+    waiting = {cid for *_, ids in parked for cid in ids}
+    left = [cid for cid in members if cid not in waiting]
+    if left:
+        r.register_script(_LEAVE)(keys=[f"re:live:{activity_id}"], args=[record_id, *left], client=pipe)
+
+
+def release_round(r: Any, record_id: int) -> int:
+    """The round ended or was stopped: everyone still counted inside it has left. Idempotent."""
+    raw = r.get(f"re:act:{record_id}")
+    if raw is None:
+        return 0
+    key, gone, cursor = f"re:live:{int(raw)}", 0, 0
+    leave_script = r.register_script(_LEAVE)
+    rec = str(record_id).encode()
+    while True:
+        cursor, found = r.hscan(key, cursor, count=10_000)
+        ids = [int(cid) for cid, value in cast(dict[bytes, bytes], found).items() if value == rec]
+        if ids:
+            gone += int(leave_script(keys=[key], args=[record_id, *ids]))
+        if not cursor:
+            return gone
+
+
+def live_runs(r: Any, activity_id: int) -> dict[int, int]:
+    """customer → the round they are inside (tests, diagnostics)."""
+    raw = cast(dict[bytes, bytes], r.hgetall(f"re:live:{activity_id}"))
+    return {int(k): int(v) for k, v in raw.items()}
