@@ -16,9 +16,10 @@ from engine.services.activities import ActivityInput
 from marketing_app.states.auth import AuthState
 from marketing_app.states.campaigns import CampaignChoice
 from marketing_app.states.groups import ALL, UNGROUPED
+from marketing_app.states.reentry_form import ReentryFields
 
 
-class ActivityForm(CampaignChoice, mixin=True):
+class ActivityForm(CampaignChoice, ReentryFields, mixin=True):
     open: bool = False
     name: str = ""
     description: str = ""
@@ -91,6 +92,7 @@ class ActivityForm(CampaignChoice, mixin=True):
         self.start = local_time.format_local(data.start_time, self.time_zone)
         self.end = local_time.format_local(data.end_time, self.time_zone)
         self.schedule, self.every = Schedule(data.schedule).value, str(data.schedule_every)
+        self.fill_reentry(data.reentry, data.reentry_days, data.one_live_run)
         self.error = ""
 
     def form_input(self) -> ActivityInput | None:
@@ -106,7 +108,7 @@ class ActivityForm(CampaignChoice, mixin=True):
                 campaign_ids=list(self.campaign_ids),
                 start_time=local_time.parse_local(self.start, self.time_zone, label="Start time"),
                 end_time=local_time.parse_local(self.end, self.time_zone, label="End time"),
-                schedule=Schedule(self.schedule), schedule_every=int(every),
+                schedule=Schedule(self.schedule), schedule_every=int(every), **self.reentry_input(),
             )
         except Invalid as err:
             self.error = err.message

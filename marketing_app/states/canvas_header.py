@@ -21,6 +21,7 @@ from engine.services.listing import schedule_label
 from engine.services.processes import save_process
 from marketing_app.states.campaigns import CampaignChoice, to_options
 from marketing_app.states.groups import UNGROUPED, GroupOption, options
+from marketing_app.states.reentry_form import ReentryFields
 from marketing_app.states.service import run
 
 
@@ -29,7 +30,7 @@ def _info_options(session, actor) -> tuple[list[Any], list[GroupOption]]:  # noq
             options(list_tree(session=session, actor=actor)))
 
 
-class CanvasHeaderState(CampaignChoice, rx.State):
+class CanvasHeaderState(CampaignChoice, ReentryFields, rx.State):
     name: str = ""
     status: str = ""
     status_label: str = ""
@@ -112,6 +113,7 @@ class CanvasHeaderState(CampaignChoice, rx.State):
         self.campaign_ids = list(d.get("campaign_ids") or [])
         self.info_schedule = Schedule(d.get("schedule") or Schedule.ONCE).value
         self.info_every = str(d.get("schedule_every") or 1)
+        self.fill_reentry(str(d.get("reentry") or ""), d.get("reentry_days"), bool(d.get("one_live_run")))
         self.info_error = ""
         self.info_open = True
         return None
@@ -161,7 +163,8 @@ class CanvasHeaderState(CampaignChoice, rx.State):
                 "campaign_ids": list(self.campaign_ids),
                 "schedule": Schedule(self.info_schedule), "schedule_every": int(every),
                 "start_time": local_time.parse_local(self.info_start, self.time_zone, label="Start time"),
-                "end_time": local_time.parse_local(self.info_end, self.time_zone, label="End time")})
+                "end_time": local_time.parse_local(self.info_end, self.time_zone, label="End time"),
+                **self.reentry_input()})
         except Invalid as err:
             self.info_error = err.message
             return None

@@ -13,6 +13,7 @@ from marketing_app.states.canvas import CanvasState, Problem
 from marketing_app.states.canvas_header import CanvasHeaderState
 from marketing_app.states.canvas_template import CanvasTemplateState, KeyItem
 from marketing_app.states.groups import GroupOption
+from marketing_app.views.reentry_field import reentry_field
 
 S = CanvasState  # confirmations, publish problems
 H = CanvasHeaderState  # the pencil's Basic information
@@ -95,6 +96,7 @@ def info_dialog() -> rx.Component:
                                                            position="popper"),
                                          value=H.info_group, on_change=H.set_info_group),
                           spacing="1", width="100%"),
+                reentry_field(H, "info"),
                 rx.cond(H.info_error != "", rx.callout(H.info_error, icon="circle_alert", color_scheme="red",
                                                        size="1", id="info-error", width="100%")),
                 rx.hstack(

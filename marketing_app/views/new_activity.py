@@ -13,6 +13,7 @@ from marketing_app.components.time_field import time_field
 from marketing_app.states.activity_form import ActivityForm
 from marketing_app.states.create import NewActivityState
 from marketing_app.views.dialogs import group_select
+from marketing_app.views.reentry_field import reentry_field
 
 S = NewActivityState
 
@@ -80,6 +81,7 @@ def basics(form: type[ActivityForm], prefix: str) -> list[rx.Component]:
                 "start empty to start on publish, the end empty to run until stopped.", size="1",
                 color=styles.MUTED, margin_top="-8px"),
         _field(_label("Group", f"{prefix}-group"), group_select(form.group, form.set_group, f"{prefix}-group")),
+        reentry_field(form, prefix),
     ]
 
 
