@@ -24,7 +24,7 @@ from engine.services import activities
 from engine.services.incoming import MAX_PAGE_SIZE, WINDOWS
 
 #: reason → the panel's label of its counter
-LABELS: dict[str, str] = {reentry.ONCE: "Entered before — once ever", reentry.AFTER: "Re-entry after N days",
+LABELS: dict[str, str] = {reentry.ONCE: "Entered before — once ever", reentry.AFTER: "Too soon — re-entry after N days",
                           reentry.LIVE: "Already in a live run", reentry.ROUND: "Already entered this round"}
 
 

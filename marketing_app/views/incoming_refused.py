@@ -19,11 +19,13 @@ def _count(item: rx.Var[dict[str, str]]) -> rx.Component:
 def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.el.tr(
         rx.el.td(rx.text(row["qaid"], size="1", weight="medium", class_name="mono nowrap", title=row["qaid"])),
-        rx.el.td(rx.text(row["name"], size="2", class_name="truncate", title=row["name"])),
+        rx.el.td(rx.vstack(
+            rx.text(row["name"], size="2", class_name="truncate", title=row["name"]),
+            rx.text(row["reason"], size="1", color="var(--orange-11)", class_name="refused-reason",
+                    title=row["reason"]),
+            spacing="0", align="start")),
         rx.el.td(rx.vstack(rx.text(row["day"], size="1", color=styles.MUTED), rx.text(row["time"], size="1"),
                            spacing="0"), title=row["at"]),
-        rx.el.td(rx.text(row["reason"], size="1", color="var(--orange-11)", class_name="refused-reason",
-                         title=row["reason"])),
         class_name="refused-row",
         custom_attrs={"data-qaid": row["qaid"], "data-reason": row["code"]},
     )
@@ -46,7 +48,7 @@ def refused_section() -> rx.Component:
             rx.cond(
                 R.rows.length() > 0,
                 rx.el.table(
-                    rx.el.thead(rx.el.tr(*[rx.el.th(h) for h in ("QAID", "Name", "Refused (UTC)", "Why")])),
+                    rx.el.thead(rx.el.tr(*[rx.el.th(h) for h in ("QAID", "Name · why not let in", "Refused (UTC)")])),
                     rx.el.tbody(rx.foreach(R.rows, _row)),
                     class_name="drawer-table incoming-table", id="refused-table",
                 ),

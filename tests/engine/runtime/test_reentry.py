@@ -287,3 +287,33 @@ def test_two_worker_processes_racing_admit_each_customer_once(redis_url) -> None
     assert r.hlen("re:last:7") == len(ids) and r.hlen("re:live:7") == len(ids)
     refused = sum(int(r.hget(f"c:{70 + n}:ev:refused_once", "n") or 0) for n in range(2))
     assert refused == len(ids)  # every customer the other process let in was refused here, counted once
+
+
+def test_a_rerun_obeys_the_rule_like_any_round(engine) -> None:
+    """Seed 000: a re-run runs a round that could not get its crowd data (nobody entered it) again: it is a round
+    like the others for the rule — once ever, the customers of cycle 1 stay out of it."""
+    from engine.services import records
+    from tests.engine.runtime.test_lifecycle import _set_rule
+
+    activity_id, user_id = _daily(engine, reentry="once")
+    first = rounds(activity_id)[0]
+    audience_id = _audience_of(activity_id)
+    _set_rule(audience_id, "rule", {"all": [{"field": "attr:level", "op": "no-such-op", "value": 1}]})
+    failed = _next_cycle(engine, activity_id)
+    assert failed.failure_kind == "crowd_data"
+    _set_rule(audience_id, "static", {})
+    with write_session() as session:
+        records.rerun_record(session=session, actor=session.get(User, user_id), record_id=failed.id)
+    engine.run_until(lambda: settled(engine, activity_id) and len(rounds(activity_id)) == 3)
+    rerun = rounds(activity_id)[-1]
+    assert rerun.trigger == "rerun" and _entered(engine, first.id, "g") == 10
+    assert _entered(engine, rerun.id, "g") == 0 and _refused(engine, rerun.id) == {"refused_once": 10}
+
+
+def _audience_of(activity_id: int) -> int:
+    from engine.models import ActivityVersion
+
+    with read_session() as session:
+        activity = session.get(Activity, activity_id)
+        flow = session.get(ActivityVersion, activity.live_version_id).flow
+    return int(next(n for n in flow["nodes"] if n["type"] == "target_audience")["config"]["audience_id"])
