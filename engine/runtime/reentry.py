@@ -4,17 +4,17 @@ Who may enter a round is decided in Redis by one Lua script per 10,000 customers
 processes racing the same customer are serialised by Redis (one of them admits, the other refuses), and a
 1M-customer audience round costs about a hundred calls, not a million round trips. Per activity:
 
-- `re:last:{activity}`  hash customer → when they last entered (epoch seconds, the engine's clock): "once ever"
-                        and "again after N days" read it;
+- `re:last:{activity}`  hash customer → "<when>:<round>" of their last entry (epoch seconds of the engine's
+                        clock): "once ever" and "again after N days" read it, and whether they are in this round;
 - `re:live:{activity}`  hash customer → the round they are inside (entered, not yet left): "one live run at a
                         time" reads it. A walk removes the customers it carried out of the flow (`leave`, in the
                         walk's final transaction: End, the last component, a failure, a stop); a round's end or
                         stop removes everyone still inside it (`release_round`).
 
-Per round: `entered:{record}` (who entered it: a round takes a customer once, and a retried audience round
-admits its own entrants again), `re:refused:{record}` (sorted set: refused customers by time),
-`re:why:{record}` (customer → "reason|last entry|refused at|N") and one counter per reason in the round's
-counters (`c:{record}:{trigger}:refused_{reason}`, summed like every counter and persisted with them).
+Per round: `re:refused:{record}` (sorted set: refused customers by time; an audience round lists its first
+100,000), `re:why:{record}` (customer → "reason|last entry|refused at|N"), one counter per reason in the round's
+counters (`c:{record}:{trigger}:refused_{reason}`, summed like every counter and persisted with them), and, for
+an event round, `entered:{record}` as before (who entered it: a republish round reads it).
 `re:act:{record}` names the activity of a round whose live runs are tracked.
 
 An activity with the default rule (every time, no live-run limit) takes none of this: nothing is read or written.
@@ -40,42 +40,57 @@ CHUNK = 10_000  # customers per Lua call (each call holds Redis for a few millis
 ONCE, AFTER, LIVE, ROUND = "once", "after", "live", "round"  # refusal reasons
 REASONS = (ONCE, AFTER, LIVE, ROUND)
 
+#: refusals of one audience round listed per customer (the counts per reason stay exact beyond it)
+LIST_CAP = 100_000
+
 # KEYS: last, live, entered, refused, why, ck.  ARGV: now, mode, window s, one live, record, trigger, ttl,
-# retry (a retried audience round: its own entrants are admitted again), days, then customer ids.
-# Returns the admitted ids. HMGET / SMISMEMBER / HSET per 1,000 customers (Lua's per-call overhead).
+# audience, days, chunk, then customer ids. Returns the admitted ids.
+# `last` holds "<when>:<round>" per customer: whether they are in this round already is read from it (an audience
+# round's retried start admits its own entrants again; an event round refuses a second entry). An event round
+# also keeps its entrants in `entered` (a republish round reads who entered the rounds it continues) and counts a
+# customer refused again once (`why` is the guard); an audience round counts each chunk's refusals in a field of
+# its own (a retried start overwrites them) and lists the first LIST_CAP refusals.
+# HMGET / HSET per 1,000 customers (Lua's per-call overhead, as engine/runtime/store.py's scripts).
 _ADMIT = """
 local now, mode, window = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 local onelive, rec, node, ttl = ARGV[4] == '1', ARGV[5], ARGV[6], tonumber(ARGV[7])
-local retry, days = ARGV[8] == '1', ARGV[9]
+local audience, days, chunk = ARGV[8] == '1', ARGV[9], ARGV[10]
 local prefix = 'c:' .. rec .. ':' .. node .. ':refused_'
-local out, delta = {}, {}
-local n, i = #ARGV, 10
+local room = audience and (@CAP@ - redis.call('ZCARD', KEYS[4])) or 1e18
+local out, delta, counts = {}, {}, {once = 0, after = 0, live = 0, round = 0}
+local n, i = #ARGV, 11
 while i <= n do
   local j = math.min(i + 999, n)
   local ids = {}
   for k = i, j do ids[#ids + 1] = ARGV[k] end
   local lasts = redis.call('HMGET', KEYS[1], unpack(ids))
   local lives = onelive and redis.call('HMGET', KEYS[2], unpack(ids)) or {}
-  local inround = redis.call('SMISMEMBER', KEYS[3], unpack(ids))
-  local prevs = redis.call('HMGET', KEYS[5], unpack(ids))
+  local prevs = (not audience) and redis.call('HMGET', KEYS[5], unpack(ids)) or {}
   local enter, last_set, live_set, why_set, zadd = {}, {}, {}, {}, {}
   for k, cid in ipairs(ids) do
-    if inround[k] == 1 and retry then
+    local last, lrec = false, false
+    if lasts[k] then last, lrec = string.match(lasts[k], '^(%d+):(%d+)$') end
+    local inround = lrec == rec
+    if inround and audience then
       out[#out + 1] = cid
     else
-      local last, why = lasts[k], false
+      local why = false
       if last then
         if mode == 'once' then why = 'once'
         elseif mode == 'after' and now - tonumber(last) < window then why = 'after' end
       end
       if not why and onelive and lives[k] then why = 'live' end
-      if not why and inround[k] == 1 then why = 'round' end
+      if not why and inround then why = 'round' end
       local prev = prevs[k] and string.match(prevs[k], '^[^|]+') or false
       if why then
-        why_set[#why_set + 1] = cid
-        why_set[#why_set + 1] = why .. '|' .. (last or '') .. '|' .. ARGV[1] .. '|' .. days
-        zadd[#zadd + 1] = ARGV[1]
-        zadd[#zadd + 1] = cid
+        if room > 0 then
+          why_set[#why_set + 1] = cid
+          why_set[#why_set + 1] = why .. '|' .. (last or '') .. '|' .. ARGV[1] .. '|' .. days
+          zadd[#zadd + 1] = ARGV[1]
+          zadd[#zadd + 1] = cid
+          if audience then room = room - 1 end
+        end
+        counts[why] = counts[why] + 1
         if prev ~= why then
           if prev then delta[prev] = (delta[prev] or 0) - 1 end
           delta[why] = (delta[why] or 0) + 1
@@ -88,7 +103,7 @@ while i <= n do
         end
         enter[#enter + 1] = cid
         last_set[#last_set + 1] = cid
-        last_set[#last_set + 1] = ARGV[1]
+        last_set[#last_set + 1] = ARGV[1] .. ':' .. rec
         if onelive then
           live_set[#live_set + 1] = cid
           live_set[#live_set + 1] = rec
@@ -98,7 +113,7 @@ while i <= n do
     end
   end
   if #enter > 0 then
-    redis.call('SADD', KEYS[3], unpack(enter))
+    if not audience then redis.call('SADD', KEYS[3], unpack(enter)) end
     redis.call('HSET', KEYS[1], unpack(last_set))
     if #live_set > 0 then redis.call('HSET', KEYS[2], unpack(live_set)) end
   end
@@ -108,17 +123,23 @@ while i <= n do
   end
   i = j + 1
 end
-for code, d in pairs(delta) do
-  if d ~= 0 then
-    redis.call('HINCRBY', prefix .. code, 'n', d)
+local changed = false
+for code, c in pairs(counts) do
+  local d = audience and c or (delta[code] or 0)
+  if audience and c == 0 then
+    redis.call('HDEL', prefix .. code, 'a' .. chunk)
+  elseif d ~= 0 then
+    if audience then redis.call('HSET', prefix .. code, 'a' .. chunk, c)
+    else redis.call('HINCRBY', prefix .. code, 'n', d) end
     redis.call('EXPIRE', prefix .. code, ttl)
     redis.call('SADD', KEYS[6], node .. ':refused_' .. code)
+    changed = true
   end
 end
 for k = 3, 6 do redis.call('EXPIRE', KEYS[k], ttl) end
-if next(delta) ~= nil then redis.call('PUBLISH', '@CHANNEL@', rec) end
+if changed then redis.call('PUBLISH', '@CHANNEL@', rec) end
 return out
-""".replace("@CHANNEL@", live.CHANNEL)  # pages showing the round's numbers re-read them
+""".replace("@CHANNEL@", live.CHANNEL).replace("@CAP@", str(LIST_CAP))  # pages showing the round re-read it
 
 # KEYS: live.  ARGV: record, then customer ids: those still counted inside this round leave it.
 _LEAVE = """
@@ -179,10 +200,11 @@ def _keys(rule: Rule, record_id: int) -> list[str]:
 
 
 def admit(store: RoundStore, rule: Rule, record_id: int, trigger_id: str, customer_ids: list[int], *,
-          retry: bool = False) -> list[int]:
-    """The customers the rule lets into this round (marked entered, and inside it when live runs are tracked);
-    the others are recorded as refused with their reason. Atomic per chunk: whatever other worker processes
-    admit at the same time, a customer is let in once."""
+          audience: bool = False) -> list[int]:
+    """The customers the rule lets into this round (their entry recorded, and inside it when live runs are
+    tracked); the others are recorded as refused with their reason. Atomic per chunk: whatever other worker
+    processes admit at the same time, a customer is let in once. `audience`: an audience round's whole crowd, in
+    the same chunks if its start is retried (its own entrants are admitted again, its counts overwritten)."""
     if not customer_ids:
         return []
     r = store.r
@@ -190,12 +212,12 @@ def admit(store: RoundStore, rule: Rule, record_id: int, trigger_id: str, custom
     keys = _keys(rule, record_id)
     now = str(int(clock.now().timestamp()))
     head = [now, rule.mode, str(rule.window_s), "1" if rule.one_live else "0", str(record_id), trigger_id,
-            str(TTL), "1" if retry else "0", str(rule.days)]
+            str(TTL), "1" if audience else "0", str(rule.days)]
     pipe = r.pipeline(transaction=False)
     if rule.one_live:
         pipe.set(f"re:act:{record_id}", rule.activity_id, ex=TTL)  # before any batch: its walks report leavers
-    for i in range(0, len(customer_ids), CHUNK):
-        script(keys=keys, args=[*head, *customer_ids[i:i + CHUNK]], client=pipe)
+    for n, i in enumerate(range(0, len(customer_ids), CHUNK)):
+        script(keys=keys, args=[*head, n, *customer_ids[i:i + CHUNK]], client=pipe)
     replies = pipe.execute()[1 if rule.one_live else 0:]
     return [int(cid) for reply in replies for cid in reply]
 
@@ -216,7 +238,7 @@ def admit_round(session: Session, store: RoundStore, record_id: int, trigger_id:
     rule = rule_of(session, record_id)
     if rule is None:
         return ids
-    return admit(store, rule, record_id, trigger_id, ids, retry=True)
+    return admit(store, rule, record_id, trigger_id, ids, audience=True)
 
 
 # ---------------------------------------------------------------- leaving
