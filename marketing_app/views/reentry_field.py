@@ -12,7 +12,8 @@ HINTS = {
     reentry_rules.EVERY_TIME: "A customer enters each round the trigger starts: every cycle, every re-run, each "
                               "behaviour-event round (once per round).",
     reentry_rules.ONCE: "A customer enters this activity once, whatever round or event comes later.",
-    reentry_rules.AFTER_DAYS: "A customer enters again only when their last entry is at least N days old.",
+    reentry_rules.AFTER_DAYS: "A customer enters again only when their last entry is at least N days old (a "
+                              "behaviour-event activity: in a later round; each periodic cycle opens one).",
 }
 
 

@@ -59,7 +59,7 @@ def test_reentry_rule_set_in_the_dialog_and_refusals_in_incoming_users(stack: Li
     expect(page.locator("#new-reentry")).to_contain_text("Every time the trigger fires")  # the default
     page.click("#new-reentry")
     page.get_by_role("option", name="Again after N days", exact=True).click()
-    expect(page.locator("#new-reentry-hint")).to_contain_text("at least N days old")
+    expect(page.locator("#new-reentry-hint")).to_contain_text("last entry is at least N days old")
     page.fill("#new-reentry-days", "0")  # out of range: the service's own words
     why = expected.refusal(stack.env["DATABASE_URL"], "marketer", lambda s, u: svc.create_activity(
         session=s, actor=u, data=ActivityInput(name="x", reentry="after_days", reentry_days=0)))
