@@ -60,3 +60,28 @@ def test_rule_round_trips_through_save_and_copy(session: Session, marketer, days
                    data=data.model_copy(update={"reentry": "once", "one_live_run": False}))
     session.refresh(activity)
     assert (activity.reentry, activity.reentry_days, activity.one_live_run) == ("once", None, False)
+
+
+def test_migration_0016_matches_the_models_and_goes_down_and_up(database: str) -> None:
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.config import Config
+    from alembic.migration import MigrationContext
+    from sqlalchemy import inspect
+    from sqlmodel import SQLModel
+
+    from engine import db
+    from engine.settings import PROJECT_ROOT
+
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    command.downgrade(cfg, "0016_reentry-1")
+    db.reset_engine()
+    with db.get_engine().connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("activity")}
+    assert not {"reentry", "reentry_days", "one_live_run"} & columns
+    command.upgrade(cfg, "head")
+    db.reset_engine()
+    with db.get_engine().connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert [d for d in diff if any(t in repr(d) for t in ("'reentry'", "reentry_days", "one_live_run"))] == []
