@@ -65,6 +65,10 @@ class Activity(SQLModel, table=True):
     #: issue 16: transactional — its touches are neither checked against the workspace's frequency caps nor
     #: counted towards them (engine/runtime/caps.py)
     cap_exempt: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    #: issue 16, re-entry rules (engine/services/reentry_rules.py): every_time (the default) / once / after_days
+    reentry: str = Field(default="every_time", max_length=12, sa_column_kwargs={"server_default": "every_time"})
+    reentry_days: int | None = None  # "again after N days": N
+    one_live_run: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
 
 
 class ActivityCampaignLink(SQLModel, table=True):

@@ -18,7 +18,7 @@ from engine.components.behavior_event import BehaviorEventConfig, event_matches,
 from engine.db import read_session
 from engine.flow.graph import FlowGraph, graph_for_text
 from engine.models import Activity, ActivityVersion, ExecutionRecord, RecordTrigger
-from engine.runtime import redis_state
+from engine.runtime import redis_state, reentry
 from engine.runtime.connection import get_redis
 from engine.runtime.entered import continued_rounds
 from engine.runtime.ports import RuntimePorts
@@ -49,8 +49,11 @@ def on_events(workspace_id: int, events: list[Event], *, enqueue: Enqueue) -> in
                 continue
             ports = RuntimePorts(session, store, workspace_id)
             ok = qualifying(config, list(props), ports) if config.times > 1 else set(props)
-            fresh = _first_entries(store, record_id, [cid for cid in props if cid in ok],
-                                   continued=continued_rounds(session, record_id) if takes_over else None)
+            continued = continued_rounds(session, record_id) if takes_over else None
+            rule = reentry.rule_of(session, record_id)  # None: the default rule, as before
+            fresh = (_first_entries(store, record_id, [cid for cid in props if cid in ok], continued=continued)
+                     if rule is None else reentry.admit(store, rule, record_id, trigger_id, reentry.not_in(
+                         store, continued or [], [cid for cid in props if cid in ok])))
             if fresh and enter(record_id, {cid: props[cid] for cid in fresh}, enqueue=enqueue, store=store,
                                trigger_id=trigger_id, checked=True):
                 entered += len(fresh)

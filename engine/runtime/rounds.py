@@ -31,7 +31,7 @@ from engine.models import (
     table_of,
 )
 from engine.models.record import CROWD_DATA_FAILURE
-from engine.runtime import live, redis_state
+from engine.runtime import live, redis_state, reentry
 from engine.runtime.entered import already_inside, continued_rounds
 from engine.runtime.sql import upsert
 from engine.runtime.step import Enqueue, load_graph
@@ -81,6 +81,7 @@ def start_round(record_id: int, *, enqueue: Enqueue, store: RoundStore, batch_si
         if record.trigger == RecordTrigger.REPUBLISH:  # nobody enters twice because of a new version
             inside = already_inside(session, store, continued_rounds(session, record_id))
             ids = [i for i in ids if i not in inside]
+        ids = reentry.admit_round(session, store, record_id, trigger_id, ids)  # issue 16: re-entry rules
         keys = [f"e{i // batch_size}" for i in range(0, len(ids), batch_size)]
         pipe = store.r.pipeline(transaction=False)
         redis_state.mark(pipe, record_id)  # with the pending set: a round without it lost its Redis state
@@ -175,6 +176,7 @@ def _end(session: Session, record: ExecutionRecord, store: RoundStore, *,
     # still In Progress and the activity stayed In Progress for ever).
     activity = session.get(Activity, record.activity_id, with_for_update=True)
     persist_counters(session, row_id(record), store)
+    reentry.release_round(store.r, row_id(record))  # whoever is still inside has left (one live run at a time)
     action = RecordAction.FAIL if failure else RecordAction.COMPLETE
     record.status = record_transition(record.status, action)
     record.ended_at = clock.now()

@@ -40,7 +40,7 @@ from engine.db import get_engine, read_session
 from engine.flow.graph import FlowGraph, graph_for, graph_for_text
 from engine.flow.registry import Category
 from engine.models import Activity, ActivityVersion, ExecutionRecord
-from engine.runtime import ab_winner
+from engine.runtime import ab_winner, reentry
 from engine.runtime.customers import load_view_map
 from engine.runtime.details import STEP_COLUMNS, STEP_TABLE, Routes, insert_routes
 from engine.runtime.goal_walk import exited_outcome, guard_for
@@ -426,6 +426,7 @@ class Walk:
         store.add_pending(record_id, [key for _, key, _, _ in self.parked], pipe)
         for node_id, key, wake, _members in self.parked:
             store.park(record_id, node_id, key, wake, pipe)
+        reentry.leave(store.r, pipe, record_id, self.members, self.parked)  # issue 16: who left the flow
         pipe.srem(f"pending:{record_id}", self.batch)
         pipe.scard(f"pending:{record_id}")
         store.release(record_id, self.batch, pipe)

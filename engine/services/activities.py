@@ -34,6 +34,7 @@ from engine.models import (
 from engine.models.activity import DESCRIPTION_MAX, NAME_MAX
 from engine.permissions import can_see, require, require_writer
 from engine.services import pacing as pacing_service
+from engine.services import reentry_rules
 from engine.services import secrets as secret_service
 from engine.services.listing import expand_campaigns
 from engine.services.moderation import banned_words
@@ -68,6 +69,9 @@ class ActivityInput(BaseModel):
     cap_exempt: bool = False  # issue 16: transactional, exempt from the workspace's frequency caps
     pacing: pacing_service.PacingInput | None = None  # issue 16: send window, rate limit (None: unchanged)
     goal: GoalSettings | None = None  # issue 16: goal, exits, holdout (None: left as they are)
+    reentry: str = reentry_rules.DEFAULT  # issue 16: engine/services/reentry_rules.py
+    reentry_days: int | None = None
+    one_live_run: bool = False
 
 
 # ---------------------------------------------------------------- reading
@@ -93,6 +97,7 @@ def activity_input(*, session: Session, actor: User, activity_id: int) -> Activi
         cap_exempt=bool(activity.cap_exempt),
         pacing=pacing_service.read(session, activity.id),
         goal=read_settings(session, row_id(activity)),
+        **reentry_rules.fields(activity),
     )
 
 
@@ -119,6 +124,7 @@ def validate_input(*, session: Session, actor: User, data: ActivityInput) -> lis
         raise Invalid("The schedule interval must be at least 1.")
     if data.max_runs is not None and data.max_runs < 1:
         raise Invalid("The maximum number of runs must be at least 1.")
+    reentry_rules.validate(reentry=data.reentry, reentry_days=data.reentry_days)
     if data.group_id is not None:
         group = session.get(ActivityGroup, data.group_id)
         if group is None or group.workspace_id != actor.workspace_id:
@@ -174,6 +180,7 @@ def _apply_input(session: Session, activity: Activity, data: ActivityInput, subs
     activity.schedule_every = data.schedule_every
     activity.max_runs = data.max_runs
     activity.cap_exempt = data.cap_exempt
+    reentry_rules.apply(activity, reentry=data.reentry, reentry_days=data.reentry_days, one_live_run=data.one_live_run)
     session.exec(delete(ActivityCampaignLink).where(col(ActivityCampaignLink.activity_id) == activity.id))
     for cid in subs:
         session.add(ActivityCampaignLink(activity_id=row_id(activity), campaign_id=cid))
@@ -566,6 +573,7 @@ def copy_activity(*, session: Session, actor: User, activity_id: int, version_id
         end_time=end_time, schedule=source.schedule, schedule_every=source.schedule_every,
         max_runs=source.max_runs, cap_exempt=bool(source.cap_exempt),
         pacing=pacing_service.read(session, source.id), goal=read_settings(session, row_id(source)),
+        **reentry_rules.fields(source),
     )
     return create_activity(session=session, actor=actor, data=data, flow=secret_service.drop(flow),
                            template_key=None)

@@ -12,7 +12,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from engine.models import ExecutionRecord
-from engine.runtime import live
+from engine.runtime import live, reentry
 from engine.runtime.connection import get_redis
 from engine.runtime.store import RoundStore
 from engine.status import RecordStatus
@@ -56,6 +56,7 @@ def _committed(session: Session) -> None:
             r = _store().r
             for record_id in sorted(flagged):
                 live.publish(r, record_id)
+                reentry.release_round(r, record_id)  # issue 16: a stopped round's customers have left it
         except redis.RedisError as err:
             log.warning("stop of records %s not announced: %s", sorted(flagged), err)
 

@@ -17,9 +17,10 @@ from marketing_app.states.activity_pacing import PacingFields
 from marketing_app.states.auth import AuthState
 from marketing_app.states.campaigns import CampaignChoice
 from marketing_app.states.groups import ALL, UNGROUPED
+from marketing_app.states.reentry_form import ReentryFields
 
 
-class ActivityForm(CampaignChoice, PacingFields, mixin=True):
+class ActivityForm(CampaignChoice, PacingFields, ReentryFields, mixin=True):
     open: bool = False
     name: str = ""
     description: str = ""
@@ -102,6 +103,7 @@ class ActivityForm(CampaignChoice, PacingFields, mixin=True):
         self.schedule, self.every = Schedule(data.schedule).value, str(data.schedule_every)
         self.cap_exempt = data.cap_exempt
         self.fill_pacing(data.pacing)
+        self.fill_reentry(data.reentry, data.reentry_days, data.one_live_run)
         self.error = ""
 
     def form_input(self) -> ActivityInput | None:
@@ -118,7 +120,7 @@ class ActivityForm(CampaignChoice, PacingFields, mixin=True):
                 start_time=local_time.parse_local(self.start, self.time_zone, label="Start time"),
                 end_time=local_time.parse_local(self.end, self.time_zone, label="End time"),
                 schedule=Schedule(self.schedule), schedule_every=int(every), cap_exempt=self.cap_exempt,
-                pacing=self.pacing_input(),
+                pacing=self.pacing_input(), **self.reentry_input(),
             )
         except Invalid as err:
             self.error = err.message

@@ -23,6 +23,7 @@ from marketing_app.states.activity_pacing import PacingFields
 from marketing_app.states.campaigns import CampaignChoice, to_options
 from marketing_app.states.goal_form import GoalFormState
 from marketing_app.states.groups import UNGROUPED, GroupOption, options
+from marketing_app.states.reentry_form import ReentryFields
 from marketing_app.states.service import run
 
 
@@ -31,7 +32,7 @@ def _info_options(session, actor) -> tuple[list[Any], list[GroupOption]]:  # noq
             options(list_tree(session=session, actor=actor)))
 
 
-class CanvasHeaderState(CampaignChoice, PacingFields, rx.State):
+class CanvasHeaderState(CampaignChoice, PacingFields, ReentryFields, rx.State):
     name: str = ""
     status: str = ""
     status_label: str = ""
@@ -118,6 +119,7 @@ class CanvasHeaderState(CampaignChoice, PacingFields, rx.State):
         self.info_every = str(d.get("schedule_every") or 1)
         self.info_cap_exempt = bool(d.get("cap_exempt"))
         self.fill_pacing(d.get("pacing"))
+        self.fill_reentry(str(d.get("reentry") or ""), d.get("reentry_days"), bool(d.get("one_live_run")))
         self.info_error = ""
         (await self.get_state(GoalFormState)).fill(d.get("goal"))  # issue 16: goal, exits, holdout
         self.info_open = True
@@ -182,7 +184,7 @@ class CanvasHeaderState(CampaignChoice, PacingFields, rx.State):
                 "cap_exempt": self.info_cap_exempt,
                 "start_time": local_time.parse_local(self.info_start, self.time_zone, label="Start time"),
                 "end_time": local_time.parse_local(self.info_end, self.time_zone, label="End time"),
-                "pacing": self.pacing_input()})
+                "pacing": self.pacing_input(), **self.reentry_input()})
         except Invalid as err:
             self.info_error = err.message
             return None

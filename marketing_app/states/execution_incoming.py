@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 
 from engine.services import incoming as incoming_service
+from marketing_app.states.incoming_refused import RefusedState
 from marketing_app.states.service import run
 
 PAGE_SIZE = 20
@@ -50,7 +51,7 @@ class IncomingState(rx.State):
         self.rows = [_row(r) for r in got.rows]
         self.total, self.page, self.pages, self.expired = got.total, got.page, got.pages, got.expired
         self.retention_days, self.record_number = got.retention_days, got.record_number
-        return None
+        return await (await self.get_state(RefusedState)).load(rid, window)  # issue 16: who was not let in
 
     async def open_for(self, record_id: int, trigger: str) -> Any:
         """Open on a round (ExecutionState.open_data); returns a toast when the service refused."""

@@ -16,6 +16,7 @@ from marketing_app.states.groups import GroupOption
 from marketing_app.views.activity_pacing import pacing_fields
 from marketing_app.views.cap_exempt_field import cap_exempt_field
 from marketing_app.views.goal_settings import goal_settings
+from marketing_app.views.reentry_field import reentry_field
 
 S = CanvasState  # confirmations, publish problems
 H = CanvasHeaderState  # the pencil's Basic information
@@ -101,6 +102,7 @@ def info_dialog() -> rx.Component:
                 cap_exempt_field(H.info_cap_exempt, H.set_info_cap_exempt, "info-cap-exempt"),
                 pacing_fields(H, "info"),
                 goal_settings(),
+                reentry_field(H, "info"),
                 rx.cond(H.info_error != "", rx.callout(H.info_error, icon="circle_alert", color_scheme="red",
                                                        size="1", id="info-error", width="100%")),
                 rx.hstack(

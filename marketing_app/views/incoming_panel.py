@@ -5,6 +5,7 @@ import reflex as rx
 
 from marketing_app import styles
 from marketing_app.states.execution_incoming import WINDOWS, IncomingState
+from marketing_app.views.incoming_refused import refused_section
 
 S = IncomingState
 PANEL_WIDTH = "460px"
@@ -124,7 +125,8 @@ def incoming_panel() -> rx.Component:
                 spacing="2", width="100%", padding="12px 16px 4px",
             ),
             rx.scroll_area(
-                rx.box(rx.cond(S.rows.length() > 0, table, _empty()), padding="4px 16px 12px", width="100%"),
+                rx.box(rx.cond(S.rows.length() > 0, table, _empty()), refused_section(), padding="4px 16px 12px",
+                       width="100%"),
                 type="auto", scrollbars="vertical", flex="1", min_height="0",
             ),
             rx.box(_pager(), padding="10px 16px", border_top=styles.BORDER, width="100%"),

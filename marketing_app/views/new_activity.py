@@ -15,6 +15,7 @@ from marketing_app.states.create import NewActivityState
 from marketing_app.views.activity_pacing import pacing_fields
 from marketing_app.views.cap_exempt_field import cap_exempt_field
 from marketing_app.views.dialogs import group_select
+from marketing_app.views.reentry_field import reentry_field
 
 S = NewActivityState
 
@@ -84,6 +85,7 @@ def basics(form: type[ActivityForm], prefix: str) -> list[rx.Component]:
         _field(_label("Group", f"{prefix}-group"), group_select(form.group, form.set_group, f"{prefix}-group")),
         cap_exempt_field(form.cap_exempt, form.set_cap_exempt, f"{prefix}-cap-exempt"),
         pacing_fields(form, prefix),
+        reentry_field(form, prefix),
     ]
 
 
