@@ -4,7 +4,7 @@
 (every change, never updated).
 
 Revision ID: 0016_consent
-Revises: 0015_testers
+Revises: 0016_caps
 Create Date: 2026-12-06 00:00:00
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0016_consent'
-down_revision: str | None = '0015_testers'
+down_revision: str | None = '0016_caps'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

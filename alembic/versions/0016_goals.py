@@ -4,7 +4,7 @@
 customer). New tables only: no parent table is rebuilt.
 
 Revision ID: 0016_goals
-Revises: 0015_testers
+Revises: 0016_consent
 Create Date: 2026-12-06 00:00:00
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0016_goals'
-down_revision: str | None = '0015_testers'
+down_revision: str | None = '0016_consent'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

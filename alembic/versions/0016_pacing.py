@@ -5,7 +5,7 @@ messages-per-minute limit) and `channelratelimit` (a workspace's messages-per-mi
 New tables only: no parent table is altered.
 
 Revision ID: 0016_pacing
-Revises: 0015_testers
+Revises: 0016_goals
 Create Date: 2026-12-05 23:50:00
 """
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0016_pacing'
-down_revision: str | None = '0015_testers'
+down_revision: str | None = '0016_goals'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

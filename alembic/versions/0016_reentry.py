@@ -5,7 +5,7 @@
 Where customers entered and who is inside lives in Redis (engine/runtime/reentry.py).
 
 Revision ID: 0016_reentry
-Revises: 0015_testers
+Revises: 0016_pacing
 Create Date: 2026-12-06 00:10:00
 """
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0016_reentry'
-down_revision: str | None = '0015_testers'
+down_revision: str | None = '0016_pacing'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
