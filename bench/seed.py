@@ -130,11 +130,13 @@ def event_flow(event: str = "bench_click") -> dict[str, Any]:
             "edges": [edge("ev", "sms"), edge("sms", "end")]}
 
 
-def publish(user_id: int, name: str, flow: dict[str, Any]) -> int:
+def publish(user_id: int, name: str, flow: dict[str, Any], **settings: Any) -> int:
+    """Create and publish; `settings` are further basic-information fields (pacing, goal: bench/rules.py)."""
     with write_session() as session:
         user = session.get(User, user_id)
         assert user is not None
-        activity = svc.create_activity(session=session, actor=user, data=ActivityInput(name=name), flow=flow)
+        activity = svc.create_activity(session=session, actor=user, data=ActivityInput(name=name, **settings),
+                                       flow=flow)
         activity_id = activity.id
     with write_session() as session:
         svc.publish(session=session, actor=session.get(User, user_id), activity_id=activity_id)

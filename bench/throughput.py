@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from bench import caps
+from bench import caps, rules
 from bench.stack import Stack, fmt_bytes, machine
 
 #: what a real deployment sets: webhook receivers take JSON arrays of 500 customers per POST (a CRM's bulk
@@ -66,7 +66,8 @@ def counters_of(record_id: int) -> dict[str, dict[str, int]]:
 
 
 def run_engine(size: int, *, workers: int, threads: int, timeout: float, keep: bool = False,
-               profile: str | None = None, verbose: bool = False, cap: bool = False) -> dict[str, Any]:
+               profile: str | None = None, verbose: bool = False, cap: bool = False, window: bool = False,
+               goal: bool = False) -> dict[str, Any]:
     from bench import seed
 
     env = dict(DEPLOYMENT_ENV)
@@ -83,7 +84,8 @@ def run_engine(size: int, *, workers: int, threads: int, timeout: float, keep: b
         stack.mark_cpu()
         started = datetime.now(UTC)
         t0 = time.monotonic()
-        activity = seed.publish(user, f"Throughput {size}", seed.throughput_flow(audience, f"{stack.sink_url}/hook"))
+        activity = seed.publish(user, f"Throughput {size}", seed.throughput_flow(audience, f"{stack.sink_url}/hook"),
+                                **rules.settings(window=window, goal_on=goal))
         def progress(record_id: int, elapsed: float) -> None:
             from engine.runtime.connection import get_redis
 
@@ -109,11 +111,12 @@ def run_engine(size: int, *, workers: int, threads: int, timeout: float, keep: b
                 "peak_rss": rss, "cpu_s": cpu, "counters": counters, "sink": sink,
                 "simulator": {k: sim[k] for k in ("unique", "duplicates", "receipts_sent")},
                 "workers": f"{workers}x{threads}", "dir": str(stack.dir) if keep else None, "cap": cap,
-                "cap_histories": histories}
+                "cap_histories": histories, "window": window, "goal": goal, "rules": rules.describe(activity)}
 
 
 def print_run(r: dict[str, Any]) -> None:
-    capped = ", frequency caps on" if r.get("cap") else ""
+    on = [k for k, label in (("cap", "frequency caps"), ("window", "send window"), ("goal", "goal")) if r.get(k)]
+    capped = f", {' + '.join(on)} on" if on else ""
     print(f"\n== {r['size']:,} customers ({r['workers']} workers{capped}): {r['status']} in {r['wall_s']:.1f} s — "
           f"{r['customer_steps']:,} customer-steps, {r['steps_per_s']:,.0f} steps/s (seeding {r['seed_s']:.1f} s)")
     if r["failure"]:
@@ -123,6 +126,7 @@ def print_run(r: dict[str, Any]) -> None:
     print("   webhook sink:", r["sink"], " simulator:", r["simulator"])
     if r.get("cap"):
         print(f"   frequency caps: {r['cap_histories']:,} customer histories in Redis")
+    print(f"   activity settings: {r['rules']}")
     for node_id, metrics in sorted(r["counters"].items()):
         shown = {k: v for k, v in sorted(metrics.items()) if v}
         print(f"   {node_id:8s} {shown}")
@@ -143,6 +147,8 @@ def main() -> None:
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--verbose", action="store_true", help="print progress every 5 s")
     parser.add_argument("--cap", action="store_true", help="switch the workspace's frequency caps on (bench/caps.py)")
+    parser.add_argument("--window", action="store_true", help="give the activity a send window (bench/rules.py)")
+    parser.add_argument("--goal", action="store_true", help="a goal, exit on goal (bench/rules.py)")
     args = parser.parse_args()
     info = machine()
     print(f"machine: {info['nproc']} CPUs ({info['cpu']}), {info['ram_gib']} GiB RAM, Python {info['python']}; "
@@ -150,7 +156,8 @@ def main() -> None:
     results: dict[str, Any] = {"machine": info, "date": datetime.now(UTC).isoformat(), "runs": []}
     for size in [int(s) for s in args.sizes.split(",") if s]:
         run = run_engine(size, workers=args.workers, threads=args.threads, timeout=args.timeout, keep=args.keep,
-                         profile=args.profile, verbose=args.verbose, cap=args.cap)
+                         profile=args.profile, verbose=args.verbose, cap=args.cap,
+                         window=args.window, goal=args.goal)
         results["runs"].append(run)
         print_run(run)
     runs = results["runs"]

@@ -28,7 +28,7 @@ from sqlmodel import col
 
 from engine.db import read_session, write_session
 from engine.models import Activity, ActivityGoal, ExecutionRecord, GoalConversion, table_of
-from engine.runtime import live
+from engine.runtime import live, reentry
 from engine.runtime.connection import get_redis
 from engine.runtime.details import ROUTE_TABLE
 from engine.runtime.goal_walk import HELD_OUT, exit_key, mark_exited
@@ -112,6 +112,7 @@ def on_goal_events(workspace_id: int, events: list[Event], *, store: RoundStore 
             for node_id, ids in per_node.items():
                 if node_id:
                     exited += mark_exited(store, record_id, node_id, ids)
+                    reentry.leave_now(store.r, record_id, ids)  # out of the flow now: no live run any more
                 else:  # walking, or done: out of the exit set's reach only at the next touch (if any)
                     pipe = store.r.pipeline(transaction=False)
                     pipe.sadd(exit_key(record_id), *ids)

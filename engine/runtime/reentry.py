@@ -263,6 +263,16 @@ def leave(r: Any, pipe: Any, record_id: int, members: list[int],
         r.register_script(_LEAVE)(keys=[f"re:live:{activity_id}"], args=[record_id, *left], client=pipe)
 
 
+def leave_now(r: Any, record_id: int, customer_ids: list[int]) -> int:
+    """Customers an exit took out while they waited (engine/runtime/goals.py) leave the round at once, not when
+    their wait wakes: "at most one live run" lets them in again from now. Only this round's entries go (a newer
+    round's stays). Returns how many left."""
+    activity_id = _tracked(r, record_id)
+    if activity_id is None or not customer_ids:
+        return 0
+    return int(r.register_script(_LEAVE)(keys=[f"re:live:{activity_id}"], args=[record_id, *customer_ids]))
+
+
 def release_round(r: Any, record_id: int) -> int:
     """The round ended or was stopped: everyone still counted inside it has left. Idempotent."""
     raw = r.get(f"re:act:{record_id}")

@@ -317,3 +317,30 @@ def _audience_of(activity_id: int) -> int:
         activity = session.get(Activity, activity_id)
         flow = session.get(ActivityVersion, activity.live_version_id).flow
     return int(next(n for n in flow["nodes"] if n["type"] == "target_audience")["config"]["audience_id"])
+
+
+def test_an_exit_lets_a_waiting_customer_out_at_once(engine) -> None:
+    """At most one live run: customers an exit event takes out of a Wait Until leave the flow when the event
+    arrives, not when the wait would have woken — the next cycle lets them in and still refuses the others."""
+    from engine.runtime.goals import on_goal_events
+    from engine.services import events
+    from engine.shared.goal_rules import GoalSettings
+
+    undo = events.register_event_hook(on_goal_events)
+    try:
+        activity_id, _ = _daily(engine, one_live_run=True, wait_hours=36,
+                                goal=GoalSettings(goal_event="order_paid", goal_days=7, exit_on_goal=True))
+        first = rounds(activity_id)[0]
+        engine.run_until(lambda: len(reentry.live_runs(engine.store.r, activity_id)) == 10, tick=False)
+        with write_session() as session:
+            workspace_id = session.get(Activity, activity_id).workspace_id
+            events.ingest(session=session, workspace_id=workspace_id,
+                          events=[{"qaid": f"L{i}", "name": "order_paid"} for i in range(3)])
+        live = reentry.live_runs(engine.store.r, activity_id)  # the hook ran after the commit: no waiting
+        assert len(live) == 7 and set(live.values()) == {first.id}
+        assert engine.store.counters(first.id)["w"]["exited"] == 3
+        second = _next_cycle(engine, activity_id, wait=True)
+        engine.run_until(lambda: _entered(engine, second.id, "w") == 3)
+        assert _refused(engine, second.id) == {"refused_live": 7}
+    finally:
+        undo()
