@@ -131,9 +131,10 @@ def _group_name(node: dict[str, Any], number: int) -> str:
     return name or f"Group {number}"
 
 
-def capped_value(m: dict[str, int]) -> list[tuple[str, int]]:
-    """Issue 16: beside failed, the customers a frequency cap kept from this touch (shown once there are any)."""
-    return [("capped", m["capped"])] if m.get("capped") else []
+def shown_if_any(m: dict[str, int], *keys: str) -> list[tuple[str, int]]:
+    """Issue 15/16's outcomes (opted out, capped, exited, held out): a card shows them once there are any, so a
+    flow that uses none of these rules keeps the seed's card."""
+    return [(key, m[key]) for key in keys if m.get(key)]
 
 
 def node_execution(node: dict[str, Any], metrics: dict[str, int]) -> NodeExecution:
@@ -147,10 +148,9 @@ def node_execution(node: dict[str, Any], metrics: dict[str, int]) -> NodeExecuti
     m = defaultdict(int, metrics)
     entered = m["entered"]
     if kind == SEND:
-        opted_out = [("opted_out", m["opted_out"])] if m["opted_out"] else []  # consent: shown once there are any
         return NodeExecution(node_id=str(node["id"]), kind=kind, trigger=trigger,
-                             values=[("failed", m["failed"]), *opted_out, *capped_value(m), ("success", m["success"]),
-                                     ("sent", m["sent"]), ("entered", entered)],
+                             values=[("failed", m["failed"]), *shown_if_any(m, "opted_out", "capped", "exited"),
+                                     ("success", m["success"]), ("sent", m["sent"]), ("entered", entered)],
                              extra={"pending": m["pending"], "not_sent": m["not_sent"], "stopped": m["stopped"],
                                     "opted_out": m["opted_out"],  # opted out of the channel: not sent (consent)
                                     **pacing.card_extra(m)})
@@ -166,7 +166,8 @@ def node_execution(node: dict[str, Any], metrics: dict[str, int]) -> NodeExecuti
     if m["stopped"]:  # the round was stopped while these customers were here: they went no further
         extra["stopped"] = m["stopped"]
     return NodeExecution(node_id=str(node["id"]), kind=kind, trigger=trigger,
-                         values=[("met", m["passed"]), ("entered", entered)], extra=extra)
+                         values=[*shown_if_any(m, "held_out", "exited"), ("met", m["passed"]), ("entered", entered)],
+                         extra=extra)
 
 
 def _latest_record(session: Session, activity_id: int, version_id: int | None = None) -> ExecutionRecord | None:

@@ -33,6 +33,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "targets": ("Targets", "green"), "inflows": ("Inflows", "gray"), "reached": ("Reached", "gray"),
     "opted_out": ("Opted out", "gray"),
     "capped": ("Capped", "orange"),
+    "exited": ("Exited", "purple"), "held_out": ("Held out", "gray"),
 }
 #: what the tooltip says each value is (the seed's words)
 MEANINGS: dict[str, str] = {
@@ -41,6 +42,8 @@ MEANINGS: dict[str, str] = {
     "targets": "targets achieved, all groups", "inflows": "inflows, all groups", "reached": "reached the end",
     "opted_out": "opted out of the channel (not sent)",
     "capped": "capped by a frequency cap (not sent, went on)",
+    "exited": "left the flow here by an exit criterion (goal or exit event, or attribute condition)",
+    "held_out": "held out of every touch (the holdout group, tracked for the goal)",
 }
 
 

@@ -6,8 +6,6 @@ shows the round's conversions, rate, exits and the split's branches, the Executi
 per version and round with the uplift chart. Screenshots of each."""
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -18,9 +16,19 @@ from engine.services.activities import ActivityInput
 from engine.services.goal_results import goal_report
 from engine.shared.goal_rules import GoalSettings, held_out
 from tests.browser.canvas_ui import open_canvas
-from tests.browser.conftest import WEB_DIR, Shot
-from tests.browser.execution_ui import actor, customers, edge, exec_bar, live_db, node, rounds, send_events, wait_until
-from tests.browser.live import LiveStack, live_stack
+from tests.browser.conftest import Shot
+from tests.browser.execution_ui import (
+    actor,
+    customers,
+    edge,
+    exec_bar,
+    module_stack,
+    node,
+    rounds,
+    send_events,
+    wait_until,
+)
+from tests.browser.live import LiveStack
 from tests.browser.ui import menu_action, search, sign_in
 
 pytestmark = pytest.mark.browser
@@ -28,10 +36,7 @@ VISIT, PAID = "goals_visit", "goals_paid"
 NAME = "Goals: visit follow-up"
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, redis_server: str) -> Iterator[LiveStack]:
-    with live_stack(tmp_path_factory.mktemp("live"), Path(WEB_DIR), redis_server) as running, live_db():
-        yield running
+stack = module_stack()
 
 
 def flow() -> dict:
@@ -123,6 +128,14 @@ def test_goal_exit_and_holdout_set_in_the_dialog_and_read_in_the_execution_views
     expect(section.locator("#analysis-goal-uplift .js-plotly-plot")).to_be_visible()
     section.scroll_into_view_if_needed()
     shot(page, "analysis-panel-goal")
+    # the cards: the trigger's held-out customers, the wait's exits (shown once there are any)
+    expect(exec_bar(page, "t").locator('[data-item="held_out"] .fc-exec-value')).to_have_text(str(len(held)))
+    exited_item = exec_bar(page, "w").locator('[data-item="exited"] .fc-exec-value')
+    if waiting:
+        expect(exited_item).to_have_text(str(waiting))
+    else:
+        expect(exited_item).to_have_count(0)
+    expect(exec_bar(page, "sms")).not_to_contain_text("Exited")  # nobody exited at the first touch
 
     # the Execution Records drawer: per version and per round, with the uplift chart
     page.goto(stack.url + "/")

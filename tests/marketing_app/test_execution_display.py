@@ -50,3 +50,20 @@ def test_a_send_with_opted_out_customers_shows_them_beside_failed() -> None:
         ("sent", "Sent", "7"), ("entered", "Entered", "10")]
     assert shown["attrs"]["opted_out"] == 3
     assert "3 opted out of the channel (not sent)" in shown["title"]
+
+
+def test_exits_and_the_holdout_show_on_the_cards_once_there_are_any() -> None:
+    trigger = display(node_execution({"id": "t", "type": "behavior_event"},
+                                     {"entered": 40, "passed": 30, "held_out": 10}))
+    assert [(i["key"], i["value"]) for i in trigger["items"]] == [("held_out", "10"), ("met", "30"),
+                                                                  ("entered", "40")]
+    assert "10 held out of every touch" in trigger["title"]
+    wait = display(node_execution({"id": "w", "type": "wait_until"}, {"entered": 20, "parked": 20, "passed": 16,
+                                                                      "exited": 4}))
+    assert [(i["key"], i["label"], i["value"], i["tone"]) for i in wait["items"]] == [
+        ("exited", "Exited", "4", "purple"), ("met", "Met", "16", "teal"), ("entered", "Entered", "20", "gray")]
+    sms = display(node_execution({"id": "sms", "type": "text_sms"},
+                                 {"entered": 16, "exited": 1, "success": 15, "sent": 15}))
+    assert [i["key"] for i in sms["items"]] == ["failed", "exited", "success", "sent", "entered"]
+    plain = display(node_execution({"id": "w", "type": "wait_until"}, {"entered": 5, "passed": 5}))
+    assert [i["key"] for i in plain["items"]] == ["met", "entered"]  # no rule used: the seed's card
