@@ -6,7 +6,7 @@ on animation frames). `TRACK_DELAYS` (added to every test page before the app's 
 timers still pending; `settle` resolves once none is pending and the view's transform has stayed the same
 for a few consecutive animation frames, i.e. every queued move has started and its animation has ended."""
 
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 #: timers of 40-600 ms are the app's deliberate delays (React's own are 0 ms, toasts' seconds)
 TRACK_DELAYS = """
@@ -76,3 +76,16 @@ def quiet(page: Page, selector: str, still_frames: int = 5) -> None:
     """Wait until the element's DOM (children, attributes, text) has not changed for `still_frames` animation
     frames: a re-render in answer to the server has been applied."""
     page.evaluate(_QUIET, [selector, still_frames, TIMEOUT_MS])
+
+
+#: every finite animation inside the element has ended (or was cancelled: a live re-render may replace an
+#: animated node, and its `finished` then rejects with an AbortError — that is an end too); the live dot's
+#: infinite pulse is left out
+_ANIMATIONS_DONE = """el => Promise.all(el.getAnimations({subtree: true})
+  .filter(a => a.effect.getComputedTiming().iterations !== Infinity)
+  .map(a => a.finished.catch(() => null)))"""
+
+
+def animations_done(found: Locator) -> None:
+    """Let a drawer's, panel's or dialog's opening animations end, so a screenshot shows it as a user sees it."""
+    found.evaluate(_ANIMATIONS_DONE)

@@ -37,8 +37,15 @@ def row(page: Page, name: str) -> Locator:
 def open_more(page: Page, name: str) -> Locator:
     """Open the row's More menu (once the last one has finished closing); returns the menu."""
     expect(page.locator(".row-menu")).to_have_count(0)
-    row(page, name).locator(".more-trigger").click()
     menu = page.locator(".row-menu")
+    for _ in range(2):  # a click that lands while the page is still hydrating opens nothing: click again
+        row(page, name).locator(".more-trigger").click()
+        try:
+            expect(menu).to_be_visible(timeout=5_000)
+            return menu
+        except AssertionError:
+            continue
+    row(page, name).locator(".more-trigger").click()
     expect(menu).to_be_visible()
     return menu
 
