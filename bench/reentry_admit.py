@@ -12,10 +12,9 @@ none of this (bench/throughput.py measures that path).
 
 import argparse
 import os
-import socket
-import subprocess
 import tempfile
 import time
+from pathlib import Path
 
 import redis
 
@@ -23,32 +22,17 @@ from engine.runtime import reentry
 from engine.runtime.store import RoundStore
 
 
-def _redis(work: str) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "yes", "--appendfsync", "everysec", "--dir", work],
-                            stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    return proc, url
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=1_000_000)
     args = parser.parse_args()
+    from tests.engine.channels.helpers import free_port
+    from tests.redis_process import RedisProcess
+
     with tempfile.TemporaryDirectory() as work:
-        proc, url = _redis(work)
+        server = RedisProcess(Path(work), free_port()).start()  # the run command's append-only Redis
         try:
-            r = redis.Redis.from_url(url)
+            r = redis.Redis.from_url(server.url)
             store = RoundStore(r)
             rule = reentry.Rule(activity_id=1, mode=reentry.ONCE, days=0, one_live=True)
             ids = list(range(1, args.customers + 1))
@@ -63,8 +47,7 @@ def main() -> None:
             print(f"Redis memory for {len(ids):,} customers (entries, live runs, refusals): "
                   f"{used / 2**20:,.0f} MiB; machine: {os.cpu_count()} cores")
         finally:
-            proc.terminate()
-            proc.wait(10)
+            server.stop()
 
 
 if __name__ == "__main__":

@@ -5,9 +5,11 @@ reads of the numbers the canvas draws (`#exec-<node>` with data-* attributes).""
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, col, select
 
@@ -18,7 +20,21 @@ from engine.services import activities as svc
 from engine.services.activities import ActivityInput
 from engine.services.audiences import create_static_audience
 from engine.services.execution import ExecutionView, execution_view
-from tests.browser.live import LiveStack
+from tests.browser.live import LiveStack, live_stack
+
+
+def module_stack(*, receipt_delay: float = 0.5, settings: dict[str, str] | None = None) -> Any:
+    """The `stack` fixture of a browser test file on the live engine: one running stack (tests/browser/live.py) per
+    file, and this process's sessions on its database. `stack = module_stack(...)` at the file's top level."""
+    from tests.browser.conftest import WEB_DIR
+
+    @pytest.fixture(scope="module")
+    def stack(tmp_path_factory: pytest.TempPathFactory, redis_server: str) -> Iterator[LiveStack]:
+        with live_stack(tmp_path_factory.mktemp("live"), Path(WEB_DIR), redis_server, receipt_delay=receipt_delay,
+                        settings=settings) as running, live_db():
+            yield running
+
+    return stack
 
 
 @contextmanager

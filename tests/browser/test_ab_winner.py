@@ -6,8 +6,6 @@ posted to the events API make group B significantly better, the scheduler's AB p
 customers walk on to B, and the panel shows each group's rate, the confidence, the winner, when and why."""
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -25,20 +23,21 @@ from engine.services import analysis
 from engine.services.activities import ActivityInput
 from engine.status import RecordStatus
 from tests.browser.canvas_ui import card, choose, click_card, configured, field, fill, fit, open_canvas
-from tests.browser.conftest import WEB_DIR, Shot
+from tests.browser.conftest import Shot
 from tests.browser.execution_ui import (
     actor,
     audience_of,
     customers,
     edge,
     exec_bar,
-    live_db,
+    module_stack,
     node,
     rounds,
     send_events,
     wait_until,
 )
-from tests.browser.live import LiveStack, live_stack
+from tests.browser.live import LiveStack
+from tests.browser.settle import animations_done
 from tests.browser.ui import sign_in, toast
 
 pytestmark = pytest.mark.browser
@@ -46,10 +45,7 @@ PURCHASE = "ab_auto_purchase"
 N, SHARE = 300, 40
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, redis_server: str) -> Iterator[LiveStack]:
-    with live_stack(tmp_path_factory.mktemp("live"), Path(WEB_DIR), redis_server) as running, live_db():
-        yield running
+stack = module_stack()
 
 
 def draft(audience_id: int) -> int:
@@ -73,8 +69,7 @@ def ab_panel(page: Page) -> Locator:
     exec_bar(page, "ab").click()
     found = page.locator("#analysis-panel")
     expect(found).to_have_attribute("data-node", "ab")
-    found.evaluate("el => Promise.all(el.getAnimations({subtree: true})"
-                   ".filter(a => a.effect.getComputedTiming().iterations !== Infinity).map(a => a.finished))")
+    animations_done(found)
     return found
 
 

@@ -5,9 +5,7 @@ reload; result labels filter the customer details (QAIDs), Last 5 Minutes / To D
 the worker and its operation record says "done" with the count; the crowd is offered in a Target Audience
 picker. Screenshots of each state: empty, touch, judgment, AB test, expired."""
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -28,19 +26,20 @@ from engine.services import activities as activity_service
 from engine.services import analysis, crowds
 from engine.services.activities import ActivityInput
 from tests.browser.canvas_ui import click_card, fit, open_canvas
-from tests.browser.conftest import WEB_DIR, Shot
+from tests.browser.conftest import Shot
 from tests.browser.execution_ui import (
     customers,
     edge,
     exec_bar,
-    live_db,
+    module_stack,
     node,
     publish,
     rounds,
     send_events,
     wait_until,
 )
-from tests.browser.live import LiveStack, live_stack
+from tests.browser.live import LiveStack
+from tests.browser.settle import animations_done
 from tests.browser.ui import sign_in
 
 pytestmark = pytest.mark.browser
@@ -48,13 +47,8 @@ VISIT, PURCHASE = "analysis_visit", "analysis_purchase"
 LINK = "https://shop.example.com/welcome"
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, redis_server: str) -> Iterator[LiveStack]:
-    # every send gets a receipt (80 % delivered, 20 % failed) 1.5 s after it was accepted: the numbers move
-    settings = {"SIMULATOR_SUCCESS_RATE": "0.8", "SIMULATOR_FAILURE_RATE": "0.2"}
-    with live_stack(tmp_path_factory.mktemp("live"), Path(WEB_DIR), redis_server, receipt_delay=1.5,
-                    settings=settings) as running, live_db():
-        yield running
+# every send gets a receipt (80 % delivered, 20 % failed) 1.5 s after it was accepted: the numbers move
+stack = module_stack(receipt_delay=1.5, settings={"SIMULATOR_SUCCESS_RATE": "0.8", "SIMULATOR_FAILURE_RATE": "0.2"})
 
 
 def flow() -> dict:
@@ -89,9 +83,7 @@ def open_panel(page: Page, node_id: str) -> Locator:
     expect(found).to_have_attribute("data-node", node_id)
     expect(found.locator("#analysis-title")).to_be_visible()
     # the drawer slides in: let its animations end, so screenshots show it as a user sees it at rest
-    found.evaluate("el => Promise.all(el.getAnimations({subtree: true})"
-                   ".filter(a => a.effect.getComputedTiming().iterations !== Infinity)"  # not the live dot's pulse
-                   ".map(a => a.finished))")
+    animations_done(found)
     return found
 
 

@@ -7,8 +7,6 @@ audience; the history on the details page keeps every decision; the list shows t
 it."""
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,9 +17,9 @@ from engine import db
 from engine.models import Activity, ExecutionRecord
 from engine.services import activities as acts
 from engine.services.activities import ActivityInput
-from tests.browser.conftest import WEB_DIR, Shot
-from tests.browser.execution_ui import actor, audience_of, customers, edge, live_db, node, wait_until
-from tests.browser.live import LiveStack, live_stack
+from tests.browser.conftest import Shot
+from tests.browser.execution_ui import actor, audience_of, customers, edge, module_stack, node, wait_until
+from tests.browser.live import LiveStack
 from tests.browser.ui import back_to_list, expect_tooltip, sign_in, sign_out, toast
 
 pytestmark = pytest.mark.browser
@@ -29,10 +27,7 @@ NAME = "Approval: spring launch SMS"
 STAFF_PHONE = "+8613700009999"  # issue 14: the manager's staff contact
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, redis_server: str) -> Iterator[LiveStack]:
-    with live_stack(tmp_path_factory.mktemp("live"), Path(WEB_DIR), redis_server) as running, live_db():
-        yield running
+stack = module_stack()
 
 
 def sim_messages(stack: LiveStack) -> list[dict]:

@@ -3,38 +3,32 @@ SMS on their profile (the history records it); an activity then sends an SMS to 
 the canvas and the action analysis count one "Opted out" beside the sends — the provider never received it; a
 marketer reads the consent without a control. Screenshots of each state."""
 
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.canvas_ui import open_canvas
-from tests.browser.conftest import WEB_DIR, Shot
+from tests.browser.conftest import Shot
 from tests.browser.execution_ui import (
     audience_of,
     customers,
     edge,
     exec_bar,
-    live_db,
+    module_stack,
     node,
     publish,
     rounds,
     wait_until,
 )
-from tests.browser.live import LiveStack, live_stack
+from tests.browser.live import LiveStack
+from tests.browser.settle import animations_done
 from tests.browser.ui import sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, redis_server: str) -> Iterator[LiveStack]:
-    with live_stack(tmp_path_factory.mktemp("live"), Path(WEB_DIR), redis_server, receipt_delay=0.2,
-                    settings={"SIMULATOR_SUCCESS_RATE": "1.0", "SIMULATOR_FAILURE_RATE": "0.0"}) as running, \
-            live_db():
-        yield running
+stack = module_stack(receipt_delay=0.2, settings={"SIMULATOR_SUCCESS_RATE": "1.0", "SIMULATOR_FAILURE_RATE": "0.0"})
 
 
 def row(page: Page, channel: str) -> Locator:
@@ -45,8 +39,7 @@ def panel_for(page: Page, node_id: str) -> Locator:
     exec_bar(page, node_id).click()
     found = page.locator("#analysis-panel")
     expect(found).to_have_attribute("data-node", node_id)
-    found.evaluate("el => Promise.all(el.getAnimations({subtree: true})"
-                   ".filter(a => a.effect.getComputedTiming().iterations !== Infinity).map(a => a.finished))")
+    animations_done(found)
     return found
 
 

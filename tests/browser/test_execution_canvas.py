@@ -6,9 +6,7 @@ details say so, and a private activity's canvas is not found for others, by URL 
 
 import re
 import time
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import redis
@@ -20,14 +18,14 @@ from engine.runtime import live
 from engine.services.execution import SEND
 from engine.status import RecordStatus
 from tests.browser.canvas_ui import card, line_path, on_screen, open_canvas
-from tests.browser.conftest import WEB_DIR, Shot
+from tests.browser.conftest import Shot
 from tests.browser.execution_ui import (
     audience_of,
     customers,
     edge,
     exec_bar,
     expect_numbers,
-    live_db,
+    module_stack,
     node,
     publish,
     rounds,
@@ -35,7 +33,7 @@ from tests.browser.execution_ui import (
     view,
     wait_until,
 )
-from tests.browser.live import LiveStack, live_stack
+from tests.browser.live import LiveStack
 from tests.browser.ui import menu_action, search, sign_in
 
 pytestmark = pytest.mark.browser
@@ -69,13 +67,8 @@ class SentEvents:
             page.wait_for_timeout(100)
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, redis_server: str) -> Iterator[LiveStack]:
-    # every send gets a receipt (80 % delivered, 20 % failed), so the numbers settle
-    receipts = {"SIMULATOR_SUCCESS_RATE": "0.8", "SIMULATOR_FAILURE_RATE": "0.2"}
-    with live_stack(tmp_path_factory.mktemp("live"), Path(WEB_DIR), redis_server, settings=receipts) as running, \
-            live_db():
-        yield running
+# every send gets a receipt (80 % delivered, 20 % failed), so the numbers settle
+stack = module_stack(settings={"SIMULATOR_SUCCESS_RATE": "0.8", "SIMULATOR_FAILURE_RATE": "0.2"})
 
 
 def event_flow(event: str = EVENT) -> dict:

@@ -5,8 +5,6 @@ Transactional in its dialog; two SMS rounds to the same customers run, and the s
 action analysis show "capped" beside failed / succeeded, with the rule as the reason."""
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -18,31 +16,27 @@ from engine.runtime.caps import RULES_TTL
 from engine.status import RecordStatus
 from marketing_app.views.cap_exempt_field import LABEL
 from tests.browser.canvas_ui import open_canvas
-from tests.browser.conftest import WEB_DIR, Shot
+from tests.browser.conftest import Shot
 from tests.browser.execution_ui import (
     audience_of,
     customers,
     edge,
     exec_bar,
-    live_db,
+    module_stack,
     node,
     publish,
     rounds,
     wait_until,
 )
-from tests.browser.live import LiveStack, live_stack
+from tests.browser.live import LiveStack
+from tests.browser.settle import animations_done
 from tests.browser.ui import dismiss_toasts, sign_in, sign_out, toast
 
 pytestmark = pytest.mark.browser
 PEOPLE = 8
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, redis_server: str) -> Iterator[LiveStack]:
-    receipts = {"SIMULATOR_SUCCESS_RATE": "1.0", "SIMULATOR_FAILURE_RATE": "0.0"}
-    with live_stack(tmp_path_factory.mktemp("caps"), Path(WEB_DIR), redis_server, settings=receipts) as running, \
-            live_db():
-        yield running
+stack = module_stack(settings={"SIMULATOR_SUCCESS_RATE": "1.0", "SIMULATOR_FAILURE_RATE": "0.0"})
 
 
 def sms_flow(audience_id: int) -> dict:
@@ -153,6 +147,5 @@ def test_an_admin_caps_sms_and_the_second_round_is_capped(stack: LiveStack, page
     chip.click()
     expect(panel.locator("#analysis-total")).to_have_attribute("data-total", str(phones))
     expect(panel).to_contain_text("Frequency cap: at most 1 Text SMS per customer in 7 days")
-    panel.evaluate("el => Promise.all(el.getAnimations({subtree: true})"
-                   ".filter(a => a.effect.getComputedTiming().iterations !== Infinity).map(a => a.finished))")
+    animations_done(panel)
     shot(page, "caps-analysis")

@@ -6,9 +6,7 @@ limit's backlog with its expected finish, and — on a "skip" activity — the s
 each state."""
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -22,21 +20,21 @@ from engine.services import pacing as pacing_service
 from engine.services.activities import ActivityInput
 from engine.services.pacing import PacingInput
 from tests.browser.canvas_ui import click_card, open_canvas
-from tests.browser.conftest import WEB_DIR, Shot
+from tests.browser.conftest import Shot
 from tests.browser.execution_ui import (
     actor,
     audience_of,
     customers,
     edge,
     exec_bar,
-    live_db,
+    module_stack,
     node,
     publish,
     rounds,
     view,
     wait_until,
 )
-from tests.browser.live import LiveStack, live_stack
+from tests.browser.live import LiveStack
 from tests.browser.ui import sign_in, toast
 
 pytestmark = pytest.mark.browser
@@ -44,10 +42,7 @@ pytestmark = pytest.mark.browser
 OPENS, CLOSES = "14:00", "10:00"
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, redis_server: str) -> Iterator[LiveStack]:
-    with live_stack(tmp_path_factory.mktemp("live"), Path(WEB_DIR), redis_server) as running, live_db():
-        yield running
+stack = module_stack()
 
 
 def _zone(local_hour: int) -> str:

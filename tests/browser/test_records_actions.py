@@ -4,8 +4,6 @@ a periodic activity stays In Progress for its next cycles (the next cycle itself
 test_record_actions.py, on a test clock); Re-run after a crowd-data failure makes a round the engine runs."""
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -13,7 +11,7 @@ from playwright.sync_api import Page, expect
 from engine import db
 from engine.models import Audience, AudienceKind, Schedule
 from engine.status import ActivityStatus, RecordStatus
-from tests.browser.conftest import WEB_DIR, Shot
+from tests.browser.conftest import Shot
 from tests.browser.execution_ui import (
     activity,
     audience_of,
@@ -21,7 +19,7 @@ from tests.browser.execution_ui import (
     edge,
     exec_bar,
     expect_numbers,
-    live_db,
+    module_stack,
     node,
     publish,
     rounds,
@@ -29,17 +27,14 @@ from tests.browser.execution_ui import (
     view,
     wait_until,
 )
-from tests.browser.live import LiveStack, live_stack
+from tests.browser.live import LiveStack
 from tests.browser.ui import back_to_list, dismiss_toasts, menu_action, row, search, sign_in, toast
 
 pytestmark = pytest.mark.browser
 EVENT = "exec_records_visit"
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, redis_server: str) -> Iterator[LiveStack]:
-    with live_stack(tmp_path_factory.mktemp("live"), Path(WEB_DIR), redis_server) as running, live_db():
-        yield running
+stack = module_stack()
 
 
 def open_records(page: Page, name: str):  # noqa: ANN201 — the drawer

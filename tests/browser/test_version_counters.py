@@ -5,8 +5,6 @@ in its selector, "V1 (draining)" and "V2 (live)", each number beside its version
 round without a reload; Execution Records names each round's version; the canvas header's
 "Per version" dialog lists every component for the chosen version, the wait V2 removed included ("—" in V2)."""
 
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -17,19 +15,20 @@ from engine.models import User
 from engine.services import activities as activity_service
 from engine.services import version_counters as vc
 from tests.browser.canvas_ui import open_canvas
-from tests.browser.conftest import WEB_DIR, Shot
+from tests.browser.conftest import Shot
 from tests.browser.execution_ui import (
     customers,
     edge,
     exec_bar,
-    live_db,
+    module_stack,
     node,
     publish,
     rounds,
     send_events,
     wait_until,
 )
-from tests.browser.live import LiveStack, live_stack
+from tests.browser.live import LiveStack
+from tests.browser.settle import animations_done
 from tests.browser.ui import menu_action, search, sign_in
 
 pytestmark = pytest.mark.browser
@@ -37,10 +36,7 @@ VISIT = "vc_visit"
 V1_PEOPLE, V2_PEOPLE = 8, 5
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, redis_server: str) -> Iterator[LiveStack]:
-    with live_stack(tmp_path_factory.mktemp("live"), Path(WEB_DIR), redis_server) as running, live_db():
-        yield running
+stack = module_stack()
 
 
 def flow(version: str, *, wait: bool) -> dict:
@@ -77,12 +73,6 @@ def choose(page: Page, select_id: str, label: str) -> None:
     expect(page.locator(f"#{select_id}")).to_contain_text(label)
 
 
-def at_rest(found: Locator) -> None:
-    """Let the drawer's or dialog's opening animations end, so a screenshot shows what a user sees at rest."""
-    found.evaluate("el => Promise.all(el.getAnimations({subtree: true})"
-                   ".filter(a => a.effect.getComputedTiming().iterations !== Infinity).map(a => a.finished))")
-
-
 def current(page: Page) -> Locator:
     return page.locator("#vc-panel-current")
 
@@ -110,7 +100,7 @@ def test_the_panel_and_the_header_show_numbers_per_version(stack: LiveStack, pag
         row = drawer.locator(f'.record-row[data-number="#{number}"]')
         expect(row).to_have_attribute("data-role", role)
         expect(row.locator("td").nth(1)).to_have_text(version)
-    at_rest(drawer)
+    animations_done(drawer)
     shot(page, "records-version-per-round")
     page.keyboard.press("Escape")
     expect(drawer).to_have_count(0)
@@ -121,7 +111,7 @@ def test_the_panel_and_the_header_show_numbers_per_version(stack: LiveStack, pag
     expect(panel).to_have_attribute("data-node", "sms")
     expect(panel.locator("#analysis-round")).to_have_text("Round #2 · V2 · In Progress")
     expect(panel.locator("#chart-funnel")).to_have_attribute("data-empty", "false")
-    at_rest(panel)
+    animations_done(panel)
     total = V1_PEOPLE + V2_PEOPLE
     expect(current(page)).to_have_attribute("data-version", "All versions")
     expect(page.locator("#vc-panel-entries")).to_have_text(str(total))
@@ -157,7 +147,7 @@ def test_the_panel_and_the_header_show_numbers_per_version(stack: LiveStack, pag
     page.click("#vc-open")  # the header's dialog: every component, the wait V2 removed included
     dialog = page.locator("#vc-dialog")
     expect(dialog).to_be_visible()
-    at_rest(dialog)
+    animations_done(dialog)
     expect(page.locator("#vc-dialog-version")).to_have_text("V2 (live)")  # the choice is kept
     wait_row = dialog.locator('.vc-row[data-node="w"]')
     expect(wait_row).to_have_attribute("data-present", "false")
