@@ -6,6 +6,7 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from marketing_app import styles
+from marketing_app.components.confirm_dialog import confirm_dialog
 from marketing_app.states.message_templates import CHANNEL_TABS, PAGE_SIZES, ROUTE
 from marketing_app.states.message_templates import MessageTemplatesState as S
 from marketing_app.templates import template
@@ -244,19 +245,11 @@ def _dialog() -> rx.Component:
 
 
 def _delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete template"),
-            rx.alert_dialog.description("Delete “", S.delete_name, "”? Components filled from it keep their "
-                                        "content."),
-            rx.flex(rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray",
-                                                     on_click=S.cancel_delete)),
-                    rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=S.confirm_delete,
-                                                     id="template-delete-ok")),
-                    justify="end", spacing="2", margin_top="12px"),
-        ),
-        open=S.delete_id != 0,
-    )
+    return confirm_dialog(
+        title=["Delete template"],
+        description=["Delete “", S.delete_name, "”? Components filled from it keep their content."],
+        action="Delete", on_confirm=S.confirm_delete, action_id="template-delete-ok",
+        open=S.delete_id != 0, on_cancel=S.cancel_delete)
 
 
 @template(route=ROUTE, title="Message templates", on_load=S.load)

@@ -6,6 +6,7 @@ import reflex as rx
 
 from engine.services.users import DISPLAY_NAME_MAX, PASSWORD_MIN, USERNAME_MAX
 from engine.services.workspace_settings import CAP_MAX, CAP_MIN, time_zones
+from marketing_app.components.confirm_dialog import confirm_dialog
 from marketing_app.components.settings_nav import settings_nav
 from marketing_app.states.settings import KEYS_ROUTE, ROLES, USERS_ROUTE, WORKSPACE_ROUTE, SettingsRedirectState
 from marketing_app.states.settings import KeysSettingsState as K
@@ -248,19 +249,12 @@ def _create_key_dialog() -> rx.Component:
 
 
 def _revoke_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Revoke “", K.revoke_name, "”?"),
-            rx.alert_dialog.description("The API refuses it at once; whatever sends with it stops. This cannot be "
-                                        "undone (create a new key instead).", size="2"),
-            rx.hstack(rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                      rx.alert_dialog.action(rx.button("Revoke", color_scheme="red", on_click=K.revoke,
-                                                       id="revoke-key-confirm")),
-                      justify="end", spacing="3", margin_top="12px"),
-            max_width="440px",
-        ),
-        open=K.revoke_id != "", on_open_change=K.set_revoke_open,
-    )
+    return confirm_dialog(
+        title=["Revoke “", K.revoke_name, "”?"],
+        description=["The API refuses it at once; whatever sends with it stops. This cannot be undone (create a new "
+                     "key instead)."],
+        action="Revoke", on_confirm=K.revoke, action_id="revoke-key-confirm",
+        open=K.revoke_id != "", on_open_change=K.set_revoke_open)
 
 
 @template(route=KEYS_ROUTE, title="Settings · API keys", on_load=K.load)

@@ -4,6 +4,7 @@ Anyone else gets the service's refusal (also when they type the URL)."""
 import reflex as rx
 
 from engine.services.frequency_caps import MAX_MESSAGES_MAX, WINDOW_DAYS_MAX
+from marketing_app.components.confirm_dialog import confirm_dialog
 from marketing_app.pages.settings import _buttons, _dialog_error, _frame, _label
 from marketing_app.states.settings_caps import CHANNELS, ROUTE
 from marketing_app.states.settings_caps import CapsSettingsState as C
@@ -56,18 +57,11 @@ def _dialog() -> rx.Component:
 
 
 def _delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete this frequency cap?"),
-            rx.alert_dialog.description(C.delete_text, ". Touches sent from now on no longer check it.", size="2"),
-            rx.hstack(rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                      rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=C.delete,
-                                                       id="delete-cap-confirm")),
-                      justify="end", spacing="3", margin_top="12px"),
-            max_width="440px",
-        ),
-        open=C.delete_id != "", on_open_change=C.set_delete_open,
-    )
+    return confirm_dialog(
+        title=["Delete this frequency cap?"],
+        description=[C.delete_text, ". Touches sent from now on no longer check it."],
+        action="Delete", on_confirm=C.delete, action_id="delete-cap-confirm",
+        open=C.delete_id != "", on_open_change=C.set_delete_open)
 
 
 @template(route=ROUTE, title="Settings · Frequency caps", on_load=C.load)

@@ -6,8 +6,8 @@ import reflex as rx
 
 from engine.services import consent as consent_service
 from engine.services.consent import ConsentView
-from marketing_app.routes import segment
-from marketing_app.states.service import events, run
+from marketing_app.states.customer_page import CustomerPage
+from marketing_app.states.service import Call, events, run
 
 TIME = "%Y-%m-%d %H:%M"
 STATUS_COLORS = {"opted_in": "green", "opted_out": "red", "unknown": "gray"}
@@ -17,13 +17,11 @@ def _status(value: str) -> str:
     return consent_service.STATUS_LABELS.get(value, value)
 
 
-class ConsentState(rx.State):
-    customer_id: int = 0
+class ConsentState(CustomerPage, rx.State):
     rows: list[dict[str, str]] = []
     history: list[dict[str, str]] = []
     can_edit: bool = False
     refusal: str = ""
-    error: str = ""
 
     def _show(self, view: ConsentView) -> None:
         self.rows = [{
@@ -41,25 +39,8 @@ class ConsentState(rx.State):
         } for h in view.history]
         self.can_edit, self.refusal, self.error = view.edit_refusal == "", view.edit_refusal, ""
 
-    async def _reload(self):
-        cid = self.customer_id
-        out = await run(self, lambda s, u: consent_service.consent_of(session=s, actor=u, customer_id=cid))
-        if out.signed_out:
-            return out.problem()
-        if out.error or out.value is None:
-            self.error = out.error or consent_service.NOT_FOUND
-            return None
-        self._show(out.value)
-        return None
-
-    @rx.event
-    async def load(self):
-        wanted = segment(self.router.url.path, 1)  # /customers/<id>
-        self.reset()
-        if not wanted.isdigit():
-            return None
-        self.customer_id = int(wanted)
-        return await self._reload()
+    def _fetch(self, customer_id: int) -> Call[ConsentView]:
+        return lambda s, u: consent_service.consent_of(session=s, actor=u, customer_id=customer_id)
 
     @rx.event
     async def change(self, channel: str, status: str):

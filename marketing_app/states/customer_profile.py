@@ -9,8 +9,9 @@ import reflex as rx
 from engine.services import customers as customers_service
 from engine.services.customers import CustomerProfile
 from engine.services.incoming import FAILURE, IN_FLOW, SUCCESS
-from marketing_app.routes import canvas_route, segment
-from marketing_app.states.service import events, run
+from marketing_app.routes import canvas_route
+from marketing_app.states.customer_page import CustomerPage
+from marketing_app.states.service import Call, events, run
 
 STATUS_LABELS = {SUCCESS: "Success", FAILURE: "Failure", IN_FLOW: "In the flow"}
 RESULT_LABELS = {"success": "Succeeded", "failed": "Failed", "pending": "No receipt yet", "opted_out": "Opted out"}
@@ -21,8 +22,7 @@ def _attribute_text(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-class CustomerProfileState(rx.State):
-    customer_id: int = 0
+class CustomerProfileState(CustomerPage, rx.State):
     head: dict[str, str] = {}
     attributes: list[list[str]] = []
     tags: list[list[str]] = []
@@ -31,7 +31,6 @@ class CustomerProfileState(rx.State):
     messages: list[dict[str, str]] = []
     retention_days: int = 7
     edit_refusal: str = ""
-    error: str = ""
     loaded: bool = False
     tag_open: bool = False
     attribute_open: bool = False
@@ -66,26 +65,11 @@ class CustomerProfileState(rx.State):
         self.retention_days, self.edit_refusal = p.retention_days, p.edit_refusal
         self.error, self.loaded = "", True
 
-    async def _reload(self):
-        cid = self.customer_id
-        out = await run(self, lambda s, u: customers_service.customer_profile(session=s, actor=u, customer_id=cid))
-        if out.signed_out:
-            return out.problem()
-        if out.error or out.value is None:
-            self.error, self.loaded = out.error or "Customer not found.", True
-            return None
-        self._show(out.value)
-        return None
+    def _fetch(self, customer_id: int) -> Call[CustomerProfile]:
+        return lambda s, u: customers_service.customer_profile(session=s, actor=u, customer_id=customer_id)
 
-    @rx.event
-    async def load(self):
-        wanted = segment(self.router.url.path, 1)  # /customers/<id>
-        self.reset()
-        if not wanted.isdigit():
-            self.error, self.loaded = customers_service.NOT_FOUND, True
-            return None
-        self.customer_id = int(wanted)
-        return await self._reload()
+    def _missing(self, error: str) -> None:
+        self.error, self.loaded = error, True
 
     # ------------------------------------------------------------------ admin edits
 

@@ -12,6 +12,7 @@ from engine.services import api_keys as keys_service
 from engine.services import users as users_service
 from engine.services import workspace_settings as ws_service
 from engine.services.users import ROLE_LABELS
+from marketing_app.states.admin_table import AdminTable
 from marketing_app.states.service import events, run
 
 USERS_ROUTE = "/settings/users"
@@ -33,10 +34,7 @@ class SettingsRedirectState(rx.State):
         return rx.redirect(USERS_ROUTE, replace=True)
 
 
-class UsersSettingsState(rx.State):
-    rows: list[dict[str, str]] = []
-    loaded: bool = False
-    refused: str = ""
+class UsersSettingsState(AdminTable, rx.State):
     create_open: bool = False
     reset_open: bool = False
     reset_id: str = ""
@@ -54,20 +52,12 @@ class UsersSettingsState(rx.State):
 
     @rx.event
     async def load(self):
-        out = await run(self, lambda s, u: users_service.list_users(session=s, actor=u))
-        self.loaded = True
-        if out.signed_out:
-            return out.problem()
-        if not out.ok or out.value is None:
-            self.rows, self.refused = [], out.error
-            return None
-        self.refused = ""
-        self.rows = [{"id": str(r.id), "username": r.username, "name": r.display_name, "role": r.role.value,
-                      "role_label": ROLE_LABELS[r.role], "active": "1" if r.active else "",
-                      "last_login": _time(r.last_login_at, "Never"), "created": _time(r.created_at),
-                      "self": "1" if r.is_self else "", "phone": r.phone, "email": r.email,
-                      "contact": " / ".join(x for x in (r.phone, r.email) if x) or "—"} for r in out.value]
-        return None
+        return await self._load_rows(lambda s, u: users_service.list_users(session=s, actor=u), lambda r: {
+            "id": str(r.id), "username": r.username, "name": r.display_name, "role": r.role.value,
+            "role_label": ROLE_LABELS[r.role], "active": "1" if r.active else "",
+            "last_login": _time(r.last_login_at, "Never"), "created": _time(r.created_at),
+            "self": "1" if r.is_self else "", "phone": r.phone, "email": r.email,
+            "contact": " / ".join(x for x in (r.phone, r.email) if x) or "—"})
 
     @rx.event
     def open_create(self):
@@ -165,10 +155,7 @@ class UsersSettingsState(rx.State):
             "User reactivated." if active else "User deactivated: they are signed out and cannot sign in.")
 
 
-class KeysSettingsState(rx.State):
-    rows: list[dict[str, str]] = []
-    loaded: bool = False
-    refused: str = ""
+class KeysSettingsState(AdminTable, rx.State):
     docs_url: str = ""
     create_open: bool = False
     dialog_error: str = ""
@@ -180,19 +167,11 @@ class KeysSettingsState(rx.State):
 
     @rx.event
     async def load(self):
-        out = await run(self, lambda s, u: keys_service.list_api_keys(session=s, actor=u))
-        self.loaded, self.docs_url = True, ws_service.api_docs_url()
-        if out.signed_out:
-            return out.problem()
-        if not out.ok or out.value is None:
-            self.rows, self.refused = [], out.error
-            return None
-        self.refused = ""
-        self.rows = [{"id": str(k.id), "name": k.name, "prefix": k.prefix + "…" if k.prefix else "(made before "
-                      "named keys)", "created_by": k.created_by or "—", "created": _time(k.created_at),
-                      "last_used": _time(k.last_used_at, "Never"), "revoked": _time(k.revoked_at, "")}
-                     for k in out.value]
-        return None
+        self.docs_url = ws_service.api_docs_url()
+        return await self._load_rows(lambda s, u: keys_service.list_api_keys(session=s, actor=u), lambda k: {
+            "id": str(k.id), "name": k.name, "prefix": k.prefix + "…" if k.prefix else "(made before named keys)",
+            "created_by": k.created_by or "—", "created": _time(k.created_at),
+            "last_used": _time(k.last_used_at, "Never"), "revoked": _time(k.revoked_at, "")})
 
     @rx.event
     def open_create(self):

@@ -6,6 +6,7 @@ import reflex as rx
 
 from engine.models.frequency_cap import ANY_CHANNEL
 from engine.services import frequency_caps as svc
+from marketing_app.states.admin_table import AdminTable
 from marketing_app.states.service import events, run
 
 ROUTE = "/settings/caps"
@@ -13,10 +14,7 @@ ROUTE = "/settings/caps"
 CHANNELS: list[tuple[str, str]] = svc.channel_choices()
 
 
-class CapsSettingsState(rx.State):
-    loaded: bool = False
-    refused: str = ""
-    rows: list[dict[str, str]] = []
+class CapsSettingsState(AdminTable, rx.State):
     dialog_open: bool = False
     editing: str = ""  # the rule being edited ("": a new rule)
     channel: str = ANY_CHANNEL
@@ -29,18 +27,9 @@ class CapsSettingsState(rx.State):
 
     @rx.event
     async def load(self):
-        out = await run(self, lambda s, u: svc.list_caps(session=s, actor=u))
-        self.loaded = True
-        if out.signed_out:
-            return out.problem()
-        if not out.ok or out.value is None:
-            self.rows, self.refused = [], out.error
-            return None
-        self.refused = ""
-        self.rows = [{"id": str(r.id), "channel": r.channel, "channel_label": r.channel_label,
-                      "most": str(r.max_messages), "days": str(r.window_days), "text": r.text[0].upper() + r.text[1:]}
-                     for r in out.value]
-        return None
+        return await self._load_rows(lambda s, u: svc.list_caps(session=s, actor=u), lambda r: {
+            "id": str(r.id), "channel": r.channel, "channel_label": r.channel_label, "most": str(r.max_messages),
+            "days": str(r.window_days), "text": r.text[0].upper() + r.text[1:]})
 
     @rx.event
     def open_new(self):

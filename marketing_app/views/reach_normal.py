@@ -3,6 +3,7 @@ The tasks are rows of the task table (views/reach_table.py, type Normal) with th
 
 import reflex as rx
 
+from marketing_app.components.confirm_dialog import confirm_dialog
 from marketing_app.states.reach import ReachState
 from marketing_app.states.reach_normal import NormalTaskState as N
 
@@ -58,18 +59,10 @@ def _form() -> rx.Component:
 
 
 def _delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete task"),
-            rx.alert_dialog.description("Delete “", N.delete_name, "”? It will not be sent."),
-            rx.flex(rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray",
-                                                     on_click=N.cancel_delete)),
-                    rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=N.confirm_delete,
-                                                     id="normal-delete-ok")),
-                    justify="end", spacing="2", margin_top="12px"),
-        ),
-        open=N.delete_id != 0,
-    )
+    return confirm_dialog(
+        title=["Delete task"], description=["Delete “", N.delete_name, "”? It will not be sent."],
+        action="Delete", on_confirm=N.confirm_delete, action_id="normal-delete-ok",
+        open=N.delete_id != 0, on_cancel=N.cancel_delete)
 
 
 def normal_tasks_panel() -> rx.Component:
