@@ -106,6 +106,9 @@ class Action(StrEnum):
 S = ActivityStatus
 ALL = frozenset(S)
 EXECUTED = frozenset({S.IN_PROGRESS, S.PAUSED, S.STOPPED, S.COMPLETED, S.ABNORMAL_END})
+#: a save edits the current version in place (engine/services/activities.py `saving_creates_version`); from any
+#: other status a published version is kept and the save makes a new one
+EDITED_IN_PLACE = frozenset({S.DRAFT, S.NOT_STARTED})
 A = ApprovalStatus
 #: every approval status an activity can have; None = never asked to go live
 ANY_APPROVAL: frozenset[ApprovalStatus | None] = frozenset({None, *A})

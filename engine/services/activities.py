@@ -41,6 +41,7 @@ from engine.services.moderation import banned_words
 from engine.shared.goal_rules import GoalSettings, check_settings, read_settings, save_settings
 from engine.shared.in_progress import gate, new_record, require_capacity, transition_or_conflict
 from engine.status import (
+    EDITED_IN_PLACE,
     RERUN_WITHDRAWN_BY,
     Action,
     ActivityStatus,
@@ -248,8 +249,7 @@ def saving_creates_version(activity: Activity, current: ActivityVersion | None) 
     (once: the next saves update that draft). The canvas's view (services.canvas) shows this same decision."""
     if current is None:
         return True
-    in_place = activity.status in (ActivityStatus.DRAFT, ActivityStatus.NOT_STARTED) or (
-        current.state == VersionState.DRAFT)
+    in_place = activity.status in EDITED_IN_PLACE or current.state == VersionState.DRAFT
     return not in_place
 
 
