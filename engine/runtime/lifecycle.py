@@ -16,7 +16,7 @@ from engine.shared import (
     reach_rows,  # noqa: F401  (session listener: the stored Reach Task rows)
     trigger_watch,  # noqa: F401  (session listener: trigger index follows activity status)
 )
-from engine.shared.in_progress import new_record, require_capacity, start_rerun
+from engine.shared.in_progress import new_record, require_capacity, start_rerun, superseded_rounds, take_over
 from engine.status import Action, ActivityStatus, RecordStatus, StatusError, allowed, transition
 
 RETENTION = timedelta(days=7)
@@ -42,7 +42,11 @@ def _enter_in_progress(session: Session, activity: Activity, action: Action, now
     except (StatusError, Conflict):
         return False  # at the cap: stays Not Started and is tried again next tick
     activity.status = next_status
-    new_record(session, activity, RecordTrigger.SCHEDULE)
+    # republished for a later start while rounds ran: the new round continues them, so nobody who entered them
+    # enters again because of the new version (issue 12 part 6)
+    draining = superseded_rounds(session, activity)
+    record = new_record(session, activity, RecordTrigger.REPUBLISH if draining else RecordTrigger.SCHEDULE)
+    take_over(session, draining, record)
     if activity.schedule != Schedule.ONCE:
         # cycles keep to the start time ("daily at 09:00"), not to the tick that noticed it
         start = activity.start_time if activity.start_time and activity.start_time <= now else now

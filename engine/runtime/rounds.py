@@ -43,7 +43,15 @@ from engine.shared import (
 )
 from engine.shared.audiences import CrowdDataError, materialize
 from engine.shared.testers import tester_ids
-from engine.status import Action, RecordAction, RecordStatus, StatusError, record_transition, transition
+from engine.status import (
+    Action,
+    ActivityStatus,
+    RecordAction,
+    RecordStatus,
+    StatusError,
+    record_transition,
+    transition,
+)
 
 log = logging.getLogger("engine.redis_state")  # the lost-round lines keep their logger
 
@@ -191,7 +199,10 @@ def _end(session: Session, record: ExecutionRecord, store: RoundStore, *,
     still_running = session.exec(select(ExecutionRecord.id).where(
         ExecutionRecord.activity_id == activity.id, ExecutionRecord.status == RecordStatus.IN_PROGRESS,
         ExecutionRecord.id != record.id, col(ExecutionRecord.is_test).is_(False))).first()
-    one_time_done = activity.schedule == Schedule.ONCE and not still_running
+    # a Not Started activity (republished or resumed for a later start) begins at its start time: a round of
+    # before that ends meanwhile does not finish it
+    one_time_done = activity.schedule == Schedule.ONCE and not still_running and \
+        activity.status != ActivityStatus.NOT_STARTED
     try:
         if failure:
             activity.status = transition(activity.status, Action.FAIL)

@@ -39,7 +39,15 @@ from engine.services import secrets as secret_service
 from engine.services.listing import expand_campaigns
 from engine.services.moderation import banned_words
 from engine.shared.goal_rules import GoalSettings, check_settings, read_settings, save_settings
-from engine.shared.in_progress import gate, new_record, require_capacity, transition_or_conflict
+from engine.shared.in_progress import (
+    close_entry,
+    gate,
+    live_rounds,
+    new_record,
+    require_capacity,
+    take_over,
+    transition_or_conflict,
+)
 from engine.status import (
     EDITED_IN_PLACE,
     RERUN_WITHDRAWN_BY,
@@ -343,6 +351,8 @@ def publish(
     if activity.status == ActivityStatus.IN_PROGRESS and next_status == ActivityStatus.IN_PROGRESS:
         republish(session, activity)
     else:
+        if activity.status == ActivityStatus.IN_PROGRESS:  # waits for a later start: its rounds drain meanwhile,
+            close_entry(session, live_rounds(session, activity))  # and the round at the start continues them
         _enter(session, activity, next_status, RecordTrigger.PUBLISH)
     _touch(activity)
     session.add_all([version, activity])
@@ -357,17 +367,11 @@ def republish(session: Session, activity: Activity) -> ExecutionRecord | None:
     `start_round`, engine/runtime/entered.py). It is the same run, so it does not count against max runs.
     Without a round in progress (a periodic activity between cycles) there is nothing to take over: the next
     cycle runs the new version. The drained rounds keep their In Progress status but are not live rounds."""
-    running = session.exec(select(ExecutionRecord).where(
-        ExecutionRecord.activity_id == activity.id, ExecutionRecord.status == RecordStatus.IN_PROGRESS,
-        col(ExecutionRecord.is_test).is_(False))).all()
+    running = live_rounds(session, activity)
     if not running:
         return new_record(session, activity, RecordTrigger.PUBLISH) if activity.schedule == Schedule.ONCE else None
     successor = new_record(session, activity, RecordTrigger.REPUBLISH)
-    for record in running:
-        record.entry_closed = True  # an audience round not yet started enters nobody: its successor does
-        if record.drained_by_id is None:
-            record.drained_by_id = successor.id
-        session.add(record)
+    take_over(session, running, successor)
     return successor
 
 

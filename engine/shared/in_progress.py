@@ -5,14 +5,14 @@ activity), the workspace's in-progress cap, and the execution record each round 
 from typing import Any
 
 from sqlalchemy.orm import object_session
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from engine import clock
 from engine.db import lock_workspace
 from engine.errors import Conflict
 from engine.models import Activity, ExecutionRecord, RecordTrigger, Workspace, row_id
 from engine.shared import reach_rows  # noqa: F401  (session listener: every new round gets its Reach Task rows)
-from engine.status import Action, ActivityStatus, StatusError, transition
+from engine.status import Action, ActivityStatus, RecordStatus, StatusError, transition
 
 
 def requires_approval(activity: Activity) -> bool:
@@ -79,3 +79,40 @@ def start_rerun(session: Session, activity: Activity, record: ExecutionRecord) -
     session.add_all([activity, record])
     session.flush()
     return rerun
+
+
+def live_rounds(session: Session, activity: Activity) -> list[ExecutionRecord]:
+    """The activity's real rounds In Progress that no later round has taken over yet (test rounds aside)."""
+    return list(session.exec(select(ExecutionRecord).where(
+        ExecutionRecord.activity_id == activity.id, ExecutionRecord.status == RecordStatus.IN_PROGRESS,
+        col(ExecutionRecord.is_test).is_(False), col(ExecutionRecord.drained_by_id).is_(None))).all())
+
+
+def superseded_rounds(session: Session, activity: Activity) -> list[ExecutionRecord]:
+    """The rounds a round beginning at the start time continues: those of an earlier version that were running
+    when the live version was published for a later start (still draining, or drained since), not yet taken
+    over. A Resume (same version) continues nothing: it runs the activity again."""
+    published = activity.published_at
+    if published is None:
+        return []
+    return [r for r in session.exec(select(ExecutionRecord).where(
+        ExecutionRecord.activity_id == activity.id, col(ExecutionRecord.is_test).is_(False),
+        col(ExecutionRecord.drained_by_id).is_(None), ExecutionRecord.version_id != activity.live_version_id,
+        col(ExecutionRecord.started_at) <= published)).all()
+        if r.status == RecordStatus.IN_PROGRESS or (r.ended_at is not None and r.ended_at >= published)]
+
+
+def close_entry(session: Session, rounds: list[ExecutionRecord]) -> None:
+    """Nobody new enters these rounds; the customers inside finish on the version they entered."""
+    for record in rounds:
+        record.entry_closed = True  # an audience round not yet started enters nobody: its successor does
+        session.add(record)
+
+
+def take_over(session: Session, rounds: list[ExecutionRecord], successor: ExecutionRecord) -> None:
+    """`successor` continues `rounds`: they drain, and it never enters anyone inside them
+    (engine/runtime/rounds.py `start_round`, engine/runtime/entered.py)."""
+    close_entry(session, rounds)
+    for record in rounds:
+        record.drained_by_id = successor.id
+        session.add(record)

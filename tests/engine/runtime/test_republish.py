@@ -237,3 +237,49 @@ def test_stopping_the_live_round_of_a_one_time_activity_stops_the_draining_one_t
     assert [r.status for r in rounds(activity_id)] == [RecordStatus.STOPPED, RecordStatus.STOPPED]
     with read_session() as session:
         assert session.get(Activity, activity_id).status == ActivityStatus.STOPPED
+
+
+def test_republished_for_a_later_start_the_old_round_drains_and_the_new_one_continues_it(engine, simulator) -> None:
+    """V2 published with a start time two hours ahead while V1's customers wait: the activity is Not Started, V1's
+    round drains (its end does not complete the activity), and at the start time one round on V2 enters only the
+    audience's new members — every customer is touched by one version."""
+    from datetime import timedelta
+
+    n = 300
+    audience: list[int] = []
+    activity_id, owner_id = seed_activity(n, lambda a: audience.append(a) or sms_wait_sms(a))
+    engine.run_until(lambda: engine.store.counters(rounds(activity_id)[0].id).get("w", {}).get("entered") == n)
+    v1 = rounds(activity_id)[0]
+    with write_session() as session:
+        activity = session.get(Activity, activity_id)
+        new_ids = set(upsert_customers(session=session, workspace_id=activity.workspace_id, rows=[
+            {"qaid": f"L{i:04d}", "name": f"L{i}", "phone": f"+8613600{i:06d}"} for i in range(NEW)]).ids.values())
+        add_members(session=session, audience_id=audience[0], customer_ids=sorted(new_ids))
+        owner = session.get(User, owner_id)
+        data = svc.activity_input(session=session, actor=owner, activity_id=activity_id).model_copy(
+            update={"start_time": engine.clock.at + timedelta(hours=2)})
+        svc.publish(session=session, actor=owner, activity_id=activity_id, data=data,
+                    flow=sms_wait_sms(audience[0], "V2"))
+    with read_session() as session:
+        assert session.get(Activity, activity_id).status == ActivityStatus.NOT_STARTED
+    assert [r.number for r in rounds(activity_id)] == [1] and rounds(activity_id)[0].entry_closed
+
+    engine.clock.advance(hours=1, seconds=1)  # V1's waiters go on and its round ends
+    engine.run_until(lambda: rounds(activity_id)[0].status == RecordStatus.COMPLETED)
+    with read_session() as session:  # the round's end did not finish the activity: V2 has not run yet
+        assert session.get(Activity, activity_id).status == ActivityStatus.NOT_STARTED
+
+    engine.clock.advance(hours=1)  # the start time: one round on V2, continuing V1's
+    engine.run_until(lambda: len(rounds(activity_id)) == 2)
+    second = rounds(activity_id)[1]
+    assert (second.trigger, second.version_id != v1.version_id) == ("republish", True)
+    assert rounds(activity_id)[0].drained_by_id == second.id
+    engine.run_until(lambda: engine.store.counters(second.id).get("w", {}).get("entered") == NEW)
+    assert engine.store.counters(second.id)["t"]["entered"] == NEW  # V1's customers did not enter again
+    engine.clock.advance(hours=1, seconds=1)
+    engine.run_until(lambda: rounds(activity_id)[1].status == RecordStatus.COMPLETED)
+    with read_session() as session:
+        assert session.get(Activity, activity_id).status == ActivityStatus.COMPLETED
+    touched = sent_by_record([v1.id, second.id])
+    assert len(touched) == n + NEW and all(len(by) == 1 for by in touched.values())
+    assert {c for c, by in touched.items() if by == {second.id}} == new_ids
