@@ -205,8 +205,9 @@ ACTIVITY_RULES: dict[Action, Rule] = {
     Action.DETAILS: Rule(ALL, None, "No details."),
     Action.EXECUTION_RECORDS: Rule(EXECUTED, None, "This activity has not been executed yet."),
     Action.BEGIN: Rule(frozenset({S.NOT_STARTED}), S.IN_PROGRESS, "Only a Not Started activity can begin."),
-    # A Paused one-time activity whose round drained stays Paused (Resume runs it again).
-    Action.COMPLETE: Rule(frozenset({S.IN_PROGRESS, S.NOT_STARTED}), S.COMPLETED, "Not running."),
+    # A Paused one-time activity whose round drained stays Paused (Resume runs it again); a Not Started one
+    # (published or resumed for a later start) begins at its start time, whatever its earlier rounds did.
+    Action.COMPLETE: Rule(frozenset({S.IN_PROGRESS}), S.COMPLETED, "Not running."),
     # The effective period is over: a Paused activity is finished too.
     Action.END_TIME: Rule(frozenset({S.IN_PROGRESS, S.NOT_STARTED, S.PAUSED}), S.COMPLETED, "Not running."),
     # A component failure in a round still draining after a Pause ends the activity as any round's does.

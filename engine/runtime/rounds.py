@@ -45,7 +45,6 @@ from engine.shared.audiences import CrowdDataError, materialize
 from engine.shared.testers import tester_ids
 from engine.status import (
     Action,
-    ActivityStatus,
     RecordAction,
     RecordStatus,
     StatusError,
@@ -199,17 +198,14 @@ def _end(session: Session, record: ExecutionRecord, store: RoundStore, *,
     still_running = session.exec(select(ExecutionRecord.id).where(
         ExecutionRecord.activity_id == activity.id, ExecutionRecord.status == RecordStatus.IN_PROGRESS,
         ExecutionRecord.id != record.id, col(ExecutionRecord.is_test).is_(False))).first()
-    # a Not Started activity (republished or resumed for a later start) begins at its start time: a round of
-    # before that ends meanwhile does not finish it
-    one_time_done = activity.schedule == Schedule.ONCE and not still_running and \
-        activity.status != ActivityStatus.NOT_STARTED
+    one_time_done = activity.schedule == Schedule.ONCE and not still_running
     try:
         if failure:
             activity.status = transition(activity.status, Action.FAIL)
         elif one_time_done:
             activity.status = transition(activity.status, Action.COMPLETE)
     except StatusError:
-        return  # the activity moved on meanwhile (stopped, republished): the record's end is enough
+        return  # the activity moved on meanwhile (stopped, waiting for a later start): the record's end is enough
     activity.updated_at = clock.now()
     session.add(activity)
 

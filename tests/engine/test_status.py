@@ -44,7 +44,6 @@ EXPECTED: dict[tuple[Action, ActivityStatus], ActivityStatus] = {
     **{(Action.RERUN, s): S.IN_PROGRESS for s in S if s not in (S.NOT_STARTED, S.PAUSED)},
     (Action.BEGIN, S.NOT_STARTED): S.IN_PROGRESS,
     (Action.COMPLETE, S.IN_PROGRESS): S.COMPLETED,
-    (Action.COMPLETE, S.NOT_STARTED): S.COMPLETED,
     **{(Action.END_TIME, s): S.COMPLETED for s in (S.IN_PROGRESS, S.NOT_STARTED, S.PAUSED)},
     (Action.FAIL, S.IN_PROGRESS): S.ABNORMAL_END,
     (Action.FAIL, S.PAUSED): S.ABNORMAL_END,
