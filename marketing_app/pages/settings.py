@@ -8,6 +8,7 @@ from engine.services.users import DISPLAY_NAME_MAX, PASSWORD_MIN, USERNAME_MAX
 from engine.services.workspace_settings import CAP_MAX, CAP_MIN, time_zones
 from marketing_app.components.confirm_dialog import confirm_dialog
 from marketing_app.components.settings_nav import settings_nav
+from marketing_app.components.settings_table import settings_table
 from marketing_app.states.settings import KEYS_ROUTE, ROLES, USERS_ROUTE, WORKSPACE_ROUTE, SettingsRedirectState
 from marketing_app.states.settings import KeysSettingsState as K
 from marketing_app.states.settings import UsersSettingsState as U
@@ -190,19 +191,9 @@ def settings_users() -> rx.Component:
         "active admin.",
         rx.hstack(rx.spacer(), rx.button(rx.icon("user_plus", size=14), "New user", on_click=U.open_create,
                                          id="new-user"), width="100%"),
-        rx.box(
-            rx.el.table(
-                rx.el.thead(rx.el.tr(rx.el.th("Name"), rx.el.th("Username", style={"width": "130px"}),
-                                     rx.el.th("Role", style={"width": "130px"}),
-                                     rx.el.th("Status", style={"width": "100px"}),
-                                     rx.el.th("Last sign-in (UTC)", style={"width": "150px"}),
-                                     rx.el.th("Staff contact", style={"width": "170px"}),
-                                     rx.el.th("", style={"width": "280px"}))),
-                rx.el.tbody(rx.foreach(U.rows, _user_row)),
-                class_name="settings-table", id="users-table",
-            ),
-            class_name="panel",
-        ),
+        settings_table(columns=[("Name", ""), ("Username", "130px"), ("Role", "130px"), ("Status", "100px"),
+                                ("Last sign-in (UTC)", "150px"), ("Staff contact", "170px"), ("", "280px")],
+                       rows=U.rows, row=_user_row, table_id="users-table"),
         _create_user_dialog(),
         _reset_dialog(),
         _contact_dialog(),
@@ -270,22 +261,10 @@ def settings_keys() -> rx.Component:
             rx.button(rx.icon("key_round", size=14), "New key", on_click=K.open_create, id="new-key"),
             width="100%", align="center",
         ),
-        rx.box(
-            rx.el.table(
-                rx.el.thead(rx.el.tr(rx.el.th("Name"), rx.el.th("Key", style={"width": "150px"}),
-                                     rx.el.th("Created by", style={"width": "130px"}),
-                                     rx.el.th("Created (UTC)", style={"width": "150px"}),
-                                     rx.el.th("Last used (UTC)", style={"width": "150px"}),
-                                     rx.el.th("Status", style={"width": "220px"}),
-                                     rx.el.th("", style={"width": "90px"}))),
-                rx.el.tbody(rx.foreach(K.rows, _key_row)),
-                class_name="settings-table", id="keys-table",
-            ),
-            rx.cond(K.rows.length() == 0,
-                    rx.center(rx.text("No API key yet: the API refuses every request until you create one.",
-                                      size="2", class_name="muted"), padding="32px", id="keys-empty")),
-            class_name="panel",
-        ),
+        settings_table(columns=[("Name", ""), ("Key", "150px"), ("Created by", "130px"), ("Created (UTC)", "150px"),
+                                ("Last used (UTC)", "150px"), ("Status", "220px"), ("", "90px")],
+                       rows=K.rows, row=_key_row, table_id="keys-table",
+                       empty="No API key yet: the API refuses every request until you create one."),
         _create_key_dialog(),
         _revoke_dialog(),
         _secret("API key “" + K.new_key_name + "”",

@@ -5,6 +5,7 @@ import reflex as rx
 
 from engine.services.frequency_caps import MAX_MESSAGES_MAX, WINDOW_DAYS_MAX
 from marketing_app.components.confirm_dialog import confirm_dialog
+from marketing_app.components.settings_table import settings_table
 from marketing_app.pages.settings import _buttons, _dialog_error, _frame, _label
 from marketing_app.states.settings_caps import CHANNELS, ROUTE
 from marketing_app.states.settings_caps import CapsSettingsState as C
@@ -73,21 +74,9 @@ def settings_caps() -> rx.Component:
         "flow. Transactional activities (their Basic information) are exempt.",
         rx.hstack(rx.spacer(), rx.button(rx.icon("plus", size=14), "New cap", on_click=C.open_new, id="new-cap"),
                   width="100%"),
-        rx.box(
-            rx.el.table(
-                rx.el.thead(rx.el.tr(rx.el.th("Channel", style={"width": "170px"}),
-                                     rx.el.th("At most", style={"width": "90px"}),
-                                     rx.el.th("Days", style={"width": "80px"}),
-                                     rx.el.th("Rule"),
-                                     rx.el.th("", style={"width": "150px"}))),
-                rx.el.tbody(rx.foreach(C.rows, _row)),
-                class_name="settings-table", id="caps-table",
-            ),
-            rx.cond(C.rows.length() == 0,
-                    rx.center(rx.text("No frequency cap: customers receive every message their activities send.",
-                                      size="2", class_name="muted"), padding="32px", id="caps-empty")),
-            class_name="panel",
-        ),
+        settings_table(columns=[("Channel", "170px"), ("At most", "90px"), ("Days", "80px"), ("Rule", ""),
+                                ("", "150px")], rows=C.rows, row=_row, table_id="caps-table",
+                       empty="No frequency cap: customers receive every message their activities send."),
         _dialog(),
         _delete_dialog(),
     )
