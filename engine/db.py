@@ -73,11 +73,24 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
+_DATABASE_CACHES: list[Callable[[], None]] = []
+
+
+def forget_with_engine(clear: Callable[[], None]) -> Callable[[], None]:
+    """Register a cache of rows read from the database (keyed by ids that another database reuses): it is
+    cleared with the engine. Returns `clear`, so a module can write `forget = forget_with_engine(_CACHE.clear)`."""
+    _DATABASE_CACHES.append(clear)
+    return clear
+
+
 def reset_engine() -> None:
-    """Forget the cached engine (tests that point DATABASE_URL elsewhere)."""
+    """Forget the cached engine and what was cached from its database (tests that point DATABASE_URL
+    elsewhere)."""
     if get_engine.cache_info().currsize:
         get_engine().dispose()
     get_engine.cache_clear()
+    for clear in _DATABASE_CACHES:
+        clear()
 
 
 @contextmanager

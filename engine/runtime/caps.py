@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 
 from engine import clock
 from engine.channels.base import Message, SendResult, SendStatus
+from engine.db import forget_with_engine
 from engine.models import Activity, ExecutionRecord
 from engine.models.frequency_cap import ANY_CHANNEL, FrequencyCap
 from engine.runtime.store import RoundStore
@@ -145,6 +146,9 @@ def forget() -> None:
     _cache.clear()
 
 
+forget_with_engine(forget)
+
+
 def _cached(kind: str, key: int, load: Any) -> Any:
     hit = _cache.get((kind, key))
     now = time.monotonic()
@@ -226,7 +230,9 @@ def screen(ports: SendingPorts, todo: list[Message], unsure: list[Message]) -> l
 def give_back(ports: SendingPorts, results: list[SendResult], record_id: int, node_id: str) -> None:
     """ports.send's hook after the channels answered: the slots of messages stopped before they left are freed
     (a cap counts messages sent). Costs nothing unless a round was stopped mid-batch."""
+    if ports.test or not rules_of(ports.session, ports.workspace_id):
+        return  # no cap, no slot taken (checked first: the scan below is per message)
     stopped = [r.customer_id for r in results if r.status == SendStatus.STOPPED]
-    if stopped and not ports.test and rules_of(ports.session, ports.workspace_id):
+    if stopped:
         release(ports.store.r, workspace_id=ports.workspace_id, record_id=record_id, node_id=node_id,
                 customer_ids=stopped)

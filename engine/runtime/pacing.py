@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from engine.components.base import Batch, Component, CustomerView, Outcome, Ports
-from engine.db import read_session
+from engine.db import forget_with_engine, read_session
 from engine.models import Activity, ActivityPacing, ChannelRateLimit, ExecutionRecord, Workspace
 from engine.models.pacing import SKIP
 from engine.runtime import send_window
@@ -65,6 +65,7 @@ class RoundRules:
 
 
 _CACHE: dict[int, tuple[float, RoundRules | None]] = {}
+forget_cache = forget_with_engine(_CACHE.clear)
 
 
 def rules_for(record_id: int) -> RoundRules | None:
@@ -100,10 +101,6 @@ def rules_for(record_id: int) -> RoundRules | None:
         _CACHE.clear()
     _CACHE[record_id] = (_now() + CACHE_TTL_S, rules)
     return rules
-
-
-def forget_cache() -> None:
-    _CACHE.clear()
 
 
 def held_kind(batch: str, node_id: str) -> str:
