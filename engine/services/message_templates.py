@@ -63,6 +63,11 @@ class TemplateChannel:
     fixed: tuple[tuple[str, str], ...] = ()  # config values a picked template sets too (WeChat: a text message)
 
     @property
+    def a_label(self) -> str:
+        """The label with its article: "a Text SMS", "an Email"."""
+        return ("an " if self.label[:1].lower() in "aeiou" else "a ") + self.label
+
+    @property
     def sms(self) -> bool:
         return self.key == "text_sms"
 
@@ -123,14 +128,14 @@ def _check_content(channel: TemplateChannel, subject: str, content: str) -> None
     """Clear refusals for what the channel's component would not take."""
     if channel.subject_field:
         if channel.subject_required and not subject.strip():
-            raise Invalid(f"Enter the {channel.subject_label.lower()}: a {channel.label} needs one.")
+            raise Invalid(f"Enter the {channel.subject_label.lower()}: {channel.a_label} needs one.")
         if len(subject) > channel.subject_max:
             raise Invalid(f"The {channel.subject_label.lower()} can be at most {channel.subject_max} characters "
                           f"for {channel.label} ({len(subject)} entered).")
         if problems := template_problems(channel.subject_label, subject):
             raise Invalid(problems[0])
     elif subject:
-        raise Invalid(f"A {channel.label} template has no subject.")
+        raise Invalid(f"{channel.a_label[0].upper()}{channel.a_label[1:]} template has no subject.")
     if not content.strip():
         raise Invalid("Enter the template's content.")
     if channel.pairs:
@@ -326,7 +331,8 @@ def _check_name(session: Session, workspace_id: int, channel: str, name: str, ex
     if exclude is not None:
         taken = taken.where(col(MessageTemplate.id) != exclude)
     if session.exec(taken).first() is not None:
-        raise Conflict(f"A {CHANNELS[channel].label} template named “{name}” already exists.")
+        raise Conflict(f"{CHANNELS[channel].a_label[0].upper()}{CHANNELS[channel].a_label[1:]} template named “{name}” "
+                       "already exists.")
     return name
 
 
@@ -374,6 +380,31 @@ def delete_template(*, session: Session, actor: User, template_id: int) -> None:
     session.flush()
 
 
+# ------------------------------------------------------------------------------------------------ in an editor
+
+
+def fill_from_template(*, session: Session, actor: User, template_id: int, channel: str,
+                       config: dict[str, Any]) -> tuple[dict[str, Any], MessageTemplate]:
+    """"Pick a template" in a message editor (a touch component on the canvas, a normal task's form): `config` of
+    a `channel` component with the template's content (and subject) in its fields. A template the actor may not
+    see is "Template not found"; one of another channel is refused."""
+    template = get_template(session=session, actor=actor, template_id=template_id)
+    wanted = channel_of(channel)
+    if template.channel != wanted.key:
+        theirs = CHANNELS[template.channel].label if template.channel in CHANNELS else template.channel
+        raise Invalid(f"That template is for {theirs}, not {wanted.label}.")
+    return apply_to_config(channel, config, subject=template.subject, content=template.content), template
+
+
+def save_from_config(*, session: Session, actor: User, channel: str, config: dict[str, Any], name: str,
+                     is_public: bool = True) -> MessageTemplate:
+    """"Save as template" in a message editor: the content (and subject) of a `channel` component's config as a
+    new template of that channel, with the rules and limits of `create_template`."""
+    subject, content = from_config(channel, config)
+    return create_template(session=session, actor=actor, channel=channel, name=name, content=content,
+                           subject=subject, is_public=is_public)
+
+
 # ------------------------------------------------------------------------------------------------ preview
 
 
@@ -419,5 +450,6 @@ def preview(*, session: Session, actor: User, channel: str, content: str, subjec
 
 
 __all__ = ["CHANNELS", "Moderation", "Preview", "TemplateChannel", "TemplatePage", "TemplateRow", "apply_to_config",
-           "channel_of", "create_template", "delete_template", "edit_template", "from_config", "get_template",
-           "list_templates", "moderation_of", "parse_pairs", "preview", "template_choices", "template_row"]
+           "channel_of", "create_template", "delete_template", "edit_template", "fill_from_template", "from_config",
+           "get_template", "list_templates", "moderation_of", "parse_pairs", "preview", "save_from_config",
+           "template_choices", "template_row"]

@@ -1,8 +1,12 @@
 """Normal tasks (seed 003): a send created on the Reach Tasks page — name, the channel's content, an audience,
 send now or at a time — rather than by a flow, on every touch channel the Reach pages list (issue 14): SMS
-(content, signature), Digital SMS (template, title), Email (subject, body), WeChat (text), Template Message
-(template, keywords "key: value" one a line), App Push (title, body). The content is the channel component's own
-config (`config`), checked by the component's validation, so the carrier sends it with the flows' code.
+(content, signature), Digital SMS (template, title, parameters "key: value" one a line), Email (subject, body),
+WeChat (text), Template Message (template, keywords "key: value" one a line), App Push (title, body). The
+content is the channel component's own config (`config`), checked by the component's validation, so the carrier
+sends it with the flows' code. The form can pick a message template of the channel or save its content as one
+(issue 15): the form is the component's config (`channel_config`) and back (`form_fields`), and the message
+templates service fills or reads that config as it does a component's on the canvas, under the templates'
+visibility.
 
 Life of a task:
 - **Moderating** when created or edited; the scheduler's tick (`moderate_and_send`) applies the workspace's
@@ -52,17 +56,22 @@ from engine.status import (
 
 EDIT_MARGIN = NORMAL_EDIT_MARGIN
 CHANNELS = tuple(REACH_CHANNELS)  # every Reach Tasks channel
+#: the touch component type each channel's task sends with (its message templates' channel)
+CHANNEL_COMPONENTS = {key: channel.component_type for key, channel in REACH_CHANNELS.items()}
 NAME_MAX = 60
 SMS_NODE = "sms"
 #: per channel: what the form's fields mean ({field: label}; "content" is always there) — the page's form reads it
 FIELDS: dict[str, dict[str, str]] = {
     "sms": {"content": "Content", "signature": "Signature"},
-    "digital-sms": {"template_id": "Template", "subject": "Title"},
+    "digital-sms": {"template_id": "Template", "subject": "Title",
+                    "content": "Parameters (key: value, one a line; optional)"},
     "email": {"subject": "Subject", "content": "Body"},
     "wechat": {"content": "Text"},
     "template-message": {"template_id": "Template", "content": "Keywords (key: value, one a line)"},
     "app-push": {"subject": "Title", "content": "Body"},
 }
+#: the fields a task may leave empty
+OPTIONAL = {"sms": frozenset({"signature"}), "digital-sms": frozenset({"content"})}
 LABELS = {NormalTaskStatus.MODERATING: "Moderating", NormalTaskStatus.REJECTED: "Rejected",
           NormalTaskStatus.SCHEDULED: STATUS_LABELS[TaskStatus.TO_BE_SENT]}
 SENT_ALREADY, TOO_CLOSE = NORMAL_SENT_ALREADY, NORMAL_TOO_CLOSE
@@ -123,13 +132,21 @@ def change_refusal(actor: User, task: NormalTask, now: datetime) -> str:
 
 
 def _keywords(text: str) -> dict[str, str]:
-    """Template Message keywords typed one a line, "key: value" (or "key=value")."""
+    """Template Message keywords, Digital SMS parameters: typed one a line, "key: value" (or "key=value")."""
     out: dict[str, str] = {}
     for line in text.splitlines():
         key, sep, value = line.partition(":") if ":" in line else line.partition("=")
         if sep and key.strip():
             out[key.strip()] = value.strip()
     return out
+
+
+def _pairs_problem(text: str, noun: str) -> str:
+    """Why "key: value" lines do not read as such ("" = they do): a line `_keywords` would drop."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip() and not _keywords(line):
+            return f"Line {number} of the {noun}: write each one as key: value."
+    return ""
 
 
 def channel_config(channel: str, data: TaskInput) -> dict[str, Any]:
@@ -139,7 +156,7 @@ def channel_config(channel: str, data: TaskInput) -> dict[str, Any]:
     if channel == "sms":
         return {"content": content, "signature": (data.signature or "").strip()}
     if channel == "digital-sms":
-        return {"template_id": template, "title": subject}
+        return {"template_id": template, "title": subject, "params": _keywords(content)}
     if channel == "email":
         return {"subject": subject, "body": content}
     if channel == "wechat":
@@ -165,7 +182,7 @@ def _required(channel: str, data: TaskInput) -> None:
     labels = FIELDS[channel]
     kind = REACH_CHANNELS[channel].label
     for field, label in labels.items():
-        if field == "signature":
+        if field in OPTIONAL.get(channel, ()):
             continue
         if not (getattr(data, field) or "").strip():
             noun = "SMS content" if channel == "sms" else f"{kind} {label.split(' (')[0].lower()}"
@@ -182,6 +199,9 @@ def _checked(session: Session, actor: User, channel: str, data: TaskInput,
     _required(channel, data)
     if channel == "sms" and (len((data.content or "").strip()) > 500 or len(data.signature or "") > 20):
         raise Invalid("The content can be at most 500 characters and the signature 20.")
+    if channel in ("template-message", "digital-sms"):
+        if why := _pairs_problem(data.content or "", "keywords" if channel == "template-message" else "parameters"):
+            raise Invalid(why)
     config = channel_config(channel, data)
     if channel == "template-message" and not config["keywords"]:
         raise Invalid("Enter the keywords, one a line as key: value.")
@@ -204,18 +224,31 @@ def _apply(task: NormalTask, ok: TaskInput, config: dict[str, Any]) -> None:
     task.audience_id, task.send_at = int(ok.audience_id or 0), ok.send_at
 
 
+def form_fields(channel: str, config: dict[str, Any], keep: TaskInput | None = None) -> TaskInput:
+    """The form's channel fields for a component config — `channel_config` read backwards (Edit; a picked
+    template) —, the name, audience and send time kept from `keep`."""
+    def text(field: str) -> str:
+        return str(config.get(field) or "")
+
+    def pairs(field: str) -> str:
+        return "\n".join(f"{k}: {v}" for k, v in dict(config.get(field) or {}).items())
+
+    fields = {"sms": {"content": text("content"), "signature": text("signature")},
+              "digital-sms": {"template_id": text("template_id"), "subject": text("title"), "content": pairs("params")},
+              "email": {"subject": text("subject"), "content": text("body")},
+              "wechat": {"content": text("content")},
+              "template-message": {"template_id": text("template_id"), "content": pairs("keywords")},
+              "app-push": {"subject": text("title"), "content": text("body")}}.get(channel)
+    if fields is None:
+        raise NotFound(f"No reach channel '{channel}'.")
+    empty = {"content": "", "signature": "", "subject": "", "template_id": ""}
+    return (keep or TaskInput(name="")).model_copy(update={**empty, **fields})
+
+
 def form_of(task: NormalTask) -> TaskInput:
     """The form's fields of a task (Edit)."""
-    config = config_of(task)
-    content = task.content
-    if task.channel == "template-message":
-        content = "\n".join(f"{k}: {v}" for k, v in (config.get("keywords") or {}).items())
-    elif task.channel in ("email", "app-push"):
-        content = str(config.get("body") or "")
-    return TaskInput(name=task.name, content=content, signature=task.signature,
-                     subject=str(config.get("subject") or config.get("title") or ""),
-                     template_id=str(config.get("template_id") or ""), audience_id=task.audience_id,
-                     send_at=_aware(task.send_at))
+    return form_fields(task.channel, config_of(task), TaskInput(name=task.name, audience_id=task.audience_id,
+                                                                 send_at=_aware(task.send_at)))
 
 
 def create(*, session: Session, actor: User, channel: str, data: TaskInput, now: datetime | None = None) -> NormalTask:
@@ -367,6 +400,6 @@ def list_normal(*, session: Session, actor: User, channel: str, now: datetime | 
     return out
 
 
-__all__ = ["EDIT_MARGIN", "FIELDS", "NormalRow", "TaskInput", "change_refusal", "channel_config", "config_of", "create",
-           "delete", "form_of", "get_normal", "has_work", "list_normal", "moderate_and_send", "normal_content",
-           "update"]
+__all__ = ["EDIT_MARGIN", "FIELDS", "OPTIONAL", "NormalRow", "TaskInput", "change_refusal", "channel_config",
+           "CHANNEL_COMPONENTS", "config_of", "create", "delete", "form_fields", "form_of", "get_normal", "has_work",
+           "list_normal", "moderate_and_send", "normal_content", "update"]

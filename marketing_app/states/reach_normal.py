@@ -4,10 +4,14 @@ template and its keywords, ... —, audience, send now or at a time typed in the
 refused by the engine (engine.services.normal_tasks) where the 5-minute rule or moderation says so. The tasks
 themselves are rows of the page's task table (`ReachState`, type Normal). The scheduler moderates and sends them;
 while one is Moderating, due or sending, this state re-reads them every second (their status moves on the
-scheduler's tick, which announces nothing) and has the table read again when they changed."""
+scheduler's tick, which announces nothing) and has the table read again when they changed.
+The form's template bar (`NormalTaskTemplateState`, the canvas panel's `TemplatePicker`) picks a message template
+of the channel into the form's fields or saves them as one: the form is read as the channel component's config
+(`normal_tasks.channel_config`) and written back from it (`normal_tasks.form_fields`)."""
 
 import asyncio
 from datetime import datetime
+from typing import Any
 
 import reflex as rx
 
@@ -18,6 +22,7 @@ from engine.services.normal_tasks import NormalRow, TaskInput
 from marketing_app.routes import segment
 from marketing_app.states.reach import ReachState
 from marketing_app.states.service import run
+from marketing_app.states.template_picker import TemplatePicker
 
 POLL_S = 1.0
 MOVING = ("moderating", "to_be_sent", "sending")
@@ -73,6 +78,11 @@ class NormalTaskState(rx.State):
     @rx.var
     def template_label(self) -> str:
         return normal_tasks.FIELDS.get(self.channel, {}).get("template_id", "")
+
+    @rx.var
+    def component(self) -> str:
+        """The touch component type the channel sends with: its message templates' channel."""
+        return normal_tasks.CHANNEL_COMPONENTS.get(self.channel, "")
 
     @rx.var
     def has_signature(self) -> bool:
@@ -197,6 +207,16 @@ class NormalTaskState(rx.State):
     def set_send_at(self, value: str):
         self.send_at, self.form_error = value, ""
 
+    def _fields(self) -> TaskInput:
+        """The form's channel fields (and name), as the service reads them."""
+        return TaskInput(name=self.name, content=self.content, signature=self.signature, subject=self.subject,
+                         template_id=self.template_id)
+
+    def _set_fields(self, data: TaskInput) -> None:
+        self.content, self.signature, self.subject, self.template_id = (data.content, data.signature, data.subject,
+                                                                        data.template_id)
+        self.form_error = ""
+
     @rx.event
     async def save(self):
         zone, editing, channel = self.time_zone, self.editing, self.channel
@@ -208,9 +228,8 @@ class NormalTaskState(rx.State):
         if self.timing == "later" and when is None:
             self.form_error = "Send time: enter when to send it, or choose Send now."
             return None
-        data = TaskInput(name=self.name, content=self.content, signature=self.signature, subject=self.subject,
-                         template_id=self.template_id,
-                         audience_id=int(self.audience) if self.audience.isdigit() else None, send_at=when)
+        data = self._fields().model_copy(update={"audience_id": int(self.audience) if self.audience.isdigit() else None,
+                                                 "send_at": when})
 
         def go(s, u):  # noqa: ANN001, ANN202 — run's call
             if editing:
@@ -249,3 +268,18 @@ class NormalTaskState(rx.State):
             return out.problem()
         await self._reload()
         return [rx.toast.success(f"Deleted “{name}”."), ReachState.refresh_now]
+
+
+class NormalTaskTemplateState(TemplatePicker, rx.State):
+    """The New task / Edit form's template bar: the form's fields as the channel component's config."""
+
+    async def _edited(self, *, to_fill: bool) -> tuple[str, dict[str, Any]] | None:
+        form = await self.get_state(NormalTaskState)
+        if not form.form_open or form.channel not in normal_tasks.CHANNEL_COMPONENTS:
+            return None
+        return normal_tasks.CHANNEL_COMPONENTS[form.channel], normal_tasks.channel_config(form.channel, form._fields())
+
+    async def _fill(self, config: dict[str, Any], name: str):  # noqa: ANN202 — an event's return
+        form = await self.get_state(NormalTaskState)
+        form._set_fields(normal_tasks.form_fields(form.channel, config, form._fields()))
+        return rx.toast.success(f"Filled from the template “{name}”.")

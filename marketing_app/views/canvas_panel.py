@@ -15,9 +15,10 @@ from marketing_app import styles
 from marketing_app.states import canvas_model as model
 from marketing_app.states.canvas_config import CanvasConfigState
 from marketing_app.states.canvas_form import Choice, FieldRow
+from marketing_app.states.canvas_message_templates import CanvasMessageTemplateState
 from marketing_app.states.canvas_panel import CanvasPanelState
 from marketing_app.views.activity_pacing import touch_pacing
-from marketing_app.views.canvas_message_templates import template_bar
+from marketing_app.views.template_bar import template_bar
 
 S = CanvasConfigState  # the events: each edit is a configure step on the canvas's graph
 P = CanvasPanelState  # what the panel shows (its own state: a graph change does not re-render the panel)
@@ -359,7 +360,8 @@ def config_panel() -> rx.Component:
                 rx.vstack(
                     _status(),
                     rx.cond((P.icon == "touch") | (P.icon == "push"), touch_pacing()),
-                    rx.cond(P.templates, template_bar()),
+                    rx.cond(P.templates,
+                            template_bar(CanvasMessageTemplateState, channel=P.kind, read_only=P.read_only)),
                     rx.cond(P.kind == "end",
                             rx.text("End has nothing to configure: customers leave the flow here.", size="2",
                                     color=styles.MUTED)),

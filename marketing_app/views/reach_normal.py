@@ -1,21 +1,27 @@
 """The Reach Tasks page's normal tasks bar (every channel): New task, and the New task / Edit and Delete dialogs.
-The tasks are rows of the task table (views/reach_table.py, type Normal) with their Edit / Delete."""
+The tasks are rows of the task table (views/reach_table.py, type Normal) with their Edit / Delete. The form has
+the message editors' template bar (views/template_bar.py): pick a template of the channel, save as template."""
 
 import reflex as rx
 
 from marketing_app.components.confirm_dialog import confirm_dialog
 from marketing_app.states.reach import ReachState
 from marketing_app.states.reach_normal import NormalTaskState as N
+from marketing_app.states.reach_normal import NormalTaskTemplateState
+from marketing_app.views.template_bar import template_bar
 
 
 def _form() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title(rx.cond(N.editing != 0, "Edit task", "New task")),
-            rx.dialog.description("A ", ReachState.channel_label, " send to an audience, moderated before it is "
-                                  "sent.", size="2"),
+            rx.dialog.description(rx.cond(ReachState.channel_label.lower().startswith("e")
+                                          | ReachState.channel_label.lower().startswith("a"), "An ", "A "),
+                                  ReachState.channel_label, " send to an audience, moderated before it is sent.",
+                                  size="2"),
             rx.vstack(
                 rx.input(value=N.name, on_change=N.set_name, placeholder="Task name", id="normal-name", width="100%"),
+                template_bar(NormalTaskTemplateState, channel=N.component, what="this task's content"),
                 rx.cond(N.template_label != "",
                         rx.input(value=N.template_id, on_change=N.set_template_id, placeholder=N.template_label,
                                  id="normal-template", width="100%")),

@@ -2,7 +2,8 @@
 with its live preview for a customer picked by QAID (the engine's renderer: their name and city), the segment
 count and the moderation badge (a banned word fails it), the channel tabs; then on the canvas a Text SMS
 component filled from the template ("Pick a template", saved with Save Draft) and a component's content saved
-as a new template ("Save as template"), which the page then lists."""
+as a new template ("Save as template"), which the page then lists; and the same bar in a normal task's New task
+form on the Reach Tasks page (the channel's visible templates; the form filled; its content saved as one)."""
 
 import re
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from sqlmodel import Session, select
 
 from engine.db import make_engine
 from engine.models import Customer, User
+from engine.models.normal_task import NormalTask
 from engine.services import message_templates as mt
 from engine.services import moderation
 from tests.browser.canvas_ui import canvas_tool, click_card, field, fill, new_activity, open_canvas, saved
@@ -196,3 +198,69 @@ def test_a_manager_reads_templates_and_cannot_change_them(app_server: RunningApp
     expect(page.locator("#template-content")).to_have_attribute("readonly", "")
     expect(page.locator("#preview-subject")).to_have_text("Welcome, Alex Chen")
     shot(page, "manager-view")
+
+
+def _normal_tasks(db: str, name: str) -> list[NormalTask]:
+    with _session(db) as session:
+        return list(session.exec(select(NormalTask).where(NormalTask.name == name)).all())
+
+
+def test_a_normal_task_picks_a_template_and_saves_its_content_as_one(app_server: RunningApp, page: Page,
+                                                                     shot: Shot) -> None:
+    db = app_server.database_url
+    with _session(db, commit=True) as session:
+        mt.create_template(session=session, actor=_user(session, "marketer"), channel="email", name="Monthly digest",
+                           subject="Your {city} digest, {name}", content="Hello {name}, here is the month.")
+        mt.create_template(session=session, actor=_user(session, "marketer2"), channel="email",
+                           name="Leo's draft mail", subject="Psst", content="Only Leo sees this.", is_public=False)
+        mt.create_template(session=session, actor=_user(session, "marketer"), channel="text_sms", name="SMS only",
+                           content="Hi {name}")
+    sign_in(page, app_server.url, "marketer")
+    page.goto(f"{app_server.url}/reach/email")
+    page.click("#new-task")
+    page.fill("#normal-name", "Digest from a template")
+    expect(page.locator("#create-template-link")).to_have_attribute("href", "/templates/messages?channel=email")
+
+    # the picker offers this channel's templates the user may see: not another channel's, not a private one of Leo's
+    page.click("#pick-template")
+    expect(page.locator(".template-choice")).to_have_count(len(served(db, "marketer", channel="email").rows))
+    expect(page.locator('.template-choice[data-name="Monthly digest"]')).to_be_visible()
+    expect(page.locator('.template-choice[data-name="Leo\'s draft mail"]')).to_have_count(0)
+    expect(page.locator('.template-choice[data-name="SMS only"]')).to_have_count(0)
+    shot(page, "normal-task-pick-menu")
+    page.locator('.template-choice[data-name="Monthly digest"]').click()
+    toast(page, "Filled from the template “Monthly digest”.")
+    expect(page.locator("#normal-subject")).to_have_value("Your {city} digest, {name}")
+    expect(page.locator("#normal-content")).to_have_value("Hello {name}, here is the month.")
+    expect(page.locator("#normal-name")).to_have_value("Digest from a template")  # the rest of the form stays
+    shot(page, "normal-task-filled")
+
+    # Save as template: the form's content, a private template of the channel
+    page.fill("#normal-content", "Hello {name}, here is the month, with a coupon.")
+    page.click("#save-as-template")
+    page.fill("#save-template-name", "Monthly digest")  # the name is taken on this channel: said in the dialog
+    page.click("#save-template-ok")
+    expect(page.locator("#save-template-error")).to_have_text(
+        "An Email template named “Monthly digest” already exists.")
+    page.fill("#save-template-name", "Monthly digest + coupon")
+    expect(page.locator("#save-template-error")).to_have_count(0)  # a new name clears it (the dialog then shrinks)
+    page.click("#save-template-public")  # private: the creator's and the admins'
+    expect(page.locator("#save-template-public")).to_have_attribute("data-state", "unchecked")
+    page.locator("#save-template-public").evaluate(  # its slide ended, for the screenshot
+        "el => Promise.all(el.getAnimations({subtree: true}).map(a => a.finished))")
+    shot(page, "normal-task-save-as-template")
+    page.click("#save-template-ok")
+    toast(page, "Saved as the template “Monthly digest + coupon”.")
+    saved = {r.name: r for r in served(db, "marketer", channel="email").rows}["Monthly digest + coupon"]
+    assert (saved.subject, saved.content, saved.is_public) == (
+        "Your {city} digest, {name}", "Hello {name}, here is the month, with a coupon.", False)
+    assert "Monthly digest + coupon" not in {r.name for r in served(db, "marketer2", channel="email").rows}
+
+    # the task itself is saved with the picked (and edited) content, Moderating
+    expect(page.locator("#normal-tasks")).to_be_visible()
+    page.click("#normal-save")
+    toast(page, "“Digest from a template” is being moderated")
+    (task,) = _normal_tasks(db, "Digest from a template")
+    assert task.config == {"subject": "Your {city} digest, {name}",
+                           "body": "Hello {name}, here is the month, with a coupon."}
+    shot(page, "normal-task-saved")

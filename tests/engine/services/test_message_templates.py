@@ -38,7 +38,7 @@ def test_limits_are_refused_with_clear_messages_and_nothing_saved(session: Sessi
          "at most 500 characters for Text SMS \\(501 entered\\)"),
         (dict(channel="text_sms", name="A", content="Hi {name"), Invalid, "unmatched brace"),
         (dict(channel="text_sms", name="A", content="Hi", subject="S"), Invalid, "has no subject"),
-        (dict(channel="email", name="A", content="Body"), Invalid, "Enter the subject: a Email needs one"),
+        (dict(channel="email", name="A", content="Body"), Invalid, "Enter the subject: an Email needs one"),
         (dict(channel="email", name="A", content="Body", subject="s" * 201), Invalid, "at most 200 characters"),
         (dict(channel="app_push", name="A", content="b" * 501, subject="T"), Invalid, "at most 500 characters"),
         (dict(channel="template_message", name="A", content="no colon here"), Invalid, "Line 1: write each"),
