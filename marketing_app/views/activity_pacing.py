@@ -20,7 +20,7 @@ def _time(label: str, value: rx.Var, on_change, input_id: str) -> rx.Component: 
 
 def pacing_fields(form, prefix: str) -> rx.Component:  # noqa: ANN001 — a state class with PacingFields
     return rx.vstack(
-        rx.text("Send window and rate limit", size="2", weight="medium"),
+        rx.text("Send window and rate limit", size="2", weight="bold"),
         rx.hstack(
             _time("Window opens", form.pace_start, form.set_pace_start, f"{prefix}-window-start"),
             _time("Window closes", form.pace_end, form.set_pace_end, f"{prefix}-window-end"),
@@ -47,7 +47,9 @@ def pacing_fields(form, prefix: str) -> rx.Component:  # noqa: ANN001 — a stat
         rx.text("Times are each customer's local time (their profile's time zone, else the workspace's). Empty: "
                 "no window. The limit counts this activity's messages over all its touches; a channel's limit in "
                 "Settings → Channels applies too (the stricter wins).", size="1", color=styles.MUTED),
-        spacing="2", width="100%", id=f"{prefix}-pacing",
+        # boxed like the dialog's "Goal, exits and holdout" section (views/goal_settings.py)
+        spacing="2", width="100%", padding="10px", border="1px solid var(--gray-a5)", border_radius="8px",
+        id=f"{prefix}-pacing",
     )
 
 
