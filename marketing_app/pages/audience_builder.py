@@ -127,7 +127,8 @@ def _estimate() -> rx.Component:
         rx.cond(S.sample.length() > 0, rx.vstack(
             rx.text("Sample of matching customers", size="2", class_name="muted"),
             rx.el.table(rx.el.tbody(rx.foreach(S.sample, lambda c: rx.el.tr(
-                rx.el.td(c["qaid"]), rx.el.td(c["name"]), rx.el.td(c["email"]), class_name="sample-row"))),
+                rx.el.td(c["qaid"], title=c["qaid"]), rx.el.td(c["name"], title=c["name"]),
+                rx.el.td(c["email"], title=c["email"]), class_name="sample-row"))),
                 class_name="sample-table"),
             spacing="1", id="sample")),
         spacing="2", class_name="panel", padding="16px", width="320px", min_width="320px", align_self="start",
