@@ -48,8 +48,10 @@ class Customer(SQLModel, table=True):
 class CustomerTag(SQLModel, table=True):
     """A tag value on a customer ("membership level" = "VIP"); one value per (customer, tag)."""
 
-    # (tag, value) first: the ids of an exact value come from the index alone (customer_id last: covering)
-    __table_args__ = (Index("ix_customertag_tag_value", "tag", "value", "customer_id"),)
+    # (tag, value) first: the ids of an exact value come from the index alone (customer_id last: covering).
+    # Clustered on (customer_id, tag) on SQLite: a rule's probe of a customer's tag is one B-tree search
+    # (migration 0017_tagclustered).
+    __table_args__ = (Index("ix_customertag_tag_value", "tag", "value", "customer_id"), {"sqlite_with_rowid": False})
 
     customer_id: int = Field(foreign_key="customer.id", primary_key=True, ondelete="CASCADE")
     tag: str = Field(primary_key=True, max_length=60)
