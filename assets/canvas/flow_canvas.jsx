@@ -33,6 +33,7 @@ import {
 import "@xyflow/react/dist/style.css";
 import "./flow_canvas.css";
 import { layoutFlow } from "./flow_layout.js";
+
 import { obstacleKey, parseBoxes, pathOf, route, toolsAt } from "./edge_route.js";
 import {
   BellRing, Box, CalendarCheck, CheckCheck, ClipboardPaste, Copy, CopyPlus, FileText, FlagTriangleRight,
@@ -40,6 +41,8 @@ import {
   Network, Plus, Redo2, Scissors, Server, Shuffle, SlidersHorizontal, Split, Tag, Tags, Trash2, Undo2, UserCheck,
   UserPlus, Users, Webhook, X,
 } from "lucide-react";
+
+const MIN_LAYOUT_BOX = 40;  // px: a canvas box smaller than this has not been laid out by the page yet
 
 const ICONS = {
   BellRing, Box, CalendarCheck, CheckCheck, FileText, FlagTriangleRight, Hourglass, Image, Mail, MessageCircle,
@@ -533,8 +536,17 @@ function Canvas(props) {
   // ---- layout (assets/canvas/flow_layout.js): Tidy up, and a flow opened without saved positions
   const fitSoon = useCallback(() => setTimeout(() => flow.fitView({ padding: preview ? 0.12 : 0.2, maxZoom: 1 }), 60),
                               [flow, preview]);
-  const layout = useCallback(() => {
-    const box = wrapper.current ? wrapper.current.getBoundingClientRect() : { width: 1200, height: 800 };
+  const layout = useCallback(async () => {
+    // the rows are chosen for the canvas's shape: on a loaded machine the first effect can run before the page's
+    // flex layout has given the canvas its size (a 0-high box makes every wrapped shape look worse than one row),
+    // so wait a few frames for a real box, then take what there is (or a typical screen)
+    let box = null;
+    for (let i = 0; i < 30; i += 1) {
+      box = wrapper.current ? wrapper.current.getBoundingClientRect() : null;
+      if (box && box.width >= MIN_LAYOUT_BOX && box.height >= MIN_LAYOUT_BOX) break;
+      await new Promise((done) => requestAnimationFrame(() => done()));
+    }
+    if (!box || !box.width || !box.height) box = { width: 1200, height: 800 };
     const sizes = {};
     for (const n of flow.getNodes()) {
       if (n.type === "step" && n.measured && n.measured.width) sizes[n.id] = n.measured;
@@ -805,7 +817,8 @@ function Canvas(props) {
      <ExecCtx.Provider value={execCtx}>
       <div className={"fc-root" + (preview ? " preview" : "") + (readOnly ? " read-only" : "") + (copyMode ? " copying" : "")
                       + (routeNodes ? " routing" : "")}
-           ref={root} data-rev={rev} data-copy-mode={copyMode} data-lines={shownEdges.length} data-route={routeKey}>
+           ref={root} data-rev={rev} data-copy-mode={copyMode} data-lines={shownEdges.length} data-route={routeKey}
+           data-layout={unplaced && !autoPos.current ? "pending" : "done"}>
         {!readOnly && !preview && <Palette items={props.palette || []} empty={!(props.nodes || []).length} notify={notify}
                                             onDragging={dragLook} />}
         <div className="fc-flow" ref={wrapper} onDragOver={onDragOver} onDrop={onDrop}

@@ -180,7 +180,9 @@ def canvas_tool(page: Page, name: str) -> Locator:
 
 
 def fit(page: Page) -> None:
-    """Fit to screen, and wait for its short animation to end (cards are where they will stay)."""
+    """Fit to screen once cards without saved places have been laid out (elkjs loads on first use: seconds on a
+    busy machine), and wait for its short animation to end (cards are where they will stay)."""
+    expect(page.locator(".fc-root")).to_have_attribute("data-layout", "done", timeout=30_000)
     canvas_tool(page, "fit").click()  # its transition starts on the next animation frame
     settle(page)
 
