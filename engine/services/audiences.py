@@ -360,6 +360,7 @@ def add_members(*, session: Session, audience_id: int, customer_ids: list[int],
         raw = BulkWriter(session)
         raw.many(f"INSERT INTO audiencemember (audience_id, customer_id) VALUES ({raw.ph}, {raw.ph}) "
                  "ON CONFLICT DO NOTHING", [(audience_id, cid) for cid in ids], progress)
+        raw.refresh_statistics(len(ids), "audiencemember")
         return len(ids)
     present = set(session.exec(select(AudienceMember.customer_id).where(
         AudienceMember.audience_id == audience_id)).all())
