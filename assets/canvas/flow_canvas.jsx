@@ -33,7 +33,6 @@ import {
 import "@xyflow/react/dist/style.css";
 import "./flow_canvas.css";
 import { layoutFlow } from "./flow_layout.js";
-
 import { obstacleKey, parseBoxes, pathOf, route, toolsAt } from "./edge_route.js";
 import {
   BellRing, Box, CalendarCheck, CheckCheck, ClipboardPaste, Copy, CopyPlus, FileText, FlagTriangleRight,
