@@ -209,6 +209,9 @@ def test_versions_executed_activity_details_and_read_only(app_server: RunningApp
     expect(page.locator("#canvas-version")).to_have_text(f"V{current.number}")
     expect(page.locator("#canvas-editing-note")).to_have_text(
         f"Saving creates V{max(v.number for v in rows) + 1}; V{current.number} keeps running until you publish.")
+    # the long note gives way to the actions: Publish stays whole on a 1440-pixel screen
+    publish = page.locator("#canvas-publish").bounding_box()
+    assert publish is not None and publish["x"] + publish["width"] <= page.viewport_size["width"], publish
     page.click("#canvas-version-menu")
     expect(page.locator(".version-choice")).to_have_count(len(rows))
     expect(page.locator(".version-choice")).to_contain_text([f"V{v.number}" for v in rows])
