@@ -65,6 +65,19 @@ def counters_of(record_id: int) -> dict[str, dict[str, int]]:
     return out
 
 
+def redis_client() -> Any:
+    from engine.runtime.connection import get_redis
+
+    return get_redis()
+
+
+def redis_commands() -> list[tuple[str, int, int]]:
+    """Redis's own CPU by command since the run's mark (INFO commandstats): where the Redis CPU-s go."""
+    stats = redis_client().info("commandstats")
+    rows = [(name.removeprefix("cmdstat_"), int(v["usec"]), int(v["calls"])) for name, v in stats.items()]
+    return sorted(rows, key=lambda r: -r[1])
+
+
 def run_engine(size: int, *, workers: int, threads: int, timeout: float, keep: bool = False,
                profile: str | None = None, verbose: bool = False, cap: bool = False, window: bool = False,
                goal: bool = False) -> dict[str, Any]:
@@ -82,6 +95,7 @@ def run_engine(size: int, *, workers: int, threads: int, timeout: float, keep: b
         if profile:
             stack.profile_workers(profile)
         stack.mark_cpu()
+        redis_client().config_resetstat()
         started = datetime.now(UTC)
         t0 = time.monotonic()
         activity = seed.publish(user, f"Throughput {size}", seed.throughput_flow(audience, f"{stack.sink_url}/hook"),
@@ -100,6 +114,7 @@ def run_engine(size: int, *, workers: int, threads: int, timeout: float, keep: b
         counters = counters_of(record.id)
         cpu = stack.cpu_since_mark()
         rss = stack.peak_rss()
+        redis_cmds = redis_commands()
         steps = sum(c.get("entered", 0) for c in counters.values())
         sink = httpx.get(f"{stack.sink_url}/stats").json()
         sim = httpx.get(f"{stack.env['PROVIDER_URL']}/admin/stats").json()
@@ -108,7 +123,7 @@ def run_engine(size: int, *, workers: int, threads: int, timeout: float, keep: b
         histories = caps.histories(ws) if cap else 0
         return {"size": size, "status": str(record.status), "failure": record.failure_reason, "wall_s": wall,
                 "customer_steps": steps, "steps_per_s": steps / wall if wall else 0.0, "seed_s": seeded,
-                "peak_rss": rss, "cpu_s": cpu, "counters": counters, "sink": sink,
+                "peak_rss": rss, "cpu_s": cpu, "counters": counters, "sink": sink, "redis_commands": redis_cmds,
                 "simulator": {k: sim[k] for k in ("unique", "duplicates", "receipts_sent")},
                 "workers": f"{workers}x{threads}", "dir": str(stack.dir) if keep else None, "cap": cap,
                 "cap_histories": histories, "window": window, "goal": goal, "rules": rules.describe(activity)}
@@ -123,6 +138,8 @@ def print_run(r: dict[str, Any]) -> None:
         print("   failure:", r["failure"])
     print("   peak RSS:", ", ".join(f"{k} {fmt_bytes(v)}" for k, v in sorted(r["peak_rss"].items())))
     print("   CPU s:   ", ", ".join(f"{k} {v:.1f}" for k, v in sorted(r["cpu_s"].items())))
+    print("   Redis CPU by command (s, calls):", ", ".join(
+        f"{name} {usec / 1e6:.1f} ({calls:,})" for name, usec, calls in r.get("redis_commands", [])[:8]))
     print("   webhook sink:", r["sink"], " simulator:", r["simulator"])
     if r.get("cap"):
         print(f"   frequency caps: {r['cap_histories']:,} customer histories in Redis")
