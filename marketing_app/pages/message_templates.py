@@ -5,9 +5,9 @@ preview for a customer picked by QAID, and Delete."""
 import reflex as rx
 from reflex.event import EventSpec
 
-from marketing_app import styles
 from marketing_app.components.confirm_dialog import confirm_dialog
-from marketing_app.states.message_templates import CHANNEL_TABS, PAGE_SIZES, ROUTE
+from marketing_app.components.pager import pager
+from marketing_app.states.message_templates import CHANNEL_TABS, ROUTE
 from marketing_app.states.message_templates import MessageTemplatesState as S
 from marketing_app.templates import template
 
@@ -108,32 +108,6 @@ def _row(r: rx.Var[dict[str, str]]) -> rx.Component:
     )
 
 
-def _page_button(item: rx.Var[str]) -> rx.Component:
-    return rx.cond(
-        item == "…",
-        rx.text("…", size="2", color=styles.MUTED, padding_x="4px"),
-        rx.button(item, size="1", variant=rx.cond(item == S.page.to_string(), "solid", "ghost"),
-                  color_scheme=rx.cond(item == S.page.to_string(), "indigo", "gray"), on_click=S.go_to(item),
-                  class_name="page-number", min_width="28px"),
-    )
-
-
-def _pager() -> rx.Component:
-    return rx.hstack(
-        rx.spacer(),
-        rx.text("Total ", S.total, size="2", color=styles.MUTED, id="total-count", white_space="nowrap"),
-        rx.select(PAGE_SIZES, value=S.page_size.to_string(), on_change=S.set_page_size, size="1", id="page-size"),
-        rx.text("per page", size="2", color=styles.MUTED, white_space="nowrap"),
-        rx.icon_button(rx.icon("chevron_left", size=14), on_click=S.prev_page, disabled=S.page <= 1, size="1",
-                       variant="soft", color_scheme="gray", id="prev-page", aria_label="Previous page"),
-        rx.foreach(S.page_items, _page_button),
-        rx.icon_button(rx.icon("chevron_right", size=14), on_click=S.next_page, disabled=S.page >= S.pages,
-                       size="1", variant="soft", color_scheme="gray", id="next-page", aria_label="Next page"),
-        rx.text("Page ", S.page, " of ", S.pages, size="2", id="page-info", white_space="nowrap", color=styles.MUTED),
-        align="center", spacing="2", width="100%", padding="10px 16px", border_top=styles.BORDER,
-    )
-
-
 def _table() -> rx.Component:
     return rx.box(
         rx.el.table(rx.el.thead(rx.el.tr(*[_th(*c) for c in COLUMNS])), rx.el.tbody(rx.foreach(S.rows, _row)),
@@ -143,7 +117,7 @@ def _table() -> rx.Component:
                                           "No template yet: New template, or Save as template from a message "
                                           "editor on the canvas."), size="2", class_name="muted"),
                           padding="40px", id="templates-empty")),
-        _pager(),
+        pager(S),
         class_name="panel table-scroll", id="template-table",
     )
 

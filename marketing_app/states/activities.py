@@ -26,7 +26,7 @@ from engine.status import APPROVAL_STATUS_LABELS, Action, ActivityStatus
 from marketing_app.routes import canvas_route
 from marketing_app.states.campaigns import CampaignChoice, to_options
 from marketing_app.states.groups import ALL, UNGROUPED, GroupTreeState
-from marketing_app.states.paged_list import PAGE_SIZES, PagedList  # noqa: F401 — PAGE_SIZES: the views' choice
+from marketing_app.states.paged_list import PagedList
 from marketing_app.states.rows import row_to_dict
 from marketing_app.states.service import events, run
 
@@ -90,15 +90,6 @@ def _first(session, actor: User) -> _First:
                   [[str(a.id), a.name] for a in list_audiences(session=session, actor=actor) if a.id is not None])
 
 
-def page_items(page: int, pages: int) -> list[str]:
-    """Page buttons: first, last, the current one and its neighbours, "…" for the gaps."""
-    wanted = sorted({1, pages, page - 1, page, page + 1} & set(range(1, pages + 1)))
-    out: list[str] = []
-    for number in wanted:
-        if out and number - int(out[-1]) > 1:
-            out.append("…")
-        out.append(str(number))
-    return out
 
 
 class ActivitiesState(CampaignChoice, PagedList, rx.State):
@@ -156,10 +147,6 @@ class ActivitiesState(CampaignChoice, PagedList, rx.State):
         fixed = ["select", "status", "approval_status", *[k for k, _ in OPTIONAL_COLUMNS if k in self.columns],
                  "actions"]
         return f"{NAME_MIN_WIDTH + sum(COLUMN_WIDTHS[k] for k in fixed)}px"
-
-    @rx.var
-    def page_items(self) -> list[str]:
-        return page_items(self.page, self.pages)
 
     @rx.var
     def page_selected(self) -> bool:

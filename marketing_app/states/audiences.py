@@ -11,8 +11,7 @@ import reflex as rx
 from engine.services import audiences as service
 from engine.services.audiences import AudiencePage, AudienceQuery, AudienceRow
 from marketing_app.routes import canvas_route
-from marketing_app.states.activities import page_items
-from marketing_app.states.paged_list import PAGE_SIZES, PagedList  # noqa: F401 — PAGE_SIZES: the views' choice
+from marketing_app.states.paged_list import PagedList
 from marketing_app.states.service import run
 
 ALL = "all"
@@ -60,10 +59,6 @@ class AudiencesState(PagedList, rx.State):
     deleting: str = ""  # the id the confirmation dialog asks about ("" = closed)
     deleting_name: str = ""
     delete_error: str = ""
-
-    @rx.var
-    def page_items(self) -> list[str]:
-        return page_items(self.page, self.pages)
 
     @rx.var
     def filtered(self) -> bool:

@@ -10,8 +10,7 @@ import reflex as rx
 from engine.services import customers as customers_service
 from engine.services.customers import COUNT_LIMIT, CustomerPage, CustomerRow
 from marketing_app.routes import customer_route
-from marketing_app.states.activities import page_items
-from marketing_app.states.paged_list import PAGE_SIZES, PagedList  # noqa: F401 — PAGE_SIZES: the views' choice
+from marketing_app.states.paged_list import PagedList
 from marketing_app.states.service import run
 
 ROUTE = "/customers"
@@ -36,10 +35,6 @@ class CustomersState(PagedList, rx.State):
     rows: list[dict[str, str]] = []
     error: str = ""
     loaded: bool = False
-
-    @rx.var
-    def page_items(self) -> list[str]:
-        return page_items(self.page, self.pages)
 
     @rx.var
     def total_label(self) -> str:

@@ -13,8 +13,7 @@ from engine.errors import NotFound
 from engine.services import message_templates as svc
 from engine.services.message_templates import Preview, TemplatePage, TemplateRow
 from engine.services.moderation import banned_words
-from marketing_app.states.activities import page_items
-from marketing_app.states.paged_list import PAGE_SIZES, PagedList  # noqa: F401 — PAGE_SIZES: the views' choice
+from marketing_app.states.paged_list import PagedList
 from marketing_app.states.service import events, run
 
 ROUTE = "/templates/messages"
@@ -67,10 +66,6 @@ class MessageTemplatesState(PagedList, rx.State):
     # delete
     delete_id: int = 0
     delete_name: str = ""
-
-    @rx.var
-    def page_items(self) -> list[str]:
-        return page_items(self.page, self.pages)
 
     @rx.var
     def tabs(self) -> list[list[str]]:

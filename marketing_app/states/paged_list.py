@@ -11,6 +11,17 @@ PAGE_SIZES = ["10", "20", "50", "100"]
 PAGE_SIZE = 20
 
 
+def page_items(page: int, pages: int) -> list[str]:
+    """Page buttons: first, last, the current one and its neighbours, "…" for the gaps."""
+    wanted = sorted({1, pages, page - 1, page, page + 1} & set(range(1, pages + 1)))
+    out: list[str] = []
+    for number in wanted:
+        if out and number - int(out[-1]) > 1:
+            out.append("…")
+        out.append(str(number))
+    return out
+
+
 class PagedList(rx.State, mixin=True):
     sort: str = ""
     descending: bool = True
@@ -21,6 +32,10 @@ class PagedList(rx.State, mixin=True):
     #: the columns the page's service sorts by, and those whose first click sorts newest / largest first
     SORTABLE: ClassVar[Collection[str]] = ()
     DESCENDING_FIRST: ClassVar[frozenset[str]] = frozenset()
+
+    @rx.var
+    def page_items(self) -> list[str]:
+        return page_items(self.page, self.pages)
 
     async def _refresh(self):  # noqa: ANN202 — an event's return (the page's toasts), as Reflex takes it
         raise NotImplementedError

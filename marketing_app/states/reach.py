@@ -20,9 +20,9 @@ from engine.services import moderation, reach_tasks
 from engine.services.reach_tasks import CHANNELS, STATUS_LABELS, ReachTask, TaskPage, TaskQuery
 from marketing_app.routes import segment
 from marketing_app.states import live as live_pages
-from marketing_app.states.activities import canvas_route, page_items
+from marketing_app.states.activities import canvas_route
 from marketing_app.states.auth import LOGIN_ROUTE, AuthState
-from marketing_app.states.paged_list import PAGE_SIZES, PagedList  # noqa: F401 — PAGE_SIZES: the views' choice
+from marketing_app.states.paged_list import PagedList
 from marketing_app.states.service import outcome_as, run
 
 ALL = "all"  # the selects' "no filter" (a Radix select item cannot have an empty value)
@@ -93,10 +93,6 @@ class ReachState(PagedList, rx.State):
     words_error: str = ""
     _generation: int = 0
     _busy: bool = False
-
-    @rx.var
-    def page_items(self) -> list[str]:
-        return page_items(self.page, self.pages)
 
     @rx.var
     def filtered(self) -> bool:

@@ -3,8 +3,8 @@ Delete) and the pager, and the delete confirmation that shows the service's refu
 
 import reflex as rx
 
-from marketing_app import styles
-from marketing_app.states.audiences import KINDS, PAGE_SIZES
+from marketing_app.components.pager import pager
+from marketing_app.states.audiences import KINDS
 from marketing_app.states.audiences import AudiencesState as S
 from marketing_app.states.auth import AuthState
 
@@ -90,33 +90,6 @@ def _row(r: rx.Var[dict[str, str]]) -> rx.Component:
     )
 
 
-def _page_button(item: rx.Var[str]) -> rx.Component:
-    return rx.cond(
-        item == "…",
-        rx.text("…", size="2", color=styles.MUTED, padding_x="4px"),
-        rx.button(item, size="1", variant=rx.cond(item == S.page.to_string(), "solid", "ghost"),
-                  color_scheme=rx.cond(item == S.page.to_string(), "indigo", "gray"), on_click=S.go_to(item),
-                  class_name="page-number", min_width="28px"),
-    )
-
-
-def _pager() -> rx.Component:
-    return rx.hstack(
-        rx.spacer(),
-        rx.text("Total ", S.total, size="2", color=styles.MUTED, id="total-count", white_space="nowrap"),
-        rx.select(PAGE_SIZES, value=S.page_size.to_string(), on_change=S.set_page_size, size="1", id="page-size"),
-        rx.text("per page", size="2", color=styles.MUTED, white_space="nowrap"),
-        rx.icon_button(rx.icon("chevron_left", size=14), on_click=S.prev_page, disabled=S.page <= 1, size="1",
-                       variant="soft", color_scheme="gray", id="prev-page", aria_label="Previous page"),
-        rx.foreach(S.page_items, _page_button),
-        rx.icon_button(rx.icon("chevron_right", size=14), on_click=S.next_page, disabled=S.page >= S.pages,
-                       size="1", variant="soft", color_scheme="gray", id="next-page", aria_label="Next page"),
-        rx.text("Page ", S.page, " of ", S.pages, size="2", id="page-info", white_space="nowrap",
-                color=styles.MUTED),
-        align="center", spacing="2", width="100%", padding="10px 16px", border_top=styles.BORDER,
-    )
-
-
 def audience_table() -> rx.Component:
     return rx.box(
         rx.el.table(
@@ -128,7 +101,7 @@ def audience_table() -> rx.Component:
                 rx.center(rx.text(rx.cond(S.filtered, "No audience matches these filters.",
                                           "No audience yet: build a rule or import a CSV."),
                                   size="2", class_name="muted"), padding="40px", id="audiences-empty")),
-        _pager(),
+        pager(S),
         class_name="panel",
         id="audience-table",
     )

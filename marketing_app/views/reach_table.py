@@ -4,8 +4,8 @@ sub-activities, the failure reasons and an Execution Failed task's cause) and th
 import reflex as rx
 from reflex.event import EventSpec
 
-from marketing_app import styles
-from marketing_app.states.reach import ALL, CHANNEL_LINKS, KIND_CHOICES, PAGE_SIZES, STATUS_CHOICES, ReachState
+from marketing_app.components.pager import pager
+from marketing_app.states.reach import ALL, CHANNEL_LINKS, KIND_CHOICES, STATUS_CHOICES, ReachState
 from marketing_app.states.reach_normal import NormalTaskState
 
 S = ReachState
@@ -211,40 +211,9 @@ def task_table() -> rx.Component:
                                           "one without a flow."),
                                   size="2", class_name="muted"),
                           padding="40px", id="tasks-empty")),
-        _pager(),
+        pager(S),
         class_name="panel table-scroll",
         id="task-table",
-    )
-
-
-def _page_button(item: rx.Var[str]) -> rx.Component:
-    return rx.cond(
-        item == "…",
-        rx.text("…", size="2", color=styles.MUTED, padding_x="4px"),
-        rx.button(item, size="1", variant=rx.cond(item == S.page.to_string(), "solid", "ghost"),
-                  color_scheme=rx.cond(item == S.page.to_string(), "indigo", "gray"), on_click=S.go_to(item),
-                  class_name="page-number", min_width="28px"),
-    )
-
-
-def _pager() -> rx.Component:
-    return rx.hstack(
-        rx.spacer(),
-        rx.text("Total ", S.total, size="2", color=styles.MUTED, id="total-count", white_space="nowrap"),
-        rx.select(PAGE_SIZES, value=S.page_size.to_string(), on_change=S.set_page_size, size="1", id="page-size"),
-        rx.text("per page", size="2", color=styles.MUTED, white_space="nowrap"),
-        rx.icon_button(rx.icon("chevron_left", size=14), on_click=S.prev_page, disabled=S.page <= 1, size="1",
-                       variant="soft", color_scheme="gray", id="prev-page", aria_label="Previous page"),
-        rx.foreach(S.page_items, _page_button),
-        rx.icon_button(rx.icon("chevron_right", size=14), on_click=S.next_page, disabled=S.page >= S.pages,
-                       size="1", variant="soft", color_scheme="gray", id="next-page", aria_label="Next page"),
-        rx.text("Page ", S.page, " of ", S.pages, size="2", id="page-info", white_space="nowrap",
-                color=styles.MUTED),
-        align="center",
-        spacing="2",
-        width="100%",
-        padding="10px 16px",
-        border_top=styles.BORDER,
     )
 
 

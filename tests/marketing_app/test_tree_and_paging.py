@@ -1,8 +1,8 @@
 """Pure helpers of the page states: the group tree's visible rows and drop positions, and the page buttons."""
 
 from engine.services.groups import GroupNode
-from marketing_app.states.activities import page_items
 from marketing_app.states.groups import UNGROUPED, drop_target, flatten, options, path_of
+from marketing_app.states.paged_list import page_items
 
 
 def _n(gid: int, name: str, depth: int, parent: int | None, *children: GroupNode, count: int = 0) -> GroupNode:
