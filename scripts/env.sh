@@ -13,3 +13,9 @@ export REFLEX_USE_SYSTEM_BUN=1                       # use the npm-installed bun
 export NPM_CONFIG_REGISTRY="${NPM_CONFIG_REGISTRY:-https://registry.npmjs.org}"
 export PATH="$ROOT/.venv/bin:$ROOT/.tools/bun/node_modules/.bin:$PATH"
 export PYTHONUNBUFFERED=1
+# Bytecode caches. These machines' environment sets PYTHONDONTWRITEBYTECODE=1, so every Python process (each
+# engine worker, the API, the web app, every subprocess of the tests) compiled everything it imports from source:
+# 4.1 s of start-up for an engine process (1.35 s with caches), 6.0 s for the web app (2.9 s). The caches go to
+# .tools/pycache (one tree for the venv and the project), never beside the sources.
+unset PYTHONDONTWRITEBYTECODE
+export PYTHONPYCACHEPREFIX="$ROOT/.tools/pycache"

@@ -33,4 +33,5 @@ fi
 # --dist loadfile: one file's tests share a worker, so browser tests of one file share one running app.
 # --basetemp inside the project: pytest clears it at start; browser tests keep their app/DB/logs there.
 [[ $# -gt 0 ]] || set -- tests
-pytest -n 2 --dist loadfile --basetemp="$ROOT/tmp/pytest" "$@"
+# --durations: the slowest tests and fixtures (browser files start an app each) are listed at the end of every run
+pytest -n 2 --dist loadfile --basetemp="$ROOT/tmp/pytest" --durations=30 "$@"
