@@ -9,10 +9,18 @@ and the dead-worker maintenance (engine/runtime/broker.py) behave as before.
 
 No wake is ever lost: a token pushed between a consumer's empty fetch and its BLPOP is still in the list when
 the BLPOP comes. A stale token (its message already fetched by another consumer) costs one empty fetch.
+
+A consumer restarted after a connection error (Redis restarting) hands back what its predecessor held and
+Dramatiq dropped: the delay queue's fetched messages (Dramatiq empties its in-memory delay queue on the error)
+and anything fetched but not yet handed to the worker. In Redis they stay "fetched" by this live process, so
+neither the dead-worker maintenance nor the engine's rescue (engine/runtime/rescue.py) would give them back: a
+walk retried with a delay (another worker held the batch, Dramatiq's backoff) was lost and its round never
+ended. Messages already handed to the worker's threads are still theirs (acknowledged through the new
+consumer) and are not handed back: nothing runs twice because of a restart.
 """
 
 import time
-from typing import Any
+from typing import Any, cast
 
 import dramatiq
 import redis
@@ -47,8 +55,39 @@ class WakeOnEnqueue(Middleware):
 class WakingConsumer(_RedisConsumer):
     """Dramatiq's Redis consumer, except that an idle wait is a BLPOP on the wake list, not a sleep."""
 
+    #: message ids to put back on the queue before fetching (what the consumer before this one left stranded)
+    hand_back: list[str]
+    #: ended by a lost connection (Dramatiq then drops its delay queue)
+    lost = False
+
+    def stranded(self) -> list[str]:
+        """What this consumer leaves stranded when it is replaced (Redis's message ids, as the broker's acks
+        hold them): fetched, not yet handed to the worker, and, from a delay queue after a lost connection,
+        every message it handed over (they sat in the dropped in-memory delay queue until due; a due one was
+        enqueued and acknowledged, so it is no longer held)."""
+        ids = list(getattr(self, "hand_back", []))
+        ids += [Message.decode(data).options["redis_message_id"] for data in self.message_cache if data is not None]
+        if self.lost and self.queue_name.endswith(".DQ"):
+            ids += sorted(self._handed().values())
+        return ids
+
+    def _handed(self) -> dict[str, str]:
+        """Dramatiq message id → Redis message id of the messages handed to the worker and not acknowledged."""
+        return cast(dict[str, str], self.__dict__.setdefault("handed", {}))
+
+    def ack(self, message: MessageProxy) -> None:
+        self._handed().pop(message.message_id, None)
+        super().ack(message)  # type: ignore[no-untyped-call]  # dramatiq is unannotated
+
+    def nack(self, message: MessageProxy) -> None:
+        self._handed().pop(message.message_id, None)
+        super().nack(message)  # type: ignore[no-untyped-call]  # dramatiq is unannotated
+
     def __next__(self) -> MessageProxy | None:
         try:
+            if getattr(self, "hand_back", None):
+                self.broker.do_requeue(self.queue_name, *self.hand_back)
+                self.hand_back = []
             while True:
                 if self.message_cache:
                     data = self.message_cache.pop(0)
@@ -57,6 +96,7 @@ class WakingConsumer(_RedisConsumer):
                     self.misses = 0
                     message = Message.decode(data)
                     self.queued_message_ids.add(message.message_id)
+                    self._handed()[message.message_id] = message.options["redis_message_id"]
                     return MessageProxy(message)
                 if self.outstanding_message_count < self.prefetch:
                     self.message_cache = self.broker.do_fetch(
@@ -70,12 +110,22 @@ class WakingConsumer(_RedisConsumer):
                 time.sleep(backoff_ms / 1000)
                 return None
         except redis.ConnectionError as e:
+            self.lost = True
             raise ConnectionClosed(e) from None
 
 
 class WakingRedisBroker(RedisBroker):
-    """The engine's broker: Dramatiq's Redis broker with consumers that are woken by enqueues."""
+    """The engine's broker: Dramatiq's Redis broker with consumers that are woken by enqueues, and that hand
+    back what a restarted consumer left stranded."""
 
     @property
     def consumer_class(self) -> type[_RedisConsumer]:
         return WakingConsumer
+
+    def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> WakingConsumer:
+        consumer = cast(WakingConsumer, super().consume(queue_name, prefetch, timeout))
+        current: dict[str, WakingConsumer] = self.__dict__.setdefault("_current_consumers", {})
+        before = current.get(queue_name)
+        consumer.hand_back = before.stranded() if before is not None else []
+        current[queue_name] = consumer
+        return consumer
