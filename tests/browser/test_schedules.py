@@ -58,6 +58,7 @@ def test_daily_activity_pause_and_resume(app_server: RunningApp, page: Page, sho
     expect(page.locator("#new-schedule-unit")).to_have_text("days")
     past = datetime.now(UTC) - timedelta(days=1)
     page.fill("#new-start", format_local(past, TIME_ZONE))
+    expect(page.locator("#new-start-utc")).to_have_text(f"= {_utc(past)} UTC")  # the debounced input landed
     why = expected.refusal(db, "marketer", lambda s, u: activity_service.create_activity(
         session=s, actor=u, data=ActivityInput(name=NAME, start_time=past.replace(second=0, microsecond=0))))
     assert why == PAST_START
@@ -68,6 +69,8 @@ def test_daily_activity_pause_and_resume(app_server: RunningApp, page: Page, sho
     end = start + timedelta(days=10)
     page.fill("#new-start", format_local(start, TIME_ZONE))
     page.fill("#new-end", format_local(end, TIME_ZONE))
+    expect(page.locator("#new-start-utc")).to_have_text(f"= {_utc(start)} UTC")
+    expect(page.locator("#new-end-utc")).to_have_text(f"= {_utc(end)} UTC")
     shot(page, "daily-filled")
     page.click("#new-submit")
     toast(page, f"Created “{NAME}”")
@@ -111,12 +114,16 @@ def test_daily_activity_pause_and_resume(app_server: RunningApp, page: Page, sho
     # Resume asks for a new start time: a past one is refused, a later one waits as Not Started
     menu_action(page, NAME, "resume")
     expect(page.locator("#resume-dialog")).to_be_visible()
-    page.fill("#resume-start", format_local(datetime.now(UTC) - timedelta(hours=1), TIME_ZONE))
+    past = (datetime.now(UTC) - timedelta(hours=1)).replace(second=0, microsecond=0)
+    page.fill("#resume-start", format_local(past, TIME_ZONE))
+    # the input is debounced: submit once the state has the typed time (its UTC hint shows it), not before
+    expect(page.locator("#resume-start-utc")).to_have_text(f"= {_utc(past)} UTC")
     page.click("#resume-submit")
     expect(page.locator("#resume-error")).to_have_text(PAST_START)
     shot(page, "resume-past-refused")
     again = (datetime.now(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
     page.fill("#resume-start", format_local(again, TIME_ZONE))
+    expect(page.locator("#resume-start-utc")).to_have_text(f"= {_utc(again)} UTC")
     page.click("#resume-submit")
     toast(page, f"Resumed “{NAME}”")
     expect(row(page, NAME).locator(".status-badge")).to_have_text(S.NOT_STARTED.label)
