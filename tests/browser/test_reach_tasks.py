@@ -75,7 +75,9 @@ def numbers(page: Page, name: str) -> dict[str, int]:
     r = row(page, name)
     if r.count() != 1:
         return {}
-    return {k: int(r.get_attribute(f"data-{k}") or 0) for k in ("audience", "sent", "success", "failed", "pending")}
+    # one read of the row's attributes in the page (five get_attribute calls could straddle a re-render)
+    data = r.evaluate("el => ({...el.dataset})")
+    return {k: int(data.get(k) or 0) for k in ("audience", "sent", "success", "failed", "pending")}
 
 
 def names(page: Page) -> list[str]:
