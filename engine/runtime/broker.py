@@ -66,7 +66,7 @@ class ParentWatch(Middleware):
 
 def redis_broker(url: str | None = None) -> RedisBroker:
     settings = get_settings()
-    broker = WakingRedisBroker(  # type: ignore[no-untyped-call]  # dramatiq's RedisBroker.__init__ is unannotated
+    broker = WakingRedisBroker(
         url=url or settings.redis_url, heartbeat_timeout=settings.dramatiq_heartbeat_timeout_ms,
         maintenance_chance=settings.dramatiq_maintenance_chance)
     broker.add_middleware(PollInterval())

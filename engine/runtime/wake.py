@@ -55,37 +55,37 @@ class WakeOnEnqueue(Middleware):
 class WakingConsumer(_RedisConsumer):
     """Dramatiq's Redis consumer, except that an idle wait is a BLPOP on the wake list, not a sleep."""
 
-    #: message ids to put back on the queue before fetching (what the consumer before this one left stranded)
-    hand_back: list[str]
-    #: ended by a lost connection (Dramatiq then drops its delay queue)
-    lost = False
+    def __init__(self, broker: RedisBroker, queue_name: str, prefetch: int, timeout: int) -> None:
+        super().__init__(broker, queue_name, prefetch, timeout)  # type: ignore[no-untyped-call]  # unannotated
+        #: message ids to put back on the queue before fetching (what the consumer before this one left stranded)
+        self.hand_back: list[str] = []
+        #: Dramatiq message id → Redis message id of the messages handed to the worker and not acknowledged
+        self.handed: dict[str, str] = {}
+        #: ended by a lost connection (Dramatiq then drops its delay queue)
+        self.lost = False
 
     def stranded(self) -> list[str]:
         """What this consumer leaves stranded when it is replaced (Redis's message ids, as the broker's acks
         hold them): fetched, not yet handed to the worker, and, from a delay queue after a lost connection,
         every message it handed over (they sat in the dropped in-memory delay queue until due; a due one was
         enqueued and acknowledged, so it is no longer held)."""
-        ids = list(getattr(self, "hand_back", []))
+        ids = list(self.hand_back)
         ids += [Message.decode(data).options["redis_message_id"] for data in self.message_cache if data is not None]
         if self.lost and self.queue_name.endswith(".DQ"):
-            ids += sorted(self._handed().values())
+            ids += sorted(self.handed.values())
         return ids
 
-    def _handed(self) -> dict[str, str]:
-        """Dramatiq message id → Redis message id of the messages handed to the worker and not acknowledged."""
-        return cast(dict[str, str], self.__dict__.setdefault("handed", {}))
-
     def ack(self, message: MessageProxy) -> None:
-        self._handed().pop(message.message_id, None)
+        self.handed.pop(message.message_id, None)
         super().ack(message)  # type: ignore[no-untyped-call]  # dramatiq is unannotated
 
     def nack(self, message: MessageProxy) -> None:
-        self._handed().pop(message.message_id, None)
+        self.handed.pop(message.message_id, None)
         super().nack(message)  # type: ignore[no-untyped-call]  # dramatiq is unannotated
 
     def __next__(self) -> MessageProxy | None:
         try:
-            if getattr(self, "hand_back", None):
+            if self.hand_back:
                 self.broker.do_requeue(self.queue_name, *self.hand_back)
                 self.hand_back = []
             while True:
@@ -96,7 +96,7 @@ class WakingConsumer(_RedisConsumer):
                     self.misses = 0
                     message = Message.decode(data)
                     self.queued_message_ids.add(message.message_id)
-                    self._handed()[message.message_id] = message.options["redis_message_id"]
+                    self.handed[message.message_id] = message.options["redis_message_id"]
                     return MessageProxy(message)
                 if self.outstanding_message_count < self.prefetch:
                     self.message_cache = self.broker.do_fetch(
@@ -118,14 +118,18 @@ class WakingRedisBroker(RedisBroker):
     """The engine's broker: Dramatiq's Redis broker with consumers that are woken by enqueues, and that hand
     back what a restarted consumer left stranded."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]  # dramatiq is unannotated
+        #: the latest consumer of each queue (Dramatiq makes a new one after a connection error)
+        self._current_consumers: dict[str, WakingConsumer] = {}
+
     @property
     def consumer_class(self) -> type[_RedisConsumer]:
         return WakingConsumer
 
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> WakingConsumer:
         consumer = cast(WakingConsumer, super().consume(queue_name, prefetch, timeout))
-        current: dict[str, WakingConsumer] = self.__dict__.setdefault("_current_consumers", {})
-        before = current.get(queue_name)
+        before = self._current_consumers.get(queue_name)
         consumer.hand_back = before.stranded() if before is not None else []
-        current[queue_name] = consumer
+        self._current_consumers[queue_name] = consumer
         return consumer

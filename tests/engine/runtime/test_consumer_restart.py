@@ -8,7 +8,6 @@ back: a round whose walk was such a message never ended. A real Redis on its app
 restarted, and a real Dramatiq worker."""
 
 import threading
-import time
 
 import dramatiq
 import dramatiq.worker
@@ -16,19 +15,13 @@ import pytest
 import redis
 from dramatiq import Worker
 
-from engine.runtime.wake import WakeOnEnqueue, WakingRedisBroker, wake_key
+from engine.runtime.wake import WakeOnEnqueue, WakingRedisBroker
+from tests.engine.runtime.waking_worker import stop, until
 from tests.redis_process import RedisProcess
 
 NS = "restart"
 
 
-def _until(condition, timeout: float) -> bool:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def _held(client: redis.Redis, broker: WakingRedisBroker, queue: str) -> set[bytes]:
@@ -45,13 +38,6 @@ def broker(persistent_redis: RedisProcess, monkeypatch: pytest.MonkeyPatch):  # 
     b.close()
 
 
-def _stop(worker: Worker, broker: WakingRedisBroker, client: redis.Redis) -> None:
-    stopping = threading.Thread(target=worker.stop)
-    stopping.start()
-    while stopping.is_alive():
-        for queue in broker.get_declared_queues() | broker.get_declared_delay_queues():
-            client.lpush(wake_key(broker, queue), 1)
-        stopping.join(0.05)
 
 
 def test_a_delayed_message_held_when_redis_restarts_still_runs(broker: WakingRedisBroker,
@@ -67,16 +53,16 @@ def test_a_delayed_message_held_when_redis_restarts_still_runs(broker: WakingRed
     worker.start()
     try:
         later.send_with_options(delay=3000)
-        assert _until(lambda: bool(_held(client, broker, "later_q.DQ")), 10), "the delay queue never fetched it"
+        assert until(lambda: bool(_held(client, broker, "later_q.DQ")), 10), "the delay queue never fetched it"
         persistent_redis.kill()
         persistent_redis.start()  # from its append-only file: the message and its "fetched by" are still there
         assert ran.wait(30), "the delayed message held when Redis died never ran"
-        assert _until(lambda: not _held(client, broker, "later_q.DQ"), 10)
+        assert until(lambda: not _held(client, broker, "later_q.DQ"), 10)
     finally:
-        _stop(worker, broker, client)
+        stop(worker, broker, client)
 
 
-def test_prefetched_messages_held_when_redis_restarts_still_run(broker: WakingRedisBroker,
+def test_messages_already_handed_to_the_worker_when_redis_restarts_run_once(broker: WakingRedisBroker,
                                                                 persistent_redis: RedisProcess) -> None:
     """One thread, busy, with a second message waiting for it: both were handed to the worker before Redis died,
     so they run once each (a restart hands back only what it dropped: nothing runs twice)."""
@@ -95,13 +81,13 @@ def test_prefetched_messages_held_when_redis_restarts_still_run(broker: WakingRe
     try:
         for n in range(4):
             job.send(n)
-        assert _until(lambda: len(_held(client, broker, "busy_q")) == 2, 10), "the consumer never prefetched"
+        assert until(lambda: len(_held(client, broker, "busy_q")) == 2, 10), "the consumer never prefetched"
         persistent_redis.kill()
         persistent_redis.start()
-        assert _until(lambda: client.ping(), 10)
+        assert until(lambda: client.ping(), 10)
         release.set()
-        assert _until(lambda: len(done) >= 4 and not _held(client, broker, "busy_q")
+        assert until(lambda: len(done) >= 4 and not _held(client, broker, "busy_q")
                       and not client.llen(f"{NS}:busy_q"), 30), f"ran {sorted(done)} of 0-3"
         assert sorted(done) == [0, 1, 2, 3]
     finally:
-        _stop(worker, broker, client)
+        stop(worker, broker, client)

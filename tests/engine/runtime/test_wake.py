@@ -5,7 +5,6 @@ the wake can do. "Idle" is observed, not slept for: Redis lists the consumer's c
 """
 
 import threading
-import time
 
 import dramatiq
 import pytest
@@ -13,6 +12,7 @@ import redis
 from dramatiq import Worker
 
 from engine.runtime.wake import WAKE_TOKENS, WakeOnEnqueue, WakingRedisBroker, wake_key
+from tests.engine.runtime.waking_worker import stop, until
 
 POLL_MS = 12_000
 
@@ -21,13 +21,6 @@ def _blocked_in_blpop(client: redis.Redis) -> bool:
     return any(c.get("cmd") == "blpop" for c in client.client_list())
 
 
-def _until(condition, timeout: float) -> bool:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 @pytest.fixture
@@ -50,22 +43,14 @@ def test_an_idle_worker_runs_a_message_as_soon_as_it_is_enqueued(waking_broker: 
     worker.start()
     try:
         client = redis.Redis.from_url(redis_url)
-        assert _until(lambda: _blocked_in_blpop(client), 20), "the idle consumer never waited on its wake list"
+        assert until(lambda: _blocked_in_blpop(client), 20), "the idle consumer never waited on its wake list"
         touch.send()
         # without the wake the message waits for the next poll, 12 s away
         assert ran.wait(6), "the enqueued message did not wake the idle worker"
     finally:
-        _stop(worker, waking_broker, client)
+        stop(worker, waking_broker, client)
 
 
-def _stop(worker: Worker, broker: WakingRedisBroker, client: redis.Redis) -> None:
-    """Stop the worker without waiting out its 12 s poll: wake its consumers until they have seen the stop."""
-    stopping = threading.Thread(target=worker.stop)
-    stopping.start()
-    while stopping.is_alive():
-        for queue in broker.get_declared_queues() | broker.get_declared_delay_queues():
-            client.lpush(wake_key(broker, queue), 1)
-        stopping.join(0.05)
 
 
 def test_wake_tokens_stay_bounded_when_nobody_waits(waking_broker: WakingRedisBroker, redis_url: str) -> None:
