@@ -52,24 +52,25 @@ RECEIPT = "+"
 # Store a send's answer unless a receipt already settled it (a receipt can overtake the answer's write), and
 # count it: one unit of the answer's status (and of "sent" for an answer handed to the channel) per customer
 # whose result this call sets — the result is the guard, so a retried walk never counts twice.
-# KEYS: results hash; ARGV: ttl, record, node, then (status, "id,id,...") pairs: each status's customers as one
-# comma-joined argument (`settle_groups`; one argument per customer cost the worker more than the script costs
-# Redis). The results are read with one HMGET and written with one HSET per 1,000 customers (not an HGET and an
-# HSET each: Lua's per-call overhead was most of Redis's CPU); `seen` keeps a customer given twice in one call
+# KEYS: results hash; ARGV: ttl, record, node, then (customer, status) pairs.
+# The results are read with one HMGET and written with one HSET per 1,000 customers (not an HGET and an HSET
+# each: Lua's per-call overhead was most of Redis's CPU); `seen` keeps a customer given twice in one call
 # counted once, as one HGET after another would.
 _SETTLE = """
 local ttl, rec, node = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local counts = {}
 local seen = {}
-local ids, sts = {}, {}
-local function flush()
+for first = 4, #ARGV, 2000 do
+  local last = math.min(first + 1999, #ARGV)
+  local ids = {}
+  for i = first, last, 2 do ids[#ids + 1] = ARGV[i] end
   local current = redis.call('HMGET', KEYS[1], unpack(ids))
   local set = {}
   for j = 1, #ids do
     local cid = ids[j]
     local value = seen[cid] or current[j]
     if (not value) or value == 'sending' then
-      local st = sts[j]
+      local st = ARGV[first + 2 * j - 1]
       seen[cid] = st
       set[#set + 1] = cid
       set[#set + 1] = st
@@ -78,17 +79,7 @@ local function flush()
     end
   end
   if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
-  ids, sts = {}, {}
 end
-for g = 4, #ARGV, 2 do
-  local st = ARGV[g]
-  for cid in string.gmatch(ARGV[g + 1], '[^,]+') do
-    ids[#ids + 1] = cid
-    sts[#sts + 1] = st
-    if #ids == 1000 then flush() end
-  end
-end
-if #ids > 0 then flush() end
 redis.call('EXPIRE', KEYS[1], ttl)
 local names = 'ck:' .. rec
 local any = false
@@ -119,61 +110,31 @@ end
 return out
 """
 
-# Mark customers "sending" unless they have a result; returns customer, value, ... of those that had one (a
-# customer given twice finds its own "sending"). KEYS: results hash; ARGV: ttl, the customers comma-joined
-# (`packed_ids`, see _SETTLE). One HMGET and one HSET per 1,000 customers (see _SETTLE).
+# Mark customers "sending" unless they have a result; returns each one's value before (false = none).
+# One HMGET and one HSET per 1,000 customers (see _SETTLE); a customer given twice finds its own "sending".
 _RESERVE = """
 local out = {}
 local seen = {}
-local ids = {}
-local function flush()
+for first = 2, #ARGV, 1000 do
+  local last = math.min(first + 999, #ARGV)
+  local ids = {}
+  for i = first, last do ids[#ids + 1] = ARGV[i] end
   local current = redis.call('HMGET', KEYS[1], unpack(ids))
   local set = {}
   for j = 1, #ids do
     local cid = ids[j]
     local value = current[j]
     if seen[cid] then value = 'sending' end
-    if value then
-      out[#out + 1] = cid
-      out[#out + 1] = value
-    else
+    if not value then
       seen[cid] = true
       set[#set + 1] = cid
       set[#set + 1] = 'sending'
     end
+    out[#out + 1] = value
   end
   if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
-  ids = {}
 end
-for cid in string.gmatch(ARGV[2], '[^,]+') do
-  ids[#ids + 1] = cid
-  if #ids == 1000 then flush() end
-end
-if #ids > 0 then flush() end
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
-return out
-"""
-
-# The stored results of some customers: customer, value, ... of those that have one. KEYS: results hash; ARGV:
-# the customers comma-joined (`packed_ids`). One HMGET per 1,000 customers.
-_READ = """
-local out = {}
-local ids = {}
-local function flush()
-  local current = redis.call('HMGET', KEYS[1], unpack(ids))
-  for j = 1, #ids do
-    if current[j] then
-      out[#out + 1] = ids[j]
-      out[#out + 1] = current[j]
-    end
-  end
-  ids = {}
-end
-for cid in string.gmatch(ARGV[1], '[^,]+') do
-  ids[#ids + 1] = cid
-  if #ids == 1000 then flush() end
-end
-if #ids > 0 then flush() end
 return out
 """
 
@@ -207,35 +168,6 @@ def _bytes_to_ids(raw: bytes | None) -> list[int]:
     return out.tolist()
 
 
-_ID_TEXT: dict[int, str] = {}  # id → its decimal text: a walk packs the same customers ~10 times
-_ID_TEXT_MAX = 200_000  # ~8 walks of 2,000 per process at once, with room: then it starts over
-
-
-def packed_ids(ids: list[int]) -> str:
-    """Customer ids as one script argument ("3,17,42"), split by the script (string.gmatch): redis-py packed each
-    argument in ~0.2–0.7 µs of the worker's CPU; this join costs ~0.03 µs an id once the id's text is known."""
-    text = _ID_TEXT
-    try:
-        return ",".join(map(text.__getitem__, ids))
-    except KeyError:  # ids not seen yet (or the table started over meanwhile, in another thread)
-        if len(text) > _ID_TEXT_MAX:
-            text.clear()
-        text.update((cid, str(cid)) for cid in ids)
-        return ",".join(map(str, ids))
-
-
-def settle_groups(results: dict[int, str]) -> list[str]:
-    """`_SETTLE`'s (status, packed ids) argument pairs: the customers of each status, in the given order."""
-    by_status: dict[str, list[int]] = {}
-    for cid, status in results.items():
-        group = by_status.get(status)
-        if group is None:
-            by_status[status] = [cid]
-        else:
-            group.append(cid)
-    return [part for status, ids in by_status.items() for part in (status, packed_ids(ids))]
-
-
 def send_status(value: str) -> str:
     """What the send itself answered, from a stored result (a receipt-settled one was accepted: pending)."""
     return "pending" if value.startswith(RECEIPT) else value
@@ -247,7 +179,6 @@ class RoundStore:
         self._settle = r.register_script(_SETTLE)
         self._totals = r.register_script(_TOTALS)
         self._reserve = r.register_script(_RESERVE)
-        self._read = r.register_script(_READ)
         self._begin = r.register_script(_BEGIN)
 
     # ---- batches
@@ -324,8 +255,8 @@ class RoundStore:
         """Stored values as they are (sending, +success, ...)."""
         if not ids:
             return {}
-        found = self._read(keys=[f"r:{record_id}:{node_id}"], args=[packed_ids(ids)])
-        return {int(found[i]): found[i + 1].decode() for i in range(0, len(found), 2)}
+        values = cast(list[bytes | None], self.r.hmget(f"r:{record_id}:{node_id}", ids))
+        return {cid: v.decode() for cid, v in zip(ids, values, strict=True) if v is not None}
 
     def results(self, record_id: int, node_id: str, ids: list[int]) -> dict[int, str]:
         """Each customer's result at a send component: success / failed / pending, the receipt's outcome once
@@ -346,14 +277,17 @@ class RoundStore:
         others (a previous attempt's results, or "sending" left by a worker that died mid-send)."""
         if not ids:
             return {}
-        found = self._reserve(keys=[f"r:{record_id}:{node_id}"], args=[TTL, packed_ids(ids)])
-        return {int(found[i]): found[i + 1].decode() for i in range(0, len(found), 2)}
+        before = self._reserve(keys=[f"r:{record_id}:{node_id}"], args=[TTL, *ids])
+        return {cid: v.decode() for cid, v in zip(ids, before, strict=True) if v}
 
     def settle_results(self, record_id: int, node_id: str, results: dict[int, str]) -> None:
         """Store send answers, except where a receipt already settled the customer, and count each newly
         settled customer (sent, success / failed / pending / stopped) in the same atomic step."""
         if results:
-            self._settle(keys=[f"r:{record_id}:{node_id}"], args=[TTL, record_id, node_id, *settle_groups(results)])
+            args: list[Any] = [TTL, record_id, node_id]
+            for cid, status in results.items():
+                args += [cid, status]
+            self._settle(keys=[f"r:{record_id}:{node_id}"], args=args)
 
     # ---- trigger properties (Attribute Judgment)
     def trigger_props(self, record_id: int, ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 import redis
 
-from engine.runtime.store import TTL, packed_ids
+from engine.runtime.store import TTL
 
 PREFIX = "u:"
 
@@ -23,34 +23,14 @@ def key(version_id: int, node_id: str) -> str:
     return f"{PREFIX}{version_id}:{node_id}"
 
 
-# KEYS: HyperLogLogs; ARGV: ttl, then each key's customers comma-joined. PFADD 1,000 at a time.
-_ADD = """
-local ttl = tonumber(ARGV[1])
-for k = 1, #KEYS do
-  local ids = {}
-  for cid in string.gmatch(ARGV[k + 1], '[^,]+') do
-    ids[#ids + 1] = cid
-    if #ids == 1000 then
-      redis.call('PFADD', KEYS[k], unpack(ids))
-      ids = {}
-    end
-  end
-  if #ids > 0 then redis.call('PFADD', KEYS[k], unpack(ids)) end
-  redis.call('EXPIRE', KEYS[k], ttl)
-end
-return 1
-"""
-
-
 def add(pipe: Any, version_id: int, seen: list[tuple[str, list[int]]]) -> None:
     """PFADD the customers each component saw (in the caller's pipeline, so it costs no round trip). The key's
-    TTL is refreshed with every add: it lives 8 days after the version's last walk, as the round state does.
-    One script for all of them, each component's ids one comma-joined argument: a PFADD with one argument per
-    customer cost the worker more to pack (redis-py, per argument) than Redis to run. EVAL, not EVALSHA: a
-    pipeline's registered scripts cost a SCRIPT EXISTS round trip per execute; Redis caches the compiled body."""
-    found = [(key(version_id, node_id), ids) for node_id, ids in seen if ids]
-    if found:
-        pipe.eval(_ADD, len(found), *[name for name, _ in found], TTL, *[packed_ids(ids) for _, ids in found])
+    TTL is refreshed with every add: it lives 8 days after the version's last walk, as the round state does."""
+    for node_id, ids in seen:
+        if ids:
+            name = key(version_id, node_id)
+            pipe.pfadd(name, *ids)
+            pipe.expire(name, TTL)
 
 
 def estimates(r: redis.Redis, version_ids: Iterable[int], node_ids: Iterable[str]) -> dict[tuple[int, str], int]:

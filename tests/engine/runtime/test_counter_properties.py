@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from engine.runtime.connection import get_redis
 from engine.runtime.receipts import apply_receipts
-from engine.runtime.store import SENDING, RoundStore, settle_groups
+from engine.runtime.store import SENDING, RoundStore
 
 C = 12  # customers at one send component
 ANSWERS = ("success", "failed", "pending", "stopped")  # what the channel said (stopped: never sent, round stopped)
@@ -95,8 +95,8 @@ def test_reserve_and_settle_over_many_customers_and_duplicates_count_each_custom
     assert before == {7: "success", 1_500: "failed", 3: SENDING, 1_200: SENDING, 2_000: SENDING}
     assert store.raw_results(record, "sms", [1, 1_001, 2_502]) == dict.fromkeys((1, 1_001, 2_502), SENDING)
     answers = {c: "pending" if c % 2 else "success" for c in ids}
-    store._settle(keys=[f"r:{record}:sms"], args=[8 * 24 * 3600, record, "sms", "failed", "5",  # 5 twice: counted once
-                                                  *settle_groups(answers)])
+    store._settle(keys=[f"r:{record}:sms"], args=[8 * 24 * 3600, record, "sms", 5, "failed",  # 5 twice: counted once
+                                                  *itertools.chain.from_iterable(answers.items())])
     answers[5] = "failed"
     m = Counter(store.counters(record)["sms"])
     settled_before = {7: "success", 1_500: "failed"}
