@@ -5,8 +5,10 @@ import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from engine.components import ab_test, behavior_event, wait_until
+from engine.components import ab_test, behavior_event, splitting, wait_until
 from engine.components.registry import get_component
 from tests.engine.components.conftest import NOW, MemoryPorts, customer, make_batch
 
@@ -161,6 +163,22 @@ def test_random_grouping_splits_by_ratio_deterministically(ports: MemoryPorts, r
     # another node (or record) draws independently
     other = run("random_grouping", config, people, ports, node_id="n9").routes
     assert other != outcome.routes
+
+
+@settings(max_examples=60, deadline=None)
+@given(ratios=st.lists(st.integers(1, 99), min_size=2, max_size=10),
+       ids=st.lists(st.integers(1, 10**12), min_size=1, max_size=300),
+       record_id=st.integers(1, 10**9), node_id=st.sampled_from(["rg1", "n-9", "grün"]))
+def test_split_puts_each_customer_in_the_group_of_bucket(ratios: list[int], ids: list[int], record_id: int,
+                                                         node_id: str) -> None:
+    """`split` computes the buckets inline for speed: it must route exactly as `bucket` (the one rule a retried or
+    re-batched customer relies on), for any ratios (even not totalling 100), ids, records and node ids."""
+    groups = [splitting.SplitGroup(ratio=r) for r in ratios]
+    batch = make_batch([customer(i) for i in ids], record_id=record_id, node_id=node_id)
+    expected: dict[str, list[int]] = {f"group_{i + 1}": [] for i in range(len(ratios))}
+    for cid in dict.fromkeys(ids):
+        expected[f"group_{splitting.bucket(record_id, node_id, cid, ratios) + 1}"].append(cid)
+    assert splitting.split(batch, groups) == expected
 
 
 def test_ab_test_splits_and_counts_inflow(ports: MemoryPorts) -> None:
