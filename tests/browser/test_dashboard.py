@@ -104,8 +104,11 @@ def test_a_manager_watches_live_numbers_and_drills_down(stack: LiveStack, page: 
          timeout=30)
     channels = charted()
     assert {"app_push", "wechat_message"} <= set(channels)
-    for channel in channels:
-        expect(page.locator(f"#chart-{channel} .js-plotly-plot .trace.bars")).to_have_count(3)  # one per result
+    # one bar trace per result on every chart: read in one evaluate of the cards on the page now (a demo round that
+    # ends meanwhile takes its channel's card away; checking a card read earlier would find it gone)
+    poll(lambda: page.locator(".chart-card").evaluate_all(
+        "cs => cs.length > 0 && cs.every(c => c.querySelectorAll('.js-plotly-plot .trace.bars').length === 3)"),
+        "three result traces on every channel's chart")
     poll(lambda: int(page.locator("#chart-app_push").get_attribute("data-sends") or 0) > 0, "APP PUSH sends")
     expect(page.locator("#chart-app_push .xtitle")).to_have_text("Hour (UTC)")
     expect(page.locator("#chart-app_push .ytitle")).to_have_text("Messages")
