@@ -83,14 +83,25 @@ def card(page: Page, node_id: str) -> Locator:
     return page.locator(f'.fc-node[data-node-id="{node_id}"]')
 
 
+#: the canvas's floating corners (tools top right, mini map bottom left): a card or line under them is on the
+#: canvas but not under the pointer
+_UNDER_CORNERS = """([x, y, w, h]) => [...document.querySelectorAll('.fc-toolbar, .fc-minimap')].some(el => {
+  const r = el.getBoundingClientRect();
+  return r.width > 0 && x < r.right && x + w > r.left && y < r.bottom && y + h > r.top;
+})"""
+
+
 def _inside(page: Page, target: Locator, margin: float = 8) -> bool:
-    """Is `target` wholly on the visible canvas (not under the palette, the panel or off screen)?"""
+    """Is `target` wholly on the visible canvas (not under the palette, the panel, the canvas's tools or mini map,
+    or off screen)?"""
     area, box = page.locator(".react-flow").bounding_box(), target.bounding_box()
     if area is None or box is None:
         return False
-    return (box["x"] >= area["x"] + margin and box["y"] >= area["y"] + margin
+    if not (box["x"] >= area["x"] + margin and box["y"] >= area["y"] + margin
             and box["x"] + box["width"] <= area["x"] + area["width"] - margin
-            and box["y"] + box["height"] <= area["y"] + area["height"] - margin)
+            and box["y"] + box["height"] <= area["y"] + area["height"] - margin):
+        return False
+    return not page.evaluate(_UNDER_CORNERS, [box["x"], box["y"], box["width"], box["height"]])
 
 
 def on_screen(page: Page, target: Locator) -> bool:

@@ -1,8 +1,9 @@
 """The running app for browser tests, started exactly as scripts/run.sh does (tests/browser/harness.py), once
 per test file.
 
-Migrate + demo data go into a fresh SQLite file under the test's tmp dir; `reflex run --env prod` serves it on
-a free port (a restart with a built frontend takes a few seconds). The frontend is built in
+Migrate + demo data go into a fresh SQLite file under the test's tmp dir. A worker's first app is `reflex run
+--env prod` on a free port; the next ones serve that build on the same port with the app's backend alone
+(harness.py `_serve`, serve_built.py): ~10 s instead of ~35 s a file on a busy machine. The frontend is built in
 tmp/browser-web-<xdist worker> (kept between runs; bun hard-links its packages from .tools/bun-cache, so a copy
 costs little). scripts/test.sh uses `--dist loadfile`, so the tests of one file run on one worker and share
 one app; a file's tests may change the data, no other file sees it. (`--dist loadgroup` would be the tool for

@@ -3,6 +3,7 @@ and the page benchmark (bench/page_bench.py) alike.
 
 The frontend is built in a directory of the caller's choice (`web_dir`) rather than .web, so a `scripts/run.sh`
 running at the same time keeps its build and parallel runs do not share one (the port is baked into the build).
+Within one process a build is made once and served again by the next apps on its port (`_serve`).
 """
 
 import os
@@ -116,21 +117,41 @@ def running_app(database_url: str, work: Path, web_dir: Path, *, demo: bool = Tr
         yield from _serve(database_url, work, env, demo=demo)
 
 
+#: build dir → the port its frontend was built for, by an app this process started (a frontend bakes its port in)
+_BUILT: dict[str, int] = {}
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT does not count
+        try:
+            s.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+        return True
+
+
 def _serve(database_url: str, work: Path, env: dict[str, str], *, demo: bool) -> Iterator[RunningApp]:
+    """The first app of a build dir in this process compiles and builds (`reflex run --env prod`); the next ones
+    serve that build on the same port (tests/browser/serve_built.py): the same code makes the same frontend, and
+    building it was most of an app's start. A port taken meanwhile means a fresh build on a free one."""
     if demo:
         load_demo(env)
-    port = free_port()
+    web_dir = env["REFLEX_WEB_WORKDIR"]
+    built = _BUILT.pop(web_dir, None)
+    reuse = built is not None and port_is_free(built)
+    port = built if reuse and built is not None else free_port()
     url = f"http://localhost:{port}"
     log = work / "reflex.log"
+    command = ([sys.executable, "-m", "tests.browser.serve_built", str(port)] if reuse else
+               [sys.executable, "-m", "reflex", "run", "--env", "prod", "--frontend-port", str(port),
+                "--backend-port", str(port)])
     with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "reflex", "run", "--env", "prod", "--frontend-port", str(port),
-             "--backend-port", str(port)],
-            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_until_up(url, proc, log)
+        _BUILT[web_dir] = port
         yield RunningApp(url=url, database_url=database_url, log=log)
     finally:
         _stop(proc)
