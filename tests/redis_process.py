@@ -51,6 +51,13 @@ class RedisProcess:
             self.proc.wait(15)
             self.proc = None
 
+    def appended(self, text: bytes) -> bool:
+        """Whether the append-only file holds `text` (e.g. a key or id a write just made). With fsync every second
+        Redis may hold a write back for up to 2 s while the disk is busy (a loaded CI machine), and a SIGKILL then
+        loses it: a test whose point is what survives a restart waits for this before it kills."""
+        files = (self.dir / "appendonlydir").glob("*.aof")
+        return any(text in path.read_bytes() for path in files)
+
     def kill(self) -> None:
         """SIGKILL: no shutdown work at all."""
         if self.proc is not None:

@@ -54,6 +54,8 @@ def test_a_delayed_message_held_when_redis_restarts_still_runs(broker: WakingRed
     try:
         later.send_with_options(delay=3000)
         assert until(lambda: bool(_held(client, broker, "later_q.DQ")), 10), "the delay queue never fetched it"
+        held = next(iter(_held(client, broker, "later_q.DQ")))
+        assert until(lambda: persistent_redis.appended(held), 10), "the fetch never reached the append-only file"
         persistent_redis.kill()
         persistent_redis.start()  # from its append-only file: the message and its "fetched by" are still there
         assert ran.wait(30), "the delayed message held when Redis died never ran"
@@ -82,6 +84,8 @@ def test_messages_already_handed_to_the_worker_when_redis_restarts_run_once(brok
         for n in range(4):
             job.send(n)
         assert until(lambda: len(_held(client, broker, "busy_q")) == 2, 10), "the consumer never prefetched"
+        held = _held(client, broker, "busy_q")
+        assert until(lambda: all(persistent_redis.appended(i) for i in held), 10), "not in the append-only file"
         persistent_redis.kill()
         persistent_redis.start()
         assert until(lambda: client.ping(), 10)
