@@ -29,7 +29,7 @@ from sqlmodel import Session, col
 from engine.components.base import Outcome
 from engine.components.registry import is_send
 from engine.models import ActivityVersion, CustomerRoute, CustomerStep, ExecutionRecord, table_of
-from engine.runtime.sql import insert_ignore_rows
+from engine.runtime.sql import Groups, insert_ignore_grouped, insert_ignore_rows
 
 STEP_TABLE = table_of(CustomerStep)
 ROUTE_TABLE = table_of(CustomerRoute)
@@ -91,10 +91,27 @@ class Routes:
         """(record, customer, start node, at, route) rows, one per customer of the walk."""
         return [(record_id, cid, start, stamp, "{" + ",".join(frags) + "}") for cid, frags in self.parts.items()]
 
+    def groups(self, record_id: int, start: str, stamp: Any) -> Groups:
+        """The same rows gathered by what they share: (record, start node, at, route) → customers."""
+        by_route: dict[str, list[int]] = {}
+        for cid, frags in self.parts.items():
+            route = "{" + ",".join(frags) + "}"
+            bucket = by_route.get(route)
+            if bucket is None:
+                bucket = by_route[route] = []
+            bucket.append(cid)
+        return {(record_id, start, stamp, route): members for route, members in by_route.items()}
+
 
 def insert_routes(session: Session, rows: list[tuple[Any, ...]]) -> None:
     """Insert-or-ignore route rows (a redelivered walk writes the same rows: the first stays)."""
     insert_ignore_rows(session, ROUTE_TABLE, ROUTE_COLUMNS, rows)
+
+
+def insert_route_groups(session: Session, groups: Groups) -> None:
+    """Insert-or-ignore route rows gathered by route (`Routes.groups`): a walk's customers follow a few dozen
+    routes, each written with one statement (engine/runtime/sql.py `insert_ignore_grouped`)."""
+    insert_ignore_grouped(session, ROUTE_TABLE, ROUTE_COLUMNS, "customer_id", groups)
 
 
 # ---------------------------------------------------------------------------------------------- reading

@@ -1,6 +1,7 @@
 """Dialect-aware bulk writes that ignore or overwrite duplicates (idempotent re-delivery), and the write
 transaction of the runtime's hot paths."""
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -62,3 +63,38 @@ def insert_ignore_rows(session: Session, table: Table, columns: tuple[str, ...],
             cursor.close()
         return
     insert_ignore(session, table, [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+#: customers sharing every other column of their rows are written with one statement from this many on
+GROUPED_MIN = 16
+#: (the other columns' values, in table order) → the customers of those rows
+Groups = dict[tuple[Any, ...], list[int]]
+
+
+def insert_ignore_grouped(session: Session, table: Table, columns: tuple[str, ...], member: str,
+                          groups: Groups) -> None:
+    """Insert-or-ignore the rows of `groups`: each key holds the values of `columns` but `member`, each list the
+    `member` values (customer ids) of the rows sharing them. On SQLite a group of GROUPED_MIN or more is one
+    statement that expands a JSON array of its members in SQL (`INSERT … SELECT … FROM json_each(?)`): SQLite
+    loops in C instead of binding a row per customer from Python (a step row 2.3 → 1.0 µs measured alone, the
+    json.dumps included). A walk's rows share all but the customer in a few dozen groups. Smaller groups, and
+    other databases, go as rows (`insert_ignore_rows`)."""
+    if not groups:
+        return
+    at = columns.index(member)
+    small: list[tuple[Any, ...]] = []
+    sqlite_db = session.get_bind().dialect.name == "sqlite"
+    cursor = raw_cursor(session) if sqlite_db else None
+    try:
+        for key, members in groups.items():
+            if cursor is not None and len(members) >= GROUPED_MIN:
+                picks = ", ".join("value" if i == at else "?" for i in range(len(columns)))
+                cursor.execute(f"INSERT OR IGNORE INTO {table.name} ({', '.join(columns)}) SELECT {picks} "
+                               "FROM json_each(?)", (*key, json.dumps(members)))
+            else:
+                head, tail = key[:at], key[at:]
+                small.extend((*head, m, *tail) for m in members)
+    finally:
+        if cursor is not None:
+            cursor.close()
+    insert_ignore_rows(session, table, columns, small)

@@ -42,11 +42,11 @@ from engine.flow.registry import Category
 from engine.models import Activity, ActivityVersion, ExecutionRecord
 from engine.runtime import ab_winner, reentry
 from engine.runtime.customers import load_view_map
-from engine.runtime.details import STEP_COLUMNS, STEP_TABLE, Routes, insert_routes
+from engine.runtime.details import STEP_COLUMNS, STEP_TABLE, Routes, insert_route_groups
 from engine.runtime.goal_walk import exited_outcome, guard_for
 from engine.runtime.pacing import Pacer, resumes_at
 from engine.runtime.ports import RuntimePorts
-from engine.runtime.sql import insert_ignore_rows, runtime_write
+from engine.runtime.sql import Groups, insert_ignore_grouped, insert_ignore_rows, runtime_write
 from engine.runtime.store import RoundStore
 from engine.runtime.uniques import add as add_uniques
 from engine.status import RecordStatus
@@ -251,7 +251,8 @@ class Walk:
         self.plan = ctx.plan
         self.at = clock.now()  # the time of every step of the walk
         self.stamp = step_time(self.at)  # ... as the database stores it
-        self.rows: list[tuple[Any, ...]] = []  # sends: (record, node, customer, branch, result, reason, at)
+        #: sends' step rows: (record, node, branch, result, reason, at) → customers (runtime/sql.py `Groups`)
+        self.sends: Groups = {}
         self.routes = Routes()  # every other component: one route row per customer, written at the end
         self.start = ""
         self.counts: list[tuple[str, str, dict[str, int]]] = []  # written with the next component's entered
@@ -364,22 +365,28 @@ class Walk:
 
     def _rows(self, node_id: str, ids: list[int], outcome: Outcome) -> None:
         """One step row per customer of a send: the branch taken, the result (success / failed / pending, or
-        failed with the component's error) and the reason."""
-        rows, record_id, stamp = self.rows, self.record_id, self.stamp
+        failed with the component's error) and the reason — gathered by what the rows share (engine/runtime/sql.py
+        `insert_ignore_grouped`: a walk's sends are a few dozen groups)."""
+        sends, record_id, stamp = self.sends, self.record_id, self.stamp
         results = outcome.results
         get = results.get
         routed = 0
         for branch, members in outcome.routes.items():
             routed += len(members)
+            plain = (record_id, node_id, branch, "passed", None, stamp)
             if not results:
-                rows.extend([(record_id, node_id, cid, branch, "passed", None, stamp) for cid in members])
+                sends.setdefault(plain, []).extend(members)
                 continue
+            by_result: dict[tuple[str, str | None] | None, list[int]] = {}
             for cid in members:
                 found = get(cid)
-                if found is None:
-                    rows.append((record_id, node_id, cid, branch, "passed", None, stamp))
-                else:
-                    rows.append((record_id, node_id, cid, branch, found[0], found[1], stamp))
+                bucket = by_result.get(found)
+                if bucket is None:
+                    bucket = by_result[found] = []
+                bucket.append(cid)
+            for found, group in by_result.items():
+                key = plain if found is None else (record_id, node_id, branch, found[0], found[1], stamp)
+                sends.setdefault(key, []).extend(group)
         if routed == len(ids):
             return
         in_route = {cid for members in outcome.routes.values() for cid in members}
@@ -387,7 +394,7 @@ class Walk:
         for cid in ids:  # not routed on: End, parked, failed (or dropped)
             if cid not in in_route:
                 result, reason = get(cid) or ("parked" if cid in parked else "passed", None)
-                rows.append((record_id, node_id, cid, "", result, reason, stamp))
+                sends.setdefault((record_id, node_id, "", result, reason, stamp), []).append(cid)
 
     def _add_seen(self, pipe: Any) -> None:
         """The customers of the components walked so far, into their version's HyperLogLogs (test rounds' testers
@@ -400,16 +407,15 @@ class Walk:
     def flush_db(self, *, final: bool = False) -> None:
         """Write the customer data and send rows so far; with `final`, the walk's route rows too (only once the
         walk is over: a route row is insert-or-ignore, so it must be complete when first written)."""
-        routes = self.routes.rows(self.record_id, self.start, self.stamp) if final else []
-        if not (self.rows or routes or self.writes):
+        routes = self.routes.groups(self.record_id, self.start, self.stamp) if final else {}
+        if not (self.sends or routes or self.writes):
             return
         with runtime_write() as session:
             for write in self.writes:
                 write(session)
-            if self.rows:
-                insert_steps(session, self.rows)
-            insert_routes(session, routes)
-        self.rows, self.writes = [], []
+            insert_ignore_grouped(session, STEP_TABLE, STEP_COLUMNS, "customer_id", self.sends)
+            insert_route_groups(session, routes)
+        self.sends, self.writes = {}, []
 
     def finish(self) -> int:
         """Write everything; the batch leaves the pending set last (with its claim, in the same transaction).
