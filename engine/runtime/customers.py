@@ -4,6 +4,7 @@ statement with thousands of bound parameters to compile, no per-row result proce
 
 import json
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -50,21 +51,35 @@ def _load_sqlite(session: Session, ids: list[int], attributes: bool) -> dict[int
     out: dict[int, CustomerView] = {}
     cursor = raw_cursor(session)
     loads = json.loads
+    columns = "attributes" if attributes else "NULL"
     try:
         for start in range(0, len(ids), 50_000):
-            param = (json.dumps(ids[start:start + 50_000]),)
+            part = ids[start:start + 50_000]
+            param = (json.dumps(part),)
+            where, args, wanted = _which(part, param)
             tags: dict[int, dict[str, str]] = defaultdict(dict)
             for cid, tag, value in cursor.execute(
-                    "SELECT customer_id, tag, value FROM customertag WHERE customer_id IN "
-                    "(SELECT value FROM json_each(?))", param):
+                    f"SELECT customer_id, tag, value FROM customertag WHERE customer_id {where}", args):
                 tags[cid][tag] = value
-            columns = "attributes" if attributes else "NULL"
             for cid, qaid, name, phone, email, openid, token, tz, raw in cursor.execute(
                     f"SELECT id, qaid, name, phone, email, wechat_openid, push_token, timezone, {columns} "
-                    "FROM customer WHERE id IN (SELECT value FROM json_each(?))", param):
-                out[cid] = CustomerView(cid, qaid, name, phone, email, openid, token, tz,
-                                        (loads(raw) if raw else None) or {}, tags.get(cid) or {})
+                    f"FROM customer WHERE id {where}", args):
+                if wanted is None or cid in wanted:
+                    out[cid] = CustomerView(cid, qaid, name, phone, email, openid, token, tz,
+                                            (loads(raw) if raw else None) or {}, tags.get(cid) or {})
             mark_sqlite(cursor, param, out)  # consent: the channels each customer opted out of
     finally:
         cursor.close()
     return out
+
+
+def _which(ids: list[int], param: tuple[str]) -> tuple[str, tuple[Any, ...], set[int] | None]:
+    """How to select `ids`: (SQL condition, its parameters, the ids to keep of what it returns, None = all).
+    A batch of an audience is usually a run of consecutive ids: then one range scan of the primary key reads
+    them in order (about 1 µs a customer less than a key look-up each); a sparse batch looks its ids up."""
+    low, high = min(ids), max(ids)
+    span = high - low + 1
+    if span > 2 * len(ids):
+        return "IN (SELECT value FROM json_each(?))", param, None
+    wanted = set(ids)
+    return "BETWEEN ? AND ?", (low, high), None if len(wanted) == span else wanted
