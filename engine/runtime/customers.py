@@ -12,7 +12,7 @@ from sqlmodel import Session
 from engine.components.base import CustomerView
 from engine.models import Customer, CustomerTag, table_of
 from engine.runtime.consent_views import mark_session, mark_sqlite
-from engine.runtime.sql import raw_cursor
+from engine.runtime.sql import id_array, raw_cursor
 
 CHUNK = 5000  # ids per IN (...): well under SQLite's limit of bound parameters
 _C = table_of(Customer).c
@@ -55,7 +55,7 @@ def _load_sqlite(session: Session, ids: list[int], attributes: bool) -> dict[int
     try:
         for start in range(0, len(ids), 50_000):
             part = ids[start:start + 50_000]
-            param = (json.dumps(part),)
+            param = (id_array(part),)
             where, args, wanted = _which(part, param)
             tags: dict[int, dict[str, str]] = defaultdict(dict)
             for cid, tag, value in cursor.execute(

@@ -27,7 +27,7 @@ from engine import clock
 from engine.db import write_session
 from engine.models import CustomerStep, ExecutionRecord, pk_ids, table_of
 from engine.runtime.rounds import persist_counters
-from engine.runtime.sql import raw_cursor, runtime_write
+from engine.runtime.sql import id_array, raw_cursor, runtime_write
 from engine.runtime.store import TTL, RoundStore
 from engine.shared.reach_rows import NO_RECEIPT_AFTER as NO_RECEIPT_AFTER  # the 72-hour rule (its home since 0014)
 from engine.status import RecordStatus
@@ -150,7 +150,7 @@ def _update_steps(session: Session, settled: list[Settled]) -> int:
             for (status, reason, record_id, node_id), ids in groups.items():
                 cursor.execute("UPDATE customerstep SET result = ?, reason = ? WHERE record_id = ? AND node_id = ? "
                                "AND customer_id IN (SELECT value FROM json_each(?))",
-                               (status, reason, record_id, node_id, json.dumps(ids)))
+                               (status, reason, record_id, node_id, id_array(ids)))
                 changed += int(cursor.rowcount)
             return changed
         finally:

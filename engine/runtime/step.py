@@ -291,7 +291,10 @@ class Walk:
         if self.views is None:
             self.views = load_view_map(session, self.members, attributes=self.needs_attributes)
         views = self.views
-        return [views[cid] for cid in ids if cid in views]
+        try:
+            return [views[cid] for cid in ids]
+        except KeyError:  # a customer deleted since the batch was made: not there, nothing to send them
+            return [views[cid] for cid in ids if cid in views]
 
     def _trigger_props(self) -> dict[int, dict[str, Any]]:
         """The triggering events' properties of the walk's customers: read once per walk (one HMGET), not per
