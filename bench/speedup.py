@@ -50,7 +50,8 @@ def run(tree: Path, size: int, out: Path) -> dict[str, Any]:
         raise SystemExit(f"{tree}: the round ended {r['status']} ({r['failure']}); see {log}")
     cpu = {k: v for k, v in r["cpu_s"].items() if not k.startswith("py-spy")}
     return {"wall_s": r["wall_s"], "cpu_s": sum(cpu.values()), "workers_s": sum(
-        v for k, v in cpu.items() if k.startswith("workers")), "counters": r["counters"]}
+        v for k, v in cpu.items() if k.startswith("workers")), "counters": r["counters"],
+        "receipts": int((r.get("simulator") or {}).get("receipts_sent", 0))}
 
 
 def main() -> None:
@@ -71,7 +72,8 @@ def main() -> None:
             r = run(tree, args.size, out / f"{side}-{i}.json")
             runs[side].append(r)
             print(f"   {side} ({args.base if side == 'base' else head}) {args.size:,}: {r['wall_s']:6.1f} s, "
-                  f"{r['cpu_s']:6.1f} CPU-s (workers {r['workers_s']:.1f})", flush=True)
+                  f"{r['cpu_s']:6.1f} CPU-s (workers {r['workers_s']:.1f}); {r['receipts']:,} receipts in the "
+                  "window", flush=True)  # the receipts a side handled before completion are work it did too
     if runs["base"][0]["counters"] != runs["head"][0]["counters"]:
         same = sorted(set(runs["base"][0]["counters"]) & set(runs["head"][0]["counters"]))
         entered = {n: (runs["base"][0]["counters"][n].get("entered"), runs["head"][0]["counters"][n].get("entered"))
