@@ -7,7 +7,16 @@ from typing import Any
 from sqlmodel import Session
 
 from engine import clock
-from engine.models import Activity, ActivityGroup, ActivityVersion, MarketingCampaign, Role, User, Workspace
+from engine.models import (
+    Activity,
+    ActivityGroup,
+    ActivityVersion,
+    ExecutionRecord,
+    MarketingCampaign,
+    Role,
+    User,
+    Workspace,
+)
 from engine.services.auth import hash_password
 from engine.status import ActivityStatus, VersionState
 
@@ -77,6 +86,16 @@ def activity(
     session.add(a)
     session.flush()
     return a
+
+
+def record(session: Session, *, flow: dict[str, Any] | None = None) -> ExecutionRecord:
+    """Round 1 of a new In Progress activity (of a new workspace and marketer), flushed."""
+    ws = workspace(session)
+    a = activity(session, user(session, ws, Role.MARKETER), status=ActivityStatus.IN_PROGRESS, flow=flow)
+    r = ExecutionRecord(activity_id=a.id, version_id=a.live_version_id, number=1, trigger="publish")
+    session.add(r)
+    session.flush()
+    return r
 
 
 def group(

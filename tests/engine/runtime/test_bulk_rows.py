@@ -5,12 +5,11 @@ import pytest
 from sqlmodel import Session, select
 
 from engine import clock
-from engine.models import Customer, CustomerStep, CustomerTag, ExecutionRecord, Role
+from engine.models import Customer, CustomerStep, CustomerTag
 from engine.runtime.customers import load_view_map
 from engine.runtime.details import STEP_COLUMNS, STEP_TABLE
 from engine.runtime.sql import GROUPED_MIN, insert_ignore_grouped
 from engine.runtime.step import step_time
-from engine.status import ActivityStatus
 from tests import factories as f
 
 
@@ -43,13 +42,7 @@ def test_the_loader_reads_exactly_the_asked_customers(session: Session, wanted: 
 
 
 def test_grouped_rows_are_the_rows_and_a_second_write_changes_nothing(session: Session) -> None:
-    ws = f.workspace(session)
-    activity = f.activity(session, f.user(session, ws, Role.MARKETER), status=ActivityStatus.IN_PROGRESS)
-    record = ExecutionRecord(activity_id=activity.id, version_id=activity.live_version_id, number=1,
-                             trigger="publish")
-    session.add(record)
-    session.flush()
-    rid = int(record.id or 0)
+    rid = int(f.record(session).id or 0)
     at = step_time(clock.now())
     big = list(range(1, GROUPED_MIN + 5))  # one statement
     small = [500, 501]  # bound rows

@@ -7,10 +7,8 @@ from sqlmodel import Session
 
 from engine import clock
 from engine.components.base import Outcome
-from engine.models import ExecutionRecord, Role
 from engine.runtime.details import Routes, all_steps, entered_ids, insert_routes, purge, steps
 from engine.runtime.step import insert_steps, step_time
-from engine.status import ActivityStatus
 from tests import factories as f
 
 FLOW = {"nodes": [{"id": "t", "type": "target_audience", "config": {"audience_id": 1}},
@@ -26,14 +24,7 @@ FLOW = {"nodes": [{"id": "t", "type": "target_audience", "config": {"audience_id
 
 
 def _record(session: Session) -> int:
-    ws = f.workspace(session)
-    activity = f.activity(session, f.user(session, ws, Role.MARKETER), status=ActivityStatus.IN_PROGRESS,
-                          flow=FLOW)
-    record = ExecutionRecord(activity_id=activity.id, version_id=activity.live_version_id, number=1,
-                             trigger="publish")
-    session.add(record)
-    session.flush()
-    return int(record.id)  # type: ignore[arg-type]
+    return int(f.record(session, flow=FLOW).id or 0)
 
 
 def _entry_walk(record_id: int, at: object) -> list[tuple]:

@@ -5,27 +5,16 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from engine import clock
-from engine.models import CustomerRoute, CustomerStep, ExecutionRecord, Role
+from engine.models import CustomerRoute, CustomerStep
 from engine.runtime.connection import get_redis
 from engine.runtime.lifecycle import purge_details
 from engine.runtime.receipts import apply_receipts, expire_pending
 from engine.runtime.store import RoundStore
-from engine.status import ActivityStatus
 from tests import factories as f
 
 
-def _record(session: Session) -> ExecutionRecord:
-    ws = f.workspace(session)
-    activity = f.activity(session, f.user(session, ws, Role.MARKETER), status=ActivityStatus.IN_PROGRESS)
-    record = ExecutionRecord(activity_id=activity.id, version_id=activity.live_version_id, number=1,
-                             trigger="publish")
-    session.add(record)
-    session.flush()
-    return record
-
-
 def test_details_older_than_seven_days_are_purged(session: Session) -> None:
-    record = _record(session)
+    record = f.record(session)
     now = clock.now()
     for cid, age in ((1, timedelta(days=8)), (2, timedelta(days=6, hours=23)), (3, timedelta(0))):
         session.add(CustomerStep(record_id=record.id, node_id="n1", customer_id=cid, at=now - age))
@@ -42,7 +31,7 @@ def test_no_receipt_within_72_hours_fails_once(database: str, redis_url: str) ->
 
     store = RoundStore(get_redis())
     with write_session() as session:
-        record_id = _record(session).id
+        record_id = f.record(session).id
         old = clock.now() - timedelta(hours=73)
         for cid in (1, 2):
             session.add(CustomerStep(record_id=record_id, node_id="sms", customer_id=cid, result="pending", at=old))
