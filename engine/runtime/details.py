@@ -88,8 +88,9 @@ class Routes:
                 parts.setdefault(cid, []).append(_fragment(node_id, "", result, reason))
 
     def rows(self, record_id: int, start: str, stamp: Any) -> list[tuple[Any, ...]]:
-        """(record, customer, start node, at, route) rows, one per customer of the walk."""
-        return [(record_id, cid, start, stamp, "{" + ",".join(frags) + "}") for cid, frags in self.parts.items()]
+        """(record, customer, start node, at, route) rows, one per customer of the walk (`groups`, one by one)."""
+        return [(record_id, cid, start, stamp, route)
+                for (_, _, _, route), members in self.groups(record_id, start, stamp).items() for cid in members]
 
     def groups(self, record_id: int, start: str, stamp: Any) -> Groups:
         """The same rows gathered by what they share: (record, start node, at, route) → customers."""
