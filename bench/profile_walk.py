@@ -21,6 +21,7 @@ def main() -> None:
     parser.add_argument("--profiler", choices=("cprofile", "pyinstrument", "none"), default="cprofile")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="tottime", help="pstats order: tottime, cumulative, ...")
+    parser.add_argument("--dump", default="", help="cProfile: also save the raw stats to this file (pstats)")
     args = parser.parse_args()
     with Stack(env=dict(DEPLOYMENT_ENV)) as stack:
         from bench import seed
@@ -106,6 +107,8 @@ def main() -> None:
             print(f"   {name:28s} {wall / n * 1e6:7.1f} {cpu_s / n * 1e6:7.1f}  ({n:,})")
         if args.profiler == "cprofile":
             pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
+            if args.dump:
+                profiler.dump_stats(args.dump)
         elif args.profiler == "pyinstrument":
             print(profiler.output_text(unicode=True, color=False, show_all=False))
 

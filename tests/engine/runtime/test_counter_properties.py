@@ -108,3 +108,35 @@ def test_reserve_and_settle_over_many_customers_and_duplicates_count_each_custom
         5: "failed", 7: "success", 1_500: "failed", 1_001: "pending", 2_502: "success"}
     store.settle_results(record, "sms", {c: "failed" for c in ids})  # a retried walk's answers: nothing moves
     assert Counter(store.counters(record)["sms"]) == m
+
+
+def test_receipts_of_many_rounds_and_nodes_in_one_call_switch_each_send_once(store) -> None:
+    """The switch groups a call's receipts by (round, node) and reads / writes each group 1,000 at a time: receipts
+    of two rounds and two nodes interleaved, across chunk boundaries, some twice in one call, some for sends
+    still "sending" (the receipt overtook the answer) or already settled, switch exactly what one-by-one did."""
+    a, b = next(_records), next(_records)
+    ids = list(range(1, 2_301))
+    for record in (a, b):
+        for node in ("sms", "push"):
+            store.reserve(record, node, ids)
+            store.settle_results(record, node, {c: "pending" for c in ids if c > 100})  # 1–100 still "sending"
+    store.settle_results(a, "sms", dict.fromkeys(range(1, 11), "failed"))  # answered failed: no receipt switches it
+    receipts = []
+    for c in ids:  # interleaved: a/sms, b/push, a/push, b/sms for each customer
+        for record, node in ((a, "sms"), (b, "push"), (a, "push"), (b, "sms")):
+            status = "delivered" if c % 3 else "failed"
+            receipts.append({"id": f"{record}:{node}:{c}", "status": status})
+    receipts += [{"id": f"{a}:sms:{c}", "status": "failed"} for c in (500, 1_500, 2_300)]  # twice, other outcome
+    switched = apply_receipts(receipts, store=store)
+    assert switched == 4 * len(ids) - 10
+    for record in (a, b):
+        for node in ("sms", "push"):
+            m = Counter(store.counters(record)[node])
+            early = 10 if (record, node) == (a, "sms") else 0  # the ten answered "failed" before any receipt
+            delivered = sum(1 for c in ids if c % 3 and c > early)
+            failed = sum(1 for c in ids if not c % 3 and c > early)
+            assert (m["success"], m["failed"] - early, m["pending"]) == (delivered, failed, 0), (record, node, m)
+            assert m["sent"] == len(ids)  # the 100 "sending" counted as sent by their receipt, once
+    assert store.raw_results(a, "sms", [5, 500, 1_500, 2_300]) == {
+        5: "failed", 500: "+success", 1_500: "+failed", 2_300: "+success"}  # the first receipt won
+    assert apply_receipts(receipts, store=store) == 0  # all of them again: nothing moves
