@@ -223,6 +223,9 @@ def parse_receipts(items: Any, *, max_batch: int = MAX_BATCH) -> list[Receipt]:
     if len(items) > max_batch:
         raise PayloadError([{"index": None, "field": "receipts",
                              "message": f"at most {max_batch} receipts per request ({len(items)} sent)"}], "receipts")
+    fast = _well_formed(items)
+    if fast is not None:
+        return fast
     try:
         parsed = _RECEIPTS.validate_python(items)
     except ValidationError as err:
@@ -240,6 +243,33 @@ def parse_receipts(items: Any, *, max_batch: int = MAX_BATCH) -> list[Receipt]:
 
 
 _RECEIPTS: TypeAdapter[list[schemas.Receipt]] = TypeAdapter(list[schemas.Receipt])
+
+
+_PLAIN_STATUSES = frozenset(("delivered", "failed"))
+
+
+def _well_formed(items: list[Any]) -> list[Receipt] | None:
+    """The receipts, when every one is in the form providers send (an ASCII 'record:node:customer' id, status
+    exactly "delivered" or "failed", a text or no reason) — a subset of what the `Receipt` model accepts, read
+    at a fraction of its cost (pydantic was a quarter of the API's CPU per receipt). None as soon as one is not:
+    the model then reads them all and words every problem (the one source of the rules)."""
+    out: list[Receipt] = []
+    append = out.append
+    for item in items:
+        if type(item) is not dict:
+            return None
+        message_id = item["message_id"] if "message_id" in item else item.get("id")
+        status, reason = item.get("status"), item.get("reason")
+        if type(message_id) is not str or type(status) is not str or status not in _PLAIN_STATUSES or not (
+                reason is None or type(reason) is str) or not message_id.isascii():
+            return None
+        parts = message_id.split(":")
+        record, customer = parts[0], parts[-1]
+        if len(parts) < 3 or not record.isdigit() or not customer.isdigit() or "" in parts:
+            return None
+        append(Receipt(message_id, int(record), parts[1] if len(parts) == 3 else ":".join(parts[1:-1]),
+                       int(customer), status, (reason or None) and reason[:200]))
+    return out
 
 
 def accept_receipts(items: Iterable[dict[str, Any]] | Any) -> ReceiptResult:
