@@ -36,7 +36,7 @@ class SimConfig:
     fail_next: int = 0  # the next N send requests → 503
     error_rate: float = 0.0  # this fraction of send requests → 503 (decided by a hash of the request number)
     response_delay: float = 0.0  # seconds to wait before answering a send (after recording it)
-    receipt_batch_size: int = 500
+    receipt_batch_size: int = 1000  # the API takes up to API_MAX_BATCH (1,000) a request: fewer, larger POSTs
     receipt_attempts: int = 3
 
     @classmethod

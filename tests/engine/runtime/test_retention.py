@@ -46,3 +46,29 @@ def test_no_receipt_within_72_hours_fails_once(database: str, redis_url: str) ->
     with read_session() as session:
         rows = dict(session.exec(select(CustomerStep.customer_id, CustomerStep.reason)).all())
     assert rows[2] == "No receipt within 72 hours"
+
+
+def test_a_receipt_after_the_round_ended_updates_its_persisted_counters(database: str, redis_url: str) -> None:
+    """A finished round's counters live in the database (the pages read them there once it ended): a late receipt
+    must move them too; while the round runs, nothing is persisted (Redis is the live truth)."""
+    from engine.db import write_session
+    from engine.models import ExecutionRecord
+    from engine.status import RecordStatus
+    from tests.engine.runtime.support import persisted_counters
+
+    store = RoundStore(get_redis())
+    with write_session() as session:
+        record_id = f.record(session).id
+        for cid in (1, 2):
+            session.add(CustomerStep(record_id=record_id, node_id="sms", customer_id=cid, result="pending",
+                                     at=clock.now()))
+    store.set_results(record_id, "sms", {1: "pending", 2: "pending"})
+    store.count(record_id, "sms", "b0", {"pending": 2, "success": 0, "failed": 0, "sent": 2})
+    assert apply_receipts([{"id": f"{record_id}:sms:1", "status": "delivered"}], store=store) == 1
+    assert persisted_counters(record_id) == {}  # in progress: not persisted
+    with write_session() as session:
+        record = session.get(ExecutionRecord, record_id)
+        record.status = RecordStatus.COMPLETED
+    assert apply_receipts([{"id": f"{record_id}:sms:2", "status": "failed"}], store=store) == 1
+    persisted = persisted_counters(record_id)["sms"]
+    assert (persisted["success"], persisted["failed"], persisted["pending"], persisted["sent"]) == (1, 1, 0, 2)
