@@ -163,7 +163,8 @@ class WebhookChannel:
         if outcome.ok:
             assert outcome.response is not None
             request_id = outcome.response.headers.get("x-request-id")
-            return [SendResult(m.customer_id, SendStatus.SUCCESS, provider_message_id=request_id) for m in group]
+            success = SendStatus.SUCCESS
+            return [SendResult(m.customer_id, success, None, request_id) for m in group]  # positional: cheaper
         return [SendResult(m.customer_id, SendStatus.FAILED, reason=outcome.error) for m in group]
 
     def _safe_post(self, group: list[Message], proceed: Proceed = go_on) -> list[SendResult]:

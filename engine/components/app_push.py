@@ -35,10 +35,9 @@ class AppPush(SendingComponent):
 
     def message(self, batch: Batch, config: AppPushConfig, customer: CustomerView, to: str,
                 extra: dict[str, Any]) -> Message:
-        return Message(record_id=batch.record_id, node_id=batch.node_id, customer_id=customer.id,
-                       channel=self.type, to=to, subject=render(config.title, customer, extra),
-                       body=render(config.body, customer, extra),
-                       data=_data(config))
+        # positional (record, node, customer, channel, to, body, subject, data): see Webhook.message
+        return Message(batch.record_id, batch.node_id, customer.id, self.type, to, render(config.body, customer, extra),
+                       render(config.title, customer, extra), _data(config))
 
 
 _DATA: dict[int, tuple[AppPushConfig, dict[str, Any]]] = {}

@@ -76,6 +76,6 @@ class Email(SendingComponent):
             options["from"] = config.sender.strip()
         if config.reply_to:
             options["reply_to"] = config.reply_to.strip()
-        return Message(record_id=batch.record_id, node_id=batch.node_id, customer_id=customer.id,
-                       channel=self.type, to=to, subject=render(config.subject, customer, extra), body=body,
-                       options=options)
+        # positional (record, node, customer, channel, to, body, subject, data, options): see Webhook.message
+        return Message(batch.record_id, batch.node_id, customer.id, self.type, to, body,
+                       render(config.subject, customer, extra), {}, options)

@@ -14,6 +14,7 @@ from engine.components.unsubscribe import UNSUBSCRIBE_LINK
 
 NO_RESULT = "the channel returned no result"
 _STATUS_VALUES = {s: s.value for s in SendStatus}  # a status (member or its text) → its text, without Enum()
+_NO_RESULT = (SendStatus.FAILED.value, NO_RESULT)  # an enum's .value is a property: read once, not per customer
 
 
 class SendingComponent(Component):
@@ -69,7 +70,7 @@ class SendingComponent(Component):
                 if r.customer_id in sent:
                     results[r.customer_id] = (_STATUS_VALUES.get(r.status) or SendStatus(r.status).value, r.reason)
             for m in messages:
-                results.setdefault(m.customer_id, (SendStatus.FAILED.value, NO_RESULT))
+                results.setdefault(m.customer_id, _NO_RESULT)
         # customers without a usable address fail but were never handed to a channel: not "actually sent"
         not_sent = len(customers) - len(reachable)
         return Outcome(routes={"out": [c.id for c in everyone]}, results=results, metrics={"not_sent": not_sent})

@@ -78,5 +78,5 @@ class TextSms(SendingComponent):
             # the link is "<base>/<code>" (Ports.short_links): the code is not hashed a second time
             data = {"short_code": extra[SHORT_LINK].rpartition("/")[2],
                     "short_link": extra[SHORT_LINK], "link_url": config.link_url}
-        return Message(record_id=batch.record_id, node_id=batch.node_id, customer_id=customer.id,
-                       channel=self.type, to=to, body=text, data=data)
+        # positional (record, node, customer, channel, to, body, subject, data): see Webhook.message
+        return Message(batch.record_id, batch.node_id, customer.id, self.type, to, text, "", data)

@@ -185,13 +185,15 @@ class RuntimePorts:
 
         for channel_name, batch in by_channel.items():
             sent = channel_for(channel_name, self.workspace_id).send_batch(batch, proceed)
-            self.store.settle_results(record_id, node_id, {r.customer_id: r.status.value for r in sent})
+            values = _STATUS_VALUES  # a status (member or its text) → its text: .value is a property, per customer
+            self.store.settle_results(record_id, node_id, {r.customer_id: values[r.status] for r in sent})
             caps.give_back(self, sent, record_id, node_id)
             results.extend(sent)
         return results
 
 
 _STATUSES = {s.value for s in SendStatus}
+_STATUS_VALUES = {s: s.value for s in SendStatus}
 TEST_MARK = "[Test] "
 
 
