@@ -3,11 +3,12 @@ the engine.
 
     .venv/bin/python -m bench.floor --customers 1000000          # 7 customer-steps and 2 sends per customer
 
-- **The project's own tables** (`tables`): what a walk stores, written with the runtime's own functions in one
-  transaction per walk of 2,000 customers: one `customerroute` row per customer holding the route of the
-  benchmark flow's non-sending components (engine/runtime/details.py `insert_routes`), one `customerstep` row
-  per send (`insert_steps`), and one Redis hash field per send (the send's result, HSET of 1,000 fields, 50
-  commands per pipeline, as the send-result scripts keep them).
+- **The project's own tables** (`tables`): what a walk stores, written as a walk writes it (the runtime's own
+  functions, one transaction per walk of 2,000 customers): one `customerroute` row per customer holding the
+  route of the benchmark flow's non-sending components and one `customerstep` row per send, each group of rows
+  that share all but the customer one `INSERT … SELECT … FROM json_each(?)` (engine/runtime/sql.py
+  `insert_ignore_grouped`, details.py `insert_route_groups`), and one Redis hash field per send (the send's
+  result, HSET of 1,000 fields, 50 commands per pipeline, as the send-result scripts keep them).
 - **The minimal floor** (`minimal`): one narrow row per customer-step (record, node, customer: no key, no
   index) in transactions of 14,000 rows, and one Redis counter (HINCRBY) per batch of 2,000 customers.
 
@@ -46,10 +47,10 @@ def own_tables(record_id: int, customers: int, sends_per_customer: int) -> dict[
     """The engine's storage of `customers` walked customers: route rows + send rows + send-result fields."""
     from engine import clock
     from engine.components.base import Outcome
-    from engine.db import write_session
     from engine.runtime.connection import get_redis
-    from engine.runtime.details import Routes, insert_routes
-    from engine.runtime.step import insert_steps, step_time
+    from engine.runtime.details import STEP_COLUMNS, STEP_TABLE, Routes, insert_route_groups
+    from engine.runtime.sql import insert_ignore_grouped, runtime_write
+    from engine.runtime.step import step_time
 
     at = step_time(clock.now())
     routing = [n for n in NODES if n not in SENDS]
@@ -60,10 +61,10 @@ def own_tables(record_id: int, customers: int, sends_per_customer: int) -> dict[
         routes = Routes()
         for node in routing:  # what the walk's route bookkeeping costs too (it is the runtime's write path)
             routes.add(node, ids, Outcome(routes={"out": ids}) if node != "end" else Outcome())
-        steps = [(record_id, node, c, "out", "pending", None, at) for node in sends for c in ids]
-        with write_session() as session:
-            insert_routes(session, routes.rows(record_id, "t", at))
-            insert_steps(session, steps)
+        steps = {(record_id, node, "out", "pending", None, at): ids for node in sends}  # rows sharing all but the id
+        with runtime_write() as session:  # as a walk writes (engine/runtime/step.py `Walk.flush_db`)
+            insert_ignore_grouped(session, STEP_TABLE, STEP_COLUMNS, "customer_id", steps)
+            insert_route_groups(session, routes.groups(record_id, "t", at))
     db_s = time.perf_counter() - t
     r = get_redis()
     t = time.perf_counter()
