@@ -29,7 +29,7 @@ from engine.db import write_session
 from engine.models import CustomerStep, ExecutionRecord, table_of
 from engine.runtime.rounds import persist_counters
 from engine.runtime.sql import id_array, raw_cursor, runtime_write
-from engine.runtime.store import TTL, RoundStore
+from engine.runtime.store import COUNT_LIVE, TTL, RoundStore
 from engine.shared.reach_rows import NO_RECEIPT_AFTER as NO_RECEIPT_AFTER  # the 72-hour rule (its home since 0014)
 from engine.status import RecordStatus
 
@@ -40,7 +40,7 @@ LATE_GIVE_UP_S = 3600.0  # a receipt whose step row never appears (its record wa
 # receipt in that order (switched or not). Each group's results are read with one HMGET and written with one HSET
 # per 1,000 receipts (an HGET and an HSET each was most of the script's CPU, as in store.py's _SETTLE); `seen`
 # makes a customer given twice in one call switch once, as one HGET after another would.
-_SWITCH = """
+_SWITCH = COUNT_LIVE + """
 local ttl = tonumber(ARGV[1])
 local out = {}
 local i = 2
@@ -77,19 +77,7 @@ while i <= #ARGV do
     end
     if #set > 0 then redis.call('HSET', rkey, unpack(set)) end
   end
-  local names = 'ck:' .. rec
-  local any = false
-  for metric, m in pairs(counts) do
-    local key = 'c:' .. rec .. ':' .. node .. ':' .. metric
-    redis.call('HINCRBY', key, 'live', m)
-    redis.call('EXPIRE', key, ttl)
-    redis.call('SADD', names, node .. ':' .. metric)
-    any = true
-  end
-  if any then
-    redis.call('EXPIRE', names, ttl)
-    redis.call('PUBLISH', 'live:records', rec)
-  end
+  count_live(rec, node, counts, ttl)
   i = base + 2 * n
 end
 return out

@@ -49,6 +49,26 @@ SENDING = "sending"
 #: prefix of a result settled by a receipt: the send itself answered "pending" (accepted)
 RECEIPT = "+"
 
+# The live counters of one node (field "live" of each metric's hash, with the TTL; the record's counter names
+# set; a message to the live pages): what the send-result and receipt scripts add, in one place. A Lua prelude.
+COUNT_LIVE = """
+local function count_live(rec, node, counts, ttl)
+  local names = 'ck:' .. rec
+  local any = false
+  for metric, n in pairs(counts) do
+    local key = 'c:' .. rec .. ':' .. node .. ':' .. metric
+    redis.call('HINCRBY', key, 'live', n)
+    redis.call('EXPIRE', key, ttl)
+    redis.call('SADD', names, node .. ':' .. metric)
+    any = true
+  end
+  if any then
+    redis.call('EXPIRE', names, ttl)
+    redis.call('PUBLISH', 'live:records', rec)
+  end
+end
+"""
+
 # Store a send's answer unless a receipt already settled it (a receipt can overtake the answer's write), and
 # count it: one unit of the answer's status (and of "sent" for an answer handed to the channel) per customer
 # whose result this call sets — the result is the guard, so a retried walk never counts twice.
@@ -56,7 +76,7 @@ RECEIPT = "+"
 # The results are read with one HMGET and written with one HSET per 1,000 customers (not an HGET and an HSET
 # each: Lua's per-call overhead was most of Redis's CPU); `seen` keeps a customer given twice in one call
 # counted once, as one HGET after another would.
-_SETTLE = """
+_SETTLE = COUNT_LIVE + """
 local ttl, rec, node = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local counts = {}
 local seen = {}
@@ -81,19 +101,7 @@ for first = 4, #ARGV, 2000 do
   if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
 end
 redis.call('EXPIRE', KEYS[1], ttl)
-local names = 'ck:' .. rec
-local any = false
-for st, n in pairs(counts) do
-  local key = 'c:' .. rec .. ':' .. node .. ':' .. st
-  redis.call('HINCRBY', key, 'live', n)
-  redis.call('EXPIRE', key, ttl)
-  redis.call('SADD', names, node .. ':' .. st)
-  any = true
-end
-if any then
-  redis.call('EXPIRE', names, ttl)
-  redis.call('PUBLISH', 'live:records', rec)
-end
+count_live(rec, node, counts, ttl)
 return 1
 """
 
