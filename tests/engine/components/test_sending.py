@@ -94,6 +94,16 @@ def test_duplicate_customers_in_a_batch_count_once(ports: MemoryPorts) -> None:
     assert outcome.routes == {"out": [1]} and len(ports.sent) == 1
 
 
+def test_unique_keeps_the_first_of_each_customer_in_order_and_never_hands_back_the_batch_list() -> None:
+    from engine.components.splitting import unique
+
+    once = [customer(3), customer(1), customer(2)]
+    assert [c.id for c in unique(once)] == [3, 1, 2] and unique(once) is not once  # a copy: callers may change it
+    twice = [customer(3), customer(1), customer(3), customer(2), customer(1)]
+    assert [c.id for c in unique(twice)] == [3, 1, 2] and unique(twice)[0] is twice[0]
+    assert unique([]) == []
+
+
 def test_email_renders_subject_and_body(ports: MemoryPorts) -> None:
     run("email", {"subject": "For {name}", "body": "Hello {name}, level {level}", "sender": "Shop <news@shop.example>"},
         [customer(1, name="Ann", tags={"level": "VIP"})], ports)
