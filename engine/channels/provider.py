@@ -47,9 +47,8 @@ MISSING_RECIPIENT = {
 }
 
 
-def _wire(message: Message) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": message.dedupe_key, "customer_id": message.customer_id, "to": message.to,
-                            "body": message.body}
+def _wire(message: Message, key: str) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": key, "customer_id": message.customer_id, "to": message.to, "body": message.body}
     if message.subject:
         item["subject"] = message.subject
     if message.data:
@@ -95,7 +94,8 @@ class ProviderChannel:
                 self._client = None
 
     def _send_chunk(self, chunk: list[Message]) -> list[SendResult]:
-        request: dict[str, Any] = {"messages": [_wire(m) for m in chunk]}
+        keys = [m.dedupe_key for m in chunk]  # the message ids, formatted once: the request and the answers use them
+        request: dict[str, Any] = {"messages": [_wire(m, key) for m, key in zip(chunk, keys, strict=True)]}
         if self.callback_url:
             request["callback_url"] = self.callback_url
         body = dumps(request)
@@ -115,8 +115,8 @@ class ProviderChannel:
             reason = "provider answered with an unreadable response"
             return [SendResult(m.customer_id, SendStatus.FAILED, reason=reason) for m in chunk]
         results = []
-        for m in chunk:
-            answer = answers.get(m.dedupe_key)
+        for m, key in zip(chunk, keys, strict=True):
+            answer = answers.get(key)
             if answer is None:
                 results.append(SendResult(m.customer_id, SendStatus.FAILED, reason="provider gave no result"))
             else:

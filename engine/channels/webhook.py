@@ -42,9 +42,9 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 PLATFORM_HEADERS = frozenset({"content-type", "user-agent", SIGNATURE_HEADER.lower(), IDEMPOTENCY_HEADER.lower()})
 
 
-def payload_of(message: Message) -> dict[str, Any]:
+def payload_of(message: Message, key: str | None = None) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "id": message.dedupe_key,
+        "id": message.dedupe_key if key is None else key,
         "record_id": message.record_id,
         "node_id": message.node_id,
         "customer_id": message.customer_id,
@@ -141,8 +141,9 @@ class WebhookChannel:
             body = _dumps(payload_of(first))
             idempotency_key = first.dedupe_key
         else:
-            body = _dumps({"items": [payload_of(m) for m in group]})
-            ids = "\n".join(m.dedupe_key for m in group)
+            keys = [m.dedupe_key for m in group]  # formatted once: the items and the idempotency key use them
+            body = _dumps({"items": [payload_of(m, key) for m, key in zip(group, keys, strict=True)]})
+            ids = "\n".join(keys)
             idempotency_key = "batch-" + hashlib.sha256(ids.encode()).hexdigest()[:32]
         headers = {str(k): str(v) for k, v in (options.get("headers") or {}).items()}
         headers["Content-Type"] = "application/json"
