@@ -70,9 +70,13 @@ class Routes:
         for branch, members in outcome.routes.items():
             routed += len(members)
             plain = _fragment(node_id, branch, "passed", None)
+            seen: dict[tuple[str, str | None], str] = {}  # result → fragment, for this branch (not a cached call each)
             for cid in members:
                 found = get(cid) if results else None
-                frag = plain if found is None else _fragment(node_id, branch, found[0], found[1])
+                if found is None:
+                    frag = plain
+                elif (frag := seen.get(found)) is None:  # type: ignore[assignment]  # str once found
+                    frag = seen[found] = _fragment(node_id, branch, found[0], found[1])
                 entry = parts.get(cid)
                 if entry is None:
                     parts[cid] = [frag]
@@ -82,10 +86,13 @@ class Routes:
             return
         in_route = {cid for members in outcome.routes.values() for cid in members}
         parked = {cid for _, members in outcome.parked for cid in members}
+        ended: dict[tuple[str, str | None], str] = {}
         for cid in ids:  # not routed on: End, parked, failed (or dropped)
             if cid not in in_route:
-                result, reason = get(cid) or ("parked" if cid in parked else "passed", None)
-                parts.setdefault(cid, []).append(_fragment(node_id, "", result, reason))
+                found = get(cid) or ("parked" if cid in parked else "passed", None)
+                if (frag := ended.get(found)) is None:  # type: ignore[assignment]
+                    frag = ended[found] = _fragment(node_id, "", found[0], found[1])
+                parts.setdefault(cid, []).append(frag)
 
     def rows(self, record_id: int, start: str, stamp: Any) -> list[tuple[Any, ...]]:
         """(record, customer, start node, at, route) rows, one per customer of the walk (`groups`, one by one)."""
