@@ -42,6 +42,7 @@ class JudgmentComponent(Component):
             routes[branch] = [c.id for c in remaining if c.id in matched]
             remaining = [c for c in remaining if c.id not in matched]
         routes[OTHERS] = [c.id for c in remaining]
-        results: dict[int, tuple[str, str | None]] = {
-            cid: (branch, None) for branch, ids in routes.items() for cid in ids}
+        results: dict[int, tuple[str, str | None]] = {}
+        for branch, ids in routes.items():  # one (branch, None) per branch, shared by its customers
+            results.update(dict.fromkeys(ids, (branch, None)))
         return Outcome(routes=routes, results=results)
