@@ -184,6 +184,9 @@ def test_visibility_rename_and_delete(app_server: RunningApp, page: Page, shot: 
     page.click("#rename-submit")
     expect(page.locator("#rename-error")).to_have_text("A process named “Private welcome email” already exists.")
     page.fill("#rename-name", "Birthday coupon flow v2")
+    # the edit clears the error, which moves Save up: click once the page shows the server took the edit (a click
+    # while the callout is removed can land between the button's old and new place and be lost)
+    expect(page.locator("#rename-error")).to_have_count(0)
     page.click("#rename-submit")
     toast(page, "Renamed to “Birthday coupon flow v2”.")
     expect(page.locator('.process-card[data-name="Birthday coupon flow v2"]')).to_be_visible()
