@@ -120,24 +120,13 @@ def apply_settled(candidates: list[Settled], *, store: RoundStore) -> int:
         for _r, _n, customer_id, status, _reason in group:
             args += [customer_id, status]
         ordered += group
-    switched = _switch_script(store)(args=args)
+    switched = store.r.register_script(_SWITCH)(args=args)
     changed = [c for c, done in zip(ordered, switched, strict=True) if done]
     if changed:
         late = record_details(changed, store=store)
         if late:
             defer(store, late)
     return len(changed)
-
-
-_SCRIPTS: dict[int, Any] = {}
-
-
-def _switch_script(store: RoundStore) -> Any:
-    """The switch script registered once per Redis client (registering hashes the script's text)."""
-    script = _SCRIPTS.get(id(store.r))
-    if script is None or script.registered_client is not store.r:
-        script = _SCRIPTS[id(store.r)] = store.r.register_script(_SWITCH)
-    return script
 
 
 #: the round, if it is no longer in progress (one per round a batch of receipts touches: usually one). Compiled

@@ -267,8 +267,8 @@ def _well_formed(items: list[Any]) -> list[Receipt] | None:
         record, customer = parts[0], parts[-1]
         if len(parts) < 3 or not record.isdigit() or not customer.isdigit() or "" in parts:
             return None
-        append(Receipt(message_id, int(record), parts[1] if len(parts) == 3 else ":".join(parts[1:-1]),
-                       int(customer), status, (reason or None) and reason[:200]))
+        append(Receipt(message_id, int(record), ":".join(parts[1:-1]), int(customer), status,
+                       (reason or None) and reason[:200]))
     return out
 
 
