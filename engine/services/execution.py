@@ -10,7 +10,8 @@ receipts, the AB refresh) to the seed's execution data per component:
 
 - a trigger, wait, split, judgment, Tag, Generate Audience: met the condition (`passed`) / entered (`entered`);
 - a send (Marketing Touch, Webhook, Push Kafka: every `SendingComponent`): failed / succeeded / actually sent
-  / entered (`failed`, `success`, `sent` = success + failed + no receipt yet, `entered`);
+  / entered (`failed`, `success`, `sent` = success + failed + no receipt yet, `entered`); "no receipt yet"
+  (`pending`) shows between succeeded and sent while there is any, so the card's own numbers add up;
 - the AB test: winning group (`winner`, a group number) / targets achieved / inflows;
 - End: reached.
 Which display a component gets comes from its class in the component registry, not from a list of type names.
@@ -82,8 +83,8 @@ class NodeExecution(BaseModel):
     node_id: str
     kind: str  # flow / send / ab / end
     trigger: bool
-    values: list[tuple[str, int]]  # (key, number); keys: met, entered, failed, capped, success, sent, winner, targets,
-    #                                inflows, reached
+    values: list[tuple[str, int]]  # (key, number); keys: met, entered, failed, capped, success, pending, sent,
+    #                                winner, targets, inflows, reached
     winner: str = ""  # ab: the winning group's name ("" while no group has achieved a target)
     extra: dict[str, int] = {}  # pending (no receipt yet), not_sent (no address), waiting (parked), stopped
     #                             (the round was stopped before they were sent / went on)
@@ -150,7 +151,8 @@ def node_execution(node: dict[str, Any], metrics: dict[str, int]) -> NodeExecuti
     if kind == SEND:
         return NodeExecution(node_id=str(node["id"]), kind=kind, trigger=trigger,
                              values=[("failed", m["failed"]), *shown_if_any(m, "opted_out", "capped", "exited"),
-                                     ("success", m["success"]), ("sent", m["sent"]), ("entered", entered)],
+                                     ("success", m["success"]), *shown_if_any(m, "pending"), ("sent", m["sent"]),
+                                     ("entered", entered)],
                              extra={"pending": m["pending"], "not_sent": m["not_sent"], "stopped": m["stopped"],
                                     "opted_out": m["opted_out"],  # opted out of the channel: not sent (consent)
                                     **pacing.card_extra(m)})

@@ -63,6 +63,7 @@ from engine.shared.reach_rows import (
     Channel,
     RoundFacts,
     TaskStatus,
+    channel_key,
     task_status,
 )
 from engine.status import RecordStatus
@@ -430,6 +431,6 @@ def _activity_choices(session: Session, actor: User, channel: Channel) -> list[t
 
 
 __all__ = ["CHANNELS", "KINDS", "NO_RECEIPT_AFTER", "RoundFacts", "sms_segments", "STATUS_LABELS", "SORTABLE",
-           "ReachTask",
+           "ReachTask", "channel_key",
            "TaskPage", "TaskQuery", "TaskStatus", "channel_of", "get_task", "list_tasks", "parse_task_id",
            "task_status"]

@@ -71,6 +71,16 @@ CHANNELS: dict[str, Channel] = {c.key: c for c in (
 _BY_TYPE = {c.component_type: c for c in CHANNELS.values()}
 
 
+def channel_key(name: str) -> str | None:
+    """The Reach Tasks page a typed or remembered name means: its key, or the component type it lists
+    (`text_sms` → `sms`, `app_push` → `app-push`), any case; None when it names no channel."""
+    wanted = name.strip().lower()
+    if wanted in CHANNELS:
+        return wanted
+    found = _BY_TYPE.get(wanted) or CHANNELS.get(wanted.replace("_", "-"))
+    return found.key if found else None
+
+
 class TaskStatus:
     MODERATING = "moderating"  # normal tasks only
     REJECTED = "rejected"  # normal tasks only

@@ -29,7 +29,8 @@ from marketing_app.states.service import _SignedOut, call_as
 #: label and colour of each value the engine returns (keys of NodeExecution.values)
 LABELS: dict[str, tuple[str, str]] = {
     "met": ("Met", "teal"), "entered": ("Entered", "gray"), "failed": ("Failed", "red"),
-    "success": ("Succeeded", "green"), "sent": ("Sent", "blue"), "winner": ("Winner", "violet"),
+    "success": ("Succeeded", "green"), "pending": ("No receipt", "amber"), "sent": ("Sent", "blue"),
+    "winner": ("Winner", "violet"),
     "targets": ("Targets", "green"), "inflows": ("Inflows", "gray"), "reached": ("Reached", "gray"),
     "opted_out": ("Opted out", "gray"),
     "capped": ("Capped", "orange"),
@@ -38,7 +39,8 @@ LABELS: dict[str, tuple[str, str]] = {
 #: what the tooltip says each value is (the seed's words)
 MEANINGS: dict[str, str] = {
     "met": "met the condition and flowed out", "entered": "entered the component", "failed": "failed sends",
-    "success": "successful sends", "sent": "actually sent", "winner": "winning group",
+    "success": "successful sends", "pending": "sent, no receipt yet (failed after 72 hours without one)",
+    "sent": "actually sent", "winner": "winning group",
     "targets": "targets achieved, all groups", "inflows": "inflows, all groups", "reached": "reached the end",
     "opted_out": "opted out of the channel (not sent)",
     "capped": "capped by a frequency cap (not sent, went on)",
@@ -57,8 +59,6 @@ def _title(node: NodeExecution) -> str:
         shown = (node.winner or "none yet") if key == "winner" else _number(value)
         parts.append(f"{shown} {MEANINGS[key]}")
     extra = node.extra
-    if extra.get("pending"):
-        parts.append(f"{_number(extra['pending'])} awaiting a receipt")
     if extra.get("not_sent"):
         parts.append(f"{_number(extra['not_sent'])} not sent (no address)")
     if extra.get("waiting"):

@@ -17,7 +17,7 @@ import reflex as rx
 
 from engine.clock import now
 from engine.services import moderation, reach_tasks
-from engine.services.reach_tasks import CHANNELS, STATUS_LABELS, ReachTask, TaskPage, TaskQuery
+from engine.services.reach_tasks import CHANNELS, STATUS_LABELS, ReachTask, TaskPage, TaskQuery, channel_key
 from marketing_app.routes import segment
 from marketing_app.states import live as live_pages
 from marketing_app.states.activities import canvas_route
@@ -137,6 +137,10 @@ class ReachState(PagedList, rx.State):
     async def load(self):
         channel = segment(self.router.url.path, 1) or "sms"  # /reach/<channel>
         query = self.router.url.query_parameters
+        known = channel_key(channel)
+        if known and known != channel:  # /reach/text_sms, /reach/APP_PUSH: the channel's own page
+            rest = f"?{self.router.url.query}" if self.router.url.query else ""
+            return rx.redirect(f"/reach/{known}{rest}", replace=True)
         self.reset()
         self.channel = channel
         self.channel_label = CHANNELS[channel].label if channel in CHANNELS else channel

@@ -180,7 +180,8 @@ def test_a_running_sms_task_live_filtered_and_private_to_its_creator(stack: Live
     page.click("#logout")
     page.wait_for_url("**/login")
     sign_in(page, stack.url, "marketer2")
-    page.goto(f"{stack.url}/reach/sms?activity={private_id}")
+    page.goto(f"{stack.url}/reach/text_sms?activity={private_id}")  # the component type's name: its channel page
+    page.wait_for_url(f"**/reach/sms?activity={private_id}")
     [mine] = [t for t in served("marketer2") if t.activity_id == private_id]
     wait_until(lambda: numbers(page, PRIVATE).get("audience") == mine.audience > 0, "the creator's private task")
     shot(page, "private-task-creator")

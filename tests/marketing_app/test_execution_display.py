@@ -5,17 +5,20 @@ from engine.services.execution import ExecutionView, node_execution
 from marketing_app.states.execution import display, record_label
 
 
-def test_a_send_shows_failed_succeeded_sent_entered_with_its_raw_numbers() -> None:
+def test_a_send_shows_failed_succeeded_no_receipt_sent_entered_with_its_raw_numbers() -> None:
     node = node_execution({"id": "sms", "type": "text_sms"},
                           {"entered": 12_345, "failed": 0, "success": 12_000, "pending": 45, "sent": 12_045,
                            "not_sent": 300, "stopped": 30})
     shown = display(node)
     assert [(i["label"], i["value"], i["tone"]) for i in shown["items"]] == [
-        ("Failed", "0", "zero"), ("Succeeded", "12,000", "green"), ("Sent", "12,045", "blue"),
-        ("Entered", "12,345", "gray")]
+        ("Failed", "0", "zero"), ("Succeeded", "12,000", "green"), ("No receipt", "45", "amber"),
+        ("Sent", "12,045", "blue"), ("Entered", "12,345", "gray")]
     assert shown["attrs"] == {"failed": 0, "success": 12_000, "sent": 12_045, "entered": 12_345, "pending": 45,
                               "not_sent": 300, "stopped": 30, "opted_out": 0}
-    assert "45 awaiting a receipt" in shown["title"] and "300 not sent (no address)" in shown["title"]
+    shown_sum = sum(int(i["value"].replace(",", "")) for i in shown["items"] if i["key"] in ("failed", "success",
+                                                                                             "pending"))
+    assert shown_sum == 12_045  # the card's own numbers add up to its Sent
+    assert "45 sent, no receipt yet" in shown["title"] and "300 not sent (no address)" in shown["title"]
     assert "30 stopped" in shown["title"]
     assert shown["title"].endswith("Click for the action analysis.") and not shown["trigger"]
 
@@ -64,6 +67,6 @@ def test_exits_and_the_holdout_show_on_the_cards_once_there_are_any() -> None:
         ("exited", "Exited", "4", "purple"), ("met", "Met", "16", "teal"), ("entered", "Entered", "20", "gray")]
     sms = display(node_execution({"id": "sms", "type": "text_sms"},
                                  {"entered": 16, "exited": 1, "success": 15, "sent": 15}))
-    assert [i["key"] for i in sms["items"]] == ["failed", "exited", "success", "sent", "entered"]
+    assert [i["key"] for i in sms["items"]] == ["failed", "exited", "success", "sent", "entered"]  # all receipts in
     plain = display(node_execution({"id": "w", "type": "wait_until"}, {"entered": 5, "passed": 5}))
     assert [i["key"] for i in plain["items"]] == ["met", "entered"]  # no rule used: the seed's card

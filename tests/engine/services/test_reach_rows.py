@@ -163,3 +163,11 @@ def test_the_back_fill_writes_the_rows_the_engine_writes() -> None:
     assert snapshot() == before
     with write_session() as session:  # nothing twice
         assert backfill(session.connection()) == 0
+
+
+def test_a_channel_named_by_its_component_type_finds_its_page() -> None:
+    from engine.shared.reach_rows import channel_key
+
+    assert [channel_key(n) for n in ("sms", "text_sms", "APP_PUSH", "app-push", " Email ", "template_message")] == [
+        "sms", "sms", "app-push", "app-push", "email", "template-message"]
+    assert channel_key("fax") is None and channel_key("") is None
