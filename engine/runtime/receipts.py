@@ -29,32 +29,35 @@ from engine.db import write_session
 from engine.models import CustomerStep, ExecutionRecord, table_of
 from engine.runtime.rounds import persist_counters
 from engine.runtime.sql import id_array, raw_cursor, runtime_write
-from engine.runtime.store import COUNT_LIVE, TTL, RoundStore
+from engine.runtime.store import COUNT_LIVE, READ_RESULTS, SHARD_BITS, TTL, RoundStore
 from engine.shared.reach_rows import NO_RECEIPT_AFTER as NO_RECEIPT_AFTER  # the 72-hour rule (its home since 0014)
 from engine.status import RecordStatus
 
 LATE_KEY = "receipts:late"
 LATE_GIVE_UP_S = 3600.0  # a receipt whose step row never appears (its record was deleted) is dropped after this
 
-# ARGV: ttl, then per (record, node): record, node, n, then n (customer, success|failed) pairs; returns 1/0 per
-# receipt in that order (switched or not). Each group's results are read with one HMGET and written with one HSET
-# per 1,000 receipts (an HGET and an HSET each was most of the script's CPU, as in store.py's _SETTLE); `seen`
-# makes a customer given twice in one call switch once, as one HGET after another would.
-_SWITCH = COUNT_LIVE + """
+# ARGV: ttl, then per (record, node, results shard): record, node, shard, n, then n (customer, success|failed)
+# pairs; returns 1/0 per receipt in that order (switched or not). Each group's results are read with one HMGET
+# and written with one HSET per 1,000 receipts (an HGET and an HSET each was most of the script's CPU, as in
+# store.py's _SETTLE, whose shards and legacy fallback this shares); `seen` makes a customer given twice in one
+# call switch once, as one HGET after another would.
+_SWITCH = COUNT_LIVE + READ_RESULTS + """
 local ttl = tonumber(ARGV[1])
 local out = {}
 local i = 2
 while i <= #ARGV do
-  local rec, node, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
-  local rkey = 'r:' .. rec .. ':' .. node
+  local rec, node, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 3])
+  local legacy = 'r:' .. rec .. ':' .. node
+  local rkey = legacy .. ':' .. ARGV[i + 2]
+  local old = redis.call('EXISTS', legacy) == 1
   local counts = {}
   local seen = {}
-  local base = i + 3
+  local base = i + 4
   for first = 0, n - 1, 1000 do
     local last = math.min(first + 999, n - 1)
     local ids = {}
     for j = first, last do ids[#ids + 1] = ARGV[base + 2 * j] end
-    local current = redis.call('HMGET', rkey, unpack(ids))
+    local current = read_results(rkey, legacy, old, ids)
     local set = {}
     for k = 1, #ids do
       local cid = ids[k]
@@ -75,7 +78,10 @@ while i <= #ARGV do
         out[#out + 1] = 0
       end
     end
-    if #set > 0 then redis.call('HSET', rkey, unpack(set)) end
+    if #set > 0 then
+      redis.call('HSET', rkey, unpack(set))
+      redis.call('EXPIRE', rkey, ttl)
+    end
   end
   count_live(rec, node, counts, ttl)
   i = base + 2 * n
@@ -110,13 +116,13 @@ def apply_settled(candidates: list[Settled], *, store: RoundStore) -> int:
     """Apply parsed receipts (record, node, customer, success|failed, reason); returns how many switched."""
     if not candidates:
         return 0
-    groups: dict[tuple[int, str], list[Settled]] = defaultdict(list)
+    groups: dict[tuple[int, str, int], list[Settled]] = defaultdict(list)
     for candidate in candidates:
-        groups[(candidate[0], candidate[1])].append(candidate)
+        groups[(candidate[0], candidate[1], candidate[2] >> SHARD_BITS)].append(candidate)
     args: list[Any] = [TTL]
     ordered: list[Settled] = []
-    for (record_id, node_id), group in groups.items():
-        args += [record_id, node_id, len(group)]
+    for (record_id, node_id, shard), group in groups.items():
+        args += [record_id, node_id, shard, len(group)]
         for _r, _n, customer_id, status, _reason in group:
             args += [customer_id, status]
         ordered += group

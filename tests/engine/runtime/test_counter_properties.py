@@ -95,8 +95,7 @@ def test_reserve_and_settle_over_many_customers_and_duplicates_count_each_custom
     assert before == {7: "success", 1_500: "failed", 3: SENDING, 1_200: SENDING, 2_000: SENDING}
     assert store.raw_results(record, "sms", [1, 1_001, 2_502]) == dict.fromkeys((1, 1_001, 2_502), SENDING)
     answers = {c: "pending" if c % 2 else "success" for c in ids}
-    store._settle(keys=[f"r:{record}:sms"], args=[8 * 24 * 3600, record, "sms", 5, "failed",  # 5 twice: counted once
-                                                  *itertools.chain.from_iterable(answers.items())])
+    store.settle_pairs(record, "sms", [(5, "failed"), *answers.items()])  # 5 twice: counted once
     answers[5] = "failed"
     m = Counter(store.counters(record)["sms"])
     settled_before = {7: "success", 1_500: "failed"}
@@ -140,3 +139,30 @@ def test_receipts_of_many_rounds_and_nodes_in_one_call_switch_each_send_once(sto
     assert store.raw_results(a, "sms", [5, 500, 1_500, 2_300]) == {
         5: "failed", 500: "+success", 1_500: "+failed", 2_300: "+success"}  # the first receipt won
     assert apply_receipts(receipts, store=store) == 0  # all of them again: nothing moves
+
+
+def test_results_spread_over_shards_and_a_legacy_hash_read_as_one(store) -> None:
+    """A component's results live in one hash per 4,096 customer ids (store.SHARD_BITS). Customers across shard
+    boundaries, far apart, and left in the one hash an engine before the shards wrote (`r:{record}:{node}`, an
+    upgrade mid-round) are reserved, settled, read and switched by receipts as if it were one hash: a legacy
+    result is never sent again nor counted again, a legacy "pending" still takes its receipt."""
+    record = next(_records)
+    ids = [1, 4_095, 4_096, 8_191, 8_192, 1_000_000, 1_004_097, *range(10_000, 12_500)]
+    legacy = {1: "pending", 4_096: "success", 10_001: SENDING}  # what the engine before the shards left
+    store.r.hset(f"r:{record}:sms", mapping=legacy)
+    assert store.reserve(record, "sms", ids) == legacy
+    assert store.raw_results(record, "sms", ids) == {c: legacy.get(c, SENDING) for c in ids}
+    store.settle_results(record, "sms", dict.fromkeys(ids, "pending"))  # 1 and 4,096 had answers: kept, uncounted
+    m0 = Counter(store.counters(record)["sms"])
+    assert (m0["sent"], m0["pending"]) == (len(ids) - 2, len(ids) - 2)
+    receipts = [{"id": f"{record}:sms:{c}", "status": "delivered"} for c in reversed(ids)]
+    assert apply_receipts(receipts, store=store) == len(ids) - 1  # all but 4,096 ("success": no receipt)
+    m1 = Counter(store.counters(record)["sms"])
+    assert (m1["success"] - m0["success"], m1["pending"] - m0["pending"], m1["sent"]) == (
+        len(ids) - 1, -(len(ids) - 1), m0["sent"])
+    assert store.raw_results(record, "sms", ids) == {c: "success" if c == 4_096 else "+success" for c in ids}
+    assert store.results(record, "sms", [1, 4_096, 12_499]) == {1: "success", 4_096: "success", 12_499: "success"}
+    assert apply_receipts(receipts, store=store) == 0  # again: nothing moves
+    shards = {int(k.decode().rsplit(":", 1)[1]): store.r.hkeys(k) for k in store.r.keys(f"r:{record}:sms:*")}
+    assert all(int(cid) >> 12 == shard for shard, fields in shards.items() for cid in fields)
+    assert sorted(int(c) for fields in shards.values() for c in fields) == sorted(c for c in ids if c != 4_096)
