@@ -13,7 +13,7 @@
                                                 failed + pending and success ≤ sent ≤ entered at every instant.
 - send results    `r:{record}:{node}:{shard}`   hash customer id → sending / success / failed / pending /
                                                 stopped, or +success / +failed once the provider's receipt came;
-                                                shard = customer id >> 12 (4,096 customers a hash; see SHARD_BITS)
+                                                shard = customer id >> 15 (32,768 customers a hash; SHARD_BITS)
 - stop flag       `stopped:{record}`            set when a stop is flushed, before it commits (services/stop_watch)
 - trigger props   `tp:{record}`                 hash customer id → JSON of the triggering event's properties
 - parked waits    `waits`                       sorted set, score = wake time, member = JSON (record,node,batch)
@@ -70,12 +70,15 @@ local function count_live(rec, node, counts, ttl)
 end
 """
 
-# The send results of a (round, component) are sharded by customer id, `r:{record}:{node}:{customer >> 12}`: a
-# hash per 4,096 ids. One hash of a million fields cost Redis ~0.7 µs a lookup (cache misses), a shard ~0.2; a
-# walk's customers (consecutive ids from the audience) fall in one or two shards. An engine before the shards
-# kept one hash, `r:{record}:{node}` (the "legacy" key): while a round of that time still has it, a customer not
-# found in its shard is looked up there, so an upgrade mid-round never sends twice nor loses a receipt.
-SHARD_BITS = 12
+# The send results of a (round, component) are sharded by customer id, `r:{record}:{node}:{customer >> 15}`: a
+# hash per 32,768 ids. In one hash of a million fields every lookup missed the caches; a walk's customers
+# (consecutive ids from the audience) fall in one or two shards. Smaller shards cost more than they save: a hash
+# starts as a listpack (up to 512 fields, each insert a scan). Reserve + settle + reads of a walk's sends, Redis
+# CPU a customer (docs/BENCHMARKS.md): one hash 5.7–6.4 µs, 4,096 a shard 5.1, 32,768 a shard 4.0.
+# An engine before the shards kept one hash, `r:{record}:{node}` (the "legacy" key): while a round of that time
+# still has it, a customer not found in its shard is looked up there, so an upgrade mid-round never sends twice
+# nor loses a receipt.
+SHARD_BITS = 15
 
 # The per-shard read every results script shares: the values of `ids` (a Lua list) in shard hash `rkey`, a
 # customer missing there read from `legacy` when that key exists (`old` = whether it does, asked once a call).

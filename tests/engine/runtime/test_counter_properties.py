@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from engine.runtime.connection import get_redis
 from engine.runtime.receipts import apply_receipts
-from engine.runtime.store import SENDING, RoundStore
+from engine.runtime.store import SENDING, SHARD_BITS, RoundStore
 
 C = 12  # customers at one send component
 ANSWERS = ("success", "failed", "pending", "stopped")  # what the channel said (stopped: never sent, round stopped)
@@ -142,27 +142,29 @@ def test_receipts_of_many_rounds_and_nodes_in_one_call_switch_each_send_once(sto
 
 
 def test_results_spread_over_shards_and_a_legacy_hash_read_as_one(store) -> None:
-    """A component's results live in one hash per 4,096 customer ids (store.SHARD_BITS). Customers across shard
+    """A component's results live in one hash per 32,768 customer ids (store.SHARD_BITS). Customers across shard
     boundaries, far apart, and left in the one hash an engine before the shards wrote (`r:{record}:{node}`, an
     upgrade mid-round) are reserved, settled, read and switched by receipts as if it were one hash: a legacy
     result is never sent again nor counted again, a legacy "pending" still takes its receipt."""
     record = next(_records)
-    ids = [1, 4_095, 4_096, 8_191, 8_192, 1_000_000, 1_004_097, *range(10_000, 12_500)]
-    legacy = {1: "pending", 4_096: "success", 10_001: SENDING}  # what the engine before the shards left
+    size = 1 << SHARD_BITS
+    ids = [1, size - 1, size, 2 * size - 1, 2 * size, 30 * size + 5, *range(3 * size - 1_250, 3 * size + 1_250)]
+    legacy = {1: "pending", size: "success", 3 * size - 1: SENDING}  # what the engine before the shards left
     store.r.hset(f"r:{record}:sms", mapping=legacy)
     assert store.reserve(record, "sms", ids) == legacy
     assert store.raw_results(record, "sms", ids) == {c: legacy.get(c, SENDING) for c in ids}
-    store.settle_results(record, "sms", dict.fromkeys(ids, "pending"))  # 1 and 4,096 had answers: kept, uncounted
+    store.settle_results(record, "sms", dict.fromkeys(ids, "pending"))  # 1 and `size` had answers: kept, uncounted
     m0 = Counter(store.counters(record)["sms"])
     assert (m0["sent"], m0["pending"]) == (len(ids) - 2, len(ids) - 2)
     receipts = [{"id": f"{record}:sms:{c}", "status": "delivered"} for c in reversed(ids)]
-    assert apply_receipts(receipts, store=store) == len(ids) - 1  # all but 4,096 ("success": no receipt)
+    assert apply_receipts(receipts, store=store) == len(ids) - 1  # all but `size` ("success": no receipt)
     m1 = Counter(store.counters(record)["sms"])
     assert (m1["success"] - m0["success"], m1["pending"] - m0["pending"], m1["sent"]) == (
         len(ids) - 1, -(len(ids) - 1), m0["sent"])
-    assert store.raw_results(record, "sms", ids) == {c: "success" if c == 4_096 else "+success" for c in ids}
-    assert store.results(record, "sms", [1, 4_096, 12_499]) == {1: "success", 4_096: "success", 12_499: "success"}
+    assert store.raw_results(record, "sms", ids) == {c: "success" if c == size else "+success" for c in ids}
+    assert store.results(record, "sms", [1, size, ids[-1]]) == dict.fromkeys((1, size, ids[-1]), "success")
     assert apply_receipts(receipts, store=store) == 0  # again: nothing moves
     shards = {int(k.decode().rsplit(":", 1)[1]): store.r.hkeys(k) for k in store.r.keys(f"r:{record}:sms:*")}
-    assert all(int(cid) >> 12 == shard for shard, fields in shards.items() for cid in fields)
-    assert sorted(int(c) for fields in shards.values() for c in fields) == sorted(c for c in ids if c != 4_096)
+    assert all(int(cid) >> SHARD_BITS == shard for shard, fields in shards.items() for cid in fields)
+    assert sorted(shards) == [0, 1, 2, 3, 30]
+    assert sorted(int(c) for fields in shards.values() for c in fields) == sorted(c for c in ids if c != size)
