@@ -98,43 +98,44 @@ end
 # Store a send's answer unless a receipt already settled it (a receipt can overtake the answer's write), and
 # count it: one unit of the answer's status (and of "sent" for an answer handed to the channel) per customer
 # whose result this call sets — the result is the guard, so a retried walk never counts twice.
-# ARGV: ttl, record, node, then per shard: shard, n, then n (customer, status) pairs.
-# The results are read with one HMGET and written with one HSET per 1,000 customers of a shard (not an HGET and
-# an HSET each: Lua's per-call overhead was most of Redis's CPU); `seen` keeps a customer given twice in one call
-# counted once, as one HGET after another would.
+# ARGV: ttl, record, node, then per (shard, status): shard, status, n, then n customers, each customer once in
+# the call (the caller's dict). Grouped by status, a customer is one argument, not two (half the packing in the
+# worker and the parsing in Redis); read with one HMGET and written with one HSET per 1,000 customers (not an
+# HGET and an HSET each: Lua's per-call overhead was most of Redis's CPU).
 _SETTLE = COUNT_LIVE + READ_RESULTS + """
 local ttl, rec, node = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local legacy = 'r:' .. rec .. ':' .. node
 local old = redis.call('EXISTS', legacy) == 1
 local counts = {}
-local seen = {}
 local i = 4
 while i <= #ARGV do
   local rkey = legacy .. ':' .. ARGV[i]
-  local n = tonumber(ARGV[i + 1])
-  local base = i + 2
+  local st = ARGV[i + 1]
+  local n = tonumber(ARGV[i + 2])
+  local base = i + 3
+  local stored = 0
   for first = 0, n - 1, 1000 do
-    local last = math.min(first + 999, n - 1)
-    local ids = {}
-    for j = first, last do ids[#ids + 1] = ARGV[base + 2 * j] end
+    local ids = {unpack(ARGV, base + first, base + math.min(first + 999, n - 1))}
     local current = read_results(rkey, legacy, old, ids)
     local set = {}
     for k = 1, #ids do
-      local cid = ids[k]
-      local value = seen[cid] or current[k]
+      local value = current[k]
       if (not value) or value == 'sending' then
-        local st = ARGV[base + 2 * (first + k - 1) + 1]
-        seen[cid] = st
-        set[#set + 1] = cid
+        set[#set + 1] = ids[k]
         set[#set + 1] = st
-        counts[st] = (counts[st] or 0) + 1
-        if st == 'success' or st == 'failed' or st == 'pending' then counts['sent'] = (counts['sent'] or 0) + 1 end
       end
     end
-    if #set > 0 then redis.call('HSET', rkey, unpack(set)) end
+    if #set > 0 then
+      redis.call('HSET', rkey, unpack(set))
+      stored = stored + #set / 2
+    end
+  end
+  if stored > 0 then
+    counts[st] = (counts[st] or 0) + stored
+    if st == 'success' or st == 'failed' or st == 'pending' then counts['sent'] = (counts['sent'] or 0) + stored end
   end
   redis.call('EXPIRE', rkey, ttl)
-  i = base + 2 * n
+  i = base + n
 end
 count_live(rec, node, counts, ttl)
 return 1
@@ -374,20 +375,28 @@ class RoundStore:
         """Store send answers, except where a receipt already settled the customer, and count each newly
         settled customer (sent, success / failed / pending / stopped) in the same atomic step."""
         if results:
-            self.settle_pairs(record_id, node_id, results.items())
+            self._settle_grouped(record_id, node_id, results)
 
     def settle_pairs(self, record_id: int, node_id: str, pairs: Iterable[tuple[int, str]]) -> None:
-        """`settle_results` of (customer, status) pairs as given: a customer may come twice (counted once)."""
-        shards: dict[int, list[Any]] = {}
+        """`settle_results` of (customer, status) pairs as given: a customer given twice counts once, with its
+        first status (as a second answer after the first would find it settled)."""
+        first: dict[int, str] = {}
         for cid, status in pairs:
-            flat = shards.get(cid >> SHARD_BITS)
-            if flat is None:
-                flat = shards[cid >> SHARD_BITS] = []
-            flat += (cid, status)
-        if shards:
+            first.setdefault(cid, status)
+        self._settle_grouped(record_id, node_id, first)
+
+    def _settle_grouped(self, record_id: int, node_id: str, results: dict[int, str]) -> None:
+        groups: dict[tuple[int, str], list[int]] = {}
+        for cid, status in results.items():
+            key = (cid >> SHARD_BITS, status)
+            members = groups.get(key)
+            if members is None:
+                members = groups[key] = []
+            members.append(cid)
+        if groups:
             args: list[Any] = [TTL, record_id, node_id]
-            for shard, flat in shards.items():
-                args += [shard, len(flat) // 2, *flat]
+            for (shard, status), members in groups.items():
+                args += [shard, status, len(members), *members]
             self._settle(args=args)
 
     # ---- trigger properties (Attribute Judgment)
