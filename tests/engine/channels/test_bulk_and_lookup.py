@@ -71,3 +71,25 @@ def test_lookup_tells_what_the_provider_received_without_sending(simulator):
 def test_lookup_of_an_unreachable_provider_finds_nothing():
     channel = ProviderChannel("app_push", base_url="http://127.0.0.1:9", timeout=0.5)
     assert channel.lookup([msg(1, channel="app_push")]) == {}
+
+
+def test_a_pipelining_server_gets_the_largest_groups_on_few_connections(smtp_server):
+    """Without PIPELINING a transaction's recipients go one round trip each: 250 identical mails are spread as
+    16 groups over 16 connections. A server that offered PIPELINING when the channel connected takes any group
+    in two round trips: then they go as the largest groups (100), on as few connections as that makes."""
+    def sizes(channel: SmtpEmailChannel, prefix: str) -> list[int]:
+        smtp_server.received.clear()
+        results = channel.send_batch([mail(i, f"{prefix}{i}@example.com") for i in range(250)])
+        assert len(results) == 250 and all(r.status == SendStatus.SUCCESS for r in results)
+        return sorted(len(rcpts) for _, rcpts, _ in smtp_server.received)
+
+    for pipelining in (False, True):
+        smtp_server.pipelining = pipelining
+        channel = SmtpEmailChannel(host=smtp_server.host, port=smtp_server.port, max_recipients=100,
+                                   concurrency=16)
+        try:
+            first, then = sizes(channel, "a"), sizes(channel, "b")
+        finally:
+            channel.close()
+        assert first == [10] + [16] * 15  # not connected yet: nothing known of the server
+        assert then == ([50, 100, 100] if pipelining else first)
