@@ -113,6 +113,15 @@ class WebhookChannel:
     # -- sending ---------------------------------------------------------------------------------------
     def _groups(self, messages: list[Message]) -> list[list[Message]]:
         """Requests to make: one message each, or chunks of messages sharing URL and options."""
+        if not messages:
+            return []
+        first = messages[0]
+        options, to = first.options, first.to
+        if all(m.options is options and m.to == to for m in messages):  # one component's batch: one target
+            size = int(options.get("batch_size") or self.batch_size)  # the same chunks as below, by slicing
+            if size <= 1:
+                return [[m] for m in messages]
+            return [messages[i:i + size] for i in range(0, len(messages), size)]
         by_target: dict[tuple[str, str], list[Message]] = {}
         groups: list[list[Message]] = []
         option_keys: dict[int, tuple[dict[str, Any], str]] = {}  # messages of a node share one options object
@@ -180,8 +189,13 @@ class WebhookChannel:
     def send_batch(self, messages: list[Message], proceed: Proceed = go_on) -> list[SendResult]:
         results: list[SendResult] = []
         valid: list[Message] = []
+        checked: dict[str, bool] = {}  # a component's messages share one URL: checked once
         for message in messages:
-            if not message.to or not message.to.lower().startswith(("http://", "https://")):
+            usable = checked.get(message.to)
+            if usable is None:
+                usable = checked[message.to] = bool(message.to) and message.to.lower().startswith(("http://",
+                                                                                                     "https://"))
+            if not usable:
                 results.append(SendResult(message.customer_id, SendStatus.FAILED,
                                           reason=f"invalid webhook URL: {message.to!r}"))
             else:

@@ -128,3 +128,21 @@ def test_retries_sleep_with_backoff(http_sink):
     results = channel.send_batch([hook(1, f"{http_sink.url}/status/502")])
     assert results[0].reason == "HTTP 502 after 4 attempts"
     assert sleeps == [0.1, 0.2, 0.4]
+
+
+def test_a_component_s_messages_are_chunked_as_any_others() -> None:
+    """A component's messages share one options object and one URL: they are chunked by slicing, into the
+    very requests the general grouping (by URL and options) makes of the same messages as copies."""
+    options = {"headers": {}, "max_attempts": 2}
+
+    def ids(groups: list) -> list[list[int]]:
+        return [[m.customer_id for m in group] for group in groups]
+
+    shared = [msg(i, channel="webhook", to="http://h.example/x", options=options) for i in range(1, 12)]
+    copies = [msg(i, channel="webhook", to="http://h.example/x", options=dict(options)) for i in range(1, 12)]
+    channel = WebhookChannel(batch_size=4)
+    assert ids(channel._groups(shared)) == ids(channel._groups(copies)) == [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11]]
+    other = msg(20, channel="webhook", to="http://h.example/y", options=options)
+    assert ids(channel._groups([*shared[:5], other, *shared[5:]])) == [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11], [20]]
+    assert ids(WebhookChannel(batch_size=1)._groups(shared[:3])) == [[1], [2], [3]]
+    assert WebhookChannel(batch_size=4)._groups([]) == []
