@@ -131,6 +131,11 @@ class Component(ABC):
         parsing every customer's attribute JSON; the default is the safe answer.)"""
         return self.uses_profile
 
+    def uses_tags(self, config: Any) -> frozenset[str] | None:
+        """The tags the executor reads from `CustomerView.tags` for this config, None for any (the safe default
+        of a component that reads profiles): the runtime loads only those."""
+        return None if self.uses_profile else frozenset()
+
     def parse(self, raw: dict[str, Any]) -> BaseModel:
         return self.Config.model_validate(raw or {})
 

@@ -33,6 +33,14 @@ class SendingComponent(Component):
         return any(name not in BUILTINS and name not in ("short_link", UNSUBSCRIBE_LINK)  # links: not attributes
                    for text in _texts(config.model_dump()) for name in variables(text))
 
+    def uses_tags(self, config: Any) -> frozenset[str] | None:
+        """A data push that sends the tags reads them all; a template's variable that is not a built-in may be a
+        tag (templating reads the attributes, then the tags). A subclass that reads tags itself says which."""
+        if "tags" in (getattr(config, "fields", None) or ()):
+            return None
+        return frozenset(name for text in _texts(config.model_dump()) for name in variables(text)
+                         if name not in BUILTINS and name not in ("short_link", UNSUBSCRIBE_LINK))
+
     def address(self, customer: CustomerView, config: Any) -> str | None:
         return getattr(customer, self.address_field) if self.address_field else None
 

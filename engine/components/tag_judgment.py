@@ -45,6 +45,9 @@ class TagJudgment(JudgmentComponent):
     def uses_attributes(self, config: Any) -> bool:
         return False
 
+    def uses_tags(self, config: Any) -> frozenset[str] | None:
+        return frozenset(cond.tag for group in config.groups for cond in group.conditions)
+
     def matching(self, batch: Batch, config: Any, ports: Ports, group: TagGroup,
                  customers: list[CustomerView], context: Any) -> set[int]:
         tests = [(cond.tag, cond.tester()) for cond in group.conditions]

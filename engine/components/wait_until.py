@@ -111,6 +111,9 @@ class WaitUntil(Component):
     def uses_attributes(self, config: Any) -> bool:
         return False
 
+    def uses_tags(self, config: Any) -> frozenset[str] | None:
+        return frozenset()
+
     def check(self, config: WaitUntilConfig) -> list[str]:
         if config.mode == "period":
             if config.period() <= timedelta(0):

@@ -4,6 +4,7 @@ statement with thousands of bound parameters to compile, no per-row result proce
 
 import json
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select
@@ -20,22 +21,24 @@ _T = table_of(CustomerTag).c
 _COLUMNS = (_C.id, _C.qaid, _C.name, _C.phone, _C.email, _C.wechat_openid, _C.push_token, _C.timezone, _C.attributes)
 
 
-def load_view_map(session: Session, ids: list[int], *, attributes: bool = True) -> dict[int, CustomerView]:
+def load_view_map(session: Session, ids: list[int], *, attributes: bool = True,
+                  tags: Collection[str] | None = None) -> dict[int, CustomerView]:
     """customer id → view, for the ids that exist. Without `attributes` the views carry none (the flow reads
-    none: its JSON is not parsed)."""
+    none: its JSON is not parsed); with `tags`, only those tags (the flow reads no other; None: all)."""
     if session.get_bind().dialect.name == "sqlite":
-        return _load_sqlite(session, ids, attributes)
+        return _load_sqlite(session, ids, attributes, tags)
     out: dict[int, CustomerView] = {}
     for start in range(0, len(ids), CHUNK):
         part = ids[start:start + CHUNK]
-        tags: dict[int, dict[str, str]] = defaultdict(dict)
-        for cid, tag, value in session.execute(select(_T.customer_id, _T.tag, _T.value)
-                                               .where(_T.customer_id.in_(part))):
-            tags[cid][tag] = value
+        found: dict[int, dict[str, str]] = defaultdict(dict)
+        if tags is None or tags:
+            query = select(_T.customer_id, _T.tag, _T.value).where(_T.customer_id.in_(part))
+            for cid, tag, value in session.execute(query if tags is None else query.where(_T.tag.in_(sorted(tags)))):
+                found[cid][tag] = value
         for cid, qaid, name, phone, email, openid, token, tz, attrs in session.execute(
                 select(*_COLUMNS).where(_C.id.in_(part))):
             out[cid] = CustomerView(cid, qaid, name, phone, email, openid, token, tz, attrs or {},
-                                    tags.get(cid) or {})
+                                    found.get(cid) or {})
         mark_session(session, part, out)  # consent: the channels each customer opted out of
     return out
 
@@ -47,7 +50,8 @@ def load_views(session: Session, ids: list[int]) -> list[CustomerView]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def _load_sqlite(session: Session, ids: list[int], attributes: bool) -> dict[int, CustomerView]:
+def _load_sqlite(session: Session, ids: list[int], attributes: bool,
+                 wanted_tags: Collection[str] | None) -> dict[int, CustomerView]:
     out: dict[int, CustomerView] = {}
     cursor = raw_cursor(session)
     loads = json.loads
@@ -58,8 +62,16 @@ def _load_sqlite(session: Session, ids: list[int], attributes: bool) -> dict[int
             param = (id_array(part),)
             where, args, wanted = _which(part, param)
             tags: dict[int, dict[str, str]] = defaultdict(dict)
-            for cid, tag, value in cursor.execute(
-                    f"SELECT customer_id, tag, value FROM customertag WHERE customer_id {where}", args):
+            if wanted_tags is None:
+                rows = cursor.execute(f"SELECT customer_id, tag, value FROM customertag WHERE customer_id {where}",
+                                      args)
+            elif wanted_tags:
+                rows = cursor.execute(f"SELECT customer_id, tag, value FROM customertag WHERE customer_id {where} "
+                                      "AND tag IN (SELECT value FROM json_each(?))",
+                                      (*args, json.dumps(sorted(wanted_tags))))
+            else:
+                rows = ()
+            for cid, tag, value in rows:
                 tags[cid][tag] = value
             for cid, qaid, name, phone, email, openid, token, tz, raw in cursor.execute(
                     f"SELECT id, qaid, name, phone, email, wechat_openid, push_token, timezone, {columns} "

@@ -109,11 +109,12 @@ class Plan:
     configs: dict[str, Any]  # parsed config, or the exception parsing raised (the component then fails)
     orders: dict[str, list[str]]  # start node → the nodes reachable from it, in topological order
     event_triggered: bool = False  # customers enter with the properties of their event (Attribute Judgment)
-    profile_needs: dict[str, tuple[bool, bool]] = field(default_factory=dict)
+    profile_needs: dict[str, tuple[bool, bool, frozenset[str] | None]] = field(default_factory=dict)
 
-    def needs(self, start: str, *, resume: bool = False) -> tuple[bool, bool]:
-        """(profiles, attributes): does any component reachable from `start` read the customers' profiles,
-        their attributes? (Routing-only flows never load customers; most never parse attribute JSON.)"""
+    def needs(self, start: str, *, resume: bool = False) -> tuple[bool, bool, frozenset[str] | None]:
+        """(profiles, attributes, tags): does any component reachable from `start` read the customers'
+        profiles, their attributes, which tags (None: any)? (Routing-only flows never load customers; most
+        never parse attribute JSON, and read a tag or two of the many a customer has.)"""
         key = f"{start}~r" if resume else start
         found = self.profile_needs.get(key)
         if found is None:
@@ -121,7 +122,15 @@ class Plan:
             profiles = [n for n in order if self.components[n].uses_profile]
             attributes = any(isinstance(self.configs[n], Exception)
                              or self.components[n].uses_attributes(self.configs[n]) for n in profiles)
-            found = self.profile_needs[key] = (bool(profiles), attributes)
+            tags: frozenset[str] | None = frozenset()
+            for n in profiles:
+                read = None if isinstance(self.configs[n], Exception) else \
+                    self.components[n].uses_tags(self.configs[n])
+                if read is None:
+                    tags = None
+                    break
+                tags |= read
+            found = self.profile_needs[key] = (bool(profiles), attributes, tags)
         return found
 
     def order_from(self, start: str, *, resume: bool = False) -> list[str]:
@@ -264,6 +273,7 @@ class Walk:
         self.props: dict[int, dict[str, Any]] | None = None
         self.members: list[int] = []
         self.needs_views = self.needs_attributes = False
+        self.needs_tags: frozenset[str] | None = None
         self.pace = Pacer(self)  # send windows and rate limits hold customers at a touch (runtime/pacing.py)
         self.guard = None if ctx.test else guard_for(ctx.record_id, store)  # issue 16: holdout and exits
 
@@ -274,7 +284,7 @@ class Walk:
         resume = resume and not resumes_at(self.batch, start)  # held at a touch: the touch runs for them
         if self.guard is not None:
             ids = self.guard.admit(self, start, ids, resume=resume, trigger=self.plan.graph.trigger_id)
-        self.needs_views, self.needs_attributes = self.plan.needs(start, resume=resume)
+        self.needs_views, self.needs_attributes, self.needs_tags = self.plan.needs(start, resume=resume)
         resumed = None
         if resume:  # the wait is over: its customers continue on "out" (held at an AB Test: the winner's branch)
             wait_type = self.plan.graph.node(start)["type"]
@@ -289,7 +299,8 @@ class Walk:
         if not self.needs_views:
             return [CustomerView(cid, "") for cid in ids]
         if self.views is None:
-            self.views = load_view_map(session, self.members, attributes=self.needs_attributes)
+            self.views = load_view_map(session, self.members, attributes=self.needs_attributes,
+                                       tags=self.needs_tags)
         views = self.views
         try:
             return [views[cid] for cid in ids]

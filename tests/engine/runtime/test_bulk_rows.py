@@ -5,11 +5,12 @@ import pytest
 from sqlmodel import Session, select
 
 from engine import clock
+from engine.flow.graph import FlowGraph
 from engine.models import Customer, CustomerStep, CustomerTag
 from engine.runtime.customers import load_view_map
 from engine.runtime.details import STEP_COLUMNS, STEP_TABLE
 from engine.runtime.sql import GROUPED_MIN, insert_ignore_grouped
-from engine.runtime.step import step_time
+from engine.runtime.step import plan_for, step_time
 from tests import factories as f
 
 
@@ -61,3 +62,39 @@ def test_grouped_rows_are_the_rows_and_a_second_write_changes_nothing(session: S
     again = {(s.node_id, s.customer_id): (s.branch, s.result, s.reason)
              for s in session.exec(select(CustomerStep).where(CustomerStep.record_id == rid))}
     assert again == first
+
+
+@pytest.mark.parametrize("wanted", [list(range(1, 41)), [1, 40, 80, 120]])  # a range scan, look-ups
+def test_the_loader_reads_only_the_tags_the_flow_reads(session: Session, wanted: list[int]) -> None:
+    ws = f.workspace(session)
+    _customers(session, int(ws.id or 0), [*range(1, 61), 80, 120])
+    for cid in [*range(1, 61), 80, 120]:
+        session.add(CustomerTag(customer_id=cid, tag="city", value=f"city{cid % 3}"))
+    session.commit()
+    every = load_view_map(session, wanted)
+    level = load_view_map(session, wanted, tags=frozenset({"level"}))
+    none = load_view_map(session, wanted, tags=frozenset())
+    for cid in wanted:
+        assert every[cid].tags == {"level": "vip" if cid % 2 else "gold", "city": f"city{cid % 3}"}
+        assert level[cid].tags == {"level": "vip" if cid % 2 else "gold"}
+        assert none[cid].tags == {}
+        assert (level[cid].name, none[cid].name) == (f"C{cid}", f"C{cid}")
+
+
+def test_a_walk_loads_the_tags_its_components_read_and_all_of_them_when_one_may_read_any() -> None:
+    def needs(*touch: dict) -> frozenset[str] | None:
+        nodes = [{"id": "t", "type": "target_audience", "config": {"audience_id": 1}},
+                 {"id": "tj", "type": "tag_judgment", "config": {"groups": [
+                     {"name": "VIP", "conditions": [{"tag": "level", "op": "eq", "value": "vip"}]}]}},
+                 *({"id": f"s{i}", **node} for i, node in enumerate(touch)),
+                 {"id": "end", "type": "end", "config": {}}]
+        chain = [n["id"] for n in nodes]
+        edges = [{"source": a, "target": b} for a, b in zip(chain, chain[1:], strict=False)]
+        return plan_for(FlowGraph({"nodes": nodes, "edges": edges})).needs("t")[2]
+
+    sms = {"type": "text_sms", "config": {"content": "Hi {name}"}}
+    assert needs(sms) == {"level"}
+    assert needs(sms, {"type": "wait_until", "config": {"mode": "period", "minutes": 5}}) == {"level"}
+    assert needs({"type": "text_sms", "config": {"content": "Hi {name} in {city}"}}) == {"level", "city"}
+    assert needs(sms, {"type": "webhook", "config": {"url": "http://h.example/x"}}) == {"level"}
+    assert needs(sms, {"type": "webhook", "config": {"url": "http://h.example/x", "fields": ["tags"]}}) is None
