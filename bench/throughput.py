@@ -111,6 +111,7 @@ def run_engine(size: int, *, workers: int, threads: int, timeout: float, keep: b
 
         record, t1 = wait_completed(activity, timeout, progress if verbose else None)
         wall = (record.ended_at.replace(tzinfo=UTC) - started).total_seconds() if record.ended_at else t1 - t0
+        first_walk = first_walk_after(record.id, started)
         counters = counters_of(record.id)
         cpu = stack.cpu_since_mark()
         rss = stack.peak_rss()
@@ -125,8 +126,22 @@ def run_engine(size: int, *, workers: int, threads: int, timeout: float, keep: b
                 "customer_steps": steps, "steps_per_s": steps / wall if wall else 0.0, "seed_s": seeded,
                 "peak_rss": rss, "cpu_s": cpu, "counters": counters, "sink": sink, "redis_commands": redis_cmds,
                 "simulator": {k: sim[k] for k in ("unique", "duplicates", "receipts_sent")},
-                "workers": f"{workers}x{threads}", "dir": str(stack.dir) if keep else None, "cap": cap,
+                "first_walk_s": first_walk, "workers": f"{workers}x{threads}",
+                "dir": str(stack.dir) if keep else None, "cap": cap,
                 "cap_histories": histories, "window": window, "goal": goal, "rules": rules.describe(activity)}
+
+
+def first_walk_after(record_id: int, published: datetime) -> float | None:
+    """Seconds from publish to the first walk's time (its route rows' `at`): the start-up before any customer
+    moves (the scheduler's tick, reading the audience, queueing the batches)."""
+    from sqlmodel import func, select
+
+    from engine.db import read_session
+    from engine.models import CustomerRoute
+
+    with read_session() as session:
+        first = session.exec(select(func.min(CustomerRoute.at)).where(CustomerRoute.record_id == record_id)).one()
+    return (first.replace(tzinfo=UTC) - published).total_seconds() if first else None
 
 
 def print_run(r: dict[str, Any]) -> None:
@@ -136,6 +151,8 @@ def print_run(r: dict[str, Any]) -> None:
           f"{r['customer_steps']:,} customer-steps, {r['steps_per_s']:,.0f} steps/s (seeding {r['seed_s']:.1f} s)")
     if r["failure"]:
         print("   failure:", r["failure"])
+    if r.get("first_walk_s") is not None:
+        print(f"   first walk {r['first_walk_s']:.2f} s after publish")
     print("   peak RSS:", ", ".join(f"{k} {fmt_bytes(v)}" for k, v in sorted(r["peak_rss"].items())))
     print("   CPU s:   ", ", ".join(f"{k} {v:.1f}" for k, v in sorted(r["cpu_s"].items())))
     print("   Redis CPU by command (s, calls):", ", ".join(
