@@ -65,10 +65,11 @@ def _load_sqlite(session: Session, ids: list[int], attributes: bool,
             if wanted_tags is None:
                 rows = cursor.execute(f"SELECT customer_id, tag, value FROM customertag WHERE customer_id {where}",
                                       args)
-            elif wanted_tags:
+            elif wanted_tags:  # the flow reads a tag or two. `+tag`: walk the batch's key range; on the tag index
+                #                (audience rules') SQLite read that tag of every customer: the load took twice as long
+                names = sorted(wanted_tags)
                 rows = cursor.execute(f"SELECT customer_id, tag, value FROM customertag WHERE customer_id {where} "
-                                      "AND tag IN (SELECT value FROM json_each(?))",
-                                      (*args, json.dumps(sorted(wanted_tags))))
+                                      f"AND +tag IN ({', '.join('?' * len(names))})", (*args, *names))
             else:
                 rows = ()
             for cid, tag, value in rows:
