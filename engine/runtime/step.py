@@ -122,15 +122,16 @@ class Plan:
             profiles = [n for n in order if self.components[n].uses_profile]
             attributes = any(isinstance(self.configs[n], Exception)
                              or self.components[n].uses_attributes(self.configs[n]) for n in profiles)
-            tags: frozenset[str] | None = frozenset()
+            read: set[str] = set()
+            every = False  # some component may read any tag
             for n in profiles:
-                read = None if isinstance(self.configs[n], Exception) else \
+                wanted = None if isinstance(self.configs[n], Exception) else \
                     self.components[n].uses_tags(self.configs[n])
-                if read is None:
-                    tags = None
+                if wanted is None:
+                    every = True
                     break
-                tags |= read
-            found = self.profile_needs[key] = (bool(profiles), attributes, tags)
+                read |= wanted
+            found = self.profile_needs[key] = (bool(profiles), attributes, None if every else frozenset(read))
         return found
 
     def order_from(self, start: str, *, resume: bool = False) -> list[str]:
