@@ -19,6 +19,7 @@ from engine.clock import now
 from engine.flow.moderation import segment_label, sms_text
 from engine.services import audiences, local_time, normal_tasks
 from engine.services.normal_tasks import NormalRow, TaskInput
+from engine.services.reach_tasks import channel_key
 from marketing_app.routes import segment
 from marketing_app.states.reach import ReachState
 from marketing_app.states.service import run
@@ -119,7 +120,11 @@ class NormalTaskState(rx.State):
     @rx.event
     async def load(self):
         self.reset()
-        self.channel = segment(self.router.url.path, 1) or "sms"
+        channel = segment(self.router.url.path, 1) or "sms"
+        known = channel_key(channel)
+        if known and known != channel:  # /reach/text_sms: ReachState.load sends the page to /reach/sms, which loads
+            return None
+        self.channel = channel
         return await self._reload()
 
     @rx.event

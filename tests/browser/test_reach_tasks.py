@@ -180,10 +180,14 @@ def test_a_running_sms_task_live_filtered_and_private_to_its_creator(stack: Live
     page.click("#logout")
     page.wait_for_url("**/login")
     sign_in(page, stack.url, "marketer2")
+    page.add_init_script("""window.__noChannel = 0; new MutationObserver(() => {
+        if ((document.body?.textContent || "").includes("No reach channel")) window.__noChannel += 1;
+    }).observe(document, {subtree: true, childList: true, characterData: true});""")  # any moment it showed
     page.goto(f"{stack.url}/reach/text_sms?activity={private_id}")  # the component type's name: its channel page
     page.wait_for_url(f"**/reach/sms?activity={private_id}")
     [mine] = [t for t in served("marketer2") if t.activity_id == private_id]
     wait_until(lambda: numbers(page, PRIVATE).get("audience") == mine.audience > 0, "the creator's private task")
+    assert page.evaluate("window.__noChannel") == 0  # no part of the page ever took text_sms for a channel
     shot(page, "private-task-creator")
 
 
