@@ -259,11 +259,9 @@ class SmtpEmailChannel:
         for m in messages:
             options = m.options
             key = (m.subject, m.body, str(options.get("from") or ""), str(options.get("reply_to") or ""))
-            plain = content.get(key)
-            if plain is None or options.get("html"):  # HTML is never plain (the key leaves it out)
-                plain = self._plain_content(m)
-                if not options.get("html"):
-                    content[key] = plain
+            plain = False if options.get("html") else content.get(key)  # HTML is never plain (the key leaves it out)
+            if plain is None:
+                plain = content[key] = self._plain_content(m)
             to = m.to or ""
             if not plain or "\n" in to or "\r" in to:
                 units.append([m])

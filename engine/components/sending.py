@@ -30,16 +30,14 @@ class SendingComponent(Component):
         sends the attributes."""
         if "attributes" in (getattr(config, "fields", None) or ()):
             return True
-        return any(name not in BUILTINS and name not in ("short_link", UNSUBSCRIBE_LINK)  # links: not attributes
-                   for text in _texts(config.model_dump()) for name in variables(text))
+        return bool(_profile_variables(config))
 
     def uses_tags(self, config: Any) -> frozenset[str] | None:
         """A data push that sends the tags reads them all; a template's variable that is not a built-in may be a
         tag (templating reads the attributes, then the tags). A subclass that reads tags itself says which."""
         if "tags" in (getattr(config, "fields", None) or ()):
             return None
-        return frozenset(name for text in _texts(config.model_dump()) for name in variables(text)
-                         if name not in BUILTINS and name not in ("short_link", UNSUBSCRIBE_LINK))
+        return _profile_variables(config)
 
     def address(self, customer: CustomerView, config: Any) -> str | None:
         return getattr(customer, self.address_field) if self.address_field else None
@@ -82,6 +80,13 @@ class SendingComponent(Component):
         # customers without a usable address fail but were never handed to a channel: not "actually sent"
         not_sent = len(customers) - len(reachable)
         return Outcome(routes={"out": [c.id for c in everyone]}, results=results, metrics={"not_sent": not_sent})
+
+
+def _profile_variables(config: Any) -> frozenset[str]:
+    """The variables of a config's texts read from the customer's attributes, then tags: not the built-ins, not
+    the links."""
+    return frozenset(name for text in _texts(config.model_dump()) for name in variables(text)
+                     if name not in BUILTINS and name not in ("short_link", UNSUBSCRIBE_LINK))
 
 
 def _texts(value: Any) -> list[str]:
