@@ -20,10 +20,11 @@ from engine.clock import now
 from engine.db import read_session
 from engine.services import auth as auth_service
 from engine.services.dashboard import ActivityPulse, Dashboard, dashboard
-from marketing_app.routes import LOGIN_ROUTE, canvas_route
+from marketing_app.routes import canvas_route
 from marketing_app.states import live as live_pages
 from marketing_app.states.auth import AuthState
 from marketing_app.states.dashboard_charts import channel_figure
+from marketing_app.states.service import back_to_login
 
 ROUTE = "/dashboard"
 EMPTY = "—"
@@ -112,11 +113,12 @@ class DashboardState(rx.State):
         self.updated_at = now().strftime("%H:%M:%S UTC")
         self.loaded = True
 
-    async def _read(self) -> bool:
-        """Read the dashboard now and show it; False when the session names nobody (signed out meanwhile)."""
+    async def _read(self) -> str | None:
+        """Read the dashboard now and show it; the session token the read was refused for when it names nobody
+        (signed out meanwhile), else None."""
         async with self:
             if self._busy:
-                return True
+                return None
             self._busy = True
             token = (await self.get_state(AuthState)).session_token
         data: Dashboard | None = None
@@ -127,27 +129,28 @@ class DashboardState(rx.State):
                 self._busy = False
                 if data is not None:
                     self._show(data)
-        return data is not None
+        return token if data is None else None
 
     @rx.event(background=True)
     async def load(self):
         """The page's first read (on load); then `follow` pushes the changes."""
-        if not await self._read():
-            yield rx.redirect(LOGIN_ROUTE, replace=True)
+        refused = await self._read()
+        if refused is not None and (login := await back_to_login(self, refused)) is not None:
+            yield login
 
     @rx.event(background=True)
     async def follow(self, follow_id: str):
         """Re-read after every change the engine announces, of any round (LiveFollow mounted)."""
-        signed_out = False
+        refused: str | None = None
 
         async def refresh(_changed: set[int] | None) -> float:
-            nonlocal signed_out
-            signed_out = not await self._read()
-            return 0 if signed_out else live_pages.SAFETY_S
+            nonlocal refused
+            refused = await self._read()
+            return 0 if refused is not None else live_pages.SAFETY_S
 
         await live_pages.follow(self, key="dashboard", follow_id=follow_id, records=None, refresh=refresh)
-        if signed_out:
-            yield rx.redirect(LOGIN_ROUTE, replace=True)
+        if refused is not None and (login := await back_to_login(self, refused)) is not None:
+            yield login
 
     @rx.event
     def unfollow(self, follow_id: str):

@@ -21,9 +21,9 @@ from engine.services.reach_tasks import CHANNELS, STATUS_LABELS, ReachTask, Task
 from marketing_app.routes import segment
 from marketing_app.states import live as live_pages
 from marketing_app.states.activities import canvas_route
-from marketing_app.states.auth import LOGIN_ROUTE, AuthState
+from marketing_app.states.auth import AuthState
 from marketing_app.states.paged_list import PagedList
-from marketing_app.states.service import outcome_as, run
+from marketing_app.states.service import back_to_login, outcome_as, run
 
 ALL = "all"  # the selects' "no filter" (a Radix select item cannot have an empty value)
 #: the sorts that start descending (numbers and times: the biggest / newest first)
@@ -220,40 +220,41 @@ class ReachState(PagedList, rx.State):
 
     # ------------------------------------------------------------------ live
 
-    async def _reread(self) -> bool:
-        """Re-read in a worker thread without holding the state; False when the session names nobody."""
+    async def _reread(self) -> str | None:
+        """Re-read in a worker thread without holding the state; the session token the read was refused for when
+        it names nobody (signed out meanwhile), else None."""
         async with self:
             if self._busy or self.error:
-                return True
+                return None
             self._busy = True
             generation, channel, query = self._generation, self.channel, self._query()
             token = (await self.get_state(AuthState)).session_token
         data: TaskPage | None = None
-        signed_out = False
+        refused: str | None = None
         try:  # a refused re-read (e.g. the filtered activity was made private) keeps the page as it is
             out = await asyncio.to_thread(outcome_as, token, lambda s, u: reach_tasks.list_tasks(
                 session=s, actor=u, channel=channel, query=query))
-            data, signed_out = out.value, out.signed_out
+            data, refused = out.value, token if out.signed_out else None
         finally:
             async with self:
                 self._busy = False
                 if data is not None and generation == self._generation:
                     self._show(data)
-        return not signed_out
+        return refused
 
     @rx.event(background=True)
     async def follow(self, follow_id: str):
         """Re-read after every change the engine announces (LiveFollow mounted)."""
-        signed_out = False
+        refused: str | None = None
 
         async def refresh(_changed: set[int] | None) -> float:
-            nonlocal signed_out
-            signed_out = not await self._reread()
-            return 0 if signed_out else live_pages.SAFETY_S
+            nonlocal refused
+            refused = await self._reread()
+            return 0 if refused is not None else live_pages.SAFETY_S
 
         await live_pages.follow(self, key="reach", follow_id=follow_id, records=None, refresh=refresh)
-        if signed_out:
-            yield rx.redirect(LOGIN_ROUTE, replace=True)
+        if refused is not None and (login := await back_to_login(self, refused)) is not None:
+            yield login
 
     @rx.event
     def unfollow(self, follow_id: str):

@@ -21,6 +21,7 @@ from engine.services import audiences, local_time, normal_tasks
 from engine.services.normal_tasks import NormalRow, TaskInput
 from engine.services.reach_tasks import channel_key
 from marketing_app.routes import segment
+from marketing_app.states.auth import AuthState
 from marketing_app.states.reach import ReachState
 from marketing_app.states.service import run
 from marketing_app.states.template_picker import TemplatePicker
@@ -141,6 +142,8 @@ class NormalTaskState(rx.State):
             while True:
                 await asyncio.sleep(POLL_S)
                 async with self:
+                    if not (await self.get_state(AuthState)).session_token:
+                        return  # signed out (the logout left the page): nobody's tasks to follow
                     follow = await self._reload()
                     moving = self.moving
                 if follow is not None:  # polling already: only "the table reads the new statuses" comes back

@@ -78,6 +78,16 @@ async def run(state: rx.State, fn: Call[T], *, write: bool = False) -> Outcome[T
     return await asyncio.to_thread(_outcome, auth.session_token, fn, write)
 
 
+async def back_to_login(state: rx.State, refused: str) -> EventSpec | None:
+    """The way to the login for a background read (a live page's follower) refused as signed out with the token
+    `refused`, or None when the tab no longer holds that session. A follower keeps reading for a moment after
+    its page is left: its refusal after a logout must not bounce the tab's next session (signed in since, a new
+    token) back to the login, nor send a signed-out tab there again (the logout already did)."""
+    async with state:
+        current = (await state.get_state(AuthState)).session_token
+    return rx.redirect(LOGIN_ROUTE, replace=True) if refused and current == refused else None
+
+
 def events(*items: EventSpec | list[EventSpec] | None) -> list[EventSpec]:
     """The events a handler returns, without the Nones of steps that had nothing to say."""
     out: list[EventSpec] = []

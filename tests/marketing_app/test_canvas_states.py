@@ -17,17 +17,16 @@ from engine.services import auth as auth_service
 from engine.services.activities import activity_input
 from engine.status import ActivityStatus
 from marketing_app.states import canvas_edits as edits
-from marketing_app.states.auth import AuthState
 from marketing_app.states.canvas import CanvasState
 from marketing_app.states.canvas_config import CanvasConfigState
 from marketing_app.states.canvas_header import CanvasHeaderState
 from marketing_app.states.canvas_panel import CanvasPanelState
 from marketing_app.states.canvas_versions import CanvasVersionsState
 from tests import factories as f
+from tests.marketing_app.tabs import Tab as BaseTab
 from tests.sync_run import run_sync
 
 T = TypeVar("T")
-S = TypeVar("S", bound=rx.State)
 
 
 def run(awaitable: Awaitable[T]) -> T:
@@ -41,14 +40,8 @@ def drain(events: AsyncIterator[Any]) -> list[Any]:
     return run_sync(collect())
 
 
-class Tab:
-    """One browser tab's states: the root state with every substate, as Reflex's in-memory manager makes it."""
-
-    def __init__(self) -> None:
-        self.root = rx.State(_reflex_internal_init=True)
-
-    def __getitem__(self, cls: type[S]) -> S:
-        return self.root.get_substate(cls._get_substate_path())  # type: ignore[return-value]
+class Tab(BaseTab):
+    """A tab whose canvas is being edited."""
 
     def editing(self, flow: dict[str, Any] | None = None) -> CanvasState:
         doc = self[CanvasState]
@@ -169,7 +162,7 @@ def signed_in(session: Session, redis_url: str) -> tuple[User, str]:
 
 def _tab_as(token: str) -> Tab:
     tab = Tab()
-    tab[AuthState]._set_token(token, https=False)
+    tab.sign_in(token)
     return tab
 
 
