@@ -200,11 +200,12 @@ def _keys(rule: Rule, record_id: int) -> list[str]:
 
 
 def admit(store: RoundStore, rule: Rule, record_id: int, trigger_id: str, customer_ids: list[int], *,
-          audience: bool = False) -> list[int]:
+          audience: bool = False, first_chunk: int = 0) -> list[int]:
     """The customers the rule lets into this round (their entry recorded, and inside it when live runs are
     tracked); the others are recorded as refused with their reason. Atomic per chunk: whatever other worker
     processes admit at the same time, a customer is let in once. `audience`: an audience round's whole crowd, in
-    the same chunks if its start is retried (its own entrants are admitted again, its counts overwritten)."""
+    the same chunks if its start is retried (its own entrants are admitted again, its counts overwritten);
+    `first_chunk`: the number of the first of those chunks, when the crowd comes in parts (rounds.py)."""
     if not customer_ids:
         return []
     r = store.r
@@ -217,7 +218,7 @@ def admit(store: RoundStore, rule: Rule, record_id: int, trigger_id: str, custom
     if rule.one_live:
         pipe.set(f"re:act:{record_id}", rule.activity_id, ex=TTL)  # before any batch: its walks report leavers
     for n, i in enumerate(range(0, len(customer_ids), CHUNK)):
-        script(keys=keys, args=[*head, n, *customer_ids[i:i + CHUNK]], client=pipe)
+        script(keys=keys, args=[*head, first_chunk + n, *customer_ids[i:i + CHUNK]], client=pipe)
     replies = pipe.execute()[1 if rule.one_live else 0:]
     return [int(cid) for reply in replies for cid in reply]
 
