@@ -63,3 +63,38 @@ def test_batches_leave_as_the_crowd_is_read_and_a_retry_queues_the_same(engine, 
         session.add(record)
     again, _, batches_again = _start(engine, record_id)
     assert again == keys and batches_again == batches
+
+
+def test_a_crowd_that_fails_half_read_ends_the_round_and_its_queued_batches_go_no_further(engine,
+                                                                                       monkeypatch) -> None:
+    """The database fails after the first part (a connection lost mid-read): the round ends with the re-runnable
+    crowd-data reason, and the batches queued from the first part walk nobody anywhere."""
+    from sqlalchemy.exc import OperationalError
+
+    from engine.runtime import rounds
+    from engine.runtime.step import run_step
+    from engine.status import RecordStatus
+
+    activity_id, _ = seed_activity(300)
+    record_id = int(records(activity_id)[0].id)  # type: ignore[arg-type]
+    real = rounds.member_chunks
+
+    def lost_after_one_part(**kwargs: Any):  # noqa: ANN202 — the real stream, then the connection is gone
+        parts = real(**kwargs, size=100)
+        yield next(parts)
+        raise audiences.CrowdDataError(0, "the database failed while reading audience “All” (OperationalError).") \
+            from OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(rounds, "member_chunks", lost_after_one_part)
+    keys, _, batches = _start(engine, record_id)
+    assert keys == ["e0", "e1", "e2"] and sum(len(b) for b in batches.values()) == 90  # 3 whole batches left
+    [record] = records(activity_id)
+    assert record.status == RecordStatus.ABNORMAL_END and record.failure_reason == (
+        "Failed to obtain crowd data: the database failed while reading audience “All” (OperationalError).")
+    # a walk that began before the end committed meets the round's stop flag at its next component (the flag a
+    # Stop raises, whose walks in flight tests/engine/runtime/test_stop.py follows); one that begins after it
+    # finds the round over
+    assert engine.store.is_stopped(record_id)
+    for key in keys:  # their messages arrive after the end: nobody enters, nothing is sent
+        run_step(record_id, "t", key, store=engine.store)
+    assert engine.store.counters(record_id) == {} and engine.store.pending(record_id) == 0
