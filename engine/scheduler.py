@@ -33,6 +33,7 @@ from engine.runtime.step import round_context
 from engine.runtime.store import RoundStore
 from engine.services import crowds, normal_tasks, segment
 from engine.settings import get_settings
+from engine.shared import scheduler_wake
 from engine.status import RecordStatus
 
 log = logging.getLogger("engine.scheduler")
@@ -211,12 +212,17 @@ class Scheduler:
         log.info("scheduler running")
         while not stopping:
             started = time.monotonic()
+            leading = False
             try:
-                if self.holds_lease():
+                if leading := self.holds_lease():
                     self.tick()
             except Exception:  # noqa: BLE001 — keep owning time; the next tick retries from DB state
                 log.exception("scheduler tick failed")
-            time.sleep(max(0.0, interval - (time.monotonic() - started)))
+            rest = max(0.0, interval - (time.monotonic() - started))
+            if leading:  # woken by a new round (a standby leaves the token to the scheduler that acts)
+                scheduler_wake.nap(self.store.r, rest)
+            else:
+                time.sleep(rest)
 
 
 def main() -> None:

@@ -11,7 +11,10 @@ from engine import clock
 from engine.db import lock_workspace
 from engine.errors import Conflict
 from engine.models import Activity, ExecutionRecord, RecordTrigger, Workspace, row_id
-from engine.shared import reach_rows  # noqa: F401  (session listener: every new round gets its Reach Task rows)
+from engine.shared import (
+    reach_rows,  # noqa: F401  (session listener: every new round gets its Reach Task rows)
+    scheduler_wake,  # noqa: F401  (session listener: a new round wakes the scheduler)
+)
 from engine.status import Action, ActivityStatus, RecordStatus, StatusError, transition
 
 
