@@ -42,7 +42,10 @@ def wake() -> None:
 
 
 def nap(r: redis.Redis, seconds: float) -> None:
-    """The scheduler's wait between ticks: `seconds`, or less when a new round wakes it."""
+    """The scheduler's wait between ticks: `seconds`, or less when a new round wakes it. None after a tick
+    that took its whole interval (BLPOP's timeout 0 would wait for ever)."""
+    if seconds < 0.001:
+        return
     try:
         r.blpop([WAKE_KEY], timeout=seconds)
     except redis.RedisError:  # the tick itself reports Redis's state; here only the rhythm matters

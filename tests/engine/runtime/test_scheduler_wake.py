@@ -35,3 +35,14 @@ def test_a_published_round_ends_the_nap_and_a_rolled_back_one_leaves_no_token(en
     with write_session() as session:
         f.record(session)
     assert r.llen(scheduler_wake.WAKE_KEY) == 1  # ...and a committed one is
+
+
+def test_after_a_tick_longer_than_its_interval_the_next_one_comes_at_once(redis_url) -> None:
+    """No time left after a long tick: no nap at all (BLPOP's timeout 0 means 'for ever'). The nap is run in a
+    thread that must end on its own, with no token to wake it."""
+    r = get_redis()
+    r.delete(scheduler_wake.WAKE_KEY)
+    for rest in (0.0, 0.0004):
+        done = threading.Event()
+        threading.Thread(target=lambda s=rest, d=done: (scheduler_wake.nap(r, s), d.set()), daemon=True).start()
+        assert done.wait(10), f"nap({rest}) still waiting"
