@@ -234,14 +234,6 @@ def not_in(store: RoundStore, record_ids: list[int], customer_ids: list[int]) ->
     return [cid for cid, was_seen in zip(customer_ids, seen, strict=True) if not was_seen]
 
 
-def admit_round(session: Session, store: RoundStore, record_id: int, trigger_id: str, ids: list[int]) -> list[int]:
-    """An audience round's entrants under its activity's rule (all of them under the default rule)."""
-    rule = rule_of(session, record_id)
-    if rule is None:
-        return ids
-    return admit(store, rule, record_id, trigger_id, ids, audience=True)
-
-
 # ---------------------------------------------------------------- leaving
 
 def _tracked(r: Any, record_id: int) -> int | None:

@@ -117,7 +117,7 @@ def _queue_entrants(session: Session, store: RoundStore, record: ExecutionRecord
     waiting: list[int] = []  # read, not yet through the rule
     entrants: list[int] = []  # let in, not yet in a batch
     admitted_chunks = queued = 0
-    marked = False
+    redis_state.mark(store.r, record_id)  # before any pending batch: a round without it lost its Redis state
 
     def admit(final: bool) -> None:
         nonlocal admitted_chunks
@@ -130,18 +130,16 @@ def _queue_entrants(session: Session, store: RoundStore, record: ExecutionRecord
         del waiting[:cut]
 
     def send(final: bool) -> None:
-        nonlocal queued, marked
+        nonlocal queued
         cut = len(entrants) if final else len(entrants) - len(entrants) % batch_size
         keys = [f"e{queued + n}" for n in range(-(-cut // batch_size))]
+        if not keys:
+            return
         pipe = store.r.pipeline(transaction=False)
-        if not marked:  # with the first pending batch: a round without the marker lost its Redis state
-            redis_state.mark(pipe, record_id)
-            marked = True
         for n, key in enumerate(keys):
             store.put_batch(record_id, key, entrants[n * batch_size:(n + 1) * batch_size], pipe)
         store.add_pending(record_id, keys, pipe)
-        if len(pipe):
-            pipe.execute()
+        pipe.execute()
         for key in keys:
             enqueue(record_id, trigger_id, key)
         queued += len(keys)
