@@ -10,7 +10,7 @@ for event bodies).
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, func, select
 
@@ -103,7 +103,7 @@ def test_a_broken_flow_is_not_published_and_changes_nothing(draft: tuple[int, in
     activity_id, owner_id = draft
     broken = mutate(flow, how, pick)
     problems = validate_flow(broken)
-    assert problems and all(readable(p.message) for p in problems), (how, problems)
+    assert problems and all(readable(p.message, sent=f"'{p.node_id}'") for p in problems), (how, problems)
     before = saved()
     message = _refused(lambda s: svc.publish(session=s, actor=s.get(User, owner_id), activity_id=activity_id,
                                              flow=broken))
@@ -114,17 +114,19 @@ def test_a_broken_flow_is_not_published_and_changes_nothing(draft: tuple[int, in
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(value=NOT_A_FLOW.filter(lambda v: v is not None))  # None: "keep the saved flow"
+@example(value={"nodes": [{"id": "{", "type": None, "config": None}], "edges": []})  # CI's find: id `{`
 def test_a_value_that_is_not_a_flow_is_neither_saved_nor_published(draft: tuple[int, int],
                                                                    value: Any) -> None:
     activity_id, owner_id = draft
     problems = validate_flow(value)  # never raises, whatever it is given
-    assert problems and all(readable(p.message) for p in problems)
+    named = " ".join(f"'{p.node_id}'" for p in problems)  # a message names its component in quotes: `'{'`
+    assert problems and all(readable(p.message, sent=named) for p in problems)
     assume(shape_problems(value))  # {} or {"nodes": []} is an empty draft: saved, not published (above)
     before = saved()
     for call in (svc.save_draft, svc.publish):
         message = _refused(lambda s, call=call: call(session=s, actor=s.get(User, owner_id),
                                                      activity_id=activity_id, flow=value))
-        assert readable(message)
+        assert readable(message, sent=named)
     assert _refused(lambda s: svc.create_activity(session=s, actor=s.get(User, owner_id),
                                                   data=ActivityInput(name="Another"), flow=value))
     assert saved() == before
