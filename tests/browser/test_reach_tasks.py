@@ -80,6 +80,13 @@ def numbers(page: Page, name: str) -> dict[str, int]:
     return {k: int(data.get(k) or 0) for k in ("audience", "sent", "success", "failed", "pending")}
 
 
+def awaiting_line(page: Page, name: str) -> tuple[int, str]:
+    """(the row's no-receipt count, the Succeeded cell's "… awaiting" line or ""), read in one go."""
+    pending, text = row(page, name).evaluate(
+        "el => [el.dataset.pending, el.querySelector('.awaiting-number')?.textContent ?? '']")
+    return int(pending), text
+
+
 def names(page: Page) -> list[str]:
     return page.locator(".task-row").evaluate_all("rs => rs.map(r => r.dataset.name)")
 
@@ -110,6 +117,8 @@ def test_a_running_sms_task_live_filtered_and_private_to_its_creator(stack: Live
         shown = numbers(page, PUBLIC)
         if shown:
             assert shown["sent"] == shown["success"] + shown["failed"] + shown["pending"] <= shown["audience"], shown
+            pending, line = awaiting_line(page, PUBLIC)  # no line while every sent message has its receipt
+            assert line == (f"{pending:,} awaiting" if pending else ""), (pending, line)
         return shown.get("audience") == shown.get("sent") == audience and shown == engine_numbers()
 
     # the task of the running round: the engine's numbers, actually sent = succeeded + failed + no receipt
@@ -130,6 +139,9 @@ def test_a_running_sms_task_live_filtered_and_private_to_its_creator(stack: Live
     shown = numbers(page, PUBLIC)
     assert shown["sent"] == shown["success"] + shown["failed"] + shown["pending"] == 50
     assert page.evaluate("window.__noReload === true"), "the page was reloaded"
+    # the sends without a receipt are shown under Succeeded, so the three columns add up to Actually sent
+    pending, line = awaiting_line(page, PUBLIC)
+    assert pending > 0 and line == f"{pending:,} awaiting", (pending, line)
     task.locator('[data-col="sent"] span').first.hover()
     expect(page.get_by_role("tooltip")).to_contain_text("no receipt yet")
     shot(page, "sms-task-live-hover")
