@@ -138,14 +138,17 @@ class ActivitiesState(CampaignChoice, PagedList, rx.State):
 
     @rx.var
     def table_class(self) -> str:
-        """Hidden columns are hidden by CSS classes: toggling one re-renders no row."""
-        return " ".join(["activity-table", *(f"hide-{k}" for k, _ in OPTIONAL_COLUMNS if k not in self.columns)])
+        """Hidden columns are hidden by CSS classes: toggling one re-renders no row. Approval shows only while the
+        workspace requires it (otherwise every row reads N/A, and the default columns then fit a 1440-pixel
+        window beside the group tree without scrolling)."""
+        return " ".join(["activity-table", *(f"hide-{k}" for k, _ in OPTIONAL_COLUMNS if k not in self.columns),
+                         *([] if self.approval_required else ["hide-approval"])])
 
     @rx.var
     def table_min_width(self) -> str:
         """Below this the table scrolls sideways (Actions stays pinned) instead of squeezing Name."""
-        fixed = ["select", "status", "approval_status", *[k for k, _ in OPTIONAL_COLUMNS if k in self.columns],
-                 "actions"]
+        fixed = ["select", "status", *(["approval_status"] if self.approval_required else []),
+                 *[k for k, _ in OPTIONAL_COLUMNS if k in self.columns], "actions"]
         return f"{NAME_MIN_WIDTH + sum(COLUMN_WIDTHS[k] for k in fixed)}px"
 
     @rx.var

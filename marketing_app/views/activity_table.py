@@ -20,8 +20,10 @@ _SORTABLE = {"start_time", "end_time", "created_at", "updated_at"}
 
 
 def column_css() -> str:
-    """`.hide-<key> .col-<key> {display: none}` for every optional column (Show Columns)."""
-    return "\n".join(f".activity-table.hide-{k} .col-{k} {{ display: none; }}" for k, _ in OPTIONAL_COLUMNS)
+    """`.hide-<key> .col-<key> {display: none}` for every optional column (Show Columns), and for Approval (shown
+    while the workspace requires approval)."""
+    return "\n".join(f".activity-table.hide-{k} .col-{k} {{ display: none; }}"
+                     for k in [*(k for k, _ in OPTIONAL_COLUMNS), "approval"])
 
 
 def _width(key: str) -> str:

@@ -40,6 +40,14 @@ def test_marketer_logs_in_sees_list_and_filters(app_server: RunningApp, page: Pa
     expect_rows(page, first)
     counts = expected.counts(db, "marketer")
     expect(page.locator("#status-all .count")).to_have_text(str(counts["total"]))
+    # no approval required (the demo workspace): no Approval column of N/As, and the default columns fit the
+    # 1440-pixel window beside the group tree — Updated is not hidden under the pinned Actions
+    expect(page.locator("#approval-setting")).to_have_text("No approval needed")
+    expect(page.locator("th.col-approval")).to_be_hidden()
+    expect(page.locator("th.col-updated_at")).to_be_visible()
+    overflow = page.evaluate("() => { const s = document.querySelector('#activity-table').parentElement; "
+                             "return s.scrollWidth - s.clientWidth; }")
+    assert overflow <= 0, f"the list scrolls sideways by {overflow} px at 1440 px"
     shot(page, "list")
 
     key = next(k for k in FILTER_KEYS if 0 < counts[k] < counts["total"])
