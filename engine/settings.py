@@ -95,7 +95,8 @@ class Settings(BaseSettings):
     engine_claim_ttl_ms: int = 5000  # a batch being worked on is claimed; a dead worker's claim expires after this
     dramatiq_heartbeat_timeout_ms: int = 10000  # a worker silent this long is dead: its messages are redelivered
     dramatiq_maintenance_chance: int = 100_000  # per million broker commands, how often to look for dead workers
-    engine_poll_ms: int = 50  # an idle worker polls its queues at least this often (event latency)
+    engine_poll_ms: int = 50  # an idle worker polls the walks' queue at least this often (dead-worker pass)
+    engine_quiet_poll_ms: int = 500  # ... and its other queues (rounds, crowds): an enqueue wakes them at once
     engine_stall_s: float = 60.0  # a round whose pending batches did not change this long is checked for lost ones
     scheduler_lease_ms: int = 5000  # one scheduler acts at a time; a killed one's lease lapses after this
 

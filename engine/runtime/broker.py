@@ -5,7 +5,8 @@ defaults in engine/settings.py give about 11 s:
 - Every broker command (fetch, enqueue, ack...) runs dispatch.lua, which first writes the process's heartbeat
   (ZADD `dramatiq:__heartbeats__` now broker_id). A worker's consumer for each queue and delay queue fetches
   whenever it holds fewer messages than its prefetch, and an idle one polls every ENGINE_POLL_MS (50 ms; it is
-  woken sooner by an enqueue, engine/runtime/wake.py). A
+  woken sooner by an enqueue, engine/runtime/wake.py) — the walks' queue; the rounds' and crowds' queues, whose
+  messages are few, every ENGINE_QUIET_POLL_MS (500 ms). A
   busy process still heartbeats: its delay-queue consumers (prefetch 1,000 × threads) never fill up. Silence
   means a dead or frozen process (the supervised-engine test samples the heartbeats while walks run).
 - On DRAMATIQ_MAINTENANCE_CHANCE per million commands on a queue, dispatch.lua moves that queue's fetched but
@@ -33,6 +34,10 @@ from dramatiq.middleware import Middleware
 
 from engine.runtime.wake import WakeOnEnqueue, WakingRedisBroker
 from engine.settings import get_settings
+
+#: the queue of the walks (engine/actors.py): its idle consumers poll every ENGINE_POLL_MS, the others' every
+#: ENGINE_QUIET_POLL_MS (engine/runtime/wake.py says why)
+WALK_QUEUES = frozenset({"steps"})
 
 
 class PollInterval(Middleware):
@@ -68,7 +73,8 @@ def redis_broker(url: str | None = None) -> RedisBroker:
     settings = get_settings()
     broker = WakingRedisBroker(
         url=url or settings.redis_url, heartbeat_timeout=settings.dramatiq_heartbeat_timeout_ms,
-        maintenance_chance=settings.dramatiq_maintenance_chance)
+        maintenance_chance=settings.dramatiq_maintenance_chance, walk_queues=WALK_QUEUES,
+        quiet_poll_ms=settings.engine_quiet_poll_ms)
     broker.add_middleware(PollInterval())
     broker.add_middleware(WakeOnEnqueue())
     broker.add_middleware(ParentWatch())

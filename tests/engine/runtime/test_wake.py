@@ -63,3 +63,34 @@ def test_wake_tokens_stay_bounded_when_nobody_waits(waking_broker: WakingRedisBr
     client = redis.Redis.from_url(redis_url)
     assert client.llen(wake_key(waking_broker, "wake_bounded")) == WAKE_TOKENS
     assert client.llen("waketest:wake_bounded") == WAKE_TOKENS * 3  # every message is still queued
+
+
+def test_only_the_walks_queue_is_polled_quickly_and_a_quiet_queue_still_wakes_at_once(redis_url: str) -> None:
+    """The walks' queue (and its delay queue) polls every worker timeout — its dead-worker pass brings a killed
+    worker's batches back; the other queues wait up to `quiet_poll_ms` when idle, yet an enqueue on one of them
+    runs at once (the wake), even with a 12 s quiet poll."""
+    broker = WakingRedisBroker(url=redis_url, namespace="wakequiet", walk_queues=frozenset({"walks"}),
+                               quiet_poll_ms=POLL_MS)
+    broker.add_middleware(WakeOnEnqueue())
+    try:
+        assert broker.consume("walks", 1, 50).timeout == 50
+        assert broker.consume("walks.DQ", 1, 50).timeout == 50
+        assert broker.consume("rounds", 1, 50).timeout == POLL_MS
+        assert broker.consume("rounds.DQ", 1, 50).timeout == POLL_MS
+        ran = threading.Event()
+
+        @dramatiq.actor(broker=broker, queue_name="rounds", max_retries=0)
+        def begin() -> None:
+            ran.set()
+
+        worker = Worker(broker, worker_timeout=50, worker_threads=1)
+        worker.start()
+        client = redis.Redis.from_url(redis_url)
+        try:
+            assert until(lambda: _blocked_in_blpop(client), 20), "the idle consumer never waited on its wake list"
+            begin.send()
+            assert ran.wait(6), "a message on a quietly polled queue waited for its poll"
+        finally:
+            stop(worker, broker, client)
+    finally:
+        broker.close()
