@@ -110,6 +110,8 @@ class Plan:
     orders: dict[str, list[str]]  # start node → the nodes reachable from it, in topological order
     event_triggered: bool = False  # customers enter with the properties of their event (Attribute Judgment)
     profile_needs: dict[str, tuple[bool, bool, frozenset[str] | None]] = field(default_factory=dict)
+    #: node → its number (sorted ids: fixed for a version): a walk's routes as bit masks (engine/runtime/uniques.py)
+    node_order: dict[str, int] = field(default_factory=dict)
 
     def needs(self, start: str, *, resume: bool = False) -> tuple[bool, bool, frozenset[str] | None]:
         """(profiles, attributes, tags): does any component reachable from `start` read the customers'
@@ -158,7 +160,8 @@ def plan_for(graph: FlowGraph) -> Plan:
                 configs[node_id] = err
         trigger = graph.nodes.get(graph.trigger_id or "", {}).get("type")
         plan = _PLANS[graph] = Plan(graph=graph, components=components, configs=configs, orders={},
-                                    event_triggered=trigger == "behavior_event")
+                                    event_triggered=trigger == "behavior_event",
+                                    node_order={n: i for i, n in enumerate(sorted(graph.nodes))})
     return plan
 
 
@@ -266,7 +269,7 @@ class Walk:
         self.routes = Routes()  # every other component: one route row per customer, written at the end
         self.start = ""
         self.counts: list[tuple[str, str, dict[str, int]]] = []  # written with the next component's entered
-        self.seen: list[tuple[str, list[int]]] = []  # (node, customers): their HyperLogLog adds ride with counts
+        self.seen: list[tuple[str, list[int]]] = []  # (node, customers): added by route when the walk ends
         self.stopped = False  # the round's stop was seen: the walk goes no further
         self.parked: list[tuple[str, str, float, list[int]]] = []  # node, key, wake ts, ids
         self.writes: list[Callable[[Session], None]] = []
@@ -325,7 +328,6 @@ class Walk:
         if self.plan.components[node_id].sends:
             entering.update(SEND_ZEROS)  # the outcome counters exist (at 0) from the first customer on
         store.count_many(record_id, [*self.counts, (node_id, self.batch, entering)], pipe)
-        self._add_seen(pipe)
         pipe.exists(f"stopped:{record_id}")
         self.counts = []
         if not pipe.execute()[-1]:
@@ -412,10 +414,10 @@ class Walk:
                 sends.setdefault((record_id, node_id, "", result, reason, stamp), []).append(cid)
 
     def _add_seen(self, pipe: Any) -> None:
-        """The customers of the components walked so far, into their version's HyperLogLogs (test rounds' testers
-        are no version's customers)."""
+        """The walk's customers into their version's HyperLogLogs, once each, by route — when the walk ends (its
+        routes are known then; test rounds' testers are no version's customers)."""
         if self.seen and not self.ctx.test:
-            add_uniques(pipe, self.ctx.version_id, self.seen)
+            add_uniques(pipe, self.ctx.version_id, self.seen, self.plan.node_order)
         self.seen = []
 
     # -- writing
