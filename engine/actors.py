@@ -20,7 +20,7 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.errors import Retry
 
 from engine import crowd_actor  # noqa: F401  (the Generate Crowd actor: its queue is consumed here too)
-from engine.runtime import gc_tuning
+from engine.runtime import gc_tuning, queues
 from engine.runtime.broker import broker  # noqa: F401  (sets the broker before the actors are declared)
 from engine.runtime.connection import get_redis
 from engine.runtime.redis_state import BootCheck
@@ -63,7 +63,8 @@ def enqueue_step(record_id: int, node_id: str, batch: str) -> None:
     run_batch.send(record_id, node_id, batch)
 
 
-@dramatiq.actor(queue_name="steps", retry_when=_retry_when, min_backoff=200, max_backoff=10_000, time_limit=600_000)
+@dramatiq.actor(queue_name=queues.WALKS, retry_when=_retry_when, min_backoff=200, max_backoff=10_000,
+                time_limit=600_000)
 def run_batch(record_id: int, node_id: str, batch: str, resume: bool = False) -> None:
     store = RoundStore(get_redis())
 

@@ -55,7 +55,7 @@ from engine.runtime.store import RoundStore
 from engine.services import audiences, events, segment
 from engine.services import event_schemas as schemas
 from engine.settings import get_settings
-from engine.shared import trigger_index
+from engine.shared.quick_redis import quick_redis
 
 from . import consent as consent_api
 from . import openapi, ratelimit
@@ -219,7 +219,7 @@ async def health(request: Request) -> JSONResponse:
             log.exception("health: database unreachable")
             db_ok = False
         try:
-            redis_ok = bool(trigger_index._redis().ping())  # the client the events path uses (short timeouts)
+            redis_ok = bool(quick_redis().ping())  # the client the events path uses (short timeouts)
         except Exception:
             redis_ok = False
         return db_ok, redis_ok

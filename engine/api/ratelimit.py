@@ -10,13 +10,13 @@ import hashlib
 import logging
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import cast
 
 import redis
 
 from engine import clock
 from engine.settings import get_settings
+from engine.shared.quick_redis import quick_redis
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +29,6 @@ class Verdict:
     retry_after: int  # seconds until the window ends (whole, at least 1) when refused
 
 
-@lru_cache
-def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0)
-
-
 def take(key: str) -> Verdict:
     """Count one request of `key` in the current window; refused once the window's count exceeds the limit."""
     settings = get_settings()
@@ -44,7 +39,7 @@ def take(key: str) -> Verdict:
     slot = int(now // window)
     name = f"am:ratelimit:{hashlib.sha256(key.encode()).hexdigest()[:32]}:{window}:{slot}"
     try:
-        pipe = _client(settings.redis_url).pipeline(transaction=False)
+        pipe = quick_redis().pipeline(transaction=False)
         pipe.incr(name)
         pipe.expire(name, window + 1)
         count = int(cast(list[int], pipe.execute())[0])

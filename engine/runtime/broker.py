@@ -32,12 +32,13 @@ import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Middleware
 
+from engine.runtime import queues
 from engine.runtime.wake import WakeOnEnqueue, WakingRedisBroker
 from engine.settings import get_settings
 
-#: the queue of the walks (engine/actors.py): its idle consumers poll every ENGINE_POLL_MS, the others' every
-#: ENGINE_QUIET_POLL_MS (engine/runtime/wake.py says why)
-WALK_QUEUES = frozenset({"steps"})
+#: the walks' queue: its idle consumers poll every ENGINE_POLL_MS, the others' every ENGINE_QUIET_POLL_MS
+#: (engine/runtime/wake.py says why)
+WALK_QUEUES = frozenset({queues.WALKS})
 
 
 class PollInterval(Middleware):

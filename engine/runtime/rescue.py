@@ -14,11 +14,14 @@ import logging
 from collections.abc import Callable
 from typing import cast
 
+from dramatiq.common import dq_name
+
+from engine.runtime.queues import WALKS
 from engine.runtime.store import RoundStore
 
 log = logging.getLogger("engine.rescue")
 NAMESPACE = "dramatiq"
-QUEUES = ("steps", "steps.DQ")
+QUEUES = (WALKS, dq_name(WALKS))
 
 
 def referenced_batches(store: RoundStore, record_id: int) -> set[str]:

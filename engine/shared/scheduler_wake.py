@@ -10,7 +10,6 @@ ticks the moment the round is there. A lost token costs nothing but the old wait
 
 import logging
 import time
-from functools import lru_cache
 
 import redis
 from sqlalchemy import event
@@ -18,22 +17,17 @@ from sqlalchemy.orm import Session
 
 from engine.db import after_commit
 from engine.models import ExecutionRecord
-from engine.settings import get_settings
+from engine.shared.quick_redis import quick_redis
 
 WAKE_KEY = "scheduler:wake"
 _QUEUED = "scheduler_wake_queued"
 log = logging.getLogger(__name__)
 
 
-@lru_cache
-def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0)
-
-
 def wake() -> None:
     """One token for the scheduler (at most one waits: a burst of rounds is one tick's work)."""
     try:
-        pipe = _client(get_settings().redis_url).pipeline(transaction=False)
+        pipe = quick_redis().pipeline(transaction=False)
         pipe.lpush(WAKE_KEY, 1)
         pipe.ltrim(WAKE_KEY, 0, 0)
         pipe.execute()

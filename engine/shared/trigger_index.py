@@ -9,7 +9,6 @@ runtime: the events service filters an ingested batch with it, the runtime's ent
 import json
 import logging
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any, cast
 
 import redis
@@ -17,22 +16,13 @@ from sqlmodel import Session, col, select
 
 from engine.db import after_commit
 from engine.models import Activity, ActivityVersion
-from engine.settings import get_settings
+from engine.shared.quick_redis import quick_redis
 from engine.status import ActivityStatus
 
 log = logging.getLogger(__name__)
 
 TRIGGER_TYPE = "behavior_event"
 INDEX_TTL = 300  # seconds; a safety net only (bumps invalidate at once)
-
-
-@lru_cache
-def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0)
-
-
-def _redis() -> redis.Redis:
-    return _client(get_settings().redis_url)
 
 
 def _version_key(workspace_id: int) -> str:
@@ -81,7 +71,7 @@ return {version, redis.call('GET', ARGV[1] .. version)}
 def event_triggers(*, session: Session, workspace_id: int) -> dict[str, list[int]]:
     """The trigger index, from Redis when cached for the current version, else computed and cached."""
     try:
-        client = _redis()
+        client = quick_redis()
         reply = client.eval(_CACHED_INDEX, 1, _version_key(workspace_id), f"am:trigger-index:{workspace_id}:")
         raw_version, cached = cast(list[Any], reply)  # redis-py types a reply Awaitable | Any
         version = int(raw_version)
@@ -106,6 +96,6 @@ def bump_trigger_index(workspace_id: int, *, session: Session | None = None) -> 
         after_commit(session, lambda: bump_trigger_index(workspace_id))
         return
     try:
-        _redis().incr(_version_key(workspace_id))
+        quick_redis().incr(_version_key(workspace_id))
     except redis.RedisError as err:
         log.warning("trigger index: could not invalidate workspace %s (%s)", workspace_id, err)
