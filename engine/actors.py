@@ -15,14 +15,13 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import dramatiq
-import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.errors import Retry
 
 from engine import crowd_actor  # noqa: F401  (the Generate Crowd actor: its queue is consumed here too)
 from engine.runtime import gc_tuning, queues
 from engine.runtime.broker import broker  # noqa: F401  (sets the broker before the actors are declared)
-from engine.runtime.connection import get_redis
+from engine.runtime.connection import REDIS_UNAVAILABLE, get_redis
 from engine.runtime.redis_state import BootCheck
 from engine.runtime.rounds import finish_if_done, start_round
 from engine.runtime.step import BatchBusy, run_step
@@ -51,7 +50,7 @@ def through_redis_outages(work: Callable[[], T], *, limit: float = REDIS_OUTAGE_
     while True:
         try:
             return work()
-        except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as err:
+        except REDIS_UNAVAILABLE as err:
             if time.monotonic() > deadline:
                 raise
             log.warning("Redis unavailable (%s); retrying in %.1fs", err, delay)

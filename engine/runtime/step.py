@@ -41,6 +41,7 @@ from engine.flow.graph import FlowGraph, graph_for, graph_for_text
 from engine.flow.registry import Category
 from engine.models import Activity, ActivityVersion, ExecutionRecord
 from engine.runtime import ab_winner, reentry
+from engine.runtime.connection import REDIS_UNAVAILABLE
 from engine.runtime.customers import load_view_map
 from engine.runtime.details import STEP_COLUMNS, STEP_TABLE, Routes, insert_route_groups
 from engine.runtime.goal_walk import exited_outcome, guard_for
@@ -359,6 +360,8 @@ class Walk:
                 outcome = self.pace.execute(component, batch, config, ports)  # the skipped pass unsent
                 if gone:
                     exited_outcome(outcome, set(gone))
+            except REDIS_UNAVAILABLE:
+                raise  # the engine's own store, not the component: the walk runs again once Redis answers
             except Exception as err:  # noqa: BLE001 — an executor error is a component failure, reported not raised
                 reason = f"{type(err).__name__}: {err}"[:200]
                 self.store.fail(self.record_id, node_id, reason)

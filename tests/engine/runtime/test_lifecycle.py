@@ -219,3 +219,31 @@ def test_a_failing_component_ends_the_round_abnormally(engine, monkeypatch) -> N
     [only] = rounds(activity_id)
     assert only.status == RecordStatus.ABNORMAL_END and "tag store unavailable" in only.failure_reason
     assert only.failure_kind == "component" and status(activity_id) == S.ABNORMAL_END
+
+
+def test_redis_lost_inside_a_component_is_not_the_components_failure(engine, monkeypatch) -> None:
+    """Redis refuses the component's store call and is back by the time the failure would be recorded (a Redis
+    restart, CI stop 30): the walk runs again once Redis answers, and the round completes as if nothing had
+    happened, each customer counted once, no failure recorded."""
+    import redis
+
+    from engine.components.registry import get_component
+    from tests.engine.runtime.support import persisted_counters
+
+    kind = type(get_component("tag"))
+    original, calls = kind.execute, []
+
+    def refused_once(self, *args, **kw):
+        calls.append(1)
+        if len(calls) == 1:
+            raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        return original(self, *args, **kw)
+
+    monkeypatch.setattr(kind, "execute", refused_once)
+    activity_id, user_id, _ = setup_activity(n=30)
+    act(svc.publish, activity_id, user_id)
+    engine.run_until(lambda: settled(engine, activity_id) and rounds(activity_id) != [])
+    [only] = rounds(activity_id)
+    assert len(calls) >= 2, "the component ran again after Redis answered"
+    assert only.status == RecordStatus.COMPLETED and only.failure_reason is None, only.failure_reason
+    assert persisted_counters(only.id)["g"]["entered"] == 30 and status(activity_id) == S.COMPLETED
