@@ -13,7 +13,7 @@ from sqlmodel import Session
 from engine import clock, db, outbound
 from engine import secrets as engine_secrets
 from engine.settings import get_settings
-from tests.databases import migrate_to_head, postgres_databases, use_database
+from tests.databases import copy_sqlite_template, migrate_to_head, postgres_databases, schema_digest, use_database
 
 if TYPE_CHECKING:
     from tests.redis_process import RedisProcess
@@ -51,8 +51,15 @@ def _outbound_and_receipts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     outbound.stored.invalidate()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where this test process keeps its migrated SQLite template (tests/databases.py: copy_sqlite_template)."""
+    return tmp_path_factory.mktemp("sqlite-template") / f"{schema_digest()}.db"
+
+
 @pytest.fixture
-def make_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], str]]:
+def make_database(tmp_path: Path, sqlite_template: Path,
+                  monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], str]]:
     """A factory of fresh databases migrated to Alembic's head, `make("sqlite")` or `make("postgresql")`; each
     becomes DATABASE_URL when made (tests that compare two runs make a second one and switch back with
     tests.databases.use_database). PostgreSQL databases are dropped at the end."""
@@ -71,8 +78,9 @@ def make_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[C
             url = pg.create(lambda template: migrate_to_head(template, monkeypatch))
             drops.append(lambda: pg.drop(url))
         else:
-            url = f"sqlite:///{tmp_path / ('test.db' if made == 1 else f'test-{made}.db')}"
-            migrate_to_head(url, monkeypatch)
+            path = tmp_path / ("test.db" if made == 1 else f"test-{made}.db")
+            copy_sqlite_template(sqlite_template, path, monkeypatch)
+            url = f"sqlite:///{path}"
         use_database(url, monkeypatch)
         return url
 

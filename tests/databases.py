@@ -1,6 +1,8 @@
-"""The tests' databases. A SQLite file is migrated per test; PostgreSQL databases are cut from a migrated
-template: Alembic runs once per migration state (not once per test), and each test gets `CREATE DATABASE ...
-TEMPLATE`, a file copy of a few milliseconds.
+"""The tests' databases, cut from migrated templates: Alembic runs once per migration state (not once per test).
+A SQLite test gets a page copy of a template file this process migrated (0.2–0.35 s of Alembic per test before:
+a third of the suite's time); a PostgreSQL test gets `CREATE DATABASE ... TEMPLATE`, a file copy of a few
+milliseconds. Each copy gets its own database identity (migration 0006 writes one uuid per database): Redis's
+binding tells two databases apart by it.
 
 The server is TEST_POSTGRES_URL (scripts/test.sh starts a throwaway cluster, scripts/pg.sh, and sets it). The
 template's name carries a digest of the migrations and models, so a changed or added migration builds a new one;
@@ -10,6 +12,8 @@ xdist workers build it once between them, under an advisory lock.
 import hashlib
 import itertools
 import os
+import sqlite3
+import uuid
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -39,6 +43,21 @@ def migrate_to_head(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     use_database(url, monkeypatch)
     upgrade_to_head()
     db.reset_engine()
+
+
+def copy_sqlite_template(template: Path, target: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`target` becomes a migrated database: `template` (migrated here the first time) copied page by page with
+    SQLite's backup API (right whatever the template's WAL holds), then given a new identity."""
+    if not template.exists():
+        building = template.with_name(template.name + ".build")
+        building.unlink(missing_ok=True)
+        migrate_to_head(f"sqlite:///{building}", monkeypatch)
+        building.rename(template)
+    with sqlite3.connect(template) as source, sqlite3.connect(target) as copy:
+        source.backup(copy)
+        copy.execute("UPDATE databaseidentity SET uuid = ? WHERE id = 1", (str(uuid.uuid4()),))
+    source.close()
+    copy.close()
 
 
 def schema_digest() -> str:
