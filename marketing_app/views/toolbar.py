@@ -108,13 +108,18 @@ def _show_columns() -> rx.Component:
 
 
 def _approval_filter() -> rx.Component:
-    """Seed 004: the Approval column's filter (the status bar filters the task status)."""
-    return rx.select.root(
-        rx.select.trigger(placeholder="All approval statuses", id="approval-filter"),
-        rx.select.content(*[rx.select.item(label, value=value) for value, label in APPROVAL_CHOICES]),
-        value=rx.cond(S.approval == "", "all", S.approval),
-        on_change=S.filter_approval,
-        size="2",
+    """Seed 004: the Approval column's filter (the status bar filters the task status). Shown with the column,
+    while the workspace requires approval, and while it filters (approval switched off meanwhile): a filter in
+    force is never invisible."""
+    return rx.cond(
+        S.approval_required | (S.approval != ""),
+        rx.select.root(
+            rx.select.trigger(placeholder="All approval statuses", id="approval-filter"),
+            rx.select.content(*[rx.select.item(label, value=value) for value, label in APPROVAL_CHOICES]),
+            value=rx.cond(S.approval == "", "all", S.approval),
+            on_change=S.filter_approval,
+            size="2",
+        ),
     )
 
 

@@ -71,8 +71,11 @@ def test_test_request_reject_approve_and_the_history(stack: LiveStack, page: Pag
     # an admin switches the workspace to "approval required"
     sign_in(page, stack.url, "admin")
     expect(page.locator("#approval-required")).not_to_be_disabled()
+    expect(page.locator("#approval-filter")).to_have_count(0)  # no approval, no Approval column nor its filter
     page.click("#approval-required")
     toast(page, "Approval is now required")
+    expect(page.locator("#approval-filter")).to_be_visible()
+    expect(page.locator("th.col-approval")).to_be_visible()
     expect(page.get_by_role("link", name="Reviews")).to_be_visible()
     shot(page, "admin-requires-approval")
     # issue 14: the admin gives the manager a staff contact (checked like a customer's), so a test can reach them

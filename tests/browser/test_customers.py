@@ -199,7 +199,12 @@ def test_an_admin_edits_a_tag_and_deletes_the_customer(app_server: RunningApp, p
     expect(page.get_by_text(f"Customer {target.qaid} deleted")).to_be_visible()
     with _session(db) as session:
         assert session.get(Customer, target.id) is None
-    expect(page.locator("#clear-search")).to_have_count(0)  # the list page's load (query reset) has run
+    # the list page's load (query reset) has run: every customer's first page, not the search that found the
+    # deleted one (an absent "clear search" alone was not proof: a search typed before the load was undone by it)
+    everyone = served(db, "admin")
+    expect_rows(page, everyone)
+    expect(page.locator("#total-count")).to_have_text(f"Total {everyone.total:,}")
+    expect(page.locator("#clear-search")).to_have_count(0)
     search(page, target.qaid)
     expect(page.locator("#customers-empty")).to_be_visible()
     page.goto(f"{app_server.url}/customers/{target.id}")

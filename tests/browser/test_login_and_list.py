@@ -44,6 +44,7 @@ def test_marketer_logs_in_sees_list_and_filters(app_server: RunningApp, page: Pa
     # 1440-pixel window beside the group tree — Updated is not hidden under the pinned Actions
     expect(page.locator("#approval-setting")).to_have_text("No approval needed")
     expect(page.locator("th.col-approval")).to_be_hidden()
+    expect(page.locator("#approval-filter")).to_have_count(0)  # nor its filter
     expect(page.locator("th.col-updated_at")).to_be_visible()
     overflow = page.evaluate("() => { const s = document.querySelector('#activity-table').parentElement; "
                              "return s.scrollWidth - s.clientWidth; }")
