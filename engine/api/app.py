@@ -32,7 +32,6 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-import redis
 from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -48,7 +47,7 @@ from engine.errors import Conflict, Invalid, ServiceError
 from engine.models import row_id
 from engine.receipt_token import receipt_token
 from engine.runtime import inbox, redis_state
-from engine.runtime.connection import get_redis
+from engine.runtime.connection import REDIS_UNAVAILABLE, get_redis
 from engine.runtime.goals import on_goal_events
 from engine.runtime.receipts import apply_settled
 from engine.runtime.store import RoundStore
@@ -351,7 +350,7 @@ def _take_receipts(items: Any) -> tuple[int, bool, bool]:
         try:
             result = events.accept_receipts(items)
             return result.accepted, result.handled, False
-        except (redis.ConnectionError, redis.TimeoutError) as err:  # down, or loading its append-only file
+        except REDIS_UNAVAILABLE as err:  # down, or loading its append-only file
             log.warning("receipts: Redis unavailable (%s); keeping them in the inbox", err)
     receipts = events.parse_receipts(items)
     inbox.keep_receipts([{"message_id": r.message_id, "status": r.status, "reason": r.reason} for r in receipts])

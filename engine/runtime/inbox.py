@@ -14,12 +14,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import redis
 from sqlalchemy import delete, func
 from sqlmodel import col, select
 
 from engine.db import read_session, write_session
 from engine.models import InboxItem, InboxKind
+from engine.runtime.connection import REDIS_UNAVAILABLE
 from engine.runtime.entry import on_events
 from engine.runtime.receipts import apply_receipts
 from engine.runtime.step import Enqueue
@@ -76,7 +76,7 @@ def drain(*, store: Any, enqueue: Callable[[int, str, str], None], limit: int = 
             else:
                 events = [(int(c), str(n), dict(p), datetime.fromisoformat(at)) for c, n, p, at in row.payload]
                 on_events(int(row.workspace_id or 0), events, enqueue=enqueue)
-        except (redis.ConnectionError, redis.TimeoutError):
+        except REDIS_UNAVAILABLE:
             break  # still away (or loading): the next tick tries again
         with write_session() as session:
             session.execute(delete(InboxItem).where(col(InboxItem.id) == row.id))
@@ -92,7 +92,7 @@ def enter_or_keep(workspace_id: int, events: list[Event], *, enqueue: Enqueue) -
     if not waiting():
         try:
             return on_events(workspace_id, events, enqueue=enqueue)
-        except (redis.ConnectionError, redis.TimeoutError) as err:  # a customer enters a round once: replay is safe
+        except REDIS_UNAVAILABLE as err:  # a customer enters a round once: replay is safe
             log.warning("events: Redis unavailable (%s); keeping them in the inbox", err)
     keep_events(workspace_id, events)
     return 0

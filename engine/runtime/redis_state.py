@@ -39,7 +39,7 @@ from sqlmodel import col
 
 from engine.db import read_session
 from engine.models import DatabaseIdentity, ExecutionRecord, pk_ids
-from engine.runtime.connection import get_redis
+from engine.runtime.connection import REDIS_UNAVAILABLE, get_redis
 from engine.runtime.store import TTL
 from engine.settings import get_settings
 from engine.status import RecordStatus
@@ -148,7 +148,7 @@ def bind_at_boot(r: redis.Redis, *, clear: bool = False, wait_s: float = 60.0, r
     while True:
         try:
             outcome = bind(r, clear=clear)
-        except (redis.ConnectionError, redis.TimeoutError) as err:  # BusyLoadingError is a ConnectionError
+        except REDIS_UNAVAILABLE as err:  # BusyLoadingError is a ConnectionError
             if time.monotonic() >= deadline:
                 if required:
                     raise
