@@ -82,6 +82,7 @@ class PostgresDatabases:
         self.admin: Engine = create_engine(self.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
         self._template: str | None = None
         self._ahead: queue.Queue[str | BaseException] | None = None
+        self._failure: BaseException | None = None
 
     def url_of(self, name: str) -> str:
         return self.url.set(database=name).render_as_string(hide_password=False)
@@ -117,6 +118,8 @@ class PostgresDatabases:
             for _ in range(MAKERS):
                 threading.Thread(target=self._make_ahead, args=(template,), daemon=True, name="pg-ahead").start()
             atexit.register(self._drop_unused)
+        if self._failure is not None:  # a maker met an error: every later test says so at once, not after 120 s
+            raise self._failure
         made = self._ahead.get(timeout=120)
         if isinstance(made, BaseException):
             raise made
@@ -129,7 +132,8 @@ class PostgresDatabases:
                 with self.admin.connect() as conn:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))  # an earlier run's leftover
                     conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY'))
-            except Exception as err:  # noqa: BLE001 — the test that waits for it fails with the server's words
+            except Exception as err:  # noqa: BLE001 — the tests that wait for it fail with the server's words
+                self._failure = err
                 self._ahead.put(err)  # type: ignore[union-attr]
                 return
             self._ahead.put(self.url_of(name))  # type: ignore[union-attr]
